@@ -1,0 +1,147 @@
+import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
+import { intParam } from './params.ts';
+import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+
+/** struct dma_page, kmalloc'ed per pool page: kmalloc-64. */
+const DMA_PAGE_BYTES = 64;
+/** struct dma_pool, kmalloc'ed once: kmalloc-128. */
+const DMA_POOL_BYTES = 128;
+
+/**
+ * A dma_pool (mm/dmapool.c, v5.1) created as dma_pool_create(name, iommu, 1024, 1024, 0): pages of
+ * max(size, PAGE_SIZE) from dma_alloc_coherent with a 32-bit coherent mask (modelled as an order-0
+ * GFP_DMA32 page), each page's free blocks chained by offsets stored in the blocks, pages listed
+ * newest first, and empty pages kept until dma_pool_destroy.
+ */
+class DmaPool implements TableAllocator {
+  readonly work = {
+    /** Pool pages visited by the list walks of dma_pool_alloc and pool_find_page. */
+    pages_walked: 0,
+  };
+
+  readonly #pages: PageAllocator;
+  /** Offsets of the usable blocks of a fresh page, in chain order (pool_initialise_page). */
+  readonly #chain: number[];
+  readonly #blocksPerPage: number;
+  // Per pool page, in creation order (the list is the reverse: list_add puts new pages first).
+  #vaddr: number[] = [];
+  /** page->offset: first free block's offset, or PAGE_SIZE (= allocation) when full. */
+  #offset: number[] = [];
+  #inUse: number[] = [];
+  /** The next-offset word stored in each free block, keyed by page index and block number. */
+  #link: number[] = [];
+
+  constructor(pages: PageAllocator, boundaryFixed: boolean) {
+    this.#pages = pages;
+    this.#chain = initialChain(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE, boundaryFixed);
+    this.#blocksPerPage = PAGE_SIZE / TABLE_SIZE;
+  }
+
+  /** The usable blocks per page: 3 with the v5.1 boundary test, 4 with the later fix. */
+  get blocksPerPage(): number {
+    return this.#chain.length;
+  }
+
+  /** dma_pool_alloc(): the first page (newest first) with a free block, else a new page at the head. */
+  alloc(): number {
+    let page = -1;
+    for (let p = this.#vaddr.length - 1; p >= 0; p--) {
+      this.work.pages_walked++;
+      if ((this.#offset[p] as number) < PAGE_SIZE) {
+        page = p;
+        break;
+      }
+    }
+    if (page < 0) {
+      page = this.#allocPage();
+      if (page < 0) return -1;
+    }
+    const offset = this.#offset[page] as number;
+    this.#inUse[page] = (this.#inUse[page] as number) + 1;
+    this.#offset[page] = this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] as number;
+    return (this.#vaddr[page] as number) + offset;
+  }
+
+  /** dma_pool_free(): pool_find_page walks the list; the block goes back on its page's chain. Pages are never freed. */
+  free(addr: number): void {
+    let page = -1;
+    for (let p = this.#vaddr.length - 1; p >= 0; p--) {
+      this.work.pages_walked++;
+      const v = this.#vaddr[p] as number;
+      if (addr >= v && addr < v + PAGE_SIZE) {
+        page = p;
+        break;
+      }
+    }
+    const offset = page < 0 ? -1 : addr - (this.#vaddr[page] as number);
+    if (page < 0 || offset % TABLE_SIZE !== 0) {
+      throw new Error(`dma-pool: dma_pool_free(${hex(addr)}) of memory the pool did not hand out`);
+    }
+    this.#inUse[page] = (this.#inUse[page] as number) - 1;
+    this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] = this.#offset[page] as number;
+    this.#offset[page] = offset;
+  }
+
+  metadataBytes(): number {
+    return DMA_POOL_BYTES + DMA_PAGE_BYTES * this.#vaddr.length;
+  }
+
+  /** Freed blocks always go back on their page's chain: nothing is stranded (the unusable 4th block never held a table). */
+  strandedBytes(): number {
+    return 0;
+  }
+
+  /** pool_alloc_page(): dma_alloc_coherent of one page, chained by pool_initialise_page. */
+  #allocPage(): number {
+    const vaddr = this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
+    if (vaddr < 0) return -1;
+    const page = this.#vaddr.length;
+    this.#vaddr.push(vaddr);
+    this.#inUse.push(0);
+    this.#offset.push(this.#chain[0] as number);
+    for (let i = 0; i < this.#chain.length; i++) {
+      const at = this.#chain[i] as number;
+      this.#link[page * this.#blocksPerPage + at / TABLE_SIZE] =
+        i + 1 < this.#chain.length ? (this.#chain[i + 1] as number) : PAGE_SIZE;
+    }
+    return page;
+  }
+}
+
+/**
+ * pool_initialise_page(): the chain of block offsets. v5.1 tests `next + size >= next_boundary`,
+ * so a block that would end exactly on the boundary is skipped: with 1 KiB blocks and a 4 KiB
+ * boundary only 3 blocks of 4 are used. The fix (`>`) uses all 4.
+ */
+export function initialChain(size: number, allocation: number, boundary: number, fixed: boolean): number[] {
+  const offsets: number[] = [];
+  let offset = 0;
+  let nextBoundary = boundary;
+  do {
+    offsets.push(offset);
+    let next = offset + size;
+    if (fixed ? next + size > nextBoundary : next + size >= nextBoundary) {
+      next = nextBoundary;
+      nextBoundary += boundary;
+    }
+    offset = next;
+  } while (offset < allocation);
+  return offsets;
+}
+
+export const dmaPool: Strategy = {
+  name: 'dma-pool',
+  description: 'dma_pool of 1 KiB blocks on 4 KiB coherent pages (v5.1: 3 usable blocks per page), pages never freed',
+  placement: 'dma32',
+  params: {
+    boundary_fix: {
+      kind: 'int',
+      description: '1 models the later boundary fix (4 blocks per page); 0 is v5.1',
+      default: 0,
+      min: 0,
+      max: 1,
+    },
+  },
+  create: (ctx) => new DmaPool(ctx.pages, intParam(ctx.params, 'boundary_fix') === 1),
+};

@@ -1,0 +1,35 @@
+import { hex, PAGE_SIZE } from './machine/constants.ts';
+import { __GFP_ZERO, GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
+import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+
+/** One order-0 GFP_DMA32 page per 1 KiB table, returned on free: 3 KiB of every 4 KiB wasted. */
+class FullPage implements TableAllocator {
+  readonly work = {};
+
+  constructor(readonly pages: PageAllocator) {}
+
+  alloc(): number {
+    return this.pages.allocPages(GFP_ATOMIC | GFP_DMA32 | __GFP_ZERO, 0);
+  }
+
+  free(addr: number): void {
+    if (addr % PAGE_SIZE !== 0) throw new Error(`full-page: free of ${hex(addr)}, which is not a page start`);
+    this.pages.freePages(addr, 0);
+  }
+
+  metadataBytes(): number {
+    return 0;
+  }
+
+  strandedBytes(): number {
+    return 0;
+  }
+}
+
+export const fullPage: Strategy = {
+  name: 'full-page',
+  description: 'one 4 KiB GFP_DMA32 page per 1 KiB table, freed with the table',
+  placement: 'dma32',
+  params: {},
+  create: (ctx) => new FullPage(ctx.pages),
+};

@@ -1,0 +1,157 @@
+import { hex, MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
+import { choiceParam } from './params.ts';
+import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+
+/** gen_pool_create(10, -1): one bit per 1 KiB. */
+const MIN_ALLOC_ORDER = 10;
+/** The worst case, 4096 tables = 4 MiB, taken once with __get_free_pages(GFP_KERNEL | GFP_DMA32, 10). */
+const POOL_ORDER = 10;
+const POOL_BITS = MAX_TABLES_PER_PGTABLE;
+const BITS_PER_LONG = 64;
+/** struct gen_pool, from kmalloc-64. */
+const GEN_POOL_BYTES = 64;
+/** struct gen_pool_chunk (48 B) + the 512 B bitmap, from vzalloc: one whole page. */
+const CHUNK_VZALLOC_BYTES = PAGE_SIZE;
+
+/**
+ * A gen_pool (lib/genalloc.c, v5.1) over one preallocated 4 MiB DMA32 block. The bitmap is kept
+ * in 32-bit halves but searched, and its cost counted, in the kernel's 64-bit words. The pool
+ * never shrinks: its 4 MiB stay held whatever the load.
+ */
+class GenPool implements TableAllocator {
+  readonly work = {
+    /** bitmap words read by find_next_zero_bit / find_next_bit. */
+    bitmap_words_scanned: 0,
+    /** gen_pool_alloc calls that found no room. */
+    pool_exhausted: 0,
+  };
+
+  readonly #bits = new Uint32Array(POOL_BITS / 32);
+  readonly #start: number;
+  #avail: number;
+  readonly #bestFit: boolean;
+
+  constructor(pages: PageAllocator, bestFit: boolean) {
+    this.#bestFit = bestFit;
+    // If the order-10 block cannot be had, the pool has no chunk and every allocation fails, as
+    // gen_pool_alloc does on an empty pool.
+    this.#start = pages.allocPages(GFP_KERNEL | GFP_DMA32, POOL_ORDER);
+    this.#avail = this.#start < 0 ? 0 : POOL_BITS << MIN_ALLOC_ORDER;
+  }
+
+  /** gen_pool_alloc(pool, 1024): the chunk is skipped when avail < size; the search starts at bit 0. */
+  alloc(): number {
+    if (this.#avail < TABLE_SIZE) {
+      this.work.pool_exhausted++;
+      return -1;
+    }
+    const bit = this.#bestFit ? this.#bestFitSearch(1) : this.#findZeroArea(0, 1);
+    if (bit >= POOL_BITS) {
+      this.work.pool_exhausted++;
+      return -1;
+    }
+    this.#set(bit);
+    this.#avail -= TABLE_SIZE;
+    return this.#start + bit * TABLE_SIZE;
+  }
+
+  /** gen_pool_free(): clear the bits; a bit already clear is a kernel BUG. */
+  free(addr: number): void {
+    const offset = addr - this.#start;
+    const bit = offset / TABLE_SIZE;
+    if (this.#start < 0 || offset < 0 || !Number.isInteger(bit) || bit >= POOL_BITS || !this.#test(bit)) {
+      throw new Error(`genalloc: gen_pool_free(${hex(addr)}) of memory the pool did not hand out`);
+    }
+    this.#clear(bit);
+    this.#avail += TABLE_SIZE;
+  }
+
+  metadataBytes(): number {
+    return GEN_POOL_BYTES + CHUNK_VZALLOC_BYTES;
+  }
+
+  strandedBytes(): number {
+    return 0;
+  }
+
+  #test(bit: number): boolean {
+    return ((this.#bits[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
+  }
+
+  #set(bit: number): void {
+    this.#bits[bit >>> 5] = (this.#bits[bit >>> 5] as number) | (1 << (bit & 31));
+  }
+
+  #clear(bit: number): void {
+    this.#bits[bit >>> 5] = (this.#bits[bit >>> 5] as number) & ~(1 << (bit & 31));
+  }
+
+  /**
+   * _find_next_bit() (lib/find_bit.c): the first set bit (or clear bit, with invert) at or after
+   * `start` below `nbits`, else nbits. Reads one 64-bit word at a time and counts them.
+   */
+  #findNext(nbits: number, start: number, invert: boolean): number {
+    if (start >= nbits) return nbits;
+    let word = Math.floor(start / BITS_PER_LONG);
+    let first = true;
+    for (;;) {
+      this.work.bitmap_words_scanned++;
+      for (let half = 0; half < 2; half++) {
+        let v = this.#bits[word * 2 + half] as number;
+        if (invert) v = ~v;
+        const base = word * BITS_PER_LONG + half * 32;
+        if (first && start > base) v &= start - base >= 32 ? 0 : ~0 << (start - base);
+        v >>>= 0;
+        if (v !== 0) return Math.min(base + (31 - Math.clz32(v & -v)), nbits);
+      }
+      first = false;
+      word++;
+      if (word * BITS_PER_LONG >= nbits) return nbits;
+    }
+  }
+
+  /** bitmap_find_next_zero_area_off() with no alignment: the first run of nr clear bits from start. */
+  #findZeroArea(start: number, nr: number): number {
+    for (;;) {
+      const index = this.#findNext(POOL_BITS, start, true);
+      const end = index + nr;
+      if (end > POOL_BITS) return end;
+      const i = this.#findNext(end, index, false);
+      if (i >= end) return index;
+      start = i + 1;
+    }
+  }
+
+  /** gen_pool_best_fit(): the shortest run of clear bits that fits, stopping early on an exact fit. */
+  #bestFitSearch(nr: number): number {
+    let startBit = POOL_BITS;
+    let len = POOL_BITS + 1;
+    let index = this.#findZeroArea(0, nr);
+    while (index < POOL_BITS) {
+      const nextBit = this.#findNext(POOL_BITS, index + nr, false);
+      if (nextBit - index < len) {
+        len = nextBit - index;
+        startBit = index;
+        if (len === nr) return startBit;
+      }
+      index = this.#findZeroArea(nextBit + 1, nr);
+    }
+    return startBit;
+  }
+}
+
+export const genalloc: Strategy = {
+  name: 'genalloc',
+  description: 'gen_pool over one preallocated 4 MiB DMA32 block (4096 tables), bitmap search, never shrinks',
+  placement: 'dma32',
+  params: {
+    algo: {
+      kind: 'choice',
+      description: 'gen_pool algorithm: gen_pool_first_fit (default) or gen_pool_best_fit',
+      default: 'first',
+      choices: ['first', 'best'],
+    },
+  },
+  create: (ctx) => new GenPool(ctx.pages, choiceParam(ctx.params, 'algo') === 'best'),
+};

@@ -1,0 +1,133 @@
+import { MAX_ORDER } from './constants.ts';
+
+/**
+ * The buddy allocator of mm/page_alloc.c (v5.1), one free area per zone and order, over flat typed
+ * arrays indexed by page (pfn − first pfn of DRAM). Only one migrate type is modelled, and there are
+ * no per-CPU page lists: an order-0 request takes the head of the order-0 free list like any other.
+ */
+export class Buddy {
+  /** Order of the free block whose first page this is, or −1. */
+  readonly freeOrder: Int8Array;
+  readonly #next: Int32Array;
+  readonly #prev: Int32Array;
+  /** List head, tail and length of each (zone, order) free area, at zone * MAX_ORDER + order. */
+  readonly #head: Int32Array;
+  readonly #tail: Int32Array;
+  readonly nrFree: Int32Array;
+  /** Free pages in each zone. */
+  readonly zoneFreePages: Float64Array;
+
+  constructor(
+    /** Absolute pfn of page index 0: buddies are found on absolute pfns, as the kernel does. */
+    readonly basePfn: number,
+    readonly pages: number,
+    /** Zone z spans page indexes [zoneStart[z], zoneEnd[z]). */
+    readonly zoneStart: readonly number[],
+    readonly zoneEnd: readonly number[],
+  ) {
+    this.freeOrder = new Int8Array(pages).fill(-1);
+    this.#next = new Int32Array(pages);
+    this.#prev = new Int32Array(pages);
+    const areas = zoneStart.length * MAX_ORDER;
+    this.#head = new Int32Array(areas).fill(-1);
+    this.#tail = new Int32Array(areas).fill(-1);
+    this.nrFree = new Int32Array(areas);
+    this.zoneFreePages = new Float64Array(zoneStart.length);
+  }
+
+  zoneOf(page: number): number {
+    for (let z = 0; z < this.zoneStart.length; z++) {
+      if (page >= (this.zoneStart[z] as number) && page < (this.zoneEnd[z] as number)) return z;
+    }
+    throw new Error(`page index ${page} lies in no zone`);
+  }
+
+  /** __rmqueue_smallest(): the smallest free block of at least `order`, split by expand(); −1 if none. */
+  allocate(zone: number, order: number): number {
+    const area0 = zone * MAX_ORDER;
+    for (let current = order; current < MAX_ORDER; current++) {
+      const page = this.#head[area0 + current] as number;
+      if (page < 0) continue;
+      this.#unlink(page, zone, current);
+      // expand(): the caller keeps the lowest part; each upper half goes to the head of its list.
+      let high = current;
+      while (high > order) {
+        high--;
+        this.#link(page + (1 << high), zone, high, false);
+      }
+      this.zoneFreePages[zone] = (this.zoneFreePages[zone] as number) - (1 << order);
+      return page;
+    }
+    return -1;
+  }
+
+  /** __free_one_page(): merge with free buddies, then queue at the tail if the next buddy up is free. */
+  free(page: number, order: number): void {
+    const zone = this.zoneOf(page);
+    const lo = this.zoneStart[zone] as number;
+    const hi = this.zoneEnd[zone] as number;
+    this.zoneFreePages[zone] = (this.zoneFreePages[zone] as number) + (1 << order);
+    let pfn = page + this.basePfn;
+    let buddyPfn = pfn ^ (1 << order);
+    while (order < MAX_ORDER - 1) {
+      buddyPfn = pfn ^ (1 << order);
+      const buddy = buddyPfn - this.basePfn;
+      if (buddy < lo || buddy >= hi || this.freeOrder[buddy] !== order) break;
+      this.#unlink(buddy, zone, order);
+      pfn &= buddyPfn;
+      order++;
+    }
+    const head = pfn - this.basePfn;
+    let toTail = false;
+    if (order < MAX_ORDER - 2) {
+      // If the buddy of the combined block is free, this block is likely to merge soon: keep it cold.
+      const combined = buddyPfn & pfn;
+      const higherBuddy = (combined ^ (1 << (order + 1))) - this.basePfn;
+      toTail = higherBuddy >= lo && higherBuddy < hi && this.freeOrder[higherBuddy] === order + 1;
+    }
+    this.#link(head, zone, order, toTail);
+  }
+
+  /** The free list of (zone, order) from head to tail, as page indexes (for tests and tools). */
+  freeList(zone: number, order: number): number[] {
+    const out: number[] = [];
+    for (let p = this.#head[zone * MAX_ORDER + order] as number; p >= 0; p = this.#next[p] as number) out.push(p);
+    return out;
+  }
+
+  #link(page: number, zone: number, order: number, toTail: boolean): void {
+    const area = zone * MAX_ORDER + order;
+    this.freeOrder[page] = order;
+    this.nrFree[area] = (this.nrFree[area] as number) + 1;
+    const head = this.#head[area] as number;
+    if (head < 0) {
+      this.#next[page] = -1;
+      this.#prev[page] = -1;
+      this.#head[area] = page;
+      this.#tail[area] = page;
+    } else if (toTail) {
+      const tail = this.#tail[area] as number;
+      this.#next[tail] = page;
+      this.#prev[page] = tail;
+      this.#next[page] = -1;
+      this.#tail[area] = page;
+    } else {
+      this.#prev[head] = page;
+      this.#next[page] = head;
+      this.#prev[page] = -1;
+      this.#head[area] = page;
+    }
+  }
+
+  #unlink(page: number, zone: number, order: number): void {
+    const area = zone * MAX_ORDER + order;
+    const next = this.#next[page] as number;
+    const prev = this.#prev[page] as number;
+    if (prev < 0) this.#head[area] = next;
+    else this.#next[prev] = next;
+    if (next < 0) this.#tail[area] = prev;
+    else this.#prev[next] = prev;
+    this.freeOrder[page] = -1;
+    this.nrFree[area] = (this.nrFree[area] as number) - 1;
+  }
+}

@@ -1,0 +1,59 @@
+import type { ParamDefs, ParamValues } from './params.ts';
+
+/**
+ * The page allocator as a strategy sees it: the kernel's __get_free_pages / __free_pages and the
+ * struct page fields an allocator may keep state in. Addresses are physical, in bytes.
+ */
+export interface PageAllocator {
+  /** __get_free_pages(gfp, order): the address of a naturally aligned 2^order-page block, or −1. */
+  allocPages(gfp: number, order: number): number;
+  /** __free_pages(): give back a whole block obtained from allocPages with the same order. */
+  freePages(addr: number, order: number): void;
+  /** compound_order(virt_to_head_page(addr)) of a block this allocator holds. */
+  compoundOrder(addr: number): number;
+  /** Address of the first page of the held block containing addr (virt_to_head_page). */
+  compoundHead(addr: number): number;
+  /** A word of the head page's struct page (page->private, slab pointer, refcount…). */
+  getPrivate(addr: number): number;
+  setPrivate(addr: number, value: number): void;
+}
+
+/** Where a strategy promises to place its tables. */
+export type Placement = 'dma32' | 'any';
+
+/**
+ * One L2-table allocation strategy instance: 1 KiB, 1 KiB-aligned tables, all memory from its
+ * PageAllocator. It knows nothing of metrics; it may expose what a kernel would show in
+ * /proc/slabinfo or debugfs (metadata, stranded memory, work counters).
+ */
+export interface TableAllocator {
+  /** Allocate one table on `cpu`: its physical address, or −1 when memory cannot be had. */
+  alloc(cpu: number): number;
+  /** Free the table at `addr` on `cpu` (which may differ from the allocating CPU). */
+  free(addr: number, cpu: number): void;
+  /** Bytes of bookkeeping outside the pages it holds (descriptors, bitmaps, page headers). */
+  metadataBytes(): number;
+  /** Bytes of freed tables it holds but cannot hand out again right now. */
+  strandedBytes(): number;
+  /** Modelled kernel work so far, by counter name (slow paths, bitmap words scanned…). */
+  readonly work: Readonly<Record<string, number>>;
+}
+
+export interface StrategyContext {
+  /** The pages, metered and owned by this instance. */
+  readonly pages: PageAllocator;
+  /** nr_cpu_ids of the machine. */
+  readonly cpus: number;
+  /** Parameters from `name:key=value`, already validated against the factory's params. */
+  readonly params: ParamValues;
+}
+
+/** A named strategy: a factory of fresh instances. */
+export interface Strategy {
+  readonly name: string;
+  /** One line for `l2bench list strategies`. */
+  readonly description: string;
+  readonly placement: Placement;
+  readonly params: ParamDefs;
+  create(ctx: StrategyContext): TableAllocator;
+}

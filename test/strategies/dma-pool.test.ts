@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { dmaPool, initialChain } from '../../strategies/dma-pool.ts';
+import { allocMany, instance, KiB } from '../helpers.ts';
+
+describe('dma-pool (mm/dmapool.c, v5.1)', () => {
+  it('uses only 3 of 4 blocks per page: pool_initialise_page tests next + size >= boundary', () => {
+    expect(initialChain(1024, 4096, 4096, false)).toEqual([0, 1024, 2048]);
+    expect(initialChain(1024, 4096, 4096, true)).toEqual([0, 1024, 2048, 3072]);
+  });
+
+  it('adds pages at the head, allocates from the newest page with room, and never frees a page', () => {
+    const { tables, account } = instance(dmaPool);
+    const addrs = allocMany(tables, 6);
+    const [p0, p1] = [addrs[0] as number, addrs[3] as number];
+    expect(addrs).toEqual([p0, p0 + KiB, p0 + 2 * KiB, p1, p1 + KiB, p1 + 2 * KiB]);
+    tables.free(p0 + KiB, 0); // room on the old page only
+    expect(tables.alloc(0)).toBe(p0 + KiB);
+    for (const a of addrs) tables.free(a, 0);
+    expect(account.heldBytes).toBe(8 * KiB);
+    expect(account.counters.pagesReturned).toBe(0);
+    expect(tables.metadataBytes()).toBe(128 + 2 * 64);
+  });
+
+  it('with boundary_fix=1 packs 4 tables per page', () => {
+    const { tables, account } = instance(dmaPool, {}, { boundary_fix: '1' });
+    allocMany(tables, 8);
+    expect(account.heldBytes).toBe(8 * KiB);
+  });
+});
