@@ -3,9 +3,9 @@ import { GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
 import { intParam } from './params.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
-/** struct dma_page, kmalloc'ed per pool page: kmalloc-64. */
-const DMA_PAGE_BYTES = 64;
-/** struct dma_pool, kmalloc'ed once: kmalloc-128. */
+/** struct dma_page (40 bytes), kmalloc'ed per pool page: kmalloc-128, the smallest on arm64 v5.1. */
+const DMA_PAGE_BYTES = 128;
+/** struct dma_pool (104 bytes), kmalloc'ed once: kmalloc-128. */
 const DMA_POOL_BYTES = 128;
 
 /**

@@ -9,8 +9,8 @@ const MIN_ALLOC_ORDER = 10;
 const POOL_ORDER = 10;
 const POOL_BITS = MAX_TABLES_PER_PGTABLE;
 const BITS_PER_LONG = 64;
-/** struct gen_pool, from kmalloc-64. */
-const GEN_POOL_BYTES = 64;
+/** struct gen_pool (56 bytes) from kmalloc: kmalloc-128, the smallest on arm64 v5.1 (KMALLOC_MIN_SIZE 128). */
+const GEN_POOL_BYTES = 128;
 /** struct gen_pool_chunk (48 B) + the 512 B bitmap, from vzalloc: one whole page. */
 const CHUNK_VZALLOC_BYTES = PAGE_SIZE;
 

@@ -5,8 +5,8 @@ import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 /** PAGE_FRAG_CACHE_MAX_SIZE with 4 KiB pages: 32 KiB, order 3. */
 const PAGE_FRAG_CACHE_MAX_ORDER = 3;
 const PAGE_FRAG_CACHE_MAX_SIZE = PAGE_SIZE << PAGE_FRAG_CACHE_MAX_ORDER;
-/** struct page_frag_cache: va, offset, size, pagecnt_bias, pfmemalloc, as embedded by the v3 patch. */
-const PAGE_FRAG_CACHE_BYTES = 16;
+/** struct page_frag_cache (va, offset, size, pagecnt_bias, pfmemalloc: 24 bytes), embedded by the v3 patch. */
+const PAGE_FRAG_CACHE_BYTES = 24;
 
 /**
  * A page_frag_cache (mm/page_alloc.c, v5.1) handing out 1 KiB fragments for the v3 io-pgtable

@@ -6,13 +6,14 @@ import { SlubCache, type SlubMetadata } from './cache.ts';
 import { cpuPartialFor, minPartialFor, SLUB_DEFAULTS, slubGeometry } from './geometry.ts';
 
 /**
- * What SLUB keeps outside its slabs for one cache on arm64 v5.1 (CONFIG_SLUB_DEBUG, SYSFS,
- * SLUB_CPU_PARTIAL, MEMCG; one node), each rounded up to the slab it comes from. See
- * docs/metadata.md for the arithmetic.
+ * What SLUB keeps outside its slabs for one cache on arm64 v5.1 (SLUB_DEBUG, SYSFS,
+ * SLUB_CPU_PARTIAL, MEMCG; one node). arm64 aligns slab objects to ARCH_KMALLOC_MINALIGN = 128:
+ * struct kmem_cache is offsetof(node) 320 + one node pointer = 328 → 384 bytes; struct
+ * kmem_cache_node 64 → 128 bytes; struct kmem_cache_cpu is 32 bytes of percpu memory per CPU.
  */
 export const SLUB_METADATA: SlubMetadata = {
   cacheBytes: 384,
-  nodeBytes: 64,
+  nodeBytes: 128,
   perCpuBytes: 32,
 };
 

@@ -69,4 +69,10 @@ describe('slab-dma32 (SLUB, v5.1)', () => {
     expect(account.heldBytes).toBe(12 * KiB);
     expect(tables.work.order_fallbacks).toBe(3);
   });
+
+  it('counts only the cache descriptors as metadata: SLUB keeps slab state in struct page', () => {
+    // kmem_cache 384 + kmem_cache_node 128 (arm64 aligns slab objects to 128) + 32 per CPU.
+    expect(instance(slabDma32, { cpus: 2 }).tables.metadataBytes()).toBe(384 + 128 + 2 * 32);
+    expect(instance(slabDma32, { cpus: 8 }).tables.metadataBytes()).toBe(384 + 128 + 8 * 32);
+  });
 });

@@ -1,0 +1,57 @@
+import { STRATEGIES } from '../strategies/index.ts';
+import type { MachineOptions } from '../strategies/machine/machine.ts';
+import type { ParamValues } from '../strategies/params.ts';
+import type { Strategy } from '../strategies/types.ts';
+import { WORKLOADS } from '../workloads/index.ts';
+import type { Cell } from './cell.ts';
+import { resolveSpec } from './spec.ts';
+
+/** What to run: every strategy × workload × CPU count × seed. */
+export interface Plan {
+  strategies: string[];
+  workloads: string[];
+  cpus: number[];
+  seeds: number[];
+  machine: Omit<MachineOptions, 'cpus'>;
+  check: boolean;
+  /** Extra strategies (loaded modules) besides the built-in ones. */
+  extraStrategies?: readonly Strategy[];
+}
+
+/** A strategy's name in results: its name, plus the parameters that differ from their defaults. */
+export function strategyLabel(strategy: Strategy, params: ParamValues): string {
+  const changed = Object.entries(strategy.params)
+    .filter(([k, def]) => params[k] !== def.default)
+    .map(([k]) => `${k}=${params[k]}`);
+  return changed.length ? `${strategy.name}:${changed.join(',')}` : strategy.name;
+}
+
+/** Expand a plan into cells, validating every spec first so bad input fails before any work. */
+export function expandPlan(plan: Plan): Cell[] {
+  const registry = [...STRATEGIES, ...(plan.extraStrategies ?? [])];
+  const strategies = plan.strategies.map((s) => {
+    const { item, params } = resolveSpec(s, 'strategy', registry);
+    return { item, params, text: strategyLabel(item, params) };
+  });
+  const cells: Cell[] = [];
+  for (const workloadText of plan.workloads) {
+    const { item: kind, params } = resolveSpec(workloadText, 'workload', WORKLOADS);
+    for (const cpus of plan.cpus) {
+      for (const seed of plan.seeds) {
+        const workload = kind.create(params, { seed, cpus });
+        for (const s of strategies) {
+          cells.push({
+            strategy: s.item,
+            strategyParams: s.params,
+            strategyLabel: s.text,
+            workload,
+            machine: { ...plan.machine, cpus },
+            seed,
+            check: plan.check,
+          });
+        }
+      }
+    }
+  }
+  return cells;
+}

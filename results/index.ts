@@ -1,0 +1,6 @@
+import { csvExporter } from './csv.ts';
+import { jsonExporter } from './json.ts';
+import type { Exporter } from './run.ts';
+
+/** Exporters by format name. */
+export const EXPORTERS: readonly Exporter[] = [csvExporter, jsonExporter];

@@ -1,0 +1,30 @@
+import type { CellRecord } from '../harness/record.ts';
+
+/** Where a run came from, so that it can be trusted and reproduced. */
+export interface Provenance {
+  l2bench_version: string;
+  git_commit: string | null;
+  node_version: string;
+  v8_version: string;
+  cpu_model: string;
+  platform: string;
+  started_at: string;
+  command_line: string[];
+  machine: Record<string, number>;
+}
+
+/** Everything an exporter may read. */
+export interface RunResult {
+  schema: 'l2bench-run/1';
+  provenance: Provenance;
+  records: CellRecord[];
+  /** True when the run was interrupted: the records are the cells that finished. */
+  interrupted: boolean;
+}
+
+/** One output format, as hyperfine's exporters: a file name and a pure rendering. */
+export interface Exporter {
+  readonly format: string;
+  readonly file: string;
+  render(run: RunResult): string;
+}

@@ -1,0 +1,68 @@
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Prepare an output folder. A given folder may exist only if empty: an earlier run is never
+ * overwritten. Without one, a new results/<timestamp>/ folder is made (with a suffix if taken).
+ */
+export function prepareOutDir(out: string | undefined, now: Date, root = 'results'): string {
+  if (out !== undefined) {
+    if (!makeDir(out)) {
+      let entries: string[];
+      try {
+        entries = readdirSync(out);
+      } catch (e) {
+        throw new OutDirError(`--out ${out}: ${(e as Error).message}`);
+      }
+      if (entries.length > 0) throw new OutDirError(`--out ${out}: folder is not empty; refusing to overwrite a run`);
+    }
+    return out;
+  }
+  const stamp = now
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
+  for (let n = 0; ; n++) {
+    const dir = join(root, n === 0 ? stamp : `${stamp}-${n}`);
+    if (makeDir(dir)) return dir;
+  }
+}
+
+/**
+ * mkdir one folder and its missing parents: true if made, false if it existed. Each level is made
+ * on its own, because Node's recursive mkdir spins forever on some file systems (/proc).
+ */
+function makeDir(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    const parent = dirname(dir);
+    if (code === 'ENOENT' && parent !== dir) {
+      try {
+        makeDir(parent);
+        mkdirSync(dir);
+        return true;
+      } catch {
+        // fall through to the one-line error about the folder asked for
+      }
+    }
+    throw new OutDirError(`${dir}: cannot create the output folder (${code ?? (e as Error).message})`);
+  }
+}
+
+export class OutDirError extends Error {}

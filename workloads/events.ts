@@ -1,0 +1,78 @@
+import type { ParamDefs, ParamValues } from '../strategies/params.ts';
+
+/** Event kinds. */
+export const ALLOC = 0;
+export const FREE = 1;
+
+/**
+ * A run of events in flat typed arrays: event i allocates or frees table id[i] on CPU cpu[i].
+ * Table ids are non-negative and reused after a free, so the largest id stays near the peak number
+ * of live tables, not the length of the stream. A producer may reuse a chunk's arrays for the next
+ * chunk: a consumer must finish with a chunk before asking for the next.
+ */
+export interface EventChunk {
+  readonly length: number;
+  readonly kind: Uint8Array;
+  readonly id: Int32Array;
+  readonly cpu: Uint16Array;
+}
+
+/** A workload instance: a deterministic, restartable stream of event chunks. */
+export interface Workload {
+  /** Canonical spec, `name:key=value,…` with every parameter, as it appears in results. */
+  readonly spec: string;
+  readonly kind: string;
+  readonly params: ParamValues;
+  /** A fresh pass over the events; each call starts again from the first event. */
+  chunks(): Iterable<EventChunk>;
+}
+
+export interface WorkloadContext {
+  readonly seed: number;
+  /** CPUs of the machine, for workloads that spread over them. */
+  readonly cpus: number;
+}
+
+/** A named kind of workload: `l2bench list workloads` shows its description and params. */
+export interface WorkloadKind {
+  readonly name: string;
+  readonly description: string;
+  readonly params: ParamDefs;
+  create(params: ParamValues, ctx: WorkloadContext): Workload;
+}
+
+const CHUNK = 4096;
+
+/** Fills fixed-size chunks and hands each one out when full; used by the generators. */
+export class ChunkWriter {
+  readonly #kind = new Uint8Array(CHUNK);
+  readonly #id = new Int32Array(CHUNK);
+  readonly #cpu = new Uint16Array(CHUNK);
+  #length = 0;
+
+  /** Add an event; returns true when the chunk is full and must be taken with take(). */
+  push(kind: number, id: number, cpu: number): boolean {
+    const i = this.#length++;
+    this.#kind[i] = kind;
+    this.#id[i] = id;
+    this.#cpu[i] = cpu;
+    return this.#length === CHUNK;
+  }
+
+  /** The pending events as a chunk (views over the shared buffers), then start a new one. */
+  take(): EventChunk {
+    const n = this.#length;
+    this.#length = 0;
+    return { length: n, kind: this.#kind.subarray(0, n), id: this.#id.subarray(0, n), cpu: this.#cpu.subarray(0, n) };
+  }
+
+  get pending(): number {
+    return this.#length;
+  }
+}
+
+/** Canonical spec string of a workload: `name:k=v,…` in declaration order, or just `name`. */
+export function specString(name: string, defs: ParamDefs, values: ParamValues): string {
+  const keys = Object.keys(defs);
+  return keys.length === 0 ? name : `${name}:${keys.map((k) => `${k}=${values[k]}`).join(',')}`;
+}
