@@ -23,7 +23,9 @@ function describeParams(params: ParamDefs): string {
     .map(([k, d]) =>
       d.kind === 'int'
         ? `      ${k}=${d.min}..${d.max} (default ${d.default}): ${d.description}`
-        : `      ${k}=${d.choices.join('|')} (default ${d.default}): ${d.description}`,
+        : d.kind === 'choice'
+          ? `      ${k}=${d.choices.join('|')} (default ${d.default}): ${d.description}`
+          : `      ${k}=TEXT${d.default ? ` (default ${d.default})` : ''}: ${d.description}`,
     )
     .join('\n');
 }

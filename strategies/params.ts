@@ -12,6 +12,12 @@ export type ParamDef =
       readonly max: number;
     }
   | {
+      /** Free text such as a file path; it cannot contain ',' (the spec separator). */
+      readonly kind: 'string';
+      readonly description: string;
+      readonly default: string;
+    }
+  | {
       readonly kind: 'choice';
       readonly description: string;
       readonly default: string;
@@ -42,6 +48,10 @@ export function parseParams(owner: string, defs: ParamDefs, raw: Readonly<Record
 }
 
 function parseValue(owner: string, key: string, def: ParamDef, text: string): number | string {
+  if (def.kind === 'string') {
+    if (!text) throw new ParamError(`${owner}: ${key}= needs a value`);
+    return text;
+  }
   if (def.kind === 'choice') {
     if (!def.choices.includes(text)) {
       throw new ParamError(`${owner}: ${key}=${text} is not allowed (choose ${def.choices.join('|')})`);
@@ -65,9 +75,16 @@ export function intParam(values: ParamValues, key: string): number {
   return v;
 }
 
-/** Read a validated choice parameter. */
+/** Read a validated choice or string parameter. */
 export function choiceParam(values: ParamValues, key: string): string {
   const v = values[key];
-  if (typeof v !== 'string') throw new ParamError(`parameter '${key}' is not a choice`);
+  if (typeof v !== 'string') throw new ParamError(`parameter '${key}' is not a string`);
+  return v;
+}
+
+/** Read a string parameter, refusing it when empty: `owner: key= is required`. */
+export function requiredString(owner: string, values: ParamValues, key: string): string {
+  const v = values[key];
+  if (typeof v !== 'string' || v === '') throw new ParamError(`${owner}: ${key}= is required`);
   return v;
 }
