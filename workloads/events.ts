@@ -71,8 +71,13 @@ export class ChunkWriter {
   }
 }
 
-/** Canonical spec string of a workload: `name:k=v,…` in declaration order, or just `name`. */
+/**
+ * Canonical spec of a workload, as results name it: `name:k=v,…` in declaration order, with every
+ * numeric parameter and the other parameters that differ from their defaults.
+ */
 export function specString(name: string, defs: ParamDefs, values: ParamValues): string {
-  const keys = Object.keys(defs);
-  return keys.length === 0 ? name : `${name}:${keys.map((k) => `${k}=${values[k]}`).join(',')}`;
+  const shown = Object.entries(defs)
+    .filter(([k, def]) => def.kind === 'int' || values[k] !== def.default)
+    .map(([k]) => `${k}=${values[k]}`);
+  return shown.length === 0 ? name : `${name}:${shown.join(',')}`;
 }

@@ -1,8 +1,12 @@
 import type { WorkloadKind } from './events.ts';
-import { hold } from './hold.ts';
+import { churn } from './synthetic/churn.ts';
+import { fragAdversary } from './synthetic/frag-adversary.ts';
+import { hold } from './synthetic/hold.ts';
+import { ramp, sawtooth } from './synthetic/sawtooth.ts';
+import { worstCase } from './synthetic/worst-case.ts';
 
 /** The built-in workload kinds. */
-export const WORKLOADS: readonly WorkloadKind[] = [hold];
+export const WORKLOADS: readonly WorkloadKind[] = [hold, churn, ramp, sawtooth, fragAdversary, worstCase];
 
 export function findWorkload(name: string): WorkloadKind | undefined {
   return WORKLOADS.find((w) => w.name === name);

@@ -58,9 +58,12 @@ describe('l2bench run (walking skeleton)', () => {
     [['run', '--workload', 'nope'], /^l2bench: unknown workload 'nope' \(allowed: hold.*\)\n$/],
     [
       ['run', '--workload', 'hold:tables=0'],
-      /^l2bench: workload hold: tables=0 is out of range \(allowed 1\.\.65536\)\n$/,
+      /^l2bench: workload hold: tables=0 is out of range \(allowed 1\.\.1048576\)\n$/,
     ],
-    [['run', '--workload', 'hold:rows=1'], /^l2bench: workload hold: unknown parameter 'rows' \(allowed: tables\)\n$/],
+    [
+      ['run', '--workload', 'hold:rows=1'],
+      /^l2bench: workload hold: unknown parameter 'rows' \(allowed: tables, cpus\)\n$/,
+    ],
     [['run', '--strategy', 'slab'], /^l2bench: unknown strategy 'slab' \(allowed: slab-dma32, .*\)\n$/],
     [
       ['run', '--strategy', 'genalloc:algo=worst'],
