@@ -25,6 +25,10 @@ export interface Workload {
   readonly params: ParamValues;
   /** A fresh pass over the events; each call starts again from the first event. */
   chunks(): Iterable<EventChunk>;
+  /** Where the events come from, for provenance (a trace's file and checksum). */
+  readonly info?: Readonly<Record<string, string | number>>;
+  /** What the last complete pass saw inside the workload's own model (the IOMMU's maps, failures…). */
+  lastPass?(): Readonly<Record<string, number>>;
 }
 
 export interface WorkloadContext {
@@ -41,22 +45,27 @@ export interface WorkloadKind {
   create(params: ParamValues, ctx: WorkloadContext): Workload;
 }
 
-const CHUNK = 4096;
+/** Events per chunk: large enough to amortise the per-chunk work, small enough to stay in cache. */
+export const CHUNK = 4096;
 
-/** Fills fixed-size chunks and hands each one out when full; used by the generators. */
+/**
+ * Fills chunks and hands each one out when full; used by the generators. A burst (a teardown, a
+ * large unmap) may overfill a chunk: the buffers grow, and `push` keeps saying "full" until take().
+ */
 export class ChunkWriter {
-  readonly #kind = new Uint8Array(CHUNK);
-  readonly #id = new Int32Array(CHUNK);
-  readonly #cpu = new Uint16Array(CHUNK);
+  #kind = new Uint8Array(CHUNK);
+  #id = new Int32Array(CHUNK);
+  #cpu = new Uint16Array(CHUNK);
   #length = 0;
 
-  /** Add an event; returns true when the chunk is full and must be taken with take(). */
+  /** Add an event; returns true when the chunk is full and should be taken with take(). */
   push(kind: number, id: number, cpu: number): boolean {
     const i = this.#length++;
+    if (i === this.#kind.length) this.#grow();
     this.#kind[i] = kind;
     this.#id[i] = id;
     this.#cpu[i] = cpu;
-    return this.#length === CHUNK;
+    return this.#length >= CHUNK;
   }
 
   /** The pending events as a chunk (views over the shared buffers), then start a new one. */
@@ -68,6 +77,19 @@ export class ChunkWriter {
 
   get pending(): number {
     return this.#length;
+  }
+
+  #grow(): void {
+    const n = this.#kind.length * 2;
+    const kind = new Uint8Array(n);
+    const id = new Int32Array(n);
+    const cpu = new Uint16Array(n);
+    kind.set(this.#kind);
+    id.set(this.#id);
+    cpu.set(this.#cpu);
+    this.#kind = kind;
+    this.#id = id;
+    this.#cpu = cpu;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { WorkloadKind } from './events.ts';
+import { iommu } from './iommu/index.ts';
 import { churn } from './synthetic/churn.ts';
 import { fragAdversary } from './synthetic/frag-adversary.ts';
 import { hold } from './synthetic/hold.ts';
@@ -6,7 +7,7 @@ import { ramp, sawtooth } from './synthetic/sawtooth.ts';
 import { worstCase } from './synthetic/worst-case.ts';
 
 /** The built-in workload kinds. */
-export const WORKLOADS: readonly WorkloadKind[] = [hold, churn, ramp, sawtooth, fragAdversary, worstCase];
+export const WORKLOADS: readonly WorkloadKind[] = [hold, churn, ramp, sawtooth, fragAdversary, worstCase, iommu];
 
 export function findWorkload(name: string): WorkloadKind | undefined {
   return WORKLOADS.find((w) => w.name === name);
