@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --expose-gc
 // Run the TypeScript CLI directly through tsx: no build step.
 import { register } from 'tsx/esm/api';
 

@@ -5,33 +5,45 @@ import type { ParamValues } from '../strategies/params.ts';
 import type { Strategy, TableAllocator } from '../strategies/types.ts';
 import type { Workload } from '../workloads/events.ts';
 import { Meter } from './meter.ts';
-import type { CellRecord } from './record.ts';
+import type { FullRecord } from './record.ts';
 
 export interface Cell {
   readonly strategy: Strategy;
   readonly strategyParams: ParamValues;
-  /** How the strategy is named in results: its spec with parameters, e.g. genalloc:algo=best. */
+  /** How the strategy is named in results: its name with non-default parameters, e.g. genalloc:algo=best. */
   readonly strategyLabel: string;
   readonly workload: Workload;
   readonly machine: MachineOptions;
   readonly seed: number;
   /** Run under the invariant checker. */
   readonly check: boolean;
+  /** Measure throughput too (when the run does). */
+  readonly timed: boolean;
 }
 
-/** A fresh machine and strategy instance, ready to replay. */
-export function instantiate(cell: Cell): { machine: Machine; meter: Meter; tables: TableAllocator } {
+/** A fresh machine and strategy instance, the way every replay starts. */
+export function instantiate(cell: Cell): { machine: Machine; tables: TableAllocator; meter: Meter } {
   const machine = new Machine(cell.machine);
   const account = machine.account(cell.strategyLabel);
   const ctx = { pages: account, cpus: machine.options.cpus, params: cell.strategyParams };
   const tables = cell.check ? createChecked(cell.strategy, ctx) : cell.strategy.create(ctx);
-  return { machine, meter: new Meter(tables, account.counters), tables };
+  return { machine, tables, meter: new Meter(tables, account) };
 }
 
-/** Run one cell to completion and return its exact metrics. */
-export function runCell(cell: Cell): CellRecord {
-  const { meter, tables } = instantiate(cell);
+const sum = (values: Iterable<number>) => {
+  let n = 0;
+  for (const v of values) n += v;
+  return n;
+};
+
+/** Run one cell to completion and return its exact metrics (timing columns empty). */
+export function measureCell(cell: Cell): FullRecord {
+  const { tables, meter } = instantiate(cell);
   for (const chunk of cell.workload.chunks()) meter.replay(chunk);
+  const pages = meter.pages;
+  const perEvent = Object.entries(tables.work)
+    .map(([k, v]) => `${k}=${meter.events ? +(v / meter.events).toPrecision(6) : 0}`)
+    .join(';');
   return {
     workload: cell.workload.spec,
     strategy: cell.strategyLabel,
@@ -40,14 +52,36 @@ export function runCell(cell: Cell): CellRecord {
     events: meter.events,
     allocs: meter.allocs,
     frees: meter.frees,
+    skipped_frees: meter.skippedFrees,
     alloc_failures: meter.allocFailures,
     peak_live_tables: meter.peakLive,
     peak_footprint_bytes: meter.peakFootprintPages * PAGE_SIZE,
     mean_footprint_bytes: meter.meanFootprintBytes,
-    final_footprint_bytes: meter.pages.held * PAGE_SIZE,
+    final_footprint_bytes: pages.held * PAGE_SIZE,
     metadata_bytes: tables.metadataBytes(),
-    pages_returned: meter.pages.pagesReturned,
+    frag_mean: meter.fragMean,
+    frag_at_peak_live: meter.fragAtPeakLive,
+    frag_at_peak_footprint: meter.fragAtPeakFootprint,
+    frag_peak_over_peak: meter.fragPeakOverPeak,
+    reuse_rate: meter.reuseRate,
+    peak_stranded_bytes: meter.peakStrandedBytes,
+    pages_returned: pages.pagesReturned,
     dma32_violations: meter.dma32Violations,
-    work: meter.work(),
+    page_alloc_calls: sum(pages.allocs),
+    page_alloc_failures: sum(pages.failures),
+    page_free_calls: sum(pages.frees),
+    strategy_work_per_event: perEvent,
+    ops_per_sec: null,
+    ops_per_sec_rme: null,
+    replay_median_ms: null,
+    replay_mad_ms: null,
+    replay_p99_ms: null,
+    replay_samples: null,
+    detail: {
+      work: meter.work(),
+      series: meter.series.columns(),
+      samples: [],
+      workload_info: { ...(cell.workload.info ?? {}), ...(cell.workload.lastPass?.() ?? {}) },
+    },
   };
 }

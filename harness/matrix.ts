@@ -5,16 +5,20 @@ import type { Strategy } from '../strategies/types.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import type { Cell } from './cell.ts';
 import { resolveSpec } from './spec.ts';
+import { expandSweep } from './sweep.ts';
 
 /** What to run: every strategy × workload × CPU count × seed. */
 export interface Plan {
-  strategies: string[];
-  workloads: string[];
-  cpus: number[];
-  seeds: number[];
+  strategies: readonly string[];
+  /** Workload specs; ranges (`tables=1..4096`) expand into sweeps. */
+  workloads: readonly string[];
+  cpus: readonly number[];
+  seeds: readonly number[];
   machine: Omit<MachineOptions, 'cpus'>;
   check: boolean;
-  /** Extra strategies (loaded modules) besides the built-in ones. */
+  /** Measure throughput for these cells (when the run does). */
+  throughput: boolean;
+  /** Strategies loaded from modules, usable by name beside the built-in ones. */
   extraStrategies?: readonly Strategy[];
 }
 
@@ -31,11 +35,11 @@ export function expandPlan(plan: Plan): Cell[] {
   const registry = [...STRATEGIES, ...(plan.extraStrategies ?? [])];
   const strategies = plan.strategies.map((s) => {
     const { item, params } = resolveSpec(s, 'strategy', registry);
-    return { item, params, text: strategyLabel(item, params) };
+    return { item, params, label: strategyLabel(item, params) };
   });
+  const kinds = plan.workloads.flatMap(expandSweep).map((w) => resolveSpec(w, 'workload', WORKLOADS));
   const cells: Cell[] = [];
-  for (const workloadText of plan.workloads) {
-    const { item: kind, params } = resolveSpec(workloadText, 'workload', WORKLOADS);
+  for (const { item: kind, params } of kinds) {
     for (const cpus of plan.cpus) {
       for (const seed of plan.seeds) {
         const workload = kind.create(params, { seed, cpus });
@@ -43,11 +47,12 @@ export function expandPlan(plan: Plan): Cell[] {
           cells.push({
             strategy: s.item,
             strategyParams: s.params,
-            strategyLabel: s.text,
+            strategyLabel: s.label,
             workload,
             machine: { ...plan.machine, cpus },
             seed,
             check: plan.check,
+            timed: plan.throughput,
           });
         }
       }

@@ -1,12 +1,15 @@
-import { DMA32_LIMIT, MAX_ORDER, PAGE_SIZE } from '../strategies/machine/constants.ts';
-import type { PageCounters } from '../strategies/machine/machine.ts';
+import { DMA32_LIMIT, MAX_ORDER, PAGE_SIZE, TABLE_SIZE } from '../strategies/machine/constants.ts';
+import type { PageAccount } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
 import { ALLOC, type EventChunk } from '../workloads/events.ts';
+import { Series } from './series.ts';
 
 /**
- * Replays events into a strategy and meters it at the page-allocator boundary: footprint is read
- * from the page counters after every event, never asked of the strategy. Table addresses live in a
- * Float64Array indexed by table id (−1: not live), so memory follows the live ids.
+ * Replays events into a strategy and meters it at the page-allocator boundary: footprint is the
+ * pages the account holds after every event, never the strategy's word. Table addresses live in a
+ * Float64Array indexed by table id (−1: not live), so memory follows the live ids. Reuse is seen
+ * from the addresses: a 1 KiB unit that held a freed table is marked until it is handed out again
+ * or its page goes back to the page allocator.
  */
 export class Meter {
   events = 0;
@@ -15,25 +18,48 @@ export class Meter {
   allocFailures = 0;
   /** Frees of ids with no live table (their allocation failed). */
   skippedFrees = 0;
+  reusedAllocs = 0;
   live = 0;
   peakLive = 0;
   peakFootprintPages: number;
-  #footprintPageSum = 0;
+  peakStrandedBytes = 0;
   dma32Violations = 0;
+  /** Johnstone–Wilson: the sum of (footprint − live) / live over events with live tables, and their count. */
+  #fragSum = 0;
+  #fragEvents = 0;
+  /** (footprint − live) / live when live first reached its peak, and when footprint first reached its peak. */
+  fragAtPeakLive = 0;
+  fragAtPeakFootprint = 0;
+  readonly series = new Series();
+  #peakSeenPages = -1;
+  readonly #account: PageAccount;
+  #footprintPageSum = 0;
   #addr = new Float64Array(1024).fill(-1);
+  /** One bit per 1 KiB of DRAM: held a freed table, not handed out since. */
+  readonly #freed: Uint32Array;
+  readonly #dramBase: number;
 
   constructor(
     readonly tables: TableAllocator,
-    readonly pages: PageCounters,
+    account: PageAccount,
   ) {
+    this.#account = account;
+    const machine = account.machine.options;
+    this.#dramBase = machine.dramBase;
+    this.#freed = new Uint32Array(Math.ceil(machine.dramBytes / TABLE_SIZE / 32));
     // Pages taken at creation (genalloc's pool) count from the start.
-    this.peakFootprintPages = pages.held;
+    this.peakFootprintPages = account.counters.held;
+    account.onFree = (addr, order) => this.#forget(addr, order);
+  }
+
+  get pages() {
+    return this.#account.counters;
   }
 
   replay(chunk: EventChunk): void {
     const { kind, id, cpu, length } = chunk;
     const tables = this.tables;
-    const pages = this.pages;
+    const counters = this.#account.counters;
     for (let i = 0; i < length; i++) {
       const t = id[i] as number;
       if (kind[i] === ALLOC) {
@@ -45,8 +71,9 @@ export class Meter {
           this.allocFailures++;
         } else {
           this.#addr[t] = addr;
-          if (addr + 1024 > DMA32_LIMIT) this.dma32Violations++;
-          if (++this.live > this.peakLive) this.peakLive = this.live;
+          if (addr + TABLE_SIZE > DMA32_LIMIT) this.dma32Violations++;
+          if (this.#takeMark(addr)) this.reusedAllocs++;
+          this.live++;
         }
       } else {
         const addr = t < this.#addr.length ? (this.#addr[t] as number) : -1;
@@ -56,30 +83,100 @@ export class Meter {
         } else {
           this.#addr[t] = -1;
           this.live--;
+          this.#mark(addr);
           tables.free(addr, cpu[i] as number);
         }
       }
-      const held = pages.held;
-      if (held > this.peakFootprintPages) this.peakFootprintPages = held;
-      this.#footprintPageSum += held;
+      this.events++;
+      this.#observe(counters.held);
     }
-    this.events += length;
+  }
+
+  /** After every event: footprint, fragmentation, stranded bytes and the series. */
+  #observe(held: number): void {
+    const footprint = held * PAGE_SIZE;
+    const liveBytes = this.live * TABLE_SIZE;
+    const frag = liveBytes > 0 ? (footprint - liveBytes) / liveBytes : 0;
+    if (liveBytes > 0) {
+      this.#fragSum += frag;
+      this.#fragEvents++;
+    }
+    if (this.live > this.peakLive) {
+      this.peakLive = this.live;
+      this.fragAtPeakLive = frag;
+    }
+    // The first event at which the footprint is at its highest so far (pages taken at creation
+    // are first seen at event 1).
+    if (held > this.#peakSeenPages) {
+      this.#peakSeenPages = held;
+      this.fragAtPeakFootprint = frag;
+      if (held > this.peakFootprintPages) this.peakFootprintPages = held;
+    }
+    const stranded = this.tables.strandedBytes();
+    if (stranded > this.peakStrandedBytes) this.peakStrandedBytes = stranded;
+    this.#footprintPageSum += held;
+    this.series.add(this.events, footprint, this.live);
   }
 
   get meanFootprintBytes(): number {
     return this.events === 0 ? 0 : (this.#footprintPageSum / this.events) * PAGE_SIZE;
   }
 
+  /** Mean over events (with live tables) of (footprint − live bytes) / live bytes. */
+  get fragMean(): number {
+    return this.#fragEvents === 0 ? 0 : this.#fragSum / this.#fragEvents;
+  }
+
+  /** (peak footprint − peak live bytes) / peak live bytes. */
+  get fragPeakOverPeak(): number {
+    const peakLive = this.peakLive * TABLE_SIZE;
+    return peakLive === 0 ? 0 : (this.peakFootprintPages * PAGE_SIZE - peakLive) / peakLive;
+  }
+
+  /** Share of successful allocations that got memory which earlier held a freed table. */
+  get reuseRate(): number {
+    const served = this.allocs - this.allocFailures;
+    return served === 0 ? 0 : this.reusedAllocs / served;
+  }
+
   /** Page-allocator calls by order, plus the strategy's own work counters. */
   work(): Record<string, number> {
+    const c = this.#account.counters;
     const out: Record<string, number> = {};
     for (let o = 0; o < MAX_ORDER; o++) {
-      if (this.pages.allocs[o]) out[`page_allocs_order${o}`] = this.pages.allocs[o] as number;
-      if (this.pages.failures[o]) out[`page_alloc_failures_order${o}`] = this.pages.failures[o] as number;
-      if (this.pages.frees[o]) out[`page_frees_order${o}`] = this.pages.frees[o] as number;
+      if (c.allocs[o]) out[`page_allocs_order${o}`] = c.allocs[o] as number;
+      if (c.failures[o]) out[`page_alloc_failures_order${o}`] = c.failures[o] as number;
+      if (c.frees[o]) out[`page_frees_order${o}`] = c.frees[o] as number;
     }
     for (const [k, v] of Object.entries(this.tables.work)) out[k] = v;
     return out;
+  }
+
+  #unit(addr: number): number {
+    return (addr - this.#dramBase) / TABLE_SIZE;
+  }
+
+  #mark(addr: number): void {
+    const u = this.#unit(addr);
+    this.#freed[u >>> 5] = (this.#freed[u >>> 5] as number) | (1 << (u & 31));
+  }
+
+  #takeMark(addr: number): boolean {
+    const u = this.#unit(addr);
+    const w = u >>> 5;
+    const bit = 1 << (u & 31);
+    const word = this.#freed[w] as number;
+    if ((word & bit) === 0) return false;
+    this.#freed[w] = word & ~bit;
+    return true;
+  }
+
+  /** A block went back to the page allocator: what comes from it later is fresh memory. */
+  #forget(addr: number, order: number): void {
+    const first = this.#unit(addr);
+    const units = (PAGE_SIZE << order) / TABLE_SIZE;
+    for (let u = first; u < first + units; u++)
+      this.#freed[u >>> 5] = (this.#freed[u >>> 5] as number) & ~(1 << (u & 31));
   }
 
   #grow(id: number): void {

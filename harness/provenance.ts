@@ -23,7 +23,10 @@ function gitCommit(): string | null {
 }
 
 /** Where and how this run happens. */
-export function provenance(machine: Record<string, number>, now: Date): Provenance {
+export function provenance(
+  machine: Record<string, number>,
+  now: Date,
+): Omit<Provenance, 'suite' | 'throughput_time_ms'> {
   return {
     l2bench_version: VERSION,
     git_commit: gitCommit(),

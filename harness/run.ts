@@ -1,27 +1,66 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Cell } from './cell.ts';
-import { runCell } from './cell.ts';
-import type { CellRecord } from './record.ts';
+import type { Workload } from '../workloads/events.ts';
+import { type Cell, measureCell } from './cell.ts';
+import { bufferEvents } from './events-buffer.ts';
+import type { FullRecord } from './record.ts';
+import { timeCell } from './throughput.ts';
 
 export interface RunOptions {
-  /** Called after each finished cell, with the records so far. */
-  onCell?: (record: CellRecord, done: number, total: number) => void;
-  /** Stop before the next cell once aborted; finished cells are kept. */
+  /** Time each cell with tinybench; null skips throughput. */
+  throughput?: { timeMs: number } | null;
+  /** Called after each step: the record is complete for memory, and again when it has been timed. */
+  onProgress?: (done: number, total: number, record: FullRecord) => void;
+  /** Stop before the next step once aborted; finished cells are kept. */
   signal?: AbortSignal;
+  /** Where records go as they finish (default: a new array): a caller can save them at any time. */
+  records?: FullRecord[];
 }
 
-/** Run cells one after another, yielding to the event loop between cells so Ctrl-C is seen. */
-export async function runCells(
-  cells: readonly Cell[],
-  options: RunOptions = {},
-): Promise<{ records: CellRecord[]; interrupted: boolean }> {
-  const records: CellRecord[] = [];
+export interface RunOutcome {
+  records: FullRecord[];
+  interrupted: boolean;
+}
+
+/**
+ * Run cells: first every cell's exact metrics, one after another, then (if asked) every cell's
+ * throughput, one at a time so no two timings share the CPU. Each workload's strategies are
+ * timed in an order rotated from one workload to the next, so no strategy always goes first.
+ * Between steps the event loop runs, so Ctrl-C is seen and the finished cells are kept.
+ */
+export async function runCells(cells: readonly Cell[], options: RunOptions = {}): Promise<RunOutcome> {
+  const records: FullRecord[] = options.records ?? [];
+  const timed = options.throughput ? cells.filter((c) => c.timed).length : 0;
+  const total = cells.length + timed;
+  let done = 0;
   for (const cell of cells) {
     await yieldToEventLoop();
     if (options.signal?.aborted) return { records, interrupted: true };
-    const record = runCell(cell);
+    const record = measureCell(cell);
     records.push(record);
-    options.onCell?.(record, records.length, cells.length);
+    options.onProgress?.(++done, total, record);
+  }
+  if (!options.throughput) return { records, interrupted: false };
+  const groups = new Map<Workload, number[]>();
+  cells.forEach((cell, i) => {
+    if (cell.timed) groups.set(cell.workload, [...(groups.get(cell.workload) ?? []), i]);
+  });
+  let g = 0;
+  for (const [workload, members] of groups) {
+    const events = bufferEvents(workload);
+    const order = members.map((_, k) => members[(k + g) % members.length] as number);
+    g++;
+    for (const i of order) {
+      await yieldToEventLoop();
+      if (options.signal?.aborted) return { records, interrupted: true };
+      const record = records[i] as FullRecord;
+      if (events) {
+        const t = await timeCell(cells[i] as Cell, events, { timeMs: options.throughput.timeMs });
+        const { samples, ...columns } = t;
+        Object.assign(record, columns);
+        record.detail.samples = samples;
+      }
+      options.onProgress?.(++done, total, record);
+    }
   }
   return { records, interrupted: false };
 }

@@ -1,4 +1,4 @@
-import type { CellRecord } from '../harness/record.ts';
+import type { FullRecord } from '../harness/record.ts';
 
 /** Where a run came from, so that it can be trusted and reproduced. */
 export interface Provenance {
@@ -11,13 +11,17 @@ export interface Provenance {
   started_at: string;
   command_line: string[];
   machine: Record<string, number>;
+  /** The suite file the run came from, or '' for a run from flags. */
+  suite: string;
+  /** tinybench's time budget per cell in ms, or null without throughput. */
+  throughput_time_ms: number | null;
 }
 
 /** Everything an exporter may read. */
 export interface RunResult {
   schema: 'l2bench-run/1';
   provenance: Provenance;
-  records: CellRecord[];
+  records: FullRecord[];
   /** True when the run was interrupted: the records are the cells that finished. */
   interrupted: boolean;
 }

@@ -267,6 +267,8 @@ export class Machine {
  * here, not reported by the strategy.
  */
 export class PageAccount implements PageAllocator {
+  /** Told of every block given back, after the fact: how a meter watching this boundary sees pages leave. */
+  onFree: ((addr: number, order: number) => void) | null = null;
   readonly counters: PageCounters = {
     held: 0,
     allocs: new Float64Array(MAX_ORDER),
@@ -302,6 +304,7 @@ export class PageAccount implements PageAllocator {
     c.frees[order] = (c.frees[order] as number) + 1;
     c.held -= 1 << order;
     c.pagesReturned += 1 << order;
+    this.onFree?.(addr, order);
   }
 
   compoundOrder(addr: number): number {

@@ -1,0 +1,32 @@
+import { traceStats } from '../../workloads/trace/index.ts';
+import { UsageError } from '../spec.ts';
+
+export interface TraceFlags {
+  size?: string;
+  cache?: string;
+  site?: string;
+}
+
+/** `l2bench trace stats FILE`: what a trace holds, as the trace workload would replay it. */
+export function traceStatsCommand(file: string, flags: TraceFlags): string {
+  const size = flags.size === undefined ? 1024 : Number(flags.size);
+  if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size ${flags.size}: not a positive whole number`);
+  const s = traceStats(file, { size, cache: flags.cache ?? '', site: flags.site ?? '' });
+  const lt = s.lifetime;
+  const lines = [
+    `file            ${file}`,
+    `format          ${s.format}`,
+    `lines           ${s.lines}`,
+    `events          ${s.events}`,
+    `allocations     ${s.allocations}`,
+    `frees           ${s.frees}`,
+    `skipped frees   ${s.skipped_frees} (frees of pointers not allocated in the trace at this size)`,
+    `realloc w/o free ${s.realloc_without_free}`,
+    `peak live       ${s.peak_live}`,
+    `live at end     ${s.live_at_end}`,
+    lt.count === 0
+      ? 'lifetime        no table was freed'
+      : `lifetime        ${lt.count} freed tables, in events: min ${lt.min}, median ${lt.median}, p90 ${lt.p90}, max ${lt.max}, mean ${lt.mean?.toFixed(2)}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

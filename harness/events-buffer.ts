@@ -1,0 +1,49 @@
+import { ALLOC, type EventChunk, type Workload } from '../workloads/events.ts';
+
+/** A workload's events held in memory once, for timed replays that must not time the generator. */
+export interface EventBuffer {
+  readonly length: number;
+  readonly kind: Uint8Array;
+  readonly id: Int32Array;
+  readonly cpu: Uint16Array;
+  /** 1 + the largest table id. */
+  readonly ids: number;
+}
+
+/** Events kept in memory for timing, at most: 16 M events take 112 MB. Longer streams are timed streaming. */
+export const MAX_BUFFERED_EVENTS = 1 << 24;
+
+/** Collect the whole stream, or null when it is longer than `max` events. */
+export function bufferEvents(workload: Workload, max = MAX_BUFFERED_EVENTS): EventBuffer | null {
+  let kind = new Uint8Array(1 << 12);
+  let id = new Int32Array(1 << 12);
+  let cpu = new Uint16Array(1 << 12);
+  let n = 0;
+  let ids = 0;
+  for (const c of workload.chunks()) {
+    if (n + c.length > max) return null;
+    while (n + c.length > kind.length) {
+      const grow = <T extends Uint8Array | Int32Array | Uint16Array>(a: T, make: (len: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      kind = grow(kind, (l) => new Uint8Array(l));
+      id = grow(id, (l) => new Int32Array(l));
+      cpu = grow(cpu, (l) => new Uint16Array(l));
+    }
+    kind.set(c.kind, n);
+    id.set(c.id, n);
+    cpu.set(c.cpu, n);
+    for (let i = 0; i < c.length; i++) if ((c.id[i] as number) >= ids) ids = (c.id[i] as number) + 1;
+    n += c.length;
+  }
+  return { length: n, kind: kind.subarray(0, n), id: id.subarray(0, n), cpu: cpu.subarray(0, n), ids };
+}
+
+/** As one chunk, for code that replays chunks. */
+export function asChunk(b: EventBuffer): EventChunk {
+  return { length: b.length, kind: b.kind, id: b.id, cpu: b.cpu };
+}
+
+export { ALLOC };

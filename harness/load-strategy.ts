@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Strategy } from '../strategies/types.ts';
+import { UsageError } from './spec.ts';
+
+/** Does a --strategy item name a module file rather than a built-in? */
+export function isModuleSpec(spec: string): boolean {
+  const path = spec.split(':')[0] as string;
+  return path.startsWith('.') || path.startsWith('/') || /\.(ts|js|mjs|mts)$/.test(path);
+}
+
+/**
+ * Load a user's strategy module: its default export, or its export named `strategy`, must
+ * implement the Strategy interface. Returns the strategy and the spec rewritten to its name.
+ */
+export async function loadStrategyModule(spec: string): Promise<{ strategy: Strategy; spec: string }> {
+  const colon = spec.indexOf(':');
+  const path = colon < 0 ? spec : spec.slice(0, colon);
+  const rest = colon < 0 ? '' : spec.slice(colon);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ERR_MODULE_NOT_FOUND' ? 'no such module' : (err.message ?? String(e)).split('\n')[0];
+    throw new UsageError(`--strategy ${path}: cannot load (${why})`);
+  }
+  const candidate = (mod.default ?? mod.strategy) as Partial<Strategy> | undefined;
+  const problems: string[] = [];
+  if (!candidate || typeof candidate !== 'object') problems.push('no default export or `strategy` export');
+  else {
+    if (typeof candidate.name !== 'string' || !candidate.name) problems.push('name is not a string');
+    if (typeof candidate.create !== 'function') problems.push('create is not a function');
+    if (candidate.placement !== 'dma32' && candidate.placement !== 'any')
+      problems.push("placement is not 'dma32' or 'any'");
+    if (typeof candidate.params !== 'object' || candidate.params === null) problems.push('params is not an object');
+  }
+  if (problems.length) throw new UsageError(`--strategy ${path}: not a strategy (${problems.join('; ')})`);
+  const strategy = { description: '(loaded module)', ...candidate } as Strategy;
+  return { strategy, spec: `${strategy.name}${rest}` };
+}

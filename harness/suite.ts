@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './spec.ts';
+
+const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
+const size = z.union([z.string(), z.number().int().nonnegative()]);
+
+const group = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  workloads: list(z.string().min(1)),
+  strategies: list(z.string().min(1)).optional(),
+  throughput: z.boolean().optional(),
+});
+
+/** A suite file (JSON or YAML): defaults for the whole suite, and groups of workloads. */
+export const suiteSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  strategies: list(z.string().min(1)).optional(),
+  cpus: list(z.number().int().min(1).max(4096)).optional(),
+  seeds: list(
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+  ).optional(),
+  machine: z
+    .strictObject({ dram: size.optional(), base: size.optional(), fragment: z.number().min(0).lt(1).optional() })
+    .optional(),
+  check: z.boolean().optional(),
+  throughput: z.union([z.literal(false), z.strictObject({ time_ms: z.number().int().min(1).max(600_000) })]).optional(),
+  groups: list(group),
+});
+
+export type Suite = z.infer<typeof suiteSchema>;
+
+/** Suites shipped with l2bench, by name. */
+const BUILT_IN: Record<string, string> = {
+  default: fileURLToPath(new URL('./suites/default.yaml', import.meta.url)),
+};
+
+/** A relative `file=` in a suite's workload is relative to the suite file, so suites travel with their traces. */
+export function resolveSuitePaths(workload: string, suiteFile: string): string {
+  return workload.replace(
+    /(^|[:,])file=([^,]+)/,
+    (_m, lead: string, path: string) =>
+      `${lead}file=${isAbsolute(path) ? path : relative(process.cwd(), resolve(dirname(suiteFile), path))}`,
+  );
+}
+
+/** Read and validate a suite file; errors name the file and the field path. */
+export function loadSuite(nameOrFile: string): { suite: Suite; file: string } {
+  const file = BUILT_IN[nameOrFile] ?? nameOrFile;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(
+      `--suite ${nameOrFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new UsageError(
+      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  const parsed = suiteSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    const path = issue.path.length ? issue.path.join('.') : '(top level)';
+    throw new UsageError(`${file}: ${path}: ${issue.message}`);
+  }
+  return { suite: parsed.data, file };
+}

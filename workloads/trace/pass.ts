@@ -1,0 +1,87 @@
+import type { Stats } from 'node:fs';
+import { ChunkWriter, type EventChunk } from '../events.ts';
+import { detectFormat, type TraceFormat, unknownFormat } from './detect.ts';
+import { fileError, lineError } from './errors.ts';
+import { type Filter, ftraceParser } from './ftrace.ts';
+import { LineReader } from './lines.ts';
+import { nativeParser } from './native.ts';
+import { firstNonSpace } from './text.ts';
+import type { LineParser, Tracker } from './tracker.ts';
+
+export interface PassOptions extends Filter {
+  /** Simulated CPUs: trace CPU c runs on CPU c % cpus. */
+  readonly cpus: number;
+}
+
+export interface PassHooks {
+  /** Every byte of the file, in order, as it is read. */
+  readonly onBytes?: (bytes: Uint8Array) => void;
+  /** The file's fstat once it is open, before anything is read. */
+  readonly onOpen?: (stats: Stats) => void;
+}
+
+export interface PassResult {
+  readonly format: TraceFormat;
+  readonly lines: number;
+}
+
+/**
+ * One pass over a trace file, streamed: its table events as chunks, then its format; the tracker
+ * holds the counts. A malformed line, an empty trace or one without a table throws a TraceError.
+ */
+export function* replay(
+  file: string,
+  options: PassOptions,
+  tracker: Tracker,
+  hooks: PassHooks = {},
+): Generator<EventChunk, PassResult> {
+  const reader = new LineReader(file, hooks.onBytes);
+  try {
+    hooks.onOpen?.(reader.stats);
+    const w = new ChunkWriter();
+    let format: TraceFormat | undefined;
+    let parse: LineParser | undefined;
+    for (let line = reader.next(); line !== undefined; line = reader.next()) {
+      const start = firstNonSpace(line);
+      if (start < 0 || line.charCodeAt(start) === 35 /* # */) continue;
+      if (parse === undefined) {
+        format = detectFormat(line, start);
+        if (format === undefined) throw lineError(file, reader.line, unknownFormat(line, start));
+        parse = parserFor(file, format, options, tracker, reader.line);
+      }
+      parse(line, start, reader.line);
+      for (let i = 0; i < tracker.pending; i++) {
+        if (w.push(tracker.kind[i] as number, tracker.id[i] as number, tracker.cpu[i] as number)) yield w.take();
+      }
+      tracker.pending = 0;
+    }
+    if (format === undefined) throw fileError(file, 'empty trace (no events, only blank lines and comments)');
+    if (tracker.allocations === 0) throw fileError(file, noTables(options));
+    if (w.pending > 0) yield w.take();
+    return { format, lines: reader.line };
+  } finally {
+    reader.close();
+  }
+}
+
+function parserFor(file: string, format: TraceFormat, o: PassOptions, tracker: Tracker, line: number): LineParser {
+  if (format === 'ftrace') return ftraceParser(file, tracker, o, o.cpus);
+  if (o.cache !== '' || o.site !== '') {
+    throw lineError(file, line, 'cache= and site= filter ftrace events, but this is a native trace');
+  }
+  return nativeParser(file, tracker, o.cpus);
+}
+
+/** `no allocation of 1024 bytes (size=1024,cache=…)`. */
+function noTables(o: Filter): string {
+  const given = [`size=${o.size}`, o.cache && `cache=${o.cache}`, o.site && `site=${o.site}`].filter(Boolean);
+  return `no allocation of ${o.size} bytes (${given.join(',')})`;
+}
+
+/** Run a pass to its end for its counts and result, dropping the events. */
+export function finish(pass: Generator<EventChunk, PassResult>): PassResult {
+  for (;;) {
+    const step = pass.next();
+    if (step.done) return step.value;
+  }
+}

@@ -1,0 +1,47 @@
+/** Index of the first character of line at or after from that is not a space or a tab; -1 if none. */
+export function firstNonSpace(line: string, from = 0): number {
+  for (let i = from; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9) return i;
+  }
+  return -1;
+}
+
+/** Index of the space or tab that ends the token starting at from, or line.length. */
+export function tokenEnd(line: string, from: number): number {
+  for (let i = from; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9) return i;
+  }
+  return line.length;
+}
+
+/** The whole number written in s[from, to) with ASCII digits only, or -1 (empty, other characters, too long). */
+export function parseUint(s: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * A copy of s that shares no memory with the string it was sliced from. V8 keeps a substring of 13
+ * characters or more as a view into its parent, so a pointer kept in the live map would otherwise pin
+ * a whole 1 MiB read buffer; concatenating then slicing makes a fresh flat string.
+ */
+export function detach(s: string): string {
+  return ` ${s}`.slice(1);
+}
+
+/** The whole number in line[from, end of line), spaces around it allowed, or -1. */
+export function parseTrailingUint(line: string, from: number): number {
+  let a = from;
+  let b = line.length;
+  while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
+  while (b > a && (line.charCodeAt(b - 1) === 32 || line.charCodeAt(b - 1) === 9)) b--;
+  return parseUint(line, a, b);
+}
