@@ -24,6 +24,8 @@ export interface RunResult {
   records: FullRecord[];
   /** True when the run was interrupted: the records are the cells that finished. */
   interrupted: boolean;
+  /** Cells the run was to measure (records may be fewer when interrupted). */
+  cells: number;
 }
 
 /** One output format, as hyperfine's exporters: a file name and a pure rendering. */
