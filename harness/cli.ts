@@ -1,6 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { EXPORTERS } from '../results/index.ts';
 import { listCommand } from './commands/list.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { traceStatsCommand } from './commands/trace.ts';
 import { reportFailure } from './errors.ts';
@@ -39,6 +40,15 @@ function program(): Command {
     .argument('<what>', 'strategies | workloads')
     .action((what) => {
       process.stdout.write(listCommand(what));
+    });
+  cli
+    .command('report')
+    .description('write the design-decision report (report.md, report.html) from a saved results.json')
+    .argument('<results.json>', 'a run written by l2bench run')
+    .option('--format <list>', 'report formats: md, html', 'md,html')
+    .option('-o, --out <dir>', 'output folder (default: beside results.json)')
+    .action((file, opts) => {
+      for (const f of reportCommand(file, opts)) process.stdout.write(`${f}\n`);
     });
   const trace = cli.command('trace').description('inspect real traces');
   trace

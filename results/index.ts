@@ -1,6 +1,7 @@
 import { csvExporter } from './csv.ts';
 import { jsonExporter } from './json.ts';
+import { markdownExporter } from './markdown.ts';
 import type { Exporter } from './run.ts';
 
 /** Exporters by format name. */
-export const EXPORTERS: readonly Exporter[] = [csvExporter, jsonExporter];
+export const EXPORTERS: readonly Exporter[] = [csvExporter, jsonExporter, markdownExporter];

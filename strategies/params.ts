@@ -22,6 +22,8 @@ export type ParamDef =
       readonly description: string;
       readonly default: string;
       readonly choices: readonly string[];
+      /** Names the workload itself (iommu's scenario): always shown in its label, even at the default. */
+      readonly identifies?: boolean;
     };
 
 export type ParamDefs = Readonly<Record<string, ParamDef>>;

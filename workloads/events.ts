@@ -95,11 +95,11 @@ export class ChunkWriter {
 
 /**
  * Canonical spec of a workload, as results name it: `name:k=v,…` in declaration order, with every
- * numeric parameter and the other parameters that differ from their defaults.
+ * numeric parameter, every identifying one, and the others that differ from their defaults.
  */
 export function specString(name: string, defs: ParamDefs, values: ParamValues): string {
   const shown = Object.entries(defs)
-    .filter(([k, def]) => def.kind === 'int' || values[k] !== def.default)
+    .filter(([k, def]) => def.kind === 'int' || (def.kind === 'choice' && def.identifies) || values[k] !== def.default)
     .map(([k]) => `${k}=${values[k]}`);
   return shown.length === 0 ? name : `${name}:${shown.join(',')}`;
 }

@@ -11,6 +11,7 @@ const params = {
     description: SCENARIOS.map((s) => `${s.name}: ${s.description}`).join('; '),
     default: 'chromebook-day',
     choices: SCENARIOS.map((s) => s.name),
+    identifies: true,
   },
   length: {
     kind: 'int',

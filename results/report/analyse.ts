@@ -1,0 +1,85 @@
+import type { FullRecord } from '../../harness/record.ts';
+import type { RunResult } from '../run.ts';
+import { claims } from './claims.ts';
+import { constraints } from './constraints.ts';
+import { crossovers } from './crossovers.ts';
+import type { ReportModel, WorkloadNote } from './model.ts';
+import { rankings } from './rankings.ts';
+import { recommend } from './recommend.ts';
+import { groupBy, kindOf } from './util.ts';
+
+const SYNTHETIC = new Set(['hold', 'churn', 'ramp', 'sawtooth', 'frag-adversary', 'worst-case']);
+
+function workloadNotes(records: readonly FullRecord[]): WorkloadNote[] {
+  return [...groupBy(records, (r) => r.workload).values()].map((rows) => {
+    const r = rows[0] as FullRecord;
+    const kind = kindOf(r.workload);
+    const info = r.detail.workload_info;
+    if (kind === 'trace') {
+      return {
+        workload: r.workload,
+        kind: 'real trace',
+        provenance: `${info.format ?? ''} trace ${info.file ?? ''}, sha256 ${info.sha256 ?? '?'}`,
+      };
+    }
+    if (kind === 'iommu') {
+      return {
+        workload: r.workload,
+        kind: 'model',
+        provenance: `io-pgtable-arm-v7s model, illustrative scenario; ${info.maps ?? '?'} maps, ${info.unmaps ?? '?'} unmaps, ${info.map_failures ?? 0} map failures, seed ${r.seed}`,
+      };
+    }
+    return {
+      workload: r.workload,
+      kind: SYNTHETIC.has(kind) ? 'synthetic' : 'model',
+      provenance: `generator ${kind}, seed ${r.seed}`,
+    };
+  });
+}
+
+const THREATS = [
+  'The machine is a model of Linux v5.1: no per-CPU page lists (order-0 pages come straight from the buddy lists), one migrate type, no watermarks, lowmem_reserve, reclaim or compaction, one NUMA node.',
+  'SLUB is modelled without debugging, freelist randomisation or cache merging; a merged cache would share slabs with other 1 KiB objects and change the footprint.',
+  'The IOMMU scenarios are illustrative: their buffer sizes, counts and rates were chosen to resemble an MT8173 Chromebook, not measured on one.',
+  'The real trace is an ftrace capture of 1 KiB kmalloc and kmem_cache objects from a Linux 6.18 kernel, not of v7s L2 tables; it shows real lifetimes and CPU spread, not IOMMU behaviour.',
+  'Throughput is the speed of this simulator in JavaScript, not of kernel code; the modelled kernel work (page-allocator calls, SLUB slow paths, bitmap words scanned) is the better guide to kernel cost.',
+  'Memory metrics are exact for a seed; other seeds of the random workloads may order close strategies differently.',
+];
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The design-decision report's content, computed from a run's records alone. */
+export function analyse(run: RunResult): ReportModel {
+  const records = run.records;
+  const gate = constraints(records);
+  const cross = crossovers(records);
+  const p = run.provenance;
+  const commit = p.git_commit ? `git checkout ${p.git_commit} && ` : '';
+  const threats = [...THREATS];
+  if (run.interrupted)
+    threats.unshift(`The run was interrupted: ${records.length} of ${run.cells} cells were measured.`);
+  const notes = workloadNotes(records);
+  const synthetic = notes.filter((n) => n.kind === 'synthetic').length;
+  threats.push(
+    `${synthetic} of ${notes.length} workloads are synthetic patterns; Wilson et al. (1995) warn that synthetic workloads can mislead.`,
+  );
+  return {
+    title: 'Which allocator for io-pgtable-arm-v7s L2 tables?',
+    question:
+      'L2 tables of the ARMv7 short-descriptor IOMMU format are 1 KiB, 1 KiB-aligned, up to 4096 per page table, and must lie below 4 GiB. ' +
+      'Linux v5.1 chose a SLUB cache with SLAB_CACHE_DMA32 over genalloc, page_frag and one page per table. ' +
+      "Which strategy should allocate them, on this run's machine and workloads, and when would the answer change?",
+    recommendation: recommend(records, gate, cross),
+    constraints: gate,
+    rankings: rankings(records),
+    crossovers: cross,
+    claims: claims(records),
+    workloads: notes,
+    threats,
+    reproduce: `${commit}npx l2bench ${p.command_line.map(shellQuote).join(' ')}`,
+    provenance: p,
+    interrupted: run.interrupted,
+  };
+}

@@ -1,0 +1,137 @@
+import type { FullRecord } from '../../harness/record.ts';
+import type { Claim } from './model.ts';
+import { bytes, cellKey, groupBy, kindOf, percent } from './util.ts';
+
+const POOL_BYTES = 4 * 1024 * 1024;
+const V51_CANDIDATES = ['slab-dma32', 'genalloc', 'page-frag', 'full-page'];
+
+/** "The most memory-efficient": slab-dma32 against the other v5.1 candidates, cell by cell. */
+function slabMostEfficient(records: readonly FullRecord[]): Claim {
+  const claim = 'A DMA32 slab cache is the most memory-efficient option';
+  const source = 'Boichat, v6 cover letter (Dec 2018)';
+  let wins = 0;
+  let cells = 0;
+  const losses: string[] = [];
+  for (const rows of groupBy(records, cellKey).values()) {
+    const candidates = rows.filter((r) => V51_CANDIDATES.includes(r.strategy));
+    const slab = candidates.find((r) => r.strategy === 'slab-dma32');
+    if (!slab || candidates.length < 2) continue;
+    cells++;
+    const best = candidates.reduce((m, r) => (r.mean_footprint_bytes < m.mean_footprint_bytes ? r : m));
+    if (slab.mean_footprint_bytes <= best.mean_footprint_bytes) wins++;
+    else
+      losses.push(
+        `${slab.workload} (${best.strategy} ${bytes(best.mean_footprint_bytes)} vs ${bytes(slab.mean_footprint_bytes)})`,
+      );
+  }
+  if (cells === 0)
+    return {
+      claim,
+      source,
+      evidence: 'the run has no cell with slab-dma32 and another v5.1 candidate',
+      verdict: 'not tested',
+    };
+  const shown = losses.slice(0, 4).join('; ') + (losses.length > 4 ? `; and ${losses.length - 4} more` : '');
+  return {
+    claim,
+    source,
+    evidence: `Lowest mean footprint among the four v5.1 candidates in ${wins} of ${cells} workloads${losses.length ? `; not in ${shown}` : ''}.`,
+    verdict: wins === cells ? 'confirmed' : wins * 2 >= cells ? 'partly' : 'refuted',
+  };
+}
+
+/** "genalloc costs 4 MiB for 4096 tables", and that whatever the load. */
+function genallocFourMiB(records: readonly FullRecord[]): Claim {
+  const claim = 'genalloc must preallocate the worst case: 4096 tables = 4 MiB';
+  const source = 'Boichat, RFC and v2 (Nov 2018)';
+  const rows = records.filter((r) => r.strategy === 'genalloc');
+  if (rows.length === 0) return { claim, source, evidence: 'genalloc was not run', verdict: 'not tested' };
+  const fixed = rows.filter((r) => r.peak_footprint_bytes === POOL_BYTES && r.final_footprint_bytes === POOL_BYTES);
+  const full = rows.find((r) => r.peak_live_tables === 4096);
+  const light = rows.reduce((m, r) => (r.peak_live_tables < m.peak_live_tables ? r : m));
+  return {
+    claim,
+    source,
+    evidence:
+      `Footprint exactly ${bytes(POOL_BYTES)} in ${fixed.length} of ${rows.length} cells, from ${light.peak_live_tables} live tables ` +
+      `(${light.workload}) up${full ? ` to 4096 (${full.workload}, ${full.alloc_failures} failures)` : ''}; never shrinks.`,
+    verdict: fixed.length === rows.length ? 'confirmed' : fixed.length > 0 ? 'partly' : 'refuted',
+  };
+}
+
+/** "page_frag cannot reuse freed fragments until the whole page is freed": frag-adversary shows it. */
+function pageFragNoReuse(records: readonly FullRecord[]): Claim {
+  const claim = 'page_frag cannot reuse freed fragments until the whole page is freed';
+  const source = 'Boichat, v3 and summary (Dec 2018)';
+  const adv = records.filter((r) => r.strategy === 'page-frag' && kindOf(r.workload) === 'frag-adversary');
+  if (adv.length === 0)
+    return { claim, source, evidence: 'no frag-adversary workload with page-frag in this run', verdict: 'not tested' };
+  const r = adv[0] as FullRecord;
+  const slab = records.find((x) => x.strategy === 'slab-dma32' && cellKey(x) === cellKey(r));
+  const held = r.peak_live_tables * 1024;
+  return {
+    claim,
+    source,
+    evidence:
+      `${r.workload}: reuse ${percent(r.reuse_rate)}, up to ${bytes(r.peak_stranded_bytes)} of freed fragments stranded, ` +
+      `peak footprint ${bytes(r.peak_footprint_bytes)} for ${bytes(held)} of live tables` +
+      (slab ? ` (slab-dma32: reuse ${percent(slab.reuse_rate)}, ${bytes(slab.peak_footprint_bytes)})` : '') +
+      '.',
+    verdict: r.reuse_rate === 0 && r.peak_stranded_bytes > 0 ? 'confirmed' : 'refuted',
+  };
+}
+
+/** "A full page per 1 KiB table wastes 75 %": 3 KiB of every 4 KiB page. */
+function fullPageWaste(records: readonly FullRecord[]): Claim {
+  const claim = 'One 4 KiB page per 1 KiB table wastes 75 % of the memory';
+  const source = 'the series discussion (Nov–Dec 2018)';
+  const rows = records.filter((r) => r.strategy === 'full-page' && r.peak_live_tables > 0);
+  if (rows.length === 0) return { claim, source, evidence: 'full-page was not run', verdict: 'not tested' };
+  // Waste at the peak = (footprint − live) / footprint = frag / (1 + frag).
+  const wastes = rows.map((r) => r.frag_peak_over_peak / (1 + r.frag_peak_over_peak));
+  const exact = wastes.filter((w) => Math.abs(w - 0.75) < 1e-12).length;
+  return {
+    claim,
+    source,
+    evidence: `Waste at the peak, (footprint − live) / footprint, is ${percent(0.75)} in ${exact} of ${rows.length} cells.`,
+    verdict: exact === rows.length ? 'confirmed' : 'partly',
+  };
+}
+
+/** The field report: a few tens of tables live on MT8173, rarely over 100, rarely freed. */
+function fieldReport(records: readonly FullRecord[]): Claim {
+  const claim = 'On MT8173 a few tens of L2 tables are live, rarely over 100, and they are rarely freed';
+  const source = 'Boichat, 5 Dec 2018 (quoted by Deacon)';
+  const scenarios = [
+    ...groupBy(
+      records.filter((r) => kindOf(r.workload) === 'iommu'),
+      (r) => r.workload,
+    ).values(),
+  ].map((rows) => rows[0] as FullRecord);
+  if (scenarios.length === 0)
+    return { claim, source, evidence: 'no iommu workload in this run', verdict: 'not tested' };
+  const parts = scenarios.map(
+    (r) =>
+      `${r.workload.replace(/^iommu:scenario=/, '').split(',')[0]}: peak ${r.peak_live_tables}, ${r.frees} frees of ${r.allocs}`,
+  );
+  const within = scenarios.filter((r) => r.peak_live_tables <= 100).length;
+  const rarelyFreed = scenarios.filter((r) => r.frees <= r.allocs / 2).length;
+  return {
+    claim,
+    source,
+    evidence: `Illustrative IOMMU scenarios (not measured on MT8173): ${parts.join('; ')}.`,
+    verdict:
+      within === scenarios.length && rarelyFreed === scenarios.length ? 'confirmed' : within > 0 ? 'partly' : 'refuted',
+  };
+}
+
+/** The claims of the v5.1 decision, each checked against this run's data. */
+export function claims(records: readonly FullRecord[]): Claim[] {
+  return [
+    slabMostEfficient(records),
+    genallocFourMiB(records),
+    pageFragNoReuse(records),
+    fullPageWaste(records),
+    fieldReport(records),
+  ];
+}
