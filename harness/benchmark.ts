@@ -91,7 +91,16 @@ export async function planBenchmark(
         throughput: g.throughput ?? true,
       }))
     : [{ ...base, strategies: specs, workloads: o.workloads ?? [], throughput: true }];
-  const cells = plans.flatMap((p) => expandPlan(p));
+  // A cell named twice (overlapping sweeps) runs once.
+  const seen = new Set<string>();
+  const cells = plans
+    .flatMap((p) => expandPlan(p))
+    .filter((c) => {
+      const key = `${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.machine.cpus}\u0000${c.seed}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   if (cells.length === 0) throw new UsageError('nothing to run: no workload or no strategy');
   return { cells, suite: loaded?.file ?? '', timeMs, machine };
 }

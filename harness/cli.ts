@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { EXPORTERS } from '../results/index.ts';
+import { compareCommand } from './commands/compare.ts';
 import { listCommand } from './commands/list.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
@@ -49,6 +50,20 @@ function program(): Command {
     .option('-o, --out <dir>', 'output folder (default: beside results.json)')
     .action((file, opts) => {
       for (const f of reportCommand(file, opts)) process.stdout.write(`${f}\n`);
+    });
+  cli
+    .command('compare')
+    .description("compare two runs cell by cell: exact metrics exactly, throughput by Welch's t-test")
+    .argument('<base>', 'the base run: results.json, or the folder holding it')
+    .argument('<new>', 'the new run: results.json, or the folder holding it')
+    .option('--all', 'also show unchanged and not significant rows')
+    .option('--fail-on-regression <pct>', 'exit 1 when a metric worsens by more than PCT percent')
+    .option('--format <format>', 'text | md', 'text')
+    .option('--noise <pct>', 'throughput changes of at most PCT percent are noise', '2')
+    .action((base, next, opts) => {
+      const { output, exitCode } = compareCommand(base, next, opts);
+      process.stdout.write(output);
+      process.exitCode = exitCode;
     });
   const trace = cli.command('trace').description('inspect real traces');
   trace

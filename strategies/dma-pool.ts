@@ -8,16 +8,26 @@ const DMA_PAGE_BYTES = 128;
 /** struct dma_pool (104 bytes), kmalloc'ed once: kmalloc-128. */
 const DMA_POOL_BYTES = 128;
 
+/** coherent_pool= default on arm64 (DEFAULT_DMA_COHERENT_POOL_SIZE): 256 KiB. */
+const DEFAULT_COHERENT_POOL_KIB = 256;
+
 /**
  * A dma_pool (mm/dmapool.c, v5.1) created as dma_pool_create(name, iommu, 1024, 1024, 0): pages of
  * max(size, PAGE_SIZE) from dma_alloc_coherent with a 32-bit coherent mask (modelled as an order-0
  * GFP_DMA32 page), each page's free blocks chained by offsets stored in the blocks, pages listed
  * newest first, and empty pages kept until dma_pool_destroy.
+ *
+ * io-pgtable allocates with GFP_ATOMIC, and the MT8173 IOMMU is not DMA-coherent: on arm64 v5.1 a
+ * non-blocking dma_alloc_coherent for such a device comes from the atomic pool preallocated at boot
+ * (arch_dma_alloc → __alloc_from_pool; coherent_pool=, 256 KiB by default), shared with every other
+ * atomic user. Only the pages this pool takes are charged to it; it fails once the pool is used up.
  */
 class DmaPool implements TableAllocator {
   readonly work = {
     /** Pool pages visited by the list walks of dma_pool_alloc and pool_find_page. */
     pages_walked: 0,
+    /** New pages refused because the atomic coherent pool was used up. */
+    atomic_pool_exhausted: 0,
   };
 
   readonly #pages: PageAllocator;
@@ -32,8 +42,12 @@ class DmaPool implements TableAllocator {
   /** The next-offset word stored in each free block, keyed by page index and block number. */
   #link: number[] = [];
 
-  constructor(pages: PageAllocator, boundaryFixed: boolean) {
+  /** Pages the atomic pool can give (Infinity for a coherent device, which gets plain pages). */
+  readonly #poolPages: number;
+
+  constructor(pages: PageAllocator, boundaryFixed: boolean, coherentPoolKiB: number) {
     this.#pages = pages;
+    this.#poolPages = coherentPoolKiB === 0 ? Number.POSITIVE_INFINITY : (coherentPoolKiB * 1024) / PAGE_SIZE;
     this.#chain = initialChain(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE, boundaryFixed);
     this.#blocksPerPage = PAGE_SIZE / TABLE_SIZE;
   }
@@ -94,6 +108,10 @@ class DmaPool implements TableAllocator {
 
   /** pool_alloc_page(): dma_alloc_coherent of one page, chained by pool_initialise_page. */
   #allocPage(): number {
+    if (this.#vaddr.length >= this.#poolPages) {
+      this.work.atomic_pool_exhausted++;
+      return -1;
+    }
     const vaddr = this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
     if (vaddr < 0) return -1;
     const page = this.#vaddr.length;
@@ -132,7 +150,8 @@ export function initialChain(size: number, allocation: number, boundary: number,
 
 export const dmaPool: Strategy = {
   name: 'dma-pool',
-  description: 'dma_pool of 1 KiB blocks on 4 KiB coherent pages (v5.1: 3 usable blocks per page), pages never freed',
+  description:
+    'dma_pool of 1 KiB blocks on 4 KiB coherent pages (v5.1: 3 usable per page) from the 256 KiB atomic pool, pages never freed',
   placement: 'dma32',
   params: {
     boundary_fix: {
@@ -142,6 +161,15 @@ export const dmaPool: Strategy = {
       min: 0,
       max: 1,
     },
+    coherent_pool: {
+      kind: 'int',
+      description:
+        'KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=); 0: a DMA-coherent IOMMU, plain pages',
+      default: DEFAULT_COHERENT_POOL_KIB,
+      min: 0,
+      max: 1 << 20,
+    },
   },
-  create: (ctx) => new DmaPool(ctx.pages, intParam(ctx.params, 'boundary_fix') === 1),
+  create: (ctx) =>
+    new DmaPool(ctx.pages, intParam(ctx.params, 'boundary_fix') === 1, intParam(ctx.params, 'coherent_pool')),
 };

@@ -20,7 +20,15 @@ export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
         `${violations} tables above 4 GiB in ${broken.length} workloads: each a failed map ("Page table does not fit in PTE"), the bug v5.1 fixed`,
       );
     }
-    if (failures > 0) why.push(`${failures} allocations failed`);
+    if (failures > 0) {
+      // The strategy's own counters say why (genalloc's pool_exhausted, dma-pool's atomic_pool_exhausted…).
+      const causes = new Set(
+        rows.flatMap((r) =>
+          Object.keys(r.detail.work).filter((k) => /exhausted|failures/.test(k) && (r.detail.work[k] ?? 0) > 0),
+        ),
+      );
+      why.push(`${failures} allocations failed${causes.size ? ` (${[...causes].join(', ')})` : ''}`);
+    }
     return {
       strategy,
       placement: placementOf(strategy),

@@ -41,7 +41,12 @@ export function crossovers(records: readonly FullRecord[]): Crossover[] {
           if (lastSign !== 0 && d !== lastSign) {
             const below = lastSign < 0 ? (names[i] as string) : (names[j] as string);
             const above = lastSign < 0 ? (names[j] as string) : (names[i] as string);
-            const at = lastAt + 1 === n ? `from ${n} tables on` : `from somewhere in ${lastAt + 1}..${n} tables on`;
+            // Counts in between were ties if measured; otherwise the sweep did not look there.
+            const between = counts.filter((c) => c > lastAt && c < n);
+            const measured = between.length === n - lastAt - 1;
+            const at = measured
+              ? `from ${n} tables on${between.length ? ` (equal at ${between.join(', ')})` : ''}`
+              : `from somewhere in ${lastAt + 1}..${n} tables on`;
             out.push({
               below,
               above,

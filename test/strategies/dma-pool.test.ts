@@ -26,4 +26,15 @@ describe('dma-pool (mm/dmapool.c, v5.1)', () => {
     allocMany(tables, 8);
     expect(account.heldBytes).toBe(8 * KiB);
   });
+
+  it('gets its pages from the 256 KiB atomic coherent pool: 64 pages, 192 tables, then failures', () => {
+    const { tables, account } = instance(dmaPool);
+    allocMany(tables, 192);
+    expect(tables.alloc(0)).toBe(-1);
+    expect(account.heldBytes).toBe(256 * KiB);
+    expect(tables.work.atomic_pool_exhausted).toBe(1);
+    const bigger = instance(dmaPool, {}, { coherent_pool: '1024' });
+    allocMany(bigger.tables, 768);
+    expect(bigger.tables.alloc(0)).toBe(-1);
+  });
 });

@@ -1,0 +1,245 @@
+import type { FullRecord } from '../../harness/record.ts';
+import { UsageError } from '../../harness/spec.ts';
+import type { RunResult } from '../run.ts';
+import { DIRECTIONS, EXACT_METRICS, type ExactMetric, THROUGHPUT_METRIC } from './metrics.ts';
+import { type SampleSummary, summarize, type WelchResult, welchTTest } from './stats.ts';
+
+/** A cell of the matrix: what records are matched on. */
+export interface CellKey {
+  workload: string;
+  strategy: string;
+  cpus: number;
+  seed: number;
+}
+
+export interface CompareOptions {
+  /** Significance level of Welch's test. Default 0.05. */
+  alpha?: number;
+  /** Throughput changes of at most this many percent are noise. Default 2. */
+  noisePct?: number;
+}
+
+export type ExactVerdict = 'no change' | 'changed';
+
+/** An exact metric of one cell. */
+export interface ExactRow {
+  kind: 'exact';
+  key: CellKey;
+  metric: ExactMetric;
+  base: number | null;
+  next: number | null;
+  /** (new − base) / |base| in percent; ±Infinity from a base of 0; null when a side is not a number. */
+  changePct: number | null;
+  verdict: ExactVerdict;
+  /** For a change: worse, better, or neutral (a metric with no better side); null when unknown. */
+  direction: 'worse' | 'better' | 'neutral' | null;
+}
+
+export const THROUGHPUT_VERDICTS = [
+  'improved',
+  'regressed',
+  'within noise',
+  'no significant change',
+  'not comparable',
+] as const;
+export type ThroughputVerdict = (typeof THROUGHPUT_VERDICTS)[number];
+
+/** Throughput of one cell, from the replay samples: ops/s of a sample = events / (sample ms / 1000). */
+export interface ThroughputRow {
+  kind: 'throughput';
+  key: CellKey;
+  metric: typeof THROUGHPUT_METRIC;
+  base: SampleSummary;
+  next: SampleSummary;
+  /** Change of the mean ops/s in percent; null when a side has no samples. */
+  changePct: number | null;
+  /** Welch's test; null when not comparable. */
+  test: WelchResult | null;
+  verdict: ThroughputVerdict;
+}
+
+export type Row = ExactRow | ThroughputRow;
+
+export interface Comparison {
+  warnings: string[];
+  /** Cells matched in both runs, in the base run's order. */
+  matched: CellKey[];
+  onlyBase: CellKey[];
+  onlyNew: CellKey[];
+  rows: Row[];
+  alpha: number;
+  noisePct: number;
+}
+
+export const keyOf = (r: CellKey): CellKey => ({
+  workload: r.workload,
+  strategy: r.strategy,
+  cpus: r.cpus,
+  seed: r.seed,
+});
+
+const keyString = (k: CellKey): string => JSON.stringify([k.workload, k.strategy, k.cpus, k.seed]);
+
+export const describeKey = (k: CellKey): string => `${k.workload} ${k.strategy} (cpus=${k.cpus}, seed=${k.seed})`;
+
+/** Relative change in percent: ±Infinity from 0 to something else, 0 from 0 to 0. */
+export function relativeChangePct(base: number, next: number): number {
+  if (base === next) return 0;
+  if (base === 0) return next > 0 ? Infinity : -Infinity;
+  return ((next - base) / Math.abs(base)) * 100;
+}
+
+function index(run: RunResult, label: string): Map<string, FullRecord> {
+  const map = new Map<string, FullRecord>();
+  for (const r of run.records) {
+    const k = keyString(r);
+    if (map.has(k)) throw new UsageError(`${label}: cell ${describeKey(r)} appears twice`);
+    map.set(k, r);
+  }
+  return map;
+}
+
+function exactRow(key: CellKey, metric: ExactMetric, b: FullRecord, n: FullRecord): ExactRow {
+  const base = b[metric];
+  const next = n[metric];
+  const numeric = typeof base === 'number' && typeof next === 'number';
+  if (base === next)
+    return { kind: 'exact', key, metric, base, next, changePct: 0, verdict: 'no change', direction: null };
+  if (!numeric) return { kind: 'exact', key, metric, base, next, changePct: null, verdict: 'changed', direction: null };
+  const dir = DIRECTIONS[metric];
+  const up = next > base;
+  const direction = dir === 'neutral' ? 'neutral' : (dir === 'lower') === up ? 'worse' : 'better';
+  return {
+    kind: 'exact',
+    key,
+    metric,
+    base,
+    next,
+    changePct: relativeChangePct(base, next),
+    verdict: 'changed',
+    direction,
+  };
+}
+
+/** ops/s of each replay sample; null when a sample is not a positive time. */
+export function samplesOpsPerSec(r: FullRecord): number[] | null {
+  const ops = r.detail.samples.map((ms) => r.events / (ms / 1000));
+  return ops.every((x) => Number.isFinite(x) && x >= 0) ? ops : null;
+}
+
+function throughputRow(key: CellKey, b: FullRecord, n: FullRecord, alpha: number, noisePct: number): ThroughputRow {
+  const bs = samplesOpsPerSec(b) ?? [];
+  const ns = samplesOpsPerSec(n) ?? [];
+  const base = summarize(bs);
+  const next = summarize(ns);
+  const changePct = base.n > 0 && next.n > 0 ? relativeChangePct(base.mean, next.mean) : null;
+  const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
+  if (bs.length < 2 || ns.length < 2 || changePct === null) return { ...row, test: null, verdict: 'not comparable' };
+  const test = welchTTest(bs, ns);
+  const verdict: ThroughputVerdict =
+    test.p >= alpha
+      ? 'no significant change'
+      : Math.abs(changePct) <= noisePct
+        ? 'within noise'
+        : changePct > 0
+          ? 'improved'
+          : 'regressed';
+  return { ...row, test, verdict };
+}
+
+const major = (version: string): string => version.split('.')[0] ?? version;
+
+function provenanceWarnings(base: RunResult, next: RunResult): string[] {
+  const pb = base.provenance;
+  const pn = next.provenance;
+  const out: string[] = [];
+  if (major(pb.l2bench_version) !== major(pn.l2bench_version)) {
+    out.push(
+      `different l2bench major versions (base ${pb.l2bench_version}, new ${pn.l2bench_version}): metrics may be defined differently`,
+    );
+  }
+  const machine = (m: Record<string, number>) =>
+    Object.keys(m)
+      .sort()
+      .map((k) => `${k}=${m[k]}`)
+      .join(',');
+  if (machine(pb.machine) !== machine(pn.machine)) {
+    out.push(`different simulated machines (base ${machine(pb.machine)}; new ${machine(pn.machine)})`);
+  }
+  for (const [run, label] of [
+    [base, 'base'],
+    [next, 'new'],
+  ] as const) {
+    if (run.interrupted) out.push(`the ${label} run was interrupted (${run.records.length} of ${run.cells} cells)`);
+  }
+  const env = (['cpu_model', 'node_version', 'throughput_time_ms'] as const).filter((k) => pb[k] !== pn[k]);
+  if (env.length > 0) {
+    out.push(
+      `throughput measured in different conditions: ${env.map((k) => `${k} ${JSON.stringify(pb[k])} → ${JSON.stringify(pn[k])}`).join(', ')}`,
+    );
+  }
+  return out;
+}
+
+/**
+ * Match two runs by (workload, strategy, cpus, seed) and compare every matched cell: exact metrics
+ * exactly, throughput by Welch's t-test with a noise threshold. Refuses two runs with no cell in common.
+ */
+export function compareRuns(base: RunResult, next: RunResult, options: CompareOptions = {}): Comparison {
+  const alpha = options.alpha ?? 0.05;
+  const noisePct = options.noisePct ?? 2;
+  const bi = index(base, 'base');
+  const ni = index(next, 'new');
+  const matched: CellKey[] = [];
+  const onlyBase: CellKey[] = [];
+  const rows: Row[] = [];
+  let baseTimed = false;
+  let nextTimed = false;
+  for (const [k, b] of bi) {
+    const n = ni.get(k);
+    if (!n) {
+      onlyBase.push(keyOf(b));
+      continue;
+    }
+    const key = keyOf(b);
+    matched.push(key);
+    for (const m of EXACT_METRICS) rows.push(exactRow(key, m, b, n));
+    baseTimed ||= b.detail.samples.length > 0;
+    nextTimed ||= n.detail.samples.length > 0;
+    // A cell timed on neither side has no throughput to compare.
+    if (b.detail.samples.length > 0 || n.detail.samples.length > 0) {
+      rows.push(throughputRow(key, b, n, alpha, noisePct));
+    }
+  }
+  const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
+  if (matched.length === 0) {
+    throw new UsageError(
+      `nothing to compare: no (workload, strategy, cpus, seed) cell is in both runs (base ${bi.size} cells, new ${ni.size})`,
+    );
+  }
+  const warnings = provenanceWarnings(base, next);
+  if (baseTimed !== nextTimed) {
+    warnings.push(`throughput was measured only in the ${baseTimed ? 'base' : 'new'} run`);
+  } else if (!baseTimed) {
+    warnings.push('throughput was measured in neither run: exact metrics only');
+  }
+  return { warnings, matched, onlyBase, onlyNew, rows, alpha, noisePct };
+}
+
+/** Why a row is hidden without --all, or null when it is shown. */
+export function hiddenBecause(row: Row): 'unchanged' | 'not significant' | null {
+  if (row.kind === 'exact') return row.verdict === 'no change' ? 'unchanged' : null;
+  return row.verdict === 'no significant change' || row.verdict === 'within noise' ? 'not significant' : null;
+}
+
+/**
+ * Rows that worsen by more than pct percent: an exact metric whose direction is worse, or a
+ * throughput whose verdict is 'regressed' (significant and beyond the noise threshold).
+ */
+export function regressions(cmp: Comparison, pct: number): Row[] {
+  return cmp.rows.filter((r) => {
+    if (r.changePct === null) return false;
+    if (r.kind === 'exact' ? r.direction !== 'worse' : r.verdict !== 'regressed') return false;
+    return Math.abs(r.changePct) > pct;
+  });
+}

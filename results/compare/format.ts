@@ -1,0 +1,186 @@
+import type { RunResult } from '../run.ts';
+import {
+  type CellKey,
+  type Comparison,
+  describeKey,
+  hiddenBecause,
+  type Row,
+  THROUGHPUT_VERDICTS,
+  type ThroughputVerdict,
+} from './diff.ts';
+
+export type CompareFormat = 'text' | 'md';
+export const COMPARE_FORMATS: readonly CompareFormat[] = ['text', 'md'];
+
+export interface FormatOptions {
+  format: CompareFormat;
+  /** Show unchanged and insignificant rows too. */
+  all: boolean;
+  /** Where the runs came from, for the heading. */
+  sources?: { base: { file: string; run: RunResult }; next: { file: string; run: RunResult } };
+}
+
+const HEAD = ['workload', 'strategy', 'metric', 'base', 'new', 'change', 'verdict'] as const;
+/** Right-aligned columns in the text table. */
+const NUMERIC = new Set([3, 4, 5]);
+
+/** A number as short as it can be while still telling base and new apart when they differ. */
+function exactPair(base: number | null, next: number | null): [string, string] {
+  const show = (x: number | null, digits: number) =>
+    x === null ? '–' : Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(digits)));
+  for (let digits = 6; digits < 17; digits++) {
+    const pair: [string, string] = [show(base, digits), show(next, digits)];
+    if (pair[0] !== pair[1] || base === next) return pair;
+  }
+  return [show(base, 17), show(next, 17)];
+}
+
+function rate(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  for (const [unit, scale] of [
+    ['G', 1e9],
+    ['M', 1e6],
+    ['k', 1e3],
+  ] as const) {
+    if (x >= scale) return `${(x / scale).toPrecision(3)}${unit}`;
+  }
+  return x.toPrecision(3);
+}
+
+export function formatChange(pct: number | null): string {
+  if (pct === null) return '–';
+  if (pct === Infinity) return '+∞%';
+  if (pct === -Infinity) return '-∞%';
+  if (pct === 0) return '0%';
+  const sign = pct > 0 ? '+' : '-';
+  const abs = Math.abs(pct);
+  return `${sign}${abs >= 0.01 ? abs.toFixed(2) : abs.toPrecision(2)}%`;
+}
+
+function formatP(p: number): string {
+  return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`;
+}
+
+function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
+  const head = [keyLabel(row.key), row.key.strategy, row.metric];
+  if (row.kind === 'exact') {
+    const [b, n] = exactPair(row.base, row.next);
+    const verdict =
+      row.verdict === 'changed' && row.direction && row.direction !== 'neutral'
+        ? `changed, ${row.direction}`
+        : row.verdict;
+    return [...head, b, n, formatChange(row.changePct), verdict];
+  }
+  const side = (s: { n: number; mean: number }) => (s.n === 0 ? '–' : `${rate(s.mean)}/s n=${s.n}`);
+  const verdict = row.test
+    ? `${row.verdict} (${formatP(row.test.p)})`
+    : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;
+  return [...head, side(row.base), side(row.next), formatChange(row.changePct), verdict];
+}
+
+function textTable(rows: string[][]): string[] {
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (NUMERIC.has(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  return [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+function markdownTable(rows: string[][]): string[] {
+  const esc = (c: string) => c.replaceAll('\\', '\\\\').replaceAll('|', '\\|');
+  const line = (r: readonly string[]) => `| ${r.map(esc).join(' | ')} |`;
+  return [line(HEAD), `|${HEAD.map((_, i) => (NUMERIC.has(i) ? '---:' : '---')).join('|')}|`, ...rows.map(line)];
+}
+
+function describeSource(label: string, file: string, run: RunResult): string {
+  const p = run.provenance;
+  const commit = p.git_commit ? ` (${p.git_commit.slice(0, 7)})` : '';
+  return `${label}: ${file}: l2bench ${p.l2bench_version}${commit}, ${p.started_at}, ${run.records.length} cells`;
+}
+
+function sameValue<T>(keys: CellKey[], get: (k: CellKey) => T): T | undefined {
+  const values = new Set(keys.map(get));
+  return values.size === 1 ? [...values][0] : undefined;
+}
+
+/** Render a comparison as a text or Markdown report (without the --fail-on-regression line). */
+export function formatComparison(cmp: Comparison, options: FormatOptions): string {
+  const md = options.format === 'md';
+  const notes: string[] = [];
+  if (options.sources) {
+    notes.push(describeSource('base', options.sources.base.file, options.sources.base.run));
+    notes.push(describeSource('new', options.sources.next.file, options.sources.next.run));
+  }
+  for (const w of cmp.warnings) notes.push(`warning: ${w}`);
+  // Name cpus and seed in the table only when the cells differ in them.
+  const cpus = sameValue(cmp.matched, (k) => k.cpus);
+  const seed = sameValue(cmp.matched, (k) => k.seed);
+  const fixed = [cpus === undefined ? '' : `cpus=${cpus}`, seed === undefined ? '' : `seed=${seed}`].filter(Boolean);
+  const keyLabel = (k: CellKey) =>
+    k.workload +
+    (cpus === undefined || seed === undefined
+      ? ` @${[cpus === undefined ? `cpus=${k.cpus}` : '', seed === undefined ? `seed=${k.seed}` : ''].filter(Boolean).join(',')}`
+      : '');
+  notes.push(
+    `${cmp.matched.length} cells in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
+      `throughput: Welch's t-test at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
+  );
+
+  const shown = cmp.rows.filter((r) => options.all || hiddenBecause(r) === null);
+  const table = shown.map((r) => cells(r, keyLabel));
+  const out: string[] = [];
+  const paragraph = (lines: string[]) => {
+    if (lines.length === 0) return;
+    if (out.length > 0) out.push('');
+    out.push(...(md ? lines.map((l) => `- ${l}`) : lines));
+  };
+  paragraph(notes);
+  if (table.length > 0) {
+    out.push('');
+    out.push(...(md ? markdownTable(table) : textTable(table)));
+  } else {
+    paragraph(['no change to show: every exact metric is equal and no throughput change is significant']);
+  }
+
+  const tail: string[] = [];
+  if (!options.all) {
+    const unchanged = cmp.rows.filter((r) => hiddenBecause(r) === 'unchanged').length;
+    const insignificant = cmp.rows.filter((r) => hiddenBecause(r) === 'not significant');
+    const withinNoise = insignificant.filter((r) => r.kind === 'throughput' && r.verdict === 'within noise').length;
+    if (unchanged > 0) tail.push(`hidden because unchanged (${unchanged}); --all shows them`);
+    if (insignificant.length > 0) {
+      tail.push(
+        `hidden because not significant (${insignificant.length}): ${insignificant.length - withinNoise} no significant change, ${withinNoise} within noise; --all shows them`,
+      );
+    }
+  }
+  const only = (label: string, keys: CellKey[]) =>
+    keys.length === 0 ? [] : [`only in ${label} (${keys.length}): ${keys.map(describeKey).join('; ')}`];
+  tail.push(...only('base', cmp.onlyBase), ...only('new', cmp.onlyNew));
+  tail.push(summary(cmp));
+  paragraph(tail);
+  return `${out.join('\n')}\n`;
+}
+
+function summary(cmp: Comparison): string {
+  let changed = 0;
+  let worse = 0;
+  let better = 0;
+  const tp: Partial<Record<ThroughputVerdict, number>> = {};
+  for (const r of cmp.rows) {
+    if (r.kind === 'exact') {
+      if (r.verdict !== 'changed') continue;
+      changed++;
+      if (r.direction === 'worse') worse++;
+      if (r.direction === 'better') better++;
+    } else {
+      tp[r.verdict] = (tp[r.verdict] ?? 0) + 1;
+    }
+  }
+  const throughput = THROUGHPUT_VERDICTS.filter((v) => tp[v])
+    .map((v) => `${tp[v]} ${v}`)
+    .join(', ');
+  return `summary: exact metrics: ${changed} changed (${worse} worse, ${better} better, ${changed - worse - better} neutral)${throughput ? `; throughput: ${throughput}` : ''}`;
+}
