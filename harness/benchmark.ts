@@ -7,13 +7,13 @@ import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
 import type { Cell } from './cell.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
-import { parseMachine } from './machine-options.ts';
+import { checkMachine, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan } from './matrix.ts';
 import { provenance } from './provenance.ts';
 import type { FullRecord } from './record.ts';
 import { runCells } from './run.ts';
 import { UsageError } from './spec.ts';
-import { loadSuite, resolveSuitePaths } from './suite.ts';
+import { loadSuite, resolveSuiteModule, resolveSuitePaths } from './suite.ts';
 
 /** What to run, for `l2bench run` and for scripts. Unset fields come from the suite, then the defaults. */
 export interface BenchmarkOptions {
@@ -58,35 +58,49 @@ export async function planBenchmark(
               : undefined),
         );
   const extra: Strategy[] = [];
-  const specs: string[] = [];
-  for (const s of o.strategies ?? suite?.strategies ?? STRATEGIES.map((x) => x.name)) {
-    if (typeof s !== 'string') {
-      extra.push(s);
-      specs.push(s.name);
-    } else if (isModuleSpec(s)) {
-      const m = await loadStrategyModule(s);
-      if (STRATEGIES.some((b) => b.name === m.strategy.name)) {
-        throw new UsageError(`--strategy ${s}: its name '${m.strategy.name}' is a built-in strategy's`);
-      }
-      extra.push(m.strategy);
-      specs.push(m.spec);
-    } else specs.push(s);
-  }
+  // Module paths in a suite are relative to the suite file, like its trace files.
+  const fromSuite = (list: readonly string[]) =>
+    list.map((s) => (isModuleSpec(s) && loaded ? resolveSuiteModule(s, loaded.file) : s));
+  const resolveStrategies = async (list: readonly (string | Strategy)[]): Promise<string[]> => {
+    const specs: string[] = [];
+    for (const s of list) {
+      if (typeof s !== 'string') {
+        extra.push(s);
+        specs.push(s.name);
+      } else if (isModuleSpec(s)) {
+        const m = await loadStrategyModule(s);
+        if (STRATEGIES.some((b) => b.name === m.strategy.name)) {
+          throw new UsageError(`strategy module ${s}: its name '${m.strategy.name}' is a built-in strategy's`);
+        }
+        if (!extra.some((x) => x.name === m.strategy.name)) extra.push(m.strategy);
+        specs.push(m.spec);
+      } else specs.push(s);
+    }
+    return specs;
+  };
+  const specs = await resolveStrategies(
+    o.strategies ?? (suite?.strategies ? fromSuite(suite.strategies) : STRATEGIES.map((x) => x.name)),
+  );
+  const groupSpecs = suite
+    ? await Promise.all(suite.groups.map((g) => (g.strategies ? resolveStrategies(fromSuite(g.strategies)) : null)))
+    : [];
   let timeMs: number | null = null;
   if (o.throughput !== false && suite?.throughput !== false) {
     timeMs = o.throughput ? o.throughput.timeMs : (suite?.throughput?.time_ms ?? DEFAULT_TIME_MS);
   }
+  const cpus = o.cpus ?? suite?.cpus ?? [4];
+  checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
   const base = {
-    cpus: o.cpus ?? suite?.cpus ?? [4],
+    cpus,
     seeds: o.seeds ?? suite?.seeds ?? [1],
     machine,
     check: o.check ?? suite?.check ?? false,
     extraStrategies: extra,
   };
   const plans: Plan[] = suite
-    ? suite.groups.map((g) => ({
+    ? suite.groups.map((g, i) => ({
         ...base,
-        strategies: o.strategies ? specs : (g.strategies ?? specs),
+        strategies: o.strategies ? specs : (groupSpecs[i] ?? specs),
         workloads: g.workloads.map((w) => resolveSuitePaths(w, loaded?.file ?? '')),
         throughput: g.throughput ?? true,
       }))
@@ -94,7 +108,7 @@ export async function planBenchmark(
   // A cell named twice (overlapping sweeps) runs once.
   const seen = new Set<string>();
   const cells = plans
-    .flatMap((p) => expandPlan(p))
+    .flatMap((p, i) => expandPlan(p, suite ? `${loaded?.file}: groups.${i} (${suite.groups[i]?.name})` : undefined))
     .filter((c) => {
       const key = `${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.machine.cpus}\u0000${c.seed}`;
       if (seen.has(key)) return false;

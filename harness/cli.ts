@@ -14,7 +14,15 @@ function program(): Command {
   const cli = new Command('l2bench')
     .description('Compare IOMMU L2 page-table allocation strategies on a simulated Linux v5.1 machine')
     .version(VERSION)
-    .showHelpAfterError('(l2bench --help lists the commands)');
+    // Commander's own errors (unknown option or command, missing argument) as one line and exit 2.
+    .configureOutput({
+      outputError: (text, write) => write(`l2bench: ${text.replace(/^error: /, '').trim()} (see --help)\n`),
+    })
+    .exitOverride((err) => {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        process.exit(0);
+      process.exit(2);
+    });
   cli
     .command('run')
     .description('run strategies × workloads × CPU counts × seeds (default: the default suite) and write results')

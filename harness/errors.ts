@@ -5,7 +5,7 @@ import { TraceError } from '../workloads/trace/errors.ts';
 import { UsageError } from './spec.ts';
 
 /** Errors that are the input's fault: one line, exit 2. */
-const INPUT_ERRORS = [UsageError, ParamError, OutDirError, RangeError, TraceError];
+const INPUT_ERRORS = [UsageError, ParamError, OutDirError, TraceError];
 
 /** Print one line for any failure and set the exit code; never a stack trace unless L2BENCH_DEBUG is set. */
 export function reportFailure(e: unknown): void {

@@ -1,4 +1,4 @@
-import { DEFAULT_MACHINE, type MachineOptions } from '../strategies/machine/machine.ts';
+import { checkMachineOptions, DEFAULT_MACHINE, type MachineOptions } from '../strategies/machine/machine.ts';
 import { splitSpec, UsageError } from './spec.ts';
 
 const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
@@ -29,6 +29,18 @@ export function parseMachine(text: string | undefined): Omit<MachineOptions, 'cp
     } else throw new UsageError(`--machine: unknown key '${key}' (allowed: ${KEYS})`);
   }
   return out;
+}
+
+/** Refuse a machine before any work, naming the option as the user wrote it. */
+export function checkMachine(machine: Omit<MachineOptions, 'cpus'>, cpus: readonly number[], given?: string): void {
+  for (const c of cpus) {
+    try {
+      checkMachineOptions({ ...machine, cpus: c });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new UsageError(`${c === cpus[0] && given ? `--machine ${given}` : '--cpus'}: ${e.message}`);
+    }
+  }
 }
 
 /** Parse a list of whole numbers in a range, such as `--cpus 1,2,4`. */

@@ -4,7 +4,7 @@ import type { ParamValues } from '../strategies/params.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import type { Cell } from './cell.ts';
-import { resolveSpec } from './spec.ts';
+import { resolveSpec, UsageError } from './spec.ts';
 import { expandSweep } from './sweep.ts';
 
 /** What to run: every strategy × workload × CPU count × seed. */
@@ -31,13 +31,21 @@ export function strategyLabel(strategy: Strategy, params: ParamValues): string {
 }
 
 /** Expand a plan into cells, validating every spec first so bad input fails before any work. */
-export function expandPlan(plan: Plan): Cell[] {
+export function expandPlan(plan: Plan, where?: string): Cell[] {
   const registry = [...STRATEGIES, ...(plan.extraStrategies ?? [])];
   const strategies = plan.strategies.map((s) => {
     const { item, params } = resolveSpec(s, 'strategy', registry);
     return { item, params, label: strategyLabel(item, params) };
   });
-  const kinds = plan.workloads.flatMap(expandSweep).map((w) => resolveSpec(w, 'workload', WORKLOADS));
+  const kinds = plan.workloads.flatMap((w) => {
+    try {
+      return expandSweep(w).map((x) => resolveSpec(x, 'workload', WORKLOADS));
+    } catch (e) {
+      // A bad workload in a suite: say where it is.
+      if (where && e instanceof UsageError) throw new UsageError(`${where}: ${e.message}`);
+      throw e;
+    }
+  });
   const cells: Cell[] = [];
   for (const { item: kind, params } of kinds) {
     for (const cpus of plan.cpus) {

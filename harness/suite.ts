@@ -44,13 +44,26 @@ const BUILT_IN: Record<string, string> = {
   default: fileURLToPath(new URL('./suites/default.yaml', import.meta.url)),
 };
 
+/** A path written in a suite, as seen from the working directory: relative paths are relative to the suite file. */
+export function fromSuiteDir(path: string, suiteFile: string): string {
+  return isAbsolute(path) ? path : relative(process.cwd(), resolve(dirname(suiteFile), path)) || '.';
+}
+
 /** A relative `file=` in a suite's workload is relative to the suite file, so suites travel with their traces. */
 export function resolveSuitePaths(workload: string, suiteFile: string): string {
   return workload.replace(
     /(^|[:,])file=([^,]+)/,
-    (_m, lead: string, path: string) =>
-      `${lead}file=${isAbsolute(path) ? path : relative(process.cwd(), resolve(dirname(suiteFile), path))}`,
+    (_m, lead: string, path: string) => `${lead}file=${fromSuiteDir(path, suiteFile)}`,
   );
+}
+
+/** A strategy module named in a suite (`./mine.ts:slots=2`), its path made relative to the suite file. */
+export function resolveSuiteModule(spec: string, suiteFile: string): string {
+  const colon = spec.indexOf(':');
+  const path = colon < 0 ? spec : spec.slice(0, colon);
+  const rest = colon < 0 ? '' : spec.slice(colon);
+  const resolved = fromSuiteDir(path, suiteFile);
+  return `${resolved.startsWith('.') || isAbsolute(resolved) ? resolved : `./${resolved}`}${rest}`;
 }
 
 /** Read and validate a suite file; errors name the file and the field path. */

@@ -6,14 +6,19 @@ import { splitSpec, UsageError } from './spec.ts';
  * multiplies by f. Several swept keys give their product. A spec without ranges stands as it is.
  */
 export function expandSweep(spec: string): string[] {
-  if (!spec.includes('..')) return [spec];
   const { name, raw } = splitSpec(spec, 'workload');
+  // Only a value made of digits around `..` is a range: file=../trace.txt is a path.
+  if (!Object.values(raw).some(isRange)) return [spec];
   let combos: [string, string][][] = [[]];
   for (const [key, value] of Object.entries(raw)) {
-    const values = value.includes('..') ? rangeValues(spec, key, value) : [value];
+    const values = isRange(value) ? rangeValues(spec, key, value) : [value];
     combos = combos.flatMap((c) => values.map((v) => [...c, [key, v] as [string, string]]));
   }
   return combos.map((c) => `${name}:${c.map(([k, v]) => `${k}=${v}`).join(',')}`);
+}
+
+function isRange(value: string): boolean {
+  return /^\d+\.\./.test(value);
 }
 
 function rangeValues(spec: string, key: string, value: string): string[] {

@@ -28,6 +28,7 @@ export function prepareOutDir(out: string | undefined, now: Date, root = 'result
       }
       if (entries.length > 0) throw new OutDirError(`--out ${out}: folder is not empty; refusing to overwrite a run`);
     }
+    probeWritable(out, `--out ${out}`);
     return out;
   }
   const stamp = now
@@ -37,6 +38,19 @@ export function prepareOutDir(out: string | undefined, now: Date, root = 'result
   for (let n = 0; ; n++) {
     const dir = join(root, n === 0 ? stamp : `${stamp}-${n}`);
     if (makeDir(dir)) return dir;
+  }
+}
+
+/** Fail now, not after the run, when results could not be written into `dir`. */
+function probeWritable(dir: string, what: string): void {
+  const probe = join(dir, `.l2bench-probe.${process.pid}.tmp`);
+  try {
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    throw new OutDirError(
+      `${what}: folder is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }
 

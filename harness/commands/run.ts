@@ -22,6 +22,8 @@ export interface RunFlags {
 
 /** `l2bench run`: returns the exit code. */
 export async function runCommand(flags: RunFlags): Promise<number> {
+  if (!flags.throughput && flags.time)
+    throw new UsageError('--time sets the throughput budget: it cannot go with --no-throughput');
   const formats = splitList(flags.format);
   for (const f of formats) {
     if (!EXPORTERS.some((e) => e.format === f)) {
@@ -84,8 +86,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   process.stdout.write(renderTables(result.records, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
   const files = formats.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
   if (result.interrupted) {
+    const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
+    const timed = result.records.filter((r) => r.ops_per_sec !== null).length;
+    const timing = timedCells ? ` (${timed} of ${timedCells} timed)` : '';
     process.stderr.write(
-      `l2bench: interrupted; kept ${result.records.length} of ${plan.cells.length} cells in ${files}\n`,
+      `l2bench: interrupted; kept ${result.records.length} of ${plan.cells.length} cells${timing} in ${files}\n`,
     );
     return 130;
   }

@@ -1,0 +1,118 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import packedPage from '../../examples/my-strategy.ts';
+import { CSV_COLUMNS, planBenchmark, type RunResult, runBenchmark, type Strategy, writeResults } from '../../index.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-api-'));
+const HOLDS = [1, 2, 4, 8];
+
+describe('programmatic API', () => {
+  it('runs a hold sweep for two strategies and meters full-page at one page per table', async () => {
+    const progress: number[] = [];
+    const run = await runBenchmark({
+      workloads: ['hold:tables=1..8'],
+      strategies: ['full-page', 'slab-dma32'],
+      throughput: false,
+      cpus: [2],
+      onProgress: (done, total) => progress.push(done, total),
+    });
+    expect(run.schema).toBe('l2bench-run/1');
+    expect(run.records).toHaveLength(HOLDS.length * 2);
+    expect(run.cells).toBe(8);
+    expect(run.interrupted).toBe(false);
+    expect(run.provenance.throughput_time_ms).toBeNull();
+    expect(run.provenance.suite).toBe('');
+    expect(progress.slice(-2)).toEqual([8, 8]);
+    expect(run.records.map((r) => [r.workload, r.strategy])).toEqual(
+      HOLDS.flatMap((n) => [
+        [`hold:tables=${n}`, 'full-page'],
+        [`hold:tables=${n}`, 'slab-dma32'],
+      ]),
+    );
+    for (const r of run.records) {
+      expect(r.cpus).toBe(2);
+      expect(r.seed).toBe(1);
+      expect(r.ops_per_sec).toBeNull();
+      expect(r.detail.samples).toEqual([]);
+    }
+    const fullPage = run.records.filter((r) => r.strategy === 'full-page');
+    expect(fullPage.map((r) => r.peak_footprint_bytes)).toEqual(HOLDS.map((n) => n * 4096));
+    expect(fullPage.map((r) => r.peak_live_tables)).toEqual(HOLDS);
+  });
+
+  it('runs a Strategy object passed directly, under the checker, beside a built-in', async () => {
+    const strategy: Strategy = packedPage;
+    const run = await runBenchmark({
+      workloads: ['hold:tables=1..8', 'churn:live=37,ops=3000,order=random,cpus=spread'],
+      strategies: [strategy, 'full-page'],
+      throughput: false,
+      check: true,
+    });
+    expect(run.records).toHaveLength((HOLDS.length + 1) * 2);
+    const packed = run.records.filter((r) => r.strategy === 'packed-page');
+    // Four tables per page: ⌈N / 4⌉ pages.
+    expect(packed.slice(0, HOLDS.length).map((r) => r.peak_footprint_bytes)).toEqual(
+      HOLDS.map((n) => Math.ceil(n / 4) * 4096),
+    );
+    const churn = packed[HOLDS.length];
+    expect(churn?.alloc_failures).toBe(0);
+    expect(churn?.dma32_violations).toBe(0);
+    expect(churn?.reuse_rate).toBeGreaterThan(0.5);
+    expect(churn?.detail.work.refills).toBeGreaterThan(0);
+  });
+
+  it('runs a module path with parameters, as the CLI does', async () => {
+    const run = await runBenchmark({
+      workloads: ['hold:tables=5'],
+      strategies: ['./examples/my-strategy.ts:slots=2'],
+      throughput: false,
+    });
+    expect(run.records.map((r) => [r.strategy, r.peak_footprint_bytes])).toEqual([['packed-page:slots=2', 3 * 4096]]);
+  });
+
+  it('plans without running and refuses bad input', async () => {
+    const plan = await planBenchmark({ workloads: ['hold:tables=1..8'], strategies: ['full-page'], cpus: [1, 2] });
+    expect(plan.cells).toHaveLength(8);
+    expect(plan.timeMs).toBe(100);
+    await expect(runBenchmark({ workloads: ['nope'] })).rejects.toThrow(/^unknown workload 'nope'/);
+    await expect(runBenchmark({ suite: 'default', workloads: ['hold'] })).rejects.toThrow(/cannot be used together/);
+  });
+
+  it('stops before the first cell when the signal is already aborted', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const run = await runBenchmark({
+      workloads: ['hold:tables=1..8'],
+      strategies: ['full-page'],
+      throughput: false,
+      signal: abort.signal,
+    });
+    expect(run.interrupted).toBe(true);
+    expect(run.records).toEqual([]);
+    expect(run.cells).toBe(4);
+  });
+
+  it('writes results.csv and results.json', async () => {
+    const run: RunResult = await runBenchmark({
+      workloads: ['hold:tables=1..8'],
+      strategies: ['full-page', 'slab-dma32'],
+      throughput: false,
+      cpus: [2],
+    });
+    const dir = tmp();
+    const files = writeResults(dir, run);
+    expect(files).toEqual([join(dir, 'results.csv'), join(dir, 'results.json')]);
+    expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
+    const lines = readFileSync(join(dir, 'results.csv'), 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines).toHaveLength(1 + 8);
+    const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResult;
+    expect(json.records).toHaveLength(8);
+    expect(json.records[0]?.detail.series.event.length).toBeGreaterThan(0);
+    expect(json).toEqual(JSON.parse(JSON.stringify(run)));
+    expect(writeResults(tmp(), run, ['json'])).toHaveLength(1);
+    expect(() => writeResults(tmp(), run, ['xml'])).toThrow(/unknown format 'xml'/);
+  });
+});

@@ -1,0 +1,225 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TIMING_COLUMNS } from '../../harness/record.ts';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/l2bench.js');
+
+async function l2bench(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-rel-'));
+
+/** RFC 4180: fields may be quoted, with commas, newlines and doubled quotes inside. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new Error('unterminated quoted field');
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function readCsv(dir: string): { header: string[]; rows: string[][] } {
+  const [header, ...rows] = parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'));
+  for (const row of rows) expect(row.length).toBe(header?.length);
+  return { header: header as string[], rows };
+}
+
+/** results.csv with the timing columns removed, serialized again: equal text means equal bytes. */
+function csvWithoutTiming(dir: string): string {
+  const { header, rows } = readCsv(dir);
+  const keep = header.map((h, i) => ((TIMING_COLUMNS as readonly string[]).includes(h) ? -1 : i)).filter((i) => i >= 0);
+  return [header, ...rows].map((r) => JSON.stringify(keep.map((i) => r[i]))).join('\n');
+}
+
+interface Json {
+  provenance: Record<string, unknown>;
+  records: Record<string, unknown>[];
+  interrupted: boolean;
+  cells: number;
+}
+
+const readJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
+
+/** A record without what may differ between runs of one seed: timing columns and replay samples. */
+function withoutTiming(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (const c of TIMING_COLUMNS) delete out[c];
+  const detail = { ...(out.detail as Record<string, unknown>) };
+  delete detail.samples;
+  out.detail = detail;
+  return out;
+}
+
+const tmpFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+
+describe('determinism and atomic writes', { timeout: 30_000 }, () => {
+  it('gives identical results for one seed, timing columns aside, and leaves no temporary file', async () => {
+    const base = tmp();
+    const dirs = [join(base, 'a'), join(base, 'b')];
+    // Same flags except the output folder, run side by side: the memory metrics must not care.
+    const args = (out: string) => ['run', '--suite', 'test/fixtures/suites/small.yaml', '--time', '20', '-o', out];
+    const runs = await Promise.all(dirs.map((d) => l2bench(args(d))));
+    for (const r of runs) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const [a, b] = dirs as [string, string];
+
+    // (c) atomic writes: the two results and nothing else.
+    for (const d of dirs) {
+      expect(tmpFiles(d)).toEqual([]);
+      expect(readdirSync(d).sort()).toEqual(['results.csv', 'results.json']);
+    }
+
+    // results.csv: 7 workloads × 6 strategies, with timings measured; equal once they are removed.
+    const csv = readCsv(a);
+    expect(csv.rows).toHaveLength(7 * 6);
+    const col = (name: string) => csv.header.indexOf(name);
+    for (const row of csv.rows) expect(Number(row[col('replay_samples')])).toBeGreaterThanOrEqual(5);
+    // Quoted fields with commas inside survive the parser.
+    expect(csv.rows.map((r) => r[col('workload')])).toContain('churn:live=64,ops=2000,cpus=spread');
+    expect(csv.rows.map((r) => r[col('workload')])).toContain(
+      'trace:file=test/fixtures/ftrace-kmalloc-1k.txt,size=1024',
+    );
+    expect(csvWithoutTiming(a)).toBe(csvWithoutTiming(b));
+    // The check is not vacuous: the timings themselves did vary.
+    expect(readCsv(b).rows.map((r) => r[col('ops_per_sec')])).not.toEqual(csv.rows.map((r) => r[col('ops_per_sec')]));
+
+    // results.json: the records agree but for timings and samples; the provenance but for when and where.
+    const [ja, jb] = [readJson(a), readJson(b)];
+    expect(ja.records).toHaveLength(42);
+    expect(ja.interrupted).toBe(false);
+    expect(ja.cells).toBe(42);
+    expect(ja.records.map(withoutTiming)).toEqual(jb.records.map(withoutTiming));
+    for (const r of ja.records) expect((r.detail as { samples: number[] }).samples.length).toBe(r.replay_samples);
+    const provenance = (j: Json) => ({ ...j.provenance, started_at: '', command_line: [] });
+    expect(provenance(ja)).toEqual(provenance(jb));
+    expect(ja.provenance.throughput_time_ms).toBe(20);
+    expect(ja.provenance.suite).toBe('test/fixtures/suites/small.yaml');
+    expect(jb.provenance.command_line).toEqual(args(b));
+  }, 60_000);
+
+  it('refuses a non-empty --out folder and leaves it untouched', async () => {
+    const dir = join(tmp(), 'earlier-run');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'results.csv'), 'an earlier run\n');
+    const before = statSync(join(dir, 'results.csv')).mtimeMs;
+    const r = await l2bench(['run', '-s', 'full-page', '-w', 'hold:tables=4', '--no-throughput', '-o', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`l2bench: --out ${dir}: folder is not empty; refusing to overwrite a run\n`);
+    expect(readdirSync(dir)).toEqual(['results.csv']);
+    expect(readFileSync(join(dir, 'results.csv'), 'utf8')).toBe('an earlier run\n');
+    expect(statSync(join(dir, 'results.csv')).mtimeMs).toBe(before);
+  });
+
+  it('accepts an existing empty --out folder', async () => {
+    const dir = tmp();
+    const r = await l2bench(['run', '-s', 'full-page', '-w', 'hold:tables=4', '--no-throughput', '-o', dir]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
+  });
+
+  it('runs a suite with a relative trace from any working directory', async () => {
+    const cwd = tmp();
+    const r = await l2bench(
+      ['run', '--suite', join(ROOT, 'test/fixtures/suites/small.yaml'), '--no-throughput', '-o', 'out'],
+      cwd,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('interruption', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  it('on SIGINT keeps the finished cells, says so, exits 130 and leaves no temporary file', async () => {
+    const dir = join(tmp(), 'run');
+    const cells = 3000; // tens of seconds: every cell boots a fresh 4 GiB machine
+    child = spawn(
+      process.execPath,
+      [BIN, 'run', '-s', 'full-page', '-w', `hold:tables=1..${cells}+1`, '--no-throughput', '-o', dir],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));
+    // The run saves its finished cells every 2 s: once results.csv exists the run is under way.
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(join(dir, 'results.csv')) && Date.now() < deadline) await sleep(50);
+    expect(existsSync(join(dir, 'results.csv'))).toBe(true);
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGINT');
+    const code = await exited;
+
+    const m = /^l2bench: interrupted; kept (\d+) of (\d+) cells in (.*)\n$/.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    expect(code).toBe(130);
+    const kept = Number(m?.[1]);
+    expect(Number(m?.[2])).toBe(cells);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(cells);
+    expect(m?.[3]).toBe(`${dir}/results.csv, ${dir}/results.json`);
+
+    const csv = readCsv(dir);
+    expect(csv.rows).toHaveLength(kept);
+    // The finished cells are the first ones, in order.
+    const tables = csv.rows.map((r) => r[csv.header.indexOf('workload')]);
+    expect(tables).toEqual(Array.from({ length: kept }, (_, i) => `hold:tables=${i + 1}`));
+    const json = readJson(dir);
+    expect(json.interrupted).toBe(true);
+    expect(json.cells).toBe(cells);
+    expect(json.records).toHaveLength(kept);
+    expect(readFileSync(join(dir, 'results.json'), 'utf8')).toContain('"interrupted": true');
+    expect(tmpFiles(dir)).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
+  }, 60_000);
+});
