@@ -41,6 +41,8 @@ class DmaPool implements TableAllocator {
   #inUse: number[] = [];
   /** The next-offset word stored in each free block, keyed by page index and block number. */
   #link: number[] = [];
+  /** One bit per pool page that has a free block: finds the newest such page without walking. */
+  #hasFree = new Uint32Array(4);
 
   /** Pages the atomic pool can give (Infinity for a coherent device, which gets plain pages). */
   readonly #poolPages: number;
@@ -57,44 +59,62 @@ class DmaPool implements TableAllocator {
     return this.#chain.length;
   }
 
-  /** dma_pool_alloc(): the first page (newest first) with a free block, else a new page at the head. */
+  /**
+   * dma_pool_alloc(): the first page (newest first) with a free block, else a new page at the head.
+   * The list walk is counted as the kernel would make it, but found through a bitmap.
+   */
   alloc(): number {
-    let page = -1;
-    for (let p = this.#vaddr.length - 1; p >= 0; p--) {
-      this.work.pages_walked++;
-      if ((this.#offset[p] as number) < PAGE_SIZE) {
-        page = p;
-        break;
-      }
-    }
+    const pages = this.#vaddr.length;
+    let page = this.#newestWithFree();
+    this.work.pages_walked += page < 0 ? pages : pages - page;
     if (page < 0) {
       page = this.#allocPage();
       if (page < 0) return -1;
     }
     const offset = this.#offset[page] as number;
     this.#inUse[page] = (this.#inUse[page] as number) + 1;
-    this.#offset[page] = this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] as number;
+    const next = this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] as number;
+    this.#offset[page] = next;
+    if (next >= PAGE_SIZE) this.#markFree(page, false);
     return (this.#vaddr[page] as number) + offset;
   }
 
-  /** dma_pool_free(): pool_find_page walks the list; the block goes back on its page's chain. Pages are never freed. */
+  /**
+   * dma_pool_free(): pool_find_page walks the list (newest first) to the page of the block, which
+   * goes back on that page's chain. Pages are never freed. The page is found through page->private.
+   */
   free(addr: number): void {
-    let page = -1;
-    for (let p = this.#vaddr.length - 1; p >= 0; p--) {
-      this.work.pages_walked++;
-      const v = this.#vaddr[p] as number;
-      if (addr >= v && addr < v + PAGE_SIZE) {
-        page = p;
-        break;
-      }
-    }
-    const offset = page < 0 ? -1 : addr - (this.#vaddr[page] as number);
-    if (page < 0 || offset % TABLE_SIZE !== 0) {
+    const page = this.#pages.getPrivate(addr);
+    const v = this.#vaddr[page];
+    const offset = v === undefined ? -1 : addr - v;
+    if (v === undefined || offset < 0 || offset >= PAGE_SIZE || offset % TABLE_SIZE !== 0) {
       throw new Error(`dma-pool: dma_pool_free(${hex(addr)}) of memory the pool did not hand out`);
     }
+    this.work.pages_walked += this.#vaddr.length - page;
     this.#inUse[page] = (this.#inUse[page] as number) - 1;
     this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] = this.#offset[page] as number;
     this.#offset[page] = offset;
+    this.#markFree(page, true);
+  }
+
+  #markFree(page: number, free: boolean): void {
+    const w = page >>> 5;
+    if (w >= this.#hasFree.length) {
+      const grown = new Uint32Array(Math.max(this.#hasFree.length * 2, w + 1));
+      grown.set(this.#hasFree);
+      this.#hasFree = grown;
+    }
+    const bit = 1 << (page & 31);
+    this.#hasFree[w] = free ? (this.#hasFree[w] as number) | bit : (this.#hasFree[w] as number) & ~bit;
+  }
+
+  /** The highest page index with a free block, or −1. */
+  #newestWithFree(): number {
+    for (let w = Math.min(this.#hasFree.length, (this.#vaddr.length + 31) >>> 5) - 1; w >= 0; w--) {
+      const word = this.#hasFree[w] as number;
+      if (word !== 0) return w * 32 + 31 - Math.clz32(word);
+    }
+    return -1;
   }
 
   metadataBytes(): number {
@@ -118,6 +138,8 @@ class DmaPool implements TableAllocator {
     this.#vaddr.push(vaddr);
     this.#inUse.push(0);
     this.#offset.push(this.#chain[0] as number);
+    this.#pages.setPrivate(vaddr, page);
+    this.#markFree(page, true);
     for (let i = 0; i < this.#chain.length; i++) {
       const at = this.#chain[i] as number;
       this.#link[page * this.#blocksPerPage + at / TABLE_SIZE] =

@@ -13,8 +13,12 @@ describe('dma-pool (mm/dmapool.c, v5.1)', () => {
     const addrs = allocMany(tables, 6);
     const [p0, p1] = [addrs[0] as number, addrs[3] as number];
     expect(addrs).toEqual([p0, p0 + KiB, p0 + 2 * KiB, p1, p1 + KiB, p1 + 2 * KiB]);
-    tables.free(p0 + KiB, 0); // room on the old page only
+    // List walks, newest page first: 0 (empty list), 1, 1, 1 (p0 full: walk it, add p1), 1, 1.
+    expect(tables.work.pages_walked).toBe(5);
+    tables.free(p0 + KiB, 0); // room on the old page only; pool_find_page walks p1, then p0
+    expect(tables.work.pages_walked).toBe(7);
     expect(tables.alloc(0)).toBe(p0 + KiB);
+    expect(tables.work.pages_walked).toBe(9);
     for (const a of addrs) tables.free(a, 0);
     expect(account.heldBytes).toBe(8 * KiB);
     expect(account.counters.pagesReturned).toBe(0);
