@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { EXPORTERS } from '../results/index.ts';
 import type { RunResult } from '../results/run.ts';
@@ -5,11 +6,11 @@ import { writeAtomic } from '../results/write.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
-import type { Cell } from './cell.ts';
+import type { Cell, CellSource } from './cell.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { checkMachine, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan } from './matrix.ts';
-import { provenance } from './provenance.ts';
+import { provenance, VERSION } from './provenance.ts';
 import type { FullRecord } from './record.ts';
 import { runCells } from './run.ts';
 import { UsageError } from './spec.ts';
@@ -34,14 +35,22 @@ export interface BenchmarkOptions {
   onProgress?: (done: number, total: number, record: FullRecord) => void;
   /** Filled with records as they finish, so a caller can save them at any time. */
   result?: RunResult;
+  /** Worker threads for the exact metrics (default 1); throughput is still timed one cell at a time. */
+  jobs?: number;
+  /** Run only shard `index` of `count` (1-based): every count-th cell of the plan. */
+  shard?: { index: number; count: number };
 }
 
 const DEFAULT_TIME_MS = 100;
 
 /** The cells of a run, checked before any work: every spec, file and option. */
-export async function planBenchmark(
-  o: BenchmarkOptions,
-): Promise<{ cells: Cell[]; suite: string; timeMs: number | null; machine: Omit<MachineOptions, 'cpus'> }> {
+export async function planBenchmark(o: BenchmarkOptions): Promise<{
+  cells: Cell[];
+  suite: string;
+  timeMs: number | null;
+  machine: Omit<MachineOptions, 'cpus'>;
+  plan: { cells: number; sha256: string };
+}> {
   if (o.suite && o.workloads?.length) throw new UsageError('--suite and --workload cannot be used together');
   const suiteName = o.suite ?? (o.workloads?.length ? undefined : 'default');
   const loaded = suiteName ? loadSuite(suiteName) : undefined;
@@ -58,6 +67,7 @@ export async function planBenchmark(
               : undefined),
         );
   const extra: Strategy[] = [];
+  const modules = new Map<string, string>();
   // Module paths in a suite are relative to the suite file, like its trace files.
   const fromSuite = (list: readonly string[]) =>
     list.map((s) => (isModuleSpec(s) && loaded ? resolveSuiteModule(s, loaded.file) : s));
@@ -73,6 +83,7 @@ export async function planBenchmark(
           throw new UsageError(`strategy module ${s}: its name '${m.strategy.name}' is a built-in strategy's`);
         }
         if (!extra.some((x) => x.name === m.strategy.name)) extra.push(m.strategy);
+        modules.set(m.strategy.name, m.module);
         specs.push(m.spec);
       } else specs.push(s);
     }
@@ -96,6 +107,7 @@ export async function planBenchmark(
     machine,
     check: o.check ?? suite?.check ?? false,
     extraStrategies: extra,
+    modules,
   };
   const plans: Plan[] = suite
     ? suite.groups.map((g, i) => ({
@@ -114,27 +126,48 @@ export async function planBenchmark(
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
-    });
+    })
+    .map((c, index) => ({ ...c, source: { ...(c.source as CellSource), index } }));
   if (cells.length === 0) throw new UsageError('nothing to run: no workload or no strategy');
-  return { cells, suite: loaded?.file ?? '', timeMs, machine };
+  const plan = planIdentity(cells, timeMs);
+  const mine = o.shard
+    ? cells.filter(
+        (c) => c.source?.index !== undefined && c.source.index % (o.shard?.count ?? 1) === (o.shard?.index ?? 1) - 1,
+      )
+    : cells;
+  return { cells: mine, suite: loaded?.file ?? '', timeMs, machine, plan };
+}
+
+/**
+ * What makes two shards parts of the same run: the l2bench version and a hash of every cell of the
+ * whole plan (workload, strategy, machine, seed, checker) and of the throughput budget.
+ */
+function planIdentity(cells: readonly Cell[], timeMs: number | null): { cells: number; sha256: string } {
+  const hash = createHash('sha256').update(`${VERSION}\u0000${timeMs}`);
+  for (const c of cells) {
+    hash.update(
+      `\u0001${c.workload.spec}\u0000${c.strategyLabel}\u0000${JSON.stringify(c.machine)}\u0000${c.seed}\u0000${c.check}\u0000${c.timed}`,
+    );
+  }
+  return { cells: cells.length, sha256: hash.digest('hex') };
 }
 
 /** Run a benchmark and return every record with its provenance. */
 export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult> {
-  const { cells, suite, timeMs, machine } = await planBenchmark(o);
-  const now = new Date();
-  const result: RunResult = o.result ?? {
-    schema: 'l2bench-run/1',
-    provenance: { ...provenance({ ...machine }, now), suite, throughput_time_ms: timeMs },
-    records: [],
-    interrupted: false,
-    cells: cells.length,
+  const { cells, suite, timeMs, machine, plan } = await planBenchmark(o);
+  const result: RunResult = o.result ?? emptyResult();
+  result.provenance = {
+    ...provenance({ ...machine }, new Date()),
+    suite,
+    throughput_time_ms: timeMs,
+    jobs: o.jobs ?? 1,
+    plan: { ...plan, shard: o.shard ?? null },
   };
-  result.provenance = { ...provenance({ ...machine }, now), suite, throughput_time_ms: timeMs };
   result.cells = cells.length;
   const outcome = await runCells(cells, {
     throughput: timeMs === null ? null : { timeMs },
     records: result.records,
+    jobs: o.jobs ?? 1,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
@@ -160,7 +193,7 @@ export function writeResults(dir: string, run: RunResult, formats: readonly stri
 export function emptyResult(): RunResult {
   return {
     schema: 'l2bench-run/1',
-    provenance: { ...provenance({}, new Date()), suite: '', throughput_time_ms: null },
+    provenance: { ...provenance({}, new Date()), suite: '', throughput_time_ms: null, jobs: 1, plan: null },
     records: [],
     interrupted: false,
     cells: 0,

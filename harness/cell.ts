@@ -19,6 +19,20 @@ export interface Cell {
   readonly check: boolean;
   /** Measure throughput too (when the run does). */
   readonly timed: boolean;
+  /** How to build this cell again elsewhere (a worker thread): specs, not objects. Cells built by hand have none. */
+  readonly source?: CellSource;
+}
+
+/** A cell as plain data: enough for another thread to rebuild it, and its place in the plan. */
+export interface CellSource {
+  /** The strategy spec as resolved (`genalloc:algo=best`). */
+  readonly strategy: string;
+  /** The module the strategy came from, if not built in (null: built in; undefined: an object that cannot travel). */
+  readonly module: string | null | undefined;
+  /** One expanded workload spec (`hold:tables=8`). */
+  readonly workload: string;
+  /** Position in the whole plan: shards and parallel runs keep this order. */
+  readonly index: number;
 }
 
 /** A fresh machine and strategy instance, the way every replay starts. */
@@ -78,6 +92,7 @@ export function measureCell(cell: Cell): FullRecord {
     replay_p99_ms: null,
     replay_samples: null,
     detail: {
+      cell: cell.source?.index ?? -1,
       work: meter.work(),
       series: meter.series.columns(),
       samples: [],

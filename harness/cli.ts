@@ -40,6 +40,8 @@ function program(): Command {
     .option('--time <ms>', "tinybench's time budget per cell, in ms (default 100)")
     .option('--format <list>', `output formats: ${EXPORTERS.map((e) => e.format).join(', ')}`, 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new results/<timestamp>/)')
+    .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is still timed one cell at a time)')
+    .option('--shard <i/n>', 'run only shard i of n of the cells; `l2bench merge` joins the shards')
     .action(async (opts) => {
       process.exitCode = await runCommand(opts);
     });

@@ -13,7 +13,7 @@ export function isModuleSpec(spec: string): boolean {
  * Load a user's strategy module: its default export, or its export named `strategy`, must
  * implement the Strategy interface. Returns the strategy and the spec rewritten to its name.
  */
-export async function loadStrategyModule(spec: string): Promise<{ strategy: Strategy; spec: string }> {
+export async function loadStrategyModule(spec: string): Promise<{ strategy: Strategy; spec: string; module: string }> {
   const colon = spec.indexOf(':');
   const path = colon < 0 ? spec : spec.slice(0, colon);
   const rest = colon < 0 ? '' : spec.slice(colon);
@@ -37,5 +37,5 @@ export async function loadStrategyModule(spec: string): Promise<{ strategy: Stra
   }
   if (problems.length) throw new UsageError(`--strategy ${path}: not a strategy (${problems.join('; ')})`);
   const strategy = { description: '(loaded module)', ...candidate } as Strategy;
-  return { strategy, spec: `${strategy.name}${rest}` };
+  return { strategy, spec: `${strategy.name}${rest}`, module: resolve(path) };
 }

@@ -18,8 +18,10 @@ export interface Plan {
   check: boolean;
   /** Measure throughput for these cells (when the run does). */
   throughput: boolean;
-  /** Strategies loaded from modules, usable by name beside the built-in ones. */
+  /** Strategies loaded from modules (or given as objects), usable by name beside the built-in ones. */
   extraStrategies?: readonly Strategy[];
+  /** The module file of each loaded strategy, by name, so worker threads can load it too. */
+  modules?: ReadonlyMap<string, string>;
 }
 
 /** A strategy's name in results: its name, plus the parameters that differ from their defaults. */
@@ -35,11 +37,18 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
   const registry = [...STRATEGIES, ...(plan.extraStrategies ?? [])];
   const strategies = plan.strategies.map((s) => {
     const { item, params } = resolveSpec(s, 'strategy', registry);
-    return { item, params, label: strategyLabel(item, params) };
+    const builtIn = STRATEGIES.includes(item);
+    return {
+      item,
+      params,
+      label: strategyLabel(item, params),
+      spec: s,
+      module: builtIn ? null : plan.modules?.get(item.name),
+    };
   });
   const kinds = plan.workloads.flatMap((w) => {
     try {
-      return expandSweep(w).map((x) => resolveSpec(x, 'workload', WORKLOADS));
+      return expandSweep(w).map((x) => ({ ...resolveSpec(x, 'workload', WORKLOADS), spec: x }));
     } catch (e) {
       // A bad workload in a suite: say where it is.
       if (where && e instanceof UsageError) throw new UsageError(`${where}: ${e.message}`);
@@ -47,7 +56,7 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
     }
   });
   const cells: Cell[] = [];
-  for (const { item: kind, params } of kinds) {
+  for (const { item: kind, params, spec } of kinds) {
     for (const cpus of plan.cpus) {
       for (const seed of plan.seeds) {
         const workload = kind.create(params, { seed, cpus });
@@ -61,6 +70,7 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
             seed,
             check: plan.check,
             timed: plan.throughput,
+            source: { strategy: s.spec, module: s.module, workload: spec, index: -1 },
           });
         }
       }

@@ -26,7 +26,7 @@ function gitCommit(): string | null {
 export function provenance(
   machine: Record<string, number>,
   now: Date,
-): Omit<Provenance, 'suite' | 'throughput_time_ms'> {
+): Omit<Provenance, 'suite' | 'throughput_time_ms' | 'jobs' | 'plan'> {
   return {
     l2bench_version: VERSION,
     git_commit: gitCommit(),

@@ -51,6 +51,8 @@ export interface CellRecord {
 
 /** What results.json keeps beside each row. */
 export interface CellDetail {
+  /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
+  cell?: number;
   /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */
   work: Record<string, number>;
   series: SeriesColumns;

@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Workload } from '../workloads/events.ts';
 import { type Cell, measureCell } from './cell.ts';
 import { bufferEvents } from './events-buffer.ts';
+import { measureInParallel } from './parallel.ts';
 import type { FullRecord } from './record.ts';
 import { timeCell } from './throughput.ts';
 
@@ -14,6 +15,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where records go as they finish (default: a new array): a caller can save them at any time. */
   records?: FullRecord[];
+  /** Worker threads for the exact metrics (1: this thread). Throughput is always timed here, one cell at a time. */
+  jobs?: number;
 }
 
 export interface RunOutcome {
@@ -32,12 +35,29 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
   const timed = options.throughput ? cells.filter((c) => c.timed).length : 0;
   const total = cells.length + timed;
   let done = 0;
-  for (const cell of cells) {
-    await yieldToEventLoop();
-    if (options.signal?.aborted) return { records, interrupted: true };
-    const record = measureCell(cell);
-    records.push(record);
-    options.onProgress?.(++done, total, record);
+  if ((options.jobs ?? 1) > 1) {
+    // Records stay in plan order whatever order the workers finish in.
+    const slots: (FullRecord | undefined)[] = new Array(cells.length);
+    const interrupted = await measureInParallel(
+      cells,
+      options.jobs as number,
+      (i, record) => {
+        slots[i] = record;
+        records.length = 0;
+        for (const r of slots) if (r) records.push(r);
+        options.onProgress?.(++done, total, record);
+      },
+      options.signal,
+    );
+    if (interrupted) return { records, interrupted: true };
+  } else {
+    for (const cell of cells) {
+      await yieldToEventLoop();
+      if (options.signal?.aborted) return { records, interrupted: true };
+      const record = measureCell(cell);
+      records.push(record);
+      options.onProgress?.(++done, total, record);
+    }
   }
   if (!options.throughput) return { records, interrupted: false };
   const groups = new Map<Workload, number[]>();

@@ -15,6 +15,10 @@ export interface Provenance {
   suite: string;
   /** tinybench's time budget per cell in ms, or null without throughput. */
   throughput_time_ms: number | null;
+  /** Worker threads that measured the exact metrics. */
+  jobs?: number;
+  /** The whole plan this run belongs to (its cells and their hash), and which shard of it this is. */
+  plan?: { cells: number; sha256: string; shard: { index: number; count: number } | null } | null;
 }
 
 /** Everything an exporter may read. */

@@ -18,6 +18,18 @@ export interface RunFlags {
   time?: string;
   format: string;
   out?: string;
+  jobs?: string;
+  shard?: string;
+}
+
+/** `--shard i/n`: 1 ≤ i ≤ n. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new UsageError(`--shard ${text}: expected i/n with 1 <= i <= n, e.g. 2/3`);
+  return { index, count };
 }
 
 /** `l2bench run`: returns the exit code. */
@@ -40,6 +52,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     ...(flags.seed ? { seeds: parseIntList(flags.seed, '--seed', 0, 2 ** 31 - 1) } : {}),
     ...(flags.machine ? { machine: flags.machine } : {}),
     ...(flags.check ? { check: true } : {}),
+    ...(flags.jobs ? { jobs: parseIntList(flags.jobs, '--jobs', 1, 256)[0] as number } : {}),
+    ...(flags.shard ? { shard: parseShard(flags.shard) } : {}),
     // --no-throughput: none; --time: that budget; neither: the suite's, or the default.
     ...(!flags.throughput
       ? { throughput: false }

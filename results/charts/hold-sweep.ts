@@ -1,0 +1,95 @@
+import * as Plot from '@observablehq/plot';
+import type { FullRecord } from '../../harness/record.ts';
+import { pickStrategies, strategyPalette } from './colors.ts';
+import { formatBytes, log2Axis, renderPlot, strategyLines } from './svg.ts';
+
+interface Point {
+  strategy: string;
+  cpus: number;
+  tables: number;
+  footprint: number;
+}
+
+/**
+ * Peak footprint against live tables across the `hold:` workloads, log–log, a line with dots per
+ * strategy. Seeds are averaged; with several cpus values, one row (facet) per cpus value.
+ * '' without hold workloads.
+ */
+export function holdSweep(records: readonly FullRecord[]): string {
+  const groups = new Map<string, FullRecord[]>();
+  for (const r of records) {
+    if (!r.workload.startsWith('hold:') && r.workload !== 'hold') continue;
+    const key = JSON.stringify([r.strategy, r.cpus, r.workload]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const points: Point[] = [];
+  for (const rs of groups.values()) {
+    const first = rs[0] as FullRecord;
+    const tables = mean(rs.map((r) => r.peak_live_tables));
+    const footprint = mean(rs.map((r) => r.peak_footprint_bytes));
+    if (tables > 0 && footprint > 0) points.push({ strategy: first.strategy, cpus: first.cpus, tables, footprint });
+  }
+  if (points.length === 0) return '';
+  points.sort((a, b) => a.tables - b.tables);
+  const cpusValues = [...new Set(points.map((p) => p.cpus))].sort((a, b) => a - b);
+  const facet = cpusValues.length > 1;
+  const xs = points.map((p) => p.tables);
+  const ys = points.map((p) => p.footprint);
+  const legend = strategyPalette(records.map((r) => r.strategy));
+  const shown = pickStrategies(
+    legend,
+    points.map((p) => p.strategy),
+  );
+  const cpusText = facet ? `cpus=${cpusValues.join(', ')}` : `cpus=${cpusValues[0]}`;
+  return renderPlot(
+    {
+      height: facet ? 120 + 260 * cpusValues.length : 380,
+      marginLeft: 64,
+      marginRight: facet ? 60 : 20,
+      x: {
+        type: 'log',
+        base: 2,
+        label: 'live tables (peak)',
+        grid: true,
+        ...log2Axis(Math.min(...xs), Math.max(...xs), 13),
+        tickFormat: (d: number) => String(d),
+      },
+      y: {
+        type: 'log',
+        base: 2,
+        label: 'peak footprint',
+        grid: true,
+        ...log2Axis(Math.min(...ys), Math.max(...ys), 9),
+        tickFormat: formatBytes,
+      },
+      ...(facet ? { fy: { label: 'cpus' } } : {}),
+      color: { domain: legend.domain, range: legend.range },
+      symbol: { domain: legend.domain, range: legend.symbols },
+      marks: [
+        ...strategyLines(points, {
+          x: 'tables',
+          y: 'footprint',
+          stroke: 'strategy',
+          strokeWidth: 2,
+          ...(facet ? { fy: 'cpus' } : {}),
+        }),
+        // Hollow symbols, so that strategies with the same footprint (often) stay visible on one another.
+        Plot.dot(points, {
+          x: 'tables',
+          y: 'footprint',
+          stroke: 'strategy',
+          symbol: 'strategy',
+          fill: 'white',
+          r: 3.5,
+          strokeWidth: 1.5,
+          ...(facet ? { fy: 'cpus' } : {}),
+        }),
+      ],
+    },
+    { title: `Hold sweep: peak footprint against live tables (${cpusText})`, legend: shown, symbols: true },
+  );
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}

@@ -1,0 +1,60 @@
+import type { FullRecord } from '../../harness/record.ts';
+import { footprintOverTime } from './footprint-over-time.ts';
+import { holdSweep } from './hold-sweep.ts';
+import { strandedUnderChurn } from './stranded-under-churn.ts';
+import { tradeoff } from './tradeoff.ts';
+
+export { DASHED_STRATEGIES, FALLBACK_PALETTE, STRATEGY_COLORS, strategyPalette } from './colors.ts';
+export { footprintOverTime } from './footprint-over-time.ts';
+export { holdSweep } from './hold-sweep.ts';
+export { strandedUnderChurn } from './stranded-under-churn.ts';
+export { formatBytes } from './svg.ts';
+export { type TradeoffPoint, tradeoff, tradeoffPoints } from './tradeoff.ts';
+
+/** A rendered chart for the report. */
+export interface Chart {
+  title: string;
+  svg: string;
+  /** What to read from it, one or two sentences. */
+  caption?: string;
+}
+
+/**
+ * The report's charts, in order: footprint over time for each non-hold workload (its first cpus
+ * value and seed), the hold sweep, the trade-off and stranded memory under churn. Charts without
+ * data are left out.
+ */
+export function reportCharts(records: readonly FullRecord[]): Chart[] {
+  const charts: Chart[] = [];
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (r.workload.startsWith('hold:') || r.workload === 'hold' || seen.has(r.workload)) continue;
+    seen.add(r.workload);
+    charts.push({
+      title: `Footprint over time: ${r.workload}`,
+      svg: footprintOverTime(records, r.workload, r.cpus, r.seed),
+      caption: `Pages each strategy holds from the page allocator as the workload runs (cpus=${r.cpus}, seed=${r.seed}; log scale; each point is the highest footprint of its stretch of events).`,
+    });
+  }
+  charts.push(
+    {
+      title: 'Hold sweep: peak footprint against live tables',
+      svg: holdSweep(records),
+      caption:
+        'Peak footprint for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes.',
+    },
+    {
+      title: 'Trade-off: footprint against throughput',
+      svg: tradeoff(records),
+      caption:
+        'Each strategy at its mean events/s over the timed workloads and its peak footprint relative to the best strategy of each workload (geometric mean; 1× = always the smallest). Lower right is better.',
+    },
+    {
+      title: 'Stranded memory under churn',
+      svg: strandedUnderChurn(records),
+      caption:
+        'Freed table memory a strategy still holds but cannot hand out again, at its highest, for each churn workload.',
+    },
+  );
+  return charts.filter((c) => c.svg !== '');
+}

@@ -1,0 +1,358 @@
+import { formatBytes, reportCharts, strategyPalette } from './charts/index.ts';
+import { analyse } from './report/analyse.ts';
+import type { Claim, ConstraintRow, RankedValue, Ranking, ReportModel } from './report/model.ts';
+import type { Exporter, Provenance } from './run.ts';
+
+/** A chart as the report shows it: a title, an inline SVG and optionally a sentence on how to read it. */
+export interface ReportChart {
+  title: string;
+  svg: string;
+  caption?: string;
+}
+
+/** Text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const h = escapeHtml;
+
+/** The sections of the report, in order: id and heading. */
+export const SECTIONS = [
+  ['answer', 'The answer'],
+  ['constraints', 'Hard constraints'],
+  ['rankings', 'Rankings'],
+  ['crossovers', 'Crossovers'],
+  ['claims', 'Claims of the v5.1 decision'],
+  ['charts', 'Charts'],
+  ['workloads', 'Workloads'],
+  ['threats', 'Threats to validity'],
+  ['reproduce', 'Reproduce'],
+] as const;
+
+type SectionId = (typeof SECTIONS)[number][0];
+
+/**
+ * The whole report as one self-contained HTML page: inline style, inline SVG charts, no script and
+ * nothing fetched. Every text from the model is escaped; the SVGs are inserted as they are (they
+ * come from results/charts, which escapes its own text).
+ */
+export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): string {
+  const strategies = new Set<string>([
+    ...model.constraints.map((c) => c.strategy),
+    ...model.rankings.flatMap((r) => r.rows.map((v) => v.strategy)),
+  ]);
+  if (model.recommendation.strategy !== null) strategies.add(model.recommendation.strategy);
+  const palette = strategyPalette(strategies);
+  const colorOf = (s: string) => palette.range[palette.domain.indexOf(s)] ?? '#888';
+  const strategy = (s: string) =>
+    `<span class="strategy"><span class="swatch" style="background:${colorOf(s)}"></span>${h(s)}</span>`;
+
+  const body: Record<SectionId, string> = {
+    answer: answerSection(model, strategy),
+    constraints: constraintsSection(model.constraints, strategy),
+    rankings: rankingsSection(model.rankings, strategy),
+    crossovers: crossoversSection(model),
+    claims: claimsSection(model.claims),
+    charts: chartsSection(charts),
+    workloads: workloadsSection(model),
+    threats: threatsSection(model.threats),
+    reproduce: `<pre><code>${h(model.reproduce)}</code></pre>`,
+  };
+  const sections = SECTIONS.map(
+    ([id, heading]) => `<section id="${id}">\n<h2>${h(heading)}</h2>\n${body[id]}\n</section>`,
+  ).join('\n\n');
+  const toc = SECTIONS.map(([id, heading]) => `<a href="#${id}">${h(heading)}</a>`).join(' · ');
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="l2bench ${h(model.provenance.l2bench_version)}">
+<title>${h(model.title)}</title>
+<style>
+${STYLE}
+</style>
+</head>
+<body>
+<header>
+<h1>${h(model.title)}</h1>
+<p class="provenance">${h(provenanceLine(model.provenance))}</p>
+${model.interrupted ? '<p class="callout warn"><strong>Interrupted run.</strong> Only the cells that finished are reported; the answer may change with the full run.</p>' : ''}
+<p class="question">${h(model.question)}</p>
+<nav aria-label="Sections">${toc}</nav>
+</header>
+<main>
+${sections}
+</main>
+</body>
+</html>
+`;
+}
+
+/** One line: version, commit, when, where, on what machine, from which suite. */
+export function provenanceLine(p: Provenance): string {
+  const machine = Object.entries(p.machine)
+    .map(([k, v]) => `${k}=${/bytes|base|size/i.test(k) ? formatBytes(v) : String(v)}`)
+    .join(', ');
+  const parts = [
+    `l2bench ${p.l2bench_version}`,
+    p.git_commit ? `commit ${p.git_commit.slice(0, 12)}` : 'no git commit',
+    `run ${p.started_at}`,
+    `Node ${p.node_version} (V8 ${p.v8_version})`,
+    `${p.cpu_model}, ${p.platform}`,
+    `machine ${machine || 'default'}`,
+    p.suite ? `suite ${p.suite.split('/').pop()}` : 'workloads from flags',
+    p.throughput_time_ms === null ? 'no throughput' : `throughput ${p.throughput_time_ms} ms per cell`,
+  ];
+  return parts.join(' · ');
+}
+
+type StrategyHtml = (s: string) => string;
+
+function answerSection(model: ReportModel, strategy: StrategyHtml): string {
+  const rec = model.recommendation;
+  const lead =
+    rec.strategy === null
+      ? '<p class="verdict-line bad">No strategy meets the hard constraints.</p>'
+      : `<p class="verdict-line">Use ${strategy(rec.strategy)}</p>`;
+  const numbers =
+    rec.numbers.length === 0
+      ? ''
+      : `<dl class="numbers">${rec.numbers.map((n) => `<div><dt>${h(n.label)}</dt><dd>${h(n.value)}</dd></div>`).join('')}</dl>`;
+  const flips =
+    rec.flips.length === 0
+      ? ''
+      : `<h3>What would change the answer</h3>\n<ul>${rec.flips.map((f) => `<li>${h(f)}</li>`).join('')}</ul>`;
+  return [lead, `<p>${h(rec.summary)}</p>`, numbers, flips].filter((s) => s !== '').join('\n');
+}
+
+const PLACEMENT: Record<ConstraintRow['placement'], string> = {
+  dma32: 'DMA32 (below 4 GiB)',
+  any: 'anywhere',
+  unknown: 'unknown',
+};
+
+function constraintsSection(rows: readonly ConstraintRow[], strategy: StrategyHtml): string {
+  if (rows.length === 0) return '<p>No strategies in this run.</p>';
+  const intro =
+    '<p>A strategy qualifies only if every table lies below 4 GiB, where a v7s L1 entry can point, and no allocation fails.</p>';
+  const body = rows
+    .map((r) => {
+      const violations = r.dma32_violations === 0 ? '0' : `<span class="bad">${r.dma32_violations}</span>`;
+      const failures = r.alloc_failures === 0 ? '0' : `<span class="bad">${r.alloc_failures}</span>`;
+      const prePatch =
+        r.strategy === 'slab-normal' && r.dma32_violations > 0
+          ? '<div class="note">The pre-patch bug: without SLAB_CACHE_DMA32, tables come from ZONE_NORMAL and land above 4 GiB (MT8173 before v5.1).</div>'
+          : '';
+      const verdict = `<span class="badge ${r.qualifies ? 'ok' : 'bad'}">${h(r.verdict || (r.qualifies ? 'ok' : 'fails'))}</span>${prePatch}`;
+      return `<tr class="${r.qualifies ? '' : 'fails'}"><th scope="row">${strategy(r.strategy)}</th><td class="nowrap">${h(PLACEMENT[r.placement])}</td><td class="num">${violations}</td><td class="num">${failures}</td><td>${brokenIn(r.broken_in)}</td><td>${verdict}</td></tr>`;
+    })
+    .join('\n');
+  return `${intro}
+<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th><th>Tables placed</th><th>Tables above 4 GiB</th><th>Allocation failures</th><th>Broken in</th><th>Verdict</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>`;
+}
+
+function brokenIn(workloads: readonly string[]): string {
+  if (workloads.length === 0) return '–';
+  const shown = workloads.length <= 4 ? workloads : workloads.slice(0, 3);
+  const rest = workloads.length - shown.length;
+  const list = shown.map((w) => `<code>${h(w)}</code>`).join(', ');
+  return rest === 0 ? list : `${list} <span class="note" title="${h(workloads.join(', '))}">and ${rest} more</span>`;
+}
+
+function rankingsSection(rankings: readonly Ranking[], strategy: StrategyHtml): string {
+  if (rankings.length === 0) return '<p>Nothing to rank in this run.</p>';
+  const groups = new Map<string, Ranking[]>();
+  for (const r of rankings) {
+    const key = JSON.stringify([r.workload, r.cpus, r.seed]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const cells = new Set(rankings.map((r) => `${r.cpus}/${r.seed}`));
+  const intro =
+    '<p class="legend-line">For each workload, every metric ranks the strategies: <span class="best-sample">best</span> is rank 1 ' +
+    '(↓ lower is better, ↑ higher is better), #n the rank; <span class="mark">=</span> a tie with another strategy; ' +
+    '<span class="mark">≈</span> within noise: not distinguishable from the next better one within the margins of error.</p>';
+  const tables = [...groups.values()].map((metrics) => {
+    const first = metrics[0] as Ranking;
+    const rows = [...new Set(metrics.flatMap((m) => m.rows.map((v) => v.strategy)))];
+    const head = metrics
+      .map((m) => `<th scope="col">${h(m.label)} <span class="dir">${m.better === 'low' ? '↓' : '↑'}</span></th>`)
+      .join('');
+    const body = rows
+      .map((s) => {
+        const tds = metrics.map((m) => rankedCell(m.rows.find((v) => v.strategy === s))).join('');
+        return `<tr><th scope="row">${strategy(s)}</th>${tds}</tr>`;
+      })
+      .join('\n');
+    const where = cells.size > 1 ? ` <span class="note">cpus=${first.cpus}, seed=${first.seed}</span>` : '';
+    return `<h3><code>${h(first.workload)}</code>${where}</h3>
+<div class="table-wrap"><table class="ranking">
+<thead><tr><th>Strategy</th>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>`;
+  });
+  return `${intro}\n${tables.join('\n')}`;
+}
+
+function rankedCell(v: RankedValue | undefined): string {
+  if (v === undefined) return '<td class="num">–</td>';
+  const marks = [
+    `<span class="rank">#${v.rank}</span>`,
+    v.tie ? '<span class="mark" title="tie: equal to another strategy">=</span>' : '',
+    v.within_noise ? '<span class="mark" title="within noise of the next better one">≈</span>' : '',
+  ]
+    .filter((m) => m !== '')
+    .join(' ');
+  return `<td class="num${v.rank === 1 && v.value !== null ? ' best' : ''}">${h(v.text)} ${marks}</td>`;
+}
+
+function crossoversSection(model: ReportModel): string {
+  if (model.crossovers.length === 0) return '<p>No two strategies change order in footprint along the hold sweep.</p>';
+  const items = model.crossovers.map((c) => `<li>${h(c.sentence)}</li>`).join('\n');
+  const rows = model.crossovers
+    .map(
+      (c) =>
+        `<tr><td>${h(c.below)}</td><td>${h(c.above)}</td><td class="num">${c.from} → ${c.to}</td><td class="num">${c.cpus}</td></tr>`,
+    )
+    .join('\n');
+  return `<ul>
+${items}
+</ul>
+<div class="table-wrap"><table>
+<thead><tr><th>Better below</th><th>Better above</th><th>Between (live tables)</th><th>cpus</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+}
+
+const VERDICT_CLASS: Record<Claim['verdict'], string> = {
+  confirmed: 'ok',
+  refuted: 'bad',
+  partly: 'partly',
+  'not tested': 'untested',
+};
+
+function claimsSection(claims: readonly Claim[]): string {
+  if (claims.length === 0) return '<p>No claims were checked.</p>';
+  const rows = claims
+    .map(
+      (c) =>
+        `<tr><td>${h(c.claim)}</td><td class="source">${h(c.source)}</td><td>${h(c.evidence)}</td><td><span class="badge ${VERDICT_CLASS[c.verdict]}">${h(c.verdict)}</span></td></tr>`,
+    )
+    .join('\n');
+  return `<div class="table-wrap"><table class="claims">
+<thead><tr><th>Claim</th><th>Source</th><th>Evidence from this run</th><th>Verdict</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+}
+
+function chartsSection(charts: readonly ReportChart[]): string {
+  const shown = charts.filter((c) => c.svg !== '');
+  if (shown.length === 0) return '<p>No charts: the run has no data for them.</p>';
+  return shown
+    .map(
+      (c) => `<figure>
+<div class="chart">${c.svg}</div>
+<figcaption><strong>${h(c.title)}.</strong>${c.caption ? ` ${h(c.caption)}` : ''}</figcaption>
+</figure>`,
+    )
+    .join('\n');
+}
+
+function workloadsSection(model: ReportModel): string {
+  if (model.workloads.length === 0) return '<p>No workloads.</p>';
+  const rows = model.workloads
+    .map((w) => `<tr><td><code>${h(w.workload)}</code></td><td>${h(w.kind)}</td><td>${h(w.provenance)}</td></tr>`)
+    .join('\n');
+  return `<div class="table-wrap"><table>
+<thead><tr><th>Workload</th><th>Kind</th><th>Provenance</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+}
+
+function threatsSection(threats: readonly string[]): string {
+  if (threats.length === 0) return '<p>None recorded.</p>';
+  return `<ul>\n${threats.map((t) => `<li>${h(t)}</li>`).join('\n')}\n</ul>`;
+}
+
+const STYLE = `:root { color-scheme: light; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg-alt: #f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; padding: 1.5rem 1.25rem 3rem; max-width: 76rem; color: var(--fg); background: #fff;
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, sans-serif; }
+h1 { font-size: 1.8rem; line-height: 1.25; margin: 0 0 .4rem; }
+h2 { font-size: 1.35rem; margin: 2.2rem 0 .7rem; padding-bottom: .25rem; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .5rem; }
+p, ul, dl { max-width: 46rem; }
+code, pre { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace; font-size: .88em; }
+pre { background: var(--bg-alt); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+.provenance { color: var(--muted); font-size: .85rem; margin: 0 0 1rem; }
+.question { font-size: 1.05rem; }
+nav { font-size: .9rem; padding: .5rem 0; border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); }
+a { color: #0969da; }
+.callout { border-left: 4px solid; padding: .5rem .9rem; border-radius: 4px; }
+.callout.warn { border-color: #bf8700; background: #fff8c5; }
+.verdict-line { font-size: 1.25rem; font-weight: 600; margin: .3rem 0; }
+.numbers { display: flex; flex-wrap: wrap; gap: .6rem; margin: 1rem 0; }
+.numbers div { border: 1px solid var(--line); border-radius: 6px; padding: .4rem .8rem; background: var(--bg-alt); }
+.numbers dt { font-size: .8rem; color: var(--muted); }
+.numbers dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
+.table-wrap { overflow-x: auto; margin: .5rem 0 1rem; }
+table { border-collapse: collapse; font-size: .85rem; }
+table.ranking { font-size: .8rem; }
+table.ranking th, table.ranking td { padding: .25rem .4rem; }
+th, td { border: 1px solid var(--line); padding: .3rem .55rem; text-align: left; vertical-align: top; }
+thead th { background: var(--bg-alt); font-weight: 600; }
+tbody th { font-weight: normal; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.best { font-weight: 700; background: #dafbe1; }
+.best-sample { font-weight: 700; background: #dafbe1; padding: 0 .25rem; }
+tr.fails th, tr.fails td { background: #fff5f5; }
+.rank { color: var(--muted); font-size: .75rem; font-weight: normal; }
+.mark { display: inline-block; min-width: 1.1em; text-align: center; font-size: .75rem; font-weight: 600; border: 1px solid var(--line); border-radius: 3px; padding: 0 .15rem; line-height: 1.3; color: #0550ae; background: #fff; }
+.dir { color: var(--muted); }
+.note { color: var(--muted); font-size: .8rem; }
+.bad { color: #cf222e; font-weight: 600; }
+.strategy, .nowrap { white-space: nowrap; }
+.swatch { display: inline-block; width: .7em; height: .7em; border-radius: 2px; margin-right: .35em; vertical-align: baseline; }
+.badge { display: inline-block; border-radius: .7em; padding: .05rem .6rem; font-size: .8rem; font-weight: 600; border: 1px solid; }
+#claims .badge { white-space: nowrap; }
+.badge.ok { color: #116329; background: #dafbe1; border-color: #4ac26b; }
+.badge.bad { color: #a40e26; background: #ffebe9; border-color: #ff8182; }
+.badge.partly { color: #7d4e00; background: #fff8c5; border-color: #d4a72c; }
+.badge.untested { color: #59636e; background: #f6f8fa; border-color: #d1d9e0; }
+.claims td:first-child { min-width: 14rem; }
+.source { font-size: .8rem; color: var(--muted); }
+figure { margin: 1.5rem 0; }
+.chart svg { display: block; max-width: 100%; height: auto; }
+figcaption { font-size: .88rem; color: var(--muted); max-width: 47.5rem; margin-top: .3rem; }
+figcaption strong { color: var(--fg); }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  nav { display: none; }
+  a { color: inherit; text-decoration: none; }
+  h2, h3 { break-after: avoid; }
+  figure, tr, .numbers div { break-inside: avoid; }
+  .table-wrap { overflow: visible; }
+  .badge, .swatch, td.best, tr.fails td, tr.fails th, thead th { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}`;
+
+/** report.html: the design-decision report with its charts, one self-contained file. */
+export const htmlExporter: Exporter = {
+  format: 'html',
+  file: 'report.html',
+  render: (run) => renderHtml(analyse(run), reportCharts(run.records)),
+};

@@ -1,0 +1,323 @@
+import { parseHTML } from 'linkedom';
+import { describe, expect, it } from 'vitest';
+import type { FullRecord } from '../../harness/record.ts';
+import {
+  FALLBACK_PALETTE,
+  footprintOverTime,
+  holdSweep,
+  reportCharts,
+  STRATEGY_COLORS,
+  strandedUnderChurn,
+  strategyPalette,
+  tradeoff,
+  tradeoffPoints,
+} from '../../results/charts/index.ts';
+
+/** A record with every metric zero except what is given; `series` as [event, footprint] pairs. */
+function rec(
+  workload: string,
+  strategy: string,
+  over: Partial<FullRecord> = {},
+  series: [number, number][] = [],
+  cpus = 4,
+): FullRecord {
+  return {
+    workload,
+    strategy,
+    cpus,
+    seed: 1,
+    events: 0,
+    allocs: 0,
+    frees: 0,
+    skipped_frees: 0,
+    alloc_failures: 0,
+    peak_live_tables: 0,
+    peak_footprint_bytes: 0,
+    mean_footprint_bytes: 0,
+    final_footprint_bytes: 0,
+    metadata_bytes: 0,
+    frag_mean: 0,
+    frag_at_peak_live: 0,
+    frag_at_peak_footprint: 0,
+    frag_peak_over_peak: 0,
+    reuse_rate: 0,
+    peak_stranded_bytes: 0,
+    pages_returned: 0,
+    dma32_violations: 0,
+    page_alloc_calls: 0,
+    page_alloc_failures: 0,
+    page_free_calls: 0,
+    strategy_work_per_event: '',
+    ops_per_sec: null,
+    ops_per_sec_rme: null,
+    replay_median_ms: null,
+    replay_mad_ms: null,
+    replay_p99_ms: null,
+    replay_samples: null,
+    ...over,
+    detail: {
+      work: {},
+      series: {
+        event: series.map(([e]) => e),
+        footprint_bytes: series.map(([, f]) => f),
+        live_tables: series.map(() => 0),
+      },
+      samples: [],
+      workload_info: {},
+    },
+  };
+}
+
+const KiB = 1024;
+
+/** Parse a chart and count what it draws. */
+function parse(svg: string) {
+  const { document } = parseHTML(`<!doctype html><html><body>${svg}</body></html>`);
+  const root = document.querySelector('svg');
+  if (!root) throw new Error('no <svg>');
+  const inMark = (mark: string, sel: string) =>
+    root.querySelectorAll(
+      sel
+        .split(',')
+        .map((s) => `g[aria-label="${mark}"] ${s.trim()}`)
+        .join(', '),
+    ).length;
+  return { root, inMark };
+}
+
+function expectChartFrame(svg: string, title: RegExp): void {
+  expect(svg.startsWith('<svg')).toBe(true);
+  const { root } = parse(svg);
+  expect(root.getAttribute('xmlns')).toBe('http://www.w3.org/2000/svg');
+  expect(root.getAttribute('width')).toBe('760');
+  expect(root.getAttribute('aria-label')).toMatch(title);
+  expect(root.querySelector('title')?.textContent).toMatch(title);
+}
+
+describe('footprintOverTime', () => {
+  const records = [
+    rec('churn:live=4', 'slab-dma32', {}, [
+      [1, 16 * KiB],
+      [2, 32 * KiB],
+      [3, 16 * KiB],
+    ]),
+    rec('churn:live=4', 'full-page', {}, [
+      [1, 4 * KiB],
+      [2, 8 * KiB],
+      [3, 4 * KiB],
+    ]),
+    rec('churn:live=4', 'slab-normal', {}, [
+      [1, 16 * KiB],
+      [2, 32 * KiB],
+      [3, 16 * KiB],
+    ]),
+    rec('churn:live=4', 'genalloc', {}, [], 2),
+    rec('hold:tables=4', 'genalloc', {}, [[1, 4096 * KiB]]),
+  ];
+
+  it('draws a line per strategy of the cell, the baseline dashed', () => {
+    const svg = footprintOverTime(records, 'churn:live=4', 4, 1);
+    expectChartFrame(svg, /^Footprint over time: churn:live=4 \(cpus=4, seed=1\)$/);
+    const { root, inMark } = parse(svg);
+    expect(inMark('line', 'path')).toBe(3);
+    expect(root.querySelectorAll('g[aria-label="line"][stroke-dasharray] path').length).toBe(1);
+    expect(svg).toContain(`stroke="${STRATEGY_COLORS['slab-dma32']}"`);
+    expect(svg).not.toContain(`stroke="${STRATEGY_COLORS.genalloc}"`);
+    // The legend names the three strategies drawn.
+    expect([...root.querySelectorAll('.legend text')].map((t) => t.textContent)).toEqual([
+      'slab-dma32',
+      'full-page',
+      'slab-normal',
+    ]);
+  });
+
+  it('uses a symlog axis with zero when a footprint is 0', () => {
+    const svg = footprintOverTime(
+      [
+        rec('w', 'a', {}, [
+          [1, 0],
+          [2, 4 * KiB],
+        ]),
+      ],
+      'w',
+      4,
+      1,
+    );
+    const { inMark } = parse(svg);
+    expect(inMark('line', 'path')).toBe(1);
+    expect(svg).toContain('>0 B<');
+  });
+
+  it("is '' when the cell has no series or does not exist", () => {
+    expect(footprintOverTime(records, 'churn:live=4', 2, 1)).toBe('');
+    expect(footprintOverTime(records, 'nope', 4, 1)).toBe('');
+    expect(footprintOverTime([], 'churn:live=4', 4, 1)).toBe('');
+  });
+});
+
+describe('holdSweep', () => {
+  const hold = (strategy: string, tables: number, footprint: number, cpus = 4) =>
+    rec(`hold:tables=${tables}`, strategy, { peak_live_tables: tables, peak_footprint_bytes: footprint }, [], cpus);
+  const records = [
+    hold('slab-dma32', 1, 16 * KiB),
+    hold('slab-dma32', 16, 16 * KiB),
+    hold('slab-dma32', 64, 64 * KiB),
+    hold('full-page', 1, 4 * KiB),
+    hold('full-page', 16, 64 * KiB),
+    hold('full-page', 64, 256 * KiB),
+    rec('churn:live=4', 'genalloc', { peak_live_tables: 4, peak_footprint_bytes: 4096 * KiB }),
+  ];
+
+  it('draws a line and a dot per hold workload for each strategy, log–log', () => {
+    const svg = holdSweep(records);
+    expectChartFrame(svg, /^Hold sweep: .*\(cpus=4\)$/);
+    const { inMark } = parse(svg);
+    expect(inMark('line', 'path')).toBe(2);
+    expect(inMark('dot', 'path, circle')).toBe(6);
+    expect(svg).toContain('>4 KiB<');
+    expect(svg).toContain('>256 KiB<');
+    expect(svg).not.toContain('genalloc');
+  });
+
+  it('facets by cpus when the run has several', () => {
+    const svg = holdSweep([...records, hold('slab-dma32', 1, 16 * KiB, 2), hold('slab-dma32', 16, 32 * KiB, 2)]);
+    const { inMark } = parse(svg);
+    expect(inMark('line', 'path')).toBe(3);
+    expect(inMark('dot', 'path, circle')).toBe(8);
+    expect(svg).toMatch(/cpus=2, 4/);
+  });
+
+  it("is '' without hold workloads", () => {
+    expect(holdSweep(records.filter((r) => !r.workload.startsWith('hold')))).toBe('');
+  });
+});
+
+describe('tradeoff', () => {
+  const timed = (workload: string, strategy: string, ops: number, footprint: number) =>
+    rec(workload, strategy, { ops_per_sec: ops, ops_per_sec_rme: 1, peak_footprint_bytes: footprint });
+  const records = [
+    timed('churn:a', 'slab-dma32', 2e6, 16 * KiB),
+    timed('churn:a', 'genalloc', 8e6, 4096 * KiB),
+    timed('churn:a', 'full-page', 4e6, 64 * KiB),
+    timed('churn:b', 'slab-dma32', 4e6, 64 * KiB),
+    timed('churn:b', 'genalloc', 10e6, 4096 * KiB),
+    timed('churn:b', 'full-page', 6e6, 16 * KiB),
+    // Not timed for every strategy: left out of every mean.
+    timed('churn:c', 'slab-dma32', 100e6, 1 * KiB),
+    rec('hold:tables=1', 'genalloc', { peak_footprint_bytes: 4096 * KiB }),
+  ];
+
+  it('averages throughput and the geometric mean of footprint relative to the best', () => {
+    const points = tradeoffPoints(records);
+    expect(points.map((p) => p.strategy)).toEqual(['slab-dma32', 'genalloc', 'full-page']);
+    const [slab, gen, full] = points as [(typeof points)[0], (typeof points)[0], (typeof points)[0]];
+    expect(slab.ops_per_sec).toBe(3e6);
+    expect(gen.ops_per_sec).toBe(9e6);
+    expect(slab.cells).toBe(2);
+    // slab: 1× then 4×; full-page: 4× then 1×; genalloc: 256× then 256×.
+    expect(slab.footprint_ratio).toBeCloseTo(2, 12);
+    expect(full.footprint_ratio).toBeCloseTo(2, 12);
+    expect(gen.footprint_ratio).toBeCloseTo(256, 9);
+  });
+
+  it('draws a labelled point per strategy', () => {
+    const svg = tradeoff(records);
+    expectChartFrame(svg, /^Trade-off: footprint against throughput/);
+    const { inMark } = parse(svg);
+    expect(inMark('dot', 'path, circle')).toBe(3);
+    expect(inMark('text', 'text')).toBe(3);
+    for (const s of ['slab-dma32', 'genalloc', 'full-page']) expect(svg).toContain(`>${s}<`);
+  });
+
+  it("is '' without throughput", () => {
+    expect(tradeoff(records.map((r) => ({ ...r, ops_per_sec: null })))).toBe('');
+    expect(tradeoff([])).toBe('');
+  });
+});
+
+describe('strandedUnderChurn', () => {
+  const records = [
+    rec('churn:live=64', 'slab-dma32'),
+    rec('churn:live=64', 'page-frag', { peak_stranded_bytes: 300 * KiB }),
+    rec('churn:live=64', 'full-page'),
+    rec('churn:live=2000', 'slab-dma32'),
+    rec('churn:live=2000', 'page-frag', { peak_stranded_bytes: 6 * 1024 * KiB }),
+    rec('churn:live=2000', 'full-page'),
+    rec('hold:tables=1', 'page-frag', { peak_stranded_bytes: 1 }),
+  ];
+
+  it('draws a bar per strategy in a panel per churn workload', () => {
+    const svg = strandedUnderChurn(records);
+    expectChartFrame(svg, /^Stranded memory under churn/);
+    const { inMark } = parse(svg);
+    expect(inMark('bar', 'rect')).toBe(6);
+    expect(svg).toContain('>churn:live=64<');
+    expect(svg).toContain('>churn:live=2000<');
+    expect(svg).toContain('>6 MiB<');
+    expect(svg).toContain('>300 KiB<');
+    expect(svg).not.toContain('hold:tables');
+    expect(svg).toContain(`fill="${STRATEGY_COLORS['page-frag']}"`);
+  });
+
+  it("is '' without churn workloads", () => {
+    expect(strandedUnderChurn(records.filter((r) => !r.workload.startsWith('churn')))).toBe('');
+  });
+});
+
+describe('strategy colours', () => {
+  it('are fixed for the built-in strategies and from the fallback palette for others, in order', () => {
+    const p = strategyPalette(['mine', 'genalloc', 'other', 'mine']);
+    expect(p.domain).toEqual(['mine', 'genalloc', 'other']);
+    expect(p.range).toEqual([FALLBACK_PALETTE[0], STRATEGY_COLORS.genalloc, FALLBACK_PALETTE[1]]);
+  });
+
+  it('are the same for a strategy in every chart', () => {
+    const records = [
+      rec('churn:x', 'custom', { peak_stranded_bytes: KiB, ops_per_sec: 1e6, peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec('hold:tables=1', 'custom', { peak_live_tables: 1, peak_footprint_bytes: KiB }),
+    ];
+    const color = FALLBACK_PALETTE[0] as string;
+    for (const svg of [
+      footprintOverTime(records, 'churn:x', 4, 1),
+      holdSweep(records),
+      tradeoff(records),
+      strandedUnderChurn(records),
+    ]) {
+      expect(svg).toContain(color);
+    }
+  });
+});
+
+describe('reportCharts', () => {
+  it('lists footprint over time for each non-hold workload, then the sweep, trade-off and stranded charts, leaving out empty ones', () => {
+    const records = [
+      rec('hold:tables=1', 'a', { peak_live_tables: 1, peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec('hold:tables=2', 'a', { peak_live_tables: 2, peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec('churn:x', 'a', { peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec('worst-case', 'a', { peak_footprint_bytes: KiB }, [[1, KiB]]),
+    ];
+    expect(reportCharts(records).map((c) => c.title)).toEqual([
+      'Footprint over time: churn:x',
+      'Footprint over time: worst-case',
+      'Hold sweep: peak footprint against live tables',
+      'Stranded memory under churn',
+    ]);
+  });
+});
+
+describe('escaping', () => {
+  it('keeps names as text, never as markup', () => {
+    const evil = '<script>alert("x")</script>&';
+    const records = [
+      rec(`churn:${evil}`, evil, { peak_stranded_bytes: KiB, ops_per_sec: 1, peak_footprint_bytes: KiB }, [[1, KiB]]),
+    ];
+    for (const svg of [
+      footprintOverTime(records, `churn:${evil}`, 4, 1),
+      tradeoff(records),
+      strandedUnderChurn(records),
+    ]) {
+      expect(svg).not.toContain('<script');
+      expect(svg).toContain('&lt;script&gt;');
+    }
+  });
+});

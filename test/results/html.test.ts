@@ -1,0 +1,254 @@
+import { parseHTML } from 'linkedom';
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, htmlExporter, provenanceLine, renderHtml, SECTIONS } from '../../results/html.ts';
+import type { ReportModel } from '../../results/report/model.ts';
+
+const EVIL = '<script>alert("x")</script> & <img src=x onerror=1>';
+
+/** A small report with every part filled in, and hostile text in every free-text field. */
+function model(over: Partial<ReportModel> = {}): ReportModel {
+  return {
+    title: `L2 tables ${EVIL}`,
+    question: `Which allocator? ${EVIL}`,
+    recommendation: {
+      strategy: 'slab-dma32',
+      summary: `slab-dma32 qualifies and is smallest ${EVIL}`,
+      numbers: [
+        { label: 'peak footprint', value: '2 MiB' },
+        { label: `label ${EVIL}`, value: `value ${EVIL}` },
+      ],
+      flips: [`Below 16 tables full-page is smaller ${EVIL}`],
+    },
+    constraints: [
+      {
+        strategy: 'slab-dma32',
+        placement: 'dma32',
+        dma32_violations: 0,
+        alloc_failures: 0,
+        broken_in: [],
+        verdict: 'ok',
+        qualifies: true,
+      },
+      {
+        strategy: 'slab-normal',
+        placement: 'any',
+        dma32_violations: 128,
+        alloc_failures: 0,
+        broken_in: ['hold:tables=1', 'hold:tables=2', 'hold:tables=4', 'hold:tables=8', `w${EVIL}`],
+        verdict: `128 tables above 4 GiB ${EVIL}`,
+        qualifies: false,
+      },
+    ],
+    rankings: [
+      {
+        workload: `churn:live=64 ${EVIL}`,
+        cpus: 4,
+        seed: 1,
+        metric: 'peak_footprint_bytes',
+        label: 'peak footprint',
+        better: 'low',
+        rows: [
+          { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: true, within_noise: false },
+          { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: 1, tie: true, within_noise: false },
+        ],
+      },
+      {
+        workload: `churn:live=64 ${EVIL}`,
+        cpus: 4,
+        seed: 1,
+        metric: 'ops_per_sec',
+        label: `events/s ${EVIL}`,
+        better: 'high',
+        rows: [
+          { strategy: 'slab-normal', value: 2e6, text: '2.0 M', rank: 1, tie: false, within_noise: false },
+          { strategy: 'slab-dma32', value: 1.9e6, text: `1.9 M ${EVIL}`, rank: 2, tie: false, within_noise: true },
+        ],
+      },
+    ],
+    crossovers: [
+      { below: 'full-page', above: 'slab-dma32', from: 8, to: 16, cpus: 4, sentence: `full-page wins below 8 ${EVIL}` },
+    ],
+    claims: [
+      { claim: `genalloc wastes ${EVIL}`, source: `lkml ${EVIL}`, evidence: 'holds 4 MiB', verdict: 'confirmed' },
+      { claim: 'page_frag strands memory', source: 'review', evidence: 'strands 6.5 MiB', verdict: 'refuted' },
+      { claim: 'slab is fast', source: 'commit', evidence: 'slower than genalloc', verdict: 'partly' },
+      { claim: 'dma_pool', source: '—', evidence: '—', verdict: 'not tested' },
+    ],
+    workloads: [{ workload: `trace:file=${EVIL}`, kind: 'real trace', provenance: `sha256 ${EVIL}` }],
+    threats: [`simulated machine ${EVIL}`],
+    reproduce: `npx l2bench run --workload 'hold:tables=1..4096' ${EVIL}`,
+    provenance: {
+      l2bench_version: '0.1.0',
+      git_commit: '0ee033c9ad77051c6b34fab75df29f41cc4e5e06',
+      node_version: 'v20.20.2',
+      v8_version: '11.3',
+      cpu_model: `Xeon ${EVIL}`,
+      platform: 'linux-x64',
+      started_at: '2026-11-25T10:09:18.378Z',
+      command_line: ['run'],
+      machine: { dramBase: 1073741824, dramBytes: 4294967296, fragmentDma32: 0 },
+      suite: '/work/main/harness/suites/default.yaml',
+      throughput_time_ms: 100,
+    },
+    interrupted: false,
+    ...over,
+  };
+}
+
+const SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="760" height="100" viewBox="0 0 760 100"><title>c</title><rect width="10" height="10"/></svg>';
+const CHARTS = [
+  { title: `Footprint over time: churn ${EVIL}`, svg: SVG, caption: `how to read ${EVIL}` },
+  { title: 'Empty chart', svg: '' },
+  { title: 'Hold sweep', svg: SVG },
+];
+
+const doc = (html: string) => parseHTML(html).document;
+
+describe('renderHtml', () => {
+  const html = renderHtml(model(), CHARTS);
+
+  it('is one HTML page with the sections in order', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    const ids = [...doc(html).querySelectorAll('main > section')].map((s) => s.getAttribute('id'));
+    expect(ids).toEqual(SECTIONS.map(([id]) => id));
+    const headings = [...doc(html).querySelectorAll('main > section > h2')].map((h) => h.textContent);
+    expect(headings).toEqual([
+      'The answer',
+      'Hard constraints',
+      'Rankings',
+      'Crossovers',
+      'Claims of the v5.1 decision',
+      'Charts',
+      'Workloads',
+      'Threats to validity',
+      'Reproduce',
+    ]);
+    // Title and provenance come first, before any section.
+    expect(html.indexOf('<h1>')).toBeLessThan(html.indexOf('class="provenance"'));
+    expect(html.indexOf('class="provenance"')).toBeLessThan(html.indexOf('<section'));
+  });
+
+  it('escapes every text from the model', () => {
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('onerror=1>');
+    expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#60;img src=x onerror=1&#62;');
+    const d = doc(html);
+    expect(d.querySelector('title')?.textContent).toBe(`L2 tables ${EVIL}`);
+    expect(d.querySelector('h1')?.textContent).toBe(`L2 tables ${EVIL}`);
+    expect(d.querySelector('#reproduce pre')?.textContent).toBe(model().reproduce);
+  });
+
+  it('is self-contained: no script, no external resource, no link out', () => {
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<link/i);
+    expect(html).not.toMatch(/@import|url\(/i);
+    const withoutXmlns = html.replace(/\sxmlns(:\w+)?="http:\/\/www\.w3\.org\/[^"]*"/g, '');
+    expect(withoutXmlns).not.toMatch(/https?:\/\//);
+    expect(html).toContain('<style>');
+    expect(html).toMatch(/font:[^;]*system-ui/);
+  });
+
+  it('puts each chart in a figure with its svg and caption, leaving out empty ones', () => {
+    const figures = [...doc(html).querySelectorAll('#charts figure')];
+    expect(figures.length).toBe(2);
+    for (const f of figures) {
+      expect(f.querySelector('svg')).not.toBeNull();
+      expect(f.querySelector('figcaption')?.textContent).toBeTruthy();
+    }
+    expect(figures[0]?.querySelector('figcaption')?.textContent).toBe(
+      `Footprint over time: churn ${EVIL}. how to read ${EVIL}`,
+    );
+    expect(renderHtml(model(), [])).toContain('No charts');
+  });
+
+  it('shows the answer with its numbers and flips, or that none qualifies', () => {
+    const answer = doc(html).querySelector('#answer');
+    expect(answer?.querySelector('.verdict-line')?.textContent).toContain('slab-dma32');
+    expect(answer?.querySelectorAll('.numbers dt').length).toBe(2);
+    expect(answer?.querySelectorAll('li').length).toBe(1);
+    const none = renderHtml(
+      model({ recommendation: { strategy: null, summary: 'none', numbers: [], flips: [] } }),
+      CHARTS,
+    );
+    expect(doc(none).querySelector('#answer .verdict-line')?.textContent).toBe(
+      'No strategy meets the hard constraints.',
+    );
+  });
+
+  it('shows DMA32 violations of slab-normal as the pre-patch bug', () => {
+    const rows = [...doc(html).querySelectorAll('#constraints tbody tr')];
+    expect(rows.length).toBe(2);
+    expect(rows[0]?.textContent).not.toContain('pre-patch');
+    expect(rows[1]?.className).toBe('fails');
+    expect(rows[1]?.textContent).toContain('The pre-patch bug');
+    expect(rows[1]?.textContent).toContain('128');
+    expect(rows[1]?.textContent).toContain('and 2 more');
+  });
+
+  it('ranks per workload, one column per metric, marking best, ties and noise', () => {
+    const tables = doc(html).querySelectorAll('#rankings table');
+    expect(tables.length).toBe(1);
+    const heads = [...(tables[0]?.querySelectorAll('thead th') ?? [])].map((t) => t.textContent);
+    expect(heads).toEqual(['Strategy', 'peak footprint ↓', `events/s ${EVIL} ↑`]);
+    const cells = [...(tables[0]?.querySelectorAll('tbody tr') ?? [])].map((tr) =>
+      [...tr.querySelectorAll('td')].map((td) => ({ text: td.textContent, best: td.classList.contains('best') })),
+    );
+    expect(cells[0]?.[0]).toEqual({ text: '1 KiB #1 =', best: true });
+    expect(cells[0]?.[1]).toEqual({ text: `1.9 M ${EVIL} #2 ≈`, best: false });
+    expect(cells[1]?.[1]).toEqual({ text: '2.0 M #1', best: true });
+  });
+
+  it('gives each claim a verdict badge coloured by verdict', () => {
+    const badges = [...doc(html).querySelectorAll('#claims .badge')].map((b) => [b.className, b.textContent]);
+    expect(badges).toEqual([
+      ['badge ok', 'confirmed'],
+      ['badge bad', 'refuted'],
+      ['badge partly', 'partly'],
+      ['badge untested', 'not tested'],
+    ]);
+  });
+
+  it('lists crossovers, workloads, threats and the command', () => {
+    const d = doc(html);
+    expect(d.querySelector('#crossovers li')?.textContent).toBe(`full-page wins below 8 ${EVIL}`);
+    expect(d.querySelector('#workloads tbody tr')?.textContent).toContain('real trace');
+    expect(d.querySelector('#threats li')?.textContent).toBe(`simulated machine ${EVIL}`);
+    expect(renderHtml(model({ crossovers: [] }), [])).toContain('No two strategies change order');
+  });
+
+  it('warns when the run was interrupted', () => {
+    expect(html).not.toContain('Interrupted run');
+    expect(renderHtml(model({ interrupted: true }), [])).toContain('Interrupted run');
+  });
+});
+
+describe('provenanceLine', () => {
+  it('names version, commit, runtime, machine, suite and throughput budget', () => {
+    const line = provenanceLine(model().provenance);
+    expect(line).toContain('l2bench 0.1.0');
+    expect(line).toContain('commit 0ee033c9ad77');
+    expect(line).toContain('Node v20.20.2');
+    expect(line).toContain('dramBase=1 GiB, dramBytes=4 GiB, fragmentDma32=0');
+    expect(line).toContain('suite default.yaml');
+    expect(line).toContain('throughput 100 ms per cell');
+    const flags = provenanceLine({ ...model().provenance, git_commit: null, suite: '', throughput_time_ms: null });
+    expect(flags).toContain('no git commit');
+    expect(flags).toContain('workloads from flags');
+    expect(flags).toContain('no throughput');
+  });
+});
+
+describe('escapeHtml', () => {
+  it('escapes the five characters that matter in text and attributes', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+  });
+});
+
+describe('htmlExporter', () => {
+  it('writes report.html in the html format', () => {
+    expect(htmlExporter.format).toBe('html');
+    expect(htmlExporter.file).toBe('report.html');
+  });
+});
