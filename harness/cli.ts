@@ -2,6 +2,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { EXPORTERS } from '../results/index.ts';
 import { compareCommand } from './commands/compare.ts';
 import { listCommand } from './commands/list.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { traceStatsCommand } from './commands/trace.ts';
@@ -74,6 +75,15 @@ function program(): Command {
       const { output, exitCode } = compareCommand(base, next, opts);
       process.stdout.write(output);
       process.exitCode = exitCode;
+    });
+  cli
+    .command('merge')
+    .description('join the shards of a run (l2bench run --shard i/n) into one run: CSV, JSON and reports')
+    .argument('<shards...>', 'the shard folders (or their results.json)')
+    .option('--format <list>', 'output formats', 'csv,json')
+    .option('-o, --out <dir>', 'output folder (default: a new results/<timestamp>/)')
+    .action((shards, opts) => {
+      for (const f of mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
     });
   const trace = cli.command('trace').description('inspect real traces');
   trace
