@@ -173,10 +173,16 @@ export class Meter {
 
   /** A block went back to the page allocator: what comes from it later is fresh memory. */
   #forget(addr: number, order: number): void {
-    const first = this.#unit(addr);
-    const units = (PAGE_SIZE << order) / TABLE_SIZE;
-    for (let u = first; u < first + units; u++)
-      this.#freed[u >>> 5] = (this.#freed[u >>> 5] as number) & ~(1 << (u & 31));
+    let u = this.#unit(addr);
+    const end = u + (PAGE_SIZE << order) / TABLE_SIZE;
+    // Clear the bits a word at a time: partial words at the ends, whole words between.
+    while (u < end) {
+      const w = u >>> 5;
+      const from = u & 31;
+      const n = Math.min(32 - from, end - u);
+      this.#freed[w] = n === 32 ? 0 : (this.#freed[w] as number) & ~(((1 << n) - 1) << from);
+      u += n;
+    }
   }
 
   #grow(id: number): void {
