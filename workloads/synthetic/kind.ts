@@ -1,0 +1,33 @@
+import type { ParamDefs, ParamValues } from '../../strategies/params.ts';
+import { type EventChunk, specString, type WorkloadKind } from '../events.ts';
+import { spread } from './params.ts';
+import { Stream } from './stream.ts';
+
+/**
+ * A synthetic workload kind from its event script: the script drives a fresh Stream (seeded, with
+ * the CPU spreading its `cpus` parameter asks for) and yields each chunk the stream fills.
+ */
+export function syntheticKind(def: {
+  name: string;
+  description: string;
+  params: ParamDefs;
+  events(s: Stream, values: ParamValues): Generator<EventChunk>;
+}): WorkloadKind {
+  return {
+    name: def.name,
+    description: def.description,
+    params: def.params,
+    create(values, ctx) {
+      return {
+        spec: specString(def.name, def.params, values),
+        kind: def.name,
+        params: values,
+        *chunks() {
+          const s = new Stream(ctx.seed, ctx.cpus, spread(values));
+          yield* def.events(s, values);
+          yield* s.rest();
+        },
+      };
+    },
+  };
+}
