@@ -24,7 +24,7 @@ const RAW10_12MP = 4000 * 3000 * 1.25; // 14.3 MiB
 export const videoDecode: Scenario = {
   name: 'video-decode',
   description:
-    'decoder cycling 8 frame buffers (1080p NV12, scatter-gather of 4 KiB pages) and a bitstream buffer per frame',
+    'decoder cycling 8 frame buffers (1080p NV12, scatter-gather of 4 KiB pages) and a bitstream buffer per frame (illustrative parameters, not measured)',
   unit: 'frames',
   defaultLength: 1800,
   *run(ctx, frames) {
@@ -58,7 +58,7 @@ export const videoDecode: Scenario = {
 export const display: Scenario = {
   name: 'display',
   description:
-    'display with 3 contiguous framebuffers (sections, one tail table each) and a cursor, remapped on mode sets',
+    'display with 3 contiguous framebuffers (sections, one tail table each) and a cursor, remapped on mode sets (illustrative parameters, not measured)',
   unit: 'mode sets',
   defaultLength: 8,
   *run(ctx, modesets) {
@@ -86,7 +86,7 @@ export const display: Scenario = {
 export const camera: Scenario = {
   name: 'camera',
   description:
-    'camera pipeline: 6-buffer 720p preview ring, 64 KiB ISP statistics per frame, a 12 MP raw still and JPEG every 30 frames',
+    'camera pipeline: 6-buffer 720p preview ring, 64 KiB ISP statistics per frame, a 12 MP raw still and JPEG every 30 frames (illustrative parameters, not measured)',
   unit: 'frames',
   defaultLength: 900,
   *run(ctx, frames) {
@@ -125,7 +125,8 @@ export const camera: Scenario = {
 /** Many small, short-lived buffers (command buffers, descriptors): about 32 live, 1–16 pages, any CPU. */
 export const smallBuffers: Scenario = {
   name: 'small-buffers',
-  description: 'many small short-lived buffers: about 32 live, 1 to 16 pages of 4 KiB, mapped and unmapped on any CPU',
+  description:
+    'many small short-lived buffers: about 32 live, 1 to 16 pages of 4 KiB, mapped and unmapped on any CPU (illustrative parameters, not measured)',
   unit: 'buffers',
   defaultLength: 20000,
   *run(ctx, count) {
@@ -154,7 +155,8 @@ export const smallBuffers: Scenario = {
 /** A day: boot with the display up, then sessions of browsing, video and video calls. */
 export const chromebookDay: Scenario = {
   name: 'chromebook-day',
-  description: 'a long-running mix: display up all day, sessions of browsing, video playback and video calls',
+  description:
+    'a long-running mix: display up all day, sessions of browsing, video playback and video calls (illustrative parameters, not measured)',
   unit: 'sessions',
   defaultLength: 12,
   *run(ctx, sessions) {
