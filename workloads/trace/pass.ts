@@ -1,10 +1,11 @@
 import type { Stats } from 'node:fs';
-import { ChunkWriter, type EventChunk } from '../events.ts';
+import { CHUNK, ChunkWriter, type EventChunk } from '../events.ts';
 import { detectFormat, type TraceFormat, unknownFormat } from './detect.ts';
 import { fileError, lineError } from './errors.ts';
 import { type Filter, ftraceParser } from './ftrace.ts';
-import { LineReader } from './lines.ts';
+import { BUFFER, ByteLineReader, LineReader } from './lines.ts';
 import { nativeParser } from './native.ts';
+import { NativeByteParser } from './native-bytes.ts';
 import { firstNonSpace } from './text.ts';
 import type { LineParser, Tracker } from './tracker.ts';
 
@@ -20,6 +21,14 @@ export interface PassHooks {
   readonly onOpen?: (stats: Stats) => void;
 }
 
+/** How a pass reads, for tests: the events, errors and counts are the same either way. */
+export interface ReadOptions {
+  /** Read size and longest line accepted, 1 MiB by default. */
+  readonly bufferSize?: number;
+  /** Parse native traces line by line as strings (the reference for the byte parser), not as bytes. */
+  readonly strings?: boolean;
+}
+
 export interface PassResult {
   readonly format: TraceFormat;
   readonly lines: number;
@@ -28,14 +37,71 @@ export interface PassResult {
 /**
  * One pass over a trace file, streamed: its table events as chunks, then its format; the tracker
  * holds the counts. A malformed line, an empty trace or one without a table throws a TraceError.
+ * The first meaningful line gives the format; a native trace is then parsed from the read buffer
+ * by NativeByteParser, ftrace text line by line as strings.
  */
 export function* replay(
   file: string,
   options: PassOptions,
   tracker: Tracker,
   hooks: PassHooks = {},
+  read: ReadOptions = {},
 ): Generator<EventChunk, PassResult> {
-  const reader = new LineReader(file, hooks.onBytes);
+  if (read.strings) return yield* replayStrings(file, options, tracker, hooks, read.bufferSize ?? BUFFER);
+  const reader = new ByteLineReader(file, hooks.onBytes, read.bufferSize ?? BUFFER);
+  try {
+    hooks.onOpen?.(reader.stats);
+    const w = new ChunkWriter();
+    const first = reader.nextMeaningful();
+    if (first === undefined) throw fileError(file, 'empty trace (no events, only blank lines and comments)');
+    const start = firstNonSpace(first);
+    const format = detectFormat(first, start);
+    if (format === undefined) throw lineError(file, reader.line, unknownFormat(first, start));
+    if (format === 'native') {
+      checkNative(file, options, reader.line);
+      const parser = new NativeByteParser(file, tracker, options.cpus);
+      parser.parseText(first, reader.line);
+      for (let i = 0; i < tracker.pending; i++) {
+        w.push(tracker.kind[i] as number, tracker.id[i] as number, tracker.cpu[i] as number);
+      }
+      tracker.pending = 0;
+      for (;;) {
+        if (reader.pos === reader.lineEnd) {
+          reader.line = parser.line;
+          if (!reader.fill()) break;
+        }
+        reader.pos = parser.run(reader.buf, reader.pos, reader.lineEnd, w);
+        if (w.pending >= CHUNK) yield w.take();
+      }
+    } else {
+      const parse = ftraceParser(file, tracker, options, options.cpus);
+      for (let line: string | undefined = first; line !== undefined; line = reader.nextText()) {
+        const start = firstNonSpace(line);
+        if (start < 0 || line.charCodeAt(start) === 35 /* # */) continue;
+        parse(line, start, reader.line);
+        for (let i = 0; i < tracker.pending; i++) {
+          if (w.push(tracker.kind[i] as number, tracker.id[i] as number, tracker.cpu[i] as number)) yield w.take();
+        }
+        tracker.pending = 0;
+      }
+    }
+    if (tracker.allocations === 0) throw fileError(file, noTables(options));
+    if (w.pending > 0) yield w.take();
+    return { format, lines: reader.line };
+  } finally {
+    reader.close();
+  }
+}
+
+/** replay() as it was before the byte parser, line by line as strings: the reference in tests. */
+function* replayStrings(
+  file: string,
+  options: PassOptions,
+  tracker: Tracker,
+  hooks: PassHooks,
+  bufferSize: number,
+): Generator<EventChunk, PassResult> {
+  const reader = new LineReader(file, hooks.onBytes, bufferSize);
   try {
     hooks.onOpen?.(reader.stats);
     const w = new ChunkWriter();
@@ -66,10 +132,14 @@ export function* replay(
 
 function parserFor(file: string, format: TraceFormat, o: PassOptions, tracker: Tracker, line: number): LineParser {
   if (format === 'ftrace') return ftraceParser(file, tracker, o, o.cpus);
+  checkNative(file, o, line);
+  return nativeParser(file, tracker, o.cpus);
+}
+
+function checkNative(file: string, o: Filter, line: number): void {
   if (o.cache !== '' || o.site !== '') {
     throw lineError(file, line, 'cache= and site= filter ftrace events, but this is a native trace');
   }
-  return nativeParser(file, tracker, o.cpus);
 }
 
 /** `no allocation of 1024 bytes (size=1024,cache=…)`. */
