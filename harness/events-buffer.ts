@@ -1,4 +1,4 @@
-import { ALLOC, type EventChunk, type Workload } from '../workloads/events.ts';
+import type { Workload } from '../workloads/events.ts';
 
 /** A workload's events held in memory once, for timed replays that must not time the generator. */
 export interface EventBuffer {
@@ -40,10 +40,3 @@ export function bufferEvents(workload: Workload, max = MAX_BUFFERED_EVENTS): Eve
   }
   return { length: n, kind: kind.subarray(0, n), id: id.subarray(0, n), cpu: cpu.subarray(0, n), ids };
 }
-
-/** As one chunk, for code that replays chunks. */
-export function asChunk(b: EventBuffer): EventChunk {
-  return { length: b.length, kind: b.kind, id: b.id, cpu: b.cpu };
-}
-
-export { ALLOC };
