@@ -55,6 +55,8 @@ export interface ThroughputRow {
   changePct: number | null;
   /** Welch's test; null when not comparable. */
   test: WelchResult | null;
+  /** Holm–Bonferroni adjusted p-value over all throughput tests of the comparison; null when not comparable. */
+  pAdjusted: number | null;
   verdict: ThroughputVerdict;
 }
 
@@ -134,17 +136,43 @@ function throughputRow(key: CellKey, b: FullRecord, n: FullRecord, alpha: number
   const next = summarize(ns);
   const changePct = base.n > 0 && next.n > 0 ? relativeChangePct(base.mean, next.mean) : null;
   const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
-  if (bs.length < 2 || ns.length < 2 || changePct === null) return { ...row, test: null, verdict: 'not comparable' };
+  if (bs.length < 2 || ns.length < 2 || changePct === null) {
+    return { ...row, test: null, pAdjusted: null, verdict: 'not comparable' };
+  }
   const test = welchTTest(bs, ns);
-  const verdict: ThroughputVerdict =
-    test.p >= alpha
-      ? 'no significant change'
-      : Math.abs(changePct) <= noisePct
-        ? 'within noise'
-        : changePct > 0
-          ? 'improved'
-          : 'regressed';
-  return { ...row, test, verdict };
+  return { ...row, test, pAdjusted: test.p, verdict: throughputVerdict(test.p, changePct, alpha, noisePct) };
+}
+
+function throughputVerdict(p: number, changePct: number, alpha: number, noisePct: number): ThroughputVerdict {
+  if (p >= alpha) return 'no significant change';
+  if (Math.abs(changePct) <= noisePct) return 'within noise';
+  return changePct > 0 ? 'improved' : 'regressed';
+}
+
+/**
+ * Holm–Bonferroni over the throughput tests of one comparison: with dozens of cells, uncorrected
+ * tests at 5 % flag a few "regressions" between two runs of the same code. Adjusted p-values:
+ * sorted ascending, p_(k) × (m − k), made monotone; the verdicts are redone with them.
+ */
+function holm(rows: Row[], alpha: number, noisePct: number): void {
+  const tested = rows.filter((r): r is ThroughputRow => r.kind === 'throughput' && r.test !== null);
+  const adjusted = holmAdjust(tested.map((r) => r.test?.p ?? 1));
+  tested.forEach((r, i) => {
+    r.pAdjusted = adjusted[i] as number;
+    r.verdict = throughputVerdict(r.pAdjusted, r.changePct ?? 0, alpha, noisePct);
+  });
+}
+
+/** Holm–Bonferroni adjusted p-values, in the order given. */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const order = ps.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(ps.length);
+  let running = 0;
+  order.forEach(([p, i], k) => {
+    running = Math.max(running, Math.min(1, p * (ps.length - k)));
+    out[i] = running;
+  });
+  return out;
 }
 
 const major = (version: string): string => version.split('.')[0] ?? version;
@@ -211,6 +239,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
       rows.push(throughputRow(key, b, n, alpha, noisePct));
     }
   }
+  holm(rows, alpha, noisePct);
   const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
   if (matched.length === 0) {
     throw new UsageError(

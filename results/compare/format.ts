@@ -73,7 +73,7 @@ function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
   }
   const side = (s: { n: number; mean: number }) => (s.n === 0 ? '–' : `${rate(s.mean)}/s n=${s.n}`);
   const verdict = row.test
-    ? `${row.verdict} (${formatP(row.test.p)})`
+    ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm)`
     : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;
   return [...head, side(row.base), side(row.next), formatChange(row.changePct), verdict];
 }

@@ -179,7 +179,7 @@ describe('compare: verdicts', () => {
     expect(text).toMatch(/peak_footprint_bytes\s+65536\s+81920\s+\+25\.00%\s+changed, worse/);
     expect(text).toMatch(/reuse_rate\s+0\.5\s+0\.6\s+\+20\.00%\s+changed, better/);
     expect(text).toMatch(/pages_returned\s+0\s+2\s+\+∞%\s+changed\n/);
-    expect(text).toMatch(/ops_per_sec\s+1\.00M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001\)/);
+    expect(text).toMatch(/ops_per_sec\s+1\.00M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001, Holm\)/);
     expect(text).not.toMatch(/metadata_bytes/);
     expect(text).toContain(`hidden because unchanged (${EXACT_METRICS.length - 3})`);
   });
@@ -357,5 +357,14 @@ describe('compare command', () => {
     writeFileSync(join(dir, 'results.json'), JSON.stringify(run([record()])));
     expect(compareCommand(dir, dir, {}).exitCode).toBe(0);
     expect(() => compareCommand(tmp(), dir, {})).toThrow(/: a folder with no results\.json$/);
+  });
+});
+
+describe('compare: many throughput tests', () => {
+  it('corrects for multiplicity (Holm–Bonferroni): p-values of 0.01, 0.02 and 0.03 over three tests', async () => {
+    // Holm by hand: sorted p 0.01, 0.02, 0.03 → ×3, ×2, ×1 = 0.03, 0.04, 0.03 → monotone 0.03, 0.04, 0.04.
+    const { holmAdjust } = await import('../../results/compare/diff.ts');
+    expect(holmAdjust([0.03, 0.01, 0.02])).toEqual([0.04, 0.03, 0.04].map((x) => expect.closeTo(x, 12)));
+    expect(holmAdjust([0.5, 0.001])).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.002, 12)]);
   });
 });
