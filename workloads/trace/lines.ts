@@ -4,6 +4,27 @@ import { cannotRead, lineError } from './errors.ts';
 /** Read size, and the longest line accepted: a file without newlines must not be read into memory whole. */
 export const BUFFER = 1 << 20;
 
+/** Open a trace and stat it; a failure is `FILE: cannot read (CODE)`. */
+function openTrace(file: string): { fd: number; stats: Stats } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    return { fd, stats: fstatSync(fd) };
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    throw cannotRead(file, e);
+  }
+}
+
+/** Fill buf from `from` on with the next bytes of the file: how many were read (0 at the end). */
+function readInto(file: string, fd: number, buf: Buffer, from: number): number {
+  try {
+    return readSync(fd, buf, from, buf.length - from, null);
+  } catch (e) {
+    throw cannotRead(file, e);
+  }
+}
+
 /**
  * A synchronous line reader over one file descriptor and one 1 MiB buffer: memory stays flat however
  * long the file is. Lines come without their '\n' or '\r\n'; `line` is the number of the last one.
@@ -27,13 +48,9 @@ export class LineReader {
     bufferSize = BUFFER,
   ) {
     this.#buf = Buffer.allocUnsafe(bufferSize);
-    try {
-      this.#fd = openSync(file, 'r');
-      this.stats = fstatSync(this.#fd);
-    } catch (e) {
-      this.close();
-      throw cannotRead(file, e);
-    }
+    const opened = openTrace(file);
+    this.#fd = opened.fd;
+    this.stats = opened.stats;
   }
 
   /** The next line, or undefined at the end of the file. */
@@ -62,12 +79,7 @@ export class LineReader {
   #fill(): void {
     const buf = this.#buf;
     if (this.#carry === buf.length) throw lineError(this.file, this.line + 1, `line longer than ${buf.length} bytes`);
-    let n: number;
-    try {
-      n = readSync(this.#fd as number, buf, this.#carry, buf.length - this.#carry, null);
-    } catch (e) {
-      throw cannotRead(this.file, e);
-    }
+    const n = readInto(this.file, this.#fd as number, buf, this.#carry);
     this.#pos = 0;
     if (n === 0) {
       // The last line, without a newline (or nothing).
@@ -117,13 +129,9 @@ export class ByteLineReader {
     bufferSize = BUFFER,
   ) {
     this.buf = Buffer.allocUnsafe(bufferSize);
-    try {
-      this.#fd = openSync(file, 'r');
-      this.stats = fstatSync(this.#fd);
-    } catch (e) {
-      this.close();
-      throw cannotRead(file, e);
-    }
+    const opened = openTrace(file);
+    this.#fd = opened.fd;
+    this.stats = opened.stats;
   }
 
   /**
@@ -139,12 +147,7 @@ export class ByteLineReader {
     this.pos = 0;
     this.lineEnd = 0;
     this.#end = carry;
-    let n: number;
-    try {
-      n = readSync(this.#fd as number, buf, carry, buf.length - carry, null);
-    } catch (e) {
-      throw cannotRead(this.file, e);
-    }
+    const n = readInto(this.file, this.#fd as number, buf, carry);
     if (n === 0) {
       this.#eof = true;
       if (carry === 0) return false;
