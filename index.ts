@@ -2,12 +2,14 @@
  * l2bench's programmatic API: run a benchmark, get the records, write any format, or build on the
  * simulated machine and the strategies directly.
  */
-export { type BenchmarkOptions, planBenchmark, runBenchmark, writeResults } from './harness/benchmark.ts';
-export type { CellRecord, FullRecord } from './harness/record.ts';
-export { CSV_COLUMNS, TIMING_COLUMNS } from './harness/record.ts';
+export { type BenchmarkOptions, planBenchmark, runBenchmark } from './harness/benchmark.ts';
 export { EXPORTERS } from './results/index.ts';
+export type { CellRecord, FullRecord } from './results/record.ts';
+export { CSV_COLUMNS, TIMING_COLUMNS } from './results/record.ts';
 export type { Exporter, Provenance, RunResult } from './results/run.ts';
-export { createChecked, InvariantError } from './strategies/checker.ts';
+export { writeResults } from './results/write.ts';
+export { createChecked } from './strategies/checker.ts';
+export { InvariantError, ParamError } from './strategies/errors.ts';
 export { findStrategy, STRATEGIES } from './strategies/index.ts';
 export * as gfp from './strategies/machine/gfp.ts';
 export { DEFAULT_MACHINE, Machine, type MachineOptions, PageAccount } from './strategies/machine/machine.ts';

@@ -6,4 +6,4 @@ import { register } from 'tsx/esm/api';
 
 register();
 registerCjs();
-await import('../harness/cli.ts');
+await import('../harness/cli/main.ts');

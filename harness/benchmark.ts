@@ -1,19 +1,16 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { EXPORTERS } from '../results/index.ts';
-import type { RunResult } from '../results/run.ts';
-import { writeAtomic } from '../results/write.ts';
+import type { FullRecord } from '../results/record.ts';
+import { RUN_SCHEMA, type RunResult } from '../results/run.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
 import type { Cell, CellSource } from './cell.ts';
+import { InputError } from './errors.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { checkMachine, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan } from './matrix.ts';
 import { provenance, VERSION } from './provenance.ts';
-import type { FullRecord } from './record.ts';
 import { runCells } from './run.ts';
-import { UsageError } from './spec.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths } from './suite.ts';
 
 /** What to run, for `l2bench run` and for scripts. Unset fields come from the suite, then the defaults. */
@@ -51,7 +48,9 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<{
   machine: Omit<MachineOptions, 'cpus'>;
   plan: { cells: number; sha256: string };
 }> {
-  if (o.suite && o.workloads?.length) throw new UsageError('--suite and --workload cannot be used together');
+  if (o.suite && o.workloads?.length) {
+    throw new InputError('cannot be used together with workloads', { option: 'suite', value: o.suite });
+  }
   const suiteName = o.suite ?? (o.workloads?.length ? undefined : 'default');
   const loaded = suiteName ? loadSuite(suiteName) : undefined;
   const suite = loaded?.suite;
@@ -80,7 +79,10 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<{
       } else if (isModuleSpec(s)) {
         const m = await loadStrategyModule(s);
         if (STRATEGIES.some((b) => b.name === m.strategy.name)) {
-          throw new UsageError(`strategy module ${s}: its name '${m.strategy.name}' is a built-in strategy's`);
+          throw new InputError(`its name '${m.strategy.name}' is a built-in strategy's`, {
+            option: 'strategies',
+            value: s,
+          });
         }
         if (!extra.some((x) => x.name === m.strategy.name)) extra.push(m.strategy);
         modules.set(m.strategy.name, m.module);
@@ -128,7 +130,7 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<{
       return true;
     })
     .map((c, index) => ({ ...c, source: { ...(c.source as CellSource), index } }));
-  if (cells.length === 0) throw new UsageError('nothing to run: no workload or no strategy');
+  if (cells.length === 0) throw new InputError('nothing to run: no workload or no strategy');
   const plan = planIdentity(cells, timeMs);
   const mine = o.shard
     ? cells.filter(
@@ -175,24 +177,10 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult>
   return result;
 }
 
-/** Write a run in the given formats (csv, json…) into a folder, each file atomically. */
-export function writeResults(dir: string, run: RunResult, formats: readonly string[] = ['csv', 'json']): string[] {
-  const files: string[] = [];
-  for (const format of formats) {
-    const exporter = EXPORTERS.find((e) => e.format === format);
-    if (!exporter)
-      throw new UsageError(`unknown format '${format}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`);
-    const file = join(dir, exporter.file);
-    writeAtomic(file, exporter.render(run));
-    files.push(file);
-  }
-  return files;
-}
-
 /** An empty result to fill while running (so an interrupted run can still be written). */
 export function emptyResult(): RunResult {
   return {
-    schema: 'l2bench-run/1',
+    schema: RUN_SCHEMA,
     provenance: { ...provenance({}, new Date()), suite: '', throughput_time_ms: null, jobs: 1, plan: null },
     records: [],
     interrupted: false,

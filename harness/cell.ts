@@ -1,11 +1,10 @@
+import { type FullRecord, UNTIMED } from '../results/record.ts';
 import { createChecked } from '../strategies/checker.ts';
-import { PAGE_SIZE } from '../strategies/machine/constants.ts';
 import { Machine, type MachineOptions } from '../strategies/machine/machine.ts';
 import type { ParamValues } from '../strategies/params.ts';
 import type { Strategy, TableAllocator } from '../strategies/types.ts';
 import type { Workload } from '../workloads/events.ts';
 import { Meter } from './meter.ts';
-import type { FullRecord } from './record.ts';
 
 export interface Cell {
   readonly strategy: Strategy;
@@ -44,55 +43,21 @@ export function instantiate(cell: Cell): { machine: Machine; tables: TableAlloca
   return { machine, tables, meter: new Meter(tables, account) };
 }
 
-const sum = (values: Iterable<number>) => {
-  let n = 0;
-  for (const v of values) n += v;
-  return n;
-};
-
 /** Run one cell to completion and return its exact metrics (timing columns empty). */
 export function measureCell(cell: Cell): FullRecord {
-  const { tables, meter } = instantiate(cell);
+  const { meter } = instantiate(cell);
   for (const chunk of cell.workload.chunks()) meter.replay(chunk);
-  const pages = meter.pages;
-  const perEvent = Object.entries(tables.work)
-    .map(([k, v]) => `${k}=${meter.events ? +(v / meter.events).toPrecision(6) : 0}`)
-    .join(';');
   return {
     workload: cell.workload.spec,
     strategy: cell.strategyLabel,
     cpus: cell.machine.cpus,
     seed: cell.seed,
-    events: meter.events,
-    allocs: meter.allocs,
-    frees: meter.frees,
-    skipped_frees: meter.skippedFrees,
-    alloc_failures: meter.allocFailures,
-    peak_live_tables: meter.peakLive,
-    peak_footprint_bytes: meter.peakFootprintPages * PAGE_SIZE,
-    mean_footprint_bytes: meter.meanFootprintBytes,
-    final_footprint_bytes: pages.held * PAGE_SIZE,
-    metadata_bytes: tables.metadataBytes(),
-    frag_mean: meter.fragMean,
-    frag_at_peak_live: meter.fragAtPeakLive,
-    frag_at_peak_footprint: meter.fragAtPeakFootprint,
-    frag_peak_over_peak: meter.fragPeakOverPeak,
-    reuse_rate: meter.reuseRate,
-    peak_stranded_bytes: meter.peakStrandedBytes,
-    pages_returned: pages.pagesReturned,
-    dma32_violations: meter.dma32Violations,
-    page_alloc_calls: sum(pages.allocs),
-    page_alloc_failures: sum(pages.failures),
-    page_free_calls: sum(pages.frees),
-    strategy_work_per_event: perEvent,
-    ops_per_sec: null,
-    ops_per_sec_rme: null,
-    replay_median_ms: null,
-    replay_mad_ms: null,
-    replay_p99_ms: null,
-    replay_samples: null,
+    ...meter.exactValues(),
+    ...UNTIMED,
     detail: {
       cell: cell.source?.index ?? -1,
+      placement: cell.strategy.placement,
+      workload_category: cell.workload.category,
       work: meter.work(),
       series: meter.series.columns(),
       samples: [],

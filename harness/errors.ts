@@ -1,27 +1,20 @@
-import { OutDirError } from '../results/write.ts';
-import { InvariantError } from '../strategies/checker.ts';
-import { ParamError } from '../strategies/params.ts';
-import { TraceError } from '../workloads/trace/errors.ts';
-import { UsageError } from './spec.ts';
+/**
+ * The harness layer's error: bad input to the API (an option, a spec, a suite, a strategy module).
+ * Its message speaks of the API's options (`strategies`, `machine`), never of command-line flags:
+ * the CLI names its own flags from `input.option` (harness/cli/failure.ts).
+ */
 
-/** Errors that are the input's fault: one line, exit 2. */
-const INPUT_ERRORS = [UsageError, ParamError, OutDirError, TraceError];
+/** The options of the harness API that a bad value can come from (BenchmarkOptions' fields). */
+export type OptionName = 'suite' | 'strategies' | 'workloads' | 'cpus' | 'seeds' | 'machine' | 'jobs' | 'shard';
 
-/** Print one line for any failure and set the exit code; never a stack trace unless L2BENCH_DEBUG is set. */
-export function reportFailure(e: unknown): void {
-  const err = e as NodeJS.ErrnoException;
-  if (INPUT_ERRORS.some((k) => e instanceof k)) {
-    process.stderr.write(`l2bench: ${err.message}\n`);
-    process.exitCode = 2;
-  } else if (e instanceof InvariantError) {
-    process.stderr.write(`l2bench: invariant broken: ${e.message}\n`);
-    process.exitCode = 1;
-  } else if (err?.code && err.path) {
-    process.stderr.write(`l2bench: ${err.path}: ${err.message}\n`);
-    process.exitCode = 1;
-  } else {
-    process.stderr.write(`l2bench: internal error: ${err?.message ?? String(e)} (L2BENCH_DEBUG=1 shows the stack)\n`);
-    process.exitCode = 1;
+export class InputError extends Error {
+  override name = 'InputError';
+  constructor(
+    /** What is wrong, without the option's name. */
+    readonly problem: string,
+    /** The option at fault and the value given, when one is. */
+    readonly input?: { readonly option: OptionName; readonly value?: string },
+  ) {
+    super(input ? `${input.option}${input.value === undefined ? '' : ` ${input.value}`}: ${problem}` : problem);
   }
-  if (process.env.L2BENCH_DEBUG) console.error(e);
 }

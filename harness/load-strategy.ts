@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Strategy } from '../strategies/types.ts';
-import { UsageError } from './spec.ts';
+import { InputError } from './errors.ts';
 
 /** Does a --strategy item name a module file rather than a built-in? */
 export function isModuleSpec(spec: string): boolean {
@@ -23,7 +23,7 @@ export async function loadStrategyModule(spec: string): Promise<{ strategy: Stra
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ERR_MODULE_NOT_FOUND' ? 'no such module' : (err.message ?? String(e)).split('\n')[0];
-    throw new UsageError(`--strategy ${path}: cannot load (${why})`);
+    throw new InputError(`cannot load (${why})`, { option: 'strategies', value: path });
   }
   const candidate = (mod.default ?? mod.strategy) as Partial<Strategy> | undefined;
   const problems: string[] = [];
@@ -35,7 +35,9 @@ export async function loadStrategyModule(spec: string): Promise<{ strategy: Stra
       problems.push("placement is not 'dma32' or 'any'");
     if (typeof candidate.params !== 'object' || candidate.params === null) problems.push('params is not an object');
   }
-  if (problems.length) throw new UsageError(`--strategy ${path}: not a strategy (${problems.join('; ')})`);
+  if (problems.length) {
+    throw new InputError(`not a strategy (${problems.join('; ')})`, { option: 'strategies', value: path });
+  }
   const strategy = { description: '(loaded module)', ...candidate } as Strategy;
   return { strategy, spec: `${strategy.name}${rest}`, module: resolve(path) };
 }

@@ -4,7 +4,8 @@ import type { ParamValues } from '../strategies/params.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import type { Cell } from './cell.ts';
-import { resolveSpec, UsageError } from './spec.ts';
+import { InputError } from './errors.ts';
+import { resolveSpec } from './spec.ts';
 import { expandSweep } from './sweep.ts';
 
 /** What to run: every strategy × workload × CPU count × seed. */
@@ -51,7 +52,7 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
       return expandSweep(w).map((x) => ({ ...resolveSpec(x, 'workload', WORKLOADS), spec: x }));
     } catch (e) {
       // A bad workload in a suite: say where it is.
-      if (where && e instanceof UsageError) throw new UsageError(`${where}: ${e.message}`);
+      if (where && e instanceof InputError) throw new InputError(`${where}: ${e.message}`);
       throw e;
     }
   });

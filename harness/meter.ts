@@ -1,3 +1,4 @@
+import type { ExactValues } from '../results/record.ts';
 import { DMA32_LIMIT, MAX_ORDER, PAGE_SIZE, TABLE_SIZE } from '../strategies/machine/constants.ts';
 import type { PageAccount } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
@@ -139,6 +140,42 @@ export class Meter {
     return served === 0 ? 0 : this.reusedAllocs / served;
   }
 
+  /**
+   * Every exact metric of the registry (results/metrics.ts), after the last event: the figures a
+   * record holds. A new exact metric does not compile until it is computed here.
+   */
+  exactValues(): ExactValues {
+    const pages = this.#account.counters;
+    const events = this.events;
+    const perEvent = Object.entries(this.tables.work)
+      .map(([k, v]) => `${k}=${events ? +(v / events).toPrecision(6) : 0}`)
+      .join(';');
+    return {
+      events,
+      allocs: this.allocs,
+      frees: this.frees,
+      skipped_frees: this.skippedFrees,
+      alloc_failures: this.allocFailures,
+      peak_live_tables: this.peakLive,
+      peak_footprint_bytes: this.peakFootprintPages * PAGE_SIZE,
+      mean_footprint_bytes: this.meanFootprintBytes,
+      final_footprint_bytes: pages.held * PAGE_SIZE,
+      metadata_bytes: this.tables.metadataBytes(),
+      frag_mean: this.fragMean,
+      frag_at_peak_live: this.fragAtPeakLive,
+      frag_at_peak_footprint: this.fragAtPeakFootprint,
+      frag_peak_over_peak: this.fragPeakOverPeak,
+      reuse_rate: this.reuseRate,
+      peak_stranded_bytes: this.peakStrandedBytes,
+      pages_returned: pages.pagesReturned,
+      dma32_violations: this.dma32Violations,
+      page_alloc_calls: sum(pages.allocs),
+      page_alloc_failures: sum(pages.failures),
+      page_free_calls: sum(pages.frees),
+      strategy_work_per_event: perEvent,
+    };
+  }
+
   /** Page-allocator calls by order, plus the strategy's own work counters. */
   work(): Record<string, number> {
     const c = this.#account.counters;
@@ -192,4 +229,10 @@ export class Meter {
     next.set(this.#addr);
     this.#addr = next;
   }
+}
+
+function sum(values: Iterable<number>): number {
+  let n = 0;
+  for (const v of values) n += v;
+  return n;
 }

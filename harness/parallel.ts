@@ -1,17 +1,17 @@
 import { Worker } from 'node:worker_threads';
-import { InvariantError } from '../strategies/checker.ts';
-import { ParamError } from '../strategies/params.ts';
+import type { FullRecord } from '../results/record.ts';
+import { InvariantError, ParamError } from '../strategies/errors.ts';
 import { TraceError } from '../workloads/trace/errors.ts';
 import type { Cell } from './cell.ts';
-import type { FullRecord } from './record.ts';
-import { UsageError } from './spec.ts';
-import type { CellJob, WorkerReply, WorkerSetup } from './worker/protocol.ts';
+import { InputError } from './errors.ts';
+import type { CellJob, WorkerError, WorkerReply, WorkerSetup } from './worker/protocol.ts';
 
 const ENTRY = new URL('./worker/entry.mjs', import.meta.url);
 
 /** An error from a worker, as the class it was, so the CLI reports it the same way. */
-function revive(error: { name: string; message: string }): Error {
-  const classes: Record<string, new (message: string) => Error> = { UsageError, ParamError, TraceError };
+function revive(error: WorkerError): Error {
+  if (error.name === 'InputError') return new InputError(error.problem ?? error.message, error.input);
+  const classes: Record<string, new (message: string) => Error> = { ParamError, TraceError };
   const Known = classes[error.name];
   if (Known) return new Known(error.message);
   if (error.name === 'InvariantError') return Object.assign(new InvariantError('', -1, ''), { message: error.message });

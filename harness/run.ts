@@ -1,9 +1,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { FullRecord } from '../results/record.ts';
 import type { Workload } from '../workloads/events.ts';
 import { type Cell, measureCell } from './cell.ts';
 import { bufferEvents } from './events-buffer.ts';
 import { measureInParallel } from './parallel.ts';
-import type { FullRecord } from './record.ts';
 import { timeCell } from './throughput.ts';
 
 export interface RunOptions {

@@ -1,15 +1,10 @@
+import type { SeriesColumns } from '../results/record.ts';
+
 /**
  * A bounded footprint-over-time series: one point per `stride` events, holding the largest
  * footprint of its stride (so peaks survive) with the live tables at that moment. When the points
  * fill up, neighbours merge and the stride doubles: memory stays bounded for any trace length.
  */
-export interface SeriesColumns {
-  /** Index of the event after which each point was taken (1-based). */
-  event: number[];
-  footprint_bytes: number[];
-  live_tables: number[];
-}
-
 export class Series {
   readonly #event: Float64Array;
   readonly #footprint: Float64Array;

@@ -1,21 +1,20 @@
-import { type ParamDefs, ParamError, type ParamValues, parseParams } from '../strategies/params.ts';
-
-/** Bad command-line or suite input: the message names the culprit and what is allowed. */
-export class UsageError extends Error {}
+import { ParamError } from '../strategies/errors.ts';
+import { type ParamDefs, type ParamValues, parseParams } from '../strategies/params.ts';
+import { InputError } from './errors.ts';
 
 /** Split `name:key=value,key=value` into its name and raw parameters. */
 export function splitSpec(text: string, what: string): { name: string; raw: Record<string, string> } {
   const colon = text.indexOf(':');
   const name = (colon < 0 ? text : text.slice(0, colon)).trim();
-  if (!name) throw new UsageError(`${what} '${text}': missing name`);
+  if (!name) throw new InputError(`${what} '${text}': missing name`);
   const raw: Record<string, string> = {};
   if (colon >= 0) {
     for (const part of text.slice(colon + 1).split(',')) {
       if (!part.trim()) continue;
       const eq = part.indexOf('=');
-      if (eq <= 0) throw new UsageError(`${what} '${text}': '${part}' is not key=value`);
+      if (eq <= 0) throw new InputError(`${what} '${text}': '${part}' is not key=value`);
       const key = part.slice(0, eq).trim();
-      if (key in raw) throw new UsageError(`${what} '${text}': '${key}' is given twice`);
+      if (key in raw) throw new InputError(`${what} '${text}': '${key}' is given twice`);
       raw[key] = part.slice(eq + 1).trim();
     }
   }
@@ -31,12 +30,12 @@ export function resolveSpec<T extends { name: string; params: ParamDefs }>(
   const { name, raw } = splitSpec(text, what);
   const item = registry.find((r) => r.name === name);
   if (!item) {
-    throw new UsageError(`unknown ${what} '${name}' (allowed: ${registry.map((r) => r.name).join(', ')})`);
+    throw new InputError(`unknown ${what} '${name}' (allowed: ${registry.map((r) => r.name).join(', ')})`);
   }
   try {
     return { item, params: parseParams(`${what} ${name}`, item.params, raw) };
   } catch (e) {
-    if (e instanceof ParamError) throw new UsageError(e.message);
+    if (e instanceof ParamError) throw new InputError(e.message);
     throw e;
   }
 }

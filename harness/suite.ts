@@ -3,7 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { UsageError } from './spec.ts';
+import { InputError } from './errors.ts';
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
 const size = z.union([z.string(), z.number().int().nonnegative()]);
@@ -73,15 +73,16 @@ export function loadSuite(nameOrFile: string): { suite: Suite; file: string } {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(
-      `--suite ${nameOrFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
+    throw new InputError(`cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      option: 'suite',
+      value: nameOrFile,
+    });
   }
   let data: unknown;
   try {
     data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new UsageError(
+    throw new InputError(
       `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
     );
   }
@@ -89,7 +90,7 @@ export function loadSuite(nameOrFile: string): { suite: Suite; file: string } {
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     const path = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new UsageError(`${file}: ${path}: ${issue.message}`);
+    throw new InputError(`${file}: ${path}: ${issue.message}`);
   }
   return { suite: parsed.data, file };
 }

@@ -1,4 +1,5 @@
-import { splitSpec, UsageError } from './spec.ts';
+import { InputError } from './errors.ts';
+import { splitSpec } from './spec.ts';
 
 /**
  * Parameter sweeps inside a workload spec: `hold:tables=1..4096` is every power of two from 1 to
@@ -23,11 +24,11 @@ function isRange(value: string): boolean {
 
 function rangeValues(spec: string, key: string, value: string): string[] {
   const m = /^(\d+)\.\.(\d+)(?:([+*])(\d+))?$/.exec(value);
-  if (!m) throw new UsageError(`workload '${spec}': ${key}=${value} is not a range (a..b, a..b+step or a..b*factor)`);
+  if (!m) throw new InputError(`workload '${spec}': ${key}=${value} is not a range (a..b, a..b+step or a..b*factor)`);
   const [from, to, op, by] = [Number(m[1]), Number(m[2]), m[3], Number(m[4] ?? 2)];
-  if (from > to) throw new UsageError(`workload '${spec}': ${key}=${value} runs backwards`);
+  if (from > to) throw new InputError(`workload '${spec}': ${key}=${value} runs backwards`);
   if ((op === '+' && by < 1) || (op !== '+' && by < 2))
-    throw new UsageError(`workload '${spec}': ${key}=${value} never advances`);
+    throw new InputError(`workload '${spec}': ${key}=${value} never advances`);
   const out: number[] = [];
   if (op === '+') for (let v = from; v <= to; v += by) out.push(v);
   else {
@@ -38,6 +39,6 @@ function rangeValues(spec: string, key: string, value: string): string[] {
     for (; v <= to; v *= by) if (v > 0) out.push(v);
   }
   if (out[out.length - 1] !== to) out.push(to);
-  if (out.length > 100_000) throw new UsageError(`workload '${spec}': ${key}=${value} gives more than 100000 values`);
+  if (out.length > 100_000) throw new InputError(`workload '${spec}': ${key}=${value} gives more than 100000 values`);
   return [...new Set(out)].map(String);
 }

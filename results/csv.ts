@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { CSV_COLUMNS } from '../harness/record.ts';
+import { CSV_COLUMNS } from './record.ts';
 import type { Exporter } from './run.ts';
 
 /** results.csv: one row per cell, stable column names, base units. */

@@ -1,4 +1,5 @@
-import { formatBytes, reportCharts, strategyPalette } from './charts/index.ts';
+import { reportCharts, strategyPalette } from './charts/index.ts';
+import { formatBytes } from './format.ts';
 import { analyse } from './report/analyse.ts';
 import type { Claim, ConstraintRow, RankedValue, Ranking, ReportModel } from './report/model.ts';
 import type { Exporter, Provenance } from './run.ts';
@@ -142,9 +143,10 @@ function constraintsSection(rows: readonly ConstraintRow[], strategy: StrategyHt
     .map((r) => {
       const violations = r.dma32_violations === 0 ? '0' : `<span class="bad">${r.dma32_violations}</span>`;
       const failures = r.alloc_failures === 0 ? '0' : `<span class="bad">${r.alloc_failures}</span>`;
+      // A strategy free to place tables anywhere that put some above 4 GiB shows the bug v5.1 fixed.
       const prePatch =
-        r.strategy === 'slab-normal' && r.dma32_violations > 0
-          ? '<div class="note">The pre-patch bug: without SLAB_CACHE_DMA32, tables come from ZONE_NORMAL and land above 4 GiB (MT8173 before v5.1).</div>'
+        r.placement === 'any' && r.dma32_violations > 0
+          ? '<div class="note">The pre-patch bug: tables taken from anywhere in RAM land above 4 GiB, where a v7s L1 entry cannot point (arm64 v4.15–v5.0, before SLAB_CACHE_DMA32).</div>'
           : '';
       const verdict = `<span class="badge ${r.qualifies ? 'ok' : 'bad'}">${h(r.verdict || (r.qualifies ? 'ok' : 'fails'))}</span>${prePatch}`;
       return `<tr class="${r.qualifies ? '' : 'fails'}"><th scope="row">${strategy(r.strategy)}</th><td class="nowrap">${h(PLACEMENT[r.placement])}</td><td class="num">${violations}</td><td class="num">${failures}</td><td>${brokenIn(r.broken_in)}</td><td>${verdict}</td></tr>`;
@@ -183,7 +185,7 @@ function rankingsSection(rankings: readonly Ranking[], strategy: StrategyHtml): 
     const first = metrics[0] as Ranking;
     const rows = [...new Set(metrics.flatMap((m) => m.rows.map((v) => v.strategy)))];
     const head = metrics
-      .map((m) => `<th scope="col">${h(m.label)} <span class="dir">${m.better === 'low' ? '↓' : '↑'}</span></th>`)
+      .map((m) => `<th scope="col">${h(m.label)} <span class="dir">${m.better === 'lower' ? '↓' : '↑'}</span></th>`)
       .join('');
     const body = rows
       .map((s) => {

@@ -23,7 +23,7 @@ const VERDICT_MARK: Record<string, string> = {
 /** Rankings of one cell as one table: strategies down, metrics across, each value with its rank. */
 function rankingTable(group: readonly Ranking[]): string {
   const strategies = (group[0] as Ranking).rows.map((r) => r.strategy);
-  const head = ['strategy', ...group.map((g) => `${g.label} (${g.better === 'low' ? '↓' : '↑'})`)];
+  const head = ['strategy', ...group.map((g) => `${g.label} (${g.better === 'lower' ? '↓' : '↑'})`)];
   const rows = strategies.map((s) => [
     s,
     ...group.map((g) => {

@@ -1,4 +1,7 @@
-import type { FullRecord } from '../harness/record.ts';
+import type { FullRecord } from './record.ts';
+
+/** The version of results.json's format: readers refuse any other. */
+export const RUN_SCHEMA = 'l2bench-run/1';
 
 /** Where a run came from, so that it can be trusted and reproduced. */
 export interface Provenance {
@@ -23,7 +26,7 @@ export interface Provenance {
 
 /** Everything an exporter may read. */
 export interface RunResult {
-  schema: 'l2bench-run/1';
+  schema: typeof RUN_SCHEMA;
   provenance: Provenance;
   records: FullRecord[];
   /** True when the run was interrupted: the records are the cells that finished. */

@@ -1,5 +1,8 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { OutDirError, ResultsError } from './errors.ts';
+import { EXPORTERS } from './index.ts';
+import type { RunResult } from './run.ts';
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
 export function writeAtomic(file: string, text: string): void {
@@ -15,20 +18,20 @@ export function writeAtomic(file: string, text: string): void {
 
 /**
  * Prepare an output folder. A given folder may exist only if empty: an earlier run is never
- * overwritten. Without one, a new results/<timestamp>/ folder is made (with a suffix if taken).
+ * overwritten. Without one, a new runs/<timestamp>/ folder is made (with a suffix if taken).
  */
-export function prepareOutDir(out: string | undefined, now: Date, root = 'results'): string {
+export function prepareOutDir(out: string | undefined, now: Date, root = 'runs'): string {
   if (out !== undefined) {
     if (!makeDir(out)) {
       let entries: string[];
       try {
         entries = readdirSync(out);
       } catch (e) {
-        throw new OutDirError(`--out ${out}: ${(e as Error).message}`);
+        throw new OutDirError(out, (e as Error).message);
       }
-      if (entries.length > 0) throw new OutDirError(`--out ${out}: folder is not empty; refusing to overwrite a run`);
+      if (entries.length > 0) throw new OutDirError(out, 'folder is not empty; refusing to overwrite a run');
     }
-    probeWritable(out, `--out ${out}`);
+    probeWritable(out);
     return out;
   }
   const stamp = now
@@ -42,15 +45,13 @@ export function prepareOutDir(out: string | undefined, now: Date, root = 'result
 }
 
 /** Fail now, not after the run, when results could not be written into `dir`. */
-function probeWritable(dir: string, what: string): void {
+function probeWritable(dir: string): void {
   const probe = join(dir, `.l2bench-probe.${process.pid}.tmp`);
   try {
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (e) {
-    throw new OutDirError(
-      `${what}: folder is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
+    throw new OutDirError(dir, `folder is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 
@@ -75,8 +76,21 @@ function makeDir(dir: string): boolean {
         // fall through to the one-line error about the folder asked for
       }
     }
-    throw new OutDirError(`${dir}: cannot create the output folder (${code ?? (e as Error).message})`);
+    throw new OutDirError(dir, `cannot create the folder (${code ?? (e as Error).message})`);
   }
 }
 
-export class OutDirError extends Error {}
+/** Write a run in the given formats (csv, json…) into a folder, each file atomically. Returns the files. */
+export function writeResults(dir: string, run: RunResult, formats: readonly string[] = ['csv', 'json']): string[] {
+  const exporters = formats.map((format) => {
+    const exporter = EXPORTERS.find((e) => e.format === format);
+    if (!exporter)
+      throw new ResultsError(`unknown format '${format}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`);
+    return exporter;
+  });
+  return exporters.map((exporter) => {
+    const file = join(dir, exporter.file);
+    writeAtomic(file, exporter.render(run));
+    return file;
+  });
+}

@@ -1,17 +1,6 @@
+import { InvariantError } from './errors.ts';
 import { DMA32_LIMIT, hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import type { PageAllocator, Strategy, StrategyContext, TableAllocator } from './types.ts';
-
-/** A broken invariant: the message names the strategy and the address. */
-export class InvariantError extends Error {
-  constructor(
-    readonly strategy: string,
-    readonly address: number,
-    what: string,
-  ) {
-    super(`${strategy}: ${what}`);
-    this.name = 'InvariantError';
-  }
-}
 
 /** The page allocator a checked strategy gets, plus the ownership query the checker needs. */
 export interface CheckablePages extends PageAllocator {

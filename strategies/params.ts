@@ -3,6 +3,7 @@
  * declaration is data, so the CLI can list it and refuse an unknown key or an out-of-range value
  * with a message that names it.
  */
+import { ParamError } from './errors.ts';
 export type ParamDef =
   | {
       readonly kind: 'int';
@@ -28,9 +29,6 @@ export type ParamDef =
 
 export type ParamDefs = Readonly<Record<string, ParamDef>>;
 export type ParamValues = Readonly<Record<string, number | string>>;
-
-/** A parameter value was refused; the message names it and what is allowed. */
-export class ParamError extends Error {}
 
 /** Validate raw `key=value` strings against the declaration, filling in defaults. */
 export function parseParams(owner: string, defs: ParamDefs, raw: Readonly<Record<string, string>>): ParamValues {

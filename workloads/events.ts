@@ -17,11 +17,18 @@ export interface EventChunk {
   readonly cpu: Uint16Array;
 }
 
+/**
+ * What a workload is, for readers of results: a synthetic pattern (stress and adversarial cases), a
+ * model of a kernel subsystem driven by illustrative inputs, or a real trace.
+ */
+export type WorkloadCategory = 'synthetic' | 'model' | 'real trace';
+
 /** A workload instance: a deterministic, restartable stream of event chunks. */
 export interface Workload {
   /** Canonical spec, `name:key=value,…` with every parameter, as it appears in results. */
   readonly spec: string;
   readonly kind: string;
+  readonly category: WorkloadCategory;
   readonly params: ParamValues;
   /** A fresh pass over the events; each call starts again from the first event. */
   chunks(): Iterable<EventChunk>;

@@ -4,6 +4,7 @@ import type { Strategy } from '../../strategies/types.ts';
 import type { Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
 import { measureCell } from '../cell.ts';
+import { InputError } from '../errors.ts';
 import { loadStrategyModule } from '../load-strategy.ts';
 import { resolveSpec } from '../spec.ts';
 import type { CellJob, WorkerReply, WorkerSetup } from './protocol.ts';
@@ -47,9 +48,10 @@ parentPort?.on('message', (job: CellJob) => {
     reply = { index: job.source.index, record };
   } catch (e) {
     const err = e as Error;
+    const input = e instanceof InputError ? { problem: e.problem, ...(e.input ? { input: e.input } : {}) } : {};
     reply = {
       index: job.source.index,
-      error: { name: err.name || err.constructor?.name || 'Error', message: err.message },
+      error: { name: err.name || err.constructor?.name || 'Error', message: err.message, ...input },
     };
   }
   parentPort?.postMessage(reply);

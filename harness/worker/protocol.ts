@@ -1,6 +1,7 @@
+import type { FullRecord } from '../../results/record.ts';
 import type { MachineOptions } from '../../strategies/machine/machine.ts';
 import type { CellSource } from '../cell.ts';
-import type { FullRecord } from '../record.ts';
+import type { InputError } from '../errors.ts';
 
 /** A cell sent to a worker: its source and what the source does not say. */
 export interface CellJob {
@@ -11,9 +12,17 @@ export interface CellJob {
   readonly check: boolean;
 }
 
+/** An error as it crosses threads: its class name, message and, for an InputError, its parts. */
+export interface WorkerError {
+  readonly name: string;
+  readonly message: string;
+  readonly problem?: string;
+  readonly input?: InputError['input'];
+}
+
 export type WorkerReply =
   | { readonly index: number; readonly record: FullRecord }
-  | { readonly index: number; readonly error: { readonly name: string; readonly message: string } };
+  | { readonly index: number; readonly error: WorkerError };
 
 /** What every worker is started with: the strategy modules to load. */
 export interface WorkerSetup {

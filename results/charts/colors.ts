@@ -1,3 +1,5 @@
+import type { FullRecord } from '../record.ts';
+
 /**
  * How each strategy is drawn, the same in every chart: a fixed colour (Tableau 10 hues) and dot
  * symbol for the built-in strategies, then fallback palettes for the others in order of first
@@ -29,9 +31,6 @@ export const STRATEGY_SYMBOLS: Readonly<Record<string, StrategySymbol>> = {
 
 const FALLBACK_SYMBOLS: readonly StrategySymbol[] = ['asterisk', 'circle', 'square2', 'triangle2', 'diamond2'];
 
-/** Strategies drawn dashed in line charts: the pre-patch baseline, which coincides with slab-dma32 in memory. */
-export const DASHED_STRATEGIES: ReadonlySet<string> = new Set(['slab-normal']);
-
 export interface StrategyPalette {
   /** Strategy names, in order of first appearance. */
   domain: string[];
@@ -39,10 +38,18 @@ export interface StrategyPalette {
   range: string[];
   /** Their dot symbols, index for index. */
   symbols: StrategySymbol[];
+  /** Drawn dashed, index for index: strategies that do not promise DMA32 placement (the pre-patch baseline). */
+  dashed: boolean[];
 }
 
-/** The colour and symbol scales for these strategies (duplicates ignored). */
-export function strategyPalette(strategies: Iterable<string>): StrategyPalette {
+/**
+ * The colour and symbol scales for these strategies (duplicates ignored); those in `dashed` are
+ * drawn dashed in line charts.
+ */
+export function strategyPalette(
+  strategies: Iterable<string>,
+  dashed: ReadonlySet<string> = new Set(),
+): StrategyPalette {
   const domain = [...new Set(strategies)];
   let fallback = 0;
   const range: string[] = [];
@@ -59,18 +66,32 @@ export function strategyPalette(strategies: Iterable<string>): StrategyPalette {
       fallback++;
     }
   }
-  return { domain, range, symbols };
+  return { domain, range, symbols, dashed: domain.map((s) => dashed.has(s)) };
+}
+
+/**
+ * The palette of a run's strategies, in order of first appearance: a strategy that places its
+ * tables anywhere (a negative control such as the pre-patch baseline) is drawn dashed, so it stays
+ * visible where it coincides with its DMA32 twin.
+ */
+export function recordsPalette(records: readonly FullRecord[]): StrategyPalette {
+  const anywhere = new Set(records.filter((r) => r.detail.placement === 'any').map((r) => r.strategy));
+  return strategyPalette(
+    records.map((r) => r.strategy),
+    anywhere,
+  );
 }
 
 /** The part of a palette for these strategies, keeping each one's colour and symbol and the palette's order. */
 export function pickStrategies(palette: StrategyPalette, strategies: Iterable<string>): StrategyPalette {
   const wanted = new Set(strategies);
-  const picked: StrategyPalette = { domain: [], range: [], symbols: [] };
+  const picked: StrategyPalette = { domain: [], range: [], symbols: [], dashed: [] };
   palette.domain.forEach((s, i) => {
     if (!wanted.has(s)) return;
     picked.domain.push(s);
     picked.range.push(palette.range[i] as string);
     picked.symbols.push(palette.symbols[i] as StrategySymbol);
+    picked.dashed.push(palette.dashed[i] as boolean);
   });
   return picked;
 }

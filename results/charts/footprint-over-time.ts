@@ -1,6 +1,7 @@
-import type { FullRecord } from '../../harness/record.ts';
-import { pickStrategies, strategyPalette } from './colors.ts';
-import { formatBytes, log2Axis, renderPlot, strategyLines } from './svg.ts';
+import { formatBytes } from '../format.ts';
+import type { FullRecord } from '../record.ts';
+import { pickStrategies, recordsPalette } from './colors.ts';
+import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 
 interface Point {
   strategy: string;
@@ -35,7 +36,7 @@ export function footprintOverTime(
   const lo = positive.length > 0 ? Math.min(...positive) : 4096;
   const hasZero = positive.length < ys.length;
   const axis = log2Axis(lo, Math.max(hi, lo));
-  const legend = strategyPalette(records.map((r) => r.strategy));
+  const legend = recordsPalette(records);
   const shown = pickStrategies(
     legend,
     cell.filter((r) => r.detail.series.event.length > 0).map((r) => r.strategy),
@@ -58,13 +59,17 @@ export function footprintOverTime(
       },
       color: { domain: legend.domain, range: legend.range },
       marks: [
-        ...strategyLines(points, {
-          x: 'event',
-          y: 'footprint',
-          stroke: 'strategy',
-          strokeWidth: 2,
-          curve: 'step-after',
-        }),
+        ...strategyLines(
+          points,
+          {
+            x: 'event',
+            y: 'footprint',
+            stroke: 'strategy',
+            strokeWidth: 2,
+            curve: 'step-after',
+          },
+          legend,
+        ),
       ],
     },
     { title, legend: shown },

@@ -1,7 +1,8 @@
 import * as Plot from '@observablehq/plot';
-import type { FullRecord } from '../../harness/record.ts';
-import { pickStrategies, strategyPalette } from './colors.ts';
-import { formatBytes, log2Axis, renderPlot, strategyLines } from './svg.ts';
+import { formatBytes } from '../format.ts';
+import type { FullRecord } from '../record.ts';
+import { pickStrategies, recordsPalette } from './colors.ts';
+import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 
 interface Point {
   strategy: string;
@@ -35,7 +36,7 @@ export function holdSweep(records: readonly FullRecord[]): string {
   const facet = cpusValues.length > 1;
   const xs = points.map((p) => p.tables);
   const ys = points.map((p) => p.footprint);
-  const legend = strategyPalette(records.map((r) => r.strategy));
+  const legend = recordsPalette(records);
   const shown = pickStrategies(
     legend,
     points.map((p) => p.strategy),
@@ -66,13 +67,17 @@ export function holdSweep(records: readonly FullRecord[]): string {
       color: { domain: legend.domain, range: legend.range },
       symbol: { domain: legend.domain, range: legend.symbols },
       marks: [
-        ...strategyLines(points, {
-          x: 'tables',
-          y: 'footprint',
-          stroke: 'strategy',
-          strokeWidth: 2,
-          ...(facet ? { fy: 'cpus' } : {}),
-        }),
+        ...strategyLines(
+          points,
+          {
+            x: 'tables',
+            y: 'footprint',
+            stroke: 'strategy',
+            strokeWidth: 2,
+            ...(facet ? { fy: 'cpus' } : {}),
+          },
+          legend,
+        ),
         // Hollow symbols, so that strategies with the same footprint (often) stay visible on one another.
         Plot.dot(points, {
           x: 'tables',

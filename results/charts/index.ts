@@ -1,14 +1,13 @@
-import type { FullRecord } from '../../harness/record.ts';
+import type { FullRecord } from '../record.ts';
 import { footprintOverTime } from './footprint-over-time.ts';
 import { holdSweep } from './hold-sweep.ts';
 import { strandedUnderChurn } from './stranded-under-churn.ts';
 import { tradeoff } from './tradeoff.ts';
 
-export { DASHED_STRATEGIES, FALLBACK_PALETTE, STRATEGY_COLORS, strategyPalette } from './colors.ts';
+export { FALLBACK_PALETTE, STRATEGY_COLORS, strategyPalette } from './colors.ts';
 export { footprintOverTime } from './footprint-over-time.ts';
 export { holdSweep } from './hold-sweep.ts';
 export { strandedUnderChurn } from './stranded-under-churn.ts';
-export { formatBytes } from './svg.ts';
 export { type TradeoffPoint, tradeoff, tradeoffPoints } from './tradeoff.ts';
 
 /** A rendered chart for the report. */

@@ -1,7 +1,8 @@
 import * as Plot from '@observablehq/plot';
-import type { FullRecord } from '../../harness/record.ts';
-import { strategyPalette } from './colors.ts';
-import { formatBytes, renderPlot } from './svg.ts';
+import { formatBytes } from '../format.ts';
+import type { FullRecord } from '../record.ts';
+import { recordsPalette } from './colors.ts';
+import { renderPlot } from './svg.ts';
 
 interface Bar {
   cell: string;
@@ -23,7 +24,7 @@ export function strandedUnderChurn(records: readonly FullRecord[]): string {
     stranded: r.peak_stranded_bytes,
   }));
   const cells = [...new Set(bars.map((b) => b.cell))];
-  const palette = strategyPalette(records.map((r) => r.strategy));
+  const palette = recordsPalette(records);
   const strategies = palette.domain.filter((s) => bars.some((b) => b.strategy === s));
   const max = Math.max(...bars.map((b) => b.stranded));
   const ticks = binaryTicks(max, 7);

@@ -1,6 +1,6 @@
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
-import { DASHED_STRATEGIES, type StrategyPalette, type StrategySymbol } from './colors.ts';
+import type { StrategyPalette, StrategySymbol } from './colors.ts';
 
 /** Width of every chart, in px (the HTML report's text column is about as wide). */
 export const CHART_WIDTH = 760;
@@ -113,7 +113,7 @@ function legendGroup(document: Document, palette: StrategyPalette, left: number,
     for (const [k, v] of Object.entries({ x1: x, x2: x + 20, y1: y, y2: y })) line.setAttribute(k, String(v));
     line.setAttribute('stroke', palette.range[i] as string);
     line.setAttribute('stroke-width', '3');
-    if (DASHED_STRATEGIES.has(name)) line.setAttribute('stroke-dasharray', '5,3');
+    if (palette.dashed[i]) line.setAttribute('stroke-dasharray', '5,3');
     if (symbols) {
       const mark = document.createElementNS(SVG_NS, 'path');
       mark.setAttribute('d', symbolPath(palette.symbols[i] as StrategySymbol, x + 10, y));
@@ -191,28 +191,6 @@ function symbolPath(symbol: StrategySymbol, x: number, y: number): string {
   }
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB'] as const;
-
-/** Bytes in binary units for axes and labels: 0 B, 512 B, 16 KiB, 1.5 MiB. */
-export function formatBytes(n: number): string {
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const digits = Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : 1;
-  return `${v.toFixed(digits).replace(/\.0$/, '')} ${UNITS[u]}`;
-}
-
-/** Events per second with an SI suffix: 950, 12k, 7.6M. */
-export function formatRate(n: number): string {
-  if (n >= 1e9) return `${+(n / 1e9).toPrecision(3)}G`;
-  if (n >= 1e6) return `${+(n / 1e6).toPrecision(3)}M`;
-  if (n >= 1e3) return `${+(n / 1e3).toPrecision(3)}k`;
-  return `${+n.toPrecision(3)}`;
-}
-
 /**
  * A base-2 log axis over [lo, hi]: the domain widened to whole powers of two, and ticks at powers
  * of two thinned to at most `max` by taking every 2nd, 4th… power (e.g. 1 KiB, 4 KiB, 16 KiB).
@@ -229,9 +207,14 @@ export function log2Axis(lo: number, hi: number, max = 8): { domain: [number, nu
 }
 
 /** Split line data into a solid and a dashed mark, so the dashed baseline stays visible on top of a twin. */
-export function strategyLines<T extends { strategy: string }>(rows: T[], options: Plot.LineOptions): Plot.Markish[] {
-  const solid = rows.filter((r) => !DASHED_STRATEGIES.has(r.strategy));
-  const dashed = rows.filter((r) => DASHED_STRATEGIES.has(r.strategy));
+export function strategyLines<T extends { strategy: string }>(
+  rows: T[],
+  options: Plot.LineOptions,
+  palette: StrategyPalette,
+): Plot.Markish[] {
+  const isDashed = new Set(palette.domain.filter((_, i) => palette.dashed[i]));
+  const solid = rows.filter((r) => !isDashed.has(r.strategy));
+  const dashed = rows.filter((r) => isDashed.has(r.strategy));
   const marks: Plot.Markish[] = [];
   if (solid.length > 0) marks.push(Plot.line(solid, options));
   if (dashed.length > 0) marks.push(Plot.line(dashed, { ...options, strokeDasharray: '5,3' }));

@@ -1,7 +1,8 @@
 import * as Plot from '@observablehq/plot';
-import type { FullRecord } from '../../harness/record.ts';
-import { pickStrategies, strategyPalette } from './colors.ts';
-import { CHART_WIDTH, formatRate, frameTop, renderPlot } from './svg.ts';
+import { formatSi } from '../format.ts';
+import type { FullRecord } from '../record.ts';
+import { pickStrategies, recordsPalette } from './colors.ts';
+import { CHART_WIDTH, frameTop, renderPlot } from './svg.ts';
 
 /** One point per strategy. */
 export interface TradeoffPoint {
@@ -57,7 +58,7 @@ const INSET = 12;
 export function tradeoff(records: readonly FullRecord[]): string {
   const points = tradeoffPoints(records);
   if (points.length === 0) return '';
-  const palette = strategyPalette(records.map((r) => r.strategy));
+  const palette = recordsPalette(records);
   const legend = pickStrategies(
     palette,
     points.map((p) => p.strategy),
@@ -84,7 +85,7 @@ export function tradeoff(records: readonly FullRecord[]): string {
         label: `events/s (mean over ${n} timed workload${n === 1 ? '' : 's'})`,
         domain: [0, xMax],
         grid: true,
-        tickFormat: formatRate,
+        tickFormat: formatSi,
       },
       y: {
         type: 'log',

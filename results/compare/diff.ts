@@ -1,16 +1,11 @@
-import type { FullRecord } from '../../harness/record.ts';
-import { UsageError } from '../../harness/spec.ts';
+import { ResultsError } from '../errors.ts';
+import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../metrics.ts';
+import type { CellKey, FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
-import { DIRECTIONS, EXACT_METRICS, type ExactMetric, THROUGHPUT_METRIC } from './metrics.ts';
 import { type SampleSummary, summarize, type WelchResult, welchTTest } from './stats.ts';
 
-/** A cell of the matrix: what records are matched on. */
-export interface CellKey {
-  workload: string;
-  strategy: string;
-  cpus: number;
-  seed: number;
-}
+/** The throughput metric, computed from the replay samples. */
+const THROUGHPUT_METRIC = 'ops_per_sec';
 
 export interface CompareOptions {
   /** Significance level of Welch's test. Default 0.05. */
@@ -25,7 +20,7 @@ export type ExactVerdict = 'no change' | 'changed';
 export interface ExactRow {
   kind: 'exact';
   key: CellKey;
-  metric: ExactMetric;
+  metric: ExactNumericKey;
   base: number | null;
   next: number | null;
   /** (new − base) / |base| in percent; ±Infinity from a base of 0; null when a side is not a number. */
@@ -95,20 +90,20 @@ function index(run: RunResult, label: string): Map<string, FullRecord> {
   const map = new Map<string, FullRecord>();
   for (const r of run.records) {
     const k = keyString(r);
-    if (map.has(k)) throw new UsageError(`${label}: cell ${describeKey(r)} appears twice`);
+    if (map.has(k)) throw new ResultsError(`${label}: cell ${describeKey(r)} appears twice`);
     map.set(k, r);
   }
   return map;
 }
 
-function exactRow(key: CellKey, metric: ExactMetric, b: FullRecord, n: FullRecord): ExactRow {
+function exactRow(key: CellKey, metric: ExactNumericKey, b: FullRecord, n: FullRecord): ExactRow {
   const base = b[metric];
   const next = n[metric];
   const numeric = typeof base === 'number' && typeof next === 'number';
   if (base === next)
     return { kind: 'exact', key, metric, base, next, changePct: 0, verdict: 'no change', direction: null };
   if (!numeric) return { kind: 'exact', key, metric, base, next, changePct: null, verdict: 'changed', direction: null };
-  const dir = DIRECTIONS[metric];
+  const dir = metricOf(metric).better;
   const up = next > base;
   const direction = dir === 'neutral' ? 'neutral' : (dir === 'lower') === up ? 'worse' : 'better';
   return {
@@ -231,7 +226,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
     }
     const key = keyOf(b);
     matched.push(key);
-    for (const m of EXACT_METRICS) rows.push(exactRow(key, m, b, n));
+    for (const m of EXACT_NUMERIC_KEYS) rows.push(exactRow(key, m, b, n));
     baseTimed ||= b.detail.samples.length > 0;
     nextTimed ||= n.detail.samples.length > 0;
     // A cell timed on neither side has no throughput to compare.
@@ -242,7 +237,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
   holm(rows, alpha, noisePct);
   const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
   if (matched.length === 0) {
-    throw new UsageError(
+    throw new ResultsError(
       `nothing to compare: no (workload, strategy, cpus, seed) cell is in both runs (base ${bi.size} cells, new ${ni.size})`,
     );
   }

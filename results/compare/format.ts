@@ -1,6 +1,7 @@
+import { formatSi } from '../format.ts';
+import type { CellKey } from '../record.ts';
 import type { RunResult } from '../run.ts';
 import {
-  type CellKey,
   type Comparison,
   describeKey,
   hiddenBecause,
@@ -35,18 +36,6 @@ function exactPair(base: number | null, next: number | null): [string, string] {
   return [show(base, 17), show(next, 17)];
 }
 
-function rate(x: number): string {
-  if (!Number.isFinite(x)) return '–';
-  for (const [unit, scale] of [
-    ['G', 1e9],
-    ['M', 1e6],
-    ['k', 1e3],
-  ] as const) {
-    if (x >= scale) return `${(x / scale).toPrecision(3)}${unit}`;
-  }
-  return x.toPrecision(3);
-}
-
 export function formatChange(pct: number | null): string {
   if (pct === null) return '–';
   if (pct === Infinity) return '+∞%';
@@ -71,7 +60,7 @@ function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
         : row.verdict;
     return [...head, b, n, formatChange(row.changePct), verdict];
   }
-  const side = (s: { n: number; mean: number }) => (s.n === 0 ? '–' : `${rate(s.mean)}/s n=${s.n}`);
+  const side = (s: { n: number; mean: number }) => (s.n === 0 ? '–' : `${formatSi(s.mean)}/s n=${s.n}`);
   const verdict = row.test
     ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm)`
     : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;

@@ -1,4 +1,4 @@
-import type { FullRecord } from '../../harness/record.ts';
+import type { FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
 import { claims } from './claims.ts';
 import { constraints } from './constraints.ts';
@@ -8,32 +8,26 @@ import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
 import { groupBy, kindOf } from './util.ts';
 
-const SYNTHETIC = new Set(['hold', 'churn', 'ramp', 'sawtooth', 'frag-adversary', 'worst-case']);
-
+/**
+ * Each workload's category and provenance, from what its records say: a real trace names its file
+ * and checksum, a model what it saw, a generator its seed.
+ */
 function workloadNotes(records: readonly FullRecord[]): WorkloadNote[] {
   return [...groupBy(records, (r) => r.workload).values()].map((rows) => {
     const r = rows[0] as FullRecord;
     const kind = kindOf(r.workload);
     const info = r.detail.workload_info;
-    if (kind === 'trace') {
-      return {
-        workload: r.workload,
-        kind: 'real trace',
-        provenance: `${info.format ?? ''} trace ${info.file ?? ''}, sha256 ${info.sha256 ?? '?'}`,
-      };
-    }
-    if (kind === 'iommu') {
-      return {
-        workload: r.workload,
-        kind: 'model',
-        provenance: `io-pgtable-arm-v7s model, illustrative scenario; ${info.maps ?? '?'} maps, ${info.unmaps ?? '?'} unmaps, ${info.map_failures ?? 0} map failures, seed ${r.seed}`,
-      };
-    }
-    return {
-      workload: r.workload,
-      kind: SYNTHETIC.has(kind) ? 'synthetic' : 'model',
-      provenance: `generator ${kind}, seed ${r.seed}`,
-    };
+    const category = r.detail.workload_category ?? 'unknown';
+    const facts = Object.entries(info)
+      .filter(([k]) => !['file', 'sha256', 'format', 'model'].includes(k))
+      .map(([k, v]) => `${k.replaceAll('_', ' ')} ${v}`);
+    const provenance =
+      category === 'real trace'
+        ? [`${info.format ?? ''} trace ${info.file ?? ''}, sha256 ${info.sha256 ?? '?'}`.trim(), ...facts]
+        : category === 'model'
+          ? [`${info.model ?? `model ${kind}`}`, ...facts, `seed ${r.seed}`]
+          : [`generator ${kind}`, ...facts, `seed ${r.seed}`];
+    return { workload: r.workload, kind: category, provenance: provenance.join(', ') };
   });
 }
 

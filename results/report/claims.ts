@@ -1,6 +1,7 @@
-import type { FullRecord } from '../../harness/record.ts';
+import { formatBytes, formatPercent } from '../format.ts';
+import type { FullRecord } from '../record.ts';
 import type { Claim } from './model.ts';
-import { bytes, cellKey, groupBy, kindOf, percent } from './util.ts';
+import { cellKey, groupBy, kindOf } from './util.ts';
 
 const POOL_BYTES = 4 * 1024 * 1024;
 const V51_CANDIDATES = ['slab-dma32', 'genalloc', 'page-frag', 'full-page'];
@@ -21,7 +22,7 @@ function slabMostEfficient(records: readonly FullRecord[]): Claim {
     if (slab.mean_footprint_bytes <= best.mean_footprint_bytes) wins++;
     else
       losses.push(
-        `${slab.workload} (${best.strategy} ${bytes(best.mean_footprint_bytes)} vs ${bytes(slab.mean_footprint_bytes)})`,
+        `${slab.workload} (${best.strategy} ${formatBytes(best.mean_footprint_bytes)} vs ${formatBytes(slab.mean_footprint_bytes)})`,
       );
   }
   if (cells === 0)
@@ -53,7 +54,7 @@ function genallocFourMiB(records: readonly FullRecord[]): Claim {
     claim,
     source,
     evidence:
-      `Footprint exactly ${bytes(POOL_BYTES)} in ${fixed.length} of ${rows.length} cells, from ${light.peak_live_tables} live tables ` +
+      `Footprint exactly ${formatBytes(POOL_BYTES)} in ${fixed.length} of ${rows.length} cells, from ${light.peak_live_tables} live tables ` +
       `(${light.workload}) up${full ? ` to 4096 (${full.workload}, ${full.alloc_failures} failures)` : ''}; never shrinks.`,
     verdict: fixed.length === rows.length ? 'confirmed' : fixed.length > 0 ? 'partly' : 'refuted',
   };
@@ -73,9 +74,11 @@ function pageFragNoReuse(records: readonly FullRecord[]): Claim {
     claim,
     source,
     evidence:
-      `${r.workload}: reuse ${percent(r.reuse_rate)}, up to ${bytes(r.peak_stranded_bytes)} of freed fragments stranded, ` +
-      `peak footprint ${bytes(r.peak_footprint_bytes)} for ${bytes(held)} of live tables` +
-      (slab ? ` (slab-dma32: reuse ${percent(slab.reuse_rate)}, ${bytes(slab.peak_footprint_bytes)})` : '') +
+      `${r.workload}: reuse ${formatPercent(r.reuse_rate)}, up to ${formatBytes(r.peak_stranded_bytes)} of freed fragments stranded, ` +
+      `peak footprint ${formatBytes(r.peak_footprint_bytes)} for ${formatBytes(held)} of live tables` +
+      (slab
+        ? ` (slab-dma32: reuse ${formatPercent(slab.reuse_rate)}, ${formatBytes(slab.peak_footprint_bytes)})`
+        : '') +
       '.',
     verdict: r.reuse_rate === 0 && r.peak_stranded_bytes > 0 ? 'confirmed' : 'refuted',
   };
@@ -93,7 +96,7 @@ function fullPageWaste(records: readonly FullRecord[]): Claim {
   return {
     claim,
     source,
-    evidence: `Waste at the peak, (footprint − live) / footprint, is ${percent(0.75)} in ${exact} of ${rows.length} cells.`,
+    evidence: `Waste at the peak, (footprint − live) / footprint, is ${formatPercent(0.75)} in ${exact} of ${rows.length} cells.`,
     verdict: exact === rows.length ? 'confirmed' : 'partly',
   };
 }

@@ -1,4 +1,4 @@
-import type { FullRecord } from '../../harness/record.ts';
+import type { FullRecord } from '../record.ts';
 import type { ConstraintRow } from './model.ts';
 import { groupBy, placementOf } from './util.ts';
 
@@ -31,7 +31,7 @@ export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
     }
     return {
       strategy,
-      placement: placementOf(strategy),
+      placement: placementOf(rows, strategy),
       dma32_violations: violations,
       alloc_failures: failures,
       broken_in: broken,

@@ -1,4 +1,4 @@
-import type { FullRecord } from '../../harness/record.ts';
+import type { FullRecord } from '../record.ts';
 import type { Crossover } from './model.ts';
 import { groupBy, isHold } from './util.ts';
 

@@ -1,3 +1,4 @@
+import type { WorkloadCategory } from '../record.ts';
 import type { Provenance } from '../run.ts';
 
 /** What the design-decision report says, computed from a run; the Markdown and HTML exporters render it. */
@@ -59,7 +60,7 @@ export interface Ranking {
   seed: number;
   metric: string;
   label: string;
-  better: 'low' | 'high';
+  better: 'lower' | 'higher';
   rows: RankedValue[];
 }
 
@@ -85,6 +86,6 @@ export interface Claim {
 
 export interface WorkloadNote {
   workload: string;
-  kind: 'synthetic' | 'model' | 'real trace';
+  kind: WorkloadCategory | 'unknown';
   provenance: string;
 }

@@ -1,32 +1,10 @@
-import type { CellRecord, FullRecord } from '../../harness/record.ts';
+import { formatMetric, METRICS, type MetricDef, metricValue } from '../metrics.ts';
+import type { FullRecord } from '../record.ts';
 import type { RankedValue, Ranking } from './model.ts';
-import { bytes, cellKey, groupBy, isHold, percent, rate } from './util.ts';
+import { cellKey, groupBy, isHold } from './util.ts';
 
-interface Metric {
-  key: keyof CellRecord;
-  label: string;
-  better: 'low' | 'high';
-  show: (v: number, r: FullRecord) => string;
-}
-
-/** The metrics ranked per workload, in report order. */
-export const RANKED_METRICS: Metric[] = [
-  { key: 'peak_footprint_bytes', label: 'peak footprint', better: 'low', show: bytes },
-  { key: 'mean_footprint_bytes', label: 'mean footprint', better: 'low', show: bytes },
-  { key: 'frag_mean', label: 'J&W mean frag', better: 'low', show: (v) => v.toFixed(2) },
-  { key: 'frag_at_peak_live', label: 'J&W frag at peak live', better: 'low', show: (v) => v.toFixed(2) },
-  { key: 'frag_at_peak_footprint', label: 'J&W frag at peak footprint', better: 'low', show: (v) => v.toFixed(2) },
-  { key: 'frag_peak_over_peak', label: 'J&W peak over peak', better: 'low', show: (v) => v.toFixed(2) },
-  { key: 'reuse_rate', label: 'reuse', better: 'high', show: (v) => percent(v) },
-  { key: 'peak_stranded_bytes', label: 'peak stranded', better: 'low', show: bytes },
-  { key: 'page_alloc_calls', label: 'page-allocator calls', better: 'low', show: (v) => String(v) },
-  {
-    key: 'ops_per_sec',
-    label: 'throughput',
-    better: 'high',
-    show: (v, r) => `${rate(v)} ± ${(r.ops_per_sec_rme ?? 0).toFixed(1)} %`,
-  },
-];
+/** The metrics ranked per workload, in report order: those the registry marks `rank`. */
+const RANKED_METRICS = METRICS.filter((m) => m.rank && m.better !== 'neutral');
 
 /** Two throughputs whose 95 % margins overlap cannot be told apart. */
 function overlap(a: FullRecord, b: FullRecord): boolean {
@@ -38,22 +16,23 @@ function overlap(a: FullRecord, b: FullRecord): boolean {
 }
 
 /** Rank one metric among the strategies of one cell; equal values share a rank. */
-export function rank(rows: readonly FullRecord[], m: Metric): RankedValue[] {
-  const withValue = rows.filter((r) => typeof r[m.key] === 'number');
+export function rank(rows: readonly FullRecord[], m: MetricDef): RankedValue[] {
+  const value = (r: FullRecord) => metricValue(r, m);
+  const withValue = rows.filter((r) => typeof value(r) === 'number');
   const sorted = [...withValue].sort((a, b) =>
-    m.better === 'low' ? (a[m.key] as number) - (b[m.key] as number) : (b[m.key] as number) - (a[m.key] as number),
+    m.better === 'lower' ? (value(a) as number) - (value(b) as number) : (value(b) as number) - (value(a) as number),
   );
   return sorted.map((r, i) => {
-    const v = r[m.key] as number;
-    const first = sorted.findIndex((s) => s[m.key] === v);
+    const v = value(r) as number;
+    const first = sorted.findIndex((s) => value(s) === v);
     const prev = sorted[i - 1];
     return {
       strategy: r.strategy,
       value: v,
-      text: m.show(v, r),
+      text: formatMetric(m, r),
       rank: first + 1,
-      tie: sorted.some((s) => s !== r && s[m.key] === v),
-      within_noise: m.key === 'ops_per_sec' && prev !== undefined && overlap(prev, r),
+      tie: sorted.some((s) => s !== r && value(s) === v),
+      within_noise: m.kind === 'timing' && prev !== undefined && overlap(prev, r),
     };
   });
 }
@@ -75,7 +54,7 @@ export function rankings(records: readonly FullRecord[]): Ranking[] {
         seed: first.seed,
         metric: m.key,
         label: m.label,
-        better: m.better,
+        better: m.better as 'lower' | 'higher',
         rows: ranked,
       });
     }

@@ -1,6 +1,7 @@
-import type { FullRecord } from '../../harness/record.ts';
+import { formatBytes, formatRate } from '../format.ts';
+import type { FullRecord } from '../record.ts';
 import type { ConstraintRow, Crossover, Recommendation } from './model.ts';
-import { bytes, cellKey, geometricMean, groupBy, isHold, rate } from './util.ts';
+import { cellKey, geometricMean, groupBy, isHold } from './util.ts';
 
 /**
  * Each qualifying strategy's memory score: over every workload, its mean footprint divided by the
@@ -68,11 +69,14 @@ export function recommend(
   const at = (n: number) => mine.find((r) => r.workload.startsWith('hold:') && r.peak_live_tables === n);
   for (const n of [64, 4096]) {
     const r = at(n);
-    if (r) numbers.push({ label: `footprint holding ${n} tables`, value: bytes(r.peak_footprint_bytes) });
+    if (r) numbers.push({ label: `footprint holding ${n} tables`, value: formatBytes(r.peak_footprint_bytes) });
   }
   const timed = mine.filter((r) => r.ops_per_sec !== null).map((r) => r.ops_per_sec as number);
   if (timed.length)
-    numbers.push({ label: 'throughput (geometric mean over timed workloads)', value: rate(geometricMean(timed)) });
+    numbers.push({
+      label: 'throughput (geometric mean over timed workloads)',
+      value: formatRate(geometricMean(timed)),
+    });
   const flips: string[] = [];
   for (const rows of groupBy(
     records.filter((r) => !isHold(r)),
@@ -86,7 +90,7 @@ export function recommend(
     );
     if (w && best && best.mean_footprint_bytes < w.mean_footprint_bytes) {
       flips.push(
-        `On ${w.workload}, ${best.strategy} needs less memory (mean ${bytes(best.mean_footprint_bytes)} against ${bytes(w.mean_footprint_bytes)}).`,
+        `On ${w.workload}, ${best.strategy} needs less memory (mean ${formatBytes(best.mean_footprint_bytes)} against ${formatBytes(w.mean_footprint_bytes)}).`,
       );
     }
   }

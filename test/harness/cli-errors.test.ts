@@ -164,7 +164,7 @@ describe.concurrent('l2bench refuses bad input with one line naming the culprit'
   it('an output folder that cannot be created', async () => {
     expectRefused(
       await l2bench('run', '-s', 'full-page', '-w', 'hold', ...quick, '/proc/l2bench/out'),
-      /^l2bench: \/proc\/l2bench\/out: cannot create the output folder \(ENOENT\)/,
+      /^l2bench: --out \/proc\/l2bench\/out: cannot create the folder \(ENOENT\)/,
     );
   });
 

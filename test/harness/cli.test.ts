@@ -75,7 +75,7 @@ describe('l2bench run (walking skeleton)', () => {
     [['run', '--format', 'xml'], /^l2bench: --format xml: unknown format 'xml' \(allowed: csv, json.*\)\n$/],
     [
       ['run', '--out', '/proc/l2bench/x'],
-      /^l2bench: \/proc\/l2bench\/x: cannot create the output folder \(ENOENT\)\n$/,
+      /^l2bench: --out \/proc\/l2bench\/x: cannot create the folder \(ENOENT\)\n$/,
     ],
   ])('refuses %j with one line and a non-zero exit', async (args, message) => {
     const r = await l2bench(...args);

@@ -1,6 +1,5 @@
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
-import type { FullRecord } from '../../harness/record.ts';
 import {
   FALLBACK_PALETTE,
   footprintOverTime,
@@ -12,6 +11,7 @@ import {
   tradeoff,
   tradeoffPoints,
 } from '../../results/charts/index.ts';
+import type { FullRecord } from '../../results/record.ts';
 
 /** A record with every metric zero except what is given; `series` as [event, footprint] pairs. */
 function rec(
@@ -56,6 +56,8 @@ function rec(
     replay_samples: null,
     ...over,
     detail: {
+      // As the built-in strategies declare it: only the pre-patch baseline places tables anywhere.
+      placement: strategy === 'slab-normal' ? 'any' : 'dma32',
       work: {},
       series: {
         event: series.map(([e]) => e),

@@ -2,9 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareCommand } from '../../harness/commands/compare.ts';
-import type { FullRecord } from '../../harness/record.ts';
-import { UsageError } from '../../harness/spec.ts';
+import { compareCommand } from '../../harness/cli/commands/compare.ts';
+import { ResultsError } from '../../results/errors.ts';
 import {
   compareRuns,
   type ExactRow,
@@ -13,7 +12,8 @@ import {
   type ThroughputRow,
 } from '../../results/compare/diff.ts';
 import { formatComparison } from '../../results/compare/format.ts';
-import { EXACT_METRICS } from '../../results/compare/metrics.ts';
+import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../results/metrics.ts';
+import type { FullRecord } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
 import { seeded } from '../../workloads/random.ts';
 
@@ -56,7 +56,7 @@ function record(over: Partial<FullRecord> = {}, samples: number[] = STEADY): Ful
     replay_p99_ms: 1.02,
     replay_samples: samples.length,
     ...over,
-    detail: { work: {}, series: {} as FullRecord['detail']['series'], samples, workload_info: {} },
+    detail: { work: {}, series: { event: [], footprint_bytes: [], live_tables: [] }, samples, workload_info: {} },
   };
 }
 
@@ -179,7 +179,7 @@ describe('compare: verdicts', () => {
     expect(text).toMatch(/peak_footprint_bytes\s+65536\s+81920\s+\+25\.00%\s+changed, worse/);
     expect(text).toMatch(/reuse_rate\s+0\.5\s+0\.6\s+\+20\.00%\s+changed, better/);
     expect(text).toMatch(/pages_returned\s+0\s+2\s+\+∞%\s+changed\n/);
-    expect(text).toMatch(/ops_per_sec\s+1\.00M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001, Holm\)/);
+    expect(text).toMatch(/ops_per_sec\s+1M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001, Holm\)/);
     expect(text).not.toMatch(/metadata_bytes/);
     expect(text).toContain(`hidden because unchanged (${EXACT_METRICS.length - 3})`);
   });
@@ -326,7 +326,7 @@ describe('compare command', () => {
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify(run([record()])));
     const missing = join(dir, 'missing.json');
-    expect(() => compareCommand(missing, good, {})).toThrow(UsageError);
+    expect(() => compareCommand(missing, good, {})).toThrow(ResultsError);
     expect(() => compareCommand(missing, good, {})).toThrow(new RegExp(`^${missing}: cannot read: no such file$`));
   });
 

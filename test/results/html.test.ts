@@ -46,7 +46,7 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
         seed: 1,
         metric: 'peak_footprint_bytes',
         label: 'peak footprint',
-        better: 'low',
+        better: 'lower',
         rows: [
           { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: true, within_noise: false },
           { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: 1, tie: true, within_noise: false },
@@ -58,7 +58,7 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
         seed: 1,
         metric: 'ops_per_sec',
         label: `events/s ${EVIL}`,
-        better: 'high',
+        better: 'higher',
         rows: [
           { strategy: 'slab-normal', value: 2e6, text: '2.0 M', rank: 1, tie: false, within_noise: false },
           { strategy: 'slab-dma32', value: 1.9e6, text: `1.9 M ${EVIL}`, rank: 2, tie: false, within_noise: true },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Cell, measureCell } from '../../harness/cell.ts';
-import type { FullRecord } from '../../harness/record.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
+import type { FullRecord } from '../../results/record.ts';
 import { analyse } from '../../results/report/analyse.ts';
 import { claims } from '../../results/report/claims.ts';
 import { constraints } from '../../results/report/constraints.ts';

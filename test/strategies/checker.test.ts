@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createChecked, InvariantError } from '../../strategies/checker.ts';
+import { createChecked } from '../../strategies/checker.ts';
+import { InvariantError } from '../../strategies/errors.ts';
 import { GFP_DMA32, GFP_KERNEL } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
 import { slabDma32 } from '../../strategies/slab-dma32.ts';

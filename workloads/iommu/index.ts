@@ -62,7 +62,9 @@ export const iommu: WorkloadKind = {
     return {
       spec: specString('iommu', params, values),
       kind: 'iommu',
+      category: 'model',
       params: values,
+      info: { model: 'io-pgtable-arm-v7s and dma-iommu model (v5.1), illustrative scenario' },
       lastPass: () => ({ ...last }),
       *chunks(): Iterable<EventChunk> {
         const w = new ChunkWriter();

@@ -21,6 +21,7 @@ export function syntheticKind(def: {
       return {
         spec: specString(def.name, def.params, values),
         kind: def.name,
+        category: 'synthetic',
         params: values,
         *chunks() {
           const s = new Stream(ctx.seed, ctx.cpus, spread(values));

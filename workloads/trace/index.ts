@@ -72,6 +72,7 @@ export const trace: TraceKind = {
     return {
       spec: specString('trace', params, values),
       kind: 'trace',
+      category: 'real trace',
       params: values,
       info: { file, sha256: hash.digest('hex'), format },
       *chunks() {

@@ -1,7 +1,7 @@
-import { STRATEGIES } from '../../strategies/index.ts';
-import type { ParamDefs } from '../../strategies/params.ts';
-import { WORKLOADS } from '../../workloads/index.ts';
-import { UsageError } from '../spec.ts';
+import { STRATEGIES } from '../../../strategies/index.ts';
+import type { ParamDefs } from '../../../strategies/params.ts';
+import { WORKLOADS } from '../../../workloads/index.ts';
+import { InputError } from '../../errors.ts';
 
 function describeParams(params: ParamDefs): string[] {
   return Object.entries(params).map(([k, d]) => {
@@ -14,7 +14,7 @@ function describeParams(params: ParamDefs): string[] {
 /** `l2bench list strategies|workloads`: each with its one-line description and its parameters. */
 export function listCommand(what: string): string {
   const items = what === 'strategies' ? STRATEGIES : what === 'workloads' ? WORKLOADS : undefined;
-  if (!items) throw new UsageError(`list ${what}: allowed: strategies, workloads`);
+  if (!items) throw new InputError(`list ${what}: allowed: strategies, workloads`);
   const lines: string[] = [];
   for (const item of items) {
     const placement = 'placement' in item ? ` [${item.placement === 'dma32' ? 'DMA32' : 'any zone'}]` : '';

@@ -1,13 +1,13 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { EXPORTERS } from '../results/index.ts';
+import { EXPORTERS } from '../../results/index.ts';
+import { VERSION } from '../provenance.ts';
 import { compareCommand } from './commands/compare.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { traceStatsCommand } from './commands/trace.ts';
-import { reportFailure } from './errors.ts';
-import { VERSION } from './provenance.ts';
+import { reportFailure } from './failure.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -40,7 +40,7 @@ function program(): Command {
     .addOption(new Option('--no-throughput', 'skip the throughput measurement (memory metrics only)'))
     .option('--time <ms>', "tinybench's time budget per cell, in ms (default 100)")
     .option('--format <list>', `output formats: ${EXPORTERS.map((e) => e.format).join(', ')}`, 'csv,json')
-    .option('-o, --out <dir>', 'output folder (default: a new results/<timestamp>/)')
+    .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
     .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is still timed one cell at a time)')
     .option('--shard <i/n>', 'run only shard i of n of the cells; `l2bench merge` joins the shards')
     .action(async (opts) => {
@@ -81,7 +81,7 @@ function program(): Command {
     .description('join the shards of a run (l2bench run --shard i/n) into one run: CSV, JSON and reports')
     .argument('<shards...>', 'the shard folders (or their results.json)')
     .option('--format <list>', 'output formats', 'csv,json')
-    .option('-o, --out <dir>', 'output folder (default: a new results/<timestamp>/)')
+    .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
     .action((shards, opts) => {
       for (const f of mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
     });

@@ -1,5 +1,5 @@
-import { traceStats } from '../../workloads/trace/index.ts';
-import { UsageError } from '../spec.ts';
+import { traceStats } from '../../../workloads/trace/index.ts';
+import { InputError } from '../../errors.ts';
 
 export interface TraceFlags {
   size?: string;
@@ -10,7 +10,7 @@ export interface TraceFlags {
 /** `l2bench trace stats FILE`: what a trace holds, as the trace workload would replay it. */
 export function traceStatsCommand(file: string, flags: TraceFlags): string {
   const size = flags.size === undefined ? 1024 : Number(flags.size);
-  if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size ${flags.size}: not a positive whole number`);
+  if (!Number.isInteger(size) || size < 1) throw new InputError(`--size ${flags.size}: not a positive whole number`);
   const s = traceStats(file, { size, cache: flags.cache ?? '', site: flags.site ?? '' });
   const lt = s.lifetime;
   const lines = [

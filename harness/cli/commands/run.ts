@@ -1,9 +1,10 @@
 import cliProgress from 'cli-progress';
-import { EXPORTERS } from '../../results/index.ts';
-import { prepareOutDir } from '../../results/write.ts';
-import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark, writeResults } from '../benchmark.ts';
-import { parseIntList } from '../machine-options.ts';
-import { splitList, UsageError } from '../spec.ts';
+import { EXPORTERS } from '../../../results/index.ts';
+import { prepareOutDir, writeResults } from '../../../results/write.ts';
+import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
+import { InputError } from '../../errors.ts';
+import { splitList } from '../../spec.ts';
+import { parseIntList, parseShard } from '../parse.ts';
 import { renderTables } from '../table.ts';
 
 export interface RunFlags {
@@ -22,24 +23,15 @@ export interface RunFlags {
   shard?: string;
 }
 
-/** `--shard i/n`: 1 ≤ i ≤ n. */
-export function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count)
-    throw new UsageError(`--shard ${text}: expected i/n with 1 <= i <= n, e.g. 2/3`);
-  return { index, count };
-}
-
 /** `l2bench run`: returns the exit code. */
 export async function runCommand(flags: RunFlags): Promise<number> {
+  if (flags.suite && flags.workload?.length) throw new InputError('--suite and --workload cannot be used together');
   if (!flags.throughput && flags.time)
-    throw new UsageError('--time sets the throughput budget: it cannot go with --no-throughput');
+    throw new InputError('--time sets the throughput budget: it cannot go with --no-throughput');
   const formats = splitList(flags.format);
   for (const f of formats) {
     if (!EXPORTERS.some((e) => e.format === f)) {
-      throw new UsageError(
+      throw new InputError(
         `--format ${flags.format}: unknown format '${f}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`,
       );
     }

@@ -1,7 +1,12 @@
-import { compareRuns, describeKey, regressions } from '../../results/compare/diff.ts';
-import { COMPARE_FORMATS, type CompareFormat, formatChange, formatComparison } from '../../results/compare/format.ts';
-import { loadRun } from '../../results/compare/load.ts';
-import { UsageError } from '../spec.ts';
+import { compareRuns, describeKey, regressions } from '../../../results/compare/diff.ts';
+import {
+  COMPARE_FORMATS,
+  type CompareFormat,
+  formatChange,
+  formatComparison,
+} from '../../../results/compare/format.ts';
+import { readRun } from '../../../results/read-run.ts';
+import { InputError } from '../../errors.ts';
 
 export interface CompareFlags {
   all?: boolean;
@@ -16,7 +21,7 @@ export interface CompareFlags {
 function parsePct(text: string, flag: string): number {
   const value = Number(text.trim().replace(/%$/, ''));
   if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`${flag} ${text}: not a non-negative percentage`);
+    throw new InputError(`${flag} ${text}: not a non-negative percentage`);
   }
   return value;
 }
@@ -28,13 +33,13 @@ function parsePct(text: string, flag: string): number {
 export function compareCommand(base: string, next: string, flags: CompareFlags): { output: string; exitCode: number } {
   const format = (flags.format ?? 'text') as CompareFormat;
   if (!COMPARE_FORMATS.includes(format)) {
-    throw new UsageError(`--format ${flags.format}: allowed: ${COMPARE_FORMATS.join(', ')}`);
+    throw new InputError(`--format ${flags.format}: allowed: ${COMPARE_FORMATS.join(', ')}`);
   }
   const noisePct = flags.noise === undefined ? 2 : parsePct(flags.noise, '--noise');
   const failPct =
     flags.failOnRegression === undefined ? undefined : parsePct(flags.failOnRegression, '--fail-on-regression');
-  const baseRun = loadRun(base);
-  const nextRun = loadRun(next);
+  const baseRun = readRun(base);
+  const nextRun = readRun(next);
   const cmp = compareRuns(baseRun, nextRun, { noisePct });
   const output = formatComparison(cmp, {
     format,

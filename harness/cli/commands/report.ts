@@ -1,0 +1,28 @@
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EXPORTERS } from '../../../results/index.ts';
+import { readRun } from '../../../results/read-run.ts';
+import { prepareOutDir, writeResults } from '../../../results/write.ts';
+import { InputError } from '../../errors.ts';
+import { splitList } from '../../spec.ts';
+
+const REPORT_FORMATS = ['md', 'html'];
+
+/**
+ * `l2bench report results.json [--out DIR] [--format md,html]`: regenerate the report from a saved
+ * run (or its folder). Without --out it goes beside the results file; an existing report there is
+ * replaced atomically (the run itself is never touched).
+ */
+export function reportCommand(path: string, flags: { out?: string; format: string }): string[] {
+  const formats = splitList(flags.format);
+  const allowed = REPORT_FORMATS.filter((x) => EXPORTERS.some((e) => e.format === x));
+  for (const f of formats) {
+    if (!allowed.includes(f)) {
+      throw new InputError(`--format ${flags.format}: '${f}' is not a report format (allowed: ${allowed.join(', ')})`);
+    }
+  }
+  const run = readRun(path);
+  const folder = statSync(path).isDirectory() ? path : dirname(path);
+  const dir = flags.out === undefined ? folder : prepareOutDir(flags.out, new Date());
+  return writeResults(dir, run, formats);
+}

@@ -1,0 +1,48 @@
+import { OutDirError, ResultsError } from '../../results/errors.ts';
+import { InvariantError, ParamError } from '../../strategies/errors.ts';
+import { TraceError } from '../../workloads/trace/errors.ts';
+import { InputError, type OptionName } from '../errors.ts';
+
+/** The flag of `l2bench run` that sets each option of the API. */
+const FLAGS: Record<OptionName, string> = {
+  suite: '--suite',
+  strategies: '--strategy',
+  workloads: '--workload',
+  cpus: '--cpus',
+  seeds: '--seed',
+  machine: '--machine',
+  jobs: '--jobs',
+  shard: '--shard',
+};
+
+/** Errors that are the input's fault: one line, exit 2. */
+const INPUT_ERRORS = [InputError, ParamError, OutDirError, ResultsError, TraceError];
+
+/** An error's one line as the command line says it: flags instead of the API's option names. */
+export function cliMessage(e: Error): string {
+  if (e instanceof InputError && e.input) {
+    const value = e.input.value === undefined ? '' : ` ${e.input.value}`;
+    return `${FLAGS[e.input.option]}${value}: ${e.problem}`;
+  }
+  if (e instanceof OutDirError) return `--out ${e.dir}: ${e.problem}`;
+  return e.message;
+}
+
+/** Print one line for any failure and set the exit code; never a stack trace unless L2BENCH_DEBUG is set. */
+export function reportFailure(e: unknown): void {
+  const err = e as NodeJS.ErrnoException;
+  if (INPUT_ERRORS.some((k) => e instanceof k)) {
+    process.stderr.write(`l2bench: ${cliMessage(err)}\n`);
+    process.exitCode = 2;
+  } else if (e instanceof InvariantError) {
+    process.stderr.write(`l2bench: invariant broken: ${e.message}\n`);
+    process.exitCode = 1;
+  } else if (err?.code && err.path) {
+    process.stderr.write(`l2bench: ${err.path}: ${err.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`l2bench: internal error: ${err?.message ?? String(e)} (L2BENCH_DEBUG=1 shows the stack)\n`);
+    process.exitCode = 1;
+  }
+  if (process.env.L2BENCH_DEBUG) console.error(e);
+}

@@ -1,0 +1,44 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import { formatMetric, METRICS, metricValue } from '../../results/metrics.ts';
+import type { CellRecord } from '../../results/record.ts';
+
+/** The terminal's columns: the metrics the registry marks `table`, in registry order. */
+const COLUMNS = METRICS.filter((m) => m.table);
+
+/**
+ * For each (workload, cpus, seed): a table of strategies with the key metrics, the best value of
+ * each ranked column marked with `*` (every strategy that ties for it).
+ */
+export function renderTables(records: readonly CellRecord[], color: boolean): string {
+  const groups = new Map<string, CellRecord[]>();
+  for (const r of records) {
+    const key = `${r.workload}  (cpus=${r.cpus}, seed=${r.seed})`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out: string[] = [];
+  for (const [key, rows] of groups) {
+    const table = new Table({
+      head: ['strategy', ...COLUMNS.map((c) => c.short ?? c.label)],
+      style: { head: [], border: [] },
+      colAligns: ['left', ...COLUMNS.map(() => 'right' as const)],
+    });
+    const best = COLUMNS.map((c) => {
+      const values = rows.map((r) => metricValue(r, c)).filter((v): v is number => typeof v === 'number');
+      if (c.better === 'neutral' || values.length < 2) return null;
+      return c.better === 'lower' ? Math.min(...values) : Math.max(...values);
+    });
+    for (const r of rows) {
+      table.push([
+        r.strategy,
+        ...COLUMNS.map((c, i) => {
+          const text = formatMetric(c, r);
+          if (best[i] === null || metricValue(r, c) !== best[i]) return text;
+          return color ? pc.green(`*${text}`) : `*${text}`;
+        }),
+      ]);
+    }
+    out.push(color ? pc.bold(key) : key, table.toString(), '');
+  }
+  return out.join('\n');
+}

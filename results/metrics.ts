@@ -1,0 +1,366 @@
+import {
+  formatBytes,
+  formatCount,
+  formatMs,
+  formatPercent,
+  formatPercentValue,
+  formatRate,
+  formatRatio,
+} from './format.ts';
+
+/** Which way is better. `neutral`: a property of the workload, or a figure that is neither. */
+export type Better = 'lower' | 'higher' | 'neutral';
+
+/** exact: identical for a seed, compared exactly. timing: measured, varies between runs. */
+export type MetricKind = 'exact' | 'timing';
+
+export type MetricUnit = 'count' | 'bytes' | 'ratio' | 'fraction' | 'events/s' | 'percent' | 'ms' | 'text';
+
+interface MetricSpec<K extends string, U extends MetricUnit, T extends MetricKind> {
+  /** The CSV column and JSON field. */
+  readonly key: K;
+  /** How reports name it. */
+  readonly label: string;
+  /** A narrower name for the terminal table (default: the label). */
+  readonly short?: string;
+  readonly unit: U;
+  readonly better: Better;
+  readonly kind: T;
+  /** One line: what it measures. */
+  readonly description: string;
+  /** Ranked per workload in the report. */
+  readonly rank?: boolean;
+  /** A column of the terminal table. */
+  readonly table?: boolean;
+  /** A metric holding this one's relative margin of error, in percent (shown as ± beside it). */
+  readonly margin?: string;
+}
+
+/** Declare a metric, keeping its key, unit and kind as literal types. */
+function metric<const K extends string, const U extends MetricUnit, const T extends MetricKind>(
+  spec: MetricSpec<K, U, T>,
+): MetricSpec<K, U, T> {
+  return spec;
+}
+
+/**
+ * Every metric of a record, in CSV order: the exact ones, then the timing ones. This is the one
+ * place a metric is declared; the record type, the CSV columns, compare's directions, the report's
+ * rankings and labels and the terminal table derive from it. Adding a metric: an entry here, and its
+ * value in `Meter.exactValues()` (harness/meter.ts) or in the throughput columns.
+ */
+export const METRICS = [
+  metric({
+    key: 'events',
+    label: 'events',
+    unit: 'count',
+    better: 'neutral',
+    kind: 'exact',
+    description: 'events replayed',
+  }),
+  metric({
+    key: 'allocs',
+    label: 'allocations',
+    unit: 'count',
+    better: 'neutral',
+    kind: 'exact',
+    description: 'table allocations asked for',
+  }),
+  metric({
+    key: 'frees',
+    label: 'frees',
+    unit: 'count',
+    better: 'neutral',
+    kind: 'exact',
+    description: 'table frees asked for',
+  }),
+  metric({
+    key: 'skipped_frees',
+    label: 'skipped frees',
+    unit: 'count',
+    better: 'neutral',
+    kind: 'exact',
+    description: 'frees of tables whose allocation had failed',
+  }),
+  metric({
+    key: 'alloc_failures',
+    label: 'failed allocations',
+    short: 'failures',
+    unit: 'count',
+    better: 'lower',
+    kind: 'exact',
+    table: true,
+    description: 'allocations the strategy could not serve (it returned −1)',
+  }),
+  metric({
+    key: 'peak_live_tables',
+    label: 'peak live tables',
+    short: 'peak live',
+    unit: 'count',
+    better: 'neutral',
+    kind: 'exact',
+    table: true,
+    description: 'the most tables live at once',
+  }),
+  metric({
+    key: 'peak_footprint_bytes',
+    label: 'peak footprint',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    table: true,
+    description: 'the most bytes of pages held from the page allocator at once',
+  }),
+  metric({
+    key: 'mean_footprint_bytes',
+    label: 'mean footprint',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    table: true,
+    description: 'bytes of pages held, averaged over events',
+  }),
+  metric({
+    key: 'final_footprint_bytes',
+    label: 'final footprint',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    description: 'bytes of pages held after the last event',
+  }),
+  metric({
+    key: 'metadata_bytes',
+    label: 'metadata',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    description: 'bookkeeping outside the pages held, as the strategy reports it',
+  }),
+  metric({
+    key: 'frag_mean',
+    label: 'J&W mean frag',
+    unit: 'ratio',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    description: 'Johnstone & Wilson #1: (footprint − live) / live, averaged over events with live tables',
+  }),
+  metric({
+    key: 'frag_at_peak_live',
+    label: 'J&W frag at peak live',
+    unit: 'ratio',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    description: 'Johnstone & Wilson #2: (footprint − live) / live when live tables first peak',
+  }),
+  metric({
+    key: 'frag_at_peak_footprint',
+    label: 'J&W frag at peak footprint',
+    unit: 'ratio',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    description: 'Johnstone & Wilson #3: (footprint − live) / live when the footprint first peaks',
+  }),
+  metric({
+    key: 'frag_peak_over_peak',
+    label: 'J&W peak over peak',
+    short: 'frag peak/peak',
+    unit: 'ratio',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    table: true,
+    description: 'Johnstone & Wilson #4: (peak footprint − peak live) / peak live',
+  }),
+  metric({
+    key: 'reuse_rate',
+    label: 'reuse',
+    unit: 'fraction',
+    better: 'higher',
+    kind: 'exact',
+    rank: true,
+    table: true,
+    description: 'share of allocations served from memory that held a freed table',
+  }),
+  metric({
+    key: 'peak_stranded_bytes',
+    label: 'peak stranded',
+    short: 'stranded',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    table: true,
+    description: 'freed table memory held but not reusable yet, at its highest',
+  }),
+  metric({
+    key: 'pages_returned',
+    label: 'pages returned',
+    unit: 'count',
+    // Giving pages back is neither good nor bad by itself: the footprints already say what it bought.
+    better: 'neutral',
+    kind: 'exact',
+    description: 'pages given back to the page allocator',
+  }),
+  metric({
+    key: 'dma32_violations',
+    label: 'tables above 4 GiB',
+    short: '>4GiB',
+    unit: 'count',
+    better: 'lower',
+    kind: 'exact',
+    table: true,
+    description: 'tables placed at or above 4 GiB, where a v7s L1 entry cannot point',
+  }),
+  metric({
+    key: 'page_alloc_calls',
+    label: 'page-allocator calls',
+    unit: 'count',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    description: 'calls to the page allocator',
+  }),
+  metric({
+    key: 'page_alloc_failures',
+    label: 'page-allocator failures',
+    unit: 'count',
+    better: 'lower',
+    kind: 'exact',
+    description: 'page-allocator calls that failed',
+  }),
+  metric({
+    key: 'page_free_calls',
+    label: 'page frees',
+    unit: 'count',
+    better: 'lower',
+    kind: 'exact',
+    description: 'blocks given back to the page allocator',
+  }),
+  metric({
+    key: 'strategy_work_per_event',
+    label: 'strategy work per event',
+    unit: 'text',
+    better: 'neutral',
+    kind: 'exact',
+    description: "the strategy's modelled kernel work per event, name=value;…",
+  }),
+  metric({
+    key: 'ops_per_sec',
+    label: 'throughput',
+    short: 'events/s',
+    unit: 'events/s',
+    better: 'higher',
+    kind: 'timing',
+    rank: true,
+    table: true,
+    margin: 'ops_per_sec_rme',
+    description: 'events / mean replay time; empty without throughput',
+  }),
+  metric({
+    key: 'ops_per_sec_rme',
+    label: 'throughput margin',
+    unit: 'percent',
+    better: 'lower',
+    kind: 'timing',
+    description: 'relative margin of error of the mean replay time, percent (95 %)',
+  }),
+  metric({
+    key: 'replay_median_ms',
+    label: 'median replay',
+    unit: 'ms',
+    better: 'lower',
+    kind: 'timing',
+    description: 'median replay time',
+  }),
+  metric({
+    key: 'replay_mad_ms',
+    label: 'replay MAD',
+    unit: 'ms',
+    better: 'neutral',
+    kind: 'timing',
+    description: 'median absolute deviation of the replay times',
+  }),
+  metric({
+    key: 'replay_p99_ms',
+    label: 'p99 replay',
+    unit: 'ms',
+    better: 'lower',
+    kind: 'timing',
+    description: '99th percentile replay time',
+  }),
+  metric({
+    key: 'replay_samples',
+    label: 'replay samples',
+    unit: 'count',
+    better: 'neutral',
+    kind: 'timing',
+    description: 'timed replays',
+  }),
+] as const;
+
+type Def = (typeof METRICS)[number];
+export type MetricDef = MetricSpec<string, MetricUnit, MetricKind>;
+export type MetricKey = Def['key'];
+
+type ValueOf<D> = D extends { unit: 'text' } ? string : D extends { kind: 'timing' } ? number | null : number;
+
+/** Every metric's value, as a record holds it. */
+export type MetricValues = { [D in Def as D['key']]: ValueOf<D> };
+/** The exact metrics' values: what one replay of a cell gives. */
+export type ExactValues = { [D in Def as D['kind'] extends 'exact' ? D['key'] : never]: ValueOf<D> };
+/** The timing metrics' values: what timing a cell gives (null without throughput). */
+export type TimingValues = { [D in Def as D['kind'] extends 'timing' ? D['key'] : never]: ValueOf<D> };
+export type ExactKey = keyof ExactValues;
+export type TimingKey = keyof TimingValues;
+/** Exact metrics that are numbers (all but the text ones). */
+export type ExactNumericKey = { [K in ExactKey]: ExactValues[K] extends number ? K : never }[ExactKey];
+
+const BY_KEY: ReadonlyMap<string, MetricDef> = new Map(METRICS.map((m) => [m.key, m]));
+
+/** A metric by key. */
+export function metricOf(key: MetricKey): MetricDef {
+  return BY_KEY.get(key) as MetricDef;
+}
+
+const isExact = (m: Def): m is Extract<Def, { kind: 'exact' }> => m.kind === 'exact';
+const isTiming = (m: Def): m is Extract<Def, { kind: 'timing' }> => m.kind === 'timing';
+
+/** Exact metric keys, in CSV order. */
+export const EXACT_KEYS: readonly ExactKey[] = METRICS.filter(isExact).map((m) => m.key);
+/** Timing metric keys, in CSV order: the columns that vary between runs of the same seed. */
+export const TIMING_KEYS: readonly TimingKey[] = METRICS.filter(isTiming).map((m) => m.key);
+/** Exact numeric metric keys, in CSV order. */
+export const EXACT_NUMERIC_KEYS: readonly ExactNumericKey[] = METRICS.filter(
+  (m): m is Extract<Def, { kind: 'exact'; unit: Exclude<MetricUnit, 'text'> }> => isExact(m) && m.unit !== 'text',
+).map((m) => m.key);
+
+const FORMATTERS: Record<MetricUnit, (v: number) => string> = {
+  count: formatCount,
+  bytes: formatBytes,
+  ratio: formatRatio,
+  fraction: (v) => formatPercent(v),
+  'events/s': (v) => formatRate(v),
+  percent: (v) => formatPercentValue(v),
+  ms: formatMs,
+  text: String,
+};
+
+/** A record's value of a metric. */
+export function metricValue(record: MetricValues, m: MetricDef): number | string | null {
+  return record[m.key as MetricKey];
+}
+
+/** A metric's value for people, with its margin of error when it has one: `1.2 M events/s ± 3.4 %`. */
+export function formatMetric(m: MetricDef, record: MetricValues): string {
+  const v = metricValue(record, m);
+  if (v === null || v === undefined) return '–';
+  if (typeof v !== 'number') return String(v);
+  const text = FORMATTERS[m.unit](v);
+  const margin = m.margin === undefined ? undefined : record[m.margin as MetricKey];
+  return typeof margin === 'number' ? `${text} ± ${formatPercentValue(margin)}` : text;
+}

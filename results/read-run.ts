@@ -1,0 +1,124 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ResultsError } from './errors.ts';
+import { METRICS } from './metrics.ts';
+import { RUN_SCHEMA, type RunResult } from './run.ts';
+
+const numbers = z.array(z.number());
+
+/** A record: the key columns, every metric of the registry with its type, and the detail. */
+const recordShape = z.object({
+  workload: z.string(),
+  strategy: z.string(),
+  cpus: z.number().int().positive(),
+  seed: z.number().int(),
+  ...Object.fromEntries(
+    METRICS.map((m) => [
+      m.key,
+      // JSON writes NaN and ±Infinity as null: only a timing metric may be missing.
+      m.unit === 'text' ? z.string() : m.kind === 'timing' ? z.number().nullable() : z.number(),
+    ]),
+  ),
+  detail: z.object({
+    cell: z.number().int().optional(),
+    placement: z.enum(['dma32', 'any']).optional(),
+    workload_category: z.enum(['synthetic', 'model', 'real trace']).optional(),
+    work: z.record(z.string(), z.number()),
+    series: z.object({ event: numbers, footprint_bytes: numbers, live_tables: numbers }),
+    samples: numbers,
+    workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
+  }),
+});
+
+const provenanceShape = z.object({
+  l2bench_version: z.string(),
+  git_commit: z.string().nullable(),
+  node_version: z.string(),
+  v8_version: z.string(),
+  cpu_model: z.string(),
+  platform: z.string(),
+  started_at: z.string(),
+  command_line: z.array(z.string()),
+  machine: z.record(z.string(), z.number()),
+  suite: z.string(),
+  throughput_time_ms: z.number().nullable(),
+  jobs: z.number().int().positive().optional(),
+  plan: z
+    .object({
+      cells: z.number().int(),
+      sha256: z.string(),
+      shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
+    })
+    .nullable()
+    .optional(),
+});
+
+const runShape = z.object({
+  schema: z.literal(RUN_SCHEMA),
+  provenance: provenanceShape,
+  records: z.array(recordShape),
+  interrupted: z.boolean(),
+  cells: z.number().int(),
+});
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a folder',
+};
+
+/** `records[3].strategy` from a zod issue path. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
+/**
+ * Check parsed JSON against the run schema: the one reader of results.json for report, compare and
+ * merge. Any problem is one line naming the file and the field.
+ */
+export function parseRun(data: unknown, file: string): RunResult {
+  const schema = (data as { schema?: unknown } | null)?.schema;
+  if (schema !== RUN_SCHEMA) {
+    throw new ResultsError(
+      `${file}: not an l2bench run: schema ${schema === undefined ? 'missing' : JSON.stringify(schema)}, expected '${RUN_SCHEMA}'`,
+    );
+  }
+  const parsed = runShape.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? fieldPath(issue.path) : '';
+    throw new ResultsError(`${file}: invalid l2bench run: ${where || 'top level'}: ${issue?.message}`);
+  }
+  return parsed.data as RunResult;
+}
+
+/** Read a results.json, or the run folder holding one. */
+export function readRun(path: string): RunResult {
+  let file = path;
+  let folder = false;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch {
+    // Reported by the read below.
+  }
+  if (folder) file = join(path, 'results.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (folder && code === 'ENOENT') throw new ResultsError(`${path}: a folder with no results.json`);
+    throw new ResultsError(`${file}: cannot read: ${READ_ERRORS[code] ?? (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ResultsError(`${file}: not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return parseRun(data, file);
+}

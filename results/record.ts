@@ -1,0 +1,65 @@
+import { type ExactValues, METRICS, type MetricValues, TIMING_KEYS, type TimingValues } from './metrics.ts';
+
+/** The columns that name a cell: runs are matched on them. */
+export const KEY_COLUMNS = ['workload', 'strategy', 'cpus', 'seed'] as const;
+
+/** A cell of the matrix: what records are matched on. */
+export interface CellKey {
+  /** The workload's canonical spec (`hold:tables=8`). */
+  workload: string;
+  /** The strategy with its non-default parameters (`genalloc:algo=best`). */
+  strategy: string;
+  cpus: number;
+  seed: number;
+}
+
+/**
+ * One row of a run: a (workload, strategy, cpus, seed) cell and every metric of the registry
+ * (results/metrics.ts). Memory metrics are exact for a seed; only the timing columns vary between
+ * runs. Bytes, events and events per second: base units.
+ */
+export type CellRecord = CellKey & MetricValues;
+
+/** A footprint-over-time series as columns (compact in JSON). */
+export interface SeriesColumns {
+  /** Index of the event after which each point was taken (1-based). */
+  event: number[];
+  footprint_bytes: number[];
+  live_tables: number[];
+}
+
+/** Where a strategy promises to place its tables ('unknown': a run written before records said). */
+export type Placement = 'dma32' | 'any';
+
+/** What a workload is: a synthetic pattern, a model of a kernel subsystem, or a real trace. */
+export type WorkloadCategory = 'synthetic' | 'model' | 'real trace';
+
+/** What results.json keeps beside each row. */
+export interface CellDetail {
+  /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
+  cell?: number;
+  /** Where the strategy promises to place its tables, from its own definition. */
+  placement?: Placement;
+  /** The workload's category, from its own definition. */
+  workload_category?: WorkloadCategory;
+  /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */
+  work: Record<string, number>;
+  series: SeriesColumns;
+  /** Replay times in ms, one per timed replay. */
+  samples: number[];
+  /** The workload's provenance (trace file and checksum) and what its model saw (IOMMU maps). */
+  workload_info: Record<string, string | number>;
+}
+
+export type FullRecord = CellRecord & { detail: CellDetail };
+
+/** Columns that vary between runs of the same seed. */
+export const TIMING_COLUMNS = TIMING_KEYS;
+
+/** The CSV columns, in order, with stable names: the key, the exact metrics, then the timing ones. */
+export const CSV_COLUMNS: readonly (keyof CellRecord)[] = [...KEY_COLUMNS, ...METRICS.map((m) => m.key)];
+
+/** The timing columns of a cell that was not timed. */
+export const UNTIMED: TimingValues = Object.fromEntries(TIMING_KEYS.map((k) => [k, null])) as TimingValues;
+
+export type { ExactValues, TimingValues };
