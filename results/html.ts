@@ -1,7 +1,15 @@
 import { reportCharts, strategyPalette } from './charts/index.ts';
 import { formatBytes } from './format.ts';
 import { analyse } from './report/analyse.ts';
-import type { Claim, ConstraintRow, RankedValue, Ranking, ReportModel } from './report/model.ts';
+import {
+  type Claim,
+  type ConstraintRow,
+  type RankedValue,
+  type Ranking,
+  type ReportModel,
+  SECTIONS,
+  type SectionId,
+} from './report/model.ts';
 import type { Exporter, Provenance } from './run.ts';
 
 /** A chart as the report shows it: a title, an inline SVG and optionally a sentence on how to read it. */
@@ -17,21 +25,6 @@ export function escapeHtml(text: string): string {
 }
 
 const h = escapeHtml;
-
-/** The sections of the report, in order: id and heading. */
-export const SECTIONS = [
-  ['answer', 'The answer'],
-  ['constraints', 'Hard constraints'],
-  ['rankings', 'Rankings'],
-  ['crossovers', 'Crossovers'],
-  ['claims', 'Claims of the v5.1 decision'],
-  ['charts', 'Charts'],
-  ['workloads', 'Workloads'],
-  ['threats', 'Threats to validity'],
-  ['reproduce', 'Reproduce'],
-] as const;
-
-type SectionId = (typeof SECTIONS)[number][0];
 
 /**
  * The whole report as one self-contained HTML page: inline style, inline SVG charts, no script and

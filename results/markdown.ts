@@ -1,5 +1,5 @@
 import { analyse } from './report/analyse.ts';
-import type { Ranking, ReportModel } from './report/model.ts';
+import { type Ranking, type ReportModel, SECTIONS, type SectionId } from './report/model.ts';
 import type { Exporter } from './run.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
@@ -37,21 +37,56 @@ function rankingTable(group: readonly Ranking[]): string {
   return mdTable(head, rows, ['l', ...group.map(() => 'r' as const)]);
 }
 
-/** report.md: the design-decision report, readable on a code-review site. */
+/** report.md: the design-decision report, readable on a code-review site, in the sections' one order. */
 export function renderMarkdown(m: ReportModel, charts: readonly { title: string; file: string }[] = []): string {
-  const out: string[] = [];
   const p = m.provenance;
-  out.push(`# ${m.title}`, '');
-  out.push(
+  const head = [
+    `# ${m.title}`,
+    '',
     `l2bench ${p.l2bench_version}${p.git_commit ? ` (${p.git_commit.slice(0, 12)})` : ''}, Node ${p.node_version}, ${p.cpu_model}, ${p.started_at}.`,
     '',
-  );
-  if (m.interrupted) out.push('> **This run was interrupted**: the report covers only the cells that finished.', '');
-  out.push(m.question, '');
-  out.push('## The answer', '');
+  ];
+  if (m.interrupted) head.push('> **This run was interrupted**: the report covers only the cells that finished.', '');
+  head.push(m.question, '');
+  const body: Record<SectionId, string[]> = {
+    answer: answer(m),
+    constraints: constraints(m),
+    claims: [
+      mdTable(
+        ['claim', 'source', 'evidence from this run', 'verdict'],
+        m.claims.map((c) => [c.claim, c.source, c.evidence, VERDICT_MARK[c.verdict] ?? c.verdict]),
+      ),
+    ],
+    crossovers:
+      m.crossovers.length === 0
+        ? [
+            'No pair of strategies changes order in footprint along the hold sweep of this run (or the run has no hold sweep).',
+          ]
+        : m.crossovers.map((c) => `- ${c.sentence}`),
+    charts: charts.length
+      ? charts.map((c) => `![${c.title}](${c.file})`)
+      : ['The charts are in report.html (`l2bench report results.json --format html`).'],
+    rankings: rankings(m),
+    workloads: [
+      mdTable(
+        ['workload', 'kind', 'provenance'],
+        m.workloads.map((w) => [w.workload, w.kind, w.provenance]),
+      ),
+    ],
+    threats: m.threats.map((t) => `- ${t}`),
+    reproduce: ['```sh', m.reproduce, '```'],
+  };
+  const sections = SECTIONS.flatMap(([id, heading]) => [`## ${heading}`, '', ...body[id], '']);
+  return [...head, ...sections].join('\n');
+}
+
+function answer(m: ReportModel): string[] {
   const r = m.recommendation;
-  out.push(r.strategy ? `**Recommended: \`${r.strategy}\`.** ${r.summary}` : `**No recommendation.** ${r.summary}`, '');
-  if (r.numbers.length)
+  const out = [
+    r.strategy ? `**Recommended: \`${r.strategy}\`.** ${r.summary}` : `**No recommendation.** ${r.summary}`,
+    '',
+  ];
+  if (r.numbers.length) {
     out.push(
       mdTable(
         ['figure', 'value'],
@@ -60,14 +95,15 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
       ),
       '',
     );
-  if (r.flips.length) out.push('When the answer changes:', '', ...r.flips.map((f) => `- ${f}`), '');
-  out.push(
-    '## Hard constraints',
-    '',
+  }
+  if (r.flips.length) out.push('When the answer changes:', '', ...r.flips.map((f) => `- ${f}`));
+  return out;
+}
+
+function constraints(m: ReportModel): string[] {
+  return [
     'Every table below 4 GiB, and every allocation served. A strategy that breaks either is not ranked first.',
     '',
-  );
-  out.push(
     mdTable(
       ['strategy', 'promises', 'tables ≥ 4 GiB', 'failed allocations', 'verdict'],
       m.constraints.map((c) => [
@@ -79,50 +115,21 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
       ]),
       ['l', 'l', 'r', 'r', 'l'],
     ),
-    '',
-  );
-  out.push('## Claims of the v5.1 decision, checked', '');
-  out.push(
-    mdTable(
-      ['claim', 'source', 'evidence from this run', 'verdict'],
-      m.claims.map((c) => [c.claim, c.source, c.evidence, VERDICT_MARK[c.verdict] ?? c.verdict]),
-    ),
-    '',
-  );
-  out.push('## Crossovers along the hold sweep', '');
-  if (m.crossovers.length === 0)
-    out.push(
-      'No pair of strategies changes order in footprint along the hold sweep of this run (or the run has no hold sweep).',
-      '',
-    );
-  else out.push(...m.crossovers.map((c) => `- ${c.sentence}`), '');
-  if (charts.length) {
-    out.push('## Charts', '');
-    for (const c of charts) out.push(`![${c.title}](${c.file})`, '');
-  }
-  out.push(
-    '## Rankings per workload',
-    '',
+  ];
+}
+
+function rankings(m: ReportModel): string[] {
+  const out = [
     'Rank in parentheses (1 = best); `=` a tie; `~` throughput within the 95 % margins of the next better one.',
     '',
-  );
+  ];
   const byCell = new Map<string, Ranking[]>();
   for (const g of m.rankings) {
     const k = `${g.workload} (cpus=${g.cpus}, seed=${g.seed})`;
     byCell.set(k, [...(byCell.get(k) ?? []), g]);
   }
   for (const [k, group] of byCell) out.push(`### ${k}`, '', rankingTable(group), '');
-  out.push('## Workloads', '');
-  out.push(
-    mdTable(
-      ['workload', 'kind', 'provenance'],
-      m.workloads.map((w) => [w.workload, w.kind, w.provenance]),
-    ),
-    '',
-  );
-  out.push('## Threats to validity', '', ...m.threats.map((t) => `- ${t}`), '');
-  out.push('## Reproduce', '', '```sh', m.reproduce, '```', '');
-  return out.join('\n');
+  return out;
 }
 
 export const markdownExporter: Exporter = {

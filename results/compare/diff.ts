@@ -1,4 +1,5 @@
 import { ResultsError } from '../errors.ts';
+import { plural } from '../format.ts';
 import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../metrics.ts';
 import type { CellKey, FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
@@ -193,7 +194,8 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
     [base, 'base'],
     [next, 'new'],
   ] as const) {
-    if (run.interrupted) out.push(`the ${label} run was interrupted (${run.records.length} of ${run.cells} cells)`);
+    if (run.interrupted)
+      out.push(`the ${label} run was interrupted (${run.records.length} of ${plural(run.cells, 'cell')})`);
   }
   const env = (['cpu_model', 'node_version', 'throughput_time_ms'] as const).filter((k) => pb[k] !== pn[k]);
   if (env.length > 0) {
@@ -238,7 +240,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
   const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
   if (matched.length === 0) {
     throw new ResultsError(
-      `nothing to compare: no (workload, strategy, cpus, seed) cell is in both runs (base ${bi.size} cells, new ${ni.size})`,
+      `nothing to compare: no (workload, strategy, cpus, seed) cell is in both runs (base ${plural(bi.size, 'cell')}, new ${ni.size})`,
     );
   }
   const warnings = provenanceWarnings(base, next);

@@ -1,4 +1,4 @@
-import { formatSi } from '../format.ts';
+import { formatSi, plural } from '../format.ts';
 import type { CellKey } from '../record.ts';
 import type { RunResult } from '../run.ts';
 import {
@@ -86,7 +86,7 @@ function markdownTable(rows: string[][]): string[] {
 function describeSource(label: string, file: string, run: RunResult): string {
   const p = run.provenance;
   const commit = p.git_commit ? ` (${p.git_commit.slice(0, 7)})` : '';
-  return `${label}: ${file}: l2bench ${p.l2bench_version}${commit}, ${p.started_at}, ${run.records.length} cells`;
+  return `${label}: ${file}: l2bench ${p.l2bench_version}${commit}, ${p.started_at}, ${plural(run.records.length, 'cell')}`;
 }
 
 function sameValue<T>(keys: CellKey[], get: (k: CellKey) => T): T | undefined {
@@ -113,7 +113,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
       ? ` @${[cpus === undefined ? `cpus=${k.cpus}` : '', seed === undefined ? `seed=${k.seed}` : ''].filter(Boolean).join(',')}`
       : '');
   notes.push(
-    `${cmp.matched.length} cells in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
+    `${plural(cmp.matched.length, 'cell')} in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
       `throughput: Welch's t-test at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
   );
 

@@ -1,3 +1,4 @@
+import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
 import { claims } from './claims.ts';
@@ -53,11 +54,11 @@ export function analyse(run: RunResult): ReportModel {
   const commit = p.git_commit ? `git checkout ${p.git_commit} && ` : '';
   const threats = [...THREATS];
   if (run.interrupted)
-    threats.unshift(`The run was interrupted: ${records.length} of ${run.cells} cells were measured.`);
+    threats.unshift(`The run was interrupted: ${records.length} of ${plural(run.cells, 'cell')} were measured.`);
   const notes = workloadNotes(records);
   const synthetic = notes.filter((n) => n.kind === 'synthetic').length;
   threats.push(
-    `${synthetic} of ${notes.length} workloads are synthetic patterns; Wilson et al. (1995) warn that synthetic workloads can mislead.`,
+    `${synthetic} of ${plural(notes.length, 'workload')} ${synthetic === 1 ? 'is a synthetic pattern' : 'are synthetic patterns'}; Wilson et al. (1995) warn that synthetic workloads can mislead.`,
   );
   return {
     title: 'Which allocator for io-pgtable-arm-v7s L2 tables?',

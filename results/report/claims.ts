@@ -1,4 +1,4 @@
-import { formatBytes, formatPercent } from '../format.ts';
+import { formatBytes, formatPercent, plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import type { Claim } from './model.ts';
 import { cellKey, groupBy, kindOf } from './util.ts';
@@ -36,7 +36,7 @@ function slabMostEfficient(records: readonly FullRecord[]): Claim {
   return {
     claim,
     source,
-    evidence: `Lowest mean footprint among the four v5.1 candidates in ${wins} of ${cells} workloads${losses.length ? `; not in ${shown}` : ''}.`,
+    evidence: `Lowest mean footprint among the four v5.1 candidates in ${wins} of ${plural(cells, 'workload')}${losses.length ? `; not in ${shown}` : ''}.`,
     verdict: wins === cells ? 'confirmed' : wins * 2 >= cells ? 'partly' : 'refuted',
   };
 }
@@ -54,7 +54,7 @@ function genallocFourMiB(records: readonly FullRecord[]): Claim {
     claim,
     source,
     evidence:
-      `Footprint exactly ${formatBytes(POOL_BYTES)} in ${fixed.length} of ${rows.length} cells, from ${light.peak_live_tables} live tables ` +
+      `Footprint exactly ${formatBytes(POOL_BYTES)} in ${fixed.length} of ${plural(rows.length, 'cell')}, from ${plural(light.peak_live_tables, 'live table')} ` +
       `(${light.workload}) up${full ? ` to 4096 (${full.workload}, ${full.alloc_failures} failures)` : ''}; never shrinks.`,
     verdict: fixed.length === rows.length ? 'confirmed' : fixed.length > 0 ? 'partly' : 'refuted',
   };
@@ -96,7 +96,7 @@ function fullPageWaste(records: readonly FullRecord[]): Claim {
   return {
     claim,
     source,
-    evidence: `Waste at the peak, (footprint − live) / footprint, is ${formatPercent(0.75)} in ${exact} of ${rows.length} cells.`,
+    evidence: `Waste at the peak, (footprint − live) / footprint, is ${formatPercent(0.75)} in ${exact} of ${plural(rows.length, 'cell')}.`,
     verdict: exact === rows.length ? 'confirmed' : 'partly',
   };
 }

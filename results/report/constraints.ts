@@ -1,3 +1,4 @@
+import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import type { ConstraintRow } from './model.ts';
 import { groupBy, placementOf } from './util.ts';
@@ -17,7 +18,7 @@ export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
     const why: string[] = [];
     if (violations > 0) {
       why.push(
-        `${violations} tables above 4 GiB in ${broken.length} workloads: each a failed map ("Page table does not fit in PTE"), the bug v5.1 fixed`,
+        `${plural(violations, 'table')} above 4 GiB in ${plural(broken.length, 'workload')}: each a failed map ("Page table does not fit in PTE"), the bug v5.1 fixed`,
       );
     }
     if (failures > 0) {
@@ -27,7 +28,7 @@ export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
           Object.keys(r.detail.work).filter((k) => /exhausted|failures/.test(k) && (r.detail.work[k] ?? 0) > 0),
         ),
       );
-      why.push(`${failures} allocations failed${causes.size ? ` (${[...causes].join(', ')})` : ''}`);
+      why.push(`${plural(failures, 'allocation')} failed${causes.size ? ` (${[...causes].join(', ')})` : ''}`);
     }
     return {
       strategy,

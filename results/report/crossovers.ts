@@ -1,3 +1,4 @@
+import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import type { Crossover } from './model.ts';
 import { groupBy, isHold } from './util.ts';
@@ -45,7 +46,7 @@ export function crossovers(records: readonly FullRecord[]): Crossover[] {
             const between = counts.filter((c) => c > lastAt && c < n);
             const measured = between.length === n - lastAt - 1;
             const at = measured
-              ? `from ${n} tables on${between.length ? ` (equal at ${between.join(', ')})` : ''}`
+              ? `from ${plural(n, 'table')} on${between.length ? ` (equal at ${between.join(', ')})` : ''}`
               : `from somewhere in ${lastAt + 1}..${n} tables on`;
             out.push({
               below,
@@ -53,7 +54,7 @@ export function crossovers(records: readonly FullRecord[]): Crossover[] {
               from: lastAt,
               to: n,
               cpus,
-              sentence: `${above} needs less memory than ${below} ${at} (${cpus} CPUs); up to ${lastAt}, ${below} needs less.`,
+              sentence: `${above} needs less memory than ${below} ${at} (${plural(cpus, 'CPU')}); up to ${lastAt}, ${below} needs less.`,
             });
           }
           lastSign = d;

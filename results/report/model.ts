@@ -1,6 +1,24 @@
 import type { WorkloadCategory } from '../record.ts';
 import type { Provenance } from '../run.ts';
 
+/**
+ * The report's sections, in the order both renderers (Markdown and HTML) give them: the answer and
+ * what it rests on first, the long tables last. Decided here, once.
+ */
+export const SECTIONS = [
+  ['answer', 'The answer'],
+  ['constraints', 'Hard constraints'],
+  ['claims', 'Claims of the v5.1 decision, checked'],
+  ['crossovers', 'Crossovers along the hold sweep'],
+  ['charts', 'Charts'],
+  ['rankings', 'Rankings per workload'],
+  ['workloads', 'Workloads'],
+  ['threats', 'Threats to validity'],
+  ['reproduce', 'Reproduce'],
+] as const;
+
+export type SectionId = (typeof SECTIONS)[number][0];
+
 /** What the design-decision report says, computed from a run; the Markdown and HTML exporters render it. */
 export interface ReportModel {
   title: string;

@@ -1,4 +1,4 @@
-import { formatBytes, formatRate } from '../format.ts';
+import { formatBytes, formatRate, plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import type { ConstraintRow, Crossover, Recommendation } from './model.ts';
 import { cellKey, geometricMean, groupBy, isHold } from './util.ts';
@@ -69,7 +69,8 @@ export function recommend(
   const at = (n: number) => mine.find((r) => r.workload.startsWith('hold:') && r.peak_live_tables === n);
   for (const n of [64, 4096]) {
     const r = at(n);
-    if (r) numbers.push({ label: `footprint holding ${n} tables`, value: formatBytes(r.peak_footprint_bytes) });
+    if (r)
+      numbers.push({ label: `footprint holding ${plural(n, 'table')}`, value: formatBytes(r.peak_footprint_bytes) });
   }
   const timed = mine.filter((r) => r.ops_per_sec !== null).map((r) => r.ops_per_sec as number);
   if (timed.length)
@@ -96,9 +97,9 @@ export function recommend(
   }
   for (const c of cross) {
     if (c.above === winner && qualifying.has(c.below))
-      flips.push(`Holding at most ${c.from} tables, ${c.below} needs less memory: ${c.sentence}`);
+      flips.push(`Holding at most ${plural(c.from, 'table')}, ${c.below} needs less memory: ${c.sentence}`);
     if (c.below === winner && qualifying.has(c.above))
-      flips.push(`Holding ${c.to} tables or more, ${c.above} needs less memory: ${c.sentence}`);
+      flips.push(`Holding ${plural(c.to, 'table')} or more, ${c.above} needs less memory: ${c.sentence}`);
   }
   const fastest = [...speed].sort((a, b) => b[1] - a[1])[0];
   if (fastest && fastest[0] !== winner) {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareCommand } from '../../harness/cli/commands/compare.ts';
-import { ResultsError } from '../../results/errors.ts';
 import {
   compareRuns,
   type ExactRow,
@@ -12,6 +11,7 @@ import {
   type ThroughputRow,
 } from '../../results/compare/diff.ts';
 import { formatComparison } from '../../results/compare/format.ts';
+import { ResultsError } from '../../results/errors.ts';
 import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../results/metrics.ts';
 import type { FullRecord } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';

@@ -1,6 +1,8 @@
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, htmlExporter, provenanceLine, renderHtml, SECTIONS } from '../../results/html.ts';
+import { escapeHtml, htmlExporter, provenanceLine, renderHtml } from '../../results/html.ts';
+import { renderMarkdown } from '../../results/markdown.ts';
+import { SECTIONS } from '../../results/report/model.ts';
 import type { ReportModel } from '../../results/report/model.ts';
 
 const EVIL = '<script>alert("x")</script> & <img src=x onerror=1>';
@@ -116,14 +118,17 @@ describe('renderHtml', () => {
     expect(headings).toEqual([
       'The answer',
       'Hard constraints',
-      'Rankings',
-      'Crossovers',
-      'Claims of the v5.1 decision',
+      'Claims of the v5.1 decision, checked',
+      'Crossovers along the hold sweep',
       'Charts',
+      'Rankings per workload',
       'Workloads',
       'Threats to validity',
       'Reproduce',
     ]);
+    // The Markdown report gives the same sections in the same order.
+    const md = renderMarkdown(model());
+    expect([...md.matchAll(/^## (.+)$/gm)].map((x) => x[1])).toEqual(headings);
     // Title and provenance come first, before any section.
     expect(html.indexOf('<h1>')).toBeLessThan(html.indexOf('class="provenance"'));
     expect(html.indexOf('class="provenance"')).toBeLessThan(html.indexOf('<section'));

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { plural } from '../../../results/format.ts';
 import { EXPORTERS } from '../../../results/index.ts';
 import { prepareOutDir, writeResults } from '../../../results/write.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
@@ -96,10 +97,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     const timed = result.records.filter((r) => r.ops_per_sec !== null).length;
     const timing = timedCells ? ` (${timed} of ${timedCells} timed)` : '';
     process.stderr.write(
-      `l2bench: interrupted; kept ${result.records.length} of ${plan.cells.length} cells${timing} in ${files}\n`,
+      `l2bench: interrupted; kept ${result.records.length} of ${plural(plan.cells.length, 'cell')}${timing} in ${files}\n`,
     );
     return 130;
   }
-  process.stdout.write(`${plan.cells.length} cells; results in ${files}\n`);
+  process.stdout.write(`${plural(plan.cells.length, 'cell')}; results in ${files}\n`);
   return 0;
 }
