@@ -11,7 +11,7 @@ export interface EventBuffer {
 }
 
 /** Events kept in memory for timing, at most: 16 M events take 112 MB. Longer streams are timed streaming. */
-export const MAX_BUFFERED_EVENTS = 1 << 24;
+const MAX_BUFFERED_EVENTS = 1 << 24;
 
 /** Collect the whole stream, or null when it is longer than `max` events. */
 export function bufferEvents(workload: Workload, max = MAX_BUFFERED_EVENTS): EventBuffer | null {

@@ -26,7 +26,7 @@ export interface Plan {
 }
 
 /** A strategy's name in results: its name, plus the parameters that differ from their defaults. */
-export function strategyLabel(strategy: Strategy, params: ParamValues): string {
+function strategyLabel(strategy: Strategy, params: ParamValues): string {
   const changed = Object.entries(strategy.params)
     .filter(([k, def]) => params[k] !== def.default)
     .map(([k]) => `${k}=${params[k]}`);

@@ -17,7 +17,7 @@ const group = z.strictObject({
 });
 
 /** A suite file (JSON or YAML): defaults for the whole suite, and groups of workloads. */
-export const suiteSchema = z.strictObject({
+const suiteSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   strategies: list(z.string().min(1)).optional(),
@@ -45,7 +45,7 @@ const BUILT_IN: Record<string, string> = {
 };
 
 /** A path written in a suite, as seen from the working directory: relative paths are relative to the suite file. */
-export function fromSuiteDir(path: string, suiteFile: string): string {
+function fromSuiteDir(path: string, suiteFile: string): string {
   return isAbsolute(path) ? path : relative(process.cwd(), resolve(dirname(suiteFile), path)) || '.';
 }
 

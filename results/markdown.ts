@@ -3,7 +3,7 @@ import { type Ranking, type ReportModel, SECTIONS, type SectionId } from './repo
 import type { Exporter } from './run.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
-export function mdTable(
+function mdTable(
   head: readonly string[],
   rows: readonly (readonly string[])[],
   align?: readonly ('l' | 'r')[],

@@ -9,7 +9,7 @@ import {
 } from './format.ts';
 
 /** Which way is better. `neutral`: a property of the workload, or a figure that is neither. */
-export type Better = 'lower' | 'higher' | 'neutral';
+type Better = 'lower' | 'higher' | 'neutral';
 
 /** exact: identical for a seed, compared exactly. timing: measured, varies between runs. */
 export type MetricKind = 'exact' | 'timing';
@@ -315,7 +315,7 @@ export type MetricValues = { [D in Def as D['key']]: ValueOf<D> };
 export type ExactValues = { [D in Def as D['kind'] extends 'exact' ? D['key'] : never]: ValueOf<D> };
 /** The timing metrics' values: what timing a cell gives (null without throughput). */
 export type TimingValues = { [D in Def as D['kind'] extends 'timing' ? D['key'] : never]: ValueOf<D> };
-export type ExactKey = keyof ExactValues;
+type ExactKey = keyof ExactValues;
 export type TimingKey = keyof TimingValues;
 /** Exact metrics that are numbers (all but the text ones). */
 export type ExactNumericKey = { [K in ExactKey]: ExactValues[K] extends number ? K : never }[ExactKey];
@@ -330,8 +330,6 @@ export function metricOf(key: MetricKey): MetricDef {
 const isExact = (m: Def): m is Extract<Def, { kind: 'exact' }> => m.kind === 'exact';
 const isTiming = (m: Def): m is Extract<Def, { kind: 'timing' }> => m.kind === 'timing';
 
-/** Exact metric keys, in CSV order. */
-export const EXACT_KEYS: readonly ExactKey[] = METRICS.filter(isExact).map((m) => m.key);
 /** Timing metric keys, in CSV order: the columns that vary between runs of the same seed. */
 export const TIMING_KEYS: readonly TimingKey[] = METRICS.filter(isTiming).map((m) => m.key);
 /** Exact numeric metric keys, in CSV order. */

@@ -80,7 +80,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
  * Check parsed JSON against the run schema: the one reader of results.json for report, compare and
  * merge. Any problem is one line naming the file and the field.
  */
-export function parseRun(data: unknown, file: string): RunResult {
+function parseRun(data: unknown, file: string): RunResult {
   const schema = (data as { schema?: unknown } | null)?.schema;
   if (schema !== RUN_SCHEMA) {
     throw new ResultsError(

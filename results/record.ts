@@ -1,7 +1,7 @@
 import { type ExactValues, METRICS, type MetricValues, TIMING_KEYS, type TimingValues } from './metrics.ts';
 
 /** The columns that name a cell: runs are matched on them. */
-export const KEY_COLUMNS = ['workload', 'strategy', 'cpus', 'seed'] as const;
+const KEY_COLUMNS = ['workload', 'strategy', 'cpus', 'seed'] as const;
 
 /** A cell of the matrix: what records are matched on. */
 export interface CellKey {
@@ -35,7 +35,7 @@ export type Placement = 'dma32' | 'any';
 export type WorkloadCategory = 'synthetic' | 'model' | 'real trace';
 
 /** What results.json keeps beside each row. */
-export interface CellDetail {
+interface CellDetail {
   /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
   cell?: number;
   /** Where the strategy promises to place its tables, from its own definition. */

@@ -5,7 +5,7 @@ import { EXPORTERS } from './index.ts';
 import type { RunResult } from './run.ts';
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
-export function writeAtomic(file: string, text: string): void {
+function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, text);

@@ -21,7 +21,7 @@ export interface EventChunk {
  * What a workload is, for readers of results: a synthetic pattern (stress and adversarial cases), a
  * model of a kernel subsystem driven by illustrative inputs, or a real trace.
  */
-export type WorkloadCategory = 'synthetic' | 'model' | 'real trace';
+type WorkloadCategory = 'synthetic' | 'model' | 'real trace';
 
 /** A workload instance: a deterministic, restartable stream of event chunks. */
 export interface Workload {

@@ -19,7 +19,7 @@ const FLAGS: Record<OptionName, string> = {
 const INPUT_ERRORS = [InputError, ParamError, OutDirError, ResultsError, TraceError];
 
 /** An error's one line as the command line says it: flags instead of the API's option names. */
-export function cliMessage(e: Error): string {
+function cliMessage(e: Error): string {
   if (e instanceof InputError && e.input) {
     const value = e.input.value === undefined ? '' : ` ${e.input.value}`;
     return `${FLAGS[e.input.option]}${value}: ${e.problem}`;

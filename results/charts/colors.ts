@@ -20,7 +20,7 @@ export const FALLBACK_PALETTE: readonly string[] = ['#76b7b2', '#edc948', '#ff9d
 /** Plot's stroke symbols, which stay distinguishable when points of several strategies coincide. */
 export type StrategySymbol = 'circle' | 'square2' | 'triangle2' | 'diamond2' | 'plus' | 'times' | 'asterisk';
 
-export const STRATEGY_SYMBOLS: Readonly<Record<string, StrategySymbol>> = {
+const STRATEGY_SYMBOLS: Readonly<Record<string, StrategySymbol>> = {
   'slab-dma32': 'circle',
   genalloc: 'square2',
   'page-frag': 'triangle2',

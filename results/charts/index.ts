@@ -8,7 +8,7 @@ export { FALLBACK_PALETTE, STRATEGY_COLORS, strategyPalette } from './colors.ts'
 export { footprintOverTime } from './footprint-over-time.ts';
 export { holdSweep } from './hold-sweep.ts';
 export { strandedUnderChurn } from './stranded-under-churn.ts';
-export { type TradeoffPoint, tradeoff, tradeoffPoints } from './tradeoff.ts';
+export { tradeoff, tradeoffPoints } from './tradeoff.ts';
 
 /** A rendered chart for the report. */
 export interface Chart {

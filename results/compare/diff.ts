@@ -15,7 +15,7 @@ export interface CompareOptions {
   noisePct?: number;
 }
 
-export type ExactVerdict = 'no change' | 'changed';
+type ExactVerdict = 'no change' | 'changed';
 
 /** An exact metric of one cell. */
 export interface ExactRow {
@@ -69,7 +69,7 @@ export interface Comparison {
   noisePct: number;
 }
 
-export const keyOf = (r: CellKey): CellKey => ({
+const keyOf = (r: CellKey): CellKey => ({
   workload: r.workload,
   strategy: r.strategy,
   cpus: r.cpus,
@@ -81,7 +81,7 @@ const keyString = (k: CellKey): string => JSON.stringify([k.workload, k.strategy
 export const describeKey = (k: CellKey): string => `${k.workload} ${k.strategy} (cpus=${k.cpus}, seed=${k.seed})`;
 
 /** Relative change in percent: ±Infinity from 0 to something else, 0 from 0 to 0. */
-export function relativeChangePct(base: number, next: number): number {
+function relativeChangePct(base: number, next: number): number {
   if (base === next) return 0;
   if (base === 0) return next > 0 ? Infinity : -Infinity;
   return ((next - base) / Math.abs(base)) * 100;
@@ -120,7 +120,7 @@ function exactRow(key: CellKey, metric: ExactNumericKey, b: FullRecord, n: FullR
 }
 
 /** ops/s of each replay sample; null when a sample is not a positive time. */
-export function samplesOpsPerSec(r: FullRecord): number[] | null {
+function samplesOpsPerSec(r: FullRecord): number[] | null {
   const ops = r.detail.samples.map((ms) => r.events / (ms / 1000));
   return ops.every((x) => Number.isFinite(x) && x >= 0) ? ops : null;
 }

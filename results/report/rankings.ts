@@ -16,7 +16,7 @@ function overlap(a: FullRecord, b: FullRecord): boolean {
 }
 
 /** Rank one metric among the strategies of one cell; equal values share a rank. */
-export function rank(rows: readonly FullRecord[], m: MetricDef): RankedValue[] {
+function rank(rows: readonly FullRecord[], m: MetricDef): RankedValue[] {
   const value = (r: FullRecord) => metricValue(r, m);
   const withValue = rows.filter((r) => typeof value(r) === 'number');
   const sorted = [...withValue].sort((a, b) =>

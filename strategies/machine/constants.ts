@@ -1,11 +1,8 @@
 /** Sizes of the simulated arm64 machine with 4 KiB pages (Linux v5.1). */
-
-export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
 /** MAX_ORDER 11: buddy orders 0..10, the largest block is 4 MiB. */
 export const MAX_ORDER = 11;
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
+export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 /** An io-pgtable-arm-v7s L2 table: 256 entries of 4 bytes, 1 KiB-aligned (ARM_V7S_TABLE_SHIFT 10). */
 export const TABLE_SIZE = 1024;

@@ -19,6 +19,7 @@ export const __GFP_KSWAPD_RECLAIM = 0x400000;
 
 export const GFP_ATOMIC = __GFP_HIGH | __GFP_ATOMIC | __GFP_KSWAPD_RECLAIM;
 export const GFP_KERNEL = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | __GFP_IO | __GFP_FS;
+/** @alias include/linux/gfp.h defines GFP_DMA32 as __GFP_DMA32. */
 export const GFP_DMA32 = __GFP_DMA32;
 
 /** Zone indexes of the simulated arm64 machine: v5.1 arm64 has ZONE_DMA32 and ZONE_NORMAL, no ZONE_DMA. */

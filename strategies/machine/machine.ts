@@ -24,7 +24,7 @@ export const DEFAULT_MACHINE: MachineOptions = {
 };
 
 /** Largest DRAM the simulator accepts: its per-page arrays cost about 20 bytes a page. */
-export const MAX_DRAM_BYTES = 64 * GiB;
+const MAX_DRAM_BYTES = 64 * GiB;
 
 export interface ZoneInfo {
   readonly name: string;

@@ -1,4 +1,4 @@
-import { hex, PAGE_SIZE } from '../machine/constants.ts';
+import { hex } from '../machine/constants.ts';
 import { __GFP_COMP, __GFP_NORETRY, __GFP_NOWARN, GFP_ATOMIC } from '../machine/gfp.ts';
 import type { PageAllocator, TableAllocator } from '../types.ts';
 import type { SlubGeometry } from './geometry.ts';
@@ -447,9 +447,4 @@ export class SlubCache implements TableAllocator {
     this.#objNext = copy(this.#objNext, (n) => new Int32Array(n), capacity * this.#maxObjects);
     this.#slabCapacity = capacity;
   }
-}
-
-/** Bytes of a slab of the given order, for tests and reports. */
-export function slabBytes(order: number): number {
-  return PAGE_SIZE * 2 ** order;
 }

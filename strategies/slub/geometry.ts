@@ -31,12 +31,12 @@ const MIN_PARTIAL = 5;
 const MAX_PARTIAL = 10;
 
 /** fls(): 1-based index of the most significant set bit; fls(0) = 0. */
-export function fls(x: number): number {
+function fls(x: number): number {
   return x === 0 ? 0 : 32 - Math.clz32(x);
 }
 
 /** get_order(): the smallest order whose block holds `bytes`. */
-export function getOrder(bytes: number): number {
+function getOrder(bytes: number): number {
   let order = 0;
   while (PAGE_SIZE * 2 ** order < bytes) order++;
   return order;
@@ -47,13 +47,7 @@ function orderObjects(order: number, size: number): number {
 }
 
 /** slab_order(): the smallest order ≥ the minimum whose leftover is at most 1/fraction of the slab. */
-export function slabOrder(
-  size: number,
-  minObjects: number,
-  maxOrder: number,
-  fraction: number,
-  t: SlubTunables,
-): number {
+function slabOrder(size: number, minObjects: number, maxOrder: number, fraction: number, t: SlubTunables): number {
   if (orderObjects(t.minOrder, size) > MAX_OBJS_PER_PAGE) return getOrder(size * MAX_OBJS_PER_PAGE) - 1;
   let order = Math.max(t.minOrder, getOrder(minObjects * size));
   for (; order <= maxOrder; order++) {

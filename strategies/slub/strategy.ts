@@ -11,7 +11,7 @@ import { cpuPartialFor, minPartialFor, SLUB_DEFAULTS, slubGeometry } from './geo
  * struct kmem_cache is offsetof(node) 320 + one node pointer = 328 → 384 bytes; struct
  * kmem_cache_node 64 → 128 bytes; struct kmem_cache_cpu is 32 bytes of percpu memory per CPU.
  */
-export const SLUB_METADATA: SlubMetadata = {
+const SLUB_METADATA: SlubMetadata = {
   cacheBytes: 384,
   nodeBytes: 128,
   perCpuBytes: 32,

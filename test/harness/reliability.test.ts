@@ -200,11 +200,11 @@ describe('interruption', () => {
     child.kill('SIGINT');
     const code = await exited;
 
-    const m = /^l2bench: interrupted; kept (\d+) of (\d+) cells in (.*)\n$/.exec(stderr);
+    const m = /^l2bench: interrupted; kept ([\d,]+) of ([\d,]+) cells in (.*)\n$/.exec(stderr);
     expect(m, stderr).not.toBeNull();
     expect(code).toBe(130);
-    const kept = Number(m?.[1]);
-    expect(Number(m?.[2])).toBe(cells);
+    const kept = Number(m?.[1]?.replaceAll(',', ''));
+    expect(Number(m?.[2]?.replaceAll(',', ''))).toBe(cells);
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(cells);
     expect(m?.[3]).toBe(`${dir}/results.csv, ${dir}/results.json`);

@@ -2,8 +2,8 @@ import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, htmlExporter, provenanceLine, renderHtml } from '../../results/html.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
-import { SECTIONS } from '../../results/report/model.ts';
 import type { ReportModel } from '../../results/report/model.ts';
+import { SECTIONS } from '../../results/report/model.ts';
 
 const EVIL = '<script>alert("x")</script> & <img src=x onerror=1>';
 

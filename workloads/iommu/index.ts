@@ -30,7 +30,7 @@ const params = {
 } as const;
 
 /** An iommu workload also tells what its last pass did inside the IOMMU model. */
-export interface IommuPass extends DmaCounters {
+interface IommuPass extends DmaCounters {
   table_allocs: number;
   table_frees: number;
   peak_tables: number;

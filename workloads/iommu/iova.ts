@@ -7,7 +7,7 @@
  */
 
 /** IOVA_RANGE_CACHE_MAX_SIZE: orders 0..5 (up to 32 pages) are cached. */
-export const IOVA_RANGE_CACHE_MAX_SIZE = 6;
+const IOVA_RANGE_CACHE_MAX_SIZE = 6;
 const IOVA_MAG_SIZE = 128;
 const MAX_GLOBAL_MAGS = 32;
 

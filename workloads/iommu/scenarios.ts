@@ -21,7 +21,7 @@ const XRGB_1440P = 2560 * 1440 * 4;
 const RAW10_12MP = 4000 * 3000 * 1.25; // 14.3 MiB
 
 /** A video decoder: per frame a bitstream buffer and a 1080p frame of 4 KiB pages; frames unmapped 4 frames later. */
-export const videoDecode: Scenario = {
+const videoDecode: Scenario = {
   name: 'video-decode',
   description:
     'decoder cycling 8 frame buffers (1080p NV12, scatter-gather of 4 KiB pages) and a bitstream buffer per frame (illustrative parameters, not measured)',
@@ -55,7 +55,7 @@ export const videoDecode: Scenario = {
 };
 
 /** A display: triple-buffered contiguous framebuffers and a cursor, remapped on each mode set. */
-export const display: Scenario = {
+const display: Scenario = {
   name: 'display',
   description:
     'display with 3 contiguous framebuffers (sections, one tail table each) and a cursor, remapped on mode sets (illustrative parameters, not measured)',
@@ -83,7 +83,7 @@ export const display: Scenario = {
 };
 
 /** A camera: a preview ring mapped for the session, per-frame statistics, a still capture every 30 frames. */
-export const camera: Scenario = {
+const camera: Scenario = {
   name: 'camera',
   description:
     'camera pipeline: 6-buffer 720p preview ring, 64 KiB ISP statistics per frame, a 12 MP raw still and JPEG every 30 frames (illustrative parameters, not measured)',
@@ -123,7 +123,7 @@ export const camera: Scenario = {
 };
 
 /** Many small, short-lived buffers (command buffers, descriptors): about 32 live, 1–16 pages, any CPU. */
-export const smallBuffers: Scenario = {
+const smallBuffers: Scenario = {
   name: 'small-buffers',
   description:
     'many small short-lived buffers: about 32 live, 1 to 16 pages of 4 KiB, mapped and unmapped on any CPU (illustrative parameters, not measured)',
@@ -153,7 +153,7 @@ export const smallBuffers: Scenario = {
 };
 
 /** A day: boot with the display up, then sessions of browsing, video and video calls. */
-export const chromebookDay: Scenario = {
+const chromebookDay: Scenario = {
   name: 'chromebook-day',
   description:
     'a long-running mix: display up all day, sessions of browsing, video playback and video calls (illustrative parameters, not measured)',

@@ -15,7 +15,6 @@ export const SZ_16M = 0x1000000;
 const PGSIZES = [SZ_16M, SZ_1M, SZ_64K, SZ_4K];
 
 const L1_ENTRIES = 4096;
-const L2_ENTRIES = 256;
 const EMPTY = 0;
 const TABLE = 1;
 const SECTION = 2;
@@ -177,5 +176,3 @@ export function pickPageSize(iova: number, paddr: number, size: number): number 
   }
   throw new RangeError(`no page size fits iova 0x${iova.toString(16)} size 0x${size.toString(16)}`);
 }
-
-export { L1_ENTRIES, L2_ENTRIES };

@@ -8,7 +8,7 @@ import { finish, type PassOptions, replay } from './pass.ts';
 import { Tracker } from './tracker.ts';
 
 export { TraceError } from './errors.ts';
-export { type TraceStats, traceStats } from './stats.ts';
+export { traceStats } from './stats.ts';
 
 const params = {
   file: { kind: 'string', description: 'trace: native alloc,ID[,CPU] lines or ftrace kmem text', default: '' },
@@ -28,7 +28,7 @@ const params = {
 } as const;
 
 /** Where the events came from, for provenance (a type, not an interface, to fit Workload['info']). */
-export type TraceInfo = {
+type TraceInfo = {
   readonly file: string;
   readonly sha256: string;
   readonly format: TraceFormat;

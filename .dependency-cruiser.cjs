@@ -1,0 +1,52 @@
+/**
+ * Module boundaries, checked by `npm test` (dependency-cruiser). Data flows one way:
+ * workload → events → strategy → page allocator; the harness meters and runs; results read the
+ * records. A back-edge fails the build.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'strategies-are-self-contained',
+      comment: 'strategies/ (the allocators and the simulated machine) import only strategies/.',
+      severity: 'error',
+      from: { path: '^strategies/' },
+      to: { path: '^(workloads|harness|results|bench|examples|test)/|^index\\.ts$' },
+    },
+    {
+      name: 'workloads-know-no-harness-or-results',
+      comment: 'workloads/ produce events; they never import the harness or the results.',
+      severity: 'error',
+      from: { path: '^workloads/' },
+      to: { path: '^(harness|results|bench|examples|test)/|^index\\.ts$' },
+    },
+    {
+      name: 'results-read-records-only',
+      comment: 'results/ read records: they never reach back into the harness, the strategies or the workloads.',
+      severity: 'error',
+      from: { path: '^results/' },
+      to: { path: '^(harness|strategies|workloads|bench|examples|test)/|^index\\.ts$' },
+    },
+    {
+      name: 'harness-library-has-no-cli',
+      comment:
+        'the harness API (harness/*) never imports the command line (harness/cli/): CLI wording stays in the CLI.',
+      severity: 'error',
+      from: { path: '^harness/', pathNot: '^harness/cli/' },
+      to: { path: '^harness/cli/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'no import cycles anywhere.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|runs|\\.ci)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.mjs', '.js'] },
+  },
+};

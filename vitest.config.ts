@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// Timeouts only catch hangs: no test may depend on how fast or loaded the machine is, so they are
+// far above what any test takes on a busy 2-core machine.
+export default defineConfig({
+  test: {
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
