@@ -11,7 +11,7 @@ import { checkMachine, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan } from './matrix.ts';
 import { provenance, VERSION } from './provenance.ts';
 import { runCells } from './run.ts';
-import { loadSuite, resolveSuiteModule, resolveSuitePaths } from './suite.ts';
+import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
 
 /** What to run, for `l2bench run` and for scripts. Unset fields come from the suite, then the defaults. */
 export interface BenchmarkOptions {
@@ -39,42 +39,96 @@ export interface BenchmarkOptions {
 }
 
 const DEFAULT_TIME_MS = 100;
+const DEFAULT_CPUS = [4];
 
-/** The cells of a run, checked before any work: every spec, file and option. */
-export async function planBenchmark(o: BenchmarkOptions): Promise<{
+/** What a run is planned from: the suite file, when there is one. */
+type LoadedSuite = { suite: Suite; file: string } | undefined;
+
+/** The strategies a plan names: specs for the whole run and per suite group, and the modules behind them. */
+interface ResolvedStrategies {
+  specs: string[];
+  perGroup: (string[] | null)[];
+  /** Strategies loaded from modules or given as objects, usable by name beside the built-in ones. */
+  extra: Strategy[];
+  /** The module file of each loaded strategy, by name, so worker threads can load it too. */
+  modules: Map<string, string>;
+}
+
+/** The planned run: its cells (this shard's, if sharded), and what provenance records of it. */
+export interface BenchmarkPlan {
   cells: Cell[];
   suite: string;
   timeMs: number | null;
   machine: Omit<MachineOptions, 'cpus'>;
   plan: { cells: number; sha256: string };
-}> {
+}
+
+/** The cells of a run, checked before any work: every spec, file and option. */
+export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan> {
+  const loaded = loadSuiteOf(o);
+  const suite = loaded?.suite;
+  const machine = machineOf(o, suite);
+  const strategies = await resolveStrategies(o, loaded);
+  const timeMs = timeBudgetOf(o, suite);
+  const cpus = o.cpus ?? suite?.cpus ?? DEFAULT_CPUS;
+  checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
+  const plans = plansOf(o, loaded, strategies, {
+    cpus,
+    seeds: o.seeds ?? suite?.seeds ?? [1],
+    machine,
+    check: o.check ?? suite?.check ?? false,
+  });
+  const cells = numberCells(uniqueCells(plans.flatMap(({ plan, where }) => expandPlan(plan, where))));
+  if (cells.length === 0) throw new InputError('nothing to run: no workload or no strategy');
+  return {
+    cells: shardOf(cells, o.shard),
+    suite: loaded?.file ?? '',
+    timeMs,
+    machine,
+    plan: planIdentity(cells, timeMs),
+  };
+}
+
+/** The suite asked for, or the default suite when no workloads are given; none with workloads. */
+function loadSuiteOf(o: BenchmarkOptions): LoadedSuite {
   if (o.suite && o.workloads?.length) {
     throw new InputError('cannot be used together with workloads', { option: 'suite', value: o.suite });
   }
-  const suiteName = o.suite ?? (o.workloads?.length ? undefined : 'default');
-  const loaded = suiteName ? loadSuite(suiteName) : undefined;
-  const suite = loaded?.suite;
-  const machine =
-    typeof o.machine === 'object'
-      ? { ...parseMachine(undefined), ...o.machine }
-      : parseMachine(
-          o.machine ??
-            (suite?.machine
-              ? Object.entries(suite.machine)
-                  .map(([k, v]) => `${k}=${v}`)
-                  .join(',')
-              : undefined),
-        );
-  const extra: Strategy[] = [];
-  const modules = new Map<string, string>();
-  // Module paths in a suite are relative to the suite file, like its trace files.
+  const name = o.suite ?? (o.workloads?.length ? undefined : 'default');
+  return name ? loadSuite(name) : undefined;
+}
+
+/** The machine: the options given (a string or fields), else the suite's, over the default machine. */
+function machineOf(o: BenchmarkOptions, suite: Suite | undefined): Omit<MachineOptions, 'cpus'> {
+  if (typeof o.machine === 'object') return { ...parseMachine(undefined), ...o.machine };
+  const fromSuite = suite?.machine
+    ? Object.entries(suite.machine)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : undefined;
+  return parseMachine(o.machine ?? fromSuite);
+}
+
+/** Throughput's budget per cell in ms, or null when the options or the suite turn it off. */
+function timeBudgetOf(o: BenchmarkOptions, suite: Suite | undefined): number | null {
+  if (o.throughput === false || suite?.throughput === false) return null;
+  return o.throughput ? o.throughput.timeMs : (suite?.throughput?.time_ms ?? DEFAULT_TIME_MS);
+}
+
+/**
+ * The strategies of the run and of each suite group, as specs: built-in names stay as they are,
+ * module paths (relative to the suite file when a suite names them) are loaded and named, objects
+ * given to the API are kept.
+ */
+async function resolveStrategies(o: BenchmarkOptions, loaded: LoadedSuite): Promise<ResolvedStrategies> {
+  const out: ResolvedStrategies = { specs: [], perGroup: [], extra: [], modules: new Map() };
   const fromSuite = (list: readonly string[]) =>
     list.map((s) => (isModuleSpec(s) && loaded ? resolveSuiteModule(s, loaded.file) : s));
-  const resolveStrategies = async (list: readonly (string | Strategy)[]): Promise<string[]> => {
+  const resolve = async (list: readonly (string | Strategy)[]): Promise<string[]> => {
     const specs: string[] = [];
     for (const s of list) {
       if (typeof s !== 'string') {
-        extra.push(s);
+        out.extra.push(s);
         specs.push(s.name);
       } else if (isModuleSpec(s)) {
         const m = await loadStrategyModule(s);
@@ -84,60 +138,64 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<{
             value: s,
           });
         }
-        if (!extra.some((x) => x.name === m.strategy.name)) extra.push(m.strategy);
-        modules.set(m.strategy.name, m.module);
+        if (!out.extra.some((x) => x.name === m.strategy.name)) out.extra.push(m.strategy);
+        out.modules.set(m.strategy.name, m.module);
         specs.push(m.spec);
       } else specs.push(s);
     }
     return specs;
   };
-  const specs = await resolveStrategies(
+  const suite = loaded?.suite;
+  out.specs = await resolve(
     o.strategies ?? (suite?.strategies ? fromSuite(suite.strategies) : STRATEGIES.map((x) => x.name)),
   );
-  const groupSpecs = suite
-    ? await Promise.all(suite.groups.map((g) => (g.strategies ? resolveStrategies(fromSuite(g.strategies)) : null)))
-    : [];
-  let timeMs: number | null = null;
-  if (o.throughput !== false && suite?.throughput !== false) {
-    timeMs = o.throughput ? o.throughput.timeMs : (suite?.throughput?.time_ms ?? DEFAULT_TIME_MS);
+  for (const g of suite?.groups ?? []) out.perGroup.push(g.strategies ? await resolve(fromSuite(g.strategies)) : null);
+  return out;
+}
+
+/** One plan per suite group (or one for workloads given directly), with where it came from for errors. */
+function plansOf(
+  o: BenchmarkOptions,
+  loaded: LoadedSuite,
+  strategies: ResolvedStrategies,
+  base: Pick<Plan, 'cpus' | 'seeds' | 'machine' | 'check'>,
+): { plan: Plan; where?: string }[] {
+  const common = { ...base, extraStrategies: strategies.extra, modules: strategies.modules };
+  if (!loaded) {
+    return [{ plan: { ...common, strategies: strategies.specs, workloads: o.workloads ?? [], throughput: true } }];
   }
-  const cpus = o.cpus ?? suite?.cpus ?? [4];
-  checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
-  const base = {
-    cpus,
-    seeds: o.seeds ?? suite?.seeds ?? [1],
-    machine,
-    check: o.check ?? suite?.check ?? false,
-    extraStrategies: extra,
-    modules,
-  };
-  const plans: Plan[] = suite
-    ? suite.groups.map((g, i) => ({
-        ...base,
-        strategies: o.strategies ? specs : (groupSpecs[i] ?? specs),
-        workloads: g.workloads.map((w) => resolveSuitePaths(w, loaded?.file ?? '')),
-        throughput: g.throughput ?? true,
-      }))
-    : [{ ...base, strategies: specs, workloads: o.workloads ?? [], throughput: true }];
-  // A cell named twice (overlapping sweeps) runs once.
+  return loaded.suite.groups.map((g, i) => ({
+    plan: {
+      ...common,
+      // --strategy overrides every group; otherwise a group's own list, else the suite's.
+      strategies: o.strategies ? strategies.specs : (strategies.perGroup[i] ?? strategies.specs),
+      workloads: g.workloads.map((w) => resolveSuitePaths(w, loaded.file)),
+      throughput: g.throughput ?? true,
+    },
+    where: `${loaded.file}: groups.${i} (${g.name})`,
+  }));
+}
+
+/** A cell named twice (overlapping sweeps) runs once. */
+function uniqueCells(cells: readonly Cell[]): Cell[] {
   const seen = new Set<string>();
-  const cells = plans
-    .flatMap((p, i) => expandPlan(p, suite ? `${loaded?.file}: groups.${i} (${suite.groups[i]?.name})` : undefined))
-    .filter((c) => {
-      const key = `${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.machine.cpus}\u0000${c.seed}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .map((c, index) => ({ ...c, source: { ...(c.source as CellSource), index } }));
-  if (cells.length === 0) throw new InputError('nothing to run: no workload or no strategy');
-  const plan = planIdentity(cells, timeMs);
-  const mine = o.shard
-    ? cells.filter(
-        (c) => c.source?.index !== undefined && c.source.index % (o.shard?.count ?? 1) === (o.shard?.index ?? 1) - 1,
-      )
-    : cells;
-  return { cells: mine, suite: loaded?.file ?? '', timeMs, machine, plan };
+  return cells.filter((c) => {
+    const key = `${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.machine.cpus}\u0000${c.seed}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Each cell's position in the whole plan: shards and parallel runs keep this order. */
+function numberCells(cells: readonly Cell[]): Cell[] {
+  return cells.map((c, index) => ({ ...c, source: { ...(c.source as CellSource), index } }));
+}
+
+/** Shard `index` of `count` (1-based): every count-th cell of the plan. */
+function shardOf(cells: Cell[], shard: BenchmarkOptions['shard']): Cell[] {
+  if (!shard) return cells;
+  return cells.filter((c) => (c.source?.index ?? -1) % shard.count === shard.index - 1);
 }
 
 /**
