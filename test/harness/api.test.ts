@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import packedPage from '../../examples/my-strategy.ts';
 import { CSV_COLUMNS, planBenchmark, type RunResult, runBenchmark, type Strategy, writeResults } from '../../index.ts';
+import { tempDir } from '../tmp.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-api-'));
+const tmp = () => tempDir('l2bench-api-');
 const HOLDS = [1, 2, 4, 8];
 
 describe('programmatic API', () => {

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../tmp.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -30,7 +30,7 @@ async function l2bench(...args: string[]): Promise<Outcome> {
   }
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-errors-'));
+const tmp = () => tempDir('l2bench-errors-');
 
 /** Bad input: exit 2, nothing on stdout, and exactly one line on stderr that names the culprit. */
 function expectRefused(r: Outcome, message: RegExp): void {

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../tmp.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/l2bench.js', import.meta.url).pathname;
@@ -18,7 +18,7 @@ async function l2bench(...args: string[]): Promise<{ code: number; stdout: strin
   }
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-'));
+const tmp = () => tempDir('l2bench-');
 
 describe('l2bench run (walking skeleton)', () => {
   it('writes one CSV row per (workload, strategy) with footprints metered at the page allocator', async () => {

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Cell, measureCell } from '../../harness/cell.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
 import { parseParams } from '../../strategies/params.ts';
+import { tempDir } from '../tmp.ts';
 import { workload } from '../workload-helpers.ts';
 
 const KiB = 1024;
@@ -31,7 +31,7 @@ function threePhaseTrace(): ReturnType<typeof workload> {
   for (let i = 0; i < 8; i++) lines.push(`alloc,${i}`);
   for (let i = 7; i >= 4; i--) lines.push(`free,${i}`);
   lines.push('alloc,8', 'alloc,9');
-  const file = join(tmpdir(), `l2bench-three-phase-${process.pid}.csv`);
+  const file = join(tempDir('l2bench-metrics-'), 'three-phase.csv');
   writeFileSync(file, `${lines.join('\n')}\n`);
   return workload('trace', { file });
 }
@@ -109,7 +109,7 @@ describe('constraints and failures', () => {
   it('counts allocation failures, and skips the frees of tables that were never allocated', () => {
     // genalloc holds 4096 tables at most; the 4097th fails and its later free is skipped.
     const lines = [...Array.from({ length: 4097 }, (_, i) => `alloc,${i}`), 'free,4096', 'free,0'];
-    const file = join(tmpdir(), `l2bench-overflow-${process.pid}.csv`);
+    const file = join(tempDir('l2bench-metrics-'), 'overflow.csv');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const r = measureCell(cell('genalloc', workload('trace', { file })));
     expect([r.allocs, r.alloc_failures, r.frees, r.skipped_frees, r.peak_live_tables]).toEqual([4097, 1, 2, 1, 4096]);

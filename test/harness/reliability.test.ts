@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TIMING_COLUMNS } from '../../results/record.ts';
+import { tempDir } from '../tmp.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -25,7 +25,7 @@ async function l2bench(args: string[], cwd = ROOT): Promise<{ code: number; stdo
   }
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-rel-'));
+const tmp = () => tempDir('l2bench-rel-');
 
 /** RFC 4180: fields may be quoted, with commas, newlines and doubled quotes inside. */
 function parseCsv(text: string): string[][] {

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../tmp.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/l2bench.js', import.meta.url).pathname;
@@ -37,7 +37,7 @@ const PLAN = [
   '--no-throughput',
 ];
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-scale-'));
+const tmp = () => tempDir('l2bench-scale-');
 const csv = (dir: string) => readFileSync(join(dir, 'results.csv'), 'utf8');
 
 describe('parallel and sharded runs give the serial run exactly', () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareCommand } from '../../harness/cli/commands/compare.ts';
@@ -16,6 +15,7 @@ import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../results/metrics.ts';
 import type { FullRecord } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
 import { seeded } from '../../workloads/random.ts';
+import { tempDir } from '../tmp.ts';
 
 /** Replay times in ms around 1 ms with a small spread (events = 1000: about 1 M ops/s). */
 const STEADY = [1.0, 1.01, 0.99, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0, 1.0];
@@ -87,7 +87,7 @@ const exact = (rows: ReturnType<typeof compareRuns>['rows'], metric: string) =>
 const throughput = (rows: ReturnType<typeof compareRuns>['rows']) =>
   rows.find((r): r is ThroughputRow => r.kind === 'throughput') as ThroughputRow;
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'l2bench-compare-'));
+const tmp = () => tempDir('l2bench-compare-');
 
 /** Write two runs to files and compare them through the command. */
 function command(base: RunResult, next: RunResult, flags: Parameters<typeof compareCommand>[2] = {}) {
