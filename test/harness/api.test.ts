@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import packedPage from '../../examples/my-strategy.ts';
 import { CSV_COLUMNS, planBenchmark, type RunResult, runBenchmark, type Strategy, writeResults } from '../../index.ts';
+import { renderMarkdown } from '../../results/markdown.ts';
+import { analyse } from '../../results/report/analyse.ts';
 import { tempDir } from '../tmp.ts';
 
 const tmp = () => tempDir('l2bench-api-');
@@ -70,6 +72,28 @@ describe('programmatic API', () => {
       throughput: false,
     });
     expect(run.records.map((r) => [r.strategy, r.peak_footprint_bytes])).toEqual([['packed-page:slots=2', 3 * 4096]]);
+  });
+
+  it("reports a user's module exactly like a built-in: its own declared placement", async () => {
+    // packed-page declares placement 'dma32'; a copy of it declaring 'any' must be reported as 'any'.
+    const anywhere: Strategy = { ...packedPage, name: 'packed-anywhere', placement: 'any' };
+    const run = await runBenchmark({
+      workloads: ['hold:tables=8'],
+      strategies: ['./examples/my-strategy.ts', anywhere, 'slab-normal'],
+      throughput: false,
+    });
+    expect(run.records.map((r) => [r.strategy, r.detail.placement, r.detail.workload_category])).toEqual([
+      ['packed-page', 'dma32', 'synthetic'],
+      ['packed-anywhere', 'any', 'synthetic'],
+      ['slab-normal', 'any', 'synthetic'],
+    ]);
+    const report = analyse(run);
+    expect(report.constraints.map((c) => [c.strategy, c.placement])).toEqual([
+      ['packed-page', 'dma32'],
+      ['packed-anywhere', 'any'],
+      ['slab-normal', 'any'],
+    ]);
+    expect(renderMarkdown(report)).toMatch(/^\| packed-page \| DMA32 \| 0 \| 0 \| ok \|$/m);
   });
 
   it('plans without running and refuses bad input', async () => {

@@ -12,6 +12,7 @@ import {
   tradeoffPoints,
 } from '../../results/charts/index.ts';
 import type { FullRecord } from '../../results/record.ts';
+import { blankRecord } from '../records.ts';
 
 /** A record with every metric zero except what is given; `series` as [event, footprint] pairs. */
 function rec(
@@ -21,53 +22,24 @@ function rec(
   series: [number, number][] = [],
   cpus = 4,
 ): FullRecord {
-  return {
-    workload,
-    strategy,
-    cpus,
-    seed: 1,
-    events: 0,
-    allocs: 0,
-    frees: 0,
-    skipped_frees: 0,
-    alloc_failures: 0,
-    peak_live_tables: 0,
-    peak_footprint_bytes: 0,
-    mean_footprint_bytes: 0,
-    final_footprint_bytes: 0,
-    metadata_bytes: 0,
-    frag_mean: 0,
-    frag_at_peak_live: 0,
-    frag_at_peak_footprint: 0,
-    frag_peak_over_peak: 0,
-    reuse_rate: 0,
-    peak_stranded_bytes: 0,
-    pages_returned: 0,
-    dma32_violations: 0,
-    page_alloc_calls: 0,
-    page_alloc_failures: 0,
-    page_free_calls: 0,
-    strategy_work_per_event: '',
-    ops_per_sec: null,
-    ops_per_sec_rme: null,
-    replay_median_ms: null,
-    replay_mad_ms: null,
-    replay_p99_ms: null,
-    replay_samples: null,
-    ...over,
-    detail: {
-      // As the built-in strategies declare it: only the pre-patch baseline places tables anywhere.
-      placement: strategy === 'slab-normal' ? 'any' : 'dma32',
-      work: {},
-      series: {
-        event: series.map(([e]) => e),
-        footprint_bytes: series.map(([, f]) => f),
-        live_tables: series.map(() => 0),
+  return blankRecord(
+    { workload, strategy, cpus, seed: 1 },
+    {
+      ...over,
+      detail: {
+        // As the built-in strategies declare it: only the pre-patch baseline places tables anywhere.
+        placement: strategy === 'slab-normal' ? 'any' : 'dma32',
+        work: {},
+        series: {
+          event: series.map(([e]) => e),
+          footprint_bytes: series.map(([, f]) => f),
+          live_tables: series.map(() => 0),
+        },
+        samples: [],
+        workload_info: {},
       },
-      samples: [],
-      workload_info: {},
     },
-  };
+  );
 }
 
 const KiB = 1024;

@@ -15,6 +15,7 @@ import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../results/metrics.ts';
 import type { FullRecord } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
 import { seeded } from '../../workloads/random.ts';
+import { blankRecord } from '../records.ts';
 import { tempDir } from '../tmp.ts';
 
 /** Replay times in ms around 1 ms with a small spread (events = 1000: about 1 M ops/s). */
@@ -22,42 +23,32 @@ const STEADY = [1.0, 1.01, 0.99, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0, 1.0];
 
 /** A hand-made record: a 64-table hold-like cell; `samples` are the replay times in ms. */
 function record(over: Partial<FullRecord> = {}, samples: number[] = STEADY): FullRecord {
-  return {
-    workload: 'hold:tables=64',
-    strategy: 'slab-dma32',
-    cpus: 4,
-    seed: 1,
-    events: 1000,
-    allocs: 500,
-    frees: 500,
-    skipped_frees: 0,
-    alloc_failures: 0,
-    peak_live_tables: 64,
-    peak_footprint_bytes: 65536,
-    mean_footprint_bytes: 60000.5,
-    final_footprint_bytes: 65536,
-    metadata_bytes: 640,
-    frag_mean: 0.01,
-    frag_at_peak_live: 0,
-    frag_at_peak_footprint: 0.3,
-    frag_peak_over_peak: 0,
-    reuse_rate: 0.5,
-    peak_stranded_bytes: 0,
-    pages_returned: 0,
-    dma32_violations: 0,
-    page_alloc_calls: 4,
-    page_alloc_failures: 0,
-    page_free_calls: 0,
-    strategy_work_per_event: 'new_slabs=0.004',
-    ops_per_sec: 1e6,
-    ops_per_sec_rme: 1,
-    replay_median_ms: 1,
-    replay_mad_ms: 0.01,
-    replay_p99_ms: 1.02,
-    replay_samples: samples.length,
-    ...over,
-    detail: { work: {}, series: { event: [], footprint_bytes: [], live_tables: [] }, samples, workload_info: {} },
-  };
+  return blankRecord(
+    { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 4, seed: 1 },
+    {
+      events: 1000,
+      allocs: 500,
+      frees: 500,
+      peak_live_tables: 64,
+      peak_footprint_bytes: 65536,
+      mean_footprint_bytes: 60000.5,
+      final_footprint_bytes: 65536,
+      metadata_bytes: 640,
+      frag_mean: 0.01,
+      frag_at_peak_footprint: 0.3,
+      reuse_rate: 0.5,
+      page_alloc_calls: 4,
+      strategy_work_per_event: 'new_slabs=0.004',
+      ops_per_sec: 1e6,
+      ops_per_sec_rme: 1,
+      replay_median_ms: 1,
+      replay_mad_ms: 0.01,
+      replay_p99_ms: 1.02,
+      replay_samples: samples.length,
+      ...over,
+      detail: { work: {}, series: { event: [], footprint_bytes: [], live_tables: [] }, samples, workload_info: {} },
+    },
+  );
 }
 
 function run(records: FullRecord[], version = '0.1.0'): RunResult {
