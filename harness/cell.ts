@@ -45,7 +45,7 @@ export function instantiate(cell: Cell): { machine: Machine; tables: TableAlloca
 
 /** Run one cell to completion and return its exact metrics (timing columns empty). */
 export function measureCell(cell: Cell): FullRecord {
-  const { meter } = instantiate(cell);
+  const { tables, meter } = instantiate(cell);
   for (const chunk of cell.workload.chunks()) meter.replay(chunk);
   return {
     workload: cell.workload.spec,
@@ -57,6 +57,8 @@ export function measureCell(cell: Cell): FullRecord {
     detail: {
       cell: cell.source?.index ?? -1,
       placement: cell.strategy.placement,
+      strategy_params: { ...cell.strategyParams },
+      requirements: { ...(tables.requirements?.() ?? {}) },
       workload_category: cell.workload.category,
       work: meter.work(),
       series: meter.series.columns(),

@@ -23,6 +23,8 @@ const recordShape = z.object({
   detail: z.object({
     cell: z.number().int().optional(),
     placement: z.enum(['dma32', 'any']).optional(),
+    strategy_params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    requirements: z.record(z.string(), z.number()).optional(),
     workload_category: z.enum(['synthetic', 'model', 'real trace']).optional(),
     work: z.record(z.string(), z.number()),
     series: z.object({ event: numbers, footprint_bytes: numbers, live_tables: numbers }),

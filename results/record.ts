@@ -40,6 +40,10 @@ interface CellDetail {
   cell?: number;
   /** Where the strategy promises to place its tables, from its own definition. */
   placement?: Placement;
+  /** Every parameter of the strategy, defaults included. */
+  strategy_params?: Record<string, string | number>;
+  /** For each parameter that can make allocations fail, the smallest value that would have served them all (a lower bound after a failure). */
+  requirements?: Record<string, number>;
   /** The workload's category, from its own definition. */
   workload_category?: WorkloadCategory;
   /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */

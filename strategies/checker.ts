@@ -44,6 +44,7 @@ export function createChecked(strategy: Strategy, ctx: StrategyContext & { pages
     work: inner.work,
     metadataBytes: () => inner.metadataBytes(),
     strandedBytes: () => inner.strandedBytes(),
+    ...(inner.requirements ? { requirements: () => inner.requirements?.() ?? {} } : {}),
     alloc(cpu: number): number {
       const addr = inner.alloc(cpu);
       if (addr === -1) return addr;

@@ -121,6 +121,15 @@ class DmaPool implements TableAllocator {
     return DMA_POOL_BYTES + DMA_PAGE_BYTES * this.#vaddr.length;
   }
 
+  /**
+   * coherent_pool: the KiB of atomic pool the pages taken so far need, plus a page once the pool has
+   * refused one (then a lower bound). A coherent IOMMU (coherent_pool=0) measures the exact need.
+   */
+  requirements(): Readonly<Record<string, number>> {
+    const pages = this.#vaddr.length + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
+    return { coherent_pool: (pages * PAGE_SIZE) / 1024 };
+  }
+
   /** Freed blocks always go back on their page's chain: nothing is stranded (the unusable 4th block never held a table). */
   strandedBytes(): number {
     return 0;

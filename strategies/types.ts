@@ -37,6 +37,12 @@ export interface TableAllocator {
   strandedBytes(): number;
   /** Modelled kernel work so far, by counter name (slow paths, bitmap words scanned…). */
   readonly work: Readonly<Record<string, number>>;
+  /**
+   * For each parameter whose value can make allocations fail (a pool size), the smallest value that
+   * would have served every allocation so far; once one has failed, a lower bound. Reports use it to
+   * say what would qualify a strategy that failed.
+   */
+  requirements?(): Readonly<Record<string, number>>;
 }
 
 export interface StrategyContext {
