@@ -2,10 +2,10 @@ import { reportCharts, strategyPalette } from './charts/index.ts';
 import { formatBytes } from './format.ts';
 import { analyse } from './report/analyse.ts';
 import {
+  type CellRanking,
   type Claim,
   type ConstraintRow,
   type RankedValue,
-  type Ranking,
   type ReportModel,
   SECTIONS,
   type SectionId,
@@ -34,7 +34,7 @@ const h = escapeHtml;
 export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): string {
   const strategies = new Set<string>([
     ...model.constraints.map((c) => c.strategy),
-    ...model.rankings.flatMap((r) => r.rows.map((v) => v.strategy)),
+    ...model.rankings.flatMap((r) => r.strategies.map((v) => v.strategy)),
   ]);
   if (model.recommendation.strategy !== null) strategies.add(model.recommendation.strategy);
   const palette = strategyPalette(strategies);
@@ -111,6 +111,7 @@ function answerSection(model: ReportModel, strategy: StrategyHtml): string {
     rec.strategy === null
       ? '<p class="verdict-line bad">No strategy meets the hard constraints.</p>'
       : `<p class="verdict-line">Use ${strategy(rec.strategy)}</p>`;
+  const basis = `<p class="basis"><strong>Basis:</strong> ranked by ${h(model.objective.label)}, ${h(model.objective.why)}.</p>`;
   const numbers =
     rec.numbers.length === 0
       ? ''
@@ -119,7 +120,7 @@ function answerSection(model: ReportModel, strategy: StrategyHtml): string {
     rec.flips.length === 0
       ? ''
       : `<h3>What would change the answer</h3>\n<ul>${rec.flips.map((f) => `<li>${h(f)}</li>`).join('')}</ul>`;
-  return [lead, `<p>${h(rec.summary)}</p>`, numbers, flips].filter((s) => s !== '').join('\n');
+  return [lead, basis, `<p>${h(rec.summary)}</p>`, numbers, flips].filter((s) => s !== '').join('\n');
 }
 
 const PLACEMENT: Record<ConstraintRow['placement'], string> = {
@@ -141,7 +142,8 @@ function constraintsSection(rows: readonly ConstraintRow[], strategy: StrategyHt
         r.placement === 'any' && r.dma32_violations > 0
           ? '<div class="note">The pre-patch bug: tables taken from anywhere in RAM land above 4 GiB, where a v7s L1 entry cannot point (arm64 v4.15–v5.0, before SLAB_CACHE_DMA32).</div>'
           : '';
-      const verdict = `<span class="badge ${r.qualifies ? 'ok' : 'bad'}">${h(r.verdict || (r.qualifies ? 'ok' : 'fails'))}</span>${prePatch}`;
+      const qualify = r.qualify.map((q) => `<div class="note">${h(q)}.</div>`).join('');
+      const verdict = `<span class="badge ${r.qualifies ? 'ok' : 'bad'}">${h(r.verdict || (r.qualifies ? 'ok' : 'fails'))}</span>${prePatch}${qualify}`;
       return `<tr class="${r.qualifies ? '' : 'fails'}"><th scope="row">${strategy(r.strategy)}</th><td class="nowrap">${h(PLACEMENT[r.placement])}</td><td class="num">${violations}</td><td class="num">${failures}</td><td>${brokenIn(r.broken_in)}</td><td>${verdict}</td></tr>`;
     })
     .join('\n');
@@ -162,34 +164,33 @@ function brokenIn(workloads: readonly string[]): string {
   return rest === 0 ? list : `${list} <span class="note" title="${h(workloads.join(', '))}">and ${rest} more</span>`;
 }
 
-function rankingsSection(rankings: readonly Ranking[], strategy: StrategyHtml): string {
+function rankingsSection(rankings: readonly CellRanking[], strategy: StrategyHtml): string {
   if (rankings.length === 0) return '<p>Nothing to rank in this run.</p>';
-  const groups = new Map<string, Ranking[]>();
-  for (const r of rankings) {
-    const key = JSON.stringify([r.workload, r.cpus, r.seed]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
   const cells = new Set(rankings.map((r) => `${r.cpus}/${r.seed}`));
   const intro =
-    '<p class="legend-line">For each workload, every metric ranks the strategies: <span class="best-sample">best</span> is rank 1 ' +
-    '(↓ lower is better, ↑ higher is better), #n the rank; <span class="mark">=</span> a tie with another strategy; ' +
-    '<span class="mark">≈</span> within noise: not distinguishable from the next better one within the margins of error.</p>';
-  const tables = [...groups.values()].map((metrics) => {
-    const first = metrics[0] as Ranking;
-    const rows = [...new Set(metrics.flatMap((m) => m.rows.map((v) => v.strategy)))];
-    const head = metrics
+    '<p class="legend-line">For each workload, every metric ranks the strategies that met the hard constraints in it: ' +
+    '<span class="best-sample">best</span> is rank 1 (↓ lower is better, ↑ higher is better), #n the rank; ' +
+    '<span class="mark">=</span> a tie with another strategy; <span class="mark">≈</span> within noise: not distinguishable ' +
+    'from the next better one within the margins of error. A strategy that failed allocations or placed tables above 4 GiB ' +
+    'in a workload is <span class="excluded-sample">excluded</span> there: its figures are shown, never ranked.</p>';
+  const tables = rankings.map((cell) => {
+    const head = cell.metrics
       .map((m) => `<th scope="col">${h(m.label)} <span class="dir">${m.better === 'lower' ? '↓' : '↑'}</span></th>`)
       .join('');
-    const body = rows
+    const body = cell.strategies
       .map((s) => {
-        const tds = metrics.map((m) => rankedCell(m.rows.find((v) => v.strategy === s))).join('');
-        return `<tr><th scope="row">${strategy(s)}</th>${tds}</tr>`;
+        const gate =
+          s.excluded === null
+            ? `<td class="num">${s.alloc_failures}</td>`
+            : `<td class="excluded-cell"><span class="badge bad">excluded</span> ${h(s.excluded)}</td>`;
+        const tds = cell.metrics.map((m) => rankedCell(m.rows.find((v) => v.strategy === s.strategy))).join('');
+        return `<tr class="${s.excluded === null ? '' : 'excluded'}"><th scope="row">${strategy(s.strategy)}</th>${gate}${tds}</tr>`;
       })
       .join('\n');
-    const where = cells.size > 1 ? ` <span class="note">cpus=${first.cpus}, seed=${first.seed}</span>` : '';
-    return `<h3><code>${h(first.workload)}</code>${where}</h3>
+    const where = cells.size > 1 ? ` <span class="note">cpus=${cell.cpus}, seed=${cell.seed}</span>` : '';
+    return `<h3><code>${h(cell.workload)}</code>${where}</h3>
 <div class="table-wrap"><table class="ranking">
-<thead><tr><th>Strategy</th>${head}</tr></thead>
+<thead><tr><th>Strategy</th><th>Failed allocations</th>${head}</tr></thead>
 <tbody>
 ${body}
 </tbody>
@@ -200,6 +201,7 @@ ${body}
 
 function rankedCell(v: RankedValue | undefined): string {
   if (v === undefined) return '<td class="num">–</td>';
+  if (v.rank === null) return `<td class="num excluded-value">${h(v.text)}</td>`;
   const marks = [
     `<span class="rank">#${v.rank}</span>`,
     v.tie ? '<span class="mark" title="tie: equal to another strategy">=</span>' : '',
@@ -211,19 +213,21 @@ function rankedCell(v: RankedValue | undefined): string {
 }
 
 function crossoversSection(model: ReportModel): string {
-  if (model.crossovers.length === 0) return '<p>No two strategies change order in footprint along the hold sweep.</p>';
+  const basis = `<p>Between strategies that met the hard constraints, by ${h(model.objective.label)}.</p>`;
+  if (model.crossovers.length === 0) return `${basis}\n<p>No two of them change order along the hold sweep.</p>`;
   const items = model.crossovers.map((c) => `<li>${h(c.sentence)}</li>`).join('\n');
   const rows = model.crossovers
     .map(
       (c) =>
-        `<tr><td>${h(c.below)}</td><td>${h(c.above)}</td><td class="num">${c.from} → ${c.to}</td><td class="num">${c.cpus}</td></tr>`,
+        `<tr><td>${h(c.below)}</td><td>${h(c.above)}</td><td class="num">${c.from} → ${c.to}</td><td class="num">${c.changes === 1 ? '1' : `${c.changes} (alternates)`}</td><td class="num">${c.cpus}</td></tr>`,
     )
     .join('\n');
-  return `<ul>
+  return `${basis}
+<ul>
 ${items}
 </ul>
 <div class="table-wrap"><table>
-<thead><tr><th>Better below</th><th>Better above</th><th>Between (live tables)</th><th>cpus</th></tr></thead>
+<thead><tr><th>Better below</th><th>Better above</th><th>Between (live tables)</th><th>Changes</th><th>cpus</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
@@ -316,6 +320,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.best { font-weight: 700; background: #dafbe1; }
 .best-sample { font-weight: 700; background: #dafbe1; padding: 0 .25rem; }
 tr.fails th, tr.fails td { background: #fff5f5; }
+tr.excluded th, tr.excluded td { color: var(--muted); background: #fafafa; }
+.excluded-sample { color: var(--muted); background: #fafafa; padding: 0 .25rem; border: 1px solid var(--line); }
+.excluded-cell { font-size: .75rem; min-width: 10rem; }
+.basis { background: var(--bg-alt); border-left: 4px solid #0969da; padding: .4rem .8rem; }
 .rank { color: var(--muted); font-size: .75rem; font-weight: normal; }
 .mark { display: inline-block; min-width: 1.1em; text-align: center; font-size: .75rem; font-weight: 600; border: 1px solid var(--line); border-radius: 3px; padding: 0 .15rem; line-height: 1.3; color: #0550ae; background: #fff; }
 .dir { color: var(--muted); }
@@ -349,5 +357,5 @@ figcaption strong { color: var(--fg); }
 export const htmlExporter: Exporter = {
   format: 'html',
   file: 'report.html',
-  render: (run) => renderHtml(analyse(run), reportCharts(run.records)),
+  render: (run, options) => renderHtml(analyse(run, options), reportCharts(run.records)),
 };

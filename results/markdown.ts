@@ -1,5 +1,5 @@
 import { analyse } from './report/analyse.ts';
-import { type Ranking, type ReportModel, SECTIONS, type SectionId } from './report/model.ts';
+import { type CellRanking, type ReportModel, SECTIONS, type SectionId } from './report/model.ts';
 import type { Exporter } from './run.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
@@ -20,21 +20,26 @@ const VERDICT_MARK: Record<string, string> = {
   'not tested': '– not tested',
 };
 
-/** Rankings of one cell as one table: strategies down, metrics across, each value with its rank. */
-function rankingTable(group: readonly Ranking[]): string {
-  const strategies = (group[0] as Ranking).rows.map((r) => r.strategy);
-  const head = ['strategy', ...group.map((g) => `${g.label} (${g.better === 'lower' ? '↓' : '↑'})`)];
-  const rows = strategies.map((s) => [
-    s,
-    ...group.map((g) => {
-      const v = g.rows.find((r) => r.strategy === s);
+/** Rankings of one cell as one table: strategies down, the constraints then the metrics across. */
+function rankingTable(cell: CellRanking): string {
+  const head = [
+    'strategy',
+    'failed allocations',
+    ...cell.metrics.map((g) => `${g.label} (${g.better === 'lower' ? '↓' : '↑'})`),
+  ];
+  const rows = cell.strategies.map((s) => [
+    s.strategy,
+    s.excluded === null ? String(s.alloc_failures) : `**excluded**: ${s.excluded}`,
+    ...cell.metrics.map((g) => {
+      const v = g.rows.find((r) => r.strategy === s.strategy);
       if (!v) return '–';
+      if (v.rank === null) return v.text;
       const mark = v.rank === 1 ? '**' : '';
       const notes = `${v.tie ? ' =' : ''}${v.within_noise ? ' ~' : ''}`;
       return `${mark}${v.text}${mark} (${v.rank})${notes}`;
     }),
   ]);
-  return mdTable(head, rows, ['l', ...group.map(() => 'r' as const)]);
+  return mdTable(head, rows, ['l', 'l', ...cell.metrics.map(() => 'r' as const)]);
 }
 
 /** report.md: the design-decision report, readable on a code-review site, in the sections' one order. */
@@ -57,12 +62,13 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
         m.claims.map((c) => [c.claim, c.source, c.evidence, VERDICT_MARK[c.verdict] ?? c.verdict]),
       ),
     ],
-    crossovers:
-      m.crossovers.length === 0
-        ? [
-            'No pair of strategies changes order in footprint along the hold sweep of this run (or the run has no hold sweep).',
-          ]
-        : m.crossovers.map((c) => `- ${c.sentence}`),
+    crossovers: [
+      `Between strategies that met the hard constraints, by ${m.objective.label}.`,
+      '',
+      ...(m.crossovers.length === 0
+        ? ['No two of them change order along the hold sweep of this run (or the run has no hold sweep).']
+        : m.crossovers.map((c) => `- ${c.sentence}`)),
+    ],
     charts: charts.length
       ? charts.map((c) => `![${c.title}](${c.file})`)
       : ['The charts are in report.html (`l2bench report results.json --format html`).'],
@@ -84,6 +90,8 @@ function answer(m: ReportModel): string[] {
   const r = m.recommendation;
   const out = [
     r.strategy ? `**Recommended: \`${r.strategy}\`.** ${r.summary}` : `**No recommendation.** ${r.summary}`,
+    '',
+    `**Basis:** ranked by ${m.objective.label}, ${m.objective.why}.`,
     '',
   ];
   if (r.numbers.length) {
@@ -111,7 +119,7 @@ function constraints(m: ReportModel): string[] {
         c.placement === 'dma32' ? 'DMA32' : c.placement,
         String(c.dma32_violations),
         String(c.alloc_failures),
-        c.qualifies ? 'ok' : `**${c.verdict}**`,
+        c.qualifies ? 'ok' : `**${c.verdict}**${c.qualify.length ? `. ${c.qualify.join('; ')}.` : ''}`,
       ]),
       ['l', 'l', 'r', 'r', 'l'],
     ),
@@ -120,20 +128,17 @@ function constraints(m: ReportModel): string[] {
 
 function rankings(m: ReportModel): string[] {
   const out = [
-    'Rank in parentheses (1 = best); `=` a tie; `~` throughput within the 95 % margins of the next better one.',
+    'Rank in parentheses (1 = best) among the strategies that met the hard constraints in the workload; `=` a tie; `~` throughput within the 95 % margins of the next better one. A strategy that failed allocations or placed tables above 4 GiB there is **excluded**: its figures are shown, never ranked.',
     '',
   ];
-  const byCell = new Map<string, Ranking[]>();
-  for (const g of m.rankings) {
-    const k = `${g.workload} (cpus=${g.cpus}, seed=${g.seed})`;
-    byCell.set(k, [...(byCell.get(k) ?? []), g]);
+  for (const cell of m.rankings) {
+    out.push(`### ${cell.workload} (cpus=${cell.cpus}, seed=${cell.seed})`, '', rankingTable(cell), '');
   }
-  for (const [k, group] of byCell) out.push(`### ${k}`, '', rankingTable(group), '');
   return out;
 }
 
 export const markdownExporter: Exporter = {
   format: 'md',
   file: 'report.md',
-  render: (run) => renderMarkdown(analyse(run)),
+  render: (run, options) => renderMarkdown(analyse(run, options)),
 };

@@ -35,9 +35,15 @@ export interface RunResult {
   cells: number;
 }
 
+/** How the reports rank; the data files ignore it. */
+export interface ReportOptions {
+  /** The memory figure the answer, the claims and the crossovers rank by: peak (default) or mean footprint. */
+  objective?: 'peak' | 'mean';
+}
+
 /** One output format, as hyperfine's exporters: a file name and a pure rendering. */
 export interface Exporter {
   readonly format: string;
   readonly file: string;
-  render(run: RunResult): string;
+  render(run: RunResult, options?: ReportOptions): string;
 }

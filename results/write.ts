@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
-import type { RunResult } from './run.ts';
+import type { ReportOptions, RunResult } from './run.ts';
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
 function writeAtomic(file: string, text: string): void {
@@ -81,7 +81,12 @@ function makeDir(dir: string): boolean {
 }
 
 /** Write a run in the given formats (csv, json…) into a folder, each file atomically. Returns the files. */
-export function writeResults(dir: string, run: RunResult, formats: readonly string[] = ['csv', 'json']): string[] {
+export function writeResults(
+  dir: string,
+  run: RunResult,
+  formats: readonly string[] = ['csv', 'json'],
+  options: ReportOptions = {},
+): string[] {
   const exporters = formats.map((format) => {
     const exporter = EXPORTERS.find((e) => e.format === format);
     if (!exporter)
@@ -90,7 +95,7 @@ export function writeResults(dir: string, run: RunResult, formats: readonly stri
   });
   return exporters.map((exporter) => {
     const file = join(dir, exporter.file);
-    writeAtomic(file, exporter.render(run));
+    writeAtomic(file, exporter.render(run, options));
     return file;
   });
 }

@@ -43,6 +43,11 @@ function program(): Command {
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
     .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is still timed one cell at a time)')
     .option('--shard <i/n>', 'run only shard i of n of the cells; `l2bench merge` joins the shards')
+    .addOption(
+      new Option('--objective <figure>', 'what md/html reports rank memory by: peak (default) or mean footprint')
+        .choices(['peak', 'mean'] as const)
+        .default('peak' as const),
+    )
     .action(async (opts) => {
       process.exitCode = await runCommand(opts);
     });
@@ -58,6 +63,11 @@ function program(): Command {
     .description('write the design-decision report (report.md, report.html) from a saved results.json')
     .argument('<results.json>', 'a run written by l2bench run')
     .option('--format <list>', 'report formats: md, html', 'md,html')
+    .addOption(
+      new Option('--objective <figure>', 'rank memory by peak footprint (the memory the system must have) or mean')
+        .choices(['peak', 'mean'] as const)
+        .default('peak' as const),
+    )
     .option('-o, --out <dir>', 'output folder (default: beside results.json)')
     .action((file, opts) => {
       for (const f of reportCommand(file, opts)) process.stdout.write(`${f}\n`);

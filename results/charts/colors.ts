@@ -40,15 +40,26 @@ export interface StrategyPalette {
   symbols: StrategySymbol[];
   /** Drawn dashed, index for index: strategies that do not promise DMA32 placement (the pre-patch baseline). */
   dashed: boolean[];
+  /** Excluded by the hard constraints, index for index: drawn muted, beneath the others, and named so in the legend. */
+  excluded: boolean[];
+}
+
+/** A colour mixed 60 % toward white: how an excluded strategy is drawn. */
+function mute(hex: string): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  const mix = (c: number) => Math.round(c + (255 - c) * 0.6);
+  const rgb = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map(mix);
+  return `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /**
  * The colour and symbol scales for these strategies (duplicates ignored); those in `dashed` are
- * drawn dashed in line charts.
+ * drawn dashed in line charts, those in `excluded` muted.
  */
 export function strategyPalette(
   strategies: Iterable<string>,
   dashed: ReadonlySet<string> = new Set(),
+  excluded: ReadonlySet<string> = new Set(),
 ): StrategyPalette {
   const domain = [...new Set(strategies)];
   let fallback = 0;
@@ -66,32 +77,43 @@ export function strategyPalette(
       fallback++;
     }
   }
-  return { domain, range, symbols, dashed: domain.map((s) => dashed.has(s)) };
+  return {
+    domain,
+    range: range.map((c, i) => (excluded.has(domain[i] as string) ? mute(c) : c)),
+    symbols,
+    dashed: domain.map((s) => dashed.has(s)),
+    excluded: domain.map((s) => excluded.has(s)),
+  };
 }
 
 /**
  * The palette of a run's strategies, in order of first appearance: a strategy that places its
- * tables anywhere (a negative control such as the pre-patch baseline) is drawn dashed, so it stays
- * visible where it coincides with its DMA32 twin.
+ * tables anywhere (a negative control such as the pre-patch baseline) is drawn dashed; one that
+ * failed an allocation or placed a table above 4 GiB anywhere in the run is excluded (muted).
  */
 export function recordsPalette(records: readonly FullRecord[]): StrategyPalette {
   const anywhere = new Set(records.filter((r) => r.detail.placement === 'any').map((r) => r.strategy));
+  const excluded = new Set(
+    records.filter((r) => r.alloc_failures > 0 || r.dma32_violations > 0).map((r) => r.strategy),
+  );
   return strategyPalette(
     records.map((r) => r.strategy),
     anywhere,
+    excluded,
   );
 }
 
 /** The part of a palette for these strategies, keeping each one's colour and symbol and the palette's order. */
 export function pickStrategies(palette: StrategyPalette, strategies: Iterable<string>): StrategyPalette {
   const wanted = new Set(strategies);
-  const picked: StrategyPalette = { domain: [], range: [], symbols: [], dashed: [] };
+  const picked: StrategyPalette = { domain: [], range: [], symbols: [], dashed: [], excluded: [] };
   palette.domain.forEach((s, i) => {
     if (!wanted.has(s)) return;
     picked.domain.push(s);
     picked.range.push(palette.range[i] as string);
     picked.symbols.push(palette.symbols[i] as StrategySymbol);
     picked.dashed.push(palette.dashed[i] as boolean);
+    picked.excluded.push(palette.excluded[i] as boolean);
   });
   return picked;
 }

@@ -7,14 +7,18 @@ import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 interface Point {
   strategy: string;
   cpus: number;
+  /** Tables the workload asked for (allocations): a strategy that fails holds fewer. */
   tables: number;
   footprint: number;
+  /** Allocations that failed at this point. */
+  failures: number;
 }
 
 /**
- * Peak footprint against live tables across the `hold:` workloads, log–log, a line with dots per
- * strategy. Seeds are averaged; with several cpus values, one row (facet) per cpus value.
- * '' without hold workloads.
+ * Peak footprint against the tables asked for across the `hold:` workloads, log–log, a line with
+ * dots per strategy. Where a strategy starts failing allocations, a cross and a label say so (its
+ * line goes on, flat, at what it could hold). Seeds are averaged; with several cpus values, one row
+ * (facet) per cpus value. '' without hold workloads.
  */
 export function holdSweep(records: readonly FullRecord[]): string {
   const groups = new Map<string, FullRecord[]>();
@@ -26,9 +30,12 @@ export function holdSweep(records: readonly FullRecord[]): string {
   const points: Point[] = [];
   for (const rs of groups.values()) {
     const first = rs[0] as FullRecord;
-    const tables = mean(rs.map((r) => r.peak_live_tables));
+    const tables = mean(rs.map((r) => r.allocs));
     const footprint = mean(rs.map((r) => r.peak_footprint_bytes));
-    if (tables > 0 && footprint > 0) points.push({ strategy: first.strategy, cpus: first.cpus, tables, footprint });
+    const failures = mean(rs.map((r) => r.alloc_failures));
+    if (tables > 0 && footprint > 0) {
+      points.push({ strategy: first.strategy, cpus: first.cpus, tables, footprint, failures });
+    }
   }
   if (points.length === 0) return '';
   points.sort((a, b) => a.tables - b.tables);
@@ -41,6 +48,8 @@ export function holdSweep(records: readonly FullRecord[]): string {
     legend,
     points.map((p) => p.strategy),
   );
+  // The first point where each strategy fails an allocation, per cpus value.
+  const failing = [...groupFirst(points.filter((p) => p.failures > 0)).values()];
   const cpusText = facet ? `cpus=${cpusValues.join(', ')}` : `cpus=${cpusValues[0]}`;
   return renderPlot(
     {
@@ -50,7 +59,7 @@ export function holdSweep(records: readonly FullRecord[]): string {
       x: {
         type: 'log',
         base: 2,
-        label: 'live tables (peak)',
+        label: 'tables held (asked for)',
         grid: true,
         ...log2Axis(Math.min(...xs), Math.max(...xs), 13),
         tickFormat: (d: number) => String(d),
@@ -89,10 +98,38 @@ export function holdSweep(records: readonly FullRecord[]): string {
           strokeWidth: 1.5,
           ...(facet ? { fy: 'cpus' } : {}),
         }),
+        Plot.dot(failing, {
+          x: 'tables',
+          y: 'footprint',
+          symbol: 'times',
+          stroke: '#cf222e',
+          r: 5,
+          strokeWidth: 2,
+          ...(facet ? { fy: 'cpus' } : {}),
+        }),
+        Plot.text(failing, {
+          x: 'tables',
+          y: 'footprint',
+          text: (p: Point) => `${p.strategy} fails from ${p.tables} tables`,
+          fill: '#cf222e',
+          dy: -10,
+          textAnchor: 'end',
+          ...(facet ? { fy: 'cpus' } : {}),
+        }),
       ],
     },
-    { title: `Hold sweep: peak footprint against live tables (${cpusText})`, legend: shown, symbols: true },
+    { title: `Hold sweep: peak footprint against tables held (${cpusText})`, legend: shown, symbols: true },
   );
+}
+
+/** The first point of each (strategy, cpus), points being sorted by tables. */
+function groupFirst(points: readonly Point[]): Map<string, Point> {
+  const out = new Map<string, Point>();
+  for (const p of points) {
+    const key = `${p.strategy}\u0000${p.cpus}`;
+    if (!out.has(key)) out.set(key, p);
+  }
+  return out;
 }
 
 function mean(xs: number[]): number {

@@ -37,10 +37,10 @@ export function reportCharts(records: readonly FullRecord[]): Chart[] {
   }
   charts.push(
     {
-      title: 'Hold sweep: peak footprint against live tables',
+      title: 'Hold sweep: peak footprint against tables held',
       svg: holdSweep(records),
       caption:
-        'Peak footprint for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes.',
+        'Peak footprint for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes. A red cross marks where a strategy starts failing allocations; excluded strategies are drawn muted, beneath the others.',
     },
     {
       title: 'Trade-off: footprint against throughput',

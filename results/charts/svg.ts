@@ -87,8 +87,9 @@ function legendLayout(palette: StrategyPalette): { rows: number; at: { x: number
   const at: { x: number; row: number }[] = [];
   let x = 0;
   let row = 0;
-  for (const name of palette.domain) {
-    const w = 26 + name.length * 6.5 + 14;
+  for (const [i, name] of palette.domain.entries()) {
+    const label = palette.excluded[i] ? `${name} (excluded)` : name;
+    const w = 26 + label.length * 6.5 + 14;
     if (x > 0 && x + w > CHART_WIDTH - 80) {
       x = 0;
       row++;
@@ -128,7 +129,8 @@ function legendGroup(document: Document, palette: StrategyPalette, left: number,
     text.setAttribute('x', String(x + 26));
     text.setAttribute('y', String(y));
     text.setAttribute('dy', '0.32em');
-    text.textContent = name;
+    text.textContent = palette.excluded[i] ? `${name} (excluded)` : name;
+    if (palette.excluded[i]) text.setAttribute('fill', '#59636e');
     g.append(text);
   });
   return g;
@@ -206,17 +208,32 @@ export function log2Axis(lo: number, hi: number, max = 8): { domain: [number, nu
   return { domain: [2 ** a, 2 ** b], ticks };
 }
 
-/** Split line data into a solid and a dashed mark, so the dashed baseline stays visible on top of a twin. */
+/**
+ * Line marks for strategy series: excluded strategies first, so every qualifying line is drawn over
+ * them (slab-dma32 stays visible over its excluded twin slab-normal); dashed strategies in a mark of
+ * their own.
+ */
 export function strategyLines<T extends { strategy: string }>(
   rows: T[],
   options: Plot.LineOptions,
   palette: StrategyPalette,
 ): Plot.Markish[] {
-  const isDashed = new Set(palette.domain.filter((_, i) => palette.dashed[i]));
-  const solid = rows.filter((r) => !isDashed.has(r.strategy));
-  const dashed = rows.filter((r) => isDashed.has(r.strategy));
+  const flag = (list: boolean[]) => new Set(palette.domain.filter((_, i) => list[i]));
+  const dashed = flag(palette.dashed);
+  const excluded = flag(palette.excluded);
   const marks: Plot.Markish[] = [];
-  if (solid.length > 0) marks.push(Plot.line(solid, options));
-  if (dashed.length > 0) marks.push(Plot.line(dashed, { ...options, strokeDasharray: '5,3' }));
+  for (const muted of [true, false]) {
+    for (const dash of [false, true]) {
+      const part = rows.filter((r) => excluded.has(r.strategy) === muted && dashed.has(r.strategy) === dash);
+      if (part.length === 0) continue;
+      marks.push(
+        Plot.line(part, {
+          ...options,
+          ...(dash ? { strokeDasharray: '5,3' } : {}),
+          ...(muted ? { strokeWidth: 1.5 } : {}),
+        }),
+      );
+    }
+  }
   return marks;
 }

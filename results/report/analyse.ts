@@ -1,10 +1,11 @@
 import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
-import type { RunResult } from '../run.ts';
+import type { ReportOptions, RunResult } from '../run.ts';
 import { claims } from './claims.ts';
 import { constraints } from './constraints.ts';
 import { crossovers } from './crossovers.ts';
 import type { ReportModel, WorkloadNote } from './model.ts';
+import { objectiveOf } from './objective.ts';
 import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
 import { groupBy, kindOf } from './util.ts';
@@ -32,6 +33,59 @@ function workloadNotes(records: readonly FullRecord[]): WorkloadNote[] {
   });
 }
 
+/** A workload spec's name and parameters: `hold:tables=8,cpus=spread`. */
+function parseSpec(spec: string): { name: string; params: Map<string, string> } {
+  const [name, rest] = spec.split(/:(.*)/s) as [string, string | undefined];
+  const params = new Map<string, string>();
+  for (const part of rest?.split(',') ?? []) {
+    const eq = part.indexOf('=');
+    if (eq > 0) params.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  return { name, params };
+}
+
+/**
+ * One row per sweep: workloads of one kind that differ only in one numeric parameter (the hold
+ * sweep's `tables`) collapse into `hold:tables=1..4096 (127 values)`, so the table stays readable.
+ */
+function collapseSweeps(notes: readonly WorkloadNote[]): WorkloadNote[] {
+  const parsed = notes.map((n) => ({ note: n, ...parseSpec(n.workload) }));
+  const sameBut = (a: (typeof parsed)[number], b: (typeof parsed)[number], key: string) =>
+    a.name === b.name &&
+    a.note.kind === b.note.kind &&
+    a.params.size === b.params.size &&
+    [...a.params].every(([k, v]) => k === key || b.params.get(k) === v) &&
+    /^\d+$/.test(b.params.get(key) ?? '');
+  const used = new Set<number>();
+  const out: WorkloadNote[] = [];
+  parsed.forEach((p, i) => {
+    if (used.has(i)) return;
+    let members: number[] = [];
+    let swept = '';
+    for (const key of p.params.keys()) {
+      if (!/^\d+$/.test(p.params.get(key) ?? '')) continue;
+      const m = parsed.map((q, j) => (!used.has(j) && sameBut(p, q, key) ? j : -1)).filter((j) => j >= 0);
+      if (m.length > members.length) [members, swept] = [m, key];
+    }
+    if (members.length < 3) {
+      out.push(p.note);
+      used.add(i);
+      return;
+    }
+    for (const j of members) used.add(j);
+    const values = members.map((j) => Number(parsed[j]?.params.get(swept))).sort((a, b) => a - b);
+    const spec = [...p.params].map(([k, v]) =>
+      k === swept ? `${k}=${values[0]}..${values[values.length - 1]}` : `${k}=${v}`,
+    );
+    out.push({
+      workload: `${p.name}:${spec.join(',')} (${values.length} values)`,
+      kind: p.note.kind,
+      provenance: p.note.provenance,
+    });
+  });
+  return out;
+}
+
 const THREATS = [
   'The machine is a model of Linux v5.1: no per-CPU page lists (order-0 pages come straight from the buddy lists), one migrate type, no watermarks, lowmem_reserve, reclaim or compaction, one NUMA node.',
   'SLUB is modelled without debugging, freelist randomisation or cache merging; a merged cache would share slabs with other 1 KiB objects and change the footprint.',
@@ -46,16 +100,18 @@ function shellQuote(arg: string): string {
 }
 
 /** The design-decision report's content, computed from a run's records alone. */
-export function analyse(run: RunResult): ReportModel {
+export function analyse(run: RunResult, options: ReportOptions = {}): ReportModel {
   const records = run.records;
+  const objective = objectiveOf(options);
   const gate = constraints(records);
-  const cross = crossovers(records);
+  const qualifying = new Set(gate.filter((g) => g.qualifies).map((g) => g.strategy));
+  const cross = crossovers(records, qualifying, objective);
   const p = run.provenance;
   const commit = p.git_commit ? `git checkout ${p.git_commit} && ` : '';
   const threats = [...THREATS];
   if (run.interrupted)
     threats.unshift(`The run was interrupted: ${records.length} of ${plural(run.cells, 'cell')} were measured.`);
-  const notes = workloadNotes(records);
+  const notes = collapseSweeps(workloadNotes(records));
   const synthetic = notes.filter((n) => n.kind === 'synthetic').length;
   threats.push(
     `${synthetic} of ${plural(notes.length, 'workload')} ${synthetic === 1 ? 'is a synthetic pattern' : 'are synthetic patterns'}; Wilson et al. (1995) warn that synthetic workloads can mislead.`,
@@ -66,11 +122,12 @@ export function analyse(run: RunResult): ReportModel {
       'L2 tables of the ARMv7 short-descriptor IOMMU format are 1 KiB, 1 KiB-aligned, up to 4096 per page table, and must lie below 4 GiB. ' +
       'Linux v5.1 chose a SLUB cache with SLAB_CACHE_DMA32 over genalloc, page_frag and one page per table. ' +
       "Which strategy should allocate them, on this run's machine and workloads, and when would the answer change?",
-    recommendation: recommend(records, gate, cross),
+    recommendation: recommend(records, gate, cross, objective),
+    objective,
     constraints: gate,
     rankings: rankings(records),
     crossovers: cross,
-    claims: claims(records),
+    claims: claims(records, objective),
     workloads: notes,
     threats,
     reproduce: `${commit}npx l2bench ${p.command_line.map(shellQuote).join(' ')}`,

@@ -1,13 +1,14 @@
 import { formatBytes, formatPercent, plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
-import type { Claim } from './model.ts';
+import type { Claim, ObjectiveInfo } from './model.ts';
 import { cellKey, groupBy, kindOf } from './util.ts';
 
 const POOL_BYTES = 4 * 1024 * 1024;
 const V51_CANDIDATES = ['slab-dma32', 'genalloc', 'page-frag', 'full-page'];
 
 /** "The most memory-efficient": slab-dma32 against the other v5.1 candidates, cell by cell. */
-function slabMostEfficient(records: readonly FullRecord[]): Claim {
+function slabMostEfficient(records: readonly FullRecord[], objective: ObjectiveInfo): Claim {
+  const key = objective.key;
   const claim = 'A DMA32 slab cache is the most memory-efficient option';
   const source = 'Boichat, v6 cover letter (Dec 2018)';
   let wins = 0;
@@ -18,12 +19,9 @@ function slabMostEfficient(records: readonly FullRecord[]): Claim {
     const slab = candidates.find((r) => r.strategy === 'slab-dma32');
     if (!slab || candidates.length < 2) continue;
     cells++;
-    const best = candidates.reduce((m, r) => (r.mean_footprint_bytes < m.mean_footprint_bytes ? r : m));
-    if (slab.mean_footprint_bytes <= best.mean_footprint_bytes) wins++;
-    else
-      losses.push(
-        `${slab.workload} (${best.strategy} ${formatBytes(best.mean_footprint_bytes)} vs ${formatBytes(slab.mean_footprint_bytes)})`,
-      );
+    const best = candidates.reduce((m, r) => (r[key] < m[key] ? r : m));
+    if (slab[key] <= best[key]) wins++;
+    else losses.push(`${slab.workload} (${best.strategy} ${formatBytes(best[key])} vs ${formatBytes(slab[key])})`);
   }
   if (cells === 0)
     return {
@@ -36,7 +34,7 @@ function slabMostEfficient(records: readonly FullRecord[]): Claim {
   return {
     claim,
     source,
-    evidence: `Lowest mean footprint among the four v5.1 candidates in ${wins} of ${plural(cells, 'workload')}${losses.length ? `; not in ${shown}` : ''}.`,
+    evidence: `Smallest ${objective.label} among the four v5.1 candidates in ${wins} of ${plural(cells, 'workload')}${losses.length ? `; not in ${shown}` : ''}.`,
     verdict: wins === cells ? 'confirmed' : wins * 2 >= cells ? 'partly' : 'refuted',
   };
 }
@@ -129,9 +127,9 @@ function fieldReport(records: readonly FullRecord[]): Claim {
 }
 
 /** The claims of the v5.1 decision, each checked against this run's data. */
-export function claims(records: readonly FullRecord[]): Claim[] {
+export function claims(records: readonly FullRecord[], objective: ObjectiveInfo): Claim[] {
   return [
-    slabMostEfficient(records),
+    slabMostEfficient(records, objective),
     genallocFourMiB(records),
     pageFragNoReuse(records),
     fullPageWaste(records),

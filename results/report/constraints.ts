@@ -1,12 +1,63 @@
-import { plural } from '../format.ts';
+import { formatCount, plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import type { ConstraintRow } from './model.ts';
-import { groupBy, placementOf } from './util.ts';
+import { cellKey, groupBy, placementOf } from './util.ts';
 
 /**
- * The hard constraints, before any ranking: every table below 4 GiB (an L1 entry holds bits
- * [31:10] of its address), and every allocation served (io-pgtable maps in atomic context and
- * cannot wait). A strategy that breaks either is not recommended, whatever its footprint.
+ * Why a record's strategy is not ranked in its cell, or null: it failed allocations (io-pgtable maps
+ * in atomic context and cannot wait) or placed tables at or above 4 GiB (an L1 entry holds bits
+ * [31:10] of a table's address).
+ */
+export function exclusionOf(r: FullRecord): string | null {
+  const why: string[] = [];
+  if (r.alloc_failures > 0) why.push(`${formatCount(r.alloc_failures)} of ${plural(r.allocs, 'allocation')} failed`);
+  if (r.dma32_violations > 0) why.push(`${plural(r.dma32_violations, 'table')} above 4 GiB`);
+  return why.length ? why.join('; ') : null;
+}
+
+/** The strategy's base name: `dma-pool:coherent_pool=0` → dma-pool. */
+const baseName = (label: string) => label.split(':')[0] as string;
+
+/**
+ * What would qualify a strategy that failed allocations: for each parameter it says would have
+ * served them (TableAllocator.requirements), the smallest value, exact when a variant of the same
+ * strategy ran every one of its cells without failing, else a lower bound.
+ */
+function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: readonly FullRecord[]): string[] {
+  const params = rows.find((r) => r.detail.strategy_params)?.detail.strategy_params ?? {};
+  const cells = new Set(rows.map(cellKey));
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.detail.requirements ?? {})))];
+  const out: string[] = [];
+  for (const k of keys) {
+    const own = Math.max(...rows.map((r) => r.detail.requirements?.[k] ?? 0));
+    // A variant that never failed in any of this strategy's cells measured the exact need.
+    const variants = [...groupBy(all, (r) => r.strategy)].filter(
+      ([label, vr]) =>
+        label !== strategy &&
+        baseName(label) === baseName(strategy) &&
+        vr.every((r) => r.alloc_failures === 0) &&
+        [...cells].every((c) => vr.some((r) => cellKey(r) === c && r.detail.requirements?.[k] !== undefined)),
+    );
+    const has = params[k] === undefined ? '' : ` (it has ${k}=${params[k]})`;
+    const variant = variants[0];
+    if (variant) {
+      const need = Math.max(
+        ...variant[1].filter((r) => cells.has(cellKey(r))).map((r) => r.detail.requirements?.[k] ?? 0),
+      );
+      out.push(
+        `${strategy} would have served every allocation of this run with ${k}=${need} or more${has}, as ${variant[0]}, which never failed, shows`,
+      );
+    } else {
+      out.push(`${strategy} would need ${k}=${own} at least to serve every allocation of this run${has}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The hard constraints, before any ranking: every table below 4 GiB, and every allocation served.
+ * A strategy that breaks either in any cell is not recommended, whatever its footprint; the row
+ * says what would qualify it where a parameter is the binding limit.
  */
 export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
   return [...groupBy(records, (r) => r.strategy)].map(([strategy, rows]) => {
@@ -15,10 +66,17 @@ export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
     const broken = [
       ...new Set(rows.filter((r) => r.dma32_violations > 0 || r.alloc_failures > 0).map((r) => r.workload)),
     ];
+    const placement = placementOf(rows, strategy);
     const why: string[] = [];
+    const qualify: string[] = [];
     if (violations > 0) {
       why.push(
         `${plural(violations, 'table')} above 4 GiB in ${plural(broken.length, 'workload')}: each a failed map ("Page table does not fit in PTE"), the bug v5.1 fixed`,
+      );
+      qualify.push(
+        placement === 'any'
+          ? `${strategy} does not restrict its tables to ZONE_DMA32: only allocating from DMA32 would qualify it`
+          : `${strategy} promised DMA32 placement and broke it: a bug in the strategy`,
       );
     }
     if (failures > 0) {
@@ -29,15 +87,17 @@ export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
         ),
       );
       why.push(`${plural(failures, 'allocation')} failed${causes.size ? ` (${[...causes].join(', ')})` : ''}`);
+      qualify.push(...qualifyingValues(strategy, rows, records));
     }
     return {
       strategy,
-      placement: placementOf(rows, strategy),
+      placement,
       dma32_violations: violations,
       alloc_failures: failures,
       broken_in: broken,
       verdict: why.length ? why.join('; ') : 'ok',
       qualifies: why.length === 0,
+      qualify,
     };
   });
 }

@@ -26,7 +26,9 @@ export interface ReportModel {
   question: string;
   recommendation: Recommendation;
   constraints: ConstraintRow[];
-  rankings: Ranking[];
+  /** What the answer, the claims and the crossovers rank memory by. */
+  objective: ObjectiveInfo;
+  rankings: CellRanking[];
   crossovers: Crossover[];
   claims: Claim[];
   workloads: WorkloadNote[];
@@ -58,40 +60,73 @@ export interface ConstraintRow {
   /** 'ok', or what disqualifies it. */
   verdict: string;
   qualifies: boolean;
+  /** For an excluded strategy: what would qualify it (a parameter value, a placement), each a sentence. */
+  qualify: string[];
 }
 
 export interface RankedValue {
   strategy: string;
   value: number | null;
   text: string;
-  /** 1 = best; equal values share a rank. */
-  rank: number;
-  /** Equal to another strategy's value (exact metrics). */
+  /** 1 = best among the strategies that met the hard constraints in this cell; equal values share a rank. Null: excluded here. */
+  rank: number | null;
+  /** Equal to another ranked strategy's value (exact metrics). */
   tie: boolean;
   /** Throughput: not distinguishable from the next better one within the margins of error. */
   within_noise: boolean;
 }
 
-export interface Ranking {
-  workload: string;
-  cpus: number;
-  seed: number;
+/** One metric ranked among the strategies of a cell. */
+export interface MetricRanking {
   metric: string;
   label: string;
   better: 'lower' | 'higher';
   rows: RankedValue[];
 }
 
-/** Where two strategies change order in footprint along the hold sweep. */
+/** A strategy in one cell, with the hard constraints it met there. */
+interface CellStrategy {
+  strategy: string;
+  allocs: number;
+  alloc_failures: number;
+  dma32_violations: number;
+  /** Why it is not ranked in this cell (failed allocations, tables above 4 GiB), or null. */
+  excluded: string | null;
+}
+
+/** The rankings of one (workload, cpus, seed) cell. */
+export interface CellRanking {
+  workload: string;
+  cpus: number;
+  seed: number;
+  /** Every strategy of the cell, in run order. */
+  strategies: CellStrategy[];
+  metrics: MetricRanking[];
+}
+
+/** The memory figure the answer ranks by. */
+export interface ObjectiveInfo {
+  name: 'peak' | 'mean';
+  /** The record field: peak_footprint_bytes or mean_footprint_bytes. */
+  key: 'peak_footprint_bytes' | 'mean_footprint_bytes';
+  /** Short label: "peak footprint". */
+  label: string;
+  /** Why it is the basis, for the answer. */
+  why: string;
+}
+
+/** Where two qualifying strategies change order in the objective's footprint along the hold sweep. */
 export interface Crossover {
-  /** Better below the crossover. */
+  /** Better below the crossover (below the first change when the order alternates). */
   below: string;
-  /** Better above it. */
+  /** Better above it (from the last change on). */
   above: string;
-  /** Live tables: the last count where `below` is better, and the first where `above` is. */
+  /** Live tables: the last count where `below` is better, and the first from which `above` stays better. */
   from: number;
   to: number;
   cpus: number;
+  /** Changes of order between from and to: 1 for a clean crossover, more when the order alternates. */
+  changes: number;
   sentence: string;
 }
 

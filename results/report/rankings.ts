@@ -1,6 +1,7 @@
 import { formatMetric, METRICS, type MetricDef, metricValue } from '../metrics.ts';
 import type { FullRecord } from '../record.ts';
-import type { RankedValue, Ranking } from './model.ts';
+import { exclusionOf } from './constraints.ts';
+import type { CellRanking, MetricRanking, RankedValue } from './model.ts';
 import { cellKey, groupBy, isHold } from './util.ts';
 
 /** The metrics ranked per workload, in report order: those the registry marks `rank`. */
@@ -15,49 +16,70 @@ function overlap(a: FullRecord, b: FullRecord): boolean {
   return Math.abs(x - y) <= mx + my;
 }
 
-/** Rank one metric among the strategies of one cell; equal values share a rank. */
+/**
+ * Rank one metric among the strategies of one cell that met the hard constraints there; equal
+ * values share a rank. Excluded strategies follow, unranked: a strategy that failed allocations or
+ * placed tables above 4 GiB in a cell is never best in it, whatever its figures.
+ */
 function rank(rows: readonly FullRecord[], m: MetricDef): RankedValue[] {
   const value = (r: FullRecord) => metricValue(r, m);
-  const withValue = rows.filter((r) => typeof value(r) === 'number');
-  const sorted = [...withValue].sort((a, b) =>
+  const numeric = rows.filter((r) => typeof value(r) === 'number');
+  const ranked = numeric.filter((r) => exclusionOf(r) === null);
+  const sorted = [...ranked].sort((a, b) =>
     m.better === 'lower' ? (value(a) as number) - (value(b) as number) : (value(b) as number) - (value(a) as number),
   );
-  return sorted.map((r, i) => {
+  const out: RankedValue[] = sorted.map((r, i) => {
     const v = value(r) as number;
-    const first = sorted.findIndex((s) => value(s) === v);
     const prev = sorted[i - 1];
     return {
       strategy: r.strategy,
       value: v,
       text: formatMetric(m, r),
-      rank: first + 1,
+      rank: sorted.findIndex((s) => value(s) === v) + 1,
       tie: sorted.some((s) => s !== r && value(s) === v),
       within_noise: m.kind === 'timing' && prev !== undefined && overlap(prev, r),
     };
   });
+  for (const r of numeric.filter((x) => exclusionOf(x) !== null)) {
+    out.push({
+      strategy: r.strategy,
+      value: value(r) as number,
+      text: formatMetric(m, r),
+      rank: null,
+      tie: false,
+      within_noise: false,
+    });
+  }
+  return out;
 }
 
-/** Rankings per workload (hold sweep points excluded: the sweep chart and crossovers cover them). */
-export function rankings(records: readonly FullRecord[]): Ranking[] {
-  const out: Ranking[] = [];
+/** Rankings per cell (hold sweep points excluded: the sweep chart and crossovers cover them). */
+export function rankings(records: readonly FullRecord[]): CellRanking[] {
+  const out: CellRanking[] = [];
   for (const rows of groupBy(
     records.filter((r) => !isHold(r)),
     cellKey,
   ).values()) {
     const first = rows[0] as FullRecord;
+    const metrics: MetricRanking[] = [];
     for (const m of RANKED_METRICS) {
       const ranked = rank(rows, m);
       if (ranked.length === 0) continue;
-      out.push({
-        workload: first.workload,
-        cpus: first.cpus,
-        seed: first.seed,
-        metric: m.key,
-        label: m.label,
-        better: m.better as 'lower' | 'higher',
-        rows: ranked,
-      });
+      metrics.push({ metric: m.key, label: m.label, better: m.better as 'lower' | 'higher', rows: ranked });
     }
+    out.push({
+      workload: first.workload,
+      cpus: first.cpus,
+      seed: first.seed,
+      strategies: rows.map((r) => ({
+        strategy: r.strategy,
+        allocs: r.allocs,
+        alloc_failures: r.alloc_failures,
+        dma32_violations: r.dma32_violations,
+        excluded: exclusionOf(r),
+      })),
+      metrics,
+    });
   }
   return out;
 }

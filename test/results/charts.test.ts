@@ -130,8 +130,20 @@ describe('footprintOverTime', () => {
 });
 
 describe('holdSweep', () => {
-  const hold = (strategy: string, tables: number, footprint: number, cpus = 4) =>
-    rec(`hold:tables=${tables}`, strategy, { peak_live_tables: tables, peak_footprint_bytes: footprint }, [], cpus);
+  // hold:tables=N asks for N tables; a strategy that fails holds fewer.
+  const hold = (strategy: string, tables: number, footprint: number, cpus = 4, failures = 0) =>
+    rec(
+      `hold:tables=${tables}`,
+      strategy,
+      {
+        allocs: tables,
+        alloc_failures: failures,
+        peak_live_tables: tables - failures,
+        peak_footprint_bytes: footprint,
+      },
+      [],
+      cpus,
+    );
   const records = [
     hold('slab-dma32', 1, 16 * KiB),
     hold('slab-dma32', 16, 16 * KiB),
@@ -159,6 +171,29 @@ describe('holdSweep', () => {
     expect(inMark('line', 'path')).toBe(3);
     expect(inMark('dot', 'path, circle')).toBe(8);
     expect(svg).toMatch(/cpus=2, 4/);
+  });
+
+  it('marks where a strategy starts failing, draws it muted beneath the others and names it excluded', () => {
+    // A dma-pool that fails from 64 tables on (its colour #9c755f muted: 0x9c + (255 − 0x9c) × 0.6 = 0xd7, …).
+    const failing = [
+      hold('dma-pool', 1, 4 * KiB),
+      hold('dma-pool', 16, 24 * KiB),
+      hold('dma-pool', 64, 24 * KiB, 4, 48),
+    ];
+    const svg = holdSweep([...records, ...failing]);
+    const { root } = parse(svg);
+    expect(svg).toContain('dma-pool fails from 64 tables');
+    expect(svg).not.toContain('fails from 16');
+    expect([...root.querySelectorAll('.legend text')].map((t) => t.textContent)).toContain('dma-pool (excluded)');
+    // Muted colour (60 % toward white), and its line comes before (beneath) the qualifying ones.
+    const lines = [...root.querySelectorAll('g[aria-label="line"]')];
+    expect(lines[0]?.innerHTML).toContain(`stroke="#d7c8bf"`);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.innerHTML)
+        .join(''),
+    ).toContain(STRATEGY_COLORS['slab-dma32']);
   });
 
   it("is '' without hold workloads", () => {
@@ -248,7 +283,7 @@ describe('strategy colours', () => {
   it('are the same for a strategy in every chart', () => {
     const records = [
       rec('churn:x', 'custom', { peak_stranded_bytes: KiB, ops_per_sec: 1e6, peak_footprint_bytes: KiB }, [[1, KiB]]),
-      rec('hold:tables=1', 'custom', { peak_live_tables: 1, peak_footprint_bytes: KiB }),
+      rec('hold:tables=1', 'custom', { allocs: 1, peak_live_tables: 1, peak_footprint_bytes: KiB }),
     ];
     const color = FALLBACK_PALETTE[0] as string;
     for (const svg of [
@@ -265,15 +300,15 @@ describe('strategy colours', () => {
 describe('reportCharts', () => {
   it('lists footprint over time for each non-hold workload, then the sweep, trade-off and stranded charts, leaving out empty ones', () => {
     const records = [
-      rec('hold:tables=1', 'a', { peak_live_tables: 1, peak_footprint_bytes: KiB }, [[1, KiB]]),
-      rec('hold:tables=2', 'a', { peak_live_tables: 2, peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec('hold:tables=1', 'a', { allocs: 1, peak_live_tables: 1, peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec('hold:tables=2', 'a', { allocs: 2, peak_live_tables: 2, peak_footprint_bytes: KiB }, [[1, KiB]]),
       rec('churn:x', 'a', { peak_footprint_bytes: KiB }, [[1, KiB]]),
       rec('worst-case', 'a', { peak_footprint_bytes: KiB }, [[1, KiB]]),
     ];
     expect(reportCharts(records).map((c) => c.title)).toEqual([
       'Footprint over time: churn:x',
       'Footprint over time: worst-case',
-      'Hold sweep: peak footprint against live tables',
+      'Hold sweep: peak footprint against tables held',
       'Stranded memory under churn',
     ]);
   });

@@ -30,6 +30,7 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
         broken_in: [],
         verdict: 'ok',
         qualifies: true,
+        qualify: [],
       },
       {
         strategy: 'slab-normal',
@@ -39,36 +40,62 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
         broken_in: ['hold:tables=1', 'hold:tables=2', 'hold:tables=4', 'hold:tables=8', `w${EVIL}`],
         verdict: `128 tables above 4 GiB ${EVIL}`,
         qualifies: false,
+        qualify: [`only DMA32 placement would qualify it ${EVIL}`],
       },
     ],
+    objective: {
+      name: 'peak',
+      key: 'peak_footprint_bytes',
+      label: 'peak footprint',
+      why: `the memory the system must have ${EVIL}`,
+    },
     rankings: [
       {
         workload: `churn:live=64 ${EVIL}`,
         cpus: 4,
         seed: 1,
-        metric: 'peak_footprint_bytes',
-        label: 'peak footprint',
-        better: 'lower',
-        rows: [
-          { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: true, within_noise: false },
-          { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: 1, tie: true, within_noise: false },
+        strategies: [
+          { strategy: 'slab-dma32', allocs: 100, alloc_failures: 0, dma32_violations: 0, excluded: null },
+          {
+            strategy: 'slab-normal',
+            allocs: 100,
+            alloc_failures: 0,
+            dma32_violations: 100,
+            excluded: `100 tables above 4 GiB ${EVIL}`,
+          },
         ],
-      },
-      {
-        workload: `churn:live=64 ${EVIL}`,
-        cpus: 4,
-        seed: 1,
-        metric: 'ops_per_sec',
-        label: `events/s ${EVIL}`,
-        better: 'higher',
-        rows: [
-          { strategy: 'slab-normal', value: 2e6, text: '2.0 M', rank: 1, tie: false, within_noise: false },
-          { strategy: 'slab-dma32', value: 1.9e6, text: `1.9 M ${EVIL}`, rank: 2, tie: false, within_noise: true },
+        metrics: [
+          {
+            metric: 'peak_footprint_bytes',
+            label: 'peak footprint',
+            better: 'lower',
+            rows: [
+              { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: false, within_noise: false },
+              { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: null, tie: false, within_noise: false },
+            ],
+          },
+          {
+            metric: 'ops_per_sec',
+            label: `events/s ${EVIL}`,
+            better: 'higher',
+            rows: [
+              { strategy: 'slab-dma32', value: 1.9e6, text: `1.9 M ${EVIL}`, rank: 1, tie: false, within_noise: false },
+              { strategy: 'slab-normal', value: 2e6, text: '2.0 M', rank: null, tie: false, within_noise: false },
+            ],
+          },
         ],
       },
     ],
     crossovers: [
-      { below: 'full-page', above: 'slab-dma32', from: 8, to: 16, cpus: 4, sentence: `full-page wins below 8 ${EVIL}` },
+      {
+        below: 'full-page',
+        above: 'slab-dma32',
+        from: 8,
+        to: 16,
+        cpus: 4,
+        changes: 1,
+        sentence: `full-page wins below 8 ${EVIL}`,
+      },
     ],
     claims: [
       { claim: `genalloc wastes ${EVIL}`, source: `lkml ${EVIL}`, evidence: 'holds 4 MiB', verdict: 'confirmed' },
@@ -192,17 +219,23 @@ describe('renderHtml', () => {
     expect(rows[1]?.textContent).toContain('and 2 more');
   });
 
-  it('ranks per workload, one column per metric, marking best, ties and noise', () => {
+  it('ranks per workload, one column per metric, marking best; an excluded strategy is never best', () => {
     const tables = doc(html).querySelectorAll('#rankings table');
     expect(tables.length).toBe(1);
     const heads = [...(tables[0]?.querySelectorAll('thead th') ?? [])].map((t) => t.textContent);
-    expect(heads).toEqual(['Strategy', 'peak footprint ↓', `events/s ${EVIL} ↑`]);
-    const cells = [...(tables[0]?.querySelectorAll('tbody tr') ?? [])].map((tr) =>
+    expect(heads).toEqual(['Strategy', 'Failed allocations', 'peak footprint ↓', `events/s ${EVIL} ↑`]);
+    const rows = [...(tables[0]?.querySelectorAll('tbody tr') ?? [])];
+    const cells = rows.map((tr) =>
       [...tr.querySelectorAll('td')].map((td) => ({ text: td.textContent, best: td.classList.contains('best') })),
     );
-    expect(cells[0]?.[0]).toEqual({ text: '1 KiB #1 =', best: true });
-    expect(cells[0]?.[1]).toEqual({ text: `1.9 M ${EVIL} #2 ≈`, best: false });
-    expect(cells[1]?.[1]).toEqual({ text: '2.0 M #1', best: true });
+    expect(cells[0]?.[0]).toEqual({ text: '0', best: false });
+    expect(cells[0]?.[1]).toEqual({ text: '1 KiB #1', best: true });
+    expect(cells[0]?.[2]).toEqual({ text: `1.9 M ${EVIL} #1`, best: true });
+    // slab-normal is faster and as small, but excluded: shown, not ranked, never best.
+    expect(rows[1]?.classList.contains('excluded')).toBe(true);
+    expect(cells[1]?.[0]?.text).toBe(`excluded 100 tables above 4 GiB ${EVIL}`);
+    expect(cells[1]?.[1]).toEqual({ text: '1 KiB', best: false });
+    expect(cells[1]?.[2]).toEqual({ text: '2.0 M', best: false });
   });
 
   it('gives each claim a verdict badge coloured by verdict', () => {
@@ -220,7 +253,7 @@ describe('renderHtml', () => {
     expect(d.querySelector('#crossovers li')?.textContent).toBe(`full-page wins below 8 ${EVIL}`);
     expect(d.querySelector('#workloads tbody tr')?.textContent).toContain('real trace');
     expect(d.querySelector('#threats li')?.textContent).toBe(`simulated machine ${EVIL}`);
-    expect(renderHtml(model({ crossovers: [] }), [])).toContain('No two strategies change order');
+    expect(renderHtml(model({ crossovers: [] }), [])).toContain('No two of them change order along the hold sweep');
   });
 
   it('warns when the run was interrupted', () => {

@@ -1,23 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { type Cell, measureCell } from '../../harness/cell.ts';
+import { renderTables } from '../../harness/cli/table.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
 import type { FullRecord } from '../../results/record.ts';
 import { analyse } from '../../results/report/analyse.ts';
 import { claims } from '../../results/report/claims.ts';
 import { constraints } from '../../results/report/constraints.ts';
 import { crossovers } from '../../results/report/crossovers.ts';
+import { OBJECTIVES } from '../../results/report/objective.ts';
+import { rankings } from '../../results/report/rankings.ts';
 import type { RunResult } from '../../results/run.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
 import { parseParams } from '../../strategies/params.ts';
+import { blankRecord } from '../records.ts';
 import { workload } from '../workload-helpers.ts';
 
+/** Measure a built-in strategy (`name` or `name:k=v`, labelled as given) on a workload. */
 function record(strategy: string, name: string, raw: Record<string, string>): FullRecord {
-  const s = findStrategy(strategy);
+  const [base, params] = strategy.split(':') as [string, string | undefined];
+  const s = findStrategy(base);
   if (!s) throw new Error(strategy);
+  const given = Object.fromEntries(
+    (params ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   const cell: Cell = {
     strategy: s,
-    strategyParams: parseParams(strategy, s.params, {}),
+    strategyParams: parseParams(strategy, s.params, given),
     strategyLabel: strategy,
     workload: workload(name, raw),
     machine: { ...DEFAULT_MACHINE, cpus: 4 },
@@ -65,7 +77,7 @@ describe('crossovers along the hold sweep (4 CPUs: 16 tables per slab)', () => {
     // full-page vs page-frag: 28 < 32 at 7, tie at 8, 36 > 32 at 9.
     // full-page vs genalloc: 4092 < 4096 at 1023, tie at 1024, 4100 > 4096 at 1025.
     // slab and page-frag never beat each other the other way; genalloc never beats slab or page-frag.
-    const found = crossovers(holdSweep).map((c) => [c.below, c.above, c.from, c.to]);
+    const found = crossovers(holdSweep, new Set(V51), OBJECTIVES.peak).map((c) => [c.below, c.above, c.from, c.to]);
     expect(found.sort()).toEqual(
       [
         ['full-page', 'genalloc', 1023, 1025],
@@ -78,7 +90,7 @@ describe('crossovers along the hold sweep (4 CPUs: 16 tables per slab)', () => {
 
 describe('claims of the v5.1 decision, on runs with known answers', () => {
   const adversary = V51.map((s) => record(s, 'frag-adversary', { tables: '4096', keep: '32' }));
-  const all = claims([...holdSweep, ...adversary]);
+  const all = claims([...holdSweep, ...adversary], OBJECTIVES.peak);
   const verdict = (start: string) => all.find((c) => c.claim.startsWith(start))?.verdict;
 
   it('genalloc: exactly 4 MiB in every cell → confirmed', () => {
@@ -90,7 +102,10 @@ describe('claims of the v5.1 decision, on runs with known answers', () => {
   });
 
   it('page_frag on frag-adversary: reuse 0 and 3968 KiB stranded → confirmed', () => {
-    const c = claims(adversary).find((x) => x.claim.startsWith('page_frag')) as { verdict: string; evidence: string };
+    const c = claims(adversary, OBJECTIVES.peak).find((x) => x.claim.startsWith('page_frag')) as {
+      verdict: string;
+      evidence: string;
+    };
     expect(c.verdict).toBe('confirmed');
     expect(c.evidence).toContain('3.88 MiB of freed fragments stranded');
   });
@@ -105,7 +120,7 @@ describe('claims of the v5.1 decision, on runs with known answers', () => {
     };
     const wins = COUNTS.filter((n) => mean(n, 16) <= Math.min(2 * (n + 1), mean(n, 32), 4096)).length;
     expect(wins).toBe(COUNTS.length - 6);
-    const c = claims(holdSweep).find((x) => x.claim.startsWith('A DMA32 slab')) as {
+    const c = claims(holdSweep, OBJECTIVES.mean).find((x) => x.claim.startsWith('A DMA32 slab')) as {
       verdict: string;
       evidence: string;
     };
@@ -113,8 +128,19 @@ describe('claims of the v5.1 decision, on runs with known answers', () => {
     expect(c.verdict).toBe('partly');
   });
 
+  it('slab most memory-efficient by peak footprint: full-page (4N KiB) beats slab (16 KiB) only at 1–3 tables', () => {
+    const c = claims(holdSweep, OBJECTIVES.peak).find((x) => x.claim.startsWith('A DMA32 slab')) as {
+      verdict: string;
+      evidence: string;
+    };
+    expect(c.evidence).toMatch(
+      new RegExp(`^Smallest peak footprint .* in ${COUNTS.length - 3} of ${COUNTS.length} workloads`),
+    );
+    expect(c.verdict).toBe('partly');
+  });
+
   it('the field report is not tested without an iommu workload', () => {
-    expect(claims(holdSweep).at(-1)?.verdict).toBe('not tested');
+    expect(claims(holdSweep, OBJECTIVES.peak).at(-1)?.verdict).toBe('not tested');
   });
 });
 
@@ -146,5 +172,93 @@ describe('the report', () => {
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(md).toContain('npx l2bench run --workload hold:tables=1..20');
+  });
+});
+
+describe('a report that never misleads', () => {
+  // dma-pool on v5.1 serves 3 tables per page from a 256 KiB pool: 64 pages, 192 tables; churn
+  // around 300 live tables makes it fail while it holds less memory than anything else.
+  const churn = ['slab-dma32', 'full-page', 'dma-pool'].map((s) => record(s, 'churn', { live: '300', ops: '3000' }));
+
+  it('never ranks a strategy first in a cell where it failed allocations, and says why', () => {
+    const pool = churn.find((r) => r.strategy === 'dma-pool') as FullRecord;
+    expect(pool.alloc_failures).toBeGreaterThan(0);
+    expect(pool.peak_footprint_bytes).toBe(64 * 4096);
+    const [cell] = rankings(churn);
+    expect(cell?.strategies.find((s) => s.strategy === 'dma-pool')?.excluded).toBe(
+      `${pool.alloc_failures.toLocaleString('en-US')} of ${pool.allocs.toLocaleString('en-US')} allocations failed`,
+    );
+    for (const m of cell?.metrics ?? []) {
+      expect(m.rows.find((r) => r.strategy === 'dma-pool')?.rank).toBeNull();
+      expect(m.rows.find((r) => r.rank === 1)?.strategy).not.toBe('dma-pool');
+    }
+    const peak = cell?.metrics.find((m) => m.metric === 'peak_footprint_bytes');
+    expect(peak?.rows.find((r) => r.rank === 1)?.strategy).toBe('slab-dma32');
+    // The terminal table marks no best value on its row, and names it excluded.
+    const text = renderTables(churn, false);
+    const row = text.split('\n').find((l) => l.includes('dma-pool')) as string;
+    expect(row).toContain('dma-pool (excluded)');
+    expect(row).not.toContain('*');
+  });
+
+  it('says what would qualify an excluded strategy: the pool a variant that never failed needed', () => {
+    // hold:tables=200 with 3 blocks a page needs ⌈200 / 3⌉ = 67 pages = 268 KiB of coherent pool.
+    const hold = ['dma-pool', 'dma-pool:coherent_pool=0'].map((s) => record(s, 'hold', { tables: '200' }));
+    const [limited, coherent] = hold as [FullRecord, FullRecord];
+    expect(limited.alloc_failures).toBe(200 - 192);
+    expect(coherent.alloc_failures).toBe(0);
+    const gate = constraints(hold);
+    expect(gate[0]?.qualify).toEqual([
+      'dma-pool would have served every allocation of this run with coherent_pool=268 or more (it has coherent_pool=256), as dma-pool:coherent_pool=0, which never failed, shows',
+    ]);
+    // Without the variant, only a lower bound: 64 pages taken and one refused, 65 × 4 KiB.
+    expect(constraints([limited])[0]?.qualify).toEqual([
+      'dma-pool would need coherent_pool=260 at least to serve every allocation of this run (it has coherent_pool=256)',
+    ]);
+    const model = analyse(run(hold));
+    expect(model.recommendation.strategy).toBe('dma-pool:coherent_pool=0');
+    expect(model.recommendation.flips).toContain(
+      'dma-pool:coherent_pool=0, a variant of dma-pool that qualifies, is the answer.',
+    );
+  });
+
+  it('states its basis: peak footprint by default, mean when asked, in the answer, the claims and the crossovers', () => {
+    const records = [...holdSweep.slice(0, 40), ...churn];
+    const peak = analyse(run(records));
+    expect(peak.objective.label).toBe('peak footprint');
+    expect(peak.recommendation.summary).toContain('ranks by peak footprint, the most memory');
+    expect(peak.claims[0]?.evidence).toMatch(/^Smallest peak footprint/);
+    expect(peak.crossovers.every((c) => c.sentence.includes('peak footprint'))).toBe(true);
+    const mean = analyse(run(records), { objective: 'mean' });
+    expect(mean.recommendation.summary).toContain('ranks by mean footprint');
+    expect(mean.claims[0]?.evidence).toMatch(/^Smallest mean footprint/);
+    expect(mean.crossovers.every((c) => c.sentence.includes('mean footprint'))).toBe(true);
+    expect(renderMarkdown(mean)).toContain('**Basis:** ranked by mean footprint');
+  });
+
+  it('gives crossovers only between qualifying strategies, and an alternating order as one statement', () => {
+    // a and b, by peak footprint at 1..5 tables: 10/12, 20/18, 30/33, 40/38, 50/60 → a, b, a, b, a:
+    // four changes between 1 and 5 tables. c fails, so it has no crossover at all.
+    const hold = (strategy: string, n: number, peak: number, failures = 0) =>
+      blankRecord(
+        { workload: `hold:tables=${n}`, strategy, cpus: 4, seed: 1 },
+        { allocs: n, peak_live_tables: n, peak_footprint_bytes: peak, alloc_failures: failures },
+      );
+    const a = [10, 20, 30, 40, 50].map((p, i) => hold('a', i + 1, p));
+    const b = [12, 18, 33, 38, 60].map((p, i) => hold('b', i + 1, p));
+    const c = [1, 1, 1, 1, 1].map((p, i) => hold('c', i + 1, p, i));
+    const found = analyse(run([...a, ...b, ...c])).crossovers;
+    expect(found.map((x) => [x.below, x.above, x.from, x.to, x.changes])).toEqual([['a', 'a', 1, 5, 4]]);
+    expect(found[0]?.sentence).toBe(
+      'Between 1 and 5 tables the order of a and b in peak footprint alternates (4 changes, 4 CPUs); up to 1, a has the smaller, and from 5 tables on, a.',
+    );
+  });
+
+  it('collapses a sweep into one row of the workloads table', () => {
+    const notes = analyse(run([...holdSweep, ...churn])).workloads;
+    expect(notes.map((n) => n.workload)).toEqual([
+      `hold:tables=1..4096 (${COUNTS.length} values)`,
+      'churn:live=300,ops=3000',
+    ]);
   });
 });

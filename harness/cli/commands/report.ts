@@ -13,7 +13,10 @@ const REPORT_FORMATS = ['md', 'html'];
  * run (or its folder). Without --out it goes beside the results file; an existing report there is
  * replaced atomically (the run itself is never touched).
  */
-export function reportCommand(path: string, flags: { out?: string; format: string }): string[] {
+export function reportCommand(
+  path: string,
+  flags: { out?: string; format: string; objective?: 'peak' | 'mean' },
+): string[] {
   const formats = splitList(flags.format);
   const allowed = REPORT_FORMATS.filter((x) => EXPORTERS.some((e) => e.format === x));
   for (const f of formats) {
@@ -24,5 +27,5 @@ export function reportCommand(path: string, flags: { out?: string; format: strin
   const run = readRun(path);
   const folder = statSync(path).isDirectory() ? path : dirname(path);
   const dir = flags.out === undefined ? folder : prepareOutDir(flags.out, new Date());
-  return writeResults(dir, run, formats);
+  return writeResults(dir, run, formats, { objective: flags.objective ?? 'peak' });
 }

@@ -22,6 +22,7 @@ export interface RunFlags {
   out?: string;
   jobs?: string;
   shard?: string;
+  objective?: 'peak' | 'mean';
 }
 
 /** `l2bench run`: returns the exit code. */
@@ -30,6 +31,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   if (!flags.throughput && flags.time)
     throw new InputError('--time sets the throughput budget: it cannot go with --no-throughput');
   const formats = splitList(flags.format);
+  const report = { objective: flags.objective ?? 'peak' };
   for (const f of formats) {
     if (!EXPORTERS.some((e) => e.format === f)) {
       throw new InputError(
@@ -80,7 +82,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         bar?.update(done, { task: `${record.strategy} · ${record.workload}` });
         // Keep finished cells on disk as the run goes, so even a hard kill loses little.
         if (Date.now() - lastWrite > 2000) {
-          writeResults(dir, result, formats);
+          writeResults(dir, result, formats, report);
           lastWrite = Date.now();
         }
       },
@@ -88,7 +90,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   } finally {
     bar?.stop();
     process.removeListener('SIGINT', onSigint);
-    writeResults(dir, result, formats);
+    writeResults(dir, result, formats, report);
   }
   process.stdout.write(renderTables(result.records, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
   const files = formats.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
