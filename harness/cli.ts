@@ -1,6 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { EXPORTERS } from '../results/index.ts';
 import { compareCommand } from './commands/compare.ts';
+import { kernelCheckCommand, kernelInfoCommand } from './commands/kernel.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { reportCommand } from './commands/report.ts';
@@ -95,6 +96,35 @@ function program(): Command {
     .option('--site <function>', 'keep one call_site function')
     .action((file, opts) => {
       process.stdout.write(traceStatsCommand(file, opts));
+    });
+  const kernel = cli
+    .command('kernel')
+    .description('check the SLUB 6.18 model against the running kernel (msg_msg-* caches driven by System V messages)');
+  kernel
+    .command('info')
+    .description(
+      'whether this kernel can serve as the oracle, and why not: version, root, the cache, KFENCE, CPUs, limits',
+    )
+    .option('--bucket <size>', 'msg_msg bucket: 64, 96, 128, 192, 256, 512, 1k, 2k, 4k', '1k')
+    .option('--json', 'one JSON object')
+    .action((opts) => {
+      const { output, exitCode } = kernelInfoCommand(opts);
+      process.stdout.write(output);
+      process.exitCode = exitCode;
+    });
+  kernel
+    .command('check')
+    .description('replay workloads on the live cache and on the 6.18 model, comparing sysfs counters every K events')
+    .option('-w, --workload <spec>', 'a workload NAME[:key=value,…] (repeatable)', collect)
+    .option('--cpus <n>', "the workload's CPU count; CPUs beyond the online ones are folded (default: online CPUs)")
+    .option('--every <k>', 'compare after every K events (and after the last)', '1')
+    .option('--bucket <size>', 'msg_msg bucket: 64, 96, 128, 192, 256, 512, 1k, 2k, 4k', '1k')
+    .option('--seed <n>', "the workload's seed", '1')
+    .option('--max-events <n>', 'replay at most N events of each workload')
+    .option('-o, --out <dir>', 'write the checkpoints as DIR/checkpoints.csv')
+    .option('--json', 'one JSON object')
+    .action(async (opts) => {
+      process.exitCode = await kernelCheckCommand(opts);
     });
   return cli;
 }

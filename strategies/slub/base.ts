@@ -165,6 +165,11 @@ export abstract class SlubCacheBase implements TableAllocator {
     return 0;
   }
 
+  /** Slabs the cache holds (node_nr_slabs). */
+  get slabCount(): number {
+    return this.slabsUsed - this.freeSlots.length;
+  }
+
   /** Slabs on the node partial list (n->nr_partial). */
   get nrPartial(): number {
     return this.nrPartialSlabs;

@@ -22,6 +22,14 @@ export interface SlubSysfs {
   readonly total_objects: number;
 }
 
+/** The sysfs counters compared after each step of a live check. */
+export interface SlubCounters {
+  slabs: number;
+  partial: number;
+  cpu_slabs: number;
+  slabs_cpu_partial: number;
+}
+
 /** kmem_cache_shrink() moves slabs with at most this many free objects to the head, fullest first. */
 const SHRINK_PROMOTE_MAX = 32;
 
@@ -266,6 +274,27 @@ export class Slub618Cache extends SlubCacheBase {
       for (let j = bucket.length - 1; j >= 0; j--) this.addPartial(bucket[j] as number, false);
     }
     for (const slab of discard) this.discardSlab(slab);
+  }
+
+  /**
+   * The four sysfs counters a live check compares, in O(CPUs): `slabs`, `partial`, `cpu_slabs` (a CPU
+   * with an active slab adds 1 + its partial list's slab count; one without adds nothing) and the
+   * slab total of `slabs_cpu_partial`.
+   */
+  sysfsCounters(out: SlubCounters): SlubCounters {
+    let cpuSlabs = 0;
+    let cpuPartialTotal = 0;
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      const head = this.cpuPartial[cpu] as number;
+      const onList = head >= 0 ? (this.pagesOnList[head] as number) : 0;
+      cpuPartialTotal += onList;
+      if ((this.cpuSlab[cpu] as number) >= 0) cpuSlabs += 1 + onList;
+    }
+    out.slabs = this.slabCount;
+    out.partial = this.nrPartialSlabs;
+    out.cpu_slabs = cpuSlabs;
+    out.slabs_cpu_partial = cpuPartialTotal;
+    return out;
   }
 
   /** What sysfs would show now (show_slab_objects, slabs_cpu_partial_show), for one node. */

@@ -43,6 +43,13 @@ function slabsOf(addrs: number[]): number[][] {
 
 const view = (c: Slub618Cache) => {
   const v = c.sysfsView();
+  // The O(CPUs) counters a live check compares agree with the full view.
+  expect(c.sysfsCounters({ slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 })).toEqual({
+    slabs: v.slabs,
+    partial: v.partial,
+    cpu_slabs: v.cpu_slabs,
+    slabs_cpu_partial: v.slabs_cpu_partial,
+  });
   return {
     slabs: v.slabs,
     partial: v.partial,
@@ -262,6 +269,17 @@ describe('SLUB 6.18 model: rules worked by hand', () => {
     for (const a of s.flat()) if (!freed.includes(a)) c.free(a, 0);
     c.shrink();
     expect(view(c)).toEqual({ slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0, by_cpu: [0, 0] });
+  });
+
+  it('4 KiB objects (8 per slab, cpu_partial_slabs 2, min_partial 6): 100 in and out in order keep 9 slabs', () => {
+    // S0..S11 full, S12 active holding 4. Lists of 2: drains at the first frees of S2, S4, S6 keep
+    // S1 S0, S3 S2, S5 S4 on the node (nr_partial 0..5 < 6); the drains at S8 and S10 discard.
+    // Left: 6 on the node, S10 and S11 on CPU 0's list, S12 active.
+    const { c } = cache(2, 4096);
+    const addrs = allocMany(c, 100);
+    expect(c.sysfsView().slabs).toBe(13);
+    for (const a of addrs) c.free(a, 0);
+    expect(view(c)).toEqual({ slabs: 9, partial: 6, cpu_slabs: 3, slabs_cpu_partial: 2, by_cpu: [2, 0] });
   });
 
   it('shrink after 100 allocations and frees on CPU 0 ends at 0 slabs', () => {
