@@ -32,6 +32,7 @@ interface Libc {
   sched_getaffinity(pid: number, size: number, mask: Buffer): number;
   sched_getcpu(): number;
   flock(fd: number, op: number): number;
+  pread(fd: number, buf: Buffer, count: number, offset: number): number;
 }
 
 let libc: Libc | undefined;
@@ -48,6 +49,7 @@ function load(): Libc {
     sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t cpusetsize, void *mask)'),
     sched_getcpu: lib.func('int sched_getcpu(void)'),
     flock: lib.func('int flock(int fd, int operation)'),
+    pread: lib.func('long pread(int fd, void *buf, size_t count, long offset)'),
   } as Libc;
   return libc;
 }
@@ -143,5 +145,11 @@ export function currentCpu(): number {
 /** flock(fd, op): 0, or −errno (EWOULDBLOCK when LOCK_NB finds it held). */
 export function flock(fd: number, op: number): number {
   const r = load().flock(fd, op);
+  return r < 0 ? -koffi.errno() : r;
+}
+
+/** pread(fd, buf, buf.length, 0): one read from the start (a sysfs file regenerates its text); bytes or −errno. */
+export function preadStart(fd: number, buf: Buffer): number {
+  const r = load().pread(fd, buf, buf.length, 0);
   return r < 0 ? -koffi.errno() : r;
 }

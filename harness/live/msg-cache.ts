@@ -1,3 +1,4 @@
+import { CpuWorkers } from './cpu-workers.ts';
 import { getAffinity, LibcError, msgget, msgRemove, msgrcv, msgsnd, pinToCpu, setAffinity } from './libc.ts';
 import type { BucketSpec } from './probe.ts';
 
@@ -11,8 +12,10 @@ export class LiveCacheError extends Error {
 
 /**
  * Drives one msg_msg-* bucket cache from userspace: table `id` allocated on CPU c is one System V
- * message, sent after pinning this thread to c, whose text size lands in the bucket; freeing it
- * receives exactly that message (its unique type, IPC_NOWAIT) on the freeing CPU. Messages are
+ * message, sent from a thread pinned to c, whose text size lands in the bucket; freeing it receives
+ * exactly that message (its unique type, IPC_NOWAIT) from the freeing CPU. The calling thread is
+ * pinned to the first online CPU and serves it; every other CPU has a worker thread pinned to it
+ * (CpuWorkers), so no event pays for a migration. Messages are
  * spread over as many private queues as the queue size limit (msgmnb) needs. `dispose()` receives
  * every message still out and removes every queue; it is idempotent and synchronous, so it can run
  * from a finally block, a signal handler or process 'exit'.
@@ -23,7 +26,8 @@ export class MsgMsgCache {
   readonly perQueue: number;
   readonly #cpus: readonly number[];
   readonly #savedAffinity: Buffer;
-  #pinned = -1;
+  #pinned = false;
+  readonly #workers: CpuWorkers;
   readonly #send: Buffer;
   readonly #recv: Buffer;
   /** Queue ids, and free slots per queue (by queue index). */
@@ -51,6 +55,7 @@ export class MsgMsgCache {
     }
     this.#cpus = cpus;
     this.#savedAffinity = getAffinity();
+    this.#workers = new CpuWorkers(this.textBytes);
     this.#send = Buffer.alloc(8 + this.textBytes, 0x5a);
     this.#recv = Buffer.alloc(8 + this.textBytes + 8);
   }
@@ -69,10 +74,24 @@ export class MsgMsgCache {
     return [...this.#queues];
   }
 
-  #pin(cpu: number): void {
-    if (cpu === this.#pinned) return;
-    pinToCpu(this.#cpus[cpu] as number);
-    this.#pinned = cpu;
+  /** msgsnd from model CPU `cpu`: this thread for CPU 0, that CPU's worker for the others. */
+  #sendOn(cpu: number, queue: number, type: number): number {
+    if (cpu !== 0) return this.#workers.send(this.#cpus[cpu] as number, queue, type);
+    if (!this.#pinned) {
+      pinToCpu(this.#cpus[0] as number);
+      this.#pinned = true;
+    }
+    this.#send.writeBigInt64LE(BigInt(type), 0);
+    return msgsnd(queue, this.#send, this.textBytes);
+  }
+
+  #receiveOn(cpu: number, queue: number, type: number): number {
+    if (cpu !== 0) return this.#workers.receive(this.#cpus[cpu] as number, queue, type);
+    if (!this.#pinned) {
+      pinToCpu(this.#cpus[0] as number);
+      this.#pinned = true;
+    }
+    return msgrcv(queue, this.#recv, this.textBytes, type);
   }
 
   #slot(): number {
@@ -105,11 +124,9 @@ export class MsgMsgCache {
     if (this.#disposed) throw new LiveCacheError('the live cache was disposed');
     if (id >= this.#queueOf.length) this.#grow(id);
     if ((this.#queueOf[id] as number) >= 0) throw new LiveCacheError(`table ${id} is allocated twice`);
-    this.#pin(cpu);
     const q = this.#slot();
     const type = this.#nextType++;
-    this.#send.writeBigInt64LE(BigInt(type), 0);
-    const r = msgsnd(this.#queues[q] as number, this.#send, this.textBytes);
+    const r = this.#sendOn(cpu, this.#queues[q] as number, type);
     if (r < 0) {
       this.#free[q] = (this.#free[q] as number) + 1;
       if (this.#free[q] === 1) this.#open.push(q);
@@ -127,8 +144,7 @@ export class MsgMsgCache {
     if (this.#disposed) throw new LiveCacheError('the live cache was disposed');
     const q = id < this.#queueOf.length ? (this.#queueOf[id] as number) : -1;
     if (q < 0) throw new LiveCacheError(`table ${id} is freed but not allocated`);
-    this.#pin(cpu);
-    const r = msgrcv(this.#queues[q] as number, this.#recv, this.textBytes, this.#typeOf[id] as number);
+    const r = this.#receiveOn(cpu, this.#queues[q] as number, this.#typeOf[id] as number);
     if (r !== this.textBytes) {
       throw new LiveCacheError(
         r < 0
@@ -155,6 +171,7 @@ export class MsgMsgCache {
     if (this.#disposed) return [];
     this.#disposed = true;
     const problems: string[] = [];
+    this.#workers.stop();
     for (let id = 0; id < this.#queueOf.length; id++) {
       const q = this.#queueOf[id] as number;
       if (q < 0) continue;
