@@ -123,6 +123,10 @@ function program(): Command {
     .option('--max-events <n>', 'replay at most N events of each workload')
     .option('-o, --out <dir>', 'write the checkpoints as DIR/checkpoints.csv')
     .option('--json', 'one JSON object')
+    .option(
+      '--model-cpu-partial <n>',
+      "give the model another cpu_partial than sysfs's, to see what a divergence looks like",
+    )
     .action(async (opts) => {
       process.exitCode = await kernelCheckCommand(opts);
     });

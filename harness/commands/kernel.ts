@@ -60,6 +60,7 @@ function infoJson(i: KernelInfo) {
 function infoText(i: KernelInfo): string {
   const g = i.geometry;
   const mark = (ok: boolean) => (ok ? 'ok ' : 'NO ');
+  const plain = '   ';
   const lines = [
     `${mark(i.model !== null)}kernel          ${i.release}: ${i.model ? `the SLUB ${i.model} model applies (6.8–6.18)` : 'no model applies (the 6.18 model covers 6.8–6.18)'}`,
     `${mark(i.root)}root            ${i.root ? 'yes' : 'no: the sysfs slab files are root-only (mode 0400)'}`,
@@ -71,11 +72,11 @@ function infoText(i: KernelInfo): string {
         : 'missing (no CONFIG_SLAB_BUCKETS, or merged)'
     }; messages of ${i.bucket.minText}..${i.bucket.maxText} bytes of text land in it`,
     g
-      ? `    geometry        order ${g.order}, objs_per_slab ${g.objsPerSlab}, cpu_partial ${g.cpuPartial}, min_partial ${g.minPartial}, object_size ${g.objectSize}`
-      : '    geometry        unknown',
+      ? `${plain}geometry        order ${g.order}, objs_per_slab ${g.objsPerSlab}, cpu_partial ${g.cpuPartial}, min_partial ${g.minPartial}, object_size ${g.objectSize}`
+      : `${plain}geometry        unknown`,
     g
       ? `${mark(g.sheafCapacity === 0)}sheaf_capacity  ${g.sheafCapacity}${g.sheafCapacity ? ' (sheaves: the 6.18 rules do not hold)' : ''}`
-      : '    sheaf_capacity  unknown',
+      : `${plain}sheaf_capacity  unknown`,
     `${mark(i.busyQueues.length === 0)}in use          ${
       i.busyQueues.length
         ? `yes: queues ${i.busyQueues.map((q) => q.msqid).join(', ')} may hold messages of that size`
@@ -88,11 +89,11 @@ function infoText(i: KernelInfo): string {
           ? 'off (sample_interval 0)'
           : `on (sample_interval ${i.kfence} ms): it can break the match`
     }`,
-    `    cpus            ${i.cpus.length} online (${i.cpus.join(', ')})`,
+    `${plain}cpus            ${i.cpus.length} online (${i.cpus.join(', ')})`,
     i.limits
-      ? `    sysv limits     msgmnb ${i.limits.msgmnb}, msgmni ${i.limits.msgmni}, msgmax ${i.limits.msgmax}`
-      : '    sysv limits     unknown',
-    `    lock            ${lockPath()}`,
+      ? `${plain}sysv limits     msgmnb ${i.limits.msgmnb}, msgmni ${i.limits.msgmni}, msgmax ${i.limits.msgmax}`
+      : `${plain}sysv limits     unknown`,
+    `${plain}lock            ${lockPath()}`,
     i.usable ? 'usable: yes' : `usable: no: ${i.problems.join('; ')}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -107,6 +108,7 @@ export interface CheckFlags {
   json?: boolean;
   maxEvents?: string;
   seed?: string;
+  modelCpuPartial?: string;
 }
 
 /** `l2bench kernel check`: prints the report; returns the exit code (0 agreement, 1 divergence, 2 refused, 130 interrupted). */
@@ -116,6 +118,7 @@ export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
   const cpus = intFlag(flags.cpus, '--cpus', 1, 4096);
   const maxEvents = intFlag(flags.maxEvents, '--max-events', 1, 2 ** 31 - 1);
   const seed = intFlag(flags.seed, '--seed', 0, 2 ** 31 - 1);
+  const modelCpuPartial = intFlag(flags.modelCpuPartial, '--model-cpu-partial', 0, 100_000);
   let result: CheckResult;
   try {
     result = await runKernelCheck({
@@ -129,6 +132,7 @@ export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
       ...(cpus !== undefined ? { cpus } : {}),
       ...(maxEvents !== undefined ? { maxEvents } : {}),
       ...(seed !== undefined ? { seed } : {}),
+      ...(modelCpuPartial !== undefined ? { modelCpuPartial } : {}),
       ...(flags.out ? { outDir: flags.out } : {}),
     });
   } catch (e) {

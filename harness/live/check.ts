@@ -59,6 +59,8 @@ export interface CheckOptions {
    */
   readonly lock?: 'fail' | 'wait' | HeldLock;
   readonly lockTimeoutMs?: number;
+  /** Give the model this cpu_partial instead of the cache's (a deliberately wrong model shows a divergence). */
+  readonly modelCpuPartial?: number;
   /** Test hook: throw after this many events of the first workload, to prove the cleanup. */
   readonly injectFaultAt?: number;
 }
@@ -272,6 +274,7 @@ export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
         cleanup,
         interrupted: () => interrupted,
         faultAt: index === 0 ? o.injectFaultAt : undefined,
+        modelCpuPartial: o.modelCpuPartial,
         onDriver(d) {
           textBytes = d.textBytes;
           perQueue = d.perQueue;
@@ -327,6 +330,7 @@ interface OneContext {
   cleanup: Cleanup;
   interrupted(): NodeJS.Signals | null;
   faultAt: number | undefined;
+  modelCpuPartial: number | undefined;
   onDriver(d: MsgMsgCache): void;
 }
 
@@ -344,7 +348,7 @@ function modelCache(c: OneContext): Slub618Cache {
       minOrder,
       minObjects: Math.floor((4096 * 2 ** minOrder) / size),
       minPartial: c.geometry.minPartial,
-      cpuPartial: c.geometry.cpuPartial,
+      cpuPartial: c.modelCpuPartial ?? c.geometry.cpuPartial,
     },
     allocFlags: 0,
     callerGfp: GFP_KERNEL,

@@ -172,6 +172,29 @@ describe.skipIf(!o.usable)(liveTitle('kernel check against the live msg_msg-1k',
   );
 
   it(
+    'reports the first divergence of a deliberately wrong model, side by side',
+    async () => {
+      // cpu_partial 6 gives the model ceil(12 / 16) = 1 slab per CPU list: the first free of S1
+      // (event 1017, after 1000 allocations and S0's 16 frees) drains S0 to the node; the kernel
+      // keeps both on CPU 0's list.
+      const r = await check(['ramp:peak=1000,order=fifo'], { modelCpuPartial: 6 });
+      const d = r.firstDivergence;
+      expect(d).toMatchObject({
+        event: 1017,
+        kind: 'free',
+        id: 16,
+        cpu: 0,
+        fields: ['partial', 'cpu_slabs', 'slabs_cpu_partial'],
+      });
+      expect(d?.live).toMatchObject({ slabs: 63, partial: 0, cpu_slabs: 3, slabs_cpu_partial: 2, by_cpu: [2, 0] });
+      expect(d?.model).toMatchObject({ slabs: 63, partial: 1, cpu_slabs: 2, slabs_cpu_partial: 1, by_cpu: [1, 0] });
+      expect(r.matches).toBeLessThan(r.checkpoints);
+      expect(kernelClean()).toEqual({ objects: 0, queues: 0 });
+    },
+    LONG,
+  );
+
+  it(
     'cleans up after an error in the middle of a run: every message received, every queue removed',
     async () => {
       await expect(check(['ramp:peak=1000,order=random'], { injectFaultAt: 700 })).rejects.toThrow(
