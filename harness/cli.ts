@@ -1,7 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { EXPORTERS } from '../results/index.ts';
 import { compareCommand } from './commands/compare.ts';
-import { kernelCheckCommand, kernelInfoCommand } from './commands/kernel.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { reportCommand } from './commands/report.ts';
@@ -107,7 +106,9 @@ function program(): Command {
     )
     .option('--bucket <size>', 'msg_msg bucket: 64, 96, 128, 192, 256, 512, 1k, 2k, 4k', '1k')
     .option('--json', 'one JSON object')
-    .action((opts) => {
+    .action(async (opts) => {
+      // Loaded on demand: the live-kernel code (koffi, worker threads) costs every other command nothing.
+      const { kernelInfoCommand } = await import('./commands/kernel.ts');
       const { output, exitCode } = kernelInfoCommand(opts);
       process.stdout.write(output);
       process.exitCode = exitCode;
@@ -128,6 +129,7 @@ function program(): Command {
       "give the model another cpu_partial than sysfs's, to see what a divergence looks like",
     )
     .action(async (opts) => {
+      const { kernelCheckCommand } = await import('./commands/kernel.ts');
       process.exitCode = await kernelCheckCommand(opts);
     });
   return cli;

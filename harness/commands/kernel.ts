@@ -1,5 +1,7 @@
 import { CheckInterrupted, type CheckResult, type CheckState, KernelRefusal, runKernelCheck } from '../live/check.ts';
+import { LibcError } from '../live/libc.ts';
 import { LockBusyError, lockPath } from '../live/lock.ts';
+import { LiveCacheError } from '../live/msg-cache.ts';
 import { BUCKETS, type Bucket, type KernelInfo, probeKernel } from '../live/probe.ts';
 import { UsageError } from '../spec.ts';
 
@@ -111,7 +113,10 @@ export interface CheckFlags {
   modelCpuPartial?: string;
 }
 
-/** `l2bench kernel check`: prints the report; returns the exit code (0 agreement, 1 divergence, 2 refused, 130 interrupted). */
+/**
+ * `l2bench kernel check`: prints the report; returns the exit code (0 agreement, 1 divergence or a
+ * failed send/receive, 2 bad input or a kernel that cannot serve, 130/143 interrupted).
+ */
 export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
   const bucket = bucketFlag(flags.bucket);
   const every = intFlag(flags.every, '--every', 1, 2 ** 31 - 1);
@@ -137,6 +142,11 @@ export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
     });
   } catch (e) {
     if (e instanceof KernelRefusal || e instanceof LockBusyError) throw new UsageError(`kernel check: ${e.message}`);
+    if (e instanceof LiveCacheError || e instanceof LibcError) {
+      // The live cache failed (a send, a receive, a queue): everything was cleaned up already.
+      process.stderr.write(`l2bench: kernel check failed: ${e.message}\n`);
+      return 1;
+    }
     if (e instanceof CheckInterrupted) {
       process.stderr.write(`l2bench: kernel check ${e.message}\n`);
       return e.signal === 'SIGINT' ? 130 : 143;

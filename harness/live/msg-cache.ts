@@ -97,7 +97,13 @@ export class MsgMsgCache {
   #slot(): number {
     let q = this.#open[this.#open.length - 1];
     if (q === undefined) {
-      this.#queues.push(msgget());
+      try {
+        this.#queues.push(msgget());
+      } catch (e) {
+        throw new LiveCacheError(
+          `no more System V queues after ${this.#queues.length} (${(e as Error).message}): the workload holds more tables at once than msgmni queues of ${this.perQueue} messages allow`,
+        );
+      }
       this.#free.push(this.perQueue);
       q = this.#queues.length - 1;
       this.#open.push(q);

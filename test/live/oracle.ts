@@ -8,14 +8,15 @@ import { type Bucket, probeKernel, readObjects, sysvQueues } from '../../harness
  */
 export function oracle(bucket: Bucket = '1k'): { usable: boolean; reason: string } {
   let lock: HeldLock | null = null;
+  let lockProblem = '';
   try {
     lock = acquireLockNow();
   } catch (e) {
-    if (!(e instanceof LockBusyError)) return { usable: false, reason: (e as Error).message };
+    if (!(e instanceof LockBusyError)) lockProblem = `cannot take the lock: ${(e as Error).message}`;
   }
   try {
     const info = probeKernel(bucket);
-    const problems = lock ? info.problems : info.staticProblems;
+    const problems = [...(lock ? info.problems : info.staticProblems), ...(lockProblem ? [lockProblem] : [])];
     return { usable: problems.length === 0, reason: problems.join('; ') };
   } catch (e) {
     return { usable: false, reason: (e as Error).message };
