@@ -85,6 +85,30 @@ describe.skipIf(!o.usable)(liveTitle('l2bench kernel on the live kernel', o), ()
     LONG,
   );
 
+  it(
+    'an uncaught exception in the middle of a check: exit 1, one line, and the kernel left clean',
+    async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/live/uncaught-child.ts')], {
+        cwd: ROOT,
+        env: ENV,
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(await exited).toBe(1);
+      expect(stderr).toBe('l2bench: internal error during kernel check: boom from a timer\n');
+      const lock = await acquireLockWaiting(LONG);
+      try {
+        expect(kernelClean()).toEqual({ objects: 0, queues: 0 });
+      } finally {
+        lock.release();
+      }
+    },
+    LONG,
+  );
+
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
