@@ -209,14 +209,8 @@ export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
     throw new KernelRefusal(`the kernel cannot serve as the oracle: ${first.staticProblems.join('; ')}`);
   }
   const csvPath = o.outDir ? join(o.outDir, 'checkpoints.csv') : null;
-  if (o.outDir) {
-    try {
-      mkdirSync(o.outDir, { recursive: true });
-    } catch (e) {
-      throw new UsageError(`--out ${o.outDir}: ${(e as Error).message}`);
-    }
-    if (csvPath && existsSync(csvPath))
-      throw new UsageError(`--out ${o.outDir}: checkpoints.csv exists; refusing to overwrite it`);
+  if (csvPath && existsSync(csvPath)) {
+    throw new UsageError(`--out ${o.outDir}: checkpoints.csv exists; refusing to overwrite it`);
   }
   const cleanup = new Cleanup();
   if (typeof o.lock === 'object') {
@@ -252,7 +246,12 @@ export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
     if (!info.usable || !info.geometry || !info.limits) {
       throw new KernelRefusal(`the kernel cannot serve as the oracle: ${info.problems.join('; ')}`);
     }
-    if (csvPath) {
+    if (o.outDir && csvPath) {
+      try {
+        mkdirSync(o.outDir, { recursive: true });
+      } catch (e) {
+        throw new UsageError(`--out ${o.outDir}: ${(e as Error).message}`);
+      }
       csvTmp = `${csvPath}.${process.pid}.tmp`;
       csvFd = openSync(csvTmp, 'w');
       writeSync(csvFd, CSV_HEADER);
