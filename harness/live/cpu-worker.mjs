@@ -18,8 +18,9 @@ const OP_RECV = 2;
 const OP_EXIT = 3;
 const IPC_NOWAIT = 0o4000;
 // Spin this long for the next request before sleeping: waking a sleeping thread on another CPU
-// costs tens of microseconds in a VM, more than the work between two requests.
-const SPIN_MS = 2;
+// costs tens of microseconds in a VM, more than the work between two requests of a run; half a
+// millisecond covers that gap and still gives the CPU back soon when the check pauses.
+const SPIN_MS = 0.5;
 
 const lib = koffi.load('libc.so.6');
 const msgsnd = lib.func('int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)');
