@@ -4,8 +4,20 @@
  * the CLI names its own flags from `input.option` (harness/cli/failure.ts).
  */
 
-/** The options of the harness API that a bad value can come from (BenchmarkOptions' fields). */
-export type OptionName = 'suite' | 'strategies' | 'workloads' | 'cpus' | 'seeds' | 'machine' | 'jobs' | 'shard';
+/** The options of the harness API that a bad value can come from: BenchmarkOptions' and CheckOptions' fields. */
+export type OptionName =
+  | 'suite'
+  | 'strategies'
+  | 'workloads'
+  | 'cpus'
+  | 'seeds'
+  | 'machine'
+  | 'jobs'
+  | 'shard'
+  | 'bucket'
+  | 'every'
+  | 'maxEvents'
+  | 'outDir';
 
 export class InputError extends Error {
   override name = 'InputError';

@@ -45,6 +45,9 @@ export interface TableAllocator {
   requirements?(): Readonly<Record<string, number>>;
 }
 
+/** The Linux version whose allocator behaviour a strategy models. */
+export type KernelVersion = '5.1' | '6.18';
+
 export interface StrategyContext {
   /** The pages, metered and owned by this instance. */
   readonly pages: PageAllocator;
@@ -52,6 +55,8 @@ export interface StrategyContext {
   readonly cpus: number;
   /** Parameters from `name:key=value`, already validated against the factory's params. */
   readonly params: ParamValues;
+  /** The kernel version to model (default '5.1'); the SLUB strategies have a 6.18 model too, the others ignore it. */
+  readonly kernel?: KernelVersion;
 }
 
 /** A named strategy: a factory of fresh instances. */

@@ -13,6 +13,10 @@ const FLAGS: Record<OptionName, string> = {
   machine: '--machine',
   jobs: '--jobs',
   shard: '--shard',
+  bucket: '--bucket',
+  every: '--every',
+  maxEvents: '--max-events',
+  outDir: '--out',
 };
 
 /** Errors that are the input's fault: one line, exit 2. */

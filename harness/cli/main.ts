@@ -106,6 +106,42 @@ function program(): Command {
     .action((file, opts) => {
       process.stdout.write(traceStatsCommand(file, opts));
     });
+  const kernel = cli
+    .command('kernel')
+    .description('check the SLUB 6.18 model against the running kernel (msg_msg-* caches driven by System V messages)');
+  kernel
+    .command('info')
+    .description(
+      'whether this kernel can serve as the oracle, and why not: version, root, the cache, KFENCE, CPUs, limits',
+    )
+    .option('--bucket <size>', 'msg_msg bucket: 64, 96, 128, 192, 256, 512, 1k, 2k, 4k', '1k')
+    .option('--json', 'one JSON object')
+    .action(async (opts) => {
+      // Loaded on demand: the live-kernel code (koffi, worker threads) costs every other command nothing.
+      const { kernelInfoCommand } = await import('./commands/kernel.ts');
+      const { output, exitCode } = kernelInfoCommand(opts);
+      process.stdout.write(output);
+      process.exitCode = exitCode;
+    });
+  kernel
+    .command('check')
+    .description('replay workloads on the live cache and on the 6.18 model, comparing sysfs counters every K events')
+    .option('-w, --workload <spec>', 'a workload NAME[:key=value,…] (repeatable)', collect)
+    .option('--cpus <n>', "the workload's CPU count; CPUs beyond the online ones are folded (default: online CPUs)")
+    .option('--every <k>', 'compare after every K events (and after the last)', '1')
+    .option('--bucket <size>', 'msg_msg bucket: 64, 96, 128, 192, 256, 512, 1k, 2k, 4k', '1k')
+    .option('--seed <n>', "the workload's seed", '1')
+    .option('--max-events <n>', 'replay at most N events of each workload')
+    .option('-o, --out <dir>', 'write the checkpoints as DIR/checkpoints.csv')
+    .option('--json', 'one JSON object')
+    .option(
+      '--model-cpu-partial <n>',
+      "give the model another cpu_partial than sysfs's, to see what a divergence looks like",
+    )
+    .action(async (opts) => {
+      const { kernelCheckCommand } = await import('./commands/kernel.ts');
+      process.exitCode = await kernelCheckCommand(opts);
+    });
   return cli;
 }
 

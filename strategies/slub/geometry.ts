@@ -36,7 +36,7 @@ function fls(x: number): number {
 }
 
 /** get_order(): the smallest order whose block holds `bytes`. */
-function getOrder(bytes: number): number {
+export function getOrder(bytes: number): number {
   let order = 0;
   while (PAGE_SIZE * 2 ** order < bytes) order++;
   return order;
@@ -101,5 +101,73 @@ export function slubGeometry(size: number, nrCpuIds: number, t: SlubTunables = S
     minObjects: orderObjects(minOrder, size),
     minPartial: minPartialFor(size),
     cpuPartial: cpuPartialFor(size),
+  };
+}
+
+// Linux 6.18 (mm/slub.c after the Sep 2023 calculate_order refactor and the Oct 2021 cpu_partial sizes).
+
+/**
+ * calc_slab_order() since the Sep 2023 refactor: the smallest order from `minOrder` up to
+ * `maxOrder` whose leftover is at most 1/fraction of the slab (maxOrder + 1 when none is).
+ */
+function calcSlabOrder(size: number, minOrder: number, maxOrder: number, fraction: number): number {
+  let order = minOrder;
+  for (; order <= maxOrder; order++) {
+    const slabSize = PAGE_SIZE * 2 ** order;
+    if (slabSize % size <= slabSize / fraction) break;
+  }
+  return order;
+}
+
+/**
+ * calculate_order() of Linux 6.18 for `size`-byte objects, `nrCpus` being num_present_cpus() (or
+ * nr_cpu_ids when that is ≤ 1): min_objects = 4 × (fls(nrCpus) + 1), capped at what an order
+ * slub_max_order slab holds, fixes min_order = max(slub_min_order, get_order(min_objects × size));
+ * then fractions 16, 8, 4, 2 are tried from that order up. Unlike v5.1, min_objects is never
+ * lowered, and a leftover of up to 1/2 is accepted before giving up. Beyond slub_max_order, the
+ * order that holds one object.
+ */
+export function calculateOrder618(size: number, nrCpus: number, t: SlubTunables = SLUB_DEFAULTS): number {
+  let minObjects = t.minObjects || 4 * (fls(nrCpus) + 1);
+  const maxObjects = Math.max(orderObjects(t.maxOrder, size), 1);
+  minObjects = Math.min(minObjects, maxObjects);
+  const minOrder = Math.max(t.minOrder, getOrder(minObjects * size));
+  if (orderObjects(minOrder, size) > MAX_OBJS_PER_PAGE) return getOrder(size * MAX_OBJS_PER_PAGE) - 1;
+  for (let fraction = 16; fraction > 1; fraction /= 2) {
+    const order = calcSlabOrder(size, minOrder, t.maxOrder, fraction);
+    if (order <= t.maxOrder) return order;
+  }
+  const order = getOrder(size);
+  if (order < MAX_ORDER) return order; // MAX_PAGE_ORDER = 10 is the largest order in 6.18
+  throw new RangeError(`no slab order fits ${size}-byte objects`);
+}
+
+/** set_cpu_partial() of Linux 6.18 (sizes raised in Oct 2021), in objects (sysfs cpu_partial). */
+export function cpuPartialFor618(size: number): number {
+  if (size >= PAGE_SIZE) return 6;
+  if (size >= 1024) return 24;
+  if (size >= 256) return 52;
+  return 120;
+}
+
+/**
+ * slub_set_cpu_partial(): since 5.17 (b47291ef02b0) the per-CPU partial list is limited in slabs,
+ * assuming them half full: ceil(2 × cpu_partial / objects per slab).
+ */
+export function cpuPartialSlabs(cpuPartial: number, objectsPerSlab: number): number {
+  return Math.ceil((2 * cpuPartial) / objectsPerSlab);
+}
+
+/** kmem_cache_open()'s geometry on Linux 6.18 for `size`-byte objects with `nrCpus` present CPUs. */
+export function slubGeometry618(size: number, nrCpus: number, t: SlubTunables = SLUB_DEFAULTS): SlubGeometry {
+  const order = calculateOrder618(size, nrCpus, t);
+  const minOrder = getOrder(size);
+  return {
+    order,
+    objects: orderObjects(order, size),
+    minOrder,
+    minObjects: orderObjects(minOrder, size),
+    minPartial: minPartialFor(size),
+    cpuPartial: cpuPartialFor618(size),
   };
 }

@@ -2,8 +2,10 @@ import { TABLE_SIZE } from '../machine/constants.ts';
 import { GFP_ATOMIC } from '../machine/gfp.ts';
 import { intParam, type ParamDefs } from '../params.ts';
 import type { Placement, Strategy, StrategyContext, TableAllocator } from '../types.ts';
-import { SlubCache, type SlubMetadata } from './cache.ts';
-import { cpuPartialFor, minPartialFor, SLUB_DEFAULTS, slubGeometry } from './geometry.ts';
+import type { SlubMetadata } from './base.ts';
+import { SlubCache } from './cache.ts';
+import { Slub618Cache } from './cache-6.18.ts';
+import { minPartialFor, SLUB_DEFAULTS, slubGeometry, slubGeometry618 } from './geometry.ts';
 
 /**
  * What SLUB keeps outside its slabs for one cache on arm64 v5.1 (SLUB_DEBUG, SYSFS,
@@ -11,7 +13,7 @@ import { cpuPartialFor, minPartialFor, SLUB_DEFAULTS, slubGeometry } from './geo
  * struct kmem_cache is offsetof(node) 320 + one node pointer = 328 → 384 bytes; struct
  * kmem_cache_node 64 → 128 bytes; struct kmem_cache_cpu is 32 bytes of percpu memory per CPU.
  */
-const SLUB_METADATA: SlubMetadata = {
+export const SLUB_METADATA: SlubMetadata = {
   cacheBytes: 384,
   nodeBytes: 128,
   perCpuBytes: 32,
@@ -41,9 +43,10 @@ const SLUB_PARAMS: ParamDefs = {
   },
   cpu_partial: {
     kind: 'int',
-    description: 'objects kept on per-CPU partial lists (sysfs cpu_partial)',
-    default: cpuPartialFor(TABLE_SIZE),
-    min: 0,
+    description:
+      "objects kept on per-CPU partial lists (sysfs cpu_partial); -1: the kernel's set_cpu_partial() (6 on v5.1, 24 on 6.18)",
+    default: -1,
+    min: -1,
     max: 100000,
   },
   min_partial: {
@@ -55,7 +58,10 @@ const SLUB_PARAMS: ParamDefs = {
   },
 };
 
-/** A SLUB cache of 1 KiB, 1 KiB-aligned objects as io-pgtable-arm-v7s creates it, with the given slab flags. */
+/**
+ * A SLUB cache of 1 KiB, 1 KiB-aligned objects as io-pgtable-arm-v7s creates it, with the given slab
+ * flags: the v5.1 model, or the 6.18 one when ctx.kernel is '6.18'.
+ */
 export function slubStrategy(spec: {
   name: string;
   description: string;
@@ -75,12 +81,18 @@ export function slubStrategy(spec: {
         maxOrder: intParam(p, 'max_order'),
         minObjects: intParam(p, 'min_objects'),
       };
+      const v618 = ctx.kernel === '6.18';
+      // 6.18 computes the order from num_present_cpus(), v5.1 from nr_cpu_ids: both are ctx.cpus here.
+      const computed = v618
+        ? slubGeometry618(TABLE_SIZE, ctx.cpus, tunables)
+        : slubGeometry(TABLE_SIZE, ctx.cpus, tunables);
+      const cpuPartial = intParam(p, 'cpu_partial');
       const geometry = {
-        ...slubGeometry(TABLE_SIZE, ctx.cpus, tunables),
-        cpuPartial: intParam(p, 'cpu_partial'),
+        ...computed,
+        cpuPartial: cpuPartial < 0 ? computed.cpuPartial : cpuPartial,
         minPartial: intParam(p, 'min_partial'),
       };
-      return new SlubCache(ctx.pages, {
+      const options = {
         objectSize: TABLE_SIZE,
         cpus: ctx.cpus,
         geometry,
@@ -88,7 +100,8 @@ export function slubStrategy(spec: {
         // __arm_v7s_alloc_table: kmem_cache_zalloc(data->l2_tables, gfp), gfp always GFP_ATOMIC.
         callerGfp: GFP_ATOMIC,
         metadata: SLUB_METADATA,
-      });
+      };
+      return v618 ? new Slub618Cache(ctx.pages, options) : new SlubCache(ctx.pages, options);
     },
   };
 }

@@ -1,0 +1,525 @@
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { GFP_KERNEL } from '../../strategies/machine/gfp.ts';
+import { Machine } from '../../strategies/machine/machine.ts';
+import { Slub618Cache, type SlubCounters } from '../../strategies/slub/cache-6.18.ts';
+import { getOrder } from '../../strategies/slub/geometry.ts';
+import { SLUB_METADATA } from '../../strategies/slub/strategy.ts';
+import { ALLOC, type Workload } from '../../workloads/events.ts';
+import { WORKLOADS } from '../../workloads/index.ts';
+import { InputError, type OptionName } from '../errors.ts';
+import { resolveSpec } from '../spec.ts';
+import { expandSweep } from '../sweep.ts';
+import { acquireLockNow, acquireLockWaiting, type HeldLock } from './lock.ts';
+import { LiveCacheError, MsgMsgCache } from './msg-cache.ts';
+import {
+  BUCKETS,
+  type Bucket,
+  type CacheGeometry,
+  type KernelInfo,
+  type LiveCounters,
+  probeKernel,
+  readObjects,
+  SlabCounters,
+  shrinkCache,
+} from './probe.ts';
+
+/** The running kernel cannot serve as the oracle (not root, no dedicated cache, someone else uses it…). */
+export class KernelRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KernelRefusal';
+  }
+}
+
+/** Stopped by SIGINT or SIGTERM; everything was cleaned up. */
+export class CheckInterrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}; every message received, every queue removed`);
+    this.name = 'CheckInterrupted';
+  }
+}
+
+export interface CheckOptions {
+  /** Workload specs as `l2bench run --workload` takes them (sweeps expand into several). */
+  readonly workloads: readonly string[];
+  /** The workload's CPU count (its `cpus=spread` spreads over them); default: the online CPUs. */
+  readonly cpus?: number;
+  /** Compare after every K events (and after the last). */
+  readonly every?: number;
+  readonly bucket?: Bucket;
+  readonly seed?: number;
+  /** Replay at most this many events of each workload. */
+  readonly maxEvents?: number;
+  /** Write checkpoints.csv here (atomically). */
+  readonly outDir?: string;
+  /**
+   * 'fail': refuse at once when another instance holds the lock (the CLI); 'wait': wait for it up to
+   * lockTimeoutMs (tests); or a lock the caller already holds (and keeps).
+   */
+  readonly lock?: 'fail' | 'wait' | HeldLock;
+  readonly lockTimeoutMs?: number;
+  /** Give the model this cpu_partial instead of the cache's (a deliberately wrong model shows a divergence). */
+  readonly modelCpuPartial?: number;
+  /** Test hook: throw after this many events of the first workload, to prove the cleanup. */
+  readonly injectFaultAt?: number;
+}
+
+export interface CheckState extends LiveCounters {
+  /** slabs_cpu_partial per CPU (model CPU order). */
+  readonly by_cpu: readonly number[];
+  readonly objects: number;
+  readonly total_objects: number;
+}
+
+interface Divergence {
+  /** Events replayed when the states differed (the event below was the last one). */
+  readonly event: number;
+  readonly kind: 'alloc' | 'free';
+  readonly id: number;
+  /** The workload's CPU and the online CPU it ran on. */
+  readonly cpu: number;
+  readonly onCpu: number;
+  readonly live: CheckState;
+  readonly model: CheckState;
+  /** The counters that differ. */
+  readonly fields: readonly string[];
+}
+
+interface WorkloadCheck {
+  readonly workload: string;
+  readonly events: number;
+  readonly checkpoints: number;
+  readonly matches: number;
+  readonly eventsPerSec: number;
+  readonly seconds: number;
+  readonly peakSlabs: { live: number; model: number };
+  readonly final: { live: LiveCounters; model: LiveCounters };
+  readonly firstDivergence: Divergence | null;
+  /** Set when --max-events cut the workload short. */
+  readonly truncated: boolean;
+  readonly queues: number;
+}
+
+export interface CheckResult {
+  readonly kernel: string;
+  readonly cache: string;
+  readonly geometry: CacheGeometry;
+  readonly cpus: readonly number[];
+  readonly workloadCpus: number;
+  /** How workload CPUs were folded onto the online ones, or null when none had to be. */
+  readonly fold: string | null;
+  readonly textBytes: number;
+  readonly perQueue: number;
+  readonly every: number;
+  readonly results: readonly WorkloadCheck[];
+  readonly checkpoints: number;
+  readonly matches: number;
+  readonly firstDivergence: (Divergence & { workload: string }) | null;
+  readonly csv: string | null;
+}
+
+const FIELDS = ['slabs', 'partial', 'cpu_slabs', 'slabs_cpu_partial'] as const;
+const CSV_HEADER =
+  'workload,event,kind,id,cpu,slabs_live,slabs_model,partial_live,partial_model,cpu_slabs_live,cpu_slabs_model,slabs_cpu_partial_live,slabs_cpu_partial_model,match\n';
+
+function positiveInt(value: number | undefined, option: OptionName, fallback: number, max = 2 ** 31 - 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new InputError(`expected a whole number from 1 to ${max}`, { option, value: String(value) });
+  }
+  return value;
+}
+
+interface Planned {
+  spec: string;
+  create(cpus: number): Workload;
+}
+
+/** Validate everything that does not need the kernel: parse-level refusals come first. */
+function planCheck(o: CheckOptions): {
+  workloads: Planned[];
+  every: number;
+  bucket: Bucket;
+  seed: number;
+  maxEvents: number;
+} {
+  if (o.workloads.length === 0)
+    throw new InputError('kernel check needs a workload (e.g. ramp:peak=100,order=fifo)', { option: 'workloads' });
+  const bucket = o.bucket ?? '1k';
+  if (!BUCKETS.includes(bucket)) {
+    throw new InputError(`not a msg_msg bucket (allowed: ${BUCKETS.join(', ')})`, { option: 'bucket', value: bucket });
+  }
+  const every = positiveInt(o.every, 'every', 1);
+  const maxEvents = positiveInt(o.maxEvents, 'maxEvents', 10_000_000);
+  if (o.cpus !== undefined) positiveInt(o.cpus, 'cpus', 1, 4096);
+  const seed = o.seed ?? 1;
+  const workloads = o.workloads.flatMap((w) =>
+    expandSweep(w).map((spec) => {
+      const { item, params } = resolveSpec(spec, 'workload', WORKLOADS);
+      return { spec, create: (cpus: number) => item.create(params, { seed, cpus }) };
+    }),
+  );
+  return { workloads, every, bucket, seed, maxEvents };
+}
+
+/** Everything a check holds in the kernel, undone by one synchronous call from any exit path. */
+class Cleanup {
+  cache: MsgMsgCache | null = null;
+  lock: HeldLock | null = null;
+  /** False when the caller lent its own lock: it is not released here. */
+  ownLock = true;
+  cacheName = '';
+  shrinkAtEnd = false;
+
+  /** Receive every message, remove every queue, shrink the cache to 0 objects. Never throws. */
+  releaseCache(): string[] {
+    const problems = this.cache ? this.cache.dispose() : [];
+    this.cache = null;
+    if (this.shrinkAtEnd) {
+      try {
+        shrinkCache(this.cacheName);
+      } catch (e) {
+        problems.push(`shrink: ${(e as Error).message}`);
+      }
+    }
+    return problems;
+  }
+
+  all(): string[] {
+    const problems = this.releaseCache();
+    if (this.ownLock) this.lock?.release();
+    this.lock = null;
+    return problems;
+  }
+}
+
+/**
+ * `l2bench kernel check`: replay each workload on the live msg_msg bucket cache and on the SLUB
+ * 6.18 model (the simulator's own Slub618Cache, built with the geometry sysfs shows and the online
+ * CPU count), comparing slabs, partial, cpu_slabs and slabs_cpu_partial after every K events.
+ * Whatever happens (agreement, divergence, an exception, SIGINT or SIGTERM), every message is
+ * received, every queue removed, the cache shrunk and the lock released before it returns.
+ */
+export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
+  const plan = planCheck(o);
+  // Queues in use are judged under the lock: another instance's own queues are not a reason to refuse.
+  const first = probeKernel(plan.bucket);
+  if (first.staticProblems.length > 0) {
+    throw new KernelRefusal(`the kernel cannot serve as the oracle: ${first.staticProblems.join('; ')}`);
+  }
+  const csvPath = o.outDir ? join(o.outDir, 'checkpoints.csv') : null;
+  if (csvPath && existsSync(csvPath)) {
+    throw new InputError('checkpoints.csv exists; refusing to overwrite it', { option: 'outDir', value: o.outDir });
+  }
+  const cleanup = new Cleanup();
+  if (typeof o.lock === 'object') {
+    cleanup.ownLock = false;
+    cleanup.lock = o.lock;
+  } else {
+    cleanup.lock = o.lock === 'wait' ? await acquireLockWaiting(o.lockTimeoutMs ?? 600_000) : acquireLockNow();
+  }
+  cleanup.cacheName = first.bucket.cache;
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      // A second signal: do not wait for the loop.
+      cleanup.all();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    interrupted = signal;
+  };
+  const onUncaught = (e: unknown) => {
+    cleanup.all();
+    process.stderr.write(`l2bench: internal error during kernel check: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  };
+  const onExit = () => cleanup.all();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', onUncaught);
+  process.on('exit', onExit);
+  let csvTmp: string | null = null;
+  let csvFd = -1;
+  try {
+    const info = probeKernel(plan.bucket);
+    if (!info.usable || !info.geometry || !info.limits) {
+      throw new KernelRefusal(`the kernel cannot serve as the oracle: ${info.problems.join('; ')}`);
+    }
+    if (o.outDir && csvPath) {
+      try {
+        mkdirSync(o.outDir, { recursive: true });
+      } catch (e) {
+        throw new InputError((e as Error).message, { option: 'outDir', value: o.outDir });
+      }
+      csvTmp = `${csvPath}.${process.pid}.tmp`;
+      csvFd = openSync(csvTmp, 'w');
+      writeSync(csvFd, CSV_HEADER);
+    }
+    const cpus = info.cpus;
+    const workloadCpus = o.cpus ?? cpus.length;
+    const results: WorkloadCheck[] = [];
+    let textBytes = 0;
+    let perQueue = 0;
+    for (const [index, w] of plan.workloads.entries()) {
+      const r = await checkOne(w, {
+        info,
+        geometry: info.geometry,
+        msgmnb: info.limits.msgmnb,
+        workloadCpus,
+        every: plan.every,
+        maxEvents: plan.maxEvents,
+        csvFd,
+        cleanup,
+        interrupted: () => interrupted,
+        faultAt: index === 0 ? o.injectFaultAt : undefined,
+        modelCpuPartial: o.modelCpuPartial,
+        onDriver(d) {
+          textBytes = d.textBytes;
+          perQueue = d.perQueue;
+        },
+      });
+      results.push(r);
+    }
+    if (csvFd >= 0 && csvTmp && csvPath) {
+      closeSync(csvFd);
+      csvFd = -1;
+      renameSync(csvTmp, csvPath);
+      csvTmp = null;
+    }
+    const diverged = results.find((r) => r.firstDivergence);
+    return {
+      kernel: info.release,
+      cache: info.bucket.cache,
+      geometry: info.geometry,
+      cpus,
+      workloadCpus,
+      fold:
+        workloadCpus > cpus.length
+          ? `workload CPUs 0-${workloadCpus - 1} folded onto the ${cpus.length} online CPUs (cpu mod ${cpus.length})`
+          : null,
+      textBytes,
+      perQueue,
+      every: plan.every,
+      results,
+      checkpoints: results.reduce((n, r) => n + r.checkpoints, 0),
+      matches: results.reduce((n, r) => n + r.matches, 0),
+      firstDivergence: diverged?.firstDivergence ? { ...diverged.firstDivergence, workload: diverged.workload } : null,
+      csv: csvPath,
+    };
+  } finally {
+    if (csvFd >= 0) closeSync(csvFd);
+    if (csvTmp) rmSync(csvTmp, { force: true });
+    cleanup.all();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('uncaughtException', onUncaught);
+    process.removeListener('exit', onExit);
+  }
+}
+
+interface OneContext {
+  info: KernelInfo;
+  geometry: CacheGeometry;
+  msgmnb: number;
+  workloadCpus: number;
+  every: number;
+  maxEvents: number;
+  csvFd: number;
+  cleanup: Cleanup;
+  interrupted(): NodeJS.Signals | null;
+  faultAt: number | undefined;
+  modelCpuPartial: number | undefined;
+  onDriver(d: MsgMsgCache): void;
+}
+
+function modelCache(c: OneContext): Slub618Cache {
+  const size = c.info.bucket.bytes;
+  const n = c.info.cpus.length;
+  const minOrder = getOrder(size);
+  const machine = new Machine({ cpus: n });
+  return new Slub618Cache(machine.account(c.info.bucket.cache), {
+    objectSize: size,
+    cpus: n,
+    geometry: {
+      order: c.geometry.order,
+      objects: c.geometry.objsPerSlab,
+      minOrder,
+      minObjects: Math.floor((4096 * 2 ** minOrder) / size),
+      minPartial: c.geometry.minPartial,
+      cpuPartial: c.modelCpuPartial ?? c.geometry.cpuPartial,
+    },
+    allocFlags: 0,
+    callerGfp: GFP_KERNEL,
+    metadata: SLUB_METADATA,
+  });
+}
+
+function stateOf(
+  counters: LiveCounters,
+  byCpu: readonly number[],
+  objects: { objects: number; total_objects: number },
+): CheckState {
+  return { ...counters, by_cpu: byCpu, ...objects };
+}
+
+async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
+  const cache = c.info.bucket.cache;
+  const workload = w.create(c.workloadCpus);
+  const n = c.info.cpus.length;
+  // Start from an empty cache: with no live objects a shrink always leaves 0 slabs.
+  shrinkCache(cache);
+  const counters = new SlabCounters(cache);
+  const live: LiveCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
+  const want: SlubCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
+  try {
+    counters.read(live);
+    if (live.slabs !== 0) {
+      throw new KernelRefusal(
+        `${cache} still holds ${live.slabs} slab(s) after a shrink with no message of ours out: something else allocates from it`,
+      );
+    }
+    const model = modelCache(c);
+    const driver = new MsgMsgCache(c.info.bucket, c.info.cpus, c.msgmnb);
+    c.cleanup.cache = driver;
+    c.cleanup.shrinkAtEnd = true;
+    c.onDriver(driver);
+    let addr = new Float64Array(1024);
+    let events = 0;
+    let checkpoints = 0;
+    let matches = 0;
+    let peakLive = 0;
+    let peakModel = 0;
+    let firstDivergence: Divergence | null = null;
+    let truncated = false;
+    let csv = '';
+    const flushCsv = () => {
+      if (c.csvFd >= 0 && csv) writeSync(c.csvFd, csv);
+      csv = '';
+    };
+    const started = performance.now();
+    outer: for (const chunk of workload.chunks()) {
+      for (let i = 0; i < chunk.length; i++) {
+        if (events >= c.maxEvents) {
+          truncated = true;
+          break outer;
+        }
+        const kind = chunk.kind[i] as number;
+        const id = chunk.id[i] as number;
+        const wcpu = chunk.cpu[i] as number;
+        const cpu = wcpu % n;
+        if (kind === ALLOC) {
+          driver.alloc(id, cpu);
+          if (id >= addr.length) {
+            let len = addr.length;
+            while (len <= id) len *= 2;
+            const next = new Float64Array(len);
+            next.set(addr);
+            addr = next;
+          }
+          const a = model.alloc(cpu);
+          if (a < 0) throw new LiveCacheError(`the model ran out of memory at event ${events}`);
+          addr[id] = a;
+        } else {
+          driver.free(id, cpu);
+          model.free(addr[id] as number, cpu);
+        }
+        events++;
+        if (c.faultAt !== undefined && events >= c.faultAt) throw new Error(`injected fault after ${events} events`);
+        if (events % c.every !== 0) continue;
+        counters.read(live);
+        model.sysfsCounters(want);
+        checkpoints++;
+        const same =
+          live.slabs === want.slabs &&
+          live.partial === want.partial &&
+          live.cpu_slabs === want.cpu_slabs &&
+          live.slabs_cpu_partial === want.slabs_cpu_partial;
+        if (same) matches++;
+        else if (!firstDivergence)
+          firstDivergence = divergence(events, kind, id, wcpu, c.info.cpus, live, want, counters, model, cache);
+        if (live.slabs > peakLive) peakLive = live.slabs;
+        if (want.slabs > peakModel) peakModel = want.slabs;
+        if (c.csvFd >= 0) {
+          csv += `${w.spec.includes(',') ? `"${w.spec}"` : w.spec},${events},${kind === ALLOC ? 'alloc' : 'free'},${id},${wcpu},${live.slabs},${want.slabs},${live.partial},${want.partial},${live.cpu_slabs},${want.cpu_slabs},${live.slabs_cpu_partial},${want.slabs_cpu_partial},${same ? 1 : 0}\n`;
+          if (csv.length > 1 << 16) flushCsv();
+        }
+      }
+      flushCsv();
+      // Let SIGINT/SIGTERM handlers run between chunks.
+      await yieldToLoop();
+      const sig = c.interrupted();
+      if (sig) throw new CheckInterrupted(sig);
+    }
+    // The last event is always a checkpoint.
+    if (events % c.every !== 0 && events > 0) {
+      counters.read(live);
+      model.sysfsCounters(want);
+      checkpoints++;
+      const same = FIELDS.every((f) => live[f] === want[f]);
+      if (same) matches++;
+      else if (!firstDivergence)
+        firstDivergence = divergence(events, ALLOC, -1, -1, c.info.cpus, live, want, counters, model, cache);
+      if (live.slabs > peakLive) peakLive = live.slabs;
+      if (want.slabs > peakModel) peakModel = want.slabs;
+      if (c.csvFd >= 0) {
+        csv += `${w.spec.includes(',') ? `"${w.spec}"` : w.spec},${events},end,,,${live.slabs},${want.slabs},${live.partial},${want.partial},${live.cpu_slabs},${want.cpu_slabs},${live.slabs_cpu_partial},${want.slabs_cpu_partial},${same ? 1 : 0}\n`;
+        flushCsv();
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const queues = driver.queueCount;
+    const problems = c.cleanup.releaseCache();
+    if (problems.length) throw new LiveCacheError(`cleanup: ${problems.join('; ')}`);
+    return {
+      workload: workload.spec,
+      events,
+      checkpoints,
+      matches,
+      eventsPerSec: seconds > 0 ? events / seconds : 0,
+      seconds,
+      peakSlabs: { live: peakLive, model: peakModel },
+      final: { live: { ...live }, model: { ...want } },
+      firstDivergence,
+      truncated,
+      queues,
+    };
+  } finally {
+    counters.close();
+  }
+}
+
+function divergence(
+  events: number,
+  kind: number,
+  id: number,
+  cpu: number,
+  cpus: readonly number[],
+  live: LiveCounters,
+  want: SlubCounters,
+  counters: SlabCounters,
+  model: Slub618Cache,
+  cache: string,
+): Divergence {
+  const view = model.sysfsView();
+  const byCpuLive = counters.cpuPartialByCpu();
+  const n = view.slabs_cpu_partial_by_cpu.length;
+  return {
+    event: events,
+    kind: kind === ALLOC ? 'alloc' : 'free',
+    id,
+    cpu,
+    onCpu: cpu < 0 ? -1 : (cpus[cpu % cpus.length] as number),
+    live: stateOf(
+      { ...live },
+      Array.from({ length: n }, (_, i) => byCpuLive[cpus[i] as number] ?? 0),
+      readObjects(cache),
+    ),
+    model: stateOf({ ...want }, view.slabs_cpu_partial_by_cpu, {
+      objects: view.objects,
+      total_objects: view.total_objects,
+    }),
+    fields: FIELDS.filter((f) => live[f] !== want[f]),
+  };
+}

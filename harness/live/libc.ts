@@ -1,0 +1,155 @@
+import koffi from 'koffi';
+
+/**
+ * The few libc calls the live-kernel check needs, through koffi (prebuilt FFI, no compiler): System V
+ * message queues, CPU affinity, and flock for a machine-wide lock. Linux only; loaded on first use so
+ * that importing this module costs nothing on a machine that never drives a kernel.
+ */
+
+const IPC_PRIVATE = 0;
+const IPC_CREAT = 0o1000;
+const IPC_NOWAIT = 0o4000;
+const IPC_RMID = 0;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+const EAGAIN = 11;
+export const EWOULDBLOCK = EAGAIN;
+const ENOMSG = 42;
+const EINTR = 4;
+const EINVAL = 22;
+const EIDRM = 43;
+
+/** sizeof(cpu_set_t): 1024 CPUs. */
+const CPU_SET_BYTES = 128;
+
+interface Libc {
+  msgget(key: number, flags: number): number;
+  msgsnd(id: number, msgp: Buffer, size: number, flags: number): number;
+  msgrcv(id: number, msgp: Buffer, size: number, type: number, flags: number): number;
+  msgctl(id: number, cmd: number, buf: null): number;
+  sched_setaffinity(pid: number, size: number, mask: Buffer): number;
+  sched_getaffinity(pid: number, size: number, mask: Buffer): number;
+  sched_getcpu(): number;
+  flock(fd: number, op: number): number;
+  pread(fd: number, buf: Buffer, count: number, offset: number): number;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    msgget: lib.func('int msgget(int key, int msgflg)'),
+    msgsnd: lib.func('int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)'),
+    msgrcv: lib.func('long msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg)'),
+    msgctl: lib.func('int msgctl(int msqid, int cmd, void *buf)'),
+    sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t cpusetsize, const void *mask)'),
+    sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t cpusetsize, void *mask)'),
+    sched_getcpu: lib.func('int sched_getcpu(void)'),
+    flock: lib.func('int flock(int fd, int operation)'),
+    pread: lib.func('long pread(int fd, void *buf, size_t count, long offset)'),
+  } as Libc;
+  return libc;
+}
+
+/** A failed libc call: the function, errno and its name. */
+export class LibcError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    super(`${call} failed: errno ${errno} (${errnoName(errno)})`);
+    this.name = 'LibcError';
+  }
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  4: 'EINTR',
+  7: 'E2BIG',
+  11: 'EAGAIN',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  22: 'EINVAL',
+  28: 'ENOSPC',
+  42: 'ENOMSG',
+  43: 'EIDRM',
+};
+
+function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? 'see errno(3)';
+}
+
+/** errno after the last failed call on this thread. */
+function lastErrno(): number {
+  return koffi.errno();
+}
+
+function check(call: string, result: number): number {
+  if (result < 0) throw new LibcError(call, koffi.errno());
+  return result;
+}
+
+/** msgget(IPC_PRIVATE, IPC_CREAT | 0600): a new private queue; its id. */
+export function msgget(): number {
+  return check('msgget', load().msgget(IPC_PRIVATE, IPC_CREAT | 0o600));
+}
+
+/**
+ * msgsnd() of `msg` (a struct msgbuf: 8-byte mtype then the text) with `textBytes` of text, without
+ * blocking. Returns 0, or −errno (EAGAIN when the queue is full) so the caller can decide.
+ */
+export function msgsnd(id: number, msg: Buffer, textBytes: number): number {
+  const r = load().msgsnd(id, msg, textBytes, IPC_NOWAIT);
+  return r < 0 ? -koffi.errno() : r;
+}
+
+/** msgrcv() of the first message of type `type`, without blocking: the text bytes received, or −errno. */
+export function msgrcv(id: number, buf: Buffer, maxText: number, type: number): number {
+  const r = load().msgrcv(id, buf, maxText, type, IPC_NOWAIT);
+  return r < 0 ? -koffi.errno() : r;
+}
+
+/** msgctl(id, IPC_RMID): remove a queue, freeing every message left in it; 0 or −errno. */
+export function msgRemove(id: number): number {
+  const r = load().msgctl(id, IPC_RMID, null);
+  return r < 0 ? -koffi.errno() : r;
+}
+
+/** sched_setaffinity(0, …): pin the calling thread to one CPU. */
+export function pinToCpu(cpu: number): void {
+  const mask = Buffer.alloc(CPU_SET_BYTES);
+  mask[cpu >> 3] = 1 << (cpu & 7);
+  check(`sched_setaffinity(cpu ${cpu})`, load().sched_setaffinity(0, CPU_SET_BYTES, mask));
+}
+
+/** sched_getaffinity(0, …): the calling thread's CPU mask, to restore later with setAffinity. */
+export function getAffinity(): Buffer {
+  const mask = Buffer.alloc(CPU_SET_BYTES);
+  check('sched_getaffinity', load().sched_getaffinity(0, CPU_SET_BYTES, mask));
+  return mask;
+}
+
+export function setAffinity(mask: Buffer): void {
+  check('sched_setaffinity', load().sched_setaffinity(0, CPU_SET_BYTES, mask));
+}
+
+/** sched_getcpu(): the CPU the calling thread runs on now. */
+function currentCpu(): number {
+  return check('sched_getcpu', load().sched_getcpu());
+}
+
+/** flock(fd, op): 0, or −errno (EWOULDBLOCK when LOCK_NB finds it held). */
+export function flock(fd: number, op: number): number {
+  const r = load().flock(fd, op);
+  return r < 0 ? -koffi.errno() : r;
+}
+
+/** pread(fd, buf, buf.length, 0): one read from the start (a sysfs file regenerates its text); bytes or −errno. */
+export function preadStart(fd: number, buf: Buffer): number {
+  const r = load().pread(fd, buf, buf.length, 0);
+  return r < 0 ? -koffi.errno() : r;
+}

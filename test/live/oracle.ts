@@ -1,0 +1,36 @@
+import { acquireLockNow, type HeldLock, LockBusyError } from '../../harness/live/lock.ts';
+import { type Bucket, probeKernel, readObjects, sysvQueues } from '../../harness/live/probe.ts';
+
+/**
+ * Whether the running kernel can serve as the oracle, decided when a test file is collected. System
+ * V queues in use count only when the lock is free: while another test file (or CLI run) holds it,
+ * the queues are its own.
+ */
+export function oracle(bucket: Bucket = '1k'): { usable: boolean; reason: string } {
+  let lock: HeldLock | null = null;
+  let lockProblem = '';
+  try {
+    lock = acquireLockNow();
+  } catch (e) {
+    if (!(e instanceof LockBusyError)) lockProblem = `cannot take the lock: ${(e as Error).message}`;
+  }
+  try {
+    const info = probeKernel(bucket);
+    const problems = [...(lock ? info.problems : info.staticProblems), ...(lockProblem ? [lockProblem] : [])];
+    return { usable: problems.length === 0, reason: problems.join('; ') };
+  } catch (e) {
+    return { usable: false, reason: (e as Error).message };
+  } finally {
+    lock?.release();
+  }
+}
+
+/** The title of a live describe block: says why it is skipped when it is. */
+export function liveTitle(title: string, o: { usable: boolean; reason: string }): string {
+  return o.usable ? title : `${title} (skipped: the kernel cannot serve as the oracle: ${o.reason})`;
+}
+
+/** Nothing of ours left in the kernel: no object in the cache, no System V queue. */
+export function kernelClean(cache = 'msg_msg-1k'): { objects: number; queues: number } {
+  return { objects: readObjects(cache).objects, queues: sysvQueues().length };
+}
