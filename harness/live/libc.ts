@@ -15,10 +15,6 @@ export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 const EAGAIN = 11;
 export const EWOULDBLOCK = EAGAIN;
-const ENOMSG = 42;
-const EINTR = 4;
-const EINVAL = 22;
-const EIDRM = 43;
 
 /** sizeof(cpu_set_t): 1024 CPUs. */
 const CPU_SET_BYTES = 128;
@@ -83,11 +79,6 @@ function errnoName(errno: number): string {
   return ERRNO_NAMES[errno] ?? 'see errno(3)';
 }
 
-/** errno after the last failed call on this thread. */
-function lastErrno(): number {
-  return koffi.errno();
-}
-
 function check(call: string, result: number): number {
   if (result < 0) throw new LibcError(call, koffi.errno());
   return result;
@@ -124,6 +115,9 @@ export function pinToCpu(cpu: number): void {
   const mask = Buffer.alloc(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   check(`sched_setaffinity(cpu ${cpu})`, load().sched_setaffinity(0, CPU_SET_BYTES, mask));
+  // The kernel moves the thread before sched_setaffinity returns: an allocation now lands on `cpu`.
+  const now = currentCpu();
+  if (now !== cpu) throw new Error(`sched_setaffinity(cpu ${cpu}) returned, but the thread runs on CPU ${now}`);
 }
 
 /** sched_getaffinity(0, …): the calling thread's CPU mask, to restore later with setAffinity. */
