@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { loadCosts } from '../results/costs.ts';
 import type { FullRecord } from '../results/record.ts';
 import { RUN_SCHEMA, type RunResult } from '../results/run.ts';
 import { STRATEGIES } from '../strategies/index.ts';
@@ -36,6 +37,8 @@ export interface BenchmarkOptions {
   jobs?: number;
   /** Run only shard `index` of `count` (1-based): every count-th cell of the plan. */
   shard?: { index: number; count: number };
+  /** A cost-table file overriding units or mappings of the shipped one (results/costs/default.yaml). */
+  costs?: string;
 }
 
 const DEFAULT_TIME_MS = 100;
@@ -61,6 +64,8 @@ export interface BenchmarkPlan {
   timeMs: number | null;
   machine: Omit<MachineOptions, 'cpus'>;
   plan: { cells: number; sha256: string };
+  /** The cost table the records' modelled kernel cost comes from. */
+  costs: ReturnType<typeof loadCosts>;
 }
 
 /** The cells of a run, checked before any work: every spec, file and option. */
@@ -70,6 +75,7 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const machine = machineOf(o, suite);
   const strategies = await resolveStrategies(o, loaded);
   const timeMs = timeBudgetOf(o, suite);
+  const costs = loadCosts(o.costs);
   const cpus = o.cpus ?? suite?.cpus ?? DEFAULT_CPUS;
   checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
   const plans = plansOf(o, loaded, strategies, {
@@ -86,6 +92,7 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
     timeMs,
     machine,
     plan: planIdentity(cells, timeMs),
+    costs,
   };
 }
 
@@ -214,7 +221,7 @@ function planIdentity(cells: readonly Cell[], timeMs: number | null): { cells: n
 
 /** Run a benchmark and return every record with its provenance. */
 export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult> {
-  const { cells, suite, timeMs, machine, plan } = await planBenchmark(o);
+  const { cells, suite, timeMs, machine, plan, costs } = await planBenchmark(o);
   const result: RunResult = o.result ?? emptyResult();
   result.provenance = {
     ...provenance({ ...machine }, new Date()),
@@ -222,12 +229,14 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult>
     throughput_time_ms: timeMs,
     jobs: o.jobs ?? 1,
     plan: { ...plan, shard: o.shard ?? null },
+    costs: { ...costs.provenance, table: costs.table },
   };
   result.cells = cells.length;
   const outcome = await runCells(cells, {
     throughput: timeMs === null ? null : { timeMs },
     records: result.records,
     jobs: o.jobs ?? 1,
+    costs: costs.table,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });

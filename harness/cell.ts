@@ -1,4 +1,4 @@
-import { type FullRecord, UNTIMED } from '../results/record.ts';
+import { type FullRecord, NOT_YET } from '../results/record.ts';
 import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions } from '../strategies/machine/machine.ts';
 import type { ParamValues } from '../strategies/params.ts';
@@ -43,6 +43,14 @@ export function instantiate(cell: Cell): { machine: Machine; tables: TableAlloca
   return { machine, tables, meter: new Meter(tables, account) };
 }
 
+/** What a strategy's non-default parameters mean, from their own declarations: '' for the defaults. */
+function variantNote(cell: Cell): string {
+  return Object.entries(cell.strategy.params)
+    .filter(([k, def]) => cell.strategyParams[k] !== def.default)
+    .map(([k, def]) => `${k}=${cell.strategyParams[k]}: ${def.description}`)
+    .join('; ');
+}
+
 /** Run one cell to completion and return its exact metrics (timing columns empty). */
 export function measureCell(cell: Cell): FullRecord {
   const { tables, meter } = instantiate(cell);
@@ -53,11 +61,12 @@ export function measureCell(cell: Cell): FullRecord {
     cpus: cell.machine.cpus,
     seed: cell.seed,
     ...meter.exactValues(),
-    ...UNTIMED,
+    ...NOT_YET,
     detail: {
       cell: cell.source?.index ?? -1,
       placement: cell.strategy.placement,
       strategy_params: { ...cell.strategyParams },
+      strategy_note: variantNote(cell),
       requirements: { ...(tables.requirements?.() ?? {}) },
       workload_category: cell.workload.category,
       work: meter.work(),

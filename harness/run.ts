@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
 import type { FullRecord } from '../results/record.ts';
 import type { Workload } from '../workloads/events.ts';
 import { type Cell, measureCell } from './cell.ts';
@@ -17,6 +18,8 @@ export interface RunOptions {
   records?: FullRecord[];
   /** Worker threads for the exact metrics (1: this thread). Throughput is always timed here, one cell at a time. */
   jobs?: number;
+  /** The cost table that gives each record its modelled kernel cost. */
+  costs?: CostTable;
 }
 
 export interface RunOutcome {
@@ -42,6 +45,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
       cells,
       options.jobs as number,
       (i, record) => {
+        if (options.costs) record.kernel_ns_per_op = kernelNsPerOp(record, options.costs);
         slots[i] = record;
         records.length = 0;
         for (const r of slots) if (r) records.push(r);
@@ -55,6 +59,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
       await yieldToEventLoop();
       if (options.signal?.aborted) return { records, interrupted: true };
       const record = measureCell(cell);
+      if (options.costs) record.kernel_ns_per_op = kernelNsPerOp(record, options.costs);
       records.push(record);
       options.onProgress?.(++done, total, record);
     }

@@ -1,6 +1,6 @@
 import { reportCharts, strategyPalette } from './charts/index.ts';
 import { formatBytes } from './format.ts';
-import { analyse } from './report/analyse.ts';
+import { analyse, costedRecords } from './report/analyse.ts';
 import {
   type CellRanking,
   type Claim,
@@ -48,6 +48,8 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
     rankings: rankingsSection(model.rankings, strategy),
     crossovers: crossoversSection(model),
     claims: claimsSection(model.claims),
+    cost: costSection(model, strategy),
+    speed: speedSection(model, strategy),
     charts: chartsSection(charts),
     workloads: workloadsSection(model),
     threats: threatsSection(model.threats),
@@ -257,6 +259,47 @@ ${rows}
 </table></div>`;
 }
 
+function costSection(model: ReportModel, strategy: StrategyHtml): string {
+  const c = model.cost;
+  const intro =
+    '<p>Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; the geometric mean over the workloads. Each unit cites its source below.</p>';
+  const cheapest = c.strategies[0]?.ns_per_op ?? 1;
+  const table = c.strategies.length
+    ? `<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th><th>Kernel ns per event</th><th>Relative</th></tr></thead>
+<tbody>
+${c.strategies.map((s) => `<tr><th scope="row">${strategy(s.strategy)}</th><td class="num">${s.ns_per_op.toFixed(1)}</td><td class="num">${(s.ns_per_op / cheapest).toFixed(2)}×</td></tr>`).join('\n')}
+</tbody>
+</table></div>
+<p class="basis"><strong>Sensitivity:</strong> ${h(c.sensitivity)}</p>`
+    : '<p>No qualifying strategy could be costed.</p>';
+  const uncosted = c.uncosted.length
+    ? `<p class="note">No cost model for ${h(c.uncosted.join(', '))} (add one with <code>--costs FILE</code>).</p>`
+    : '';
+  const units = `<details><summary>The cost table: ${c.units.length} units, each with its source</summary>
+<div class="table-wrap"><table>
+<thead><tr><th>Unit</th><th>ns</th><th>Range</th><th>Source</th></tr></thead>
+<tbody>
+${c.units.map((u) => `<tr><td><code>${h(u.unit)}</code></td><td class="num">${u.ns}</td><td class="num">${u.low}–${u.high}</td><td class="source">${h(u.source)}</td></tr>`).join('\n')}
+</tbody>
+</table></div>
+</details>`;
+  return [intro, table, uncosted, units].filter((x) => x !== '').join('\n');
+}
+
+function speedSection(model: ReportModel, strategy: StrategyHtml): string {
+  const intro =
+    '<p>Events per second of this JavaScript simulator (tinybench): the speed of the model, not of the kernel, and not used for the answer.</p>';
+  if (model.speed.rows.length === 0) return `${intro}\n<p>Throughput was not measured in this run.</p>`;
+  return `${intro}
+<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th><th>Simulator throughput</th></tr></thead>
+<tbody>
+${model.speed.rows.map((r) => `<tr><th scope="row">${strategy(r.strategy)}</th><td class="num">${h(r.text)}</td></tr>`).join('\n')}
+</tbody>
+</table></div>`;
+}
+
 function chartsSection(charts: readonly ReportChart[]): string {
   const shown = charts.filter((c) => c.svg !== '');
   if (shown.length === 0) return '<p>No charts: the run has no data for them.</p>';
@@ -357,5 +400,5 @@ figcaption strong { color: var(--fg); }
 export const htmlExporter: Exporter = {
   format: 'html',
   file: 'report.html',
-  render: (run, options) => renderHtml(analyse(run, options), reportCharts(run.records)),
+  render: (run, options) => renderHtml(analyse(run, options), reportCharts(costedRecords(run, options))),
 };

@@ -69,6 +69,20 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
         ? ['No two of them change order along the hold sweep of this run (or the run has no hold sweep).']
         : m.crossovers.map((c) => `- ${c.sentence}`)),
     ],
+    cost: costSection(m),
+    speed: [
+      'Events per second of this JavaScript simulator (tinybench): the speed of the model, not of the kernel, and not used for the answer.',
+      '',
+      ...(m.speed.rows.length
+        ? [
+            mdTable(
+              ['strategy', 'simulator throughput'],
+              m.speed.rows.map((r) => [r.strategy, r.text]),
+              ['l', 'r'],
+            ),
+          ]
+        : ['Throughput was not measured in this run.']),
+    ],
     charts: charts.length
       ? charts.map((c) => `![${c.title}](${c.file})`)
       : ['The charts are in report.html (`l2bench report results.json --format html`).'],
@@ -105,6 +119,36 @@ function answer(m: ReportModel): string[] {
     );
   }
   if (r.flips.length) out.push('When the answer changes:', '', ...r.flips.map((f) => `- ${f}`));
+  return out;
+}
+
+function costSection(m: ReportModel): string[] {
+  const c = m.cost;
+  const out = [
+    'Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; the geometric mean over the workloads.',
+    '',
+  ];
+  if (c.strategies.length) {
+    const cheapest = (c.strategies[0] as { ns_per_op: number }).ns_per_op;
+    out.push(
+      mdTable(
+        ['strategy', 'kernel ns per event', 'relative'],
+        c.strategies.map((s) => [s.strategy, s.ns_per_op.toFixed(1), `${(s.ns_per_op / cheapest).toFixed(2)}×`]),
+        ['l', 'r', 'r'],
+      ),
+      '',
+      `**Sensitivity:** ${c.sensitivity}`,
+      '',
+    );
+  }
+  if (c.uncosted.length) out.push(`No cost model for ${c.uncosted.join(', ')} (add one with --costs FILE).`, '');
+  out.push(
+    mdTable(
+      ['unit', 'ns', 'range', 'source'],
+      c.units.map((u) => [u.unit, String(u.ns), `${u.low}–${u.high}`, u.source]),
+      ['l', 'r', 'r', 'l'],
+    ),
+  );
   return out;
 }
 

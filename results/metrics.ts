@@ -11,10 +11,13 @@ import {
 /** Which way is better. `neutral`: a property of the workload, or a figure that is neither. */
 type Better = 'lower' | 'higher' | 'neutral';
 
-/** exact: identical for a seed, compared exactly. timing: measured, varies between runs. */
-export type MetricKind = 'exact' | 'timing';
+/**
+ * exact: identical for a seed, compared exactly. modelled: computed from exact counts and a
+ * documented cost model (identical for a seed and a cost table). timing: measured, varies between runs.
+ */
+export type MetricKind = 'exact' | 'modelled' | 'timing';
 
-export type MetricUnit = 'count' | 'bytes' | 'ratio' | 'fraction' | 'events/s' | 'percent' | 'ms' | 'text';
+export type MetricUnit = 'count' | 'bytes' | 'ratio' | 'fraction' | 'events/s' | 'percent' | 'ms' | 'ns' | 'text';
 
 interface MetricSpec<K extends string, U extends MetricUnit, T extends MetricKind> {
   /** The CSV column and JSON field. */
@@ -250,8 +253,20 @@ export const METRICS = [
     description: "the strategy's modelled kernel work per event, name=value;…",
   }),
   metric({
+    key: 'kernel_ns_per_op',
+    label: 'modelled kernel cost',
+    short: 'kernel ns/op',
+    unit: 'ns',
+    better: 'lower',
+    kind: 'modelled',
+    rank: true,
+    table: true,
+    description:
+      'modelled kernel nanoseconds per event: operation counts × the cost table (results/costs/default.yaml, each cost with its source)',
+  }),
+  metric({
     key: 'ops_per_sec',
-    label: 'throughput',
+    label: 'simulator throughput',
     short: 'events/s',
     unit: 'events/s',
     better: 'higher',
@@ -307,7 +322,7 @@ type Def = (typeof METRICS)[number];
 export type MetricDef = MetricSpec<string, MetricUnit, MetricKind>;
 export type MetricKey = Def['key'];
 
-type ValueOf<D> = D extends { unit: 'text' } ? string : D extends { kind: 'timing' } ? number | null : number;
+type ValueOf<D> = D extends { unit: 'text' } ? string : D extends { kind: 'exact' } ? number : number | null;
 
 /** Every metric's value, as a record holds it. */
 export type MetricValues = { [D in Def as D['key']]: ValueOf<D> };
@@ -315,6 +330,8 @@ export type MetricValues = { [D in Def as D['key']]: ValueOf<D> };
 export type ExactValues = { [D in Def as D['kind'] extends 'exact' ? D['key'] : never]: ValueOf<D> };
 /** The timing metrics' values: what timing a cell gives (null without throughput). */
 export type TimingValues = { [D in Def as D['kind'] extends 'timing' ? D['key'] : never]: ValueOf<D> };
+/** The modelled metrics' values: computed from the exact counts and a cost table (null when it cannot be). */
+export type ModelledValues = { [D in Def as D['kind'] extends 'modelled' ? D['key'] : never]: ValueOf<D> };
 type ExactKey = keyof ExactValues;
 export type TimingKey = keyof TimingValues;
 /** Exact metrics that are numbers (all but the text ones). */
@@ -345,6 +362,7 @@ const FORMATTERS: Record<MetricUnit, (v: number) => string> = {
   'events/s': (v) => formatRate(v),
   percent: (v) => formatPercentValue(v),
   ms: formatMs,
+  ns: (v) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ns`,
   text: String,
 };
 

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { costTableShape } from './costs.ts';
 import { ResultsError } from './errors.ts';
 import { METRICS } from './metrics.ts';
 import { RUN_SCHEMA, type RunResult } from './run.ts';
@@ -16,14 +17,22 @@ const recordShape = z.object({
   ...Object.fromEntries(
     METRICS.map((m) => [
       m.key,
-      // JSON writes NaN and ±Infinity as null: only a timing metric may be missing.
-      m.unit === 'text' ? z.string() : m.kind === 'timing' ? z.number().nullable() : z.number(),
+      // Exact metrics are always numbers; a timing one is null when not timed, a modelled one when it
+      // cannot be costed (and absent from runs older than it: it is computed again from the counts).
+      m.unit === 'text'
+        ? z.string()
+        : m.kind === 'exact'
+          ? z.number()
+          : m.kind === 'modelled'
+            ? z.number().nullable().default(null)
+            : z.number().nullable(),
     ]),
   ),
   detail: z.object({
     cell: z.number().int().optional(),
     placement: z.enum(['dma32', 'any']).optional(),
     strategy_params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    strategy_note: z.string().optional(),
     requirements: z.record(z.string(), z.number()).optional(),
     workload_category: z.enum(['synthetic', 'model', 'real trace']).optional(),
     work: z.record(z.string(), z.number()),
@@ -45,6 +54,7 @@ const provenanceShape = z.object({
   machine: z.record(z.string(), z.number()),
   suite: z.string(),
   throughput_time_ms: z.number().nullable(),
+  costs: z.object({ file: z.string(), sha256: z.string(), table: costTableShape }).optional(),
   jobs: z.number().int().positive().optional(),
   plan: z
     .object({

@@ -1,4 +1,11 @@
-import { type ExactValues, METRICS, type MetricValues, TIMING_KEYS, type TimingValues } from './metrics.ts';
+import {
+  type ExactValues,
+  METRICS,
+  type MetricValues,
+  type ModelledValues,
+  TIMING_KEYS,
+  type TimingValues,
+} from './metrics.ts';
 
 /** The columns that name a cell: runs are matched on them. */
 const KEY_COLUMNS = ['workload', 'strategy', 'cpus', 'seed'] as const;
@@ -42,6 +49,8 @@ interface CellDetail {
   placement?: Placement;
   /** Every parameter of the strategy, defaults included. */
   strategy_params?: Record<string, string | number>;
+  /** What its non-default parameters mean, from their declarations ('' for the defaults). */
+  strategy_note?: string;
   /** For each parameter that can make allocations fail, the smallest value that would have served them all (a lower bound after a failure). */
   requirements?: Record<string, number>;
   /** The workload's category, from its own definition. */
@@ -63,7 +72,9 @@ export const TIMING_COLUMNS = TIMING_KEYS;
 /** The CSV columns, in order, with stable names: the key, the exact metrics, then the timing ones. */
 export const CSV_COLUMNS: readonly (keyof CellRecord)[] = [...KEY_COLUMNS, ...METRICS.map((m) => m.key)];
 
-/** The timing columns of a cell that was not timed. */
-export const UNTIMED: TimingValues = Object.fromEntries(TIMING_KEYS.map((k) => [k, null])) as TimingValues;
+/** The columns a replay does not give: timing (until timed) and modelled (until costed), all null. */
+export const NOT_YET: TimingValues & ModelledValues = Object.fromEntries(
+  METRICS.filter((m) => m.kind !== 'exact').map((m) => [m.key, null]),
+) as TimingValues & ModelledValues;
 
 export type { ExactValues, TimingValues };

@@ -1,3 +1,4 @@
+import type { CostsProvenance, CostTable } from './costs.ts';
 import type { FullRecord } from './record.ts';
 
 /** The version of results.json's format: readers refuse any other. */
@@ -18,6 +19,8 @@ export interface Provenance {
   suite: string;
   /** tinybench's time budget per cell in ms, or null without throughput. */
   throughput_time_ms: number | null;
+  /** The cost table kernel_ns_per_op was computed with: its file ('default' for the shipped one), hash and content. */
+  costs?: CostsProvenance & { table: CostTable };
   /** Worker threads that measured the exact metrics. */
   jobs?: number;
   /** The whole plan this run belongs to (its cells and their hash), and which shard of it this is. */
@@ -39,6 +42,8 @@ export interface RunResult {
 export interface ReportOptions {
   /** The memory figure the answer, the claims and the crossovers rank by: peak (default) or mean footprint. */
   objective?: 'peak' | 'mean';
+  /** The cost table for the modelled kernel cost (default: the one the run recorded, else the shipped one). */
+  costs?: CostTable;
 }
 
 /** One output format, as hyperfine's exporters: a file name and a pure rendering. */

@@ -1,5 +1,5 @@
 import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
-import { GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
+import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import { intParam } from './params.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
@@ -46,10 +46,24 @@ class DmaPool implements TableAllocator {
 
   /** Pages the atomic pool can give (Infinity for a coherent device, which gets plain pages). */
   readonly #poolPages: number;
+  /**
+   * A pool larger than the default is memory reserved at boot for these tables: its extra pages,
+   * held from creation, handed out before any page of the default (shared) pool.
+   */
+  readonly #reserved: number[] = [];
+  #reservedUsed = 0;
 
   constructor(pages: PageAllocator, boundaryFixed: boolean, coherentPoolKiB: number) {
     this.#pages = pages;
     this.#poolPages = coherentPoolKiB === 0 ? Number.POSITIVE_INFINITY : (coherentPoolKiB * 1024) / PAGE_SIZE;
+    // atomic_pool_init() takes the whole pool at boot (GFP_DMA32 on arm64 v5.1): the part above the
+    // default is there only for this pool, so it is held from the start.
+    const extra = Math.max(0, coherentPoolKiB - DEFAULT_COHERENT_POOL_KIB) * 1024;
+    for (let i = 0; i < extra / PAGE_SIZE; i++) {
+      const page = pages.allocPages(GFP_KERNEL | GFP_DMA32, 0);
+      if (page < 0) break;
+      this.#reserved.push(page);
+    }
     this.#chain = initialChain(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE, boundaryFixed);
     this.#blocksPerPage = PAGE_SIZE / TABLE_SIZE;
   }
@@ -141,7 +155,10 @@ class DmaPool implements TableAllocator {
       this.work.atomic_pool_exhausted++;
       return -1;
     }
-    const vaddr = this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
+    const vaddr =
+      this.#reservedUsed < this.#reserved.length
+        ? (this.#reserved[this.#reservedUsed++] as number)
+        : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
     if (vaddr < 0) return -1;
     const page = this.#vaddr.length;
     this.#vaddr.push(vaddr);
@@ -195,7 +212,7 @@ export const dmaPool: Strategy = {
     coherent_pool: {
       kind: 'int',
       description:
-        'KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=); 0: a DMA-coherent IOMMU, plain pages',
+        'KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=; above the 256 KiB default, the extra is reserved at boot and held); 0: a DMA-coherent IOMMU, plain pages',
       default: DEFAULT_COHERENT_POOL_KIB,
       min: 0,
       max: 1 << 20,

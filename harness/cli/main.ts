@@ -43,6 +43,10 @@ function program(): Command {
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
     .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is still timed one cell at a time)')
     .option('--shard <i/n>', 'run only shard i of n of the cells; `l2bench merge` joins the shards')
+    .option(
+      '--costs <file>',
+      'a cost table (YAML) overriding units or mappings of the shipped one, for kernel_ns_per_op',
+    )
     .addOption(
       new Option('--objective <figure>', 'what md/html reports rank memory by: peak (default) or mean footprint')
         .choices(['peak', 'mean'] as const)
@@ -63,6 +67,7 @@ function program(): Command {
     .description('write the design-decision report (report.md, report.html) from a saved results.json')
     .argument('<results.json>', 'a run written by l2bench run')
     .option('--format <list>', 'report formats: md, html', 'md,html')
+    .option('--costs <file>', 'recompute the modelled kernel cost with this cost table (YAML) over the shipped one')
     .addOption(
       new Option('--objective <figure>', 'rank memory by peak footprint (the memory the system must have) or mean')
         .choices(['peak', 'mean'] as const)

@@ -43,10 +43,10 @@ export function reportCharts(records: readonly FullRecord[]): Chart[] {
         'Peak footprint for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes. A red cross marks where a strategy starts failing allocations; excluded strategies are drawn muted, beneath the others.',
     },
     {
-      title: 'Trade-off: footprint against throughput',
+      title: 'Trade-off: footprint against modelled kernel cost',
       svg: tradeoff(records),
       caption:
-        'Each strategy at its mean events/s over the timed workloads and its peak footprint relative to the best strategy of each workload (geometric mean; 1× = always the smallest). Lower right is better.',
+        'Each strategy at its modelled kernel cost (ns per event, from exact operation counts and the cost table) and its peak footprint relative to the best qualifying strategy of each workload (geometric mean; 1× = always the smallest). Lower left is better. Excluded strategies are muted: their footprint is not comparable, they failed allocations or placed tables above 4 GiB.',
     },
     {
       title: 'Stranded memory under churn',

@@ -1,5 +1,5 @@
 import * as Plot from '@observablehq/plot';
-import { formatSi } from '../format.ts';
+import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { CHART_WIDTH, frameTop, renderPlot } from './svg.ts';
@@ -7,43 +7,46 @@ import { CHART_WIDTH, frameTop, renderPlot } from './svg.ts';
 /** One point per strategy. */
 export interface TradeoffPoint {
   strategy: string;
-  /** Mean of ops_per_sec over the timed cells. */
-  ops_per_sec: number;
-  /** Geometric mean over the timed cells of peak footprint ÷ the best strategy's peak footprint there. */
+  /** Geometric mean over the cells of the modelled kernel ns per event. */
+  kernel_ns_per_op: number;
+  /** Geometric mean over the cells of peak footprint ÷ the best qualifying strategy's peak footprint there. */
   footprint_ratio: number;
-  /** Timed (workload, cpus, seed) cells averaged over. */
+  /** (workload, cpus, seed) cells averaged over. */
   cells: number;
 }
 
+const qualifies = (r: FullRecord) => r.alloc_failures === 0 && r.dma32_violations === 0;
+
 /**
- * The points of the trade-off chart. Only cells (workload, cpus, seed) where every timed strategy
- * has a throughput count, so that each strategy is averaged over the same workloads; cells whose
- * best footprint is 0 are left out of the ratio. [] when nothing was timed.
+ * The points of the trade-off chart. Only cells (workload, cpus, seed) where every strategy has a
+ * modelled kernel cost, so that each strategy is averaged over the same workloads; cells whose best
+ * footprint is 0 are left out. [] when nothing could be costed.
  */
 export function tradeoffPoints(records: readonly FullRecord[]): TradeoffPoint[] {
-  const timed = records.filter((r) => r.ops_per_sec !== null && Number.isFinite(r.ops_per_sec));
-  const strategies = [...new Set(timed.map((r) => r.strategy))];
+  const costed = records.filter((r) => r.kernel_ns_per_op !== null && (r.kernel_ns_per_op as number) > 0);
+  const strategies = [...new Set(costed.map((r) => r.strategy))];
   const cells = new Map<string, Map<string, FullRecord>>();
-  for (const r of timed) {
+  for (const r of costed) {
     const key = JSON.stringify([r.workload, r.cpus, r.seed]);
     const cell = cells.get(key) ?? new Map<string, FullRecord>();
     if (!cell.has(r.strategy)) cell.set(r.strategy, r);
     cells.set(key, cell);
   }
-  const complete = [...cells.values()].filter((cell) => strategies.every((s) => cell.has(s)));
-  const best = (cell: Map<string, FullRecord>) => Math.min(...[...cell.values()].map((r) => r.peak_footprint_bytes));
-  const scored = complete.filter((cell) => best(cell) > 0);
-  if (scored.length === 0) return [];
-  return strategies.map((s) => {
-    const ops = complete.map((cell) => (cell.get(s) as FullRecord).ops_per_sec as number);
-    const logRatios = scored.map((cell) => Math.log((cell.get(s) as FullRecord).peak_footprint_bytes / best(cell)));
-    return {
-      strategy: s,
-      ops_per_sec: ops.reduce((a, b) => a + b, 0) / ops.length,
-      footprint_ratio: Math.exp(logRatios.reduce((a, b) => a + b, 0) / logRatios.length),
-      cells: complete.length,
-    };
-  });
+  // The best footprint of a cell among the strategies that met the hard constraints in it (else all).
+  const best = (cell: Map<string, FullRecord>) => {
+    const rows = [...cell.values()];
+    const ok = rows.filter(qualifies);
+    return Math.min(...(ok.length ? ok : rows).map((r) => r.peak_footprint_bytes));
+  };
+  const complete = [...cells.values()].filter((cell) => strategies.every((s) => cell.has(s)) && best(cell) > 0);
+  if (complete.length === 0) return [];
+  const geo = (xs: number[]) => Math.exp(xs.reduce((a, b) => a + Math.log(b), 0) / xs.length);
+  return strategies.map((s) => ({
+    strategy: s,
+    kernel_ns_per_op: geo(complete.map((cell) => (cell.get(s) as FullRecord).kernel_ns_per_op as number)),
+    footprint_ratio: geo(complete.map((cell) => (cell.get(s) as FullRecord).peak_footprint_bytes / best(cell))),
+    cells: complete.length,
+  }));
 }
 
 const HEIGHT = 360;
@@ -51,24 +54,26 @@ const MARGIN = { left: 64, right: 110, bottom: 30 };
 const INSET = 12;
 
 /**
- * Footprint against throughput, a labelled point per strategy: x the mean events/s over the timed
- * workloads, y the geometric mean of peak footprint relative to the best strategy of each workload
- * (1 = always the smallest; log scale). Down and right is better. '' without throughput.
+ * Footprint against modelled kernel cost, a labelled point per strategy: x the geometric mean of
+ * kernel ns per event, y the geometric mean of peak footprint relative to the best qualifying
+ * strategy of each workload (1 = always the smallest; log scale). Lower left is better; excluded
+ * strategies are muted and named so. '' when nothing could be costed.
  */
 export function tradeoff(records: readonly FullRecord[]): string {
   const points = tradeoffPoints(records);
   if (points.length === 0) return '';
   const palette = recordsPalette(records);
+  const excluded = new Set(palette.domain.filter((_, i) => palette.excluded[i]));
   const legend = pickStrategies(
     palette,
     points.map((p) => p.strategy),
   );
-  const xMax = Math.max(...points.map((p) => p.ops_per_sec)) * 1.05;
+  const xMax = Math.max(...points.map((p) => p.kernel_ns_per_op)) * 1.1;
   const yMax = Math.max(2, Math.max(...points.map((p) => p.footprint_ratio)) * 1.2);
   const top = frameTop(undefined, legend);
   const n = points[0]?.cells ?? 0;
   const labels = placeLabels(points, (p) => [
-    MARGIN.left + INSET + (p.ops_per_sec / xMax) * (CHART_WIDTH - MARGIN.left - MARGIN.right - 2 * INSET),
+    MARGIN.left + INSET + (p.kernel_ns_per_op / xMax) * (CHART_WIDTH - MARGIN.left - MARGIN.right - 2 * INSET),
     HEIGHT -
       MARGIN.bottom -
       INSET -
@@ -82,14 +87,13 @@ export function tradeoff(records: readonly FullRecord[]): string {
       marginBottom: MARGIN.bottom,
       inset: INSET,
       x: {
-        label: `events/s (mean over ${n} timed workload${n === 1 ? '' : 's'})`,
+        label: `modelled kernel ns per event (geometric mean over ${plural(n, 'workload')})`,
         domain: [0, xMax],
         grid: true,
-        tickFormat: formatSi,
       },
       y: {
         type: 'log',
-        label: 'peak footprint ÷ best (geometric mean)',
+        label: 'peak footprint ÷ best qualifying (geometric mean)',
         grid: true,
         domain: [1, yMax],
         ticks: [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000].filter((t) => t <= yMax),
@@ -101,7 +105,7 @@ export function tradeoff(records: readonly FullRecord[]): string {
         Plot.ruleY([1], { stroke: '#999' }),
         // Hollow symbols, as in the hold sweep: strategies that land on one another stay visible.
         Plot.dot(points, {
-          x: 'ops_per_sec',
+          x: 'kernel_ns_per_op',
           y: 'footprint_ratio',
           stroke: 'strategy',
           symbol: 'strategy',
@@ -112,9 +116,9 @@ export function tradeoff(records: readonly FullRecord[]): string {
         ...points.map((p, i) => {
           const at = labels[i] as Placement;
           return Plot.text([p], {
-            x: 'ops_per_sec',
+            x: 'kernel_ns_per_op',
             y: 'footprint_ratio',
-            text: 'strategy',
+            text: (d: TradeoffPoint) => (excluded.has(d.strategy) ? `${d.strategy} (excluded)` : d.strategy),
             fill: 'strategy',
             dx: at.dx,
             dy: at.dy,
@@ -124,7 +128,7 @@ export function tradeoff(records: readonly FullRecord[]): string {
         }),
       ],
     },
-    { title: 'Trade-off: footprint against throughput (lower right is better)', legend, symbols: true },
+    { title: 'Trade-off: footprint against modelled kernel cost (lower left is better)', legend, symbols: true },
   );
 }
 

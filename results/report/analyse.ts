@@ -1,8 +1,10 @@
+import { type CostTable, kernelNsPerOp, loadCosts } from '../costs.ts';
 import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import type { ReportOptions, RunResult } from '../run.ts';
 import { claims } from './claims.ts';
 import { constraints } from './constraints.ts';
+import { costSummary, speedSummary } from './cost.ts';
 import { crossovers } from './crossovers.ts';
 import type { ReportModel, WorkloadNote } from './model.ts';
 import { objectiveOf } from './objective.ts';
@@ -91,7 +93,7 @@ const THREATS = [
   'SLUB is modelled without debugging, freelist randomisation or cache merging; a merged cache would share slabs with other 1 KiB objects and change the footprint.',
   'The IOMMU scenarios are illustrative: their buffer sizes, counts and rates were chosen to resemble an MT8173 Chromebook, not measured on one.',
   'The real trace is an ftrace capture of 1 KiB kmalloc and kmem_cache objects from a Linux 6.18 kernel, not of v7s L2 tables; it shows real lifetimes and CPU spread, not IOMMU behaviour.',
-  'Throughput is the speed of this simulator in JavaScript, not of kernel code; the modelled kernel work (page-allocator calls, SLUB slow paths, bitmap words scanned) is the better guide to kernel cost.',
+  'Kernel cost is modelled, not measured: exact operation counts times per-unit costs from published microbenchmarks on x86 cores (some units are estimates, each marked in the cost table); an arm64 SoC, a cold cache or a hardened config (init_on_alloc, KASAN) scales them. The sensitivity line says which unit changes would reorder the strategies. Simulator throughput is the speed of this JavaScript model, reported apart and never used for the answer.',
   'Memory metrics are exact for a seed; other seeds of the random workloads may order close strategies differently.',
 ];
 
@@ -100,12 +102,25 @@ function shellQuote(arg: string): string {
 }
 
 /** The design-decision report's content, computed from a run's records alone. */
+/** The cost table a report uses: the one asked for, the one the run recorded, or the shipped one. */
+function costTable(run: RunResult, options: ReportOptions): CostTable {
+  return options.costs ?? run.provenance.costs?.table ?? loadCosts().table;
+}
+
+/** The run's records with their modelled kernel cost from the report's cost table (charts and analysis agree). */
+export function costedRecords(run: RunResult, options: ReportOptions = {}): FullRecord[] {
+  const table = costTable(run, options);
+  return run.records.map((r) => ({ ...r, kernel_ns_per_op: kernelNsPerOp(r, table) }));
+}
+
 export function analyse(run: RunResult, options: ReportOptions = {}): ReportModel {
-  const records = run.records;
+  const table = costTable(run, options);
+  const records = costedRecords(run, { ...options, costs: table });
   const objective = objectiveOf(options);
   const gate = constraints(records);
   const qualifying = new Set(gate.filter((g) => g.qualifies).map((g) => g.strategy));
   const cross = crossovers(records, qualifying, objective);
+  const cost = costSummary(records, qualifying, table);
   const p = run.provenance;
   const commit = p.git_commit ? `git checkout ${p.git_commit} && ` : '';
   const threats = [...THREATS];
@@ -122,12 +137,14 @@ export function analyse(run: RunResult, options: ReportOptions = {}): ReportMode
       'L2 tables of the ARMv7 short-descriptor IOMMU format are 1 KiB, 1 KiB-aligned, up to 4096 per page table, and must lie below 4 GiB. ' +
       'Linux v5.1 chose a SLUB cache with SLAB_CACHE_DMA32 over genalloc, page_frag and one page per table. ' +
       "Which strategy should allocate them, on this run's machine and workloads, and when would the answer change?",
-    recommendation: recommend(records, gate, cross, objective),
+    recommendation: recommend(records, gate, cross, objective, cost),
     objective,
     constraints: gate,
     rankings: rankings(records),
     crossovers: cross,
     claims: claims(records, objective),
+    cost,
+    speed: speedSummary(records),
     workloads: notes,
     threats,
     reproduce: `${commit}npx l2bench ${p.command_line.map(shellQuote).join(' ')}`,

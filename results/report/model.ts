@@ -10,9 +10,11 @@ export const SECTIONS = [
   ['constraints', 'Hard constraints'],
   ['claims', 'Claims of the v5.1 decision, checked'],
   ['crossovers', 'Crossovers along the hold sweep'],
+  ['cost', 'Modelled kernel cost'],
   ['charts', 'Charts'],
   ['rankings', 'Rankings per workload'],
   ['workloads', 'Workloads'],
+  ['speed', 'Harness speed'],
   ['threats', 'Threats to validity'],
   ['reproduce', 'Reproduce'],
 ] as const;
@@ -31,6 +33,8 @@ export interface ReportModel {
   rankings: CellRanking[];
   crossovers: Crossover[];
   claims: Claim[];
+  cost: CostSummary;
+  speed: SpeedSummary;
   workloads: WorkloadNote[];
   threats: string[];
   /** The command that reproduces the run. */
@@ -141,4 +145,21 @@ export interface WorkloadNote {
   workload: string;
   kind: WorkloadCategory | 'unknown';
   provenance: string;
+}
+
+/** The modelled kernel cost of the qualifying strategies, and how robust its order is. */
+export interface CostSummary {
+  /** Cheapest first: geometric mean of kernel ns per event over the workloads all could be costed on. */
+  strategies: { strategy: string; ns_per_op: number }[];
+  /** Qualifying strategies the cost table has no entry for. */
+  uncosted: string[];
+  /** The units the run's strategies pay, with their value, range and source. */
+  units: { unit: string; ns: number; low: number; high: number; source: string }[];
+  /** Which unit changes (halved, doubled, all low, all high) reorder the strategies. */
+  sensitivity: string;
+}
+
+/** The simulator's own speed: JavaScript, not kernel time. */
+export interface SpeedSummary {
+  rows: { strategy: string; text: string }[];
 }

@@ -1,6 +1,6 @@
 import { formatBytes, plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
-import type { ConstraintRow, Crossover, ObjectiveInfo, Recommendation } from './model.ts';
+import type { ConstraintRow, CostSummary, Crossover, ObjectiveInfo, Recommendation } from './model.ts';
 import { cellKey, geometricMean, groupBy, isHold } from './util.ts';
 
 /**
@@ -51,6 +51,7 @@ export function recommend(
   gate: readonly ConstraintRow[],
   cross: readonly Crossover[],
   objective: ObjectiveInfo,
+  cost: CostSummary,
 ): Recommendation {
   const qualifying = new Set(gate.filter((g) => g.qualifies).map((g) => g.strategy));
   const excludedLines = gate
@@ -113,6 +114,20 @@ export function recommend(
       flips.push(`Holding ${plural(c.to, 'table')} or more: ${c.sentence}`);
     else if (c.above === winner || c.below === winner) flips.push(c.sentence);
   }
+  // Speed rests on the modelled kernel cost, never on the simulator's own speed.
+  const cheapest = cost.strategies[0];
+  const mineCost = cost.strategies.find((c) => c.strategy === winner);
+  if (cheapest && mineCost) {
+    numbers.push({
+      label: 'modelled kernel cost (geometric mean)',
+      value: `${mineCost.ns_per_op.toFixed(1)} ns per event`,
+    });
+    if (cheapest.strategy !== winner) {
+      flips.push(
+        `If kernel CPU time mattered more than memory: ${cheapest.strategy} has the lowest modelled kernel cost, ${cheapest.ns_per_op.toFixed(1)} ns per event against ${mineCost.ns_per_op.toFixed(1)} (a model: see the sensitivity line).`,
+      );
+    }
+  }
   flips.push(...excludedLines);
   // An excluded strategy whose variant qualifies: does that variant change the answer?
   for (const g of gate.filter((x) => !x.qualifies)) {
@@ -125,10 +140,18 @@ export function recommend(
         : `${found[0]}, a variant of ${g.strategy} that qualifies, ranks #${variant + 1} by ${objective.label} (score ${found[1].toFixed(3)}): the answer does not change.`,
     );
   }
+  // The winner's variant, in words, and the best strategy of another kind if its conditions do not hold.
+  const note = records.find((r) => r.strategy === winner)?.detail.strategy_note;
+  if (note) {
+    const other = ranked.find(([s]) => baseName(s) !== baseName(winner));
+    flips.unshift(
+      `${winner} assumes ${note}.${other ? ` Where that does not hold, ${other[0]} is the best of the other strategies (score ${other[1].toFixed(3)}).` : ''}`,
+    );
+  }
   return {
     strategy: winner,
     summary:
-      `${winner}: of the strategies that kept every table below 4 GiB and never failed an allocation, it has the smallest ${objective.label} across the workloads of this run. ` +
+      `${winner}${note ? ` (${note})` : ''}: of the strategies that kept every table below 4 GiB and never failed an allocation, it has the smallest ${objective.label} across the workloads of this run. ` +
       `The answer ranks by ${objective.label}, ${objective.why}; each workload counts once (the hold sweep as one), relative to the best qualifying strategy there.`,
     numbers,
     flips,

@@ -202,26 +202,28 @@ describe('holdSweep', () => {
 });
 
 describe('tradeoff', () => {
-  const timed = (workload: string, strategy: string, ops: number, footprint: number) =>
-    rec(workload, strategy, { ops_per_sec: ops, ops_per_sec_rme: 1, peak_footprint_bytes: footprint });
+  const costed = (workload: string, strategy: string, ns: number, footprint: number, failures = 0) =>
+    rec(workload, strategy, { kernel_ns_per_op: ns, peak_footprint_bytes: footprint, alloc_failures: failures });
   const records = [
-    timed('churn:a', 'slab-dma32', 2e6, 16 * KiB),
-    timed('churn:a', 'genalloc', 8e6, 4096 * KiB),
-    timed('churn:a', 'full-page', 4e6, 64 * KiB),
-    timed('churn:b', 'slab-dma32', 4e6, 64 * KiB),
-    timed('churn:b', 'genalloc', 10e6, 4096 * KiB),
-    timed('churn:b', 'full-page', 6e6, 16 * KiB),
-    // Not timed for every strategy: left out of every mean.
-    timed('churn:c', 'slab-dma32', 100e6, 1 * KiB),
+    costed('churn:a', 'slab-dma32', 20, 16 * KiB),
+    costed('churn:a', 'genalloc', 80, 4096 * KiB),
+    costed('churn:a', 'full-page', 40, 64 * KiB),
+    costed('churn:b', 'slab-dma32', 80, 64 * KiB),
+    costed('churn:b', 'genalloc', 20, 4096 * KiB),
+    costed('churn:b', 'full-page', 10, 16 * KiB),
+    // Not costed for every strategy: left out of every mean.
+    costed('churn:c', 'slab-dma32', 1, 1 * KiB),
     rec('hold:tables=1', 'genalloc', { peak_footprint_bytes: 4096 * KiB }),
   ];
 
-  it('averages throughput and the geometric mean of footprint relative to the best', () => {
+  it('takes geometric means of modelled cost and of footprint relative to the best', () => {
     const points = tradeoffPoints(records);
     expect(points.map((p) => p.strategy)).toEqual(['slab-dma32', 'genalloc', 'full-page']);
     const [slab, gen, full] = points as [(typeof points)[0], (typeof points)[0], (typeof points)[0]];
-    expect(slab.ops_per_sec).toBe(3e6);
-    expect(gen.ops_per_sec).toBe(9e6);
+    // √(20 × 80) = 40, √(80 × 20) = 40, √(40 × 10) = 20.
+    expect(slab.kernel_ns_per_op).toBeCloseTo(40, 12);
+    expect(gen.kernel_ns_per_op).toBeCloseTo(40, 12);
+    expect(full.kernel_ns_per_op).toBeCloseTo(20, 12);
     expect(slab.cells).toBe(2);
     // slab: 1× then 4×; full-page: 4× then 1×; genalloc: 256× then 256×.
     expect(slab.footprint_ratio).toBeCloseTo(2, 12);
@@ -229,17 +231,30 @@ describe('tradeoff', () => {
     expect(gen.footprint_ratio).toBeCloseTo(256, 9);
   });
 
+  it('measures footprint against the best qualifying strategy, and names an excluded one', () => {
+    // dma-pool is the smallest in both cells but failed there: the ratios stay as without it.
+    const withPool = [
+      ...records,
+      costed('churn:a', 'dma-pool', 30, 8 * KiB, 5),
+      costed('churn:b', 'dma-pool', 30, 8 * KiB, 5),
+    ];
+    const points = tradeoffPoints(withPool);
+    expect(points.find((p) => p.strategy === 'slab-dma32')?.footprint_ratio).toBeCloseTo(2, 12);
+    expect(points.find((p) => p.strategy === 'dma-pool')?.footprint_ratio).toBeCloseTo(0.5, 12);
+    expect(tradeoff(withPool)).toContain('>dma-pool (excluded)<');
+  });
+
   it('draws a labelled point per strategy', () => {
     const svg = tradeoff(records);
-    expectChartFrame(svg, /^Trade-off: footprint against throughput/);
+    expectChartFrame(svg, /^Trade-off: footprint against modelled kernel cost \(lower left is better\)/);
     const { inMark } = parse(svg);
     expect(inMark('dot', 'path, circle')).toBe(3);
     expect(inMark('text', 'text')).toBe(3);
     for (const s of ['slab-dma32', 'genalloc', 'full-page']) expect(svg).toContain(`>${s}<`);
   });
 
-  it("is '' without throughput", () => {
-    expect(tradeoff(records.map((r) => ({ ...r, ops_per_sec: null })))).toBe('');
+  it("is '' without a modelled cost", () => {
+    expect(tradeoff(records.map((r) => ({ ...r, kernel_ns_per_op: null })))).toBe('');
     expect(tradeoff([])).toBe('');
   });
 });
@@ -282,7 +297,9 @@ describe('strategy colours', () => {
 
   it('are the same for a strategy in every chart', () => {
     const records = [
-      rec('churn:x', 'custom', { peak_stranded_bytes: KiB, ops_per_sec: 1e6, peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec('churn:x', 'custom', { peak_stranded_bytes: KiB, kernel_ns_per_op: 10, peak_footprint_bytes: KiB }, [
+        [1, KiB],
+      ]),
       rec('hold:tables=1', 'custom', { allocs: 1, peak_live_tables: 1, peak_footprint_bytes: KiB }),
     ];
     const color = FALLBACK_PALETTE[0] as string;
@@ -318,7 +335,9 @@ describe('escaping', () => {
   it('keeps names as text, never as markup', () => {
     const evil = '<script>alert("x")</script>&';
     const records = [
-      rec(`churn:${evil}`, evil, { peak_stranded_bytes: KiB, ops_per_sec: 1, peak_footprint_bytes: KiB }, [[1, KiB]]),
+      rec(`churn:${evil}`, evil, { peak_stranded_bytes: KiB, kernel_ns_per_op: 1, peak_footprint_bytes: KiB }, [
+        [1, KiB],
+      ]),
     ];
     for (const svg of [
       footprintOverTime(records, `churn:${evil}`, 4, 1),

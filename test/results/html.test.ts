@@ -103,6 +103,16 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
       { claim: 'slab is fast', source: 'commit', evidence: 'slower than genalloc', verdict: 'partly' },
       { claim: 'dma_pool', source: '—', evidence: '—', verdict: 'not tested' },
     ],
+    cost: {
+      strategies: [
+        { strategy: 'slab-dma32', ns_per_op: 20 },
+        { strategy: 'full-page', ns_per_op: 50 },
+      ],
+      uncosted: [`mine ${EVIL}`],
+      units: [{ unit: 'slub_alloc_fast', ns: 8, low: 4.9, high: 30, source: `[S1] perf ${EVIL}` }],
+      sensitivity: `No unit changes the order ${EVIL}`,
+    },
+    speed: { rows: [{ strategy: 'slab-dma32', text: `1.2 M events/s ${EVIL}` }] },
     workloads: [{ workload: `trace:file=${EVIL}`, kind: 'real trace', provenance: `sha256 ${EVIL}` }],
     threats: [`simulated machine ${EVIL}`],
     reproduce: `npx l2bench run --workload 'hold:tables=1..4096' ${EVIL}`,
@@ -147,9 +157,11 @@ describe('renderHtml', () => {
       'Hard constraints',
       'Claims of the v5.1 decision, checked',
       'Crossovers along the hold sweep',
+      'Modelled kernel cost',
       'Charts',
       'Rankings per workload',
       'Workloads',
+      'Harness speed',
       'Threats to validity',
       'Reproduce',
     ]);

@@ -41,4 +41,24 @@ describe('dma-pool (mm/dmapool.c, v5.1)', () => {
     allocMany(bigger.tables, 768);
     expect(bigger.tables.alloc(0)).toBe(-1);
   });
+
+  it('holds a pool above the 256 KiB default from boot: the extra is reserved for these tables', () => {
+    // coherent_pool=512: 256 KiB extra = 64 pages held at creation; 10 tables take 4 of them.
+    const { tables, account } = instance(dmaPool, {}, { coherent_pool: '512' });
+    expect(account.heldBytes).toBe(256 * KiB);
+    allocMany(tables, 10);
+    expect(account.heldBytes).toBe(256 * KiB);
+    // 200 tables need 67 pages: the 64 reserved, then 3 from the default (shared) pool.
+    allocMany(tables, 190);
+    expect(account.heldBytes).toBe(67 * 4 * KiB);
+    expect(tables.requirements?.()).toEqual({ coherent_pool: 67 * 4 });
+  });
+
+  it('says what pool it needs: the pages taken, plus one once a page was refused (a lower bound)', () => {
+    const { tables } = instance(dmaPool);
+    allocMany(tables, 192);
+    expect(tables.requirements?.()).toEqual({ coherent_pool: 256 });
+    expect(tables.alloc(0)).toBe(-1);
+    expect(tables.requirements?.()).toEqual({ coherent_pool: 260 });
+  });
 });

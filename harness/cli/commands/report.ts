@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { applyCosts, loadCosts } from '../../../results/costs.ts';
 import { EXPORTERS } from '../../../results/index.ts';
 import { readRun } from '../../../results/read-run.ts';
 import { prepareOutDir, writeResults } from '../../../results/write.ts';
@@ -15,7 +16,7 @@ const REPORT_FORMATS = ['md', 'html'];
  */
 export function reportCommand(
   path: string,
-  flags: { out?: string; format: string; objective?: 'peak' | 'mean' },
+  flags: { out?: string; format: string; objective?: 'peak' | 'mean'; costs?: string },
 ): string[] {
   const formats = splitList(flags.format);
   const allowed = REPORT_FORMATS.filter((x) => EXPORTERS.some((e) => e.format === x));
@@ -25,6 +26,12 @@ export function reportCommand(
     }
   }
   const run = readRun(path);
+  if (flags.costs !== undefined) {
+    // Every record's modelled cost again, from the counts it kept, with the table asked for.
+    const costs = loadCosts(flags.costs);
+    applyCosts(run.records, costs.table);
+    run.provenance.costs = { ...costs.provenance, table: costs.table };
+  }
   const folder = statSync(path).isDirectory() ? path : dirname(path);
   const dir = flags.out === undefined ? folder : prepareOutDir(flags.out, new Date());
   return writeResults(dir, run, formats, { objective: flags.objective ?? 'peak' });

@@ -23,6 +23,7 @@ export interface RunFlags {
   jobs?: string;
   shard?: string;
   objective?: 'peak' | 'mean';
+  costs?: string;
 }
 
 /** `l2bench run`: returns the exit code. */
@@ -49,6 +50,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     ...(flags.check ? { check: true } : {}),
     ...(flags.jobs ? { jobs: parseIntList(flags.jobs, '--jobs', 1, 256)[0] as number } : {}),
     ...(flags.shard ? { shard: parseShard(flags.shard) } : {}),
+    ...(flags.costs ? { costs: flags.costs } : {}),
     // --no-throughput: none; --time: that budget; neither: the suite's, or the default.
     ...(!flags.throughput
       ? { throughput: false }

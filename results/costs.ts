@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ResultsError } from './errors.ts';
+import type { FullRecord } from './record.ts';
+
+/**
+ * The modelled kernel cost of a cell: its exact operation counts (allocations, frees, the
+ * strategy's work counters, page-allocator calls by order) times a per-unit cost table
+ * (results/costs/default.yaml, every value with its source), per event. Deterministic for a seed
+ * and a table; a model, not a measurement.
+ */
+
+const unitShape = z.strictObject({
+  ns: z.number().nonnegative(),
+  low: z.number().nonnegative(),
+  high: z.number().nonnegative(),
+  source: z.string().min(8, 'every cost must say where it comes from'),
+});
+
+const unitList = z.array(z.string().min(1));
+const ordersShape = z.record(z.string().regex(/^\d+$/), z.string().min(1));
+
+const strategyShape = z.strictObject({
+  alloc: unitList,
+  free: unitList,
+  counters: z.record(z.string(), unitList).optional(),
+  pages: z.strictObject({ alloc: unitList, free: unitList }).optional(),
+});
+
+/** A cost table's shape: results.json keeps the table a run used, and readers check it with this. */
+export const costTableShape = z.strictObject({
+  units: z.record(z.string(), unitShape),
+  page_allocator: z.strictObject({ alloc: ordersShape, free: ordersShape }),
+  strategies: z.record(z.string(), strategyShape),
+});
+
+const partialShape = costTableShape.partial();
+
+export type CostTable = z.infer<typeof costTableShape>;
+
+/** A cost table as a run records it: where it came from and its hash. */
+export interface CostsProvenance {
+  file: string;
+  sha256: string;
+}
+
+const DEFAULT_FILE = new URL('./costs/default.yaml', import.meta.url);
+
+function parseTable(text: string, file: string, shape: z.ZodType): unknown {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    throw new ResultsError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = shape.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ResultsError(`${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** Every unit a table names must be defined. */
+function checkReferences(table: CostTable, file: string): void {
+  const need = (unit: string, where: string) => {
+    if (!table.units[unit]) throw new ResultsError(`${file}: ${where}: no unit '${unit}' in units`);
+  };
+  for (const [kind, orders] of Object.entries(table.page_allocator)) {
+    for (const [order, unit] of Object.entries(orders)) need(unit, `page_allocator.${kind}.${order}`);
+  }
+  for (const [name, s] of Object.entries(table.strategies)) {
+    for (const u of s.alloc) need(u, `strategies.${name}.alloc`);
+    for (const u of s.free) need(u, `strategies.${name}.free`);
+    for (const [c, units] of Object.entries(s.counters ?? {}))
+      for (const u of units) need(u, `strategies.${name}.counters.${c}`);
+    for (const u of [...(s.pages?.alloc ?? []), ...(s.pages?.free ?? [])]) need(u, `strategies.${name}.pages`);
+  }
+}
+
+/**
+ * The cost table: the shipped defaults, with `overrides` (a file in the same format) replacing the
+ * units, orders and strategies it names. Refused with one line naming the file and field.
+ */
+export function loadCosts(overrides?: string): { table: CostTable; provenance: CostsProvenance } {
+  const defaultText = readFileSync(DEFAULT_FILE, 'utf8');
+  const table = parseTable(defaultText, 'results/costs/default.yaml', costTableShape) as CostTable;
+  const hash = createHash('sha256').update(defaultText);
+  if (overrides !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(overrides, 'utf8');
+    } catch (e) {
+      throw new ResultsError(
+        `${overrides}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+    hash.update(text);
+    const extra = parseTable(text, overrides, partialShape) as Partial<CostTable>;
+    Object.assign(table.units, extra.units ?? {});
+    Object.assign(table.page_allocator.alloc, extra.page_allocator?.alloc ?? {});
+    Object.assign(table.page_allocator.free, extra.page_allocator?.free ?? {});
+    Object.assign(table.strategies, extra.strategies ?? {});
+  }
+  checkReferences(table, overrides ?? 'results/costs/default.yaml');
+  return { table, provenance: { file: overrides ?? 'default', sha256: hash.digest('hex') } };
+}
+
+/**
+ * The table's entry for a record's strategy: the most specific `name:key=value,…` whose name is the
+ * strategy's and whose parameters all match the record's, else the bare name.
+ */
+function entryFor(r: FullRecord, table: CostTable): CostTable['strategies'][string] | undefined {
+  const base = r.strategy.split(':')[0] as string;
+  const params = r.detail.strategy_params ?? {};
+  let best: { entry: CostTable['strategies'][string]; specificity: number } | undefined;
+  for (const [key, entry] of Object.entries(table.strategies)) {
+    const [name, rest] = key.split(/:(.*)/s) as [string, string | undefined];
+    if (name !== base) continue;
+    const wanted = (rest ?? '').split(',').filter(Boolean);
+    const matches = wanted.every((kv) => {
+      const [k, v] = kv.split('=') as [string, string];
+      return String(params[k]) === v;
+    });
+    if (matches && (!best || wanted.length > best.specificity)) best = { entry, specificity: wanted.length };
+  }
+  return best?.entry;
+}
+
+/** The unit of a page-allocator call of this order: its own, or the next larger order listed. */
+function orderUnit(orders: Record<string, string>, order: number): string | undefined {
+  const listed = Object.keys(orders)
+    .map(Number)
+    .filter((o) => o >= order)
+    .sort((a, b) => a - b);
+  return listed[0] === undefined ? undefined : orders[String(listed[0])];
+}
+
+/** How much each unit is scaled (sensitivity); 1 when absent. */
+export type UnitScale = Readonly<Record<string, number>>;
+
+/**
+ * Each unit's count in a cell: how many times the cell paid it. Null when the table has no entry for
+ * the strategy (a user's strategy without a mapping), or a counter or page order it cannot cost.
+ */
+export function unitCounts(r: FullRecord, table: CostTable): Map<string, number> | null {
+  const entry = entryFor(r, table);
+  if (!entry) return null;
+  const counts = new Map<string, number>();
+  const pay = (units: readonly string[], n: number) => {
+    if (n === 0) return;
+    for (const u of units) counts.set(u, (counts.get(u) ?? 0) + n);
+  };
+  pay(entry.alloc, r.allocs);
+  pay(entry.free, r.frees - r.skipped_frees);
+  for (const [counter, n] of Object.entries(r.detail.work)) {
+    // A failed page allocation costs an attempt, as the allocation would have.
+    const page = /^page_(allocs|alloc_failures|frees)_order(\d+)$/.exec(counter);
+    if (page) {
+      const alloc = page[1] !== 'frees';
+      const own = alloc ? entry.pages?.alloc : entry.pages?.free;
+      if (own) pay(own, n);
+      else {
+        const unit = orderUnit(alloc ? table.page_allocator.alloc : table.page_allocator.free, Number(page[2]));
+        if (unit === undefined) return null;
+        pay([unit], n);
+      }
+    } else if (entry.counters?.[counter]) {
+      pay(entry.counters[counter], n);
+    }
+    // Other counters (failures, reuses) cost nothing beyond the calls they are part of.
+  }
+  return counts;
+}
+
+/** Modelled kernel nanoseconds per event of a cell, or null when it cannot be costed. */
+export function kernelNsPerOp(r: FullRecord, table: CostTable, scale: UnitScale = {}): number | null {
+  const counts = unitCounts(r, table);
+  if (counts === null || r.events === 0) return counts === null ? null : 0;
+  let ns = 0;
+  for (const [unit, n] of counts) ns += n * (table.units[unit]?.ns ?? 0) * (scale[unit] ?? 1);
+  return ns / r.events;
+}
+
+/** Set every record's kernel_ns_per_op from the table. */
+export function applyCosts(records: FullRecord[], table: CostTable): void {
+  for (const r of records) r.kernel_ns_per_op = kernelNsPerOp(r, table);
+}
