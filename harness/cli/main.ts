@@ -42,7 +42,10 @@ function program(): Command {
     .option('--format <list>', `output formats: ${EXPORTERS.map((e) => e.format).join(', ')}`, 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
     .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is still timed one cell at a time)')
-    .option('--shard <i/n>', 'run only shard i of n of the cells; `l2bench merge` joins the shards')
+    .option(
+      '--shard <i/n|auto>',
+      'run only shard i of n of the cells (auto: from a Slurm, AWS Batch or Kubernetes array job); `l2bench merge` joins them',
+    )
     .option(
       '--costs <file>',
       'a cost table (YAML) overriding units or mappings of the shipped one, for kernel_ns_per_op',

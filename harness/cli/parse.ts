@@ -1,4 +1,5 @@
 import { InputError } from '../errors.ts';
+import { shardFromEnvironment } from '../shard-env.ts';
 
 /** Parse a list of whole numbers in a range, such as `--cpus 1,2,4`. */
 export function parseIntList(text: string, option: string, min: number, max: number): number[] {
@@ -13,12 +14,20 @@ export function parseIntList(text: string, option: string, min: number, max: num
   return out;
 }
 
-/** `--shard i/n`: 1 ≤ i ≤ n. */
-export function parseShard(text: string): { index: number; count: number } {
+/**
+ * `--shard i/n` (1 ≤ i ≤ n), or `--shard auto` / `auto/N`: the index and count of an array job's
+ * task, from the variables of Slurm, AWS Batch or a Kubernetes Indexed Job (harness/shard-env.ts).
+ */
+export function parseShard(
+  text: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { index: number; count: number; source?: string } {
+  const auto = /^auto(?:\/(\d+))?$/.exec(text.trim());
+  if (auto) return shardFromEnvironment(env, auto[1] === undefined ? undefined : Number(auto[1]));
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
   if (!m || count < 1 || index < 1 || index > count)
-    throw new InputError(`--shard ${text}: expected i/n with 1 <= i <= n, e.g. 2/3`);
+    throw new InputError(`--shard ${text}: expected i/n with 1 <= i <= n (e.g. 2/3), or auto for an array job`);
   return { index, count };
 }

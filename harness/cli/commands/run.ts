@@ -40,6 +40,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       );
     }
   }
+  const shard = flags.shard ? parseShard(flags.shard) : undefined;
+  if (shard?.source) process.stderr.write(`l2bench: shard ${shard.index}/${shard.count} (${shard.source})\n`);
   const options: BenchmarkOptions = {
     ...(flags.suite ? { suite: flags.suite } : {}),
     ...(flags.strategy ? { strategies: splitList(flags.strategy) } : {}),
@@ -49,7 +51,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     ...(flags.machine ? { machine: flags.machine } : {}),
     ...(flags.check ? { check: true } : {}),
     ...(flags.jobs ? { jobs: parseIntList(flags.jobs, '--jobs', 1, 256)[0] as number } : {}),
-    ...(flags.shard ? { shard: parseShard(flags.shard) } : {}),
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     ...(flags.costs ? { costs: flags.costs } : {}),
     // --no-throughput: none; --time: that budget; neither: the suite's, or the default.
     ...(!flags.throughput

@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parseShard } from '../../harness/cli/parse.ts';
+import { shardFromEnvironment } from '../../harness/shard-env.ts';
+import { tempDir } from '../tmp.ts';
+
+describe('--shard auto: the shard of an array job from its engine', () => {
+  it('Slurm: the task id from the array minimum, the count from the array', () => {
+    const slurm = {
+      SLURM_ARRAY_TASK_ID: '3',
+      SLURM_ARRAY_TASK_MIN: '0',
+      SLURM_ARRAY_TASK_MAX: '7',
+      SLURM_ARRAY_TASK_COUNT: '8',
+    };
+    expect(shardFromEnvironment(slurm)).toEqual({ index: 4, count: 8, source: 'Slurm array task 3 of 8' });
+    // --array=1-8 numbers its tasks from 1.
+    expect(
+      shardFromEnvironment({ ...slurm, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_MAX: '8' })
+        .index,
+    ).toBe(1);
+    // --array=0-14:2 (8 tasks, step 2) cannot be mapped onto 8 shards.
+    expect(() => shardFromEnvironment({ ...slurm, SLURM_ARRAY_TASK_MAX: '14' })).toThrow(/not 8 consecutive tasks/);
+  });
+
+  it('AWS Batch: the array index from 0 and the array size', () => {
+    expect(shardFromEnvironment({ AWS_BATCH_JOB_ARRAY_INDEX: '0', AWS_BATCH_JOB_ARRAY_SIZE: '5' })).toEqual({
+      index: 1,
+      count: 5,
+      source: 'AWS Batch array index 0 of 5',
+    });
+  });
+
+  it('Kubernetes: the completion index, with the count given or from L2BENCH_SHARD_COUNT', () => {
+    expect(shardFromEnvironment({ JOB_COMPLETION_INDEX: '2' }, 4)).toMatchObject({ index: 3, count: 4 });
+    expect(shardFromEnvironment({ JOB_COMPLETION_INDEX: '2', L2BENCH_SHARD_COUNT: '4' })).toMatchObject({
+      index: 3,
+      count: 4,
+    });
+    expect(() => shardFromEnvironment({ JOB_COMPLETION_INDEX: '2' })).toThrow(/does not say how many completions/);
+    expect(() => shardFromEnvironment({ JOB_COMPLETION_INDEX: '4', L2BENCH_SHARD_COUNT: '4' })).toThrow(
+      /outside the array/,
+    );
+  });
+
+  it('refuses clearly when no engine, or more than one, set its variables, or the count disagrees', () => {
+    expect(() => shardFromEnvironment({})).toThrow(/^shard auto: no array-job variables set/);
+    expect(() =>
+      shardFromEnvironment(
+        { JOB_COMPLETION_INDEX: '0', AWS_BATCH_JOB_ARRAY_INDEX: '0', AWS_BATCH_JOB_ARRAY_SIZE: '2' },
+        2,
+      ),
+    ).toThrow(/more than one engine/);
+    expect(() => shardFromEnvironment({ AWS_BATCH_JOB_ARRAY_INDEX: '0', AWS_BATCH_JOB_ARRAY_SIZE: '2' }, 3)).toThrow(
+      /but the count given is 3/,
+    );
+    expect(() => shardFromEnvironment({ AWS_BATCH_JOB_ARRAY_INDEX: 'x', AWS_BATCH_JOB_ARRAY_SIZE: '2' })).toThrow(
+      /AWS_BATCH_JOB_ARRAY_INDEX=x: not a whole number/,
+    );
+  });
+
+  it('is what --shard auto and auto/N resolve to; i/n stays as it was', () => {
+    expect(parseShard('auto', { AWS_BATCH_JOB_ARRAY_INDEX: '1', AWS_BATCH_JOB_ARRAY_SIZE: '3' })).toMatchObject({
+      index: 2,
+      count: 3,
+    });
+    expect(parseShard('auto/6', { JOB_COMPLETION_INDEX: '5' })).toMatchObject({ index: 6, count: 6 });
+    expect(parseShard('2/3', {})).toEqual({ index: 2, count: 3 });
+  });
+});
+
+describe('examples/distributed: each engine shards a suite and merges the shards', () => {
+  const read = (file: string) => readFileSync(join('examples/distributed', file), 'utf8');
+
+  it('Kubernetes: an Indexed Job of N completions that knows N, then a merge Job', () => {
+    const docs = parseAllDocuments(read('kubernetes-indexed-job.yaml')).map((d) => d.toJS());
+    const shards = docs.find((d) => d.kind === 'Job' && d.spec.completionMode === 'Indexed');
+    expect(shards.spec.completions).toBe(shards.spec.parallelism);
+    const container = shards.spec.template.spec.containers[0];
+    const count = container.env.find((e: { name: string }) => e.name === 'L2BENCH_SHARD_COUNT');
+    expect(Number(count.value)).toBe(shards.spec.completions);
+    expect(container.args.join(' ')).toMatch(/l2bench run .*--shard auto .*--out \/runs\/shard-\$JOB_COMPLETION_INDEX/);
+    const merge = docs.find((d) => d.kind === 'Job' && d !== shards);
+    expect(merge.spec.template.spec.containers[0].args.join(' ')).toMatch(/l2bench merge \/runs\/shard-\*/);
+    expect(docs.some((d) => d.kind === 'PersistentVolumeClaim')).toBe(true);
+  });
+
+  it('Slurm: an array with step 1 running --shard auto, and a merge queued after every task succeeded', () => {
+    const array = read('slurm-array.sbatch');
+    expect(array).toMatch(/^#SBATCH --array=\d+-\d+$/m);
+    expect(array).toMatch(/npx l2bench run .*--shard auto .*shard-\$SLURM_ARRAY_TASK_ID/);
+    expect(read('slurm-merge.sbatch')).toMatch(/npx l2bench merge "runs\/\$1"\/shard-\*/);
+    expect(read('slurm-submit.sh')).toMatch(/--dependency="afterok:\$array"/);
+  });
+
+  it('GitHub Actions: a matrix of n shards each running i/n, then a merge that needs them', () => {
+    const wf = parseYaml(read('github-actions.yml'));
+    const n = wf.jobs.shard.strategy.matrix.shard.length;
+    expect(wf.jobs.shard.strategy.matrix.shard).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    const run = wf.jobs.shard.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
+    expect(run).toContain(`--shard \${{ matrix.shard }}/${n}`);
+    expect(wf.jobs.merge.needs).toBe('shard');
+    expect(wf.jobs.merge.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toMatch(
+      /npx l2bench merge runs\/shard-\*/,
+    );
+  });
+});
+
+describe('an array job end to end (Slurm variables, as the sbatch script runs it)', () => {
+  const BIN = new URL('../../bin/l2bench.js', import.meta.url).pathname;
+  const exec = promisify(execFile);
+  const l2bench = (args: string[], env: Record<string, string> = {}) =>
+    exec(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+  const rows = (dir: string) => readFileSync(join(dir, 'results.csv'), 'utf8').trim().split('\n');
+
+  it('two tasks of --array=0-1 run the halves of the plan, and their merge is the whole run', async () => {
+    const dir = tempDir('l2bench-array-');
+    const plan = ['run', '-w', 'hold:tables=1..6+1', '-s', 'full-page,slab-dma32', '--no-throughput'];
+    const slurm = { SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '1', SLURM_ARRAY_TASK_COUNT: '2' };
+    for (const id of ['0', '1']) {
+      const r = await l2bench([...plan, '--shard', 'auto', '--out', join(dir, `shard-${id}`)], {
+        ...slurm,
+        SLURM_ARRAY_TASK_ID: id,
+      });
+      expect(r.stderr).toContain(`shard ${Number(id) + 1}/2 (Slurm array task ${id} of 2)`);
+    }
+    expect(rows(join(dir, 'shard-0'))).toHaveLength(1 + 6);
+    await l2bench(['merge', join(dir, 'shard-0'), join(dir, 'shard-1'), '--out', join(dir, 'merged')]);
+    await l2bench([...plan, '--out', join(dir, 'whole')]);
+    expect(rows(join(dir, 'merged'))).toEqual(rows(join(dir, 'whole')));
+  });
+});
