@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { packageFile, packageRoot } from '../results/assets.ts';
 import type { Provenance } from '../results/run.ts';
 
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+const packageJson = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as {
   version: string;
 };
 
@@ -12,7 +13,7 @@ export const VERSION = packageJson.version;
 function gitCommit(): string | null {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], {
-      cwd: new URL('..', import.meta.url),
+      cwd: packageRoot(),
       stdio: ['ignore', 'pipe', 'ignore'],
     })
       .toString()

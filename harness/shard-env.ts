@@ -65,14 +65,20 @@ export function shardFromEnvironment(env: Env, count?: number): ShardFromEnv {
     );
   }
   if (found.length > 1) {
-    throw new InputError(`array-job variables of more than one engine are set (${found.map((f) => f.source).join('; ')})`, {
-      option: 'shard',
-      value: 'auto',
-    });
+    throw new InputError(
+      `array-job variables of more than one engine are set (${found.map((f) => f.source).join('; ')})`,
+      {
+        option: 'shard',
+        value: 'auto',
+      },
+    );
   }
   const shard = found[0] as ShardFromEnv;
   if (count !== undefined && count !== shard.count) {
-    throw new InputError(`${shard.source}, but the count given is ${count}`, { option: 'shard', value: `auto/${count}` });
+    throw new InputError(`${shard.source}, but the count given is ${count}`, {
+      option: 'shard',
+      value: `auto/${count}`,
+    });
   }
   if (shard.count < 1 || shard.index < 1 || shard.index > shard.count) {
     throw new InputError(`${shard.source}: the index is outside the array`, { option: 'shard', value: 'auto' });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { packageFile } from '../results/assets.ts';
 import { InputError } from './errors.ts';
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
@@ -41,7 +41,7 @@ export type Suite = z.infer<typeof suiteSchema>;
 
 /** Suites shipped with l2bench, by name. */
 const BUILT_IN: Record<string, string> = {
-  default: fileURLToPath(new URL('./suites/default.yaml', import.meta.url)),
+  default: packageFile('harness/suites/default.yaml'),
 };
 
 /** A path written in a suite, as seen from the working directory: relative paths are relative to the suite file. */

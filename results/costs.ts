@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { packageFile } from './assets.ts';
 import { ResultsError } from './errors.ts';
 import type { FullRecord } from './record.ts';
 
@@ -46,7 +47,7 @@ export interface CostsProvenance {
   sha256: string;
 }
 
-const DEFAULT_FILE = new URL('./costs/default.yaml', import.meta.url);
+const DEFAULT_FILE = 'results/costs/default.yaml';
 
 function parseTable(text: string, file: string, shape: z.ZodType): unknown {
   let data: unknown;
@@ -85,7 +86,7 @@ function checkReferences(table: CostTable, file: string): void {
  * units, orders and strategies it names. Refused with one line naming the file and field.
  */
 export function loadCosts(overrides?: string): { table: CostTable; provenance: CostsProvenance } {
-  const defaultText = readFileSync(DEFAULT_FILE, 'utf8');
+  const defaultText = readFileSync(packageFile(DEFAULT_FILE), 'utf8');
   const table = parseTable(defaultText, 'results/costs/default.yaml', costTableShape) as CostTable;
   const hash = createHash('sha256').update(defaultText);
   if (overrides !== undefined) {
