@@ -189,8 +189,9 @@ export class Meter {
     return out;
   }
 
+  /** The 1 KiB unit of DRAM an address is in: below 2^31 for any machine, so an integer. */
   #unit(addr: number): number {
-    return (addr - this.#dramBase) / TABLE_SIZE;
+    return ((addr - this.#dramBase) / TABLE_SIZE) | 0;
   }
 
   #mark(addr: number): void {

@@ -135,9 +135,12 @@ export abstract class SlubCacheBase implements TableAllocator {
     if (slab < 0 || slab >= this.slabsUsed || this.where[slab] === FREE_SLOT || (this.base[slab] as number) > addr) {
       throw new Error(`slub: kmem_cache_free(${hex(addr)}) is not in a slab of this cache`);
     }
-    const offset = addr - (this.base[slab] as number);
-    if (offset % this.size !== 0) throw new Error(`slub: kmem_cache_free(${hex(addr)}) is not an object start`);
-    const obj = offset / this.size;
+    // Offsets inside a slab fit in 32 bits: integer arithmetic, not a float fmod on 33-bit addresses.
+    const offset = (addr - (this.base[slab] as number)) | 0;
+    const obj = (offset / this.size) | 0;
+    if (obj * this.size !== offset || offset < 0) {
+      throw new Error(`slub: kmem_cache_free(${hex(addr)}) is not an object start`);
+    }
     if (slab === this.cpuSlab[cpu]) {
       this.objNext[slab * this.maxObjects + obj] = this.cpuFreelist[cpu] as number;
       this.cpuFreelist[cpu] = obj;
