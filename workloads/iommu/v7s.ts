@@ -107,7 +107,7 @@ export class V7sPageTable {
       this.#l1[slot] = TABLE;
       this.sink.allocTable(slot);
     }
-    const first = (iova % SZ_1M) / SZ_4K;
+    const first = (iova & (SZ_1M - 1)) / SZ_4K;
     const n = pgsize / SZ_4K;
     for (let e = first; e < first + n; e++) if (this.#testL2(slot, e)) return 'EEXIST';
     for (let e = first; e < first + n; e++) this.#setL2(slot, e, true);
@@ -136,11 +136,11 @@ export class V7sPageTable {
       this.sink.allocTable(slot);
       this.#l1[slot] = TABLE;
       this.#l2.fill(0xffffffff, slot * 8, slot * 8 + 8);
-      const first = (iova % SZ_1M) / SZ_4K;
+      const first = (iova & (SZ_1M - 1)) / SZ_4K;
       for (let e = first; e < first + pgsize / SZ_4K; e++) this.#setL2(slot, e, false);
       return pgsize;
     }
-    const first = (iova % SZ_1M) / SZ_4K;
+    const first = (iova & (SZ_1M - 1)) / SZ_4K;
     const n = pgsize / SZ_4K;
     for (let e = first; e < first + n; e++) if (!this.#testL2(slot, e)) return 0;
     // A table left empty stays: only an L1-level unmap frees it.
@@ -172,7 +172,8 @@ export class V7sPageTable {
 /** iommu_pgsize(): the largest supported page size ≤ size and aligned like addrMerge (0: any). */
 export function pickPageSize(iova: number, paddr: number, size: number): number {
   for (const pgsize of PGSIZES) {
-    if (pgsize <= size && iova % pgsize === 0 && paddr % pgsize === 0) return pgsize;
+    // Page sizes are powers of two: masks, not a float fmod of 33-bit addresses (the hot line of the model).
+    if (pgsize <= size && (iova & (pgsize - 1)) === 0 && (paddr & (pgsize - 1)) === 0) return pgsize;
   }
   throw new RangeError(`no page size fits iova 0x${iova.toString(16)} size 0x${size.toString(16)}`);
 }
