@@ -49,13 +49,13 @@ function pass(file: string, read: ReadOptions, cpus = 3) {
     if (!(e instanceof TraceError)) throw e;
     error = e.message;
   }
-  const { allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live } = tracker;
+  const { allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live, maxCpu } = tracker;
   return {
     result,
     error,
     chunks,
     events,
-    counts: [tracker.events, allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live],
+    counts: [tracker.events, allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live, maxCpu],
     lifetimes,
     sha256: hash.digest('hex'),
   };
@@ -83,7 +83,7 @@ describe('native byte parser against the string parser', () => {
       write(lines('alloc,17', 'alloc,0x11', 'alloc,017', 'alloc,0X11', 'free,0x11', 'free,17', 'alloc,17')),
     );
     expect(s.error).toBeUndefined();
-    expect(s.counts).toEqual([7, 5, 2, 0, 0, 4, 3]);
+    expect(s.counts).toEqual([7, 5, 2, 0, 0, 4, 3, 0]);
   });
 
   it.each([

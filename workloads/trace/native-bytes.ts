@@ -123,6 +123,7 @@ export class NativeByteParser {
     this.#table.load(buf, s, t);
     const id = kind === ALLOC ? this.tracker.allocLoaded(no) : this.tracker.freeLoaded();
     if (id < 0) return -1; // an error: the string parser says which
+    if (cpu > this.tracker.maxCpu) this.tracker.maxCpu = cpu;
     w.push(kind, id, cpu % this.cpus);
     return i + 1;
   }

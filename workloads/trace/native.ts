@@ -39,6 +39,7 @@ export function nativeParser(file: string, tracker: Tracker, cpus: number): Line
         );
       }
     }
+    if (cpu > tracker.maxCpu) tracker.maxCpu = cpu;
     cpu %= cpus;
     if (isAlloc) {
       if (!tracker.alloc(id, cpu, no)) {

@@ -45,6 +45,8 @@ export class Tracker {
   skippedFrees = 0;
   reallocWithoutFree = 0;
   peakLive = 0;
+  /** Highest trace CPU of the alloc and free events read (before folding onto the simulated CPUs); -1 if none. */
+  maxCpu = -1;
 
   readonly #live = new Map<string, number>();
   #table: KeyTable | undefined;
