@@ -87,7 +87,7 @@ export class TraceWriter {
 
   /** Whether the compressor has taken in more than it has written out (so the caller waits for 'drain'). */
   get backedUp(): boolean {
-    return this.#gz !== undefined && this.#gz.writableNeedDrain;
+    return this.#gz?.writableNeedDrain === true;
   }
 
   async drained(): Promise<void> {

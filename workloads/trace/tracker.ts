@@ -116,6 +116,21 @@ export class Tracker {
     return id;
   }
 
+  /**
+   * The loaded key is allocated again while live (a missed free): free its table; its id, or -1,
+   * doing nothing, when the key is not live. Counts the event; the caller emits it.
+   */
+  forgetLoaded(): number {
+    const table = this.#table as KeyTable;
+    const slot = table.find();
+    if (slot < 0) return -1;
+    const id = table.idAt(slot);
+    table.removeAt(slot);
+    this.#removed(id);
+    this.reallocWithoutFree++;
+    return id;
+  }
+
   /** Free key's table; false, doing nothing, when key is not live. */
   free(key: string, cpu: number): boolean {
     if (!this.#release(key, cpu)) return false;
