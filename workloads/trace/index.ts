@@ -4,6 +4,7 @@ import { choiceParam, intParam, type ParamValues, requiredString } from '../../s
 import { specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
 import type { TraceFormat } from './detect.ts';
 import { fileError } from './errors.ts';
+import { noticeCpuFold } from './notice.ts';
 import { finish, type PassOptions, replay } from './pass.ts';
 import { Tracker } from './tracker.ts';
 
@@ -45,7 +46,7 @@ export interface TraceKind extends WorkloadKind {
 /**
  * Replay a real trace (see README.md here). create() reads the whole file once, hashing and checking
  * it, so a bad trace is refused before any run; each chunks() call streams it again from the start.
- * Trace CPU c runs on simulated CPU c % ctx.cpus.
+ * Trace CPU c runs on simulated CPU c % ctx.cpus; when the trace has more CPUs, stderr says so.
  */
 export const trace: TraceKind = {
   name: 'trace',
@@ -61,9 +62,11 @@ export const trace: TraceKind = {
     };
     const hash = createHash('sha256');
     let opened: Stats | undefined;
+    const tracker = new Tracker();
     const { format } = finish(
-      replay(file, options, new Tracker(), { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
+      replay(file, options, tracker, { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
     );
+    noticeCpuFold(file, tracker.maxCpu, ctx.cpus);
     const unchanged = (now: Stats) => {
       if (now.size !== opened?.size || now.mtimeMs !== opened.mtimeMs) {
         throw fileError(file, 'changed since the workload was created (size or mtime differ)');
