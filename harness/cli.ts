@@ -96,7 +96,7 @@ function program(): Command {
     .option('--iommu', 'iommu:map and iommu:unmap instead of kmem events')
     .option('--duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the command)')
     .option('-o, --out <file>', 'the trace to write (gzip when it ends in .gz); must not exist')
-    .option('--buffer-kb <n>', "the instance's buffer_size_kb (per CPU)")
+    .option('--buffer-kb <n>', "the instance's buffer_size_kb, per CPU (default 8192)")
     .action(async (command, opts) => {
       process.exitCode = await recordCommand(opts, command);
     });

@@ -20,7 +20,7 @@ export interface RecordOptions {
   readonly iommu?: boolean;
   /** The trace file (gzip when it ends in .gz); must not exist. */
   readonly out: string;
-  /** buffer_size_kb of the instance (per CPU); the kernel's default when left out. */
+  /** buffer_size_kb of the instance (per CPU); DEFAULT_BUFFER_KB when left out. */
   readonly bufferKb?: number;
   /** Stop after this many seconds. */
   readonly durationSeconds?: number;
@@ -67,6 +67,12 @@ interface Plan {
   readonly notes: readonly string[];
   readonly converter: () => KmemConverter | IommuPassThrough;
 }
+
+/**
+ * buffer_size_kb per CPU unless --buffer-kb says: the kernel's 1410 KiB overran within seconds on a
+ * loaded 2-CPU machine, kfree being unfilterable by size; 8 MiB per CPU did not.
+ */
+export const DEFAULT_BUFFER_KB = 8192;
 
 const PTR = ' ptr=%p';
 const BYTES = ' bytes_alloc=%zu';
@@ -256,7 +262,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   let writer: TraceWriter | undefined;
   let child: ChildProcess | undefined;
   try {
-    if (o.bufferKb !== undefined) inst.write('buffer_size_kb', String(o.bufferKb));
+    inst.write('buffer_size_kb', String(o.bufferKb ?? DEFAULT_BUFFER_KB));
     const bufferKb = inst.read('buffer_size_kb').trim();
     inst.write('tracing_on', '0');
     for (const e of plan.events) {
