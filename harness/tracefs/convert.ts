@@ -1,8 +1,6 @@
-import { cpuColumn, eventStart, field, isNull } from '../../workloads/trace/ftrace.ts';
+import { ALLOCS, cpuColumn, eventStart, FREES, field, isNull } from '../../workloads/trace/ftrace.ts';
 import { firstNonSpace, parseUint, tokenEnd } from '../../workloads/trace/text.ts';
 
-const ALLOCS = new Set(['kmalloc', 'kmalloc_node', 'kmem_cache_alloc', 'kmem_cache_alloc_node']);
-const FREES = new Set(['kfree', 'kmem_cache_free']);
 const LOST = /^CPU:(\d+) \[LOST (\d+) EVENTS\]/;
 
 /** The parts of an event line of trace_pipe text: `TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: FIELDS`. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IommuPassThrough, KmemConverter, type StreamCounts } from './convert.ts';
 import { badInput, environment, errnoOf } from './errors.ts';
-import { callSiteFilter, findCache, iommuDevices, requireFormat, symbolRanges } from './events.ts';
+import { callSiteFilter, findCache, iommuDevices, readFormat, requireFormat, symbolRanges } from './events.ts';
 import { TraceWriter } from './output.ts';
 import { ensureTracefs, Instance } from './tracefs.ts';
 
@@ -103,7 +103,6 @@ function planKmem(root: string, o: RecordOptions): Plan {
   const notes: string[] = [];
   const site = o.callSite === undefined ? '' : callSiteFilter(symbolRanges(o.callSite));
   const withSite = (f: string) => (site ? `${f} && (${site})` : f);
-  const optional = (id: string) => readFormatExists(root, id);
   const frees = ['kmem/kfree'];
   const events: { id: string; filter: string }[] = [];
   let check: { size?: number; cache?: string };
@@ -117,13 +116,13 @@ function planKmem(root: string, o: RecordOptions): Plan {
       requireFormat(root, 'kmem/kmalloc', ['bytes_alloc', 'ptr', 'call_site'], [PTR, BYTES]);
       const filter = withSite(`bytes_alloc == ${cache.size}`);
       events.push({ id: 'kmem/kmalloc', filter });
-      if (optional('kmem/kmalloc_node')) events.push({ id: 'kmem/kmalloc_node', filter });
+      if (readFormat(root, 'kmem/kmalloc_node')) events.push({ id: 'kmem/kmalloc_node', filter });
       check = { size: cache.size };
       notes.push(
         `${cache.name} is a kmalloc cache: its allocations are kmalloc events, which carry no cache name, so every kmalloc of ${cache.size} bytes${site ? ` from ${o.callSite}` : ''} is kept${site ? '' : ' (add --call-site FUNCTION to keep only its callers)'}`,
       );
     } else {
-      const alloc = readFormatExists(root, 'kmem/kmem_cache_alloc');
+      const alloc = readFormat(root, 'kmem/kmem_cache_alloc');
       if (alloc && !alloc.fields.has('name')) {
         throw environment(
           `--cache ${o.cache}: kmem_cache_alloc has no name field on this kernel, so caches cannot be told apart; use --size ${cache.size} (and --call-site FUNCTION)`,
@@ -132,7 +131,7 @@ function planKmem(root: string, o: RecordOptions): Plan {
       requireFormat(root, 'kmem/kmem_cache_alloc', ['name', 'ptr'], [PTR, NAME]);
       const filter = withSite(`name == "${cache.name}"`);
       events.push({ id: 'kmem/kmem_cache_alloc', filter });
-      if (optional('kmem/kmem_cache_alloc_node')) events.push({ id: 'kmem/kmem_cache_alloc_node', filter });
+      if (readFormat(root, 'kmem/kmem_cache_alloc_node')) events.push({ id: 'kmem/kmem_cache_alloc_node', filter });
       const free = requireFormat(root, 'kmem/kmem_cache_free', ['ptr'], [PTR]);
       // Frees by name where the event has it; kfree can free any slab object too, so it stays (by pointer).
       events.push({
@@ -148,7 +147,8 @@ function planKmem(root: string, o: RecordOptions): Plan {
       requireFormat(root, id, ['bytes_alloc', 'ptr', 'call_site'], [PTR, BYTES]);
       events.push({ id, filter });
     }
-    for (const id of ['kmem/kmalloc_node', 'kmem/kmem_cache_alloc_node']) if (optional(id)) events.push({ id, filter });
+    for (const id of ['kmem/kmalloc_node', 'kmem/kmem_cache_alloc_node'])
+      if (readFormat(root, id)) events.push({ id, filter });
     frees.push('kmem/kmem_cache_free');
     check = { size };
   }
@@ -158,14 +158,6 @@ function planKmem(root: string, o: RecordOptions): Plan {
   }
   notes.push('frees cannot be filtered by size: those of pointers not allocated in the recording are dropped');
   return { mode: 'kmem', selection, events, notes, converter: () => new KmemConverter(check) };
-}
-
-function readFormatExists(root: string, id: string) {
-  try {
-    return requireFormat(root, id, [], []);
-  } catch {
-    return undefined;
-  }
 }
 
 function planIommu(root: string): Plan {

@@ -5,6 +5,7 @@ import { fileError, lineError, quote } from '../trace/errors.ts';
 import { cpuColumn, eventStart, field, isHeader } from '../trace/ftrace.ts';
 import { ByteLineReader } from '../trace/lines.ts';
 import { noticeCpuFold } from '../trace/notice.ts';
+import { unchangedSince } from '../trace/source.ts';
 import { firstNonSpace, parseUint, tokenEnd } from '../trace/text.ts';
 import { SZ_4K, V7sPageTable } from './v7s.ts';
 
@@ -175,11 +176,7 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
     onMaxCpu: (c) => (maxCpu = c),
   }));
   noticeCpuFold(file, maxCpu, cpus);
-  const unchanged = (now: Stats) => {
-    if (now.size !== opened?.size || now.mtimeMs !== opened.mtimeMs) {
-      throw fileError(file, 'changed since the workload was created (size or mtime differ)');
-    }
-  };
+  const unchanged = unchangedSince(file, () => opened);
   let last = emptyCounts();
   return {
     info: { file, sha256: hash.digest('hex'), format: 'iommu' },

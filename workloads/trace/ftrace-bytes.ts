@@ -216,10 +216,10 @@ export class FtraceByteParser {
     if (traceCpu > tracker.maxCpu) tracker.maxCpu = traceCpu;
     if (none) return nl + 1; // a failed allocation
     this.#table.load(buf, ptr, ptrEnd);
-    // The pointer is handed out again: the free of its old table is missing from the trace.
-    const old = tracker.forgetLoaded();
+    // A pointer handed out again: the free of its old table is missing from the trace.
+    const old = tracker.reallocLoaded(keep, no);
     if (old >= 0) w.push(FREE, old, cpu);
-    if (keep) w.push(ALLOC, tracker.allocLoaded(no), cpu);
+    if (keep) w.push(ALLOC, tracker.lastAlloc, cpu);
     return nl + 1;
   }
 
@@ -298,11 +298,12 @@ function parseDigits(buf: Uint8Array, a: number, b: number): number {
   return n;
 }
 
-const NULL_WORDS = [ascii('(null)'), ascii('(nil)')];
+const NULL_WORD = ascii('(null)');
+const NIL_WORD = ascii('(nil)');
 
 /** Null as %p prints it (see isNull in ftrace.ts): all zeros, 0x or not, `(null)` or `(nil)`. */
 function isNullPtr(buf: Uint8Array, a: number, b: number): boolean {
-  for (const w of NULL_WORDS) if (equals(buf, a, b, w)) return true;
+  if (buf[a] === 40) return equals(buf, a, b, NULL_WORD) || equals(buf, a, b, NIL_WORD); // (
   const from = buf[a] === 48 && buf[a + 1] === 120 ? a + 2 : a; // 0x
   if (from === b) return false;
   for (let k = from; k < b; k++) if (buf[k] !== 48) return false;

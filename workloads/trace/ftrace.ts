@@ -9,8 +9,8 @@ export interface Filter {
   readonly site: string;
 }
 
-const ALLOCS = new Set(['kmalloc', 'kmalloc_node', 'kmem_cache_alloc', 'kmem_cache_alloc_node']);
-const FREES = new Set(['kfree', 'kmem_cache_free']);
+export const ALLOCS = new Set(['kmalloc', 'kmalloc_node', 'kmem_cache_alloc', 'kmem_cache_alloc_node']);
+export const FREES = new Set(['kfree', 'kmem_cache_free']);
 /** Lines without a [CPU] column that trace-cmd report or tracefs print around the events. */
 const HEADERS = ['cpus=', 'CPU ', 'CPU:', 'version', '=>'];
 

@@ -3,9 +3,9 @@ import type { Stats } from 'node:fs';
 import { choiceParam, intParam, type ParamValues, requiredString } from '../../strategies/params.ts';
 import { specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
 import type { TraceFormat } from './detect.ts';
-import { fileError } from './errors.ts';
 import { noticeCpuFold } from './notice.ts';
 import { finish, type PassOptions, replay } from './pass.ts';
+import { unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
 
 export { TraceError } from './errors.ts';
@@ -67,11 +67,7 @@ export const trace: TraceKind = {
       replay(file, options, tracker, { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
     );
     noticeCpuFold(file, tracker.maxCpu, ctx.cpus);
-    const unchanged = (now: Stats) => {
-      if (now.size !== opened?.size || now.mtimeMs !== opened.mtimeMs) {
-        throw fileError(file, 'changed since the workload was created (size or mtime differ)');
-      }
-    };
+    const unchanged = unchangedSince(file, () => opened);
     return {
       spec: specString('trace', params, values),
       kind: 'trace',

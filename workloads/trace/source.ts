@@ -72,6 +72,19 @@ export class TraceSource {
   }
 }
 
+/**
+ * A check for later passes over a file: its size and mtime must be those it had when first read
+ * (opened, from that pass's fstat), or it throws `FILE: changed since the workload was created`.
+ */
+export function unchangedSince(file: string, opened: () => Stats | undefined): (now: Stats) => void {
+  return (now) => {
+    const was = opened();
+    if (now.size !== was?.size || now.mtimeMs !== was.mtimeMs) {
+      throw fileError(file, 'changed since the workload was created (size or mtime differ)');
+    }
+  };
+}
+
 /** Whether the file starts with 1f 8b, read in place (a pipe, which cannot be, is taken as plain text). */
 function startsWithGzipMagic(fd: number): boolean {
   const magic = Buffer.alloc(2);

@@ -117,19 +117,33 @@ export class Tracker {
   }
 
   /**
-   * The loaded key is allocated again while live (a missed free): free its table; its id, or -1,
-   * doing nothing, when the key is not live. Counts the event; the caller emits it.
+   * An allocation of the loaded key, as the ftrace reader sees one: if the key is live its free was
+   * missed, so its table is freed (counted as realloc without free; returns its id, else -1); then,
+   * when keep, a new table is allocated for the key, its id in lastAlloc. One lookup when the key is
+   * not live (the common case). The caller emits the events.
    */
-  forgetLoaded(): number {
+  reallocLoaded(keep: boolean, line: number): number {
     const table = this.#table as KeyTable;
+    let old = -1;
     const slot = table.find();
-    if (slot < 0) return -1;
-    const id = table.idAt(slot);
-    table.removeAt(slot);
-    this.#removed(id);
-    this.reallocWithoutFree++;
-    return id;
+    if (slot >= 0) {
+      old = table.idAt(slot);
+      table.removeAt(slot);
+      this.#removed(old);
+      this.reallocWithoutFree++;
+      if (keep) table.find(); // where the key goes now
+    }
+    if (keep) {
+      const id = this.#ids.take();
+      table.insert(id);
+      this.#added(id, line);
+      this.lastAlloc = id;
+    }
+    return old;
   }
+
+  /** The table id of the last allocation by reallocLoaded. */
+  lastAlloc = -1;
 
   /** Free key's table; false, doing nothing, when key is not live. */
   free(key: string, cpu: number): boolean {
