@@ -202,6 +202,12 @@ const awkScript = [
   'END { print a + 0, f + 0, s + 0, r + 0 }',
 ].join('\n');
 
+/** `1m2.500s` (bash's times) in seconds. */
+const minutesSeconds = (t: string) => {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+};
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 
 const mib = (bytes: number) => +(bytes / (1 << 20)).toFixed(1);
@@ -274,17 +280,26 @@ try {
 /** awk and l2bench on the same ftrace file, interleaved, ROUNDS times: medians, ratio, and whether they agree. */
 function ftraceRounds(cell: Cell, createMs: number, generateSeconds: number): void {
   const load = [loadavg()[0] as number];
-  const rounds: { awk_seconds: number; l2bench_seconds: number }[] = [];
+  const rounds: {
+    awk_seconds: number;
+    l2bench_seconds: number;
+    awk_cpu_seconds: number;
+    l2bench_cpu_seconds: number;
+  }[] = [];
   let awkCounts = '';
   let counts = '';
   let events = 0;
   for (let r = 0; r < ROUNDS; r++) {
+    // bash's `times` gives the CPU time of its child, awk: less disturbed than wall time on a shared machine.
     const a0 = performance.now();
-    const res = spawnSync(AWK, [awkScript, file], { encoding: 'utf8' });
+    const res = spawnSync('bash', ['-c', `"$0" "$1" "$2" && times`, AWK, awkScript, file], { encoding: 'utf8' });
     const awkSeconds = (performance.now() - a0) / 1000;
     if (res.status !== 0) throw new Error(`${AWK} failed: ${res.stderr || res.error?.message}`);
-    awkCounts = res.stdout.trim();
+    const [counted, , children] = res.stdout.trim().split('\n');
+    awkCounts = (counted as string).trim();
+    const awkCpu = (children as string).split(/\s+/).reduce((t, x) => t + minutesSeconds(x), 0);
     const { meter } = instantiate(cell);
+    const cpu0 = process.cpuUsage();
     const l0 = performance.now();
     events = 0;
     for (const chunk of cell.workload.chunks()) {
@@ -292,8 +307,14 @@ function ftraceRounds(cell: Cell, createMs: number, generateSeconds: number): vo
       events += chunk.length;
     }
     const l2Seconds = (performance.now() - l0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     counts = `${meter.allocs} ${meter.frees}`;
-    rounds.push({ awk_seconds: round(awkSeconds), l2bench_seconds: round(l2Seconds) });
+    rounds.push({
+      awk_seconds: round(awkSeconds),
+      l2bench_seconds: round(l2Seconds),
+      awk_cpu_seconds: round(awkCpu),
+      l2bench_cpu_seconds: round((cpu.user + cpu.system) / 1e6),
+    });
     load.push(loadavg()[0] as number);
   }
   const [a, f] = awkCounts.split(' ');
@@ -314,6 +335,9 @@ function ftraceRounds(cell: Cell, createMs: number, generateSeconds: number): vo
       l2bench_lines_per_sec: Math.round(l2Rate),
       l2bench_events_per_sec: Math.round(events / median(rounds.map((x) => x.l2bench_seconds))),
       ratio_l2bench_over_awk: +(l2Rate / awkRate).toFixed(2),
+      cpu_ratio_awk_over_l2bench: +(
+        median(rounds.map((x) => x.awk_cpu_seconds)) / median(rounds.map((x) => x.l2bench_cpu_seconds))
+      ).toFixed(2),
       create_seconds: round(createMs / 1000),
       generate_seconds: round(generateSeconds),
       load_average_1min: load.map((x) => +x.toFixed(2)),
