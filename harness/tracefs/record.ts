@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, readdirSync, readSync } from 'node:fs';
-import { availableParallelism, machine, release, version } from 'node:os';
+import { cpus, machine, release, version } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IommuPassThrough, KmemConverter, type StreamCounts } from './convert.ts';
 import { badInput, environment, errnoOf } from './errors.ts';
@@ -205,7 +206,7 @@ function header(plan: Plan, instance: string, bufferKb: string, started: Date, e
   return [
     `# l2bench record 1: ${what}`,
     `# kernel: Linux ${release()} ${version()} ${machine()}`,
-    `# cpus: ${availableParallelism()}`,
+    `# cpus: ${cpus().length}`,
     `# selection: ${plan.selection}`,
     ...plan.events.map((e) => `# filter ${e.id.replace('/', ':')}: ${e.filter || '(none)'}`),
     ...plan.notes.map((n) => `# note: ${n}`),
@@ -294,6 +295,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     }
 
     const buf = Buffer.allocUnsafe(1 << 16);
+    const utf8 = new StringDecoder('utf8'); // a character cut between two reads stays whole
     let carry = '';
     /** Read what trace_pipe holds now; false when it is empty. */
     const readSome = (): boolean => {
@@ -305,7 +307,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         throw environment(`cannot read ${join(inst.path, 'trace_pipe')} (${errnoOf(e)})`);
       }
       if (n === 0) return false;
-      const text = carry + buf.toString('utf8', 0, n);
+      const text = carry + utf8.write(buf.subarray(0, n));
       const last = text.lastIndexOf('\n');
       carry = text.slice(last + 1);
       let out = '';

@@ -12,7 +12,11 @@ export { TraceError } from './errors.ts';
 export { type TraceStats, traceStats } from './stats.ts';
 
 const params = {
-  file: { kind: 'string', description: 'trace: native alloc,ID[,CPU] lines or ftrace kmem text', default: '' },
+  file: {
+    kind: 'string',
+    description: 'trace: native alloc,ID[,CPU[,TIMESTAMP]] lines or ftrace kmem text, plain or gzip',
+    default: '',
+  },
   size: {
     kind: 'int',
     description: 'table size: ftrace allocations kept when bytes_alloc equals it',
