@@ -30,7 +30,7 @@ export function traceStatsCommand(file: string, flags: TraceFlags): string {
       ? []
       : [
           s.lost_events > 0
-            ? `LOST events     ${s.lost_events}: the kernel dropped events while recording, so this trace is incomplete (missed frees show as realloc w/o free or tables live at end)`
+            ? `LOST events     ${s.lost_events}: the kernel dropped events while recording, so this trace is incomplete (a lost free keeps its table live until its pointer comes back)`
             : 'lost events     0 (as recorded)',
         ]),
     lt.count === 0
