@@ -1,16 +1,21 @@
 /**
  * Memory and speed of the trace workload on a long native trace: 10^7 lines churning around ~2000
  * live tables. Peak RSS should stay near that of a small trace: the reader streams the file and only
- * live pointers are kept. Run with `npx tsx bench/trace-memory.ts [LINES]`; prints one JSON object.
+ * live pointers are kept. Run with `npx tsx bench/trace-memory.ts [LINES] [--stats] [--trace FILE]`;
+ * prints one JSON object. --stats measures `trace stats` (traceStats: counts and lifetime quantiles)
+ * instead of the workload's replay; --trace FILE keeps the trace there (reused when it exists).
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParams } from '../strategies/params.ts';
 import { seeded } from '../workloads/random.ts';
-import { trace } from '../workloads/trace/index.ts';
+import { trace, traceStats } from '../workloads/trace/index.ts';
 
-const LINES = Number(process.argv[2] ?? 10_000_000);
+const args = process.argv.slice(2);
+const traceArg = args.indexOf('--trace') >= 0 ? args[args.indexOf('--trace') + 1] : undefined;
+const LINES = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--trace') ?? 10_000_000);
+const STATS = args.includes('--stats');
 const LIVE = 2000;
 const CPUS = 8;
 
@@ -46,10 +51,33 @@ function writeTrace(file: string): void {
 
 const mib = (bytes: number) => +(bytes / (1 << 20)).toFixed(1);
 
-const dir = mkdtempSync(join(tmpdir(), 'l2bench-trace-'));
+const dir = traceArg ? undefined : mkdtempSync(join(tmpdir(), 'l2bench-trace-'));
 try {
-  const file = join(dir, 'churn.trace');
-  writeTrace(file);
+  const file = traceArg ?? join(dir as string, 'churn.trace');
+  if (!existsSync(file)) writeTrace(file);
+  if (STATS) {
+    const rssBefore = process.memoryUsage().rss;
+    const t = performance.now();
+    const s = traceStats(file);
+    const seconds = (performance.now() - t) / 1000;
+    console.log(
+      JSON.stringify({
+        mode: 'trace stats',
+        lines: LINES,
+        events: s.events,
+        freed_tables: s.lifetime.count,
+        lifetime: s.lifetime,
+        seconds: +seconds.toFixed(2),
+        rss_before_mib: mib(rssBefore),
+        peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024),
+      }),
+    );
+  } else replayMemory(file);
+} finally {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+function replayMemory(file: string): void {
   const t0 = performance.now();
   const w = trace.create(parseParams('trace', trace.params, { file }), { seed: 1, cpus: 4 });
   const t1 = performance.now();
@@ -77,6 +105,4 @@ try {
       peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024),
     }),
   );
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }

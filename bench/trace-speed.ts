@@ -1,18 +1,28 @@
 /**
- * Speed of the trace workload on a long native trace, parsing included: generate N lines
- * `alloc,ID,CPU` / `free,ID,CPU` churning around ~2000 live tables (short decimal IDs, never reused,
- * trace CPUs 0..7), then replay the file through the trace workload into a strategy (slab-dma32 by
- * default) with the harness meter on, as `l2bench run` does. Prints one JSON object.
+ * Speed of the trace workload on a long trace, parsing included: generate N lines, then replay the
+ * file through the trace workload into a strategy (slab-dma32 by default) with the harness meter on,
+ * as `l2bench run` does. Prints one JSON object.
  *
- *   node --import tsx bench/trace-speed.ts [--lines N] [--trace FILE] [--strategy NAME] [--parse-only]
+ *   node --import tsx bench/trace-speed.ts [--format native|ftrace] [--lines N] [--trace FILE]
+ *     [--strategy NAME] [--parse-only] [--rounds R] [--awk PATH]
+ *
+ * --format native (the default): `alloc,ID,CPU` / `free,ID,CPU` churning around ~2000 live tables
+ * (short decimal IDs, never reused, trace CPUs 0..7).
+ *
+ * --format ftrace: tracefs text of the kmem events as Linux 6.18 prints them (kmalloc,
+ * kmem_cache_alloc, kfree, kmem_cache_free; ~40% of allocations are 1 KiB tables, the rest other
+ * sizes, frees of both; ~2000 live tables), and beside l2bench's replay a minimal awk script that
+ * tracks the same live pointers (awkScript below), timed in R interleaved rounds (default 3): the
+ * medians of both rates and their ratio, and the load average, since the machine may be shared.
  *
  * --trace FILE keeps the trace there (generated when missing, reused otherwise: 10^8 lines are ~1.6 GB);
  * without it the trace goes to a temporary directory, removed at the end. --parse-only drains the
  * chunks without replaying them. events_per_sec is for the measured pass: reading, parsing and
  * replaying; create_seconds is trace.create()'s own pass (sha256 and checks).
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cell, instantiate } from '../harness/cell.ts';
 import { findStrategy } from '../strategies/index.ts';
@@ -31,6 +41,12 @@ const TRACE_CPUS = 8;
 const CPUS = DEFAULT_MACHINE.cpus;
 const strategyName = arg('--strategy') ?? 'slab-dma32';
 const parseOnly = args.includes('--parse-only');
+const FORMAT = arg('--format') ?? 'native';
+const ROUNDS = Number(arg('--rounds') ?? 3);
+const AWK = arg('--awk') ?? 'awk';
+if (FORMAT !== 'native' && FORMAT !== 'ftrace') throw new Error(`--format ${FORMAT}: native or ftrace`);
+if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error(`--rounds ${arg('--rounds')}: a positive whole number`);
 if (!Number.isSafeInteger(LINES) || LINES < 1) throw new Error(`--lines ${arg('--lines')}: a positive whole number`);
 
 /**
@@ -89,17 +105,123 @@ function writeTrace(file: string): void {
   closeSync(fd);
 }
 
+/**
+ * Write an ftrace-format trace of LINES lines, bytes written straight into a 4 MiB buffer: half
+ * allocations (40% of them 1 KiB, as kmalloc or kmem_cache_alloc; the rest 64 to 4096 bytes), half
+ * frees of live pointers of either kind (kfree or kmem_cache_free), around LIVE live of each.
+ * Pointers are 16 hex digits as %p prints them, never reused.
+ */
+function writeFtrace(file: string): void {
+  const SIZE = 4 << 20;
+  const buf = Buffer.allocUnsafe(SIZE);
+  const fd = openSync(file, 'w');
+  let n = 0;
+  let state = 0x2545f491;
+  const rand = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  const live = [new Float64Array(LIVE + 200), new Float64Array(LIVE + 200)]; // tables, others
+  const count = new Int32Array(2);
+  let next = 0x1000;
+  let usec = 0;
+  const HEX = Buffer.from('0123456789abcdef');
+  const putHex16 = (v: number) => {
+    for (let k = 15; k >= 0; k--) {
+      buf[n + k] = HEX[v % 16] as number;
+      v = Math.floor(v / 16);
+    }
+    n += 16;
+  };
+  const put = (s: string) => {
+    n += buf.write(s, n, 'latin1');
+  };
+  const SIZES = ['64', '128', '512', '4096'];
+  for (let i = 0; i < LINES; i++) {
+    if (n > SIZE - 512) {
+      writeSync(fd, buf, 0, n);
+      n = 0;
+    }
+    const r = rand();
+    const cpu = r & (TRACE_CPUS - 1);
+    usec += 1 + (r >>> 28);
+    const table = (r & 0x70) < 0x30 ? 0 : 1; // 3 in 8 events are about tables
+    const k = count[table] as number;
+    const grow = k < LIVE - 100 || (k <= LIVE + 100 && (r & 8) === 0);
+    put(cpu & 1 ? '            bash-2976    [00' : '         timeout-2979    [00');
+    put(`${cpu}] .....   ${Math.floor(usec / 1e6)}.${String(usec % 1e6).padStart(6, '0')}: `);
+    if (grow) {
+      const ptr = next++;
+      (live[table] as Float64Array)[k] = ptr;
+      count[table] = k + 1;
+      const cache = (r & 0x100) !== 0;
+      put(
+        cache
+          ? 'kmem_cache_alloc: call_site=mempool_alloc_noprof+0x52/0x1c0 ptr='
+          : 'kmalloc: call_site=load_elf_phdrs+0x49/0xc0 ptr=',
+      );
+      putHex16(ptr);
+      const bytes = table === 0 ? '1024' : (SIZES[(r >>> 9) & 3] as string);
+      put(cache ? ` name=cache-${bytes} bytes_req=${bytes}` : ' bytes_req=728');
+      put(` bytes_alloc=${bytes} gfp_flags=GFP_KERNEL node=-1 accounted=false\n`);
+    } else {
+      const at = rand() % k;
+      const arr = live[table] as Float64Array;
+      const ptr = arr[at] as number;
+      count[table] = k - 1;
+      arr[at] = arr[k - 1] as number;
+      const cache = (r & 0x100) !== 0;
+      put(
+        cache
+          ? 'kmem_cache_free: call_site=__sg_free_table+0x5b/0xd0 ptr='
+          : 'kfree: call_site=load_elf_binary+0xd5a/0x18a0 ptr=',
+      );
+      putHex16(ptr);
+      put(cache ? ` name=cache\n` : '\n');
+    }
+  }
+  writeSync(fd, buf, 0, n);
+  closeSync(fd);
+}
+
+/**
+ * The awk baseline: the least a script does to replay the same trace, tracking live pointers as
+ * l2bench does (allocations of bytes_alloc=1024 kept, a pointer allocated again frees its table,
+ * frees of other pointers skipped). Events are told by field 5, not by a regex over the line, which
+ * would also match call sites such as kmalloc_reserve. It prints its counts, checked against l2bench's.
+ */
+const awkScript = [
+  '$5 == "kmalloc:" || $5 == "kmem_cache_alloc:" {',
+  '  p = substr($7, 5); if (p in live) { delete live[p]; r++ }',
+  '  if (index($0, " bytes_alloc=1024 ")) { live[p] = 1; a++ }',
+  '  next',
+  '}',
+  '$5 == "kfree:" || $5 == "kmem_cache_free:" { p = substr($7, 5); if (p in live) { delete live[p]; f++ } else s++ }',
+  'END { print a + 0, f + 0, s + 0, r + 0 }',
+].join('\n');
+
+/** `1m2.500s` (bash's times) in seconds. */
+const minutesSeconds = (t: string) => {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
+
 const mib = (bytes: number) => +(bytes / (1 << 20)).toFixed(1);
 const round = (s: number) => +s.toFixed(2);
 
 const given = arg('--trace');
 const dir = given ? undefined : mkdtempSync(join(tmpdir(), 'l2bench-trace-speed-'));
-const file = given ?? join(dir as string, 'native.trace');
+const file = given ?? join(dir as string, `${FORMAT}.trace`);
 try {
   let generateSeconds = 0;
   if (!existsSync(file)) {
     const t = performance.now();
-    writeTrace(file);
+    if (FORMAT === 'ftrace') writeFtrace(file);
+    else writeTrace(file);
     generateSeconds = (performance.now() - t) / 1000;
   }
   const strategy = findStrategy(strategyName);
@@ -117,6 +239,10 @@ try {
     check: false,
     timed: true,
   };
+  if (FORMAT === 'ftrace') {
+    ftraceRounds(cell, t1 - t0, generateSeconds);
+    process.exit(0);
+  }
   const { meter } = instantiate(cell);
   const rssBefore = process.memoryUsage().rss;
   let rss = rssBefore;
@@ -148,5 +274,75 @@ try {
     }),
   );
 } finally {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/** awk and l2bench on the same ftrace file, interleaved, ROUNDS times: medians, ratio, and whether they agree. */
+function ftraceRounds(cell: Cell, createMs: number, generateSeconds: number): void {
+  const load = [loadavg()[0] as number];
+  const rounds: {
+    awk_seconds: number;
+    l2bench_seconds: number;
+    awk_cpu_seconds: number;
+    l2bench_cpu_seconds: number;
+  }[] = [];
+  let awkCounts = '';
+  let counts = '';
+  let events = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    // bash's `times` gives the CPU time of its child, awk: less disturbed than wall time on a shared machine.
+    const a0 = performance.now();
+    const res = spawnSync('bash', ['-c', `"$0" "$1" "$2" && times`, AWK, awkScript, file], { encoding: 'utf8' });
+    const awkSeconds = (performance.now() - a0) / 1000;
+    if (res.status !== 0) throw new Error(`${AWK} failed: ${res.stderr || res.error?.message}`);
+    const [counted, , children] = res.stdout.trim().split('\n');
+    awkCounts = (counted as string).trim();
+    const awkCpu = (children as string).split(/\s+/).reduce((t, x) => t + minutesSeconds(x), 0);
+    const { meter } = instantiate(cell);
+    const cpu0 = process.cpuUsage();
+    const l0 = performance.now();
+    events = 0;
+    for (const chunk of cell.workload.chunks()) {
+      if (!parseOnly) meter.replay(chunk);
+      events += chunk.length;
+    }
+    const l2Seconds = (performance.now() - l0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    counts = `${meter.allocs} ${meter.frees}`;
+    rounds.push({
+      awk_seconds: round(awkSeconds),
+      l2bench_seconds: round(l2Seconds),
+      awk_cpu_seconds: round(awkCpu),
+      l2bench_cpu_seconds: round((cpu.user + cpu.system) / 1e6),
+    });
+    load.push(loadavg()[0] as number);
+  }
+  const [a, f] = awkCounts.split(' ');
+  const awkRate = LINES / median(rounds.map((x) => x.awk_seconds));
+  const l2Rate = LINES / median(rounds.map((x) => x.l2bench_seconds));
+  console.log(
+    JSON.stringify({
+      format: 'ftrace',
+      lines: LINES,
+      trace_bytes: statSync(file).size,
+      strategy: parseOnly ? null : cell.strategy.name,
+      events,
+      awk: AWK,
+      awk_counts: awkCounts,
+      agree: parseOnly || `${a} ${f}` === counts,
+      rounds,
+      awk_lines_per_sec: Math.round(awkRate),
+      l2bench_lines_per_sec: Math.round(l2Rate),
+      l2bench_events_per_sec: Math.round(events / median(rounds.map((x) => x.l2bench_seconds))),
+      ratio_l2bench_over_awk: +(l2Rate / awkRate).toFixed(2),
+      cpu_ratio_awk_over_l2bench: +(
+        median(rounds.map((x) => x.awk_cpu_seconds)) / median(rounds.map((x) => x.l2bench_cpu_seconds))
+      ).toFixed(2),
+      create_seconds: round(createMs / 1000),
+      generate_seconds: round(generateSeconds),
+      load_average_1min: load.map((x) => +x.toFixed(2)),
+      peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024),
+    }),
+  );
   if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@
  * the CLI names its own flags from `input.option` (harness/cli/failure.ts).
  */
 
-/** The options of the harness API that a bad value can come from: BenchmarkOptions' and CheckOptions' fields. */
+/** The options of the harness API that a bad value can come from: BenchmarkOptions', CheckOptions' and RecordOptions' fields. */
 export type OptionName =
   | 'suite'
   | 'strategies'
@@ -17,7 +17,14 @@ export type OptionName =
   | 'bucket'
   | 'every'
   | 'maxEvents'
-  | 'outDir';
+  | 'outDir'
+  | 'cache'
+  | 'size'
+  | 'callSite'
+  | 'bufferKb'
+  | 'durationSeconds'
+  | 'iommu'
+  | 'out';
 
 export class InputError extends Error {
   override name = 'InputError';

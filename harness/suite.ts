@@ -49,11 +49,14 @@ function fromSuiteDir(path: string, suiteFile: string): string {
   return isAbsolute(path) ? path : relative(process.cwd(), resolve(dirname(suiteFile), path)) || '.';
 }
 
-/** A relative `file=` in a suite's workload is relative to the suite file, so suites travel with their traces. */
+/**
+ * A relative trace path in a suite's workload (`trace:file=`, `iommu:trace=`) is relative to the suite
+ * file, so suites travel with their traces.
+ */
 export function resolveSuitePaths(workload: string, suiteFile: string): string {
   return workload.replace(
-    /(^|[:,])file=([^,]+)/,
-    (_m, lead: string, path: string) => `${lead}file=${fromSuiteDir(path, suiteFile)}`,
+    /(^|[:,])(file|trace)=([^,]+)/g,
+    (_m, lead: string, key: string, path: string) => `${lead}${key}=${fromSuiteDir(path, suiteFile)}`,
   );
 }
 

@@ -2,6 +2,7 @@ import { OutDirError, ResultsError } from '../../results/errors.ts';
 import { InvariantError, ParamError } from '../../strategies/errors.ts';
 import { TraceError } from '../../workloads/trace/errors.ts';
 import { InputError, type OptionName } from '../errors.ts';
+import { RecordError } from '../tracefs/errors.ts';
 
 /** The flag of `l2bench run` that sets each option of the API. */
 const FLAGS: Record<OptionName, string> = {
@@ -17,14 +18,21 @@ const FLAGS: Record<OptionName, string> = {
   every: '--every',
   maxEvents: '--max-events',
   outDir: '--out',
+  cache: '--cache',
+  size: '--size',
+  callSite: '--call-site',
+  bufferKb: '--buffer-kb',
+  durationSeconds: '--duration',
+  iommu: '--iommu',
+  out: '--out',
 };
 
 /** Errors that are the input's fault: one line, exit 2. */
 const INPUT_ERRORS = [InputError, ParamError, OutDirError, ResultsError, TraceError];
 
 /** An error's one line as the command line says it: flags instead of the API's option names. */
-function cliMessage(e: Error): string {
-  if (e instanceof InputError && e.input) {
+export function cliMessage(e: Error): string {
+  if ((e instanceof InputError || e instanceof RecordError) && e.input) {
     const value = e.input.value === undefined ? '' : ` ${e.input.value}`;
     return `${FLAGS[e.input.option]}${value}: ${e.problem}`;
   }

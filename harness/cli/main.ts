@@ -4,6 +4,7 @@ import { VERSION } from '../provenance.ts';
 import { compareCommand } from './commands/compare.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
+import { recordCommand } from './commands/record.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { traceStatsCommand } from './commands/trace.ts';
@@ -102,6 +103,20 @@ function program(): Command {
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
     .action((shards, opts) => {
       for (const f of mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
+    });
+  cli
+    .command('record')
+    .description('record kmem (or IOMMU) events through a tracefs instance of its own into a trace file')
+    .argument('[command...]', 'after --: a command to run; recording stops when it exits')
+    .option('--cache <name>', 'a slab cache (kmem_cache_alloc/free name=; kmalloc caches by size)')
+    .option('--size <bytes>', 'allocations of this many bytes (bytes_alloc)')
+    .option('--call-site <symbol>', 'only allocations made from this kernel function')
+    .option('--iommu', 'iommu:map and iommu:unmap instead of kmem events')
+    .option('--duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the command)')
+    .option('-o, --out <file>', 'the trace to write (gzip when it ends in .gz); must not exist')
+    .option('--buffer-kb <n>', "the instance's buffer_size_kb, per CPU (default 8192)")
+    .action(async (command, opts) => {
+      process.exitCode = await recordCommand(opts, command);
     });
   const trace = cli.command('trace').description('inspect real traces');
   trace

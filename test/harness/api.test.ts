@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import packedPage from '../../examples/my-strategy.ts';
 import { CSV_COLUMNS, planBenchmark, type RunResult, runBenchmark, type Strategy, writeResults } from '../../index.ts';
@@ -94,6 +94,24 @@ describe('programmatic API', () => {
       ['slab-normal', 'any'],
     ]);
     expect(renderMarkdown(report)).toMatch(/^\| packed-page \| DMA32 \| 0 \| 0 \| ok \|$/m);
+  });
+
+  it("takes a suite's trace paths (trace:file=, iommu:trace=) from the suite file's folder", async () => {
+    const dir = tmp();
+    const map =
+      'kworker/0:1-42 [000] ..... 12.345678: map: IOMMU: iova=0x0000000000100000 - 0x0000000000101000 paddr=0x0000000040000000 size=4096';
+    writeFileSync(join(dir, 'device.trace'), `${map}\n`);
+    writeFileSync(join(dir, 'tables.trace'), 'alloc,1\nfree,1\n');
+    writeFileSync(
+      join(dir, 'suite.yaml'),
+      'name: here\nthroughput: false\ngroups:\n  - name: g\n    workloads: [iommu:trace=device.trace, trace:file=tables.trace]\n',
+    );
+    const run = await runBenchmark({ suite: join(dir, 'suite.yaml'), strategies: ['full-page'] });
+    const rel = relative(process.cwd(), dir);
+    expect(run.records.map((r) => [r.workload, r.allocs])).toEqual([
+      [`iommu:trace=${rel}/device.trace,teardown=0`, 1],
+      [`trace:file=${rel}/tables.trace,size=1024`, 1],
+    ]);
   });
 
   it('plans without running and refuses bad input', async () => {

@@ -49,13 +49,13 @@ function pass(file: string, read: ReadOptions, cpus = 3) {
     if (!(e instanceof TraceError)) throw e;
     error = e.message;
   }
-  const { allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live } = tracker;
+  const { allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live, maxCpu } = tracker;
   return {
     result,
     error,
     chunks,
     events,
-    counts: [tracker.events, allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live],
+    counts: [tracker.events, allocations, frees, skippedFrees, reallocWithoutFree, peakLive, live, maxCpu],
     lifetimes,
     sha256: hash.digest('hex'),
   };
@@ -83,7 +83,7 @@ describe('native byte parser against the string parser', () => {
       write(lines('alloc,17', 'alloc,0x11', 'alloc,017', 'alloc,0X11', 'free,0x11', 'free,17', 'alloc,17')),
     );
     expect(s.error).toBeUndefined();
-    expect(s.counts).toEqual([7, 5, 2, 0, 0, 4, 3]);
+    expect(s.counts).toEqual([7, 5, 2, 0, 0, 4, 3, 0]);
   });
 
   it.each([
@@ -111,6 +111,10 @@ describe('native byte parser against the string parser', () => {
       `alloc,${'y'.repeat(30)}\nfree, ${'y'.repeat(30)}\nalloc,${'y'.repeat(30)}\n`,
     ],
     ['CR inside a line', 'alloc,1\r\r\nalloc,2,1\r\r\n'],
+    [
+      'timestamps, with spaces and the longest digits accepted',
+      `alloc,1,0,323.570264\nalloc,2,1, 7 \nfree,1, 0 ,\t12\r\nfree,2,1,${'9'.repeat(20)}.${'1'.repeat(12)} \n`,
+    ],
     ['blank lines of CRs', 'alloc,1\n\r\n  \r\n \r\r\n'],
   ])('agrees on %s', (_, text) => {
     same(write(text));
@@ -140,7 +144,14 @@ describe('native byte parser against the string parser', () => {
     'alloc,5,65536',
     'alloc,5,-1',
     'alloc,5,0000000000000001',
-    'alloc,5,1,2',
+    'alloc,5,1,2,3',
+    'alloc,5,1,x',
+    'alloc,5,1,1.',
+    'alloc,5,1,.5',
+    'alloc,5,1,1.5.2',
+    'alloc,5,,1.5',
+    `alloc,5,1,${'9'.repeat(21)}`,
+    `alloc,5,1,1.${'9'.repeat(13)}`,
     'alloc,5,1 2',
     'alloc,5,1\r ',
     'alloc,1',
@@ -224,7 +235,7 @@ describe('native byte parser against the string parser', () => {
       group: fc.nat(groups.length - 1),
       spelling: fc.nat(3),
       lead: fc.constantFrom('', ' ', '\t'),
-      cpu: fc.constantFrom('', ',0', ',5', ', 2 ', ',\t007', ',65535'),
+      cpu: fc.constantFrom('', ',0', ',5', ', 2 ', ',\t007', ',65535', ',1,323.570264', ',3, 4 ', ',0,1.', ',2,x'),
       end: fc.constantFrom('\n', '\n', '\r\n'),
       junk: fc.option(fc.constantFrom(...junk), { freq: 12 }),
     });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseParams } from '../../strategies/params.ts';
 import { ALLOC, FREE } from '../../workloads/events.ts';
 import { detectFormat } from '../../workloads/trace/detect.ts';
@@ -202,5 +202,27 @@ describe('format detection and naming', () => {
       'kmalloc-1M',
       'kmalloc-2M',
     ]);
+  });
+});
+
+describe('CPU folding', () => {
+  it('says once on stderr when a trace has more CPUs than the machine, and nothing otherwise', () => {
+    const file = write([alloc(5, 'p1'), alloc(2, 'p2'), free(7, 'p1')]);
+    const say = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      events(file, {}, 8);
+      expect(say).not.toHaveBeenCalled();
+      expect(events(file, {}, 4)).toEqual([
+        [ALLOC, 0, 1],
+        [ALLOC, 1, 2],
+        [FREE, 0, 3],
+      ]);
+      events(file, {}, 4);
+      expect(say.mock.calls.map((c) => c[0])).toEqual([
+        `l2bench: note: ${file}: trace CPUs 0..7 are folded onto 4 simulated CPUs (trace CPU c runs on c % 4)\n`,
+      ]);
+    } finally {
+      say.mockRestore();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { summarize, traceStats } from '../../workloads/trace/stats.ts';
+import { Lifetimes, summarize, traceStats } from '../../workloads/trace/stats.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'l2bench-stats-test-'));
@@ -25,6 +25,8 @@ describe('traceStats', () => {
       realloc_without_free: 0,
       peak_live: 4,
       live_at_end: 0,
+      max_cpu: 1, // [000] and [001] in the file
+      lost_events: null, // not written by l2bench record
       lifetime: { count: 128, min: 1, median: 1, p90: 5, max: 67, mean: 2.890625 },
     });
   });
@@ -40,6 +42,8 @@ describe('traceStats', () => {
       realloc_without_free: 0,
       peak_live: 3,
       live_at_end: 1,
+      max_cpu: 1,
+      lost_events: null,
       lifetime: { count: 10, min: 1, median: 1, p90: 3, max: 3, mean: 1.4 },
     });
   });
@@ -64,5 +68,45 @@ describe('traceStats', () => {
       mean: null,
     });
     expect(summarize(Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10))).toMatchObject({ median: 5, p90: 9, mean: 5.5 });
+  });
+
+  it('keeps quantiles within the stated error of the exact ones, in bounded memory', () => {
+    // Values spread from 1 to 10^8 (log-uniform) and a block below 2048, where HDR is exact.
+    let state = 7;
+    const rand = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (const values of [
+      Array.from({ length: 50_000 }, () => Math.floor(10 ** (rand() * 8)) + 1),
+      Array.from({ length: 5_000 }, () => Math.floor(rand() * 2047) + 1),
+      [1, 2, 3],
+      [5_000_000],
+    ]) {
+      const l = new Lifetimes();
+      for (const v of values) l.push(v);
+      const got = l.summary();
+      const exact = summarize(Float64Array.from(values).sort());
+      expect([got.count, got.min, got.max]).toEqual([exact.count, exact.min, exact.max]);
+      expect(got.mean).toBeCloseTo(exact.mean as number, 6);
+      for (const q of ['median', 'p90'] as const) {
+        const e = exact[q] as number;
+        const g = got[q] as number;
+        if (e < 2048) expect(g).toBe(e);
+        expect(g).toBeGreaterThanOrEqual(e);
+        expect(g).toBeLessThanOrEqual(e * 1.001);
+      }
+    }
+  });
+
+  it('tells a trace recorded with losses, and the highest CPU', () => {
+    const file = join(dir, 'lossy.trace');
+    writeFileSync(
+      file,
+      '# l2bench record 1: kmem events\n# selection: --size 1024\n# lost_events: 17 (overrun 17, commit overrun 0, dropped 0, reported 17)   \nalloc,a,5,1.5\nfree,a,3,1.6\n',
+    );
+    expect(traceStats(file)).toMatchObject({ max_cpu: 5, lost_events: 17, allocations: 1 });
+    writeFileSync(file, '# lost_events: 0\nalloc,a\n');
+    expect(traceStats(file)).toMatchObject({ max_cpu: 0, lost_events: 0 });
   });
 });

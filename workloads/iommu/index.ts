@@ -1,9 +1,11 @@
+import { ParamError } from '../../strategies/errors.ts';
 import { choiceParam, intParam } from '../../strategies/params.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE, specString, type WorkloadKind } from '../events.ts';
 import { seeded } from '../random.ts';
 import { BufferFactory } from './buffers.ts';
 import { type DmaCounters, DmaDomain } from './dma.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
+import { iommuTraceWorkload } from './trace.ts';
 
 const params = {
   scenario: {
@@ -27,6 +29,12 @@ const params = {
     min: 0,
     max: 1,
   },
+  trace: {
+    kind: 'string',
+    description:
+      'instead of a scenario, replay a trace of iommu:map/iommu:unmap events (tracefs text, l2bench record --iommu; gzip too)',
+    default: '',
+  },
 } as const;
 
 /** An iommu workload also tells what its last pass did inside the IOMMU model. */
@@ -44,9 +52,24 @@ interface IommuPass extends DmaCounters {
  */
 export const iommu: WorkloadKind = {
   name: 'iommu',
-  description: 'IOMMU v7s page table driven by a scenario of DMA buffer maps and unmaps (dma-iommu, iova rcache)',
+  description:
+    'IOMMU v7s page table driven by a scenario of DMA buffer maps and unmaps (dma-iommu, iova rcache), or by a recorded iommu:map/unmap trace',
   params,
   create(values, ctx) {
+    const file = choiceParam(values, 'trace');
+    if (file !== '') {
+      if (intParam(values, 'length') !== 0)
+        throw new ParamError('workload iommu: length= is for scenarios, not with trace=');
+      const teardown = intParam(values, 'teardown');
+      return {
+        spec: `iommu:trace=${file},teardown=${teardown}`,
+        kind: 'iommu',
+        // A real device's mappings, through the v5.1 v7s model: the tables it allocates are real.
+        category: 'real trace',
+        params: values,
+        ...iommuTraceWorkload(file, ctx.cpus, teardown === 1),
+      };
+    }
     const scenario = SCENARIOS.find((s) => s.name === choiceParam(values, 'scenario')) as Scenario;
     const length = intParam(values, 'length') || scenario.defaultLength;
     const teardown = intParam(values, 'teardown') === 1;

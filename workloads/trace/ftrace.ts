@@ -9,8 +9,8 @@ export interface Filter {
   readonly site: string;
 }
 
-const ALLOCS = new Set(['kmalloc', 'kmalloc_node', 'kmem_cache_alloc', 'kmem_cache_alloc_node']);
-const FREES = new Set(['kfree', 'kmem_cache_free']);
+export const ALLOCS = new Set(['kmalloc', 'kmalloc_node', 'kmem_cache_alloc', 'kmem_cache_alloc_node']);
+export const FREES = new Set(['kfree', 'kmem_cache_free']);
 /** Lines without a [CPU] column that trace-cmd report or tracefs print around the events. */
 const HEADERS = ['cpus=', 'CPU ', 'CPU:', 'version', '=>'];
 
@@ -33,7 +33,9 @@ export function ftraceParser(file: string, tracker: Tracker, filter: Filter, cpu
     const name = line.slice(p, q - 1);
     const alloc = ALLOCS.has(name);
     if (!alloc && !FREES.has(name)) return;
-    const cpu = parseUint(line, open + 1, close) % cpus;
+    const traceCpu = parseUint(line, open + 1, close);
+    if (traceCpu > tracker.maxCpu) tracker.maxCpu = traceCpu;
+    const cpu = traceCpu % cpus;
     const ptr = field(line, q, ' ptr=');
     if (ptr === undefined) throw lineError(file, no, `${name} without ptr=`);
     if (!alloc) {
@@ -89,7 +91,7 @@ export function isHeader(line: string, start = firstNonSpace(line)): boolean {
 }
 
 /** Start of the `EVENT:` token after the timestamp, allowing a few extra columns; -1 if none. */
-function eventStart(line: string, close: number): number {
+export function eventStart(line: string, close: number): number {
   const stamp = line.indexOf(': ', close);
   if (stamp < 0) return -1;
   let p = stamp + 2;
@@ -104,7 +106,7 @@ function eventStart(line: string, close: number): number {
 }
 
 /** The value of ` key=value` after index from, up to the next space; undefined when absent. */
-function field(line: string, from: number, key: string): string | undefined {
+export function field(line: string, from: number, key: string): string | undefined {
   const k = line.indexOf(key, from);
   if (k < 0) return undefined;
   const v = k + key.length;
@@ -112,7 +114,7 @@ function field(line: string, from: number, key: string): string | undefined {
 }
 
 /** Null as %p prints it: all zeros (hashed or not, 0x or not), `(null)` or `(nil)`. */
-function isNull(ptr: string): boolean {
+export function isNull(ptr: string): boolean {
   if (ptr === '(null)' || ptr === '(nil)') return true;
   const from = ptr.startsWith('0x') ? 2 : 0;
   if (from === ptr.length) return false;

@@ -3,15 +3,20 @@ import type { Stats } from 'node:fs';
 import { choiceParam, intParam, type ParamValues, requiredString } from '../../strategies/params.ts';
 import { specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
 import type { TraceFormat } from './detect.ts';
-import { fileError } from './errors.ts';
+import { noticeCpuFold } from './notice.ts';
 import { finish, type PassOptions, replay } from './pass.ts';
+import { unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
 
 export { TraceError } from './errors.ts';
 export { traceStats } from './stats.ts';
 
 const params = {
-  file: { kind: 'string', description: 'trace: native alloc,ID[,CPU] lines or ftrace kmem text', default: '' },
+  file: {
+    kind: 'string',
+    description: 'trace: native alloc,ID[,CPU[,TIMESTAMP]] lines or ftrace kmem text, plain or gzip',
+    default: '',
+  },
   size: {
     kind: 'int',
     description: 'table size: ftrace allocations kept when bytes_alloc equals it',
@@ -45,7 +50,7 @@ export interface TraceKind extends WorkloadKind {
 /**
  * Replay a real trace (see README.md here). create() reads the whole file once, hashing and checking
  * it, so a bad trace is refused before any run; each chunks() call streams it again from the start.
- * Trace CPU c runs on simulated CPU c % ctx.cpus.
+ * Trace CPU c runs on simulated CPU c % ctx.cpus; when the trace has more CPUs, stderr says so.
  */
 export const trace: TraceKind = {
   name: 'trace',
@@ -61,14 +66,12 @@ export const trace: TraceKind = {
     };
     const hash = createHash('sha256');
     let opened: Stats | undefined;
+    const tracker = new Tracker();
     const { format } = finish(
-      replay(file, options, new Tracker(), { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
+      replay(file, options, tracker, { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
     );
-    const unchanged = (now: Stats) => {
-      if (now.size !== opened?.size || now.mtimeMs !== opened.mtimeMs) {
-        throw fileError(file, 'changed since the workload was created (size or mtime differ)');
-      }
-    };
+    noticeCpuFold(file, tracker.maxCpu, ctx.cpus);
+    const unchanged = unchangedSince(file, () => opened);
     return {
       spec: specString('trace', params, values),
       kind: 'trace',

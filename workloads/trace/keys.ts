@@ -40,14 +40,11 @@ export class KeyTable {
   /** Load the key b[s, t), at most KEY_BYTES bytes. */
   load(b: Uint8Array, s: number, t: number): void {
     const kw = this.#kw;
-    let h = 0x811c9dc5 ^ (t - s);
     let w = 0;
     let shift = 0;
     let k = 0;
     for (let i = s; i < t; i++) {
-      const c = b[i] as number;
-      h = Math.imul(h ^ c, 0x01000193);
-      w |= c << shift;
+      w |= (b[i] as number) << shift;
       shift += 8;
       if (shift === 32) {
         kw[k++] = w;
@@ -56,7 +53,14 @@ export class KeyTable {
       }
     }
     if (shift > 0) kw[k++] = w;
-    // Finish with murmur3's mix, so that the low bits (the slot) depend on every byte.
+    // A word at a time (murmur3's body and finish), so that the low bits (the slot) depend on every byte.
+    let h = 0x811c9dc5 ^ (t - s);
+    for (let j = 0; j < k; j++) {
+      let x = Math.imul(kw[j] as number, 0xcc9e2d51);
+      x = Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+      h ^= x;
+      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+    }
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;

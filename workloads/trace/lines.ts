@@ -1,29 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { cannotRead, lineError } from './errors.ts';
+import type { Stats } from 'node:fs';
+import { lineError } from './errors.ts';
+import { TraceSource } from './source.ts';
 
 /** Read size, and the longest line accepted: a file without newlines must not be read into memory whole. */
 export const BUFFER = 1 << 20;
-
-/** Open a trace and stat it; a failure is `FILE: cannot read (CODE)`. */
-function openTrace(file: string): { fd: number; stats: Stats } {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    return { fd, stats: fstatSync(fd) };
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    throw cannotRead(file, e);
-  }
-}
-
-/** Fill buf from `from` on with the next bytes of the file: how many were read (0 at the end). */
-function readInto(file: string, fd: number, buf: Buffer, from: number): number {
-  try {
-    return readSync(fd, buf, from, buf.length - from, null);
-  } catch (e) {
-    throw cannotRead(file, e);
-  }
-}
 
 /**
  * A synchronous line reader over one file descriptor and one 1 MiB buffer: memory stays flat however
@@ -33,7 +13,7 @@ function readInto(file: string, fd: number, buf: Buffer, from: number): number {
 export class LineReader {
   readonly stats: Stats;
   line = 0;
-  #fd: number | undefined;
+  readonly #source: TraceSource;
   readonly #buf: Buffer;
   /** Bytes at the start of #buf that belong to a line not finished yet. */
   #carry = 0;
@@ -48,9 +28,8 @@ export class LineReader {
     bufferSize = BUFFER,
   ) {
     this.#buf = Buffer.allocUnsafe(bufferSize);
-    const opened = openTrace(file);
-    this.#fd = opened.fd;
-    this.stats = opened.stats;
+    this.#source = new TraceSource(file, onBytes);
+    this.stats = this.#source.stats;
   }
 
   /** The next line, or undefined at the end of the file. */
@@ -71,15 +50,13 @@ export class LineReader {
   }
 
   close(): void {
-    if (this.#fd === undefined) return;
-    closeSync(this.#fd);
-    this.#fd = undefined;
+    this.#source.close();
   }
 
   #fill(): void {
     const buf = this.#buf;
     if (this.#carry === buf.length) throw lineError(this.file, this.line + 1, `line longer than ${buf.length} bytes`);
-    const n = readInto(this.file, this.#fd as number, buf, this.#carry);
+    const n = this.#source.read(buf, this.#carry, buf.length - this.#carry);
     this.#pos = 0;
     if (n === 0) {
       // The last line, without a newline (or nothing).
@@ -88,7 +65,6 @@ export class LineReader {
       this.#eof = true;
       return;
     }
-    this.onBytes?.(buf.subarray(this.#carry, this.#carry + n));
     const end = this.#carry + n;
     const last = buf.lastIndexOf(10, end - 1);
     if (last < 0) {
@@ -119,7 +95,7 @@ export class ByteLineReader {
   /** End of the bytes read: buf[lineEnd, end) starts a line not read whole yet. */
   #end = 0;
   #eof = false;
-  #fd: number | undefined;
+  readonly #source: TraceSource;
   #text = '';
   #textPos = 0;
 
@@ -129,9 +105,13 @@ export class ByteLineReader {
     bufferSize = BUFFER,
   ) {
     this.buf = Buffer.allocUnsafe(bufferSize);
-    const opened = openTrace(file);
-    this.#fd = opened.fd;
-    this.stats = opened.stats;
+    this.#source = new TraceSource(file, onBytes);
+    this.stats = this.#source.stats;
+  }
+
+  /** Whether the file is gzip-compressed (read through a streaming inflater). */
+  get gzip(): boolean {
+    return this.#source.gzip;
   }
 
   /**
@@ -147,7 +127,7 @@ export class ByteLineReader {
     this.pos = 0;
     this.lineEnd = 0;
     this.#end = carry;
-    const n = readInto(this.file, this.#fd as number, buf, carry);
+    const n = this.#source.read(buf, carry, buf.length - carry);
     if (n === 0) {
       this.#eof = true;
       if (carry === 0) return false;
@@ -156,7 +136,6 @@ export class ByteLineReader {
       this.lineEnd = this.#end = carry + 1;
       return true;
     }
-    this.onBytes?.(buf.subarray(carry, carry + n));
     this.#end = carry + n;
     this.lineEnd = buf.lastIndexOf(10, this.#end - 1) + 1;
     return true;
@@ -203,8 +182,6 @@ export class ByteLineReader {
   }
 
   close(): void {
-    if (this.#fd === undefined) return;
-    closeSync(this.#fd);
-    this.#fd = undefined;
+    this.#source.close();
   }
 }

@@ -1,12 +1,12 @@
 import { ALLOC, CHUNK, type ChunkWriter, FREE } from '../events.ts';
 import { KEY_BYTES, type KeyTable } from './keys.ts';
 import { MAX_CPU, nativeParser } from './native.ts';
-import { firstNonSpace } from './text.ts';
+import { firstNonSpace, STAMP_FRACTION_DIGITS, STAMP_WHOLE_DIGITS } from './text.ts';
 import type { LineParser, Tracker } from './tracker.ts';
 
 /**
  * The native format parsed straight from the read buffer, making no string per line: the common
- * lines (`alloc,ID[,CPU]` / `free,ID[,CPU]`, spaces or tabs before the event word and around the
+ * lines (`alloc,ID[,CPU[,TIMESTAMP]]` / `free,ID[,CPU[,TIMESTAMP]]`, spaces or tabs before the event word and around the
  * CPU, an ID of printable ASCII up to KEY_BYTES bytes, CRLF) are read byte by byte and their IDs
  * keyed by their bytes in the tracker's KeyTable. Any other line (spaces inside the ID field,
  * non-ASCII bytes, a long ID, the first meaningful line: parseText) and every error is decoded and handed
@@ -102,12 +102,28 @@ export class NativeByteParser {
       }
       if (i === d || i - d > 15 || cpu > MAX_CPU) return -1;
       while (c === 32 || c === 9) c = buf[++i] as number;
+      if (c === 44) {
+        // TIMESTAMP: digits[.digits], checked only.
+        c = buf[++i] as number;
+        while (c === 32 || c === 9) c = buf[++i] as number;
+        const w = i;
+        while (c >= 48 && c <= 57) c = buf[++i] as number;
+        if (i === w || i - w > STAMP_WHOLE_DIGITS) return -1;
+        if (c === 46) {
+          c = buf[++i] as number;
+          const f = i;
+          while (c >= 48 && c <= 57) c = buf[++i] as number;
+          if (i === f || i - f > STAMP_FRACTION_DIGITS) return -1;
+        }
+        while (c === 32 || c === 9) c = buf[++i] as number;
+      }
     }
     if (c === 13) c = buf[++i] as number; // the CR of CRLF
     if (c !== 10) return -1;
     this.#table.load(buf, s, t);
     const id = kind === ALLOC ? this.tracker.allocLoaded(no) : this.tracker.freeLoaded();
     if (id < 0) return -1; // an error: the string parser says which
+    if (cpu > this.tracker.maxCpu) this.tracker.maxCpu = cpu;
     w.push(kind, id, cpu % this.cpus);
     return i + 1;
   }

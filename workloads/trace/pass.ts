@@ -3,6 +3,7 @@ import { CHUNK, ChunkWriter, type EventChunk } from '../events.ts';
 import { detectFormat, type TraceFormat, unknownFormat } from './detect.ts';
 import { fileError, lineError } from './errors.ts';
 import { type Filter, ftraceParser } from './ftrace.ts';
+import { FtraceByteParser } from './ftrace-bytes.ts';
 import { BUFFER, ByteLineReader, LineReader } from './lines.ts';
 import { nativeParser } from './native.ts';
 import { NativeByteParser } from './native-bytes.ts';
@@ -25,7 +26,7 @@ export interface PassHooks {
 export interface ReadOptions {
   /** Read size and longest line accepted, 1 MiB by default. */
   readonly bufferSize?: number;
-  /** Parse native traces line by line as strings (the reference for the byte parser), not as bytes. */
+  /** Parse line by line as strings (the reference for the byte parsers), not as bytes. */
   readonly strings?: boolean;
 }
 
@@ -37,8 +38,9 @@ export interface PassResult {
 /**
  * One pass over a trace file, streamed: its table events as chunks, then its format; the tracker
  * holds the counts. A malformed line, an empty trace or one without a table throws a TraceError.
- * The first meaningful line gives the format; a native trace is then parsed from the read buffer
- * by NativeByteParser, ftrace text line by line as strings.
+ * The first meaningful line gives the format; the trace is then parsed from the read buffer by
+ * NativeByteParser or FtraceByteParser, which hand the lines they do not read themselves to the
+ * string parsers.
  */
 export function* replay(
   file: string,
@@ -57,33 +59,23 @@ export function* replay(
     const start = firstNonSpace(first);
     const format = detectFormat(first, start);
     if (format === undefined) throw lineError(file, reader.line, unknownFormat(first, start));
-    if (format === 'native') {
-      checkNative(file, options, reader.line);
-      const parser = new NativeByteParser(file, tracker, options.cpus);
-      parser.parseText(first, reader.line);
-      for (let i = 0; i < tracker.pending; i++) {
-        w.push(tracker.kind[i] as number, tracker.id[i] as number, tracker.cpu[i] as number);
+    if (format === 'native') checkNative(file, options, reader.line);
+    const parser =
+      format === 'native'
+        ? new NativeByteParser(file, tracker, options.cpus)
+        : new FtraceByteParser(file, tracker, options, options.cpus);
+    parser.parseText(first, reader.line);
+    for (let i = 0; i < tracker.pending; i++) {
+      w.push(tracker.kind[i] as number, tracker.id[i] as number, tracker.cpu[i] as number);
+    }
+    tracker.pending = 0;
+    for (;;) {
+      if (reader.pos === reader.lineEnd) {
+        reader.line = parser.line;
+        if (!reader.fill()) break;
       }
-      tracker.pending = 0;
-      for (;;) {
-        if (reader.pos === reader.lineEnd) {
-          reader.line = parser.line;
-          if (!reader.fill()) break;
-        }
-        reader.pos = parser.run(reader.buf, reader.pos, reader.lineEnd, w);
-        if (w.pending >= CHUNK) yield w.take();
-      }
-    } else {
-      const parse = ftraceParser(file, tracker, options, options.cpus);
-      for (let line: string | undefined = first; line !== undefined; line = reader.nextText()) {
-        const start = firstNonSpace(line);
-        if (start < 0 || line.charCodeAt(start) === 35 /* # */) continue;
-        parse(line, start, reader.line);
-        for (let i = 0; i < tracker.pending; i++) {
-          if (w.push(tracker.kind[i] as number, tracker.id[i] as number, tracker.cpu[i] as number)) yield w.take();
-        }
-        tracker.pending = 0;
-      }
+      reader.pos = parser.run(reader.buf, reader.pos, reader.lineEnd, w);
+      if (w.pending >= CHUNK) yield w.take();
     }
     if (tracker.allocations === 0) throw fileError(file, noTables(options));
     if (w.pending > 0) yield w.take();

@@ -37,11 +37,37 @@ export function detach(s: string): string {
   return ` ${s}`.slice(1);
 }
 
-/** The whole number in line[from, end of line), spaces around it allowed, or -1. */
-export function parseTrailingUint(line: string, from: number): number {
+/** The whole number in line[from, to), spaces and tabs around it allowed, or -1. */
+export function parseTrimmedUint(line: string, from: number, to: number): number {
   let a = from;
-  let b = line.length;
+  let b = to;
   while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
   while (b > a && (line.charCodeAt(b - 1) === 32 || line.charCodeAt(b - 1) === 9)) b--;
   return parseUint(line, a, b);
+}
+
+/** Longest whole and fractional parts of a native trace's TIMESTAMP, in digits. */
+export const STAMP_WHOLE_DIGITS = 20;
+export const STAMP_FRACTION_DIGITS = 12;
+
+/**
+ * Whether line[from, to), spaces and tabs around it allowed, is a timestamp in seconds as ftrace
+ * prints it: digits, optionally a point and more digits (`323.570264`).
+ */
+export function isTimestamp(line: string, from: number, to: number): boolean {
+  let a = from;
+  let b = to;
+  while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
+  while (b > a && (line.charCodeAt(b - 1) === 32 || line.charCodeAt(b - 1) === 9)) b--;
+  const digits = (i: number) => {
+    let j = i;
+    while (j < b && line.charCodeAt(j) >= 48 && line.charCodeAt(j) <= 57) j++;
+    return j;
+  };
+  const w = digits(a);
+  if (w === a || w - a > STAMP_WHOLE_DIGITS) return false;
+  if (w === b) return true;
+  if (line.charCodeAt(w) !== 46) return false;
+  const f = digits(w + 1);
+  return f === b && f > w + 1 && f - w - 1 <= STAMP_FRACTION_DIGITS;
 }

@@ -45,6 +45,8 @@ export class Tracker {
   skippedFrees = 0;
   reallocWithoutFree = 0;
   peakLive = 0;
+  /** Highest trace CPU of the alloc and free events read (before folding onto the simulated CPUs); -1 if none. */
+  maxCpu = -1;
 
   readonly #live = new Map<string, number>();
   #table: KeyTable | undefined;
@@ -113,6 +115,35 @@ export class Tracker {
     this.frees++;
     return id;
   }
+
+  /**
+   * An allocation of the loaded key, as the ftrace reader sees one: if the key is live its free was
+   * missed, so its table is freed (counted as realloc without free; returns its id, else -1); then,
+   * when keep, a new table is allocated for the key, its id in lastAlloc. One lookup when the key is
+   * not live (the common case). The caller emits the events.
+   */
+  reallocLoaded(keep: boolean, line: number): number {
+    const table = this.#table as KeyTable;
+    let old = -1;
+    const slot = table.find();
+    if (slot >= 0) {
+      old = table.idAt(slot);
+      table.removeAt(slot);
+      this.#removed(old);
+      this.reallocWithoutFree++;
+      if (keep) table.find(); // where the key goes now
+    }
+    if (keep) {
+      const id = this.#ids.take();
+      table.insert(id);
+      this.#added(id, line);
+      this.lastAlloc = id;
+    }
+    return old;
+  }
+
+  /** The table id of the last allocation by reallocLoaded. */
+  lastAlloc = -1;
 
   /** Free key's table; false, doing nothing, when key is not live. */
   free(key: string, cpu: number): boolean {

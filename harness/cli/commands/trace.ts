@@ -1,4 +1,5 @@
 import { traceStats } from '../../../workloads/trace/index.ts';
+import { QUANTILE_ERROR } from '../../../workloads/trace/stats.ts';
 import { InputError } from '../../errors.ts';
 
 export interface TraceFlags {
@@ -24,9 +25,18 @@ export function traceStatsCommand(file: string, flags: TraceFlags): string {
     `realloc w/o free ${s.realloc_without_free}`,
     `peak live       ${s.peak_live}`,
     `live at end     ${s.live_at_end}`,
+    `max CPU         ${s.max_cpu ?? 'none'}${s.max_cpu === null ? '' : ` (a replay on fewer than ${s.max_cpu + 1} CPUs folds trace CPU c onto c % cpus)`}`,
+    ...(s.lost_events === null
+      ? []
+      : [
+          s.lost_events > 0
+            ? `LOST events     ${s.lost_events}: the kernel dropped events while recording, so this trace is incomplete (a lost free keeps its table live until its pointer comes back)`
+            : 'lost events     0 (as recorded)',
+        ]),
     lt.count === 0
       ? 'lifetime        no table was freed'
       : `lifetime        ${lt.count} freed tables, in events: min ${lt.min}, median ${lt.median}, p90 ${lt.p90}, max ${lt.max}, mean ${lt.mean?.toFixed(2)}`,
+    ...(lt.count === 0 ? [] : [`                (${QUANTILE_ERROR})`]),
   ];
   return `${lines.join('\n')}\n`;
 }

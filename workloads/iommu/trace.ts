@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { ALLOC, ChunkWriter, type EventChunk, FREE } from '../events.ts';
+import { fileError, lineError, quote } from '../trace/errors.ts';
+import { cpuColumn, eventStart, field, isHeader } from '../trace/ftrace.ts';
+import { ByteLineReader } from '../trace/lines.ts';
+import { noticeCpuFold } from '../trace/notice.ts';
+import { unchangedSince } from '../trace/source.ts';
+import { firstNonSpace, parseUint, tokenEnd } from '../trace/text.ts';
+import { SZ_4K, V7sPageTable } from './v7s.ts';
+
+const SZ_4G = 2 ** 32;
+
+/** What a replay of an IOMMU trace saw, beside the table events (the workload's lastPass). */
+export interface IommuTraceCounts {
+  maps: number;
+  unmaps: number;
+  /** Maps the v7s page table refused (-EEXIST: overlapping a live mapping, after folding): skipped. */
+  map_failures: number;
+  table_allocs: number;
+  table_frees: number;
+  peak_tables: number;
+  /** Maps and unmaps whose IOVA had bits above 32, folded modulo 4 GiB into the v7s IOVA space. */
+  folded: number;
+  /** Maps and unmaps not on 4 KiB boundaries, rounded outward to whole pages (as dma-iommu does). */
+  rounded: number;
+  /** Maps and unmaps crossing the top of the 4 GiB space once folded: skipped. */
+  wrapped: number;
+  /** Unmaps of ranges not mapped in the trace (nothing there in the model): skipped. */
+  unmaps_not_mapped: number;
+  /** Unmaps that found only part of their range mapped: that part is unmapped. */
+  unmaps_partial: number;
+  /** Unmaps whose unmapped_size was 0 (the kernel unmapped nothing): skipped. */
+  unmaps_empty: number;
+}
+
+const emptyCounts = (): IommuTraceCounts => ({
+  maps: 0,
+  unmaps: 0,
+  map_failures: 0,
+  table_allocs: 0,
+  table_frees: 0,
+  peak_tables: 0,
+  folded: 0,
+  rounded: 0,
+  wrapped: 0,
+  unmaps_not_mapped: 0,
+  unmaps_partial: 0,
+  unmaps_empty: 0,
+});
+
+/** A 64-bit hex value as `0x…` prints it: its low 32 bits and whether any bit above is set. */
+interface Hex {
+  readonly low: number;
+  readonly high: boolean;
+}
+
+function parseHex(text: string | undefined): Hex | undefined {
+  if (text === undefined || !/^0x[0-9a-fA-F]{1,16}$/.test(text)) return undefined;
+  const digits = text.slice(2);
+  const cut = Math.max(0, digits.length - 8);
+  return { low: Number.parseInt(digits.slice(cut), 16), high: cut > 0 && /[1-9a-fA-F]/.test(digits.slice(0, cut)) };
+}
+
+/**
+ * Replay a trace of the iommu:map and iommu:unmap tracepoints, as tracefs prints them
+ * (`IOMMU: iova=0x… - 0x… paddr=0x… size=N`, `IOMMU: iova=0x… - 0x… size=N unmapped_size=N`), through
+ * the v7s page table the scenarios use: a map is iommu_map (page sizes by the alignment of iova and
+ * paddr), an unmap is iommu_unmap of unmapped_size bytes (what the kernel did unmap), so that L2 tables
+ * are allocated and freed as io-pgtable-arm-v7s would. Events go to sink as table (L1 slot) allocs and
+ * frees on trace CPU % cpus. Other events and header lines are skipped; a map or unmap line without
+ * its fields throws a TraceError naming FILE:LINE.
+ */
+function* replayIommuTrace(
+  file: string,
+  cpus: number,
+  teardown: boolean,
+  counts: IommuTraceCounts,
+  hooks: { onBytes?: (b: Uint8Array) => void; onOpen?: (s: Stats) => void; onMaxCpu?: (cpu: number) => void } = {},
+): Generator<EventChunk> {
+  const w = new ChunkWriter();
+  let cpu = 0;
+  let tables = 0;
+  let maxCpu = -1;
+  const pt = new V7sPageTable({
+    allocTable(slot) {
+      w.push(ALLOC, slot, cpu);
+      counts.table_allocs++;
+      if (++tables > counts.peak_tables) counts.peak_tables = tables;
+    },
+    freeTable(slot) {
+      w.push(FREE, slot, cpu);
+      counts.table_frees++;
+      tables--;
+    },
+  });
+  const reader = new ByteLineReader(file, hooks.onBytes);
+  try {
+    hooks.onOpen?.(reader.stats);
+    for (let line = reader.nextText(); line !== undefined; line = reader.nextText()) {
+      const start = firstNonSpace(line);
+      if (start < 0 || line.charCodeAt(start) === 35 /* # */) continue;
+      const no = reader.line;
+      const open = cpuColumn(line, start);
+      if (open < 0) {
+        if (isHeader(line, start)) continue;
+        throw lineError(file, no, `not an ftrace event line (no [CPU] column): ${quote(line.slice(start))}`);
+      }
+      const close = line.indexOf(']', open);
+      const p = eventStart(line, close);
+      if (p < 0) continue;
+      const q = tokenEnd(line, p);
+      const name = line.slice(p, q - 1);
+      if (name !== 'map' && name !== 'unmap') continue;
+      const traceCpu = parseUint(line, open + 1, close);
+      if (traceCpu > maxCpu) maxCpu = traceCpu;
+      cpu = traceCpu % cpus;
+      const iova = parseHex(field(line, q, ' iova='));
+      if (!iova) throw lineError(file, no, `${name} without a hex iova= (${quote(field(line, q, ' iova=') ?? '')})`);
+      const sizeKey = name === 'map' ? ' size=' : ' unmapped_size=';
+      const sizeText = field(line, q, sizeKey) ?? '';
+      const size = /^\d{1,15}$/.test(sizeText) ? Number(sizeText) : -1;
+      if (size < 0)
+        throw lineError(file, no, `${name} without a whole number in ${sizeKey.trim()} (${quote(sizeText)})`);
+      let paddr = 0;
+      if (name === 'map') {
+        const pa = parseHex(field(line, q, ' paddr='));
+        if (!pa) throw lineError(file, no, `map without a hex paddr= (${quote(field(line, q, ' paddr=') ?? '')})`);
+        paddr = pa.low;
+        counts.maps++;
+      } else {
+        counts.unmaps++;
+        if (size === 0) {
+          counts.unmaps_empty++;
+          continue;
+        }
+      }
+      if (size === 0) continue;
+      if (iova.high) counts.folded++;
+      // Whole 4 KiB pages around the range, as dma-iommu aligns before iommu_map (which refuses less).
+      const off = iova.low % SZ_4K;
+      const start4k = iova.low - off;
+      const bytes = Math.ceil((size + off) / SZ_4K) * SZ_4K;
+      if (off !== 0 || bytes !== size || (name === 'map' && paddr % SZ_4K !== 0)) counts.rounded++;
+      if (start4k + bytes > SZ_4G) {
+        counts.wrapped++;
+        continue;
+      }
+      if (name === 'map') {
+        if (pt.iommuMap(start4k, paddr - (paddr % SZ_4K), bytes) !== 'ok') counts.map_failures++;
+      } else {
+        const done = pt.iommuUnmap(start4k, bytes);
+        if (done === 0) counts.unmaps_not_mapped++;
+        else if (done < bytes) counts.unmaps_partial++;
+      }
+      if (w.pending >= 4096) yield w.take();
+    }
+    if (counts.maps === 0) throw fileError(file, 'no iommu:map event (an IOMMU trace has `map: IOMMU: iova=…` lines)');
+    cpu = 0; // arm_v7s_free_pgtable, on CPU 0 as the scenarios do
+    if (teardown) pt.teardown();
+    if (w.pending > 0) yield w.take();
+    hooks.onMaxCpu?.(maxCpu);
+  } finally {
+    reader.close();
+  }
+}
+
+/** The iommu workload's trace= mode: checked and hashed once at creation, replayed on every chunks() pass. */
+export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean) {
+  const hash = createHash('sha256');
+  let opened: Stats | undefined;
+  let maxCpu = -1;
+  for (const _ of replayIommuTrace(file, cpus, teardown, emptyCounts(), {
+    onBytes: (b) => hash.update(b),
+    onOpen: (s) => (opened = s),
+    onMaxCpu: (c) => (maxCpu = c),
+  }));
+  noticeCpuFold(file, maxCpu, cpus);
+  const unchanged = unchangedSince(file, () => opened);
+  let last = emptyCounts();
+  return {
+    info: { file, sha256: hash.digest('hex'), format: 'iommu' },
+    lastPass: () => ({ ...last }),
+    *chunks(): Iterable<EventChunk> {
+      const counts = emptyCounts();
+      yield* replayIommuTrace(file, cpus, teardown, counts, { onOpen: unchanged });
+      last = counts;
+    },
+  };
+}

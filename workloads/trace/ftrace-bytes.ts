@@ -1,0 +1,311 @@
+import { ALLOC, CHUNK, type ChunkWriter, FREE } from '../events.ts';
+import { type Filter, ftraceParser, kmallocCache } from './ftrace.ts';
+import { KEY_BYTES, type KeyTable } from './keys.ts';
+import { firstNonSpace } from './text.ts';
+import type { LineParser, Tracker } from './tracker.ts';
+
+enum Ev {
+  Other = 0,
+  Alloc = 1,
+  Free = 2,
+  Kmalloc = 3, // an alloc whose cache, without name=, is kmalloc-<bytes>
+}
+
+const ascii = (s: string) => Buffer.from(s, 'latin1');
+const NAMES: [Uint8Array, Ev][] = [
+  [ascii('kmalloc'), Ev.Kmalloc],
+  [ascii('kmalloc_node'), Ev.Kmalloc],
+  [ascii('kmem_cache_alloc'), Ev.Alloc],
+  [ascii('kmem_cache_alloc_node'), Ev.Alloc],
+  [ascii('kfree'), Ev.Free],
+  [ascii('kmem_cache_free'), Ev.Free],
+];
+
+/**
+ * Linux ftrace kmem text parsed straight from the read buffer, making no string per line, as
+ * NativeByteParser does for the native format: the CPU column, the event name and the fields it
+ * needs (` ptr=`, ` bytes_alloc=`, and ` name=` or ` call_site=` when a filter asks) are found byte
+ * by byte with the string parser's rules (first `[digits]`, first `: ` after it, the first of three
+ * tokens after that ending in `:`, the first ` key=` after the event, values up to a space or tab),
+ * and pointers keyed by their bytes in the tracker's KeyTable. Any line it does not read itself
+ * (headers, non-ASCII pointers or names, pointers longer than KEY_BYTES, more than 15 CPU digits,
+ * every error) goes whole to ftraceParser, the string parser, before anything is counted: the events
+ * and errors are those of the string parser on every input.
+ */
+export class FtraceByteParser {
+  /** Number of the last line parsed. */
+  line = 0;
+  readonly #slow: LineParser;
+  readonly #table: KeyTable;
+  readonly #cache: Uint8Array | undefined;
+  readonly #site: Uint8Array | undefined;
+  /** A kmalloc event without name= counts as cache kmalloc-<size>: does that match cache=? */
+  readonly #kmallocMatches: boolean;
+
+  constructor(
+    readonly file: string,
+    readonly tracker: Tracker,
+    readonly filter: Filter,
+    readonly cpus: number,
+  ) {
+    this.#table = tracker.byteKeys();
+    this.#slow = ftraceParser(file, tracker, filter, cpus);
+    this.#cache = filter.cache === '' ? undefined : Buffer.from(filter.cache);
+    this.#site = filter.site === '' ? undefined : Buffer.from(filter.site);
+    this.#kmallocMatches = kmallocCache(filter.size) === filter.cache;
+  }
+
+  /**
+   * Parse the whole lines of buf[pos, end), each ending with '\n', pushing their events on w, up to
+   * the end or the line that fills w; returns where it stopped.
+   */
+  run(buf: Buffer, pos: number, end: number, w: ChunkWriter): number {
+    const tracker = this.tracker;
+    let line = this.line;
+    while (pos < end) {
+      line++;
+      const next = line === 1 ? -1 : this.#line(buf, pos, line, w); // line 1 may start with a byte order mark
+      if (next >= 0) {
+        pos = next;
+        if (w.pending >= CHUNK) break;
+        continue;
+      }
+      this.line = line;
+      const nl = lineEnd(buf, pos);
+      this.#slowLine(buf, pos, nl, line);
+      pos = nl + 1;
+      for (let k = 0; k < tracker.pending; k++) {
+        w.push(tracker.kind[k] as number, tracker.id[k] as number, tracker.cpu[k] as number);
+      }
+      tracker.pending = 0;
+      if (w.pending >= CHUNK) break;
+    }
+    this.line = line;
+    return pos;
+  }
+
+  /** Parse line number no at buf[pos] if it is a common one: push its events, return where the next line starts; -1 for the string parser. */
+  #line(buf: Buffer, pos: number, no: number, w: ChunkWriter): number {
+    // Long stretches are skipped by native searches (the newline, the '['), short ones byte by byte.
+    const nl = buf.indexOf(10, pos);
+    let i = pos;
+    let c = buf[i] as number;
+    while (c === 32 || c === 9) c = buf[++i] as number;
+    if (c === 10) return i + 1; // blank
+    if (c === 13 && buf[i + 1] === 10) return i + 2; // blank, CRLF
+    if (c === 35) return nl + 1; // a comment
+
+    // The CPU column: the first '[' followed by digits and ']'.
+    let open = buf.indexOf(91, i);
+    let close = -1;
+    for (;;) {
+      if (open < 0 || open > nl) return -1; // none: a header line, or an error
+      let k = open + 1;
+      while ((buf[k] as number) >= 48 && (buf[k] as number) <= 57) k++;
+      if (k > open + 1 && buf[k] === 93) {
+        close = k;
+        break;
+      }
+      open = buf.indexOf(91, open + 1);
+    }
+    if (close - open - 1 > 15) return -1;
+
+    // The timestamp ends at the first ': ' after the column; the event is the first of the next three tokens ending in ':'.
+    let j = buf.indexOf(58, close);
+    for (;;) {
+      if (j < 0 || j > nl) return nl + 1; // no event: ignored
+      if (buf[j + 1] === 32) break;
+      j = buf.indexOf(58, j + 1);
+    }
+    j += 2;
+    let p = -1;
+    let q = -1;
+    for (let tries = 0; tries < 3; tries++) {
+      c = buf[j] as number;
+      while (c === 32 || c === 9) c = buf[++j] as number;
+      if (isEnd(buf, j)) return nl + 1; // ignored
+      const s = j;
+      j = tokenEnd(buf, j);
+      if (j - s > 1 && buf[j - 1] === 58) {
+        p = s;
+        q = j;
+        break;
+      }
+    }
+    if (p < 0) return nl + 1; // ignored
+    const ev = eventKind(buf, p, q - 1);
+    if (ev === Ev.Other) return nl + 1; // other events are ignored
+
+    // The first ` ptr=`, ` bytes_alloc=`, ` name=`, ` call_site=` after the event.
+    const alloc = ev !== Ev.Free;
+    const wantName = alloc && this.#cache !== undefined;
+    const wantSite = alloc && this.#site !== undefined;
+    let ptr = -1;
+    let bytes = -1;
+    let name = -1;
+    let site = -1;
+    // From space to space (a native search each): the keys all start with one.
+    for (j = buf.indexOf(32, q); j >= 0 && j < nl; j = buf.indexOf(32, j + 1)) {
+      const k = buf[j + 1] as number;
+      if (k === 112) {
+        if (ptr < 0 && buf[j + 2] === 116 && buf[j + 3] === 114 && buf[j + 4] === 61) ptr = j + 5; // ptr=
+      } else if (k === 98) {
+        if (bytes < 0 && startsWith(buf, j + 2, BYTES_ALLOC)) bytes = j + 2 + BYTES_ALLOC.length; // bytes_alloc=
+      } else if (k === 110) {
+        if (name < 0 && startsWith(buf, j + 2, NAME)) name = j + 2 + NAME.length; // name=
+      } else if (k === 99) {
+        if (site < 0 && startsWith(buf, j + 2, CALL_SITE)) site = j + 2 + CALL_SITE.length; // call_site=
+      }
+      if (ptr >= 0 && (!alloc || (bytes >= 0 && (!wantName || name >= 0) && (!wantSite || site >= 0)))) break;
+    }
+    if (ptr < 0) return -1; // an error
+    // The pointer's end, and whether it is ASCII, in one pass.
+    let ptrEnd = ptr;
+    let high = 0;
+    for (;;) {
+      const b = buf[ptrEnd] as number;
+      if (b === 32 || b === 9 || b === 10 || (b === 13 && buf[ptrEnd + 1] === 10)) break;
+      high |= b;
+      ptrEnd++;
+    }
+    if (ptrEnd === ptr || ptrEnd - ptr > KEY_BYTES || high >= 128) return -1;
+    const traceCpu = parseDigits(buf, open + 1, close);
+    const cpu = traceCpu % this.cpus;
+    const tracker = this.tracker;
+    const none = isNullPtr(buf, ptr, ptrEnd);
+
+    if (!alloc) {
+      if (traceCpu > tracker.maxCpu) tracker.maxCpu = traceCpu;
+      if (none) tracker.skip();
+      else {
+        this.#table.load(buf, ptr, ptrEnd);
+        const id = tracker.freeLoaded();
+        if (id < 0) tracker.skip();
+        else w.push(FREE, id, cpu);
+      }
+      return nl + 1;
+    }
+
+    if (bytes < 0) return -1; // an error
+    const bytesEnd = tokenEnd(buf, bytes);
+    if (bytesEnd === bytes || bytesEnd - bytes > 15) return -1;
+    for (let k = bytes; k < bytesEnd; k++) if ((buf[k] as number) < 48 || (buf[k] as number) > 57) return -1;
+    const size = parseDigits(buf, bytes, bytesEnd);
+    // Decide everything the string parser might do differently before counting anything.
+    let keep = size === this.filter.size;
+    if (keep && !none && this.#cache !== undefined) {
+      if (name >= 0) {
+        const e = tokenEnd(buf, name);
+        if (!isAscii(buf, name, e)) return -1;
+        keep = equals(buf, name, e, this.#cache);
+      } else if (ev === Ev.Kmalloc) keep = this.#kmallocMatches;
+      else return -1; // an error: no name=
+    }
+    if (keep && !none && this.#site !== undefined) {
+      if (site < 0) return -1; // an error: no call_site=
+      let e = tokenEnd(buf, site);
+      if (!isAscii(buf, site, e)) return -1;
+      for (let k = site; k < e; k++) {
+        if (buf[k] === 43) {
+          e = k; // the function, before +
+          break;
+        }
+      }
+      keep = equals(buf, site, e, this.#site);
+    }
+    if (traceCpu > tracker.maxCpu) tracker.maxCpu = traceCpu;
+    if (none) return nl + 1; // a failed allocation
+    this.#table.load(buf, ptr, ptrEnd);
+    // A pointer handed out again: the free of its old table is missing from the trace.
+    const old = tracker.reallocLoaded(keep, no);
+    if (old >= 0) w.push(FREE, old, cpu);
+    if (keep) w.push(ALLOC, tracker.lastAlloc, cpu);
+    return nl + 1;
+  }
+
+  /** Parse the line buf[a, nl) as a string, the way the line reader and replay() give it to ftraceParser. */
+  #slowLine(buf: Buffer, a: number, nl: number, no: number): void {
+    const e = nl > a && buf[nl - 1] === 13 ? nl - 1 : nl;
+    let line = buf.toString('utf8', a, e);
+    if (no === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    const start = firstNonSpace(line);
+    if (start < 0 || line.charCodeAt(start) === 35 /* # */) return;
+    this.#slow(line, start, no);
+  }
+
+  /** Parse line number no, decoded already: the first line of the trace. */
+  parseText(line: string, no: number): void {
+    this.line = no;
+    this.#slow(line, firstNonSpace(line), no);
+  }
+}
+
+const BYTES_ALLOC = ascii('ytes_alloc=');
+const NAME = ascii('ame=');
+const CALL_SITE = ascii('all_site=');
+
+/** Each event name by its length (they all differ). */
+const BY_LENGTH: ([Uint8Array, Ev] | undefined)[] = [];
+for (const n of NAMES) BY_LENGTH[n[0].length] = n;
+
+/** The kind of the event named buf[a, b). */
+function eventKind(buf: Uint8Array, a: number, b: number): Ev {
+  const n = BY_LENGTH[b - a];
+  return n !== undefined && equals(buf, a, b, n[0]) ? n[1] : Ev.Other;
+}
+
+function equals(buf: Uint8Array, a: number, b: number, s: Uint8Array): boolean {
+  if (b - a !== s.length) return false;
+  for (let k = 0; k < s.length; k++) if (buf[a + k] !== s[k]) return false;
+  return true;
+}
+
+function startsWith(buf: Uint8Array, a: number, s: Uint8Array): boolean {
+  for (let k = 0; k < s.length; k++) if (buf[a + k] !== s[k]) return false;
+  return true;
+}
+
+function isAscii(buf: Uint8Array, a: number, b: number): boolean {
+  for (let k = a; k < b; k++) if ((buf[k] as number) >= 128) return false;
+  return true;
+}
+
+/** Whether buf[i] ends the line's text: its '\n', or the '\r' of its '\r\n'. */
+function isEnd(buf: Uint8Array, i: number): boolean {
+  const c = buf[i];
+  return c === 10 || (c === 13 && buf[i + 1] === 10);
+}
+
+/** End of the token at i: the next space, tab or end of the line's text. */
+function tokenEnd(buf: Uint8Array, i: number): number {
+  for (;;) {
+    const c = buf[i] as number;
+    if (c === 32 || c === 9 || c === 10 || (c === 13 && buf[i + 1] === 10)) return i;
+    i++;
+  }
+}
+
+function lineEnd(buf: Uint8Array, from: number): number {
+  let i = from;
+  while (buf[i] !== 10) i++;
+  return i;
+}
+
+/** The number written in ASCII digits buf[a, b) (at most 15 of them). */
+function parseDigits(buf: Uint8Array, a: number, b: number): number {
+  let n = 0;
+  for (let k = a; k < b; k++) n = n * 10 + (buf[k] as number) - 48;
+  return n;
+}
+
+const NULL_WORD = ascii('(null)');
+const NIL_WORD = ascii('(nil)');
+
+/** Null as %p prints it (see isNull in ftrace.ts): all zeros, 0x or not, `(null)` or `(nil)`. */
+function isNullPtr(buf: Uint8Array, a: number, b: number): boolean {
+  if (buf[a] === 40) return equals(buf, a, b, NULL_WORD) || equals(buf, a, b, NIL_WORD); // (
+  const from = buf[a] === 48 && buf[a + 1] === 120 ? a + 2 : a; // 0x
+  if (from === b) return false;
+  for (let k = from; k < b; k++) if (buf[k] !== 48) return false;
+  return true;
+}
