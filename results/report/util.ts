@@ -23,7 +23,7 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
 }
 
 /** The cell a record belongs to, without the strategy: records of one cell compare strategies. */
-export const cellKey = (r: FullRecord): string => `${r.workload}\u0000${r.cpus}\u0000${r.seed}`;
+export const cellKey = (r: FullRecord): string => `${r.workload}\u0000${r.cpus}\u0000${r.kernel}\u0000${r.seed}`;
 
 export function geometricMean(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;

@@ -28,6 +28,7 @@ function record(strategy: string, name: string, raw: Record<string, string>): Fu
     strategyLabel: strategy,
     workload: workload(name, raw),
     machine: { ...DEFAULT_MACHINE, cpus: 4 },
+    kernel: '5.1',
     seed: 1,
     check: false,
     timed: false,
