@@ -210,11 +210,11 @@ describe('a report that never misleads', () => {
     expect(coherent.alloc_failures).toBe(0);
     const gate = constraints(hold);
     expect(gate[0]?.qualify).toEqual([
-      'dma-pool would have served every allocation of this run with coherent_pool=268 or more (it has coherent_pool=256), as dma-pool:coherent_pool=0, which never failed, shows',
+      "dma-pool would have served every allocation of this run with coherent_pool=268 or more (it has coherent_pool=-1, the kernel's default), as dma-pool:coherent_pool=0, which never failed, shows",
     ]);
     // Without the variant, only a lower bound: 64 pages taken and one refused, 65 × 4 KiB.
     expect(constraints([limited])[0]?.qualify).toEqual([
-      'dma-pool would need coherent_pool=260 at least to serve every allocation of this run (it has coherent_pool=256)',
+      "dma-pool would need coherent_pool=260 at least to serve every allocation of this run (it has coherent_pool=-1, the kernel's default)",
     ]);
     const model = analyse(run(hold));
     expect(model.recommendation.strategy).toBe('dma-pool:coherent_pool=0');
