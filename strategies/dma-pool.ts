@@ -216,7 +216,7 @@ export const dmaPool: Strategy = {
     coherent_pool: {
       kind: 'int',
       description:
-        "KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=; on v5.1 the part above the 256 KiB default is reserved at boot and held, on 6.18 the part above the default size); -1: the kernel's default (v5.1 256 KiB; 6.18 128 KiB per GiB of RAM, 128 KiB to 4 MiB); 0: a DMA-coherent IOMMU, plain pages",
+        "KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=; any part above the kernel's default is held from boot); -1: the kernel's default (v5.1: 256 KiB; 6.18: 128 KiB per GiB of RAM, 128 KiB to 4 MiB); 0: a DMA-coherent IOMMU, plain pages",
       default: -1,
       min: -1,
       max: 1 << 20,

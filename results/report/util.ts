@@ -31,3 +31,16 @@ export function geometricMean(xs: readonly number[]): number {
 }
 
 export const isHold = (r: FullRecord): boolean => kindOf(r.workload) === 'hold';
+
+/** The kernels of some records, oldest first ('5.1' before '6.18'). */
+export function kernelsOf(records: readonly FullRecord[]): string[] {
+  const parts = (k: string) => k.split('.').map(Number);
+  return [...new Set(records.map((r) => r.kernel))].sort((a, b) => {
+    const [x, y] = [parts(a), parts(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+      const d = (x[i] ?? 0) - (y[i] ?? 0);
+      if (d !== 0) return d;
+    }
+    return a.localeCompare(b);
+  });
+}

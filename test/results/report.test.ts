@@ -152,8 +152,8 @@ describe('the report', () => {
     expect(gate.find((g) => g.strategy === 'slab-normal')?.qualifies).toBe(false);
     const model = analyse(run(records));
     // slab-normal and slab-dma32 have the same footprint; only slab-dma32 may be recommended.
-    expect(model.recommendation.strategy).toBe('slab-dma32');
-    expect(model.recommendation.flips.join(' ')).toContain('slab-normal is excluded');
+    expect(model.answers[0]?.recommendation.strategy).toBe('slab-dma32');
+    expect(model.answers[0]?.recommendation.flips.join(' ')).toContain('slab-normal is excluded');
   });
 
   it('renders Markdown with the answer before the rankings, and the command that reproduces it', () => {
@@ -217,8 +217,8 @@ describe('a report that never misleads', () => {
       "dma-pool would need coherent_pool=260 at least to serve every allocation of this run (it has coherent_pool=-1, the kernel's default)",
     ]);
     const model = analyse(run(hold));
-    expect(model.recommendation.strategy).toBe('dma-pool:coherent_pool=0');
-    expect(model.recommendation.flips).toContain(
+    expect(model.answers[0]?.recommendation.strategy).toBe('dma-pool:coherent_pool=0');
+    expect(model.answers[0]?.recommendation.flips).toContain(
       'dma-pool:coherent_pool=0, a variant of dma-pool that qualifies, is the answer.',
     );
   });
@@ -227,13 +227,13 @@ describe('a report that never misleads', () => {
     const records = [...holdSweep.slice(0, 40), ...churn];
     const peak = analyse(run(records));
     expect(peak.objective.label).toBe('peak footprint');
-    expect(peak.recommendation.summary).toContain('ranks by peak footprint, the most memory');
-    expect(peak.claims[0]?.evidence).toMatch(/^Smallest peak footprint/);
-    expect(peak.crossovers.every((c) => c.sentence.includes('peak footprint'))).toBe(true);
+    expect(peak.answers[0]?.recommendation.summary).toContain('ranks by peak footprint, the most memory');
+    expect(peak.answers[0]?.claims[0]?.evidence).toMatch(/^Smallest peak footprint/);
+    expect(peak.answers[0]?.crossovers.every((c) => c.sentence.includes('peak footprint'))).toBe(true);
     const mean = analyse(run(records), { objective: 'mean' });
-    expect(mean.recommendation.summary).toContain('ranks by mean footprint');
-    expect(mean.claims[0]?.evidence).toMatch(/^Smallest mean footprint/);
-    expect(mean.crossovers.every((c) => c.sentence.includes('mean footprint'))).toBe(true);
+    expect(mean.answers[0]?.recommendation.summary).toContain('ranks by mean footprint');
+    expect(mean.answers[0]?.claims[0]?.evidence).toMatch(/^Smallest mean footprint/);
+    expect(mean.answers[0]?.crossovers.every((c) => c.sentence.includes('mean footprint'))).toBe(true);
     expect(renderMarkdown(mean)).toContain('**Basis:** ranked by mean footprint');
   });
 
@@ -248,7 +248,7 @@ describe('a report that never misleads', () => {
     const a = [10, 20, 30, 40, 50].map((p, i) => hold('a', i + 1, p));
     const b = [12, 18, 33, 38, 60].map((p, i) => hold('b', i + 1, p));
     const c = [1, 1, 1, 1, 1].map((p, i) => hold('c', i + 1, p, i));
-    const found = analyse(run([...a, ...b, ...c])).crossovers;
+    const found = analyse(run([...a, ...b, ...c])).answers[0]?.crossovers ?? [];
     expect(found.map((x) => [x.below, x.above, x.from, x.to, x.changes])).toEqual([['a', 'a', 1, 5, 4]]);
     expect(found[0]?.sentence).toBe(
       'Between 1 and 5 tables the order of a and b in peak footprint alternates (4 changes, 4 CPUs); up to 1, a has the smaller, and from 5 tables on, a.',
