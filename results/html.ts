@@ -104,6 +104,7 @@ export function provenanceLine(p: Provenance): string {
     `Node ${p.node_version} (V8 ${p.v8_version})`,
     `${p.cpu_model}, ${p.platform}`,
     `machine ${machine || 'default'}`,
+    ...(p.kernels?.length ? [`Linux ${p.kernels.join(', ')} allocators`] : []),
     p.suite ? `suite ${p.suite.split('/').pop()}` : 'workloads from flags',
     p.throughput_time_ms === null ? 'no throughput' : `throughput ${p.throughput_time_ms} ms per cell`,
   ];
