@@ -15,7 +15,14 @@ export { findStrategy, STRATEGIES } from './strategies/index.ts';
 export * as gfp from './strategies/machine/gfp.ts';
 export { DEFAULT_MACHINE, Machine, type MachineOptions, PageAccount } from './strategies/machine/machine.ts';
 export type { ParamDef, ParamDefs, ParamValues } from './strategies/params.ts';
-export type { PageAllocator, Placement, Strategy, StrategyContext, TableAllocator } from './strategies/types.ts';
+export type {
+  KernelVersion,
+  PageAllocator,
+  Placement,
+  Strategy,
+  StrategyContext,
+  TableAllocator,
+} from './strategies/types.ts';
 export type { EventChunk, Workload, WorkloadContext, WorkloadKind } from './workloads/events.ts';
 export { ALLOC, FREE } from './workloads/events.ts';
 export { findWorkload, WORKLOADS } from './workloads/index.ts';

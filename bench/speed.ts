@@ -36,6 +36,7 @@ for (const strategy of STRATEGIES.filter((s) => !only || s.name === only)) {
     strategyLabel: strategy.name,
     workload,
     machine: { ...DEFAULT_MACHINE, cpus: 1 },
+    kernel: '5.1',
     seed: 1,
     check: false,
     timed: true,

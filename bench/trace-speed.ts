@@ -235,6 +235,7 @@ try {
     strategyLabel: strategy.name,
     workload,
     machine: { ...DEFAULT_MACHINE, cpus: CPUS },
+    kernel: '5.1',
     seed: 1,
     check: false,
     timed: true,

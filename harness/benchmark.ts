@@ -4,7 +4,7 @@ import type { FullRecord } from '../results/record.ts';
 import { RUN_SCHEMA, type RunResult } from '../results/run.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
-import type { Strategy } from '../strategies/types.ts';
+import { KERNEL_VERSIONS, type KernelVersion, type Strategy } from '../strategies/types.ts';
 import type { Cell, CellSource } from './cell.ts';
 import { InputError } from './errors.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
@@ -23,6 +23,8 @@ export interface BenchmarkOptions {
   /** Workload specs; `key=a..b` sweeps. */
   workloads?: readonly string[];
   cpus?: readonly number[];
+  /** The Linux versions whose allocators to model: '5.1' (the default) and/or '6.18'; an axis like cpus. */
+  kernels?: readonly string[];
   seeds?: readonly number[];
   /** `dram=8G,base=0,fragment=0.25`, or the options themselves. */
   machine?: string | Partial<Omit<MachineOptions, 'cpus'>>;
@@ -43,6 +45,8 @@ export interface BenchmarkOptions {
 
 const DEFAULT_TIME_MS = 100;
 const DEFAULT_CPUS = [4];
+/** v5.1 unless asked: results without a kernel stay comparable with earlier runs. */
+const DEFAULT_KERNELS: readonly KernelVersion[] = ['5.1'];
 
 /** What a run is planned from: the suite file, when there is one. */
 type LoadedSuite = { suite: Suite; file: string } | undefined;
@@ -64,6 +68,8 @@ export interface BenchmarkPlan {
   timeMs: number | null;
   machine: Omit<MachineOptions, 'cpus'>;
   plan: { cells: number; sha256: string };
+  /** The kernels the cells model, in the order given. */
+  kernels: readonly KernelVersion[];
   /** The cost table the records' modelled kernel cost comes from. */
   costs: ReturnType<typeof loadCosts>;
 }
@@ -78,8 +84,10 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const costs = loadCosts(o.costs);
   const cpus = o.cpus ?? suite?.cpus ?? DEFAULT_CPUS;
   checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
+  const kernels = kernelsOf(o.kernels ?? suite?.kernel ?? DEFAULT_KERNELS);
   const plans = plansOf(o, loaded, strategies, {
     cpus,
+    kernels,
     seeds: o.seeds ?? suite?.seeds ?? [1],
     machine,
     check: o.check ?? suite?.check ?? false,
@@ -92,8 +100,28 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
     timeMs,
     machine,
     plan: planIdentity(cells, timeMs),
+    kernels,
     costs,
   };
+}
+
+/** The kernels asked for, each one l2bench models; a kernel named twice runs once. */
+function kernelsOf(given: readonly string[]): KernelVersion[] {
+  if (given.length === 0) {
+    throw new InputError(`no kernel given (allowed: ${KERNEL_VERSIONS.join(', ')})`, { option: 'kernels' });
+  }
+  const out: KernelVersion[] = [];
+  for (const k of given) {
+    const kernel = KERNEL_VERSIONS.find((v) => v === String(k).trim());
+    if (!kernel) {
+      throw new InputError(`not a kernel l2bench models (allowed: ${KERNEL_VERSIONS.join(', ')})`, {
+        option: 'kernels',
+        value: String(k),
+      });
+    }
+    if (!out.includes(kernel)) out.push(kernel);
+  }
+  return out;
 }
 
 /** The suite asked for, or the default suite when no workloads are given; none with workloads. */
@@ -165,7 +193,7 @@ function plansOf(
   o: BenchmarkOptions,
   loaded: LoadedSuite,
   strategies: ResolvedStrategies,
-  base: Pick<Plan, 'cpus' | 'seeds' | 'machine' | 'check'>,
+  base: Pick<Plan, 'cpus' | 'kernels' | 'seeds' | 'machine' | 'check'>,
 ): { plan: Plan; where?: string }[] {
   const common = { ...base, extraStrategies: strategies.extra, modules: strategies.modules };
   if (!loaded) {
@@ -187,7 +215,7 @@ function plansOf(
 function uniqueCells(cells: readonly Cell[]): Cell[] {
   const seen = new Set<string>();
   return cells.filter((c) => {
-    const key = `${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.machine.cpus}\u0000${c.seed}`;
+    const key = `${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.machine.cpus}\u0000${c.kernel}\u0000${c.seed}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -207,13 +235,13 @@ function shardOf(cells: Cell[], shard: BenchmarkOptions['shard']): Cell[] {
 
 /**
  * What makes two shards parts of the same run: the l2bench version and a hash of every cell of the
- * whole plan (workload, strategy, machine, seed, checker) and of the throughput budget.
+ * whole plan (workload, strategy, machine, kernel, seed, checker) and of the throughput budget.
  */
 function planIdentity(cells: readonly Cell[], timeMs: number | null): { cells: number; sha256: string } {
   const hash = createHash('sha256').update(`${VERSION}\u0000${timeMs}`);
   for (const c of cells) {
     hash.update(
-      `\u0001${c.workload.spec}\u0000${c.strategyLabel}\u0000${JSON.stringify(c.machine)}\u0000${c.seed}\u0000${c.check}\u0000${c.timed}`,
+      `\u0001${c.workload.spec}\u0000${c.strategyLabel}\u0000${JSON.stringify(c.machine)}\u0000${c.kernel}\u0000${c.seed}\u0000${c.check}\u0000${c.timed}`,
     );
   }
   return { cells: cells.length, sha256: hash.digest('hex') };
@@ -221,11 +249,12 @@ function planIdentity(cells: readonly Cell[], timeMs: number | null): { cells: n
 
 /** Run a benchmark and return every record with its provenance. */
 export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult> {
-  const { cells, suite, timeMs, machine, plan, costs } = await planBenchmark(o);
+  const { cells, suite, timeMs, machine, plan, kernels, costs } = await planBenchmark(o);
   const result: RunResult = o.result ?? emptyResult();
   result.provenance = {
     ...provenance({ ...machine }, new Date()),
     suite,
+    kernels: [...kernels],
     throughput_time_ms: timeMs,
     jobs: o.jobs ?? 1,
     plan: { ...plan, shard: o.shard ?? null },

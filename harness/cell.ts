@@ -2,7 +2,7 @@ import { type FullRecord, NOT_YET } from '../results/record.ts';
 import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions } from '../strategies/machine/machine.ts';
 import type { ParamValues } from '../strategies/params.ts';
-import type { Strategy, TableAllocator } from '../strategies/types.ts';
+import type { KernelVersion, Strategy, TableAllocator } from '../strategies/types.ts';
 import type { Workload } from '../workloads/events.ts';
 import { Meter } from './meter.ts';
 
@@ -13,6 +13,8 @@ export interface Cell {
   readonly strategyLabel: string;
   readonly workload: Workload;
   readonly machine: MachineOptions;
+  /** The Linux version whose allocators the strategy models (StrategyContext.kernel). */
+  readonly kernel: KernelVersion;
   readonly seed: number;
   /** Run under the invariant checker. */
   readonly check: boolean;
@@ -38,7 +40,13 @@ export interface CellSource {
 export function instantiate(cell: Cell): { machine: Machine; tables: TableAllocator; meter: Meter } {
   const machine = new Machine(cell.machine);
   const account = machine.account(cell.strategyLabel);
-  const ctx = { pages: account, cpus: machine.options.cpus, params: cell.strategyParams };
+  const ctx = {
+    pages: account,
+    cpus: machine.options.cpus,
+    params: cell.strategyParams,
+    kernel: cell.kernel,
+    totalramPages: machine.totalPages,
+  };
   const tables = cell.check ? createChecked(cell.strategy, ctx) : cell.strategy.create(ctx);
   return { machine, tables, meter: new Meter(tables, account) };
 }
@@ -59,6 +67,7 @@ export function measureCell(cell: Cell): FullRecord {
     workload: cell.workload.spec,
     strategy: cell.strategyLabel,
     cpus: cell.machine.cpus,
+    kernel: cell.kernel,
     seed: cell.seed,
     ...meter.exactValues(),
     ...NOT_YET,

@@ -10,6 +10,7 @@ export type OptionName =
   | 'strategies'
   | 'workloads'
   | 'cpus'
+  | 'kernels'
   | 'seeds'
   | 'machine'
   | 'jobs'

@@ -1,19 +1,21 @@
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { ParamValues } from '../strategies/params.ts';
-import type { Strategy } from '../strategies/types.ts';
+import type { KernelVersion, Strategy } from '../strategies/types.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import type { Cell } from './cell.ts';
 import { InputError } from './errors.ts';
 import { resolveSpec } from './spec.ts';
 import { expandSweep } from './sweep.ts';
 
-/** What to run: every strategy × workload × CPU count × seed. */
+/** What to run: every strategy × workload × CPU count × kernel × seed. */
 export interface Plan {
   strategies: readonly string[];
   /** Workload specs; ranges (`tables=1..4096`) expand into sweeps. */
   workloads: readonly string[];
   cpus: readonly number[];
+  /** The Linux versions whose allocators the strategies model. */
+  kernels: readonly KernelVersion[];
   seeds: readonly number[];
   machine: Omit<MachineOptions, 'cpus'>;
   check: boolean;
@@ -60,19 +62,23 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
   for (const { item: kind, params, spec } of kinds) {
     for (const cpus of plan.cpus) {
       for (const seed of plan.seeds) {
+        // One workload per (cpus, seed): every kernel replays the same events.
         const workload = kind.create(params, { seed, cpus });
-        for (const s of strategies) {
-          cells.push({
-            strategy: s.item,
-            strategyParams: s.params,
-            strategyLabel: s.label,
-            workload,
-            machine: { ...plan.machine, cpus },
-            seed,
-            check: plan.check,
-            timed: plan.throughput,
-            source: { strategy: s.spec, module: s.module, workload: spec, index: -1 },
-          });
+        for (const kernel of plan.kernels) {
+          for (const s of strategies) {
+            cells.push({
+              strategy: s.item,
+              strategyParams: s.params,
+              strategyLabel: s.label,
+              workload,
+              machine: { ...plan.machine, cpus },
+              kernel,
+              seed,
+              check: plan.check,
+              timed: plan.throughput,
+              source: { strategy: s.spec, module: s.module, workload: spec, index: -1 },
+            });
+          }
         }
       }
     }

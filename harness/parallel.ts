@@ -56,6 +56,7 @@ export async function measureInParallel(
                 source: cell.source as NonNullable<Cell['source']>,
                 strategyLabel: cell.strategyLabel,
                 machine: cell.machine,
+                kernel: cell.kernel,
                 seed: cell.seed,
                 check: cell.check,
               };

@@ -3,10 +3,16 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { packageFile } from '../results/assets.ts';
+import { KERNEL_VERSIONS } from '../strategies/types.ts';
 import { InputError } from './errors.ts';
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
 const size = z.union([z.string(), z.number().int().nonnegative()]);
+/** A kernel version: YAML reads `6.18` as a number, so either form is taken as its text. */
+const kernel = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.enum(KERNEL_VERSIONS as [string, ...string[]], { error: `expected one of ${KERNEL_VERSIONS.join(', ')}` }));
 
 const group = z.strictObject({
   name: z.string().min(1),
@@ -22,6 +28,7 @@ const suiteSchema = z.strictObject({
   description: z.string().optional(),
   strategies: list(z.string().min(1)).optional(),
   cpus: list(z.number().int().min(1).max(4096)).optional(),
+  kernel: list(kernel).optional(),
   seeds: list(
     z
       .number()

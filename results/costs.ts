@@ -110,22 +110,35 @@ export function loadCosts(overrides?: string): { table: CostTable; provenance: C
 }
 
 /**
- * The table's entry for a record's strategy: the most specific `name:key=value,…` whose name is the
- * strategy's and whose parameters all match the record's, else the bare name.
+ * A `strategies` key: `name`, `name:key=value,…`, either with `@KERNEL` (`dma-pool@6.18`,
+ * `dma-pool:coherent_pool=0@6.18`) for an entry that applies to that kernel's records only.
+ */
+function parseEntryKey(key: string): { name: string; params: string[]; kernel: string | null } {
+  const at = key.lastIndexOf('@');
+  const kernel = at < 0 ? null : key.slice(at + 1);
+  const [name, rest] = (at < 0 ? key : key.slice(0, at)).split(/:(.*)/s) as [string, string | undefined];
+  return { name, params: (rest ?? '').split(',').filter(Boolean), kernel };
+}
+
+/**
+ * The table's entry for a record's strategy: among the entries whose name is the strategy's, whose
+ * parameters all match the record's and whose kernel (if any) is the record's, the one naming the
+ * most parameters; at equal parameters, one for the record's kernel before one for every kernel.
+ * A v5.1 record never matches an `@6.18` entry, so kernel entries leave v5.1 costs as they are.
  */
 function entryFor(r: FullRecord, table: CostTable): CostTable['strategies'][string] | undefined {
   const base = r.strategy.split(':')[0] as string;
   const params = r.detail.strategy_params ?? {};
   let best: { entry: CostTable['strategies'][string]; specificity: number } | undefined;
   for (const [key, entry] of Object.entries(table.strategies)) {
-    const [name, rest] = key.split(/:(.*)/s) as [string, string | undefined];
-    if (name !== base) continue;
-    const wanted = (rest ?? '').split(',').filter(Boolean);
+    const { name, params: wanted, kernel } = parseEntryKey(key);
+    if (name !== base || (kernel !== null && kernel !== r.kernel)) continue;
     const matches = wanted.every((kv) => {
       const [k, v] = kv.split('=') as [string, string];
       return String(params[k]) === v;
     });
-    if (matches && (!best || wanted.length > best.specificity)) best = { entry, specificity: wanted.length };
+    const specificity = 2 * wanted.length + (kernel === null ? 0 : 1);
+    if (matches && (!best || specificity > best.specificity)) best = { entry, specificity };
   }
   return best?.entry;
 }

@@ -1,15 +1,19 @@
 import { reportCharts, strategyPalette } from './charts/index.ts';
-import { formatBytes } from './format.ts';
+import { formatBytes, formatPercent, plural } from './format.ts';
+import type { FullRecord } from './record.ts';
 import { analyse, costedRecords } from './report/analyse.ts';
 import {
   type CellRanking,
   type Claim,
   type ConstraintRow,
+  type KernelAnswer,
   type RankedValue,
   type ReportModel,
   SECTIONS,
   type SectionId,
+  type SinceKernel,
 } from './report/model.ts';
+import { kernelsOf } from './report/util.ts';
 import type { Exporter, Provenance } from './run.ts';
 
 /** A chart as the report shows it: a title, an inline SVG and optionally a sentence on how to read it. */
@@ -33,10 +37,10 @@ const h = escapeHtml;
  */
 export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): string {
   const strategies = new Set<string>([
-    ...model.constraints.map((c) => c.strategy),
+    ...model.answers.flatMap((a) => a.constraints.map((c) => c.strategy)),
     ...model.rankings.flatMap((r) => r.strategies.map((v) => v.strategy)),
   ]);
-  if (model.recommendation.strategy !== null) strategies.add(model.recommendation.strategy);
+  for (const a of model.answers) if (a.recommendation.strategy !== null) strategies.add(a.recommendation.strategy);
   const palette = strategyPalette(strategies);
   const colorOf = (s: string) => palette.range[palette.domain.indexOf(s)] ?? '#888';
   const strategy = (s: string) =>
@@ -44,11 +48,12 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
 
   const body: Record<SectionId, string> = {
     answer: answerSection(model, strategy),
-    constraints: constraintsSection(model.constraints, strategy),
-    rankings: rankingsSection(model.rankings, strategy),
+    since: sinceSection(model, strategy),
+    constraints: perKernel(model, (a) => constraintsSection(a.constraints, strategy)),
+    rankings: rankingsSection(model.rankings, strategy, model.answers.length > 1),
     crossovers: crossoversSection(model),
-    claims: claimsSection(model.claims),
-    cost: costSection(model, strategy),
+    claims: perKernel(model, (a) => claimsSection(a.claims)),
+    cost: perKernel(model, (a) => costSection(a, strategy)),
     speed: speedSection(model, strategy),
     charts: chartsSection(charts),
     workloads: workloadsSection(model),
@@ -99,6 +104,7 @@ export function provenanceLine(p: Provenance): string {
     `Node ${p.node_version} (V8 ${p.v8_version})`,
     `${p.cpu_model}, ${p.platform}`,
     `machine ${machine || 'default'}`,
+    ...(p.kernels?.length ? [`Linux ${p.kernels.join(', ')} allocators`] : []),
     p.suite ? `suite ${p.suite.split('/').pop()}` : 'workloads from flags',
     p.throughput_time_ms === null ? 'no throughput' : `throughput ${p.throughput_time_ms} ms per cell`,
   ];
@@ -107,8 +113,35 @@ export function provenanceLine(p: Provenance): string {
 
 type StrategyHtml = (s: string) => string;
 
+/**
+ * A section computed per kernel: as it is for a run of one kernel; once, said to hold for every
+ * kernel, when all kernels give the same; else one subsection per kernel.
+ */
+function perKernel(model: ReportModel, body: (a: KernelAnswer) => string): string {
+  const [first] = model.answers;
+  if (model.answers.length === 1 && first) return body(first);
+  const bodies = model.answers.map(body);
+  const kernels = model.answers.map((a) => a.kernel).join(', ');
+  if (bodies.every((b) => b === bodies[0])) {
+    return `<p class="note">The same under every kernel of this run (Linux ${h(kernels)}).</p>\n${bodies[0] ?? ''}`;
+  }
+  return model.answers.map((a, i) => `<h3 class="kernel">Linux ${h(a.kernel)}</h3>\n${bodies[i] ?? ''}`).join('\n');
+}
+
 function answerSection(model: ReportModel, strategy: StrategyHtml): string {
-  const rec = model.recommendation;
+  const [first] = model.answers;
+  if (model.answers.length === 1 && first) return answerBody(model, first, strategy);
+  const lead = `<p>This run models ${h(plural(model.answers.length, 'kernel'))}; each is answered from its own records.</p>`;
+  return [
+    lead,
+    ...model.answers.map((a) => `<h3 class="kernel">Linux ${h(a.kernel)}</h3>\n${answerBody(model, a, strategy)}`),
+  ].join('\n');
+}
+
+function answerBody(model: ReportModel, a: KernelAnswer, strategy: StrategyHtml): string {
+  const rec = a.recommendation;
+  // Under a kernel's own heading (h3) when the run has several kernels.
+  const sub = model.answers.length > 1 ? 'h4' : 'h3';
   const lead =
     rec.strategy === null
       ? '<p class="verdict-line bad">No strategy meets the hard constraints.</p>'
@@ -121,8 +154,35 @@ function answerSection(model: ReportModel, strategy: StrategyHtml): string {
   const flips =
     rec.flips.length === 0
       ? ''
-      : `<h3>What would change the answer</h3>\n<ul>${rec.flips.map((f) => `<li>${h(f)}</li>`).join('')}</ul>`;
+      : `<${sub}>What would change the answer</${sub}>\n<ul>${rec.flips.map((f) => `<li>${h(f)}</li>`).join('')}</ul>`;
   return [lead, basis, `<p>${h(rec.summary)}</p>`, numbers, flips].filter((s) => s !== '').join('\n');
+}
+
+const pair = (x: [number, number] | null, f: (n: number) => string) =>
+  x === null ? '–' : x[0] === x[1] ? `${f(x[0])} (same)` : `${f(x[0])} → ${f(x[1])}`;
+
+function sinceSection(model: ReportModel, strategy: StrategyHtml): string {
+  const s = model.since;
+  if (s.base === null) return `<p>${h(s.note)}</p>`;
+  const one = (k: SinceKernel) => {
+    const rows = k.rows
+      .map(
+        (r) =>
+          `<tr><th scope="row">${strategy(r.strategy)}</th><td class="num">${r.cells}</td><td class="num">${r.footprint_differs}</td><td class="num">${r.peak_ratio.toFixed(3)}×</td><td class="num">${h(pair(r.failures, (n) => n.toLocaleString('en-US')))}</td><td class="num">${h(pair(r.density, (n) => n.toFixed(2)))}</td><td class="num">${h(pair(r.reuse, (n) => formatPercent(n)))}</td><td class="num">${h(pair(r.metadata, formatBytes))}</td><td class="num">${h(pair(r.cost, (n) => n.toFixed(1)))}</td></tr>`,
+      )
+      .join('\n');
+    return `<p>Linux ${h(k.kernel)} against ${h(s.base ?? '')}, cell by cell: the same workload, CPUs and seed under both kernels.</p>
+<ul>${k.findings.map((f) => `<li>${h(f)}</li>`).join('')}</ul>
+<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th><th>Cells</th><th>Footprint differs in</th><th>Peak footprint, ${h(k.kernel)} ÷ ${h(s.base ?? '')}</th><th>Failed allocations</th><th>Tables per page (largest hold)</th><th>Mean reuse</th><th>Metadata (largest)</th><th>Kernel ns per event</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+  };
+  const [only] = s.kernels;
+  if (s.kernels.length === 1 && only) return one(only);
+  return s.kernels.map((k) => `<h3 class="kernel">Linux ${h(k.kernel)}</h3>\n${one(k)}`).join('\n');
 }
 
 const PLACEMENT: Record<ConstraintRow['placement'], string> = {
@@ -166,7 +226,7 @@ function brokenIn(workloads: readonly string[]): string {
   return rest === 0 ? list : `${list} <span class="note" title="${h(workloads.join(', '))}">and ${rest} more</span>`;
 }
 
-function rankingsSection(rankings: readonly CellRanking[], strategy: StrategyHtml): string {
+function rankingsSection(rankings: readonly CellRanking[], strategy: StrategyHtml, kernels: boolean): string {
   if (rankings.length === 0) return '<p>Nothing to rank in this run.</p>';
   const cells = new Set(rankings.map((r) => `${r.cpus}/${r.seed}`));
   const intro =
@@ -189,7 +249,10 @@ function rankingsSection(rankings: readonly CellRanking[], strategy: StrategyHtm
         return `<tr class="${s.excluded === null ? '' : 'excluded'}"><th scope="row">${strategy(s.strategy)}</th>${gate}${tds}</tr>`;
       })
       .join('\n');
-    const where = cells.size > 1 ? ` <span class="note">cpus=${cell.cpus}, seed=${cell.seed}</span>` : '';
+    const where =
+      cells.size > 1 || kernels
+        ? ` <span class="note">cpus=${cell.cpus}, ${kernels ? `kernel=${h(cell.kernel)}, ` : ''}seed=${cell.seed}</span>`
+        : '';
     return `<h3><code>${h(cell.workload)}</code>${where}</h3>
 <div class="table-wrap"><table class="ranking">
 <thead><tr><th>Strategy</th><th>Failed allocations</th>${head}</tr></thead>
@@ -216,16 +279,19 @@ function rankedCell(v: RankedValue | undefined): string {
 
 function crossoversSection(model: ReportModel): string {
   const basis = `<p>Between strategies that met the hard constraints, by ${h(model.objective.label)}.</p>`;
-  if (model.crossovers.length === 0) return `${basis}\n<p>No two of them change order along the hold sweep.</p>`;
-  const items = model.crossovers.map((c) => `<li>${h(c.sentence)}</li>`).join('\n');
-  const rows = model.crossovers
+  return `${basis}\n${perKernel(model, crossoversBody)}`;
+}
+
+function crossoversBody(a: KernelAnswer): string {
+  if (a.crossovers.length === 0) return '<p>No two of them change order along the hold sweep.</p>';
+  const items = a.crossovers.map((c) => `<li>${h(c.sentence)}</li>`).join('\n');
+  const rows = a.crossovers
     .map(
       (c) =>
         `<tr><td>${h(c.below)}</td><td>${h(c.above)}</td><td class="num">${c.from} → ${c.to}</td><td class="num">${c.changes === 1 ? '1' : `${c.changes} (alternates)`}</td><td class="num">${c.cpus}</td></tr>`,
     )
     .join('\n');
-  return `${basis}
-<ul>
+  return `<ul>
 ${items}
 </ul>
 <div class="table-wrap"><table>
@@ -259,8 +325,8 @@ ${rows}
 </table></div>`;
 }
 
-function costSection(model: ReportModel, strategy: StrategyHtml): string {
-  const c = model.cost;
+function costSection(a: KernelAnswer, strategy: StrategyHtml): string {
+  const c = a.cost;
   const intro =
     '<p>Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; the geometric mean over the workloads. Each unit cites its source below.</p>';
   const cheapest = c.strategies[0]?.ns_per_op ?? 1;
@@ -338,6 +404,8 @@ body { margin: 0 auto; padding: 1.5rem 1.25rem 3rem; max-width: 76rem; color: va
 h1 { font-size: 1.8rem; line-height: 1.25; margin: 0 0 .4rem; }
 h2 { font-size: 1.35rem; margin: 2.2rem 0 .7rem; padding-bottom: .25rem; border-bottom: 1px solid var(--line); }
 h3 { font-size: 1.05rem; margin: 1.4rem 0 .5rem; }
+h3.kernel { font-size: 1.15rem; border-left: 4px solid #8250df; padding-left: .5rem; }
+h4 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
 p, ul, dl { max-width: 46rem; }
 code, pre { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace; font-size: .88em; }
 pre { background: var(--bg-alt); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
@@ -396,9 +464,18 @@ figcaption strong { color: var(--fg); }
   .badge, .swatch, td.best, tr.fails td, tr.fails th, thead th { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 }`;
 
+/** The report's charts: one set per kernel when the run has several (a kernel's records are never mixed with another's). */
+function chartsOf(records: readonly FullRecord[]): ReportChart[] {
+  const kernels = kernelsOf(records);
+  if (kernels.length <= 1) return reportCharts(records);
+  return kernels.flatMap((k) =>
+    reportCharts(records.filter((r) => r.kernel === k)).map((c) => ({ ...c, title: `${c.title} (Linux ${k})` })),
+  );
+}
+
 /** report.html: the design-decision report with its charts, one self-contained file. */
 export const htmlExporter: Exporter = {
   format: 'html',
   file: 'report.html',
-  render: (run, options) => renderHtml(analyse(run, options), reportCharts(costedRecords(run, options))),
+  render: (run, options) => renderHtml(analyse(run, options), chartsOf(costedRecords(run, options))),
 };

@@ -1,5 +1,13 @@
+import { formatBytes, formatPercent, plural } from './format.ts';
 import { analyse } from './report/analyse.ts';
-import { type CellRanking, type ReportModel, SECTIONS, type SectionId } from './report/model.ts';
+import {
+  type CellRanking,
+  type KernelAnswer,
+  type ReportModel,
+  SECTIONS,
+  type SectionId,
+  type SinceKernel,
+} from './report/model.ts';
 import type { Exporter } from './run.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
@@ -54,22 +62,25 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   if (m.interrupted) head.push('> **This run was interrupted**: the report covers only the cells that finished.', '');
   head.push(m.question, '');
   const body: Record<SectionId, string[]> = {
-    answer: answer(m),
-    constraints: constraints(m),
-    claims: [
+    answer: answerSection(m),
+    since: since(m),
+    constraints: perKernel(m, constraints),
+    claims: perKernel(m, (a) => [
       mdTable(
         ['claim', 'source', 'evidence from this run', 'verdict'],
-        m.claims.map((c) => [c.claim, c.source, c.evidence, VERDICT_MARK[c.verdict] ?? c.verdict]),
+        a.claims.map((c) => [c.claim, c.source, c.evidence, VERDICT_MARK[c.verdict] ?? c.verdict]),
       ),
-    ],
+    ]),
     crossovers: [
       `Between strategies that met the hard constraints, by ${m.objective.label}.`,
       '',
-      ...(m.crossovers.length === 0
-        ? ['No two of them change order along the hold sweep of this run (or the run has no hold sweep).']
-        : m.crossovers.map((c) => `- ${c.sentence}`)),
+      ...perKernel(m, (a) =>
+        a.crossovers.length === 0
+          ? ['No two of them change order along the hold sweep of this run (or the run has no hold sweep).']
+          : a.crossovers.map((c) => `- ${c.sentence}`),
+      ),
     ],
-    cost: costSection(m),
+    cost: perKernel(m, costSection),
     speed: [
       'Events per second of this JavaScript simulator (tinybench): the speed of the model, not of the kernel, and not used for the answer.',
       '',
@@ -100,8 +111,36 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   return [...head, ...sections].join('\n');
 }
 
-function answer(m: ReportModel): string[] {
-  const r = m.recommendation;
+/**
+ * A section computed per kernel: as it is for a run of one kernel; once, said to hold for every
+ * kernel, when all kernels give the same; else one subsection per kernel.
+ */
+function perKernel(m: ReportModel, body: (a: KernelAnswer, m: ReportModel) => string[]): string[] {
+  const [first] = m.answers;
+  if (m.answers.length === 1 && first) return body(first, m);
+  const bodies = m.answers.map((a) => body(a, m));
+  const same = bodies.every((b) => b.join('\n') === bodies[0]?.join('\n'));
+  if (same) return [`The same under every kernel of this run (Linux ${kernelList(m)}).`, '', ...(bodies[0] ?? [])];
+  return m.answers.flatMap((a, i) => [`### Linux ${a.kernel}`, '', ...(bodies[i] ?? []), '']);
+}
+
+const kernelList = (m: ReportModel) => m.answers.map((a) => a.kernel).join(', ');
+
+/** The answer: per kernel when the run has several, after one line with each kernel's. */
+function answerSection(m: ReportModel): string[] {
+  const [first] = m.answers;
+  if (m.answers.length === 1 && first) return answer(first, m);
+  return [
+    `This run models ${plural(m.answers.length, 'kernel')}; each is answered from its own records: ${m.answers
+      .map((a) => `Linux ${a.kernel}: ${a.recommendation.strategy ? `\`${a.recommendation.strategy}\`` : 'none'}`)
+      .join('; ')}.`,
+    '',
+    ...m.answers.flatMap((a) => [`### Linux ${a.kernel}`, '', ...answer(a, m), '']),
+  ];
+}
+
+function answer(a: KernelAnswer, m: ReportModel): string[] {
+  const r = a.recommendation;
   const out = [
     r.strategy ? `**Recommended: \`${r.strategy}\`.** ${r.summary}` : `**No recommendation.** ${r.summary}`,
     '',
@@ -122,8 +161,51 @@ function answer(m: ReportModel): string[] {
   return out;
 }
 
-function costSection(m: ReportModel): string[] {
-  const c = m.cost;
+const pair = (x: [number, number] | null, f: (n: number) => string) =>
+  x === null ? '–' : x[0] === x[1] ? `${f(x[0])} (same)` : `${f(x[0])} → ${f(x[1])}`;
+
+/** Since v5.1: per newer kernel, the findings in words, then each strategy's figures under both. */
+function since(m: ReportModel): string[] {
+  const s = m.since;
+  if (s.base === null) return [s.note];
+  const one = (k: SinceKernel) => [
+    `Linux ${k.kernel} against ${s.base}, cell by cell: the same workload, CPUs and seed under both kernels.`,
+    '',
+    ...k.findings.map((f) => `- ${f}`),
+    '',
+    mdTable(
+      [
+        'strategy',
+        'cells',
+        'footprint differs in',
+        `peak footprint, ${k.kernel} ÷ ${s.base}`,
+        'failed allocations',
+        'tables per page (largest hold)',
+        'mean reuse',
+        'metadata (largest)',
+        'kernel ns per event',
+      ],
+      k.rows.map((r) => [
+        r.strategy,
+        String(r.cells),
+        String(r.footprint_differs),
+        `${r.peak_ratio.toFixed(3)}×`,
+        pair(r.failures, (n) => n.toLocaleString('en-US')),
+        pair(r.density, (n) => n.toFixed(2)),
+        pair(r.reuse, (n) => formatPercent(n)),
+        pair(r.metadata, formatBytes),
+        pair(r.cost, (n) => n.toFixed(1)),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  ];
+  const [only] = s.kernels;
+  if (s.kernels.length === 1 && only) return one(only);
+  return s.kernels.flatMap((k) => [`### Linux ${k.kernel}`, '', ...one(k), '']);
+}
+
+function costSection(a: KernelAnswer): string[] {
+  const c = a.cost;
   const out = [
     'Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; the geometric mean over the workloads.',
     '',
@@ -152,13 +234,13 @@ function costSection(m: ReportModel): string[] {
   return out;
 }
 
-function constraints(m: ReportModel): string[] {
+function constraints(a: KernelAnswer): string[] {
   return [
     'Every table below 4 GiB, and every allocation served. A strategy that breaks either is not ranked first.',
     '',
     mdTable(
       ['strategy', 'promises', 'tables ≥ 4 GiB', 'failed allocations', 'verdict'],
-      m.constraints.map((c) => [
+      a.constraints.map((c) => [
         c.strategy,
         c.placement === 'dma32' ? 'DMA32' : c.placement,
         String(c.dma32_violations),
@@ -175,8 +257,10 @@ function rankings(m: ReportModel): string[] {
     'Rank in parentheses (1 = best) among the strategies that met the hard constraints in the workload; `=` a tie; `~` throughput within the 95 % margins of the next better one. A strategy that failed allocations or placed tables above 4 GiB there is **excluded**: its figures are shown, never ranked.',
     '',
   ];
+  const kernels = m.answers.length > 1;
   for (const cell of m.rankings) {
-    out.push(`### ${cell.workload} (cpus=${cell.cpus}, seed=${cell.seed})`, '', rankingTable(cell), '');
+    const where = `cpus=${cell.cpus}, ${kernels ? `kernel=${cell.kernel}, ` : ''}seed=${cell.seed}`;
+    out.push(`### ${cell.workload} (${where})`, '', rankingTable(cell), '');
   }
   return out;
 }

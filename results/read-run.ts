@@ -13,6 +13,8 @@ const recordShape = z.object({
   workload: z.string(),
   strategy: z.string(),
   cpus: z.number().int().positive(),
+  // Runs written before the kernel axis modelled v5.1 only.
+  kernel: z.string().min(1).default('5.1'),
   seed: z.number().int(),
   ...Object.fromEntries(
     METRICS.map((m) => [
@@ -53,6 +55,7 @@ const provenanceShape = z.object({
   command_line: z.array(z.string()),
   machine: z.record(z.string(), z.number()),
   suite: z.string(),
+  kernels: z.array(z.string()).optional(),
   throughput_time_ms: z.number().nullable(),
   costs: z.object({ file: z.string(), sha256: z.string(), table: costTableShape }).optional(),
   jobs: z.number().int().positive().optional(),

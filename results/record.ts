@@ -8,7 +8,7 @@ import {
 } from './metrics.ts';
 
 /** The columns that name a cell: runs are matched on them. */
-const KEY_COLUMNS = ['workload', 'strategy', 'cpus', 'seed'] as const;
+const KEY_COLUMNS = ['workload', 'strategy', 'cpus', 'kernel', 'seed'] as const;
 
 /** A cell of the matrix: what records are matched on. */
 export interface CellKey {
@@ -17,11 +17,13 @@ export interface CellKey {
   /** The strategy with its non-default parameters (`genalloc:algo=best`). */
   strategy: string;
   cpus: number;
+  /** The Linux version whose allocators the cell models ('5.1', '6.18'); '5.1' for runs written before the axis. */
+  kernel: string;
   seed: number;
 }
 
 /**
- * One row of a run: a (workload, strategy, cpus, seed) cell and every metric of the registry
+ * One row of a run: a (workload, strategy, cpus, kernel, seed) cell and every metric of the registry
  * (results/metrics.ts). Memory metrics are exact for a seed; only the timing columns vary between
  * runs. Bytes, events and events per second: base units.
  */

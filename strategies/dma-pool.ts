@@ -1,12 +1,16 @@
+import type { PoolGrowth } from './atomic-pool.ts';
+import { DmaPool618 } from './dma-pool-6.18.ts';
+import { kmallocSize } from './kmalloc.ts';
 import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
-import { intParam } from './params.ts';
+import { DEFAULT_MACHINE } from './machine/machine.ts';
+import { choiceParam, intParam } from './params.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
 /** struct dma_page (40 bytes), kmalloc'ed per pool page: kmalloc-128, the smallest on arm64 v5.1. */
-const DMA_PAGE_BYTES = 128;
+const DMA_PAGE_BYTES = kmallocSize(40, '5.1');
 /** struct dma_pool (104 bytes), kmalloc'ed once: kmalloc-128. */
-const DMA_POOL_BYTES = 128;
+const DMA_POOL_BYTES = kmallocSize(104, '5.1');
 
 /** coherent_pool= default on arm64 (DEFAULT_DMA_COHERENT_POOL_SIZE): 256 KiB. */
 const DEFAULT_COHERENT_POOL_KIB = 256;
@@ -199,12 +203,12 @@ export function initialChain(size: number, allocation: number, boundary: number,
 export const dmaPool: Strategy = {
   name: 'dma-pool',
   description:
-    'dma_pool of 1 KiB blocks on 4 KiB coherent pages (v5.1: 3 usable per page) from the 256 KiB atomic pool, pages never freed',
+    'dma_pool of 1 KiB blocks on 4 KiB coherent pages from the arm64 atomic pool, pages never freed (v5.1: 3 usable per page, a fixed 256 KiB pool; 6.18: 4 per page, one LIFO stack of free blocks, a pool sized from RAM that grows)',
   placement: 'dma32',
   params: {
     boundary_fix: {
       kind: 'int',
-      description: '1 models the later boundary fix (4 blocks per page); 0 is v5.1',
+      description: '1 models the later boundary fix on v5.1 (4 blocks per page); 0 is v5.1; 6.18 always has the fix',
       default: 0,
       min: 0,
       max: 1,
@@ -212,12 +216,33 @@ export const dmaPool: Strategy = {
     coherent_pool: {
       kind: 'int',
       description:
-        'KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=; above the 256 KiB default, the extra is reserved at boot and held); 0: a DMA-coherent IOMMU, plain pages',
-      default: DEFAULT_COHERENT_POOL_KIB,
-      min: 0,
+        "KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=; any part above the kernel's default is held from boot); -1: the kernel's default (v5.1: 256 KiB; 6.18: 128 KiB per GiB of RAM, 128 KiB to 4 MiB); 0: a DMA-coherent IOMMU, plain pages",
+      default: -1,
+      min: -1,
       max: 1 << 20,
     },
+    pool_growth: {
+      kind: 'choice',
+      description:
+        "6.18: the atomic pool's expansion worker runs after the allocation that schedules it (worker), or never in time (none: the boot-time pool is all there is); v5.1's pool never grows",
+      default: 'worker',
+      choices: ['worker', 'none'],
+    },
   },
-  create: (ctx) =>
-    new DmaPool(ctx.pages, intParam(ctx.params, 'boundary_fix') === 1, intParam(ctx.params, 'coherent_pool')),
+  create: (ctx) => {
+    const coherentPool = intParam(ctx.params, 'coherent_pool');
+    if (ctx.kernel === '6.18') {
+      return new DmaPool618(
+        ctx.pages,
+        coherentPool,
+        ctx.totalramPages ?? DEFAULT_MACHINE.dramBytes / PAGE_SIZE,
+        choiceParam(ctx.params, 'pool_growth') as PoolGrowth,
+      );
+    }
+    return new DmaPool(
+      ctx.pages,
+      intParam(ctx.params, 'boundary_fix') === 1,
+      coherentPool < 0 ? DEFAULT_COHERENT_POOL_KIB : coherentPool,
+    );
+  },
 };

@@ -1,7 +1,8 @@
+import { kmallocSize } from './kmalloc.ts';
 import { hex, MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import { GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import { choiceParam } from './params.ts';
-import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+import type { KernelVersion, PageAllocator, Strategy, TableAllocator } from './types.ts';
 
 /** gen_pool_create(10, -1): one bit per 1 KiB. */
 const MIN_ALLOC_ORDER = 10;
@@ -9,15 +10,22 @@ const MIN_ALLOC_ORDER = 10;
 const POOL_ORDER = 10;
 const POOL_BITS = MAX_TABLES_PER_PGTABLE;
 const BITS_PER_LONG = 64;
-/** struct gen_pool (56 bytes) from kmalloc: kmalloc-128, the smallest on arm64 v5.1 (KMALLOC_MIN_SIZE 128). */
-const GEN_POOL_BYTES = 128;
-/** struct gen_pool_chunk (48 B) + the 512 B bitmap, from vzalloc: one whole page. */
+/** struct gen_pool (56 bytes) from kmalloc: kmalloc-128 on arm64 v5.1 (KMALLOC_MIN_SIZE 128), kmalloc-64 on 6.18. */
+const GEN_POOL_STRUCT = 56;
+/** struct gen_pool_chunk (48 B; 56 B since chunk owners, 795ee30648c7, v5.3) + the 512 B bitmap, from vzalloc: one whole page. */
 const CHUNK_VZALLOC_BYTES = PAGE_SIZE;
 
 /**
  * A gen_pool (lib/genalloc.c, v5.1) over one preallocated 4 MiB DMA32 block. The bitmap is kept
  * in 32-bit halves but searched, and its cost counted, in the kernel's 64-bit words. The pool
  * never shrinks: its 4 MiB stay held whatever the load.
+ *
+ * 6.18: nothing relevant changed. The research note read the whole v5.1 → 6.18 diff of
+ * lib/genalloc.c and lib/bitmap.c [src]: chunks walked in list order, a search from bit 0 with the
+ * same first-fit and best-fit algorithms, the same avail accounting and frees; the changes are
+ * wrappers, chunk owners (795ee30648c7, v5.3: a larger chunk header, still one vzalloc page) and
+ * wider bit counts (36845663843f). Only the kmalloc bucket of struct gen_pool follows the 6.18 arm64
+ * kmalloc caches (strategies/kmalloc.ts).
  */
 class GenPool implements TableAllocator {
   readonly work = {
@@ -31,9 +39,11 @@ class GenPool implements TableAllocator {
   readonly #start: number;
   #avail: number;
   readonly #bestFit: boolean;
+  readonly #kernel: KernelVersion;
 
-  constructor(pages: PageAllocator, bestFit: boolean) {
+  constructor(pages: PageAllocator, bestFit: boolean, kernel: KernelVersion) {
     this.#bestFit = bestFit;
+    this.#kernel = kernel;
     // If the order-10 block cannot be had, the pool has no chunk and every allocation fails, as
     // gen_pool_alloc does on an empty pool.
     this.#start = pages.allocPages(GFP_KERNEL | GFP_DMA32, POOL_ORDER);
@@ -68,7 +78,7 @@ class GenPool implements TableAllocator {
   }
 
   metadataBytes(): number {
-    return GEN_POOL_BYTES + CHUNK_VZALLOC_BYTES;
+    return kmallocSize(GEN_POOL_STRUCT, this.#kernel) + CHUNK_VZALLOC_BYTES;
   }
 
   strandedBytes(): number {
@@ -153,5 +163,5 @@ export const genalloc: Strategy = {
       choices: ['first', 'best'],
     },
   },
-  create: (ctx) => new GenPool(ctx.pages, choiceParam(ctx.params, 'algo') === 'best'),
+  create: (ctx) => new GenPool(ctx.pages, choiceParam(ctx.params, 'algo') === 'best', ctx.kernel ?? '5.1'),
 };

@@ -1,16 +1,34 @@
 import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import { __GFP_COMP, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
-import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+import type { KernelVersion, PageAllocator, Strategy, TableAllocator } from './types.ts';
 
 /** PAGE_FRAG_CACHE_MAX_SIZE with 4 KiB pages: 32 KiB, order 3. */
 const PAGE_FRAG_CACHE_MAX_ORDER = 3;
 const PAGE_FRAG_CACHE_MAX_SIZE = PAGE_SIZE << PAGE_FRAG_CACHE_MAX_ORDER;
-/** struct page_frag_cache (va, offset, size, pagecnt_bias, pfmemalloc: 24 bytes), embedded by the v3 patch. */
-const PAGE_FRAG_CACHE_BYTES = 24;
+/**
+ * struct page_frag_cache, embedded by the v3 patch: v5.1 keeps va, offset, size, pagecnt_bias and
+ * pfmemalloc apart (24 bytes on 64-bit); 6.18 packs va, order and pfmemalloc into one
+ * `encoded_page` word beside two __u32 (16 bytes), since 0c3ce2f50261 "mm: page_frag: reuse existing
+ * space for 'size' and 'pfmemalloc'" (v6.13; research note: commit id from the log, struct read in a
+ * 6.18.0 mm_types_task.h).
+ */
+const PAGE_FRAG_CACHE_BYTES: Record<KernelVersion, number> = { '5.1': 24, '6.18': 16 };
 
 /**
- * A page_frag_cache (mm/page_alloc.c, v5.1) handing out 1 KiB fragments for the v3 io-pgtable
- * patch. The page's refcount lives in page->private, as page->_refcount does in the kernel.
+ * A page_frag_cache handing out 1 KiB fragments for the v3 io-pgtable patch: mm/page_alloc.c in
+ * v5.1, mm/page_frag_cache.c in 6.18. The page's refcount lives in page->private, as page->_refcount
+ * does in the kernel.
+ *
+ * v5.1 carves each page downward from its end. 6.18 carves upward from offset 0 — fragment k of a
+ * page at 1024·k — since 8218f62c9c9b "mm: page_frag: use initial zero offset for
+ * page_frag_alloc_align()" (v6.13; research note: commit id from the log, the 6.18.0 file read).
+ * Nothing else that decides footprint, reuse or failures changed for 1 KiB GFP_ATOMIC fragments:
+ * the refill is still order 3 with NORETRY|NOWARN|NOMEMALLOC|COMP, then order 0 (6.18 also clears
+ * __GFP_DIRECT_RECLAIM on the order-3 try, which GFP_ATOMIC never has); a page is still reused only
+ * when every fragment from it has been freed, and otherwise retired to live on through its
+ * fragments; pfmemalloc pages are no longer reused (d8c19014bba8, v5.10), but a GFP_ATOMIC refill
+ * never gets one (the order-3 try carries __GFP_NOMEMALLOC, and the order-0 one dips into no
+ * reserves).
  */
 class PageFrag implements TableAllocator {
   readonly work = {
@@ -23,22 +41,25 @@ class PageFrag implements TableAllocator {
   };
 
   readonly #pages: PageAllocator;
+  readonly #kernel: KernelVersion;
   /** nc->va, or −1 when no page is cached. */
   #va = -1;
   #size = 0;
+  /** nc->offset: v5.1, the start of the last fragment carved (down to 0); 6.18, where the next one starts. */
   #offset = 0;
   #bias = 0;
   /** Freed fragments on held pages that cannot be handed out again yet. */
   #strandedFragments = 0;
 
-  constructor(pages: PageAllocator) {
+  constructor(pages: PageAllocator, kernel: KernelVersion) {
     this.#pages = pages;
+    this.#kernel = kernel;
   }
 
   /** page_frag_alloc(nc, 1024, GFP_ATOMIC | GFP_DMA32). */
   alloc(): number {
     if (this.#va < 0 && !this.#refill()) return -1;
-    let offset = this.#offset - TABLE_SIZE;
+    let offset = this.#next();
     if (offset < 0) {
       // page_ref_sub_and_test(page, pagecnt_bias): zero means every fragment came back.
       const refcount = this.#pages.getPrivate(this.#va) - this.#bias;
@@ -46,18 +67,26 @@ class PageFrag implements TableAllocator {
       if (refcount !== 0) {
         // The page is retired: it lives on through its outstanding fragments.
         if (!this.#refill()) return -1;
-        offset = this.#offset - TABLE_SIZE;
       } else {
+        // The same page again, from its start: its end on v5.1, offset 0 on 6.18.
         this.#strandedFragments -= this.#size / TABLE_SIZE;
         this.#pages.setPrivate(this.#va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
         this.#bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
-        offset = this.#size - TABLE_SIZE;
+        this.#offset = this.#kernel === '6.18' ? 0 : this.#size;
         this.work.page_reuses++;
       }
+      offset = this.#next();
     }
     this.#bias--;
-    this.#offset = offset;
+    this.#offset = this.#kernel === '6.18' ? offset + TABLE_SIZE : offset;
     return this.#va + offset;
+  }
+
+  /** Where the next fragment of the cached page starts, or −1 when it does not fit. */
+  #next(): number {
+    if (this.#kernel === '6.18') return this.#offset + TABLE_SIZE <= this.#size ? this.#offset : -1;
+    const offset = this.#offset - TABLE_SIZE;
+    return offset < 0 ? -1 : offset;
   }
 
   /** page_frag_free(): drop one reference; the page goes back to the buddy allocator at zero. */
@@ -75,7 +104,7 @@ class PageFrag implements TableAllocator {
   }
 
   metadataBytes(): number {
-    return PAGE_FRAG_CACHE_BYTES;
+    return PAGE_FRAG_CACHE_BYTES[this.#kernel];
   }
 
   strandedBytes(): number {
@@ -99,7 +128,7 @@ class PageFrag implements TableAllocator {
     // page_ref_add(page, PAGE_FRAG_CACHE_MAX_SIZE): the allocation's own reference plus the bias.
     this.#pages.setPrivate(va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
     this.#bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
-    this.#offset = this.#size;
+    this.#offset = this.#kernel === '6.18' ? 0 : this.#size;
     return true;
   }
 }
@@ -107,8 +136,8 @@ class PageFrag implements TableAllocator {
 export const pageFrag: Strategy = {
   name: 'page-frag',
   description:
-    'page_frag_cache carving 1 KiB fragments downward from 32 KiB pages; a page is reused or freed only when all its fragments are free',
+    'page_frag_cache carving 1 KiB fragments from 32 KiB pages (downward on v5.1, upward on 6.18); a page is reused or freed only when all its fragments are free',
   placement: 'dma32',
   params: {},
-  create: (ctx) => new PageFrag(ctx.pages),
+  create: (ctx) => new PageFrag(ctx.pages, ctx.kernel ?? '5.1'),
 };

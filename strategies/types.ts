@@ -48,6 +48,9 @@ export interface TableAllocator {
 /** The Linux version whose allocator behaviour a strategy models. */
 export type KernelVersion = '5.1' | '6.18';
 
+/** The kernels l2bench models, oldest first: v5.1 (the decision) and 6.18. */
+export const KERNEL_VERSIONS: readonly KernelVersion[] = ['5.1', '6.18'];
+
 export interface StrategyContext {
   /** The pages, metered and owned by this instance. */
   readonly pages: PageAllocator;
@@ -55,8 +58,13 @@ export interface StrategyContext {
   readonly cpus: number;
   /** Parameters from `name:key=value`, already validated against the factory's params. */
   readonly params: ParamValues;
-  /** The kernel version to model (default '5.1'); the SLUB strategies have a 6.18 model too, the others ignore it. */
+  /** The kernel version to model (default '5.1'); a strategy without a 6.18 model keeps its v5.1 behaviour. */
   readonly kernel?: KernelVersion;
+  /**
+   * totalram_pages(): the pages of DRAM the page allocator manages (the 6.18 atomic DMA pool is sized
+   * from it). Default: the MT8173-like machine's 4 GiB.
+   */
+  readonly totalramPages?: number;
 }
 
 /** A named strategy: a factory of fresh instances. */

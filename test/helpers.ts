@@ -1,7 +1,7 @@
 import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';
 import { parseParams } from '../strategies/params.ts';
-import type { Strategy, TableAllocator } from '../strategies/types.ts';
+import type { KernelVersion, Strategy, TableAllocator } from '../strategies/types.ts';
 
 export interface Instance {
   machine: Machine;
@@ -9,11 +9,12 @@ export interface Instance {
   tables: TableAllocator;
 }
 
-/** A checked instance of a strategy on a fresh machine (or a shared one). */
+/** A checked instance of a strategy on a fresh machine (or a shared one), for a kernel (default v5.1). */
 export function instance(
   strategy: Strategy,
   machine: Machine | Partial<MachineOptions> = {},
   params: Record<string, string> = {},
+  kernel?: KernelVersion,
 ): Instance {
   const m = machine instanceof Machine ? machine : new Machine(machine);
   const account = m.account(strategy.name);
@@ -21,6 +22,8 @@ export function instance(
     pages: account,
     cpus: m.options.cpus,
     params: parseParams(strategy.name, strategy.params, params),
+    ...(kernel ? { kernel } : {}),
+    totalramPages: m.totalPages,
   });
   return { machine: m, account, tables };
 }

@@ -10,6 +10,7 @@ const FLAGS: Record<OptionName, string> = {
   strategies: '--strategy',
   workloads: '--workload',
   cpus: '--cpus',
+  kernels: '--kernel',
   seeds: '--seed',
   machine: '--machine',
   jobs: '--jobs',

@@ -27,7 +27,9 @@ function program(): Command {
     });
   cli
     .command('run')
-    .description('run strategies × workloads × CPU counts × seeds (default: the default suite) and write results')
+    .description(
+      'run strategies × workloads × CPU counts × kernels × seeds (default: the default suite) and write results',
+    )
     .option('--suite <file>', 'a suite file (JSON or YAML), or the name of a built-in suite (default)')
     .option(
       '-s, --strategy <list>',
@@ -35,6 +37,7 @@ function program(): Command {
     )
     .option('-w, --workload <spec>', 'a workload NAME[:key=value,…]; key=a..b sweeps (repeatable)', collect)
     .option('--cpus <list>', 'CPU counts of the simulated machine, comma-separated (default 4)')
+    .option('--kernel <list>', 'Linux versions whose allocators to model, comma-separated: 5.1 (default), 6.18')
     .option('--seed <list>', 'seeds for the workload generators, comma-separated (default 1)')
     .option('--machine <k=v,…>', 'machine: dram=SIZE, base=ADDR, fragment=FRACTION of ZONE_DMA32 taken at boot')
     .option('--check', 'run every strategy under the invariant checker')

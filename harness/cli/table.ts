@@ -10,14 +10,15 @@ const COLUMNS = METRICS.filter((m) => m.table);
 const excluded = (r: CellRecord) => r.alloc_failures > 0 || r.dma32_violations > 0;
 
 /**
- * For each (workload, cpus, seed): a table of strategies with the key metrics, the best value of
+ * For each (workload, cpus, kernel, seed) — the kernel named only when the run has several — a table of strategies with the key metrics, the best value of
  * each ranked column marked with `*` (every strategy that ties for it) among the strategies that met
  * the hard constraints; the others are marked `(excluded)` and never best.
  */
 export function renderTables(records: readonly CellRecord[], color: boolean): string {
   const groups = new Map<string, CellRecord[]>();
+  const kernels = new Set(records.map((r) => r.kernel)).size > 1;
   for (const r of records) {
-    const key = `${r.workload}  (cpus=${r.cpus}, seed=${r.seed})`;
+    const key = `${r.workload}  (cpus=${r.cpus}, ${kernels ? `kernel=${r.kernel}, ` : ''}seed=${r.seed})`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const out: string[] = [];

@@ -40,6 +40,7 @@ parentPort?.on('message', (job: CellJob) => {
       strategyLabel: job.strategyLabel,
       workload: workloadOf(job),
       machine: job.machine,
+      kernel: job.kernel,
       seed: job.seed,
       check: job.check,
       timed: false,

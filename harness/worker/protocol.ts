@@ -1,5 +1,6 @@
 import type { FullRecord } from '../../results/record.ts';
 import type { MachineOptions } from '../../strategies/machine/machine.ts';
+import type { KernelVersion } from '../../strategies/types.ts';
 import type { CellSource } from '../cell.ts';
 import type { InputError } from '../errors.ts';
 
@@ -8,6 +9,7 @@ export interface CellJob {
   readonly source: CellSource;
   readonly strategyLabel: string;
   readonly machine: MachineOptions;
+  readonly kernel: KernelVersion;
   readonly seed: number;
   readonly check: boolean;
 }

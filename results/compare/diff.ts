@@ -73,12 +73,15 @@ const keyOf = (r: CellKey): CellKey => ({
   workload: r.workload,
   strategy: r.strategy,
   cpus: r.cpus,
+  kernel: r.kernel,
   seed: r.seed,
 });
 
-const keyString = (k: CellKey): string => JSON.stringify([k.workload, k.strategy, k.cpus, k.seed]);
+const keyString = (k: CellKey): string => JSON.stringify([k.workload, k.strategy, k.cpus, k.kernel, k.seed]);
 
-export const describeKey = (k: CellKey): string => `${k.workload} ${k.strategy} (cpus=${k.cpus}, seed=${k.seed})`;
+/** A cell in words; the kernel is named when it is not v5.1, the only one runs had before the axis. */
+export const describeKey = (k: CellKey): string =>
+  `${k.workload} ${k.strategy} (cpus=${k.cpus}, ${k.kernel === '5.1' ? '' : `kernel=${k.kernel}, `}seed=${k.seed})`;
 
 /** Relative change in percent: ±Infinity from 0 to something else, 0 from 0 to 0. */
 function relativeChangePct(base: number, next: number): number {
@@ -207,7 +210,7 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
 }
 
 /**
- * Match two runs by (workload, strategy, cpus, seed) and compare every matched cell: exact metrics
+ * Match two runs by (workload, strategy, cpus, kernel, seed) and compare every matched cell: exact metrics
  * exactly, throughput by Welch's t-test with a noise threshold. Refuses two runs with no cell in common.
  */
 export function compareRuns(base: RunResult, next: RunResult, options: CompareOptions = {}): Comparison {
@@ -240,7 +243,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
   const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
   if (matched.length === 0) {
     throw new ResultsError(
-      `nothing to compare: no (workload, strategy, cpus, seed) cell is in both runs (base ${plural(bi.size, 'cell')}, new ${ni.size})`,
+      `nothing to compare: no (workload, strategy, cpus, kernel, seed) cell is in both runs (base ${plural(bi.size, 'cell')}, new ${ni.size})`,
     );
   }
   const warnings = provenanceWarnings(base, next);

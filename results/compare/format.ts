@@ -103,15 +103,23 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
     notes.push(describeSource('new', options.sources.next.file, options.sources.next.run));
   }
   for (const w of cmp.warnings) notes.push(`warning: ${w}`);
-  // Name cpus and seed in the table only when the cells differ in them.
+  // Name cpus, kernel and seed in the table only when the cells differ in them (the kernel in the
+  // notes only when it is not v5.1, the one kernel of runs before the axis).
   const cpus = sameValue(cmp.matched, (k) => k.cpus);
+  const kernel = sameValue(cmp.matched, (k) => k.kernel);
   const seed = sameValue(cmp.matched, (k) => k.seed);
-  const fixed = [cpus === undefined ? '' : `cpus=${cpus}`, seed === undefined ? '' : `seed=${seed}`].filter(Boolean);
-  const keyLabel = (k: CellKey) =>
-    k.workload +
-    (cpus === undefined || seed === undefined
-      ? ` @${[cpus === undefined ? `cpus=${k.cpus}` : '', seed === undefined ? `seed=${k.seed}` : ''].filter(Boolean).join(',')}`
-      : '');
+  const fixed = [
+    cpus === undefined ? '' : `cpus=${cpus}`,
+    kernel === undefined || kernel === '5.1' ? '' : `kernel=${kernel}`,
+    seed === undefined ? '' : `seed=${seed}`,
+  ].filter(Boolean);
+  const varying = (k: CellKey) =>
+    [
+      cpus === undefined ? `cpus=${k.cpus}` : '',
+      kernel === undefined ? `kernel=${k.kernel}` : '',
+      seed === undefined ? `seed=${k.seed}` : '',
+    ].filter(Boolean);
+  const keyLabel = (k: CellKey) => k.workload + (varying(k).length ? ` @${varying(k).join(',')}` : '');
   notes.push(
     `${plural(cmp.matched.length, 'cell')} in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
       `throughput: Welch's t-test at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,

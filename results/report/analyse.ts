@@ -6,11 +6,12 @@ import { claims } from './claims.ts';
 import { constraints } from './constraints.ts';
 import { costSummary, speedSummary } from './cost.ts';
 import { crossovers } from './crossovers.ts';
-import type { ReportModel, WorkloadNote } from './model.ts';
+import type { KernelAnswer, ObjectiveInfo, ReportModel, WorkloadNote } from './model.ts';
 import { objectiveOf } from './objective.ts';
 import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
-import { groupBy, kindOf } from './util.ts';
+import { sinceV51 } from './since.ts';
+import { groupBy, kernelsOf, kindOf } from './util.ts';
 
 /**
  * Each workload's category and provenance, from what its records say: a real trace names its file
@@ -97,6 +98,14 @@ const THREATS = [
   'Memory metrics are exact for a seed; other seeds of the random workloads may order close strategies differently.',
 ];
 
+/** What the 6.18 models leave at v5.1 or assume, said when a run has 6.18 records. */
+const THREATS_618 = [
+  'Under 6.18 only the allocators change: the simulated machine (zones as v5.1 arm64 draws them, the buddy allocator without per-CPU lists, no reclaim) is the same under both kernels. On 6.18 arm64 the zone below 4 GiB on this board is ZONE_DMA, not ZONE_DMA32; it holds the same pages.',
+  "The IOMMU workload stays at v5.1's dma-iommu and io-pgtable-arm-v7s model under 6.18. Since v5.1: split-on-unmap was removed (fd50651636fb, v6.13), so unmapping part of a section no longer allocates an L2 table; the L2 table's gfp is the caller's for coherent allocations (GFP_KERNEL there); IOVA magazines hold 127 entries and their depot is unbounded, trimmed by a worker. A real 6.18 may allocate and free tables at other times than the scenarios do.",
+  "6.18 dma-pool: the atomic pool's growth worker is assumed to run right after the allocation that schedules it, before the next table is allocated, and the chunks it adds are charged to the tables (pools never shrink). Other atomic users share the pool: if they had grown it already, nothing would be charged; if they use it, it runs out sooner. The pool is the one of the zone below 4 GiB, as arm64 6.18 caps zone_dma_limit at 4 GiB when DRAM starts below it [unverified], and upstream's pool choice is taken to be the Android 6.18.0 tree's [unverified]. The 32-byte dma_page header is charged to kmalloc-32, as with arm64's kmalloc bouncing (kmalloc-64 without it) [unverified].",
+  "Where no 6.18 source was found the v5.1 behaviour is kept under 6.18: SLUB's per-cache metadata (struct kmem_cache and kmem_cache_node sizes), slab-normal's placement (the pre-patch baseline keeps tables anywhere, though GFP_DMA means a zone below 4 GiB on 6.18 arm64), and the page allocator's costs in the cost table.",
+];
+
 function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
@@ -113,17 +122,45 @@ export function costedRecords(run: RunResult, options: ReportOptions = {}): Full
   return run.records.map((r) => ({ ...r, kernel_ns_per_op: kernelNsPerOp(r, table) }));
 }
 
-export function analyse(run: RunResult, options: ReportOptions = {}): ReportModel {
-  const table = costTable(run, options);
-  const records = costedRecords(run, { ...options, costs: table });
-  const objective = objectiveOf(options);
+/** The answer for one kernel's records: constraints, crossovers, cost, claims, then the recommendation. */
+function answerFor(
+  kernel: string,
+  records: readonly FullRecord[],
+  objective: ObjectiveInfo,
+  table: CostTable,
+): KernelAnswer {
   const gate = constraints(records);
   const qualifying = new Set(gate.filter((g) => g.qualifies).map((g) => g.strategy));
   const cross = crossovers(records, qualifying, objective);
   const cost = costSummary(records, qualifying, table);
+  return {
+    kernel,
+    recommendation: recommend(records, gate, cross, objective, cost),
+    constraints: gate,
+    crossovers: cross,
+    claims: claims(records, objective),
+    cost,
+  };
+}
+
+export function analyse(run: RunResult, options: ReportOptions = {}): ReportModel {
+  const table = costTable(run, options);
+  const records = costedRecords(run, { ...options, costs: table });
+  const objective = objectiveOf(options);
+  // Each kernel is its own machine: its records are analysed apart, never ranked against another's.
+  const kernels = kernelsOf(records);
+  const answers = (kernels.length ? kernels : ['5.1']).map((k) =>
+    answerFor(
+      k,
+      records.filter((r) => r.kernel === k),
+      objective,
+      table,
+    ),
+  );
   const p = run.provenance;
   const commit = p.git_commit ? `git checkout ${p.git_commit} && ` : '';
   const threats = [...THREATS];
+  if (kernels.includes('6.18')) threats.push(...THREATS_618);
   if (run.interrupted)
     threats.unshift(`The run was interrupted: ${records.length} of ${plural(run.cells, 'cell')} were measured.`);
   const notes = collapseSweeps(workloadNotes(records));
@@ -137,13 +174,10 @@ export function analyse(run: RunResult, options: ReportOptions = {}): ReportMode
       'L2 tables of the ARMv7 short-descriptor IOMMU format are 1 KiB, 1 KiB-aligned, up to 4096 per page table, and must lie below 4 GiB. ' +
       'Linux v5.1 chose a SLUB cache with SLAB_CACHE_DMA32 over genalloc, page_frag and one page per table. ' +
       "Which strategy should allocate them, on this run's machine and workloads, and when would the answer change?",
-    recommendation: recommend(records, gate, cross, objective, cost),
+    answers,
+    since: sinceV51(records, answers),
     objective,
-    constraints: gate,
     rankings: rankings(records),
-    crossovers: cross,
-    claims: claims(records, objective),
-    cost,
     speed: speedSummary(records),
     workloads: notes,
     threats,

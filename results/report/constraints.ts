@@ -38,7 +38,10 @@ function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: re
         vr.every((r) => r.alloc_failures === 0) &&
         [...cells].every((c) => vr.some((r) => cellKey(r) === c && r.detail.requirements?.[k] !== undefined)),
     );
-    const has = params[k] === undefined ? '' : ` (it has ${k}=${params[k]})`;
+    // A negative value of a size parameter is the kernel's own default (dma-pool's coherent_pool=-1).
+    const v = params[k];
+    const has =
+      v === undefined ? '' : ` (it has ${k}=${v}${typeof v === 'number' && v < 0 ? ", the kernel's default" : ''})`;
     const variant = variants[0];
     if (variant) {
       const need = Math.max(

@@ -90,7 +90,10 @@ export function costSummary(
 /** The simulator's own speed per strategy: the geometric mean of its events/s over the timed workloads. */
 export function speedSummary(records: readonly FullRecord[]): SpeedSummary {
   const timed = records.filter((r) => r.ops_per_sec !== null && r.ops_per_sec > 0);
-  const rows = [...groupBy(timed, (r) => r.strategy)].map(([strategy, rs]) => {
+  // A strategy's model differs by kernel: one row per kernel when the run has several.
+  const kernels = new Set(timed.map((r) => r.kernel)).size > 1;
+  const label = (r: FullRecord) => (kernels ? `${r.strategy} (Linux ${r.kernel})` : r.strategy);
+  const rows = [...groupBy(timed, label)].map(([strategy, rs]) => {
     const rme = Math.max(...rs.map((r) => r.ops_per_sec_rme ?? 0));
     return {
       strategy,

@@ -7,6 +7,7 @@ import type { Provenance } from '../run.ts';
  */
 export const SECTIONS = [
   ['answer', 'The answer'],
+  ['since', 'Since v5.1'],
   ['constraints', 'Hard constraints'],
   ['claims', 'Claims of the v5.1 decision, checked'],
   ['crossovers', 'Crossovers along the hold sweep'],
@@ -21,19 +22,32 @@ export const SECTIONS = [
 
 export type SectionId = (typeof SECTIONS)[number][0];
 
+/**
+ * The answer for one kernel: what the run's records of that kernel recommend, and everything the
+ * recommendation rests on. Kernels are never mixed: each is its own machine.
+ */
+export interface KernelAnswer {
+  /** The Linux version whose allocators these records model ('5.1', '6.18'). */
+  kernel: string;
+  recommendation: Recommendation;
+  constraints: ConstraintRow[];
+  crossovers: Crossover[];
+  claims: Claim[];
+  cost: CostSummary;
+}
+
 /** What the design-decision report says, computed from a run; the Markdown and HTML exporters render it. */
 export interface ReportModel {
   title: string;
   /** The question the run answers, one paragraph. */
   question: string;
-  recommendation: Recommendation;
-  constraints: ConstraintRow[];
+  /** One answer per kernel of the run, oldest first; a run of one kernel has one. */
+  answers: KernelAnswer[];
+  /** What the newer kernels change against v5.1, from the records of both. */
+  since: SinceSummary;
   /** What the answer, the claims and the crossovers rank memory by. */
   objective: ObjectiveInfo;
   rankings: CellRanking[];
-  crossovers: Crossover[];
-  claims: Claim[];
-  cost: CostSummary;
   speed: SpeedSummary;
   workloads: WorkloadNote[];
   threats: string[];
@@ -41,6 +55,43 @@ export interface ReportModel {
   reproduce: string;
   provenance: Provenance;
   interrupted: boolean;
+}
+
+/** One strategy's figures under v5.1 and under a newer kernel, over the cells both ran. */
+export interface SinceRow {
+  strategy: string;
+  /** Cells (workload, cpus, seed) run under both kernels. */
+  cells: number;
+  /** Cells where the peak, mean or final footprint differs. */
+  footprint_differs: number;
+  /** Geometric mean over the cells of peak footprint new ÷ v5.1 (1 = unchanged). */
+  peak_ratio: number;
+  /** Failed allocations, summed over the cells: v5.1, then the newer kernel. */
+  failures: [number, number];
+  /** Live tables per page held at the largest hold point both ran without failing, or null. */
+  density: [number, number] | null;
+  /** Mean reuse rate over the cells with frees. */
+  reuse: [number, number] | null;
+  /** Largest metadata of the cells, in bytes. */
+  metadata: [number, number];
+  /** Geometric mean of the modelled kernel ns per event over the cells costed under both, or null. */
+  cost: [number, number] | null;
+}
+
+/** What one newer kernel changes: the answer, the figures per strategy, and findings in words. */
+export interface SinceKernel {
+  kernel: string;
+  rows: SinceRow[];
+  /** Sentences with numbers from the run: the answer, retention after frees, crossovers that moved… */
+  findings: string[];
+}
+
+export interface SinceSummary {
+  /** The kernel compared against: 5.1 when the run has it. Null when the run has one kernel only. */
+  base: string | null;
+  /** Why there is nothing to compare, or '' when there is. */
+  note: string;
+  kernels: SinceKernel[];
 }
 
 export interface Recommendation {
@@ -98,10 +149,11 @@ interface CellStrategy {
   excluded: string | null;
 }
 
-/** The rankings of one (workload, cpus, seed) cell. */
+/** The rankings of one (workload, cpus, kernel, seed) cell. */
 export interface CellRanking {
   workload: string;
   cpus: number;
+  kernel: string;
   seed: number;
   /** Every strategy of the cell, in run order. */
   strategies: CellStrategy[];

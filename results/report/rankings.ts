@@ -70,6 +70,7 @@ export function rankings(records: readonly FullRecord[]): CellRanking[] {
     out.push({
       workload: first.workload,
       cpus: first.cpus,
+      kernel: first.kernel,
       seed: first.seed,
       strategies: rows.map((r) => ({
         strategy: r.strategy,

@@ -23,7 +23,7 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
 }
 
 /** The cell a record belongs to, without the strategy: records of one cell compare strategies. */
-export const cellKey = (r: FullRecord): string => `${r.workload}\u0000${r.cpus}\u0000${r.seed}`;
+export const cellKey = (r: FullRecord): string => `${r.workload}\u0000${r.cpus}\u0000${r.kernel}\u0000${r.seed}`;
 
 export function geometricMean(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
@@ -31,3 +31,16 @@ export function geometricMean(xs: readonly number[]): number {
 }
 
 export const isHold = (r: FullRecord): boolean => kindOf(r.workload) === 'hold';
+
+/** The kernels of some records, oldest first ('5.1' before '6.18'). */
+export function kernelsOf(records: readonly FullRecord[]): string[] {
+  const parts = (k: string) => k.split('.').map(Number);
+  return [...new Set(records.map((r) => r.kernel))].sort((a, b) => {
+    const [x, y] = [parts(a), parts(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+      const d = (x[i] ?? 0) - (y[i] ?? 0);
+      if (d !== 0) return d;
+    }
+    return a.localeCompare(b);
+  });
+}

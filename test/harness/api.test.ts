@@ -88,7 +88,7 @@ describe('programmatic API', () => {
       ['slab-normal', 'any', 'synthetic'],
     ]);
     const report = analyse(run);
-    expect(report.constraints.map((c) => [c.strategy, c.placement])).toEqual([
+    expect(report.answers[0]?.constraints.map((c) => [c.strategy, c.placement])).toEqual([
       ['packed-page', 'dma32'],
       ['packed-anywhere', 'any'],
       ['slab-normal', 'any'],

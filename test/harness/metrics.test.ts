@@ -19,6 +19,7 @@ function cell(strategy: string, w: ReturnType<typeof workload>, cpus = 4): Cell 
     strategyLabel: strategy,
     workload: w,
     machine: { ...DEFAULT_MACHINE, cpus },
+    kernel: '5.1',
     seed: 1,
     check: true,
     timed: false,

@@ -102,26 +102,34 @@ describe('compare: matching', () => {
   it('classifies every numeric CSV column but the key and timing columns', () => {
     expect(EXACT_METRICS).toContain('peak_footprint_bytes');
     expect(EXACT_METRICS).toContain('reuse_rate');
-    for (const c of ['workload', 'cpus', 'seed', 'ops_per_sec', 'replay_samples', 'strategy_work_per_event']) {
+    for (const c of [
+      'workload',
+      'cpus',
+      'kernel',
+      'seed',
+      'ops_per_sec',
+      'replay_samples',
+      'strategy_work_per_event',
+    ]) {
       expect(EXACT_METRICS).not.toContain(c);
     }
     // Exactly the CSV columns that hold numbers in a record, less the key and the timing columns.
     const numeric = CSV_COLUMNS.filter(
       (c) =>
-        !['workload', 'strategy', 'cpus', 'seed'].includes(c) &&
+        !['workload', 'strategy', 'cpus', 'kernel', 'seed'].includes(c) &&
         !(TIMING_COLUMNS as readonly string[]).includes(c) &&
         typeof record()[c] === 'number',
     );
     expect([...EXACT_METRICS]).toEqual(numeric);
   });
 
-  it('matches by (workload, strategy, cpus, seed) and lists the cells in one run only', () => {
+  it('matches by (workload, strategy, cpus, kernel, seed) and lists the cells in one run only', () => {
     const base = run([record(), record({ strategy: 'genalloc' }), record({ cpus: 2 })]);
     const next = run([record({ cpus: 2 }), record(), record({ seed: 7 })]);
     const cmp = compareRuns(base, next);
     expect(cmp.matched).toEqual([
-      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 4, seed: 1 },
-      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 2, seed: 1 },
+      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 4, kernel: '5.1', seed: 1 },
+      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 2, kernel: '5.1', seed: 1 },
     ]);
     expect(cmp.onlyBase.map((k) => k.strategy)).toEqual(['genalloc']);
     expect(cmp.onlyNew.map((k) => k.seed)).toEqual([7]);
@@ -132,9 +140,29 @@ describe('compare: matching', () => {
     expect(text).toContain('hold:tables=64 @cpus=2');
   });
 
+  it('matches a cell only with the same kernel, and names a kernel other than v5.1', () => {
+    const base = run([record(), record({ kernel: '6.18' })]);
+    const next = run([
+      record({ kernel: '6.18', peak_footprint_bytes: 2 * 65536 }),
+      record({ kernel: '6.18', seed: 2 }),
+    ]);
+    const cmp = compareRuns(base, next);
+    expect(cmp.matched).toEqual([
+      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 4, kernel: '6.18', seed: 1 },
+    ]);
+    expect(cmp.rows.find((r) => r.kind === 'exact' && r.metric === 'peak_footprint_bytes')).toMatchObject({
+      base: 65536,
+      next: 131072,
+    });
+    const text = formatComparison(cmp, { format: 'text', all: true });
+    expect(text).toContain('(cpus=4, kernel=6.18, seed=1)');
+    expect(text).toContain('only in base (1): hold:tables=64 slab-dma32 (cpus=4, seed=1)');
+    expect(text).toContain('only in new (1): hold:tables=64 slab-dma32 (cpus=4, kernel=6.18, seed=2)');
+  });
+
   it('refuses two runs with no cell in common', () => {
     expect(() => compareRuns(run([record()]), run([record({ strategy: 'genalloc' })]))).toThrow(
-      /no \(workload, strategy, cpus, seed\) cell is in both runs/,
+      /no \(workload, strategy, cpus, kernel, seed\) cell is in both runs/,
     );
   });
 

@@ -8,11 +8,17 @@ import type { FullRecord } from '../../results/record.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
 import { parseParams } from '../../strategies/params.ts';
+import type { KernelVersion } from '../../strategies/types.ts';
 import { tempDir } from '../tmp.ts';
 import { workload } from '../workload-helpers.ts';
 
-/** A built-in strategy (`name` or `name:k=v`) measured on a workload, 4 CPUs. */
-function record(strategy: string, name: string, raw: Record<string, string>): FullRecord {
+/** A built-in strategy (`name` or `name:k=v`) measured on a workload, 4 CPUs, for a kernel (default v5.1). */
+function record(
+  strategy: string,
+  name: string,
+  raw: Record<string, string>,
+  kernel: KernelVersion = '5.1',
+): FullRecord {
   const [base, params] = strategy.split(':') as [string, string | undefined];
   const s = findStrategy(base);
   if (!s) throw new Error(strategy);
@@ -28,6 +34,7 @@ function record(strategy: string, name: string, raw: Record<string, string>): Fu
     strategyLabel: strategy,
     workload: workload(name, raw),
     machine: { ...DEFAULT_MACHINE, cpus: 4 },
+    kernel,
     seed: 1,
     check: false,
     timed: false,
@@ -68,6 +75,27 @@ describe('the modelled kernel cost, worked out by hand from the shipped table', 
     const coherent = record('dma-pool:coherent_pool=0', 'hold', { tables: '10' });
     // + 4 pages × (page_alloc_order0 40 + zero_4k 100).
     expect(kernelNsPerOp(coherent, table)).toBeCloseTo((450 + walked * 3 + 4 * 140) / 10, 12);
+  });
+
+  it('dma-pool on 6.18 (dma-pool@6.18): no list walk; pool pages and the chunk the worker added, per page', () => {
+    // 10 tables at 4 per page: 3 pages (the boot pool's first, then 2 of the 128-page chunk the worker
+    // added after it). 10 × (dma_pool_alloc 20 + zero_1k 25) = 450; 3 × atomic_pool_page_alloc 400 =
+    // 1200; 128 grown pages × atomic_pool_grow_page 200 = 25600; the page-allocator calls pay nothing.
+    const pool = record('dma-pool', 'hold', { tables: '10' }, '6.18');
+    expect(pool.detail.work).toMatchObject({ pages_walked: 0, atomic_pool_pages: 3, atomic_pool_grown_pages: 128 });
+    expect(kernelNsPerOp(pool, table)).toBe((450 + 1200 + 25600) / 10);
+    // A coherent IOMMU on 6.18: 3 buddy pages × (page_alloc_order0 40 + zero_4k 100) = 420.
+    const coherent = record('dma-pool:coherent_pool=0', 'hold', { tables: '10' }, '6.18');
+    expect(kernelNsPerOp(coherent, table)).toBe((450 + 420) / 10);
+  });
+
+  it("prefers an entry for the record's kernel, and never applies one to another kernel", () => {
+    const file = join(tempDir('l2bench-costs-'), 'kernel.yaml');
+    writeFileSync(file, 'strategies:\n  full-page@6.18: { alloc: [zero_1k], free: [] }\n');
+    const mine = loadCosts(file).table;
+    // 6.18: 10 × (zero_1k 25 + page_alloc_order0 40); v5.1 keeps full-page's own: 10 × (100 + 40).
+    expect(kernelNsPerOp(record('full-page', 'hold', { tables: '10' }, '6.18'), mine)).toBe(65);
+    expect(kernelNsPerOp(hold10('full-page'), mine)).toBe(140);
   });
 
   it('frees pay their unit; a free of a table whose allocation failed pays nothing', () => {

@@ -2,16 +2,54 @@ import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, htmlExporter, provenanceLine, renderHtml } from '../../results/html.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
-import type { ReportModel } from '../../results/report/model.ts';
+import type { CellRanking, KernelAnswer, ReportModel } from '../../results/report/model.ts';
 import { SECTIONS } from '../../results/report/model.ts';
 
 const EVIL = '<script>alert("x")</script> & <img src=x onerror=1>';
 
-/** A small report with every part filled in, and hostile text in every free-text field. */
-function model(over: Partial<ReportModel> = {}): ReportModel {
+const RANKINGS: CellRanking[] = [
+  {
+    workload: `churn:live=64 ${EVIL}`,
+    cpus: 4,
+    kernel: '5.1',
+    seed: 1,
+    strategies: [
+      { strategy: 'slab-dma32', allocs: 100, alloc_failures: 0, dma32_violations: 0, excluded: null },
+      {
+        strategy: 'slab-normal',
+        allocs: 100,
+        alloc_failures: 0,
+        dma32_violations: 100,
+        excluded: `100 tables above 4 GiB ${EVIL}`,
+      },
+    ],
+    metrics: [
+      {
+        metric: 'peak_footprint_bytes',
+        label: 'peak footprint',
+        better: 'lower',
+        rows: [
+          { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: false, within_noise: false },
+          { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: null, tie: false, within_noise: false },
+        ],
+      },
+      {
+        metric: 'ops_per_sec',
+        label: `events/s ${EVIL}`,
+        better: 'higher',
+        rows: [
+          { strategy: 'slab-dma32', value: 1.9e6, text: `1.9 M ${EVIL}`, rank: 1, tie: false, within_noise: false },
+          { strategy: 'slab-normal', value: 2e6, text: '2.0 M', rank: null, tie: false, within_noise: false },
+        ],
+      },
+    ],
+  },
+];
+
+/** The answer for one kernel, with hostile text in every free-text field. */
+function answer(over: Partial<KernelAnswer> = {}): KernelAnswer {
   return {
-    title: `L2 tables ${EVIL}`,
-    question: `Which allocator? ${EVIL}`,
+    kernel: '5.1',
     recommendation: {
       strategy: 'slab-dma32',
       summary: `slab-dma32 qualifies and is smallest ${EVIL}`,
@@ -43,49 +81,6 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
         qualify: [`only DMA32 placement would qualify it ${EVIL}`],
       },
     ],
-    objective: {
-      name: 'peak',
-      key: 'peak_footprint_bytes',
-      label: 'peak footprint',
-      why: `the memory the system must have ${EVIL}`,
-    },
-    rankings: [
-      {
-        workload: `churn:live=64 ${EVIL}`,
-        cpus: 4,
-        seed: 1,
-        strategies: [
-          { strategy: 'slab-dma32', allocs: 100, alloc_failures: 0, dma32_violations: 0, excluded: null },
-          {
-            strategy: 'slab-normal',
-            allocs: 100,
-            alloc_failures: 0,
-            dma32_violations: 100,
-            excluded: `100 tables above 4 GiB ${EVIL}`,
-          },
-        ],
-        metrics: [
-          {
-            metric: 'peak_footprint_bytes',
-            label: 'peak footprint',
-            better: 'lower',
-            rows: [
-              { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: false, within_noise: false },
-              { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: null, tie: false, within_noise: false },
-            ],
-          },
-          {
-            metric: 'ops_per_sec',
-            label: `events/s ${EVIL}`,
-            better: 'higher',
-            rows: [
-              { strategy: 'slab-dma32', value: 1.9e6, text: `1.9 M ${EVIL}`, rank: 1, tie: false, within_noise: false },
-              { strategy: 'slab-normal', value: 2e6, text: '2.0 M', rank: null, tie: false, within_noise: false },
-            ],
-          },
-        ],
-      },
-    ],
     crossovers: [
       {
         below: 'full-page',
@@ -112,6 +107,24 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
       units: [{ unit: 'slub_alloc_fast', ns: 8, low: 4.9, high: 30, source: `[S1] perf ${EVIL}` }],
       sensitivity: `No unit changes the order ${EVIL}`,
     },
+    ...over,
+  };
+}
+
+/** A small report with every part filled in, and hostile text in every free-text field. */
+function model(over: Partial<ReportModel> = {}): ReportModel {
+  return {
+    title: `L2 tables ${EVIL}`,
+    question: `Which allocator? ${EVIL}`,
+    answers: [answer()],
+    since: { base: null, note: `one kernel ${EVIL}`, kernels: [] },
+    objective: {
+      name: 'peak',
+      key: 'peak_footprint_bytes',
+      label: 'peak footprint',
+      why: `the memory the system must have ${EVIL}`,
+    },
+    rankings: RANKINGS,
     speed: { rows: [{ strategy: 'slab-dma32', text: `1.2 M events/s ${EVIL}` }] },
     workloads: [{ workload: `trace:file=${EVIL}`, kind: 'real trace', provenance: `sha256 ${EVIL}` }],
     threats: [`simulated machine ${EVIL}`],
@@ -154,6 +167,7 @@ describe('renderHtml', () => {
     const headings = [...doc(html).querySelectorAll('main > section > h2')].map((h) => h.textContent);
     expect(headings).toEqual([
       'The answer',
+      'Since v5.1',
       'Hard constraints',
       'Claims of the v5.1 decision, checked',
       'Crossovers along the hold sweep',
@@ -208,12 +222,12 @@ describe('renderHtml', () => {
   });
 
   it('shows the answer with its numbers and flips, or that none qualifies', () => {
-    const answer = doc(html).querySelector('#answer');
-    expect(answer?.querySelector('.verdict-line')?.textContent).toContain('slab-dma32');
-    expect(answer?.querySelectorAll('.numbers dt').length).toBe(2);
-    expect(answer?.querySelectorAll('li').length).toBe(1);
+    const section = doc(html).querySelector('#answer');
+    expect(section?.querySelector('.verdict-line')?.textContent).toContain('slab-dma32');
+    expect(section?.querySelectorAll('.numbers dt').length).toBe(2);
+    expect(section?.querySelectorAll('li').length).toBe(1);
     const none = renderHtml(
-      model({ recommendation: { strategy: null, summary: 'none', numbers: [], flips: [] } }),
+      model({ answers: [answer({ recommendation: { strategy: null, summary: 'none', numbers: [], flips: [] } })] }),
       CHARTS,
     );
     expect(doc(none).querySelector('#answer .verdict-line')?.textContent).toBe(
@@ -265,7 +279,9 @@ describe('renderHtml', () => {
     expect(d.querySelector('#crossovers li')?.textContent).toBe(`full-page wins below 8 ${EVIL}`);
     expect(d.querySelector('#workloads tbody tr')?.textContent).toContain('real trace');
     expect(d.querySelector('#threats li')?.textContent).toBe(`simulated machine ${EVIL}`);
-    expect(renderHtml(model({ crossovers: [] }), [])).toContain('No two of them change order along the hold sweep');
+    expect(renderHtml(model({ answers: [answer({ crossovers: [] })] }), [])).toContain(
+      'No two of them change order along the hold sweep',
+    );
   });
 
   it('warns when the run was interrupted', () => {

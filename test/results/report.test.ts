@@ -33,6 +33,7 @@ function record(strategy: string, name: string, raw: Record<string, string>): Fu
     strategyLabel: strategy,
     workload: workload(name, raw),
     machine: { ...DEFAULT_MACHINE, cpus: 4 },
+    kernel: '5.1',
     seed: 1,
     check: false,
     timed: false,
@@ -151,8 +152,8 @@ describe('the report', () => {
     expect(gate.find((g) => g.strategy === 'slab-normal')?.qualifies).toBe(false);
     const model = analyse(run(records));
     // slab-normal and slab-dma32 have the same footprint; only slab-dma32 may be recommended.
-    expect(model.recommendation.strategy).toBe('slab-dma32');
-    expect(model.recommendation.flips.join(' ')).toContain('slab-normal is excluded');
+    expect(model.answers[0]?.recommendation.strategy).toBe('slab-dma32');
+    expect(model.answers[0]?.recommendation.flips.join(' ')).toContain('slab-normal is excluded');
   });
 
   it('renders Markdown with the answer before the rankings, and the command that reproduces it', () => {
@@ -209,15 +210,15 @@ describe('a report that never misleads', () => {
     expect(coherent.alloc_failures).toBe(0);
     const gate = constraints(hold);
     expect(gate[0]?.qualify).toEqual([
-      'dma-pool would have served every allocation of this run with coherent_pool=268 or more (it has coherent_pool=256), as dma-pool:coherent_pool=0, which never failed, shows',
+      "dma-pool would have served every allocation of this run with coherent_pool=268 or more (it has coherent_pool=-1, the kernel's default), as dma-pool:coherent_pool=0, which never failed, shows",
     ]);
     // Without the variant, only a lower bound: 64 pages taken and one refused, 65 × 4 KiB.
     expect(constraints([limited])[0]?.qualify).toEqual([
-      'dma-pool would need coherent_pool=260 at least to serve every allocation of this run (it has coherent_pool=256)',
+      "dma-pool would need coherent_pool=260 at least to serve every allocation of this run (it has coherent_pool=-1, the kernel's default)",
     ]);
     const model = analyse(run(hold));
-    expect(model.recommendation.strategy).toBe('dma-pool:coherent_pool=0');
-    expect(model.recommendation.flips).toContain(
+    expect(model.answers[0]?.recommendation.strategy).toBe('dma-pool:coherent_pool=0');
+    expect(model.answers[0]?.recommendation.flips).toContain(
       'dma-pool:coherent_pool=0, a variant of dma-pool that qualifies, is the answer.',
     );
   });
@@ -226,13 +227,13 @@ describe('a report that never misleads', () => {
     const records = [...holdSweep.slice(0, 40), ...churn];
     const peak = analyse(run(records));
     expect(peak.objective.label).toBe('peak footprint');
-    expect(peak.recommendation.summary).toContain('ranks by peak footprint, the most memory');
-    expect(peak.claims[0]?.evidence).toMatch(/^Smallest peak footprint/);
-    expect(peak.crossovers.every((c) => c.sentence.includes('peak footprint'))).toBe(true);
+    expect(peak.answers[0]?.recommendation.summary).toContain('ranks by peak footprint, the most memory');
+    expect(peak.answers[0]?.claims[0]?.evidence).toMatch(/^Smallest peak footprint/);
+    expect(peak.answers[0]?.crossovers.every((c) => c.sentence.includes('peak footprint'))).toBe(true);
     const mean = analyse(run(records), { objective: 'mean' });
-    expect(mean.recommendation.summary).toContain('ranks by mean footprint');
-    expect(mean.claims[0]?.evidence).toMatch(/^Smallest mean footprint/);
-    expect(mean.crossovers.every((c) => c.sentence.includes('mean footprint'))).toBe(true);
+    expect(mean.answers[0]?.recommendation.summary).toContain('ranks by mean footprint');
+    expect(mean.answers[0]?.claims[0]?.evidence).toMatch(/^Smallest mean footprint/);
+    expect(mean.answers[0]?.crossovers.every((c) => c.sentence.includes('mean footprint'))).toBe(true);
     expect(renderMarkdown(mean)).toContain('**Basis:** ranked by mean footprint');
   });
 
@@ -247,7 +248,7 @@ describe('a report that never misleads', () => {
     const a = [10, 20, 30, 40, 50].map((p, i) => hold('a', i + 1, p));
     const b = [12, 18, 33, 38, 60].map((p, i) => hold('b', i + 1, p));
     const c = [1, 1, 1, 1, 1].map((p, i) => hold('c', i + 1, p, i));
-    const found = analyse(run([...a, ...b, ...c])).crossovers;
+    const found = analyse(run([...a, ...b, ...c])).answers[0]?.crossovers ?? [];
     expect(found.map((x) => [x.below, x.above, x.from, x.to, x.changes])).toEqual([['a', 'a', 1, 5, 4]]);
     expect(found[0]?.sentence).toBe(
       'Between 1 and 5 tables the order of a and b in peak footprint alternates (4 changes, 4 CPUs); up to 1, a has the smaller, and from 5 tables on, a.',

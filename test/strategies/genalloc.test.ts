@@ -59,3 +59,24 @@ describe('genalloc (gen_pool, v5.1)', () => {
     expect(fragmented.tables.alloc(0)).toBe(-1);
   });
 });
+
+describe('genalloc on 6.18: the same gen_pool', () => {
+  it('hands out the same tables, first fit from bit 0, and frees them the same way', () => {
+    const a = instance(genalloc);
+    const b = instance(genalloc, {}, {}, '6.18');
+    const x = allocMany(a.tables, 100);
+    const y = allocMany(b.tables, 100);
+    expect(y).toEqual(x);
+    for (const i of [5, 50, 7]) {
+      a.tables.free(x[i] as number, 0);
+      b.tables.free(y[i] as number, 0);
+    }
+    expect(allocMany(b.tables, 3)).toEqual(allocMany(a.tables, 3));
+    expect(b.account.heldBytes).toBe(a.account.heldBytes);
+  });
+
+  it('charges struct gen_pool (56 bytes) to kmalloc-64 on 6.18 arm64, kmalloc-128 on v5.1', () => {
+    expect(instance(genalloc, {}, {}, '6.18').tables.metadataBytes()).toBe(64 + 4096);
+    expect(instance(genalloc).tables.metadataBytes()).toBe(128 + 4096);
+  });
+});

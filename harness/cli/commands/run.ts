@@ -13,6 +13,7 @@ export interface RunFlags {
   strategy?: string;
   workload?: string[];
   cpus?: string;
+  kernel?: string;
   seed?: string;
   machine?: string;
   check?: boolean;
@@ -47,6 +48,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     ...(flags.strategy ? { strategies: splitList(flags.strategy) } : {}),
     ...(flags.workload?.length ? { workloads: flags.workload } : {}),
     ...(flags.cpus ? { cpus: parseIntList(flags.cpus, '--cpus', 1, 4096) } : {}),
+    ...(flags.kernel !== undefined ? { kernels: splitList(flags.kernel) } : {}),
     ...(flags.seed ? { seeds: parseIntList(flags.seed, '--seed', 0, 2 ** 31 - 1) } : {}),
     ...(flags.machine ? { machine: flags.machine } : {}),
     ...(flags.check ? { check: true } : {}),

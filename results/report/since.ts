@@ -1,0 +1,228 @@
+import { formatBytes, formatCount, formatPercent, plural } from '../format.ts';
+import type { FullRecord } from '../record.ts';
+import type { Crossover, KernelAnswer, SinceKernel, SinceRow, SinceSummary } from './model.ts';
+import { geometricMean, isHold } from './util.ts';
+
+/** The simulated machine's page (results do not import the strategies' constants). */
+const PAGE_BYTES = 4096;
+
+/** A cell without its kernel: where the same workload, CPUs and seed ran under two kernels. */
+const cellOf = (r: FullRecord) => `${r.workload}\u0000${r.cpus}\u0000${r.seed}`;
+
+/** Live tables when the workload ended (the last point of its series). */
+const finalLive = (r: FullRecord) => r.detail.series.live_tables.at(-1) ?? 0;
+
+/** The pairs (v5.1 record, newer record) of one strategy, in the v5.1 run's order. */
+type Pair = [FullRecord, FullRecord];
+
+function pairsByStrategy(records: readonly FullRecord[], base: string, kernel: string): Map<string, Pair[]> {
+  const newer = new Map<string, FullRecord>();
+  for (const r of records) if (r.kernel === kernel) newer.set(`${r.strategy}\u0000${cellOf(r)}`, r);
+  const out = new Map<string, Pair[]>();
+  for (const r of records) {
+    if (r.kernel !== base) continue;
+    const n = newer.get(`${r.strategy}\u0000${cellOf(r)}`);
+    if (n) out.set(r.strategy, [...(out.get(r.strategy) ?? []), [r, n]]);
+  }
+  return out;
+}
+
+const differs = (a: FullRecord, b: FullRecord) =>
+  a.peak_footprint_bytes !== b.peak_footprint_bytes ||
+  a.mean_footprint_bytes !== b.mean_footprint_bytes ||
+  a.final_footprint_bytes !== b.final_footprint_bytes;
+
+/** Tables per page held at the largest hold both kernels ran without failing. */
+function density(pairs: readonly Pair[]): [number, number] | null {
+  const held = pairs.filter(
+    ([a, b]) => isHold(a) && a.alloc_failures === 0 && b.alloc_failures === 0 && a.peak_live_tables > 0,
+  );
+  const largest = held.reduce<Pair | undefined>(
+    (m, p) => (m === undefined || p[0].peak_live_tables > m[0].peak_live_tables ? p : m),
+    undefined,
+  );
+  if (!largest) return null;
+  const per = (r: FullRecord) => r.peak_live_tables / (r.peak_footprint_bytes / PAGE_BYTES);
+  return [per(largest[0]), per(largest[1])];
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+function row(strategy: string, pairs: readonly Pair[]): SinceRow {
+  const ratios = pairs
+    .filter(([a, b]) => a.peak_footprint_bytes > 0 && b.peak_footprint_bytes > 0)
+    .map(([a, b]) => b.peak_footprint_bytes / a.peak_footprint_bytes);
+  const freeing = pairs.filter(([a]) => a.frees > 0);
+  const costed = pairs.filter(([a, b]) => (a.kernel_ns_per_op ?? 0) > 0 && (b.kernel_ns_per_op ?? 0) > 0);
+  return {
+    strategy,
+    cells: pairs.length,
+    footprint_differs: pairs.filter(([a, b]) => differs(a, b)).length,
+    peak_ratio: ratios.length ? geometricMean(ratios) : 1,
+    failures: [pairs.reduce((n, [a]) => n + a.alloc_failures, 0), pairs.reduce((n, [, b]) => n + b.alloc_failures, 0)],
+    density: density(pairs),
+    reuse: freeing.length
+      ? [mean(freeing.map(([a]) => a.reuse_rate)), mean(freeing.map(([, b]) => b.reuse_rate))]
+      : null,
+    metadata: [Math.max(...pairs.map(([a]) => a.metadata_bytes)), Math.max(...pairs.map(([, b]) => b.metadata_bytes))],
+    cost: costed.length
+      ? [
+          geometricMean(costed.map(([a]) => a.kernel_ns_per_op as number)),
+          geometricMean(costed.map(([, b]) => b.kernel_ns_per_op as number)),
+        ]
+      : null,
+  };
+}
+
+/** The pair with the largest relative change of a footprint figure, among pairs that failed nothing. */
+function largestChange(
+  pairs: readonly Pair[],
+  key: 'peak_footprint_bytes' | 'final_footprint_bytes',
+): Pair | undefined {
+  const rel = ([a, b]: Pair) => Math.abs(b[key] - a[key]) / Math.max(a[key], b[key], 1);
+  return pairs.reduce<Pair | undefined>((m, p) => (m === undefined || rel(p) > rel(m) ? p : m), undefined);
+}
+
+const clean = ([a, b]: Pair) => a.alloc_failures === 0 && b.alloc_failures === 0;
+
+/**
+ * What is given back after frees: among cells with frees where both kernels reached the same peak
+ * footprint, failing nothing, those whose final footprint differs (SLUB keeping fewer or more empty
+ * slabs after a drain); the one that differs most, in words.
+ */
+function retention(strategy: string, pairs: readonly Pair[], base: string, kernel: string): string | null {
+  const drained = pairs.filter(
+    (p) =>
+      clean(p) &&
+      p[0].frees > 0 &&
+      p[0].peak_footprint_bytes === p[1].peak_footprint_bytes &&
+      p[0].final_footprint_bytes !== p[1].final_footprint_bytes,
+  );
+  const most = largestChange(drained, 'final_footprint_bytes');
+  if (!most) return null;
+  const [a, b] = most;
+  const less = drained.filter(([x, y]) => y.final_footprint_bytes < x.final_footprint_bytes).length;
+  return (
+    `${strategy} after frees: at the end of ${a.workload} (${formatCount(finalLive(a))} of its peak ${formatCount(a.peak_live_tables)} tables still live, the same peak footprint under both) it holds ${formatBytes(b.final_footprint_bytes)} under ${kernel} against ${formatBytes(a.final_footprint_bytes)} under ${base}` +
+    (drained.length > 1 ? `; less under ${kernel} in ${less} of ${plural(drained.length, 'such cell')}.` : '.')
+  );
+}
+
+/** Where the peak footprint moved, among cells that failed nothing: the largest change, in words. */
+function peakMoves(strategy: string, pairs: readonly Pair[], base: string, kernel: string): string | null {
+  const moved = pairs.filter((p) => clean(p) && p[0].peak_footprint_bytes !== p[1].peak_footprint_bytes);
+  const most = largestChange(moved, 'peak_footprint_bytes');
+  if (!most) return null;
+  const [a, b] = most;
+  const less = moved.filter(([x, y]) => y.peak_footprint_bytes < x.peak_footprint_bytes).length;
+  return `${strategy}: its peak footprint differs in ${plural(moved.length, 'cell')} (smaller under ${kernel} in ${less}); most on ${a.workload}, ${formatBytes(b.peak_footprint_bytes)} under ${kernel} against ${formatBytes(a.peak_footprint_bytes)} under ${base}.`;
+}
+
+const pairKey = (c: Crossover) => `${[c.below, c.above].sort().join('\u0000')}\u0000${c.cpus}`;
+const span = (c: Crossover) => (c.from + 1 === c.to ? `at ${c.to}` : `between ${c.from} and ${c.to}`);
+
+/** Crossovers of the hold sweep that appear, vanish or move between the two kernels. */
+function movedCrossovers(a: KernelAnswer, b: KernelAnswer): string[] {
+  const old = new Map(a.crossovers.map((c) => [pairKey(c), c]));
+  const now = new Map(b.crossovers.map((c) => [pairKey(c), c]));
+  const out: string[] = [];
+  for (const [k, c] of now) {
+    const was = old.get(k);
+    if (!was) out.push(`New under ${b.kernel}: ${c.sentence}`);
+    else if (was.from !== c.from || was.to !== c.to || was.below !== c.below || was.above !== c.above)
+      out.push(
+        `The crossover of ${c.below} and ${c.above} moves from ${span(was)} tables under ${a.kernel} to ${span(c)} under ${b.kernel} (${plural(c.cpus, 'CPU')}).`,
+      );
+  }
+  for (const [k, c] of old)
+    if (!now.has(k))
+      out.push(`Gone under ${b.kernel}: under ${a.kernel}, ${c.sentence.replace(/^./, (x) => x.toLowerCase())}`);
+  return out;
+}
+
+/** What the newer kernel changes, in sentences with numbers from the run. */
+function findings(a: KernelAnswer, b: KernelAnswer, rows: readonly SinceRow[], pairs: Map<string, Pair[]>): string[] {
+  const out: string[] = [];
+  const [x, y] = [a.recommendation.strategy ?? 'nothing', b.recommendation.strategy ?? 'nothing'];
+  out.push(
+    x === y
+      ? `The answer is the same under both: ${x}.`
+      : `The answer changes: ${x} under ${a.kernel}, ${y} under ${b.kernel}.`,
+  );
+  const gateA = new Map(a.constraints.map((c) => [c.strategy, c]));
+  for (const c of b.constraints) {
+    const was = gateA.get(c.strategy);
+    if (!was || was.qualifies === c.qualifies) continue;
+    out.push(
+      c.qualifies
+        ? `${c.strategy} qualifies under ${b.kernel} (no allocation failed) but not under ${a.kernel} (${was.verdict}).`
+        : `${c.strategy} no longer qualifies under ${b.kernel} (${c.verdict}); it did under ${a.kernel}.`,
+    );
+  }
+  for (const r of rows) {
+    if (
+      r.failures[0] !== r.failures[1] &&
+      gateA.get(r.strategy)?.qualifies === b.constraints.find((c) => c.strategy === r.strategy)?.qualifies
+    ) {
+      out.push(
+        `${r.strategy}: ${formatCount(r.failures[0])} failed allocations under ${a.kernel}, ${formatCount(r.failures[1])} under ${b.kernel}.`,
+      );
+    }
+    if (r.density && Math.abs(r.density[0] - r.density[1]) > 1e-9) {
+      out.push(
+        `${r.strategy} packs ${r.density[1].toFixed(2)} tables per page held at its largest hold under ${b.kernel}, ${r.density[0].toFixed(2)} under ${a.kernel}.`,
+      );
+    }
+  }
+  for (const r of rows) {
+    const p = pairs.get(r.strategy) ?? [];
+    for (const line of [peakMoves(r.strategy, p, a.kernel, b.kernel), retention(r.strategy, p, a.kernel, b.kernel)])
+      if (line) out.push(line);
+  }
+  out.push(...movedCrossovers(a, b));
+  const same = rows.filter(
+    (r) =>
+      r.footprint_differs === 0 && r.failures[0] === r.failures[1] && (r.reuse === null || r.reuse[0] === r.reuse[1]),
+  );
+  for (const r of same) {
+    const reuse = r.reuse ? `, mean reuse ${formatPercent(r.reuse[0])}` : '';
+    const metadata =
+      r.metadata[0] !== r.metadata[1]
+        ? `; only its metadata changes, ${formatBytes(r.metadata[0])} → ${formatBytes(r.metadata[1])}`
+        : '';
+    out.push(
+      `${r.strategy}: the same footprint, failures and reuse in all ${plural(r.cells, 'cell')}${reuse}${metadata}.`,
+    );
+  }
+  return out;
+}
+
+/**
+ * What the newer kernels of a run change against v5.1 (or the oldest kernel of the run): for each
+ * strategy run under both, its figures over the cells both ran, and findings in words. Computed from
+ * the records and the per-kernel answers alone.
+ */
+export function sinceV51(records: readonly FullRecord[], answers: readonly KernelAnswer[]): SinceSummary {
+  if (answers.length < 2) {
+    const only = answers[0]?.kernel ?? '5.1';
+    return {
+      base: null,
+      note:
+        only === '5.1'
+          ? 'This run models Linux v5.1 only: `--kernel 5.1,6.18` (or `kernel: [5.1, 6.18]` in a suite) shows what the 6.18 allocators change.'
+          : `This run models Linux ${only} only: nothing to compare it with.`,
+      kernels: [],
+    };
+  }
+  const base = (answers.find((x) => x.kernel === '5.1') ?? answers[0]) as KernelAnswer;
+  const kernels: SinceKernel[] = answers
+    .filter((x) => x !== base)
+    .map((b) => {
+      const pairs = pairsByStrategy(records, base.kernel, b.kernel);
+      const rows = [...pairs].map(([s, p]) => row(s, p));
+      return { kernel: b.kernel, rows, findings: findings(base, b, rows, pairs) };
+    });
+  return { base: base.kernel, note: '', kernels };
+}

@@ -1,0 +1,145 @@
+import { AtomicPool618, atomicPoolDefaultBytes, type PoolGrowth } from './atomic-pool.ts';
+import { kmallocSize } from './kmalloc.ts';
+import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
+import type { PageAllocator, TableAllocator } from './types.ts';
+
+/** struct dma_page on 64-bit 6.18: list_head, vaddr, dma (the in_use and offset fields are gone). */
+const DMA_PAGE_STRUCT = 32;
+/** struct dma_pool on 64-bit 6.18 (kzalloc_node'ed once). */
+const DMA_POOL_STRUCT = 128;
+
+/**
+ * pool_initialise_page() of 6.18: the block offsets of a page of `allocation` bytes. A block is
+ * placed while it fits in the allocation, and only a block that would cross a boundary moves to the
+ * next one (`offset + size > next_boundary`): v5.1's `>=` skipped a block that merely ended on it.
+ * The comparison was rewritten by da9619a30e73 "dmapool: link blocks across pages" (v6.4; research
+ * note: id from the stable push list, the code read in the 6.18.0 mm/dmapool.c). For 1 KiB blocks
+ * on 4 KiB pages: 0, 1024, 2048, 3072.
+ */
+export function blockOffsets618(size: number, allocation: number, boundary: number): number[] {
+  const out: number[] = [];
+  let offset = 0;
+  let nextBoundary = boundary;
+  while (offset + size <= allocation) {
+    if (offset + size > nextBoundary) {
+      offset = nextBoundary;
+      nextBoundary += boundary;
+      continue;
+    }
+    out.push(offset);
+    offset += size;
+  }
+  return out;
+}
+
+/**
+ * A dma_pool of Linux 6.18 (mm/dmapool.c after the v6.4 rework, da9619a30e73) created as
+ * dma_pool_create(name, iommu, 1024, 1024, 0): one pool-wide LIFO stack of free blocks
+ * (pool->next_block, the link kept inside each free block). dma_pool_free pushes the block,
+ * dma_pool_alloc pops the top, and when the stack is empty a new page's blocks are linked in
+ * ascending order with its first block on top (Keith Busch's "dmapool: push new blocks in ascending
+ * order", in the 6.18 code, most likely folded into da9619a30e73 [inference]). So the most recently
+ * freed block anywhere is reused first, and no page list is walked (pool_find_page exists only under
+ * DMAPOOL_DEBUG): pages_walked stays 0. Pages are still never freed before dma_pool_destroy.
+ *
+ * Pages come from dma_alloc_coherent(allocation = 4 KiB): from the 6.18 atomic pool for the
+ * non-coherent MT8173 IOMMU (GFP_ATOMIC), or plain order-0 pages for a coherent one.
+ */
+export class DmaPool618 implements TableAllocator {
+  readonly work = {
+    /** Always 0 on 6.18: no list is walked without DMAPOOL_DEBUG. */
+    pages_walked: 0,
+    atomic_pool_exhausted: 0,
+    atomic_pool_pages: 0,
+    atomic_pool_grows: 0,
+    atomic_pool_grown_pages: 0,
+  };
+
+  readonly #pages: PageAllocator;
+  readonly #offsets = blockOffsets618(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE);
+  /** pool->next_block and the links below it: free block addresses, the top last. */
+  readonly #stack: number[] = [];
+  /** The pool's pages, by address (pool->page_list, only counted). */
+  readonly #pool = new Set<number>();
+  /** null: a DMA-coherent device, plain pages from the page allocator. */
+  readonly #atomic: AtomicPool618 | null;
+  /** Whether a requirement on coherent_pool= can be stated: the pool of a boot chunk, not grown. */
+  readonly #poolBound: boolean;
+
+  /**
+   * @param coherentPoolKiB coherent_pool= in KiB (0: a coherent device; −1: not given, the size
+   *   from RAM); @param totalramPages totalram_pages() for the default size.
+   */
+  constructor(pages: PageAllocator, coherentPoolKiB: number, totalramPages: number, growth: PoolGrowth) {
+    this.#pages = pages;
+    const defaultBytes = atomicPoolDefaultBytes(totalramPages);
+    this.#atomic =
+      coherentPoolKiB === 0
+        ? null
+        : new AtomicPool618(pages, this.work, {
+            sizeBytes: coherentPoolKiB < 0 ? defaultBytes : coherentPoolKiB * 1024,
+            defaultBytes,
+            growth,
+          });
+    this.#poolBound = coherentPoolKiB === 0 || growth === 'none';
+  }
+
+  /** dma_pool_alloc(): pop the top of the stack; when it is empty, a new page's blocks first. */
+  alloc(): number {
+    if (this.#stack.length === 0 && !this.#addPage()) return -1;
+    return this.#stack.pop() as number;
+  }
+
+  /** dma_pool_free(): push the block on the stack. */
+  free(addr: number): void {
+    const page = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+    if (!this.#pool.has(page) || !this.#offsets.includes(addr - page)) {
+      throw new Error(`dma-pool: dma_pool_free(${hex(addr)}) of memory the pool did not hand out`);
+    }
+    this.#stack.push(addr);
+  }
+
+  /** The usable blocks per page: 4 (v5.1: 3). */
+  get blocksPerPage(): number {
+    return this.#offsets.length;
+  }
+
+  /**
+   * The pool struct (kmalloc-128), a struct dma_page per page (32 bytes: kmalloc-32 on 6.18 arm64 with
+   * kmalloc bouncing, see strategies/kmalloc.ts), and a vzalloc'ed gen_pool_chunk header (a page)
+   * per chunk the atomic pool's worker added for this pool.
+   */
+  metadataBytes(): number {
+    return (
+      kmallocSize(DMA_POOL_STRUCT, '6.18') +
+      kmallocSize(DMA_PAGE_STRUCT, '6.18') * this.#pool.size +
+      PAGE_SIZE * (this.#atomic?.grownChunks ?? 0)
+    );
+  }
+
+  /** Freed blocks go back on the stack: nothing is stranded. */
+  strandedBytes(): number {
+    return 0;
+  }
+
+  /**
+   * coherent_pool: the KiB of pool the pages taken so far need (plus a page once one was refused),
+   * when that is a value coherent_pool= could give: a boot chunk holds at most 4 MiB, and a pool that
+   * grows needs no larger one.
+   */
+  requirements(): Readonly<Record<string, number>> {
+    const pages = this.#pool.size + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
+    const kib = (pages * PAGE_SIZE) / 1024;
+    return this.#poolBound && kib <= 4096 ? { coherent_pool: kib } : {};
+  }
+
+  /** pool_alloc_page() and pool_initialise_page(): a page whose blocks go on the stack, first on top. */
+  #addPage(): boolean {
+    const page = this.#atomic ? this.#atomic.take() : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
+    if (page < 0) return false;
+    this.#pool.add(page);
+    for (let i = this.#offsets.length - 1; i >= 0; i--) this.#stack.push(page + (this.#offsets[i] as number));
+    return true;
+  }
+}

@@ -1,0 +1,150 @@
+import { parseHTML } from 'linkedom';
+import { describe, expect, it } from 'vitest';
+import { runBenchmark } from '../../harness/benchmark.ts';
+import { htmlExporter } from '../../results/html.ts';
+import { renderMarkdown } from '../../results/markdown.ts';
+import type { FullRecord } from '../../results/record.ts';
+import { analyse } from '../../results/report/analyse.ts';
+import type { RunResult } from '../../results/run.ts';
+import { blankRecord } from '../records.ts';
+
+function run(records: FullRecord[]): RunResult {
+  return {
+    schema: 'l2bench-run/1',
+    provenance: {
+      l2bench_version: '0.0.0',
+      git_commit: null,
+      node_version: 'v20',
+      v8_version: 'x',
+      cpu_model: 'test',
+      platform: 'test',
+      started_at: '2026-01-01T00:00:00.000Z',
+      command_line: ['run'],
+      machine: {},
+      suite: '',
+      throughput_time_ms: null,
+    },
+    records,
+    interrupted: false,
+    cells: records.length,
+  };
+}
+
+/**
+ * Hand-made records of two strategies, a and b, under two kernels. Holding 8 tables, a needs 8 KiB
+ * and b 12 KiB under 5.1, the other way round under 6.18; on a churn that frees 12 of 16 tables both
+ * peak at 16 KiB, and a keeps 16 KiB to the end under 5.1 but 4 KiB under 6.18.
+ */
+function records(): FullRecord[] {
+  const hold = (strategy: string, kernel: string, peak: number) =>
+    blankRecord(
+      { workload: 'hold:tables=8', strategy, cpus: 4, kernel, seed: 1 },
+      { allocs: 8, events: 8, peak_live_tables: 8, peak_footprint_bytes: peak, final_footprint_bytes: peak },
+    );
+  const churn = (strategy: string, kernel: string, final: number) =>
+    blankRecord(
+      { workload: 'churn:live=16,ops=28', strategy, cpus: 4, kernel, seed: 1 },
+      {
+        allocs: 16,
+        frees: 12,
+        events: 28,
+        peak_live_tables: 16,
+        peak_footprint_bytes: 16384,
+        final_footprint_bytes: final,
+        detail: {
+          work: {},
+          series: { event: [16, 28], footprint_bytes: [16384, final], live_tables: [16, 4] },
+          samples: [],
+          workload_info: {},
+        },
+      },
+    );
+  return [
+    hold('a', '5.1', 8192),
+    hold('b', '5.1', 12288),
+    churn('a', '5.1', 16384),
+    churn('b', '5.1', 16384),
+    hold('a', '6.18', 12288),
+    hold('b', '6.18', 8192),
+    churn('a', '6.18', 4096),
+    churn('b', '6.18', 16384),
+  ];
+}
+
+describe('the report of a run with two kernels', () => {
+  const model = analyse(run(records()));
+
+  it('answers per kernel, each from its own records only', () => {
+    expect(model.answers.map((a) => [a.kernel, a.recommendation.strategy])).toEqual([
+      ['5.1', 'a'],
+      ['6.18', 'b'],
+    ]);
+    // Each kernel's constraints and rankings see its own records: two strategies, not four.
+    for (const a of model.answers) expect(a.constraints.map((c) => c.strategy)).toEqual(['a', 'b']);
+    expect(model.rankings.map((r) => [r.workload, r.kernel])).toEqual([
+      ['churn:live=16,ops=28', '5.1'],
+      ['churn:live=16,ops=28', '6.18'],
+    ]);
+  });
+
+  it('says in "Since v5.1" what changed, from the records', () => {
+    const [k] = model.since.kernels;
+    expect(model.since.base).toBe('5.1');
+    expect(k?.kernel).toBe('6.18');
+    expect(k?.findings).toContain('The answer changes: a under 5.1, b under 6.18.');
+    expect(k?.findings).toContain(
+      'a after frees: at the end of churn:live=16,ops=28 (4 of its peak 16 tables still live, the same peak footprint under both) it holds 4 KiB under 6.18 against 16 KiB under 5.1.',
+    );
+    expect(k?.findings).toContain(
+      'a: its peak footprint differs in 1 cell (smaller under 6.18 in 0); most on hold:tables=8, 12 KiB under 6.18 against 8 KiB under 5.1.',
+    );
+    const a = k?.rows.find((r) => r.strategy === 'a');
+    // Peak 12/8 on the hold and 16/16 on the churn: geometric mean √1.5. Holding 8 tables: 8 in 2
+    // pages (4 a page) under 5.1, 8 in 3 under 6.18.
+    expect(a?.peak_ratio).toBeCloseTo(Math.sqrt(1.5), 12);
+    expect(a).toMatchObject({ cells: 2, footprint_differs: 2, failures: [0, 0], density: [4, 8 / 3] });
+  });
+
+  it('renders one answer subsection per kernel, a section said once where the kernels agree, and the kernel of each ranking', () => {
+    const md = renderMarkdown(model);
+    const answer = md.slice(md.indexOf('## The answer'), md.indexOf('## Since v5.1'));
+    expect(answer).toContain('Linux 5.1: `a`; Linux 6.18: `b`.');
+    expect(answer.indexOf('### Linux 5.1')).toBeLessThan(answer.indexOf('**Recommended: `a`.**'));
+    expect(answer.indexOf('### Linux 6.18')).toBeLessThan(answer.indexOf('**Recommended: `b`.**'));
+    const gate = md.slice(md.indexOf('## Hard constraints'), md.indexOf('## Claims'));
+    expect(gate).toContain('The same under every kernel of this run (Linux 5.1, 6.18).');
+    expect(gate).not.toContain('### Linux');
+    expect(md).toContain('### churn:live=16,ops=28 (cpus=4, kernel=6.18, seed=1)');
+    expect(md).toContain('| a | 2 | 2 | 1.225× | 0 (same) | 4.00 → 2.67 |');
+  });
+
+  it('keeps a one-kernel report as it was, and says how to compare kernels', () => {
+    const one = analyse(run(records().filter((r) => r.kernel === '5.1')));
+    expect(one.answers).toHaveLength(1);
+    expect(one.since.base).toBeNull();
+    const md = renderMarkdown(one);
+    expect(md).not.toContain('### Linux');
+    expect(md).not.toContain('kernel=');
+    expect(md).toContain('This run models Linux v5.1 only: `--kernel 5.1,6.18`');
+    expect(one.threats.join(' ')).not.toContain('split-on-unmap');
+    expect(model.threats.join(' ')).toContain('split-on-unmap was removed (fd50651636fb, v6.13)');
+  });
+});
+
+describe('report.html of a real two-kernel run', () => {
+  it('gives the answer per kernel, the Since v5.1 table, and one set of charts per kernel', async () => {
+    const result = await runBenchmark({
+      workloads: ['hold:tables=1..8', 'churn:live=40,ops=400,order=random,cpus=spread'],
+      strategies: ['slab-dma32', 'dma-pool:coherent_pool=0'],
+      kernels: ['5.1', '6.18'],
+      throughput: false,
+    });
+    const d = parseHTML(htmlExporter.render(result)).document;
+    const kernels = [...d.querySelectorAll('#answer h3.kernel')].map((h) => h.textContent);
+    expect(kernels).toEqual(['Linux 5.1', 'Linux 6.18']);
+    expect(d.querySelectorAll('#since tbody tr').length).toBe(2);
+    const titles = [...d.querySelectorAll('#charts figcaption strong')].map((s) => s.textContent ?? '');
+    expect(titles.some((t) => t.endsWith('(Linux 5.1).'))).toBe(true);
+    expect(titles.some((t) => t.endsWith('(Linux 6.18).'))).toBe(true);
+  });
+});
