@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FullRecord } from '../results/record.ts';
 import type { Workload } from '../workloads/events.ts';
-import { type Cell, measureCell } from './cell.ts';
+import { type Cell, Machines, measureCell } from './cell.ts';
 import { bufferEvents } from './events-buffer.ts';
 import { measureInParallel } from './parallel.ts';
 import { timeCell } from './throughput.ts';
@@ -35,6 +35,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
   const timed = options.throughput ? cells.filter((c) => c.timed).length : 0;
   const total = cells.length + timed;
   let done = 0;
+  const machines = new Machines();
   if ((options.jobs ?? 1) > 1) {
     // Records stay in plan order whatever order the workers finish in.
     const slots: (FullRecord | undefined)[] = new Array(cells.length);
@@ -54,7 +55,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
     for (const cell of cells) {
       await yieldToEventLoop();
       if (options.signal?.aborted) return { records, interrupted: true };
-      const record = measureCell(cell);
+      const record = measureCell(cell, machines.get(cell.machine));
       records.push(record);
       options.onProgress?.(++done, total, record);
     }

@@ -1,6 +1,7 @@
 import { medianAbsoluteDeviation } from 'simple-statistics';
 import { Bench } from 'tinybench';
 import { TABLE_SIZE } from '../strategies/machine/constants.ts';
+import { Machine } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
 import { ALLOC } from '../workloads/events.ts';
 import { type Cell, instantiate } from './cell.ts';
@@ -53,17 +54,19 @@ function replayBare(tables: TableAllocator, ev: EventBuffer, addr: Float64Array)
 export let sink = 0;
 
 /**
- * Time one cell: each sample replays the whole stream on a fresh machine and strategy made in
- * beforeEach, outside the timed part, after warmup. tinybench's own budget counts only timed work,
+ * Time one cell: each sample replays the whole stream on the cell's machine, reset, and a fresh
+ * strategy made in beforeEach, outside the timed part, after warmup. tinybench's own budget counts only timed work,
  * so a stream of a few events would need thousands of untimed set-ups: instead one trial replay
  * (set-up included) sizes the number of samples to the wall-clock budget.
  */
 export async function timeCell(cell: Cell, events: EventBuffer, opts: ThroughputOptions): Promise<Throughput> {
   let tables: TableAllocator | null = null;
+  // One machine for every replay of the cell, reset before each: O(pages touched), not O(DRAM).
+  const machine = new Machine(cell.machine);
   const addr = new Float64Array(Math.max(1, events.ids));
   const trialStart = performance.now();
   addr.fill(-1);
-  sink += replayBare(instantiate({ ...cell, check: false }).tables, events, addr);
+  sink += replayBare(instantiate({ ...cell, check: false }, machine).tables, events, addr);
   const trialMs = Math.max(0.01, performance.now() - trialStart);
   const samples = Math.min(MAX_SAMPLES, Math.max(MIN_SAMPLES, Math.floor(opts.timeMs / trialMs)));
   const bench = new Bench({
@@ -84,7 +87,7 @@ export async function timeCell(cell: Cell, events: EventBuffer, opts: Throughput
       beforeEach() {
         addr.fill(-1);
         // No forced GC here: measured, a gc() per sample made replays 4× slower and noisier.
-        tables = instantiate({ ...cell, check: false }).tables;
+        tables = instantiate({ ...cell, check: false }, machine).tables;
       },
     },
   );

@@ -3,7 +3,7 @@ import { STRATEGIES } from '../../strategies/index.ts';
 import type { Strategy } from '../../strategies/types.ts';
 import type { Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
-import { measureCell } from '../cell.ts';
+import { Machines, measureCell } from '../cell.ts';
 import { InputError } from '../errors.ts';
 import { loadStrategyModule } from '../load-strategy.ts';
 import { resolveSpec } from '../spec.ts';
@@ -18,6 +18,7 @@ const registry: Strategy[] = [...STRATEGIES];
 for (const path of setup.modules) registry.push((await loadStrategyModule(path)).strategy);
 
 const workloads = new Map<string, Workload>();
+const machines = new Machines();
 
 function workloadOf(job: CellJob): Workload {
   const key = `${job.source.workload}\u0000${job.seed}\u0000${job.machine.cpus}`;
@@ -34,7 +35,7 @@ parentPort?.on('message', (job: CellJob) => {
   let reply: WorkerReply;
   try {
     const { item, params } = resolveSpec(job.source.strategy, 'strategy', registry);
-    const record = measureCell({
+    const cell = {
       strategy: item,
       strategyParams: params,
       strategyLabel: job.strategyLabel,
@@ -44,7 +45,8 @@ parentPort?.on('message', (job: CellJob) => {
       check: job.check,
       timed: false,
       source: job.source,
-    });
+    };
+    const record = measureCell(cell, machines.get(cell.machine));
     reply = { index: job.source.index, record };
   } catch (e) {
     const err = e as Error;
