@@ -27,6 +27,7 @@ const recordShape = z.object({
     work: z.record(z.string(), z.number()),
     series: z.object({ event: numbers, footprint_bytes: numbers, live_tables: numbers }),
     samples: numbers,
+    rounds: numbers.optional(),
     workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
   }),
 });

@@ -64,7 +64,9 @@ function program(): Command {
     });
   cli
     .command('compare')
-    .description("compare two runs cell by cell: exact metrics exactly, throughput by Welch's t-test")
+    .description(
+      'compare two runs cell by cell: exact metrics exactly, throughput by the Mann–Whitney U test of its rounds',
+    )
     .argument('<base>', 'the base run: results.json, or the folder holding it')
     .argument('<new>', 'the new run: results.json, or the folder holding it')
     .option('--all', 'also show unchanged and not significant rows')

@@ -3,13 +3,13 @@ import { plural } from '../format.ts';
 import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../metrics.ts';
 import type { CellKey, FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
-import { type SampleSummary, summarize, type WelchResult, welchTTest } from './stats.ts';
+import { type MannWhitneyResult, mannWhitneyMinP, mannWhitneyU } from './stats.ts';
 
 /** The throughput metric, computed from the replay samples. */
 const THROUGHPUT_METRIC = 'ops_per_sec';
 
 export interface CompareOptions {
-  /** Significance level of Welch's test. Default 0.05. */
+  /** Significance level of the Mann–Whitney U tests, after Holm's correction. Default 0.05. */
   alpha?: number;
   /** Throughput changes of at most this many percent are noise. Default 2. */
   noisePct?: number;
@@ -36,23 +36,39 @@ export const THROUGHPUT_VERDICTS = [
   'regressed',
   'within noise',
   'no significant change',
+  'too few samples to tell',
   'not comparable',
 ] as const;
 export type ThroughputVerdict = (typeof THROUGHPUT_VERDICTS)[number];
 
-/** Throughput of one cell, from the replay samples: ops/s of a sample = events / (sample ms / 1000). */
+/**
+ * One side of a throughput comparison: its units of replication in ops/s. A run of l2bench-run/2
+ * times each cell in rounds, each in a fresh isolate, and a unit is a round's median sample; an
+ * older run has one process only, and each sample is a unit.
+ */
+export interface TimingSide {
+  /** Units. */
+  n: number;
+  /** Median ops/s over the units (NaN without any). */
+  median: number;
+  unit: 'rounds' | 'samples';
+}
+
+/** Throughput of one cell: ops/s of a unit = events / (its ms per replay / 1000). */
 export interface ThroughputRow {
   kind: 'throughput';
   key: CellKey;
   metric: typeof THROUGHPUT_METRIC;
-  base: SampleSummary;
-  next: SampleSummary;
-  /** Change of the mean ops/s in percent; null when a side has no samples. */
+  base: TimingSide;
+  next: TimingSide;
+  /** Change of the median ops/s in percent; null when a side has no units. */
   changePct: number | null;
-  /** Welch's test; null when not comparable. */
-  test: WelchResult | null;
+  /** The Mann–Whitney U test of the units; null when not comparable. */
+  test: MannWhitneyResult | null;
   /** Holm–Bonferroni adjusted p-value over all throughput tests of the comparison; null when not comparable. */
   pAdjusted: number | null;
+  /** The smallest p-value the two sides' sizes allow (every unit of one side beyond the other's). */
+  minP: number | null;
   verdict: ThroughputVerdict;
 }
 
@@ -119,43 +135,70 @@ function exactRow(key: CellKey, metric: ExactNumericKey, b: FullRecord, n: FullR
   };
 }
 
-/** ops/s of each replay sample; null when a sample is not a positive time. */
-function samplesOpsPerSec(r: FullRecord): number[] | null {
-  const ops = r.detail.samples.map((ms) => r.events / (ms / 1000));
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? (s[mid] as number)
+      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+/** The units of a record in ops/s: its round medians, or its samples; null when a time is not positive. */
+function units(r: FullRecord, unit: TimingSide['unit']): number[] | null {
+  const ms = unit === 'rounds' ? (r.detail.rounds ?? []) : r.detail.samples;
+  const ops = ms.map((x) => r.events / (x / 1000));
   return ops.every((x) => Number.isFinite(x) && x >= 0) ? ops : null;
 }
 
-function throughputRow(key: CellKey, b: FullRecord, n: FullRecord, alpha: number, noisePct: number): ThroughputRow {
-  const bs = samplesOpsPerSec(b) ?? [];
-  const ns = samplesOpsPerSec(n) ?? [];
-  const base = summarize(bs);
-  const next = summarize(ns);
-  const changePct = base.n > 0 && next.n > 0 ? relativeChangePct(base.mean, next.mean) : null;
-  const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
-  if (bs.length < 2 || ns.length < 2 || changePct === null) {
-    return { ...row, test: null, pAdjusted: null, verdict: 'not comparable' };
-  }
-  const test = welchTTest(bs, ns);
-  return { ...row, test, pAdjusted: test.p, verdict: throughputVerdict(test.p, changePct, alpha, noisePct) };
+/** Rounds when both records have them; otherwise every sample counts as a unit (a run of one process). */
+function unitOf(b: FullRecord, n: FullRecord): TimingSide['unit'] {
+  return (b.detail.rounds?.length ?? 0) > 0 && (n.detail.rounds?.length ?? 0) > 0 ? 'rounds' : 'samples';
 }
 
-function throughputVerdict(p: number, changePct: number, alpha: number, noisePct: number): ThroughputVerdict {
-  if (p >= alpha) return 'no significant change';
-  if (Math.abs(changePct) <= noisePct) return 'within noise';
-  return changePct > 0 ? 'improved' : 'regressed';
+function throughputRow(key: CellKey, b: FullRecord, n: FullRecord): ThroughputRow {
+  const unit = unitOf(b, n);
+  const bs = units(b, unit) ?? [];
+  const ns = units(n, unit) ?? [];
+  const base: TimingSide = { n: bs.length, median: median(bs), unit };
+  const next: TimingSide = { n: ns.length, median: median(ns), unit };
+  const comparable = bs.length > 0 && ns.length > 0;
+  const changePct = comparable ? relativeChangePct(base.median, next.median) : null;
+  const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
+  if (!comparable) return { ...row, test: null, pAdjusted: null, minP: null, verdict: 'not comparable' };
+  const test = mannWhitneyU(bs, ns);
+  return { ...row, test, pAdjusted: test.p, minP: mannWhitneyMinP(bs.length, ns.length), verdict: 'not comparable' };
+}
+
+/**
+ * The verdicts, once every p-value is Holm-adjusted over the m throughput tests: significant
+ * changes beyond the noise threshold are improvements or regressions. A cell whose sizes could not
+ * reach alpha even with every unit of one side beyond the other's (its smallest p × m ≥ alpha, the
+ * Bonferroni bound of the correction) is "too few samples to tell", never "no significant change".
+ */
+function throughputVerdict(r: ThroughputRow, m: number, alpha: number, noisePct: number): ThroughputVerdict {
+  const p = r.pAdjusted ?? 1;
+  const change = r.changePct ?? 0;
+  if (p < alpha) {
+    if (Math.abs(change) <= noisePct) return 'within noise';
+    return change > 0 ? 'improved' : 'regressed';
+  }
+  if ((r.minP ?? 1) * m >= alpha) return 'too few samples to tell';
+  return 'no significant change';
 }
 
 /**
  * Holm–Bonferroni over the throughput tests of one comparison: with dozens of cells, uncorrected
  * tests at 5 % flag a few "regressions" between two runs of the same code. Adjusted p-values:
- * sorted ascending, p_(k) × (m − k), made monotone; the verdicts are redone with them.
+ * sorted ascending, p_(k) × (m − k), made monotone; then every verdict.
  */
 function holm(rows: Row[], alpha: number, noisePct: number): void {
   const tested = rows.filter((r): r is ThroughputRow => r.kind === 'throughput' && r.test !== null);
   const adjusted = holmAdjust(tested.map((r) => r.test?.p ?? 1));
   tested.forEach((r, i) => {
     r.pAdjusted = adjusted[i] as number;
-    r.verdict = throughputVerdict(r.pAdjusted, r.changePct ?? 0, alpha, noisePct);
+    r.verdict = throughputVerdict(r, tested.length, alpha, noisePct);
   });
 }
 
@@ -208,7 +251,8 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
 
 /**
  * Match two runs by (workload, strategy, cpus, seed) and compare every matched cell: exact metrics
- * exactly, throughput by Welch's t-test with a noise threshold. Refuses two runs with no cell in common.
+ * exactly, throughput by the Mann–Whitney U test of the rounds (Holm-corrected) with a noise
+ * threshold. Refuses two runs with no cell in common.
  */
 export function compareRuns(base: RunResult, next: RunResult, options: CompareOptions = {}): Comparison {
   const alpha = options.alpha ?? 0.05;
@@ -233,7 +277,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
     nextTimed ||= n.detail.samples.length > 0;
     // A cell timed on neither side has no throughput to compare.
     if (b.detail.samples.length > 0 || n.detail.samples.length > 0) {
-      rows.push(throughputRow(key, b, n, alpha, noisePct));
+      rows.push(throughputRow(key, b, n));
     }
   }
   holm(rows, alpha, noisePct);
@@ -244,6 +288,12 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
     );
   }
   const warnings = provenanceWarnings(base, next);
+  const bySamples = rows.filter((r) => r.kind === 'throughput' && r.test && r.base.unit === 'samples').length;
+  if (bySamples > 0) {
+    warnings.push(
+      `throughput of ${plural(bySamples, 'cell')} compared sample by sample: a run older than l2bench-run/2 timed in one process, so the samples do not show the variation between processes and p-values are too small`,
+    );
+  }
   if (baseTimed !== nextTimed) {
     warnings.push(`throughput was measured only in the ${baseTimed ? 'base' : 'new'} run`);
   } else if (!baseTimed) {

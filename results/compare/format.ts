@@ -8,6 +8,7 @@ import {
   type Row,
   THROUGHPUT_VERDICTS,
   type ThroughputVerdict,
+  type TimingSide,
 } from './diff.ts';
 
 export type CompareFormat = 'text' | 'md';
@@ -60,10 +61,13 @@ function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
         : row.verdict;
     return [...head, b, n, formatChange(row.changePct), verdict];
   }
-  const side = (s: { n: number; mean: number }) => (s.n === 0 ? '–' : `${formatSi(s.mean)}/s n=${s.n}`);
-  const verdict = row.test
-    ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm)`
-    : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;
+  const side = (s: TimingSide) => (s.n === 0 ? '–' : `${formatSi(s.median)}/s n=${s.n}`);
+  const verdict =
+    row.verdict === 'too few samples to tell'
+      ? `${row.verdict} (n=${row.base.n} vs ${row.next.n}: ${formatP(row.pAdjusted ?? 1)}, Holm; p≥${Number((row.minP ?? 1).toPrecision(2))} at best)`
+      : row.test
+        ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm)`
+        : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;
   return [...head, side(row.base), side(row.next), formatChange(row.changePct), verdict];
 }
 
@@ -114,7 +118,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
       : '');
   notes.push(
     `${plural(cmp.matched.length, 'cell')} in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
-      `throughput: Welch's t-test at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
+      `throughput: median ops/s of each round (n = rounds, each timed in a fresh isolate), Mann–Whitney U test, Holm-corrected, at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
   );
 
   const shown = cmp.rows.filter((r) => options.all || hiddenBecause(r) === null);
