@@ -5,7 +5,17 @@
  */
 
 /** The options of the harness API that a bad value can come from (BenchmarkOptions' fields). */
-export type OptionName = 'suite' | 'strategies' | 'workloads' | 'cpus' | 'seeds' | 'machine' | 'jobs' | 'shard';
+export type OptionName =
+  | 'suite'
+  | 'strategies'
+  | 'workloads'
+  | 'cpus'
+  | 'seeds'
+  | 'machine'
+  | 'jobs'
+  | 'shard'
+  | 'rounds'
+  | 'cellTimeout';
 
 export class InputError extends Error {
   override name = 'InputError';

@@ -48,7 +48,7 @@ interface CellDetail {
   /** Timing samples, each the mean time of one replay over the replays it timed, in ms; every round's, in order. */
   samples: number[];
   /**
-   * The median sample of each round of timing, in ms; each round ran in a fresh isolate, so these
+   * The fastest sample of each round of timing, in ms; each round ran in a fresh isolate, so these
    * are the units that show the variation between processes (absent before l2bench-run/2).
    */
   rounds?: number[];

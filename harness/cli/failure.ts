@@ -13,6 +13,8 @@ const FLAGS: Record<OptionName, string> = {
   machine: '--machine',
   jobs: '--jobs',
   shard: '--shard',
+  rounds: '--rounds',
+  cellTimeout: '--cell-timeout',
 };
 
 /** Errors that are the input's fault: one line, exit 2. */

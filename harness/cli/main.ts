@@ -38,11 +38,13 @@ function program(): Command {
     .option('--machine <k=v,…>', 'machine: dram=SIZE, base=ADDR, fragment=FRACTION of ZONE_DMA32 taken at boot')
     .option('--check', 'run every strategy under the invariant checker')
     .addOption(new Option('--no-throughput', 'skip the throughput measurement (memory metrics only)'))
-    .option('--time <ms>', "tinybench's time budget per cell, in ms (default 100)")
+    .option('--time <ms>', 'time budget per cell for throughput, in ms, spread over its rounds (default 100)')
+    .option('--rounds <n>', 'rounds of timing per cell, each in a fresh worker thread (default 8)')
     .option('--format <list>', `output formats: ${EXPORTERS.map((e) => e.format).join(', ')}`, 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
-    .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is still timed one cell at a time)')
+    .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is timed one cell at a time)')
     .option('--shard <i/n>', 'run only shard i of n of the cells; `l2bench merge` joins the shards')
+    .option('--cell-timeout <seconds>', 'stop a cell running longer (its metrics, or a round of its timing): it fails')
     .action(async (opts) => {
       process.exitCode = await runCommand(opts);
     });

@@ -43,7 +43,7 @@ export type ThroughputVerdict = (typeof THROUGHPUT_VERDICTS)[number];
 
 /**
  * One side of a throughput comparison: its units of replication in ops/s. A run of l2bench-run/2
- * times each cell in rounds, each in a fresh isolate, and a unit is a round's median sample; an
+ * times each cell in rounds, each in a fresh isolate, and a unit is a round's fastest sample; an
  * older run has one process only, and each sample is a unit.
  */
 export interface TimingSide {
@@ -239,6 +239,11 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
   ] as const) {
     if (run.interrupted)
       out.push(`the ${label} run was interrupted (${run.records.length} of ${plural(run.cells, 'cell')})`);
+    else if (!run.complete) {
+      out.push(
+        `the ${label} run is incomplete (${run.records.length} of ${plural(run.cells, 'cell')}; ${run.missing.length} missing, failed or not fully timed)`,
+      );
+    }
   }
   const env = (['cpu_model', 'node_version', 'throughput_time_ms'] as const).filter((k) => pb[k] !== pn[k]);
   if (env.length > 0) {

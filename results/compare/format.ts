@@ -118,7 +118,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
       : '');
   notes.push(
     `${plural(cmp.matched.length, 'cell')} in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
-      `throughput: median ops/s of each round (n = rounds, each timed in a fresh isolate), Mann–Whitney U test, Holm-corrected, at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
+      `throughput: Mann–Whitney U test of the rounds (n = rounds, each timed in a fresh isolate; ops/s of its fastest sample; the change is that of their medians), Holm-corrected, at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
   );
 
   const shown = cmp.rows.filter((r) => options.all || hiddenBecause(r) === null);

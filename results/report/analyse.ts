@@ -1,5 +1,7 @@
+import { describeIncomplete } from '../completeness.ts';
 import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
+import { reproduceCommand } from '../reproduce.ts';
 import type { RunResult } from '../run.ts';
 import { claims } from './claims.ts';
 import { constraints } from './constraints.ts';
@@ -41,17 +43,11 @@ const THREATS = [
   'Memory metrics are exact for a seed; other seeds of the random workloads may order close strategies differently.',
 ];
 
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The design-decision report's content, computed from a run's records alone. */
 export function analyse(run: RunResult): ReportModel {
   const records = run.records;
   const gate = constraints(records);
   const cross = crossovers(records);
-  const p = run.provenance;
-  const commit = p.git_commit ? `git checkout ${p.git_commit} && ` : '';
   const threats = [...THREATS];
   if (run.interrupted)
     threats.unshift(`The run was interrupted: ${records.length} of ${plural(run.cells, 'cell')} were measured.`);
@@ -73,8 +69,9 @@ export function analyse(run: RunResult): ReportModel {
     claims: claims(records),
     workloads: notes,
     threats,
-    reproduce: `${commit}npx l2bench ${p.command_line.map(shellQuote).join(' ')}`,
-    provenance: p,
+    reproduce: reproduceCommand(run.provenance),
+    provenance: run.provenance,
     interrupted: run.interrupted,
+    incomplete: describeIncomplete(run),
   };
 }

@@ -35,6 +35,8 @@ export interface ReportModel {
   reproduce: string;
   provenance: Provenance;
   interrupted: boolean;
+  /** What an incomplete run lacks (results/completeness.ts), for a banner at the top; null when complete. */
+  incomplete?: string | null;
 }
 
 export interface Recommendation {

@@ -12,6 +12,7 @@ import {
 import { formatComparison } from '../../results/compare/format.ts';
 import { ResultsError } from '../../results/errors.ts';
 import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../results/metrics.ts';
+import { readRun } from '../../results/read-run.ts';
 import type { FullRecord } from '../../results/record.ts';
 import { CSV_COLUMNS, TIMING_COLUMNS } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
@@ -24,7 +25,7 @@ const STEADY = [1.0, 1.01, 0.99, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0, 1.0];
 
 /**
  * A hand-made record: a 64-table hold-like cell; `samples` are the replay times in ms, and `rounds`
- * the median of each round (none: a run of one process, as l2bench-run/1 wrote them).
+ * the fastest of each round (none: a run of one process, as l2bench-run/1 wrote them).
  */
 function record(over: Partial<FullRecord> = {}, samples: number[] = STEADY, rounds?: number[]): FullRecord {
   return blankRecord(
@@ -63,7 +64,7 @@ function record(over: Partial<FullRecord> = {}, samples: number[] = STEADY, roun
 
 function run(records: FullRecord[], version = '0.1.0'): RunResult {
   return {
-    schema: 'l2bench-run/1',
+    schema: 'l2bench-run/2',
     provenance: {
       l2bench_version: version,
       git_commit: '0123456789abcdef',
@@ -79,7 +80,9 @@ function run(records: FullRecord[], version = '0.1.0'): RunResult {
     },
     records,
     interrupted: false,
+    complete: true,
     cells: records.length,
+    missing: [],
   };
 }
 
@@ -349,10 +352,12 @@ describe('compare command', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"schema":');
     expect(() => compareCommand(good, bad, {})).toThrow(/bad\.json: not valid JSON: /);
-    writeFileSync(bad, JSON.stringify({ ...run([record()]), schema: 'l2bench-run/2' }));
+    writeFileSync(bad, JSON.stringify({ ...run([record()]), schema: 'l2bench-run/3' }));
     expect(() => compareCommand(good, bad, {})).toThrow(
-      /bad\.json: not an l2bench run: schema "l2bench-run\/2", expected 'l2bench-run\/1'/,
+      /bad\.json: not an l2bench run: schema "l2bench-run\/3", expected 'l2bench-run\/1' or 'l2bench-run\/2'$/,
     );
+    writeFileSync(bad, JSON.stringify({ ...run([record()]), complete: 'yes' }));
+    expect(() => compareCommand(good, bad, {})).toThrow(/^[^\n]*bad\.json: invalid l2bench run: complete: [^\n]*$/);
     const broken = run([record()]) as unknown as { records: Record<string, unknown>[] };
     delete (broken.records[0] as Record<string, unknown>).peak_footprint_bytes;
     writeFileSync(bad, JSON.stringify(broken));
@@ -382,7 +387,7 @@ describe('compare: many throughput tests', () => {
 });
 
 describe('compare: rounds as the units of replication', () => {
-  /** A record timed in rounds: each round's median in ms (its samples: the medians, for brevity). */
+  /** A record timed in rounds: each round's fastest sample in ms (its samples: those, for brevity). */
   const timedInRounds = (medians: number[], over: Partial<FullRecord> = {}) => record(over, medians, medians);
 
   it('tests the round medians, not the samples: a 6× slowdown over 8 rounds a side is a regression', () => {
@@ -432,5 +437,19 @@ describe('compare: rounds as the units of replication', () => {
     const cmp = compareRuns(run([record()]), run([timedInRounds([1, 1, 1])]));
     expect(throughput(cmp.rows).base.unit).toBe('samples');
     expect(cmp.warnings.join('\n')).toMatch(/compared sample by sample: a run older than l2bench-run\/2/);
+  });
+});
+
+describe('reading results.json', () => {
+  it('reads an l2bench-run/1 file as complete unless interrupted', () => {
+    const dir = tmp();
+    const v1 = (interrupted: boolean) => {
+      const { complete: _c, missing: _m, ...rest } = run([record()]);
+      return { ...rest, schema: 'l2bench-run/1', interrupted };
+    };
+    writeFileSync(join(dir, 'whole.json'), JSON.stringify(v1(false)));
+    writeFileSync(join(dir, 'cut.json'), JSON.stringify(v1(true)));
+    expect(readRun(join(dir, 'whole.json'))).toMatchObject({ schema: 'l2bench-run/2', complete: true, missing: [] });
+    expect(readRun(join(dir, 'cut.json'))).toMatchObject({ complete: false, interrupted: true });
   });
 });
