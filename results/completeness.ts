@@ -12,7 +12,12 @@ const cellName = (m: MissingCell) => `${m.strategy} on ${m.workload}${m.error ? 
  */
 export function describeIncomplete(run: RunResult): string | null {
   if (run.complete) return null;
-  const how = run.interrupted ? 'it was interrupted' : 'it did not finish (still running, or stopped or killed)';
+  const unfinished = run.missing.some((m) => m.reason === 'not run' || m.reason === 'not timed');
+  const how = run.interrupted
+    ? 'it was interrupted'
+    : unfinished || run.missing.length === 0
+      ? 'it did not finish (stopped, killed, or still running)'
+      : 'some cells failed';
   const kinds: [MissingCell['reason'], string][] = [
     ['failed', 'failed'],
     ['timeout', 'timed out'],
@@ -28,5 +33,5 @@ export function describeIncomplete(run: RunResult): string | null {
     return [`${plural(cells.length, 'cell')} ${label}: ${named}${more}`];
   });
   const measured = `${run.records.length} of ${plural(run.cells, 'cell')} measured`;
-  return `Incomplete run (${how}): ${measured}${parts.length ? `; ${parts.join('; ')}` : ''}. The report covers only the cells that finished.`;
+  return `Incomplete run: ${how}. ${measured}${parts.length ? `; ${parts.join('; ')}` : ''}. The report covers only the cells that finished.`;
 }

@@ -42,7 +42,7 @@ function expectRefused(r: Outcome, message: RegExp): void {
 }
 
 // Every case refuses its input before any work or any output folder; the cases run in parallel.
-describe.concurrent('l2bench refuses bad input with one line naming the culprit', { timeout: 30_000 }, () => {
+describe.concurrent('l2bench refuses bad input with one line naming the culprit', () => {
   const out = () => join(tmp(), 'out');
   const quick = ['--no-throughput', '-o'];
 

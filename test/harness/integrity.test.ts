@@ -224,7 +224,7 @@ describe('runs that cannot pass for complete', () => {
     expect(report.code).toBe(0);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md.split('\n').find((l) => l.startsWith('> '))).toBe(
-      '> **Incomplete run (it did not finish (still running, or stopped or killed)): 1 of 2 cells measured; 1 cell not run. The report covers only the cells that finished.**',
+      '> **Incomplete run: it did not finish (stopped, killed, or still running). 1 of 2 cells measured; 1 cell not run. The report covers only the cells that finished.**',
     );
 
     // The stale lock blocks nothing, and the killed run is never overwritten.

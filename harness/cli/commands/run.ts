@@ -90,9 +90,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const plan = await planBenchmark(options);
   const { dir, release } = claimOutDir(flags.out, new Date());
   const result = emptyResult();
-  // While the run goes only the results are saved (the reports are rendered once, at the end).
-  const saved = formats.filter((f) => f === 'csv' || f === 'json');
+  // While the run goes only the results are saved (the reports are rendered once, at the end, after
+  // them: a report that failed to render would not cost the results).
+  const saved: string[] = formats.filter((f) => f === 'csv' || f === 'json');
+  const finalFormats = [...saved, ...formats.filter((f) => !saved.includes(f))];
   let changed = false;
+  let saveError: unknown = null;
   const save = (which: readonly string[]) => {
     writeResults(dir, result, which);
     changed = false;
@@ -101,9 +104,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const onSigint = () => {
     if (!abort.signal.aborted) return abort.abort();
     // A second Ctrl-C: a cell running in this thread cannot be stopped; save what is done and go.
-    save(saved);
-    release();
-    process.exit(EXIT_INTERRUPTED);
+    try {
+      save(saved);
+    } finally {
+      release();
+      process.exit(EXIT_INTERRUPTED);
+    }
   };
   process.on('SIGINT', onSigint);
   const bar = process.stderr.isTTY
@@ -114,11 +120,18 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     : null;
   bar?.start(plan.cells.length, 0, { task: '' });
   // Keep finished cells on disk as the run goes (marked incomplete), so even a hard kill loses little.
-  save(saved);
   const saver = setInterval(() => {
-    if (changed) save(saved);
+    if (!changed) return;
+    try {
+      save(saved);
+    } catch (e) {
+      // A folder that can no longer be written: stop the run and report it below.
+      saveError = e;
+      abort.abort();
+    }
   }, 2000);
   try {
+    save(saved);
     await runBenchmark({
       ...options,
       throughput: plan.timeMs === null ? false : { timeMs: plan.timeMs },
@@ -138,11 +151,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     bar?.stop();
     process.removeListener('SIGINT', onSigint);
     try {
-      save(formats);
+      save(finalFormats);
     } finally {
       release();
     }
   }
+  if (saveError) throw saveError;
   process.stdout.write(renderTables(result.records, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
   const files = formats.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
   const failed = result.missing.filter((m) => m.reason === 'failed' || m.reason === 'timeout');
