@@ -3,7 +3,7 @@ import { plural } from '../format.ts';
 import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../metrics.ts';
 import type { CellKey, FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
-import { type MannWhitneyResult, mannWhitneyMinP, mannWhitneyU } from './stats.ts';
+import { type MannWhitneyResult, mannWhitneyMinP, mannWhitneyU, shiftInterval } from './stats.ts';
 
 /** The throughput metric, computed from the replay samples. */
 const THROUGHPUT_METRIC = 'ops_per_sec';
@@ -69,6 +69,12 @@ export interface ThroughputRow {
   pAdjusted: number | null;
   /** The smallest p-value the two sides' sizes allow (every unit of one side beyond the other's). */
   minP: number | null;
+  /**
+   * The change of ops/s in percent, as an interval at 1 − alpha/m over the m cells tested (the
+   * Hodges–Lehmann interval of the shift in log ops/s); null when not comparable. A regression
+   * fails --fail-on-regression PCT only when the whole interval lies beyond −PCT.
+   */
+  interval: { lowPct: number; highPct: number } | null;
   verdict: ThroughputVerdict;
 }
 
@@ -166,9 +172,22 @@ function throughputRow(key: CellKey, b: FullRecord, n: FullRecord): ThroughputRo
   const comparable = bs.length > 0 && ns.length > 0;
   const changePct = comparable ? relativeChangePct(base.median, next.median) : null;
   const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
-  if (!comparable) return { ...row, test: null, pAdjusted: null, minP: null, verdict: 'not comparable' };
+  if (!comparable) {
+    return { ...row, test: null, pAdjusted: null, minP: null, interval: null, verdict: 'not comparable' };
+  }
   const test = mannWhitneyU(bs, ns);
-  return { ...row, test, pAdjusted: test.p, minP: mannWhitneyMinP(bs.length, ns.length), verdict: 'not comparable' };
+  const minP = mannWhitneyMinP(bs.length, ns.length);
+  return { ...row, test, pAdjusted: test.p, minP, interval: null, verdict: 'not comparable' };
+}
+
+/** The interval of the change in percent at `level`, from the shift of log ops/s; null without units. */
+function changeInterval(r: ThroughputRow, b: FullRecord, n: FullRecord, level: number): ThroughputRow['interval'] {
+  const log = (xs: number[] | null) => (xs ?? []).map(Math.log);
+  const bs = log(units(b, r.base.unit));
+  const ns = log(units(n, r.next.unit));
+  if (bs.length === 0 || ns.length === 0) return null;
+  const shift = shiftInterval(bs, ns, level);
+  return { lowPct: (Math.exp(shift.low) - 1) * 100, highPct: (Math.exp(shift.high) - 1) * 100 };
 }
 
 /**
@@ -193,12 +212,15 @@ function throughputVerdict(r: ThroughputRow, m: number, alpha: number, noisePct:
  * tests at 5 % flag a few "regressions" between two runs of the same code. Adjusted p-values:
  * sorted ascending, p_(k) × (m − k), made monotone; then every verdict.
  */
-function holm(rows: Row[], alpha: number, noisePct: number): void {
+function holm(rows: Row[], sides: Map<ThroughputRow, [FullRecord, FullRecord]>, alpha: number, noisePct: number): void {
   const tested = rows.filter((r): r is ThroughputRow => r.kind === 'throughput' && r.test !== null);
   const adjusted = holmAdjust(tested.map((r) => r.test?.p ?? 1));
   tested.forEach((r, i) => {
     r.pAdjusted = adjusted[i] as number;
     r.verdict = throughputVerdict(r, tested.length, alpha, noisePct);
+    const [b, n] = sides.get(r) as [FullRecord, FullRecord];
+    // Simultaneous over the m cells (Bonferroni), like the correction of the tests.
+    r.interval = changeInterval(r, b, n, alpha / tested.length);
   });
 }
 
@@ -267,6 +289,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
   const matched: CellKey[] = [];
   const onlyBase: CellKey[] = [];
   const rows: Row[] = [];
+  const sides = new Map<ThroughputRow, [FullRecord, FullRecord]>();
   let baseTimed = false;
   let nextTimed = false;
   for (const [k, b] of bi) {
@@ -282,10 +305,12 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
     nextTimed ||= n.detail.samples.length > 0;
     // A cell timed on neither side has no throughput to compare.
     if (b.detail.samples.length > 0 || n.detail.samples.length > 0) {
-      rows.push(throughputRow(key, b, n));
+      const row = throughputRow(key, b, n);
+      sides.set(row, [b, n]);
+      rows.push(row);
     }
   }
-  holm(rows, alpha, noisePct);
+  holm(rows, sides, alpha, noisePct);
   const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
   if (matched.length === 0) {
     throw new ResultsError(
@@ -315,12 +340,13 @@ export function hiddenBecause(row: Row): 'unchanged' | 'not significant' | null 
 
 /**
  * Rows that worsen by more than pct percent: an exact metric whose direction is worse, or a
- * throughput whose verdict is 'regressed' (significant and beyond the noise threshold).
+ * throughput whose verdict is 'regressed' (significant and beyond the noise threshold) and whose
+ * interval of change lies wholly beyond −pct: a measured slowdown, not one the rounds merely allow.
  */
 export function regressions(cmp: Comparison, pct: number): Row[] {
   return cmp.rows.filter((r) => {
     if (r.changePct === null) return false;
-    if (r.kind === 'exact' ? r.direction !== 'worse' : r.verdict !== 'regressed') return false;
-    return Math.abs(r.changePct) > pct;
+    if (r.kind === 'exact') return r.direction === 'worse' && Math.abs(r.changePct) > pct;
+    return r.verdict === 'regressed' && r.interval !== null && r.interval.highPct < -pct;
   });
 }

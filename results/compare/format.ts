@@ -51,6 +51,15 @@ function formatP(p: number): string {
   return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`;
 }
 
+/** The interval of change of an improvement or a regression, when bounded: `; −88% to −79%`. */
+function interval(row: Row): string {
+  if (row.kind !== 'throughput' || !row.interval) return '';
+  if (row.verdict !== 'improved' && row.verdict !== 'regressed') return '';
+  const { lowPct, highPct } = row.interval;
+  if (!Number.isFinite(lowPct) || !Number.isFinite(highPct)) return '';
+  return `; ${formatChange(lowPct)} to ${formatChange(highPct)}`;
+}
+
 function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
   const head = [keyLabel(row.key), row.key.strategy, row.metric];
   if (row.kind === 'exact') {
@@ -66,7 +75,7 @@ function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
     row.verdict === 'too few samples to tell'
       ? `${row.verdict} (n=${row.base.n} vs ${row.next.n}: ${formatP(row.pAdjusted ?? 1)}, Holm; p≥${Number((row.minP ?? 1).toPrecision(2))} at best)`
       : row.test
-        ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm)`
+        ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm${interval(row)})`
         : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;
   return [...head, side(row.base), side(row.next), formatChange(row.changePct), verdict];
 }

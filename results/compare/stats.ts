@@ -178,14 +178,19 @@ function uCounts(n: number, m: number): Float64Array {
 
 const countsCache = new Map<string, Float64Array>();
 
-/** Exact two-sided p of U = u (an integer) for sizes n and m, without ties. */
-function exactP(u: number, n: number, m: number): number {
+function countsOf(n: number, m: number): Float64Array {
   const key = `${Math.min(n, m)},${Math.max(n, m)}`;
   let counts = countsCache.get(key);
   if (!counts) {
     counts = uCounts(Math.min(n, m), Math.max(n, m));
     countsCache.set(key, counts);
   }
+  return counts;
+}
+
+/** Exact two-sided p of U = u (an integer) for sizes n and m, without ties. */
+function exactP(u: number, n: number, m: number): number {
+  const counts = countsOf(n, m);
   let total = 0;
   let below = 0;
   let above = 0;
@@ -235,4 +240,59 @@ export function mannWhitneyMinP(n: number, m: number): number {
     Array.from({ length: n }, (_, i) => i),
     Array.from({ length: m }, (_, i) => n + i),
   ).p;
+}
+
+/**
+ * The largest c with P(U ≤ c) ≤ alpha/2 for sizes n and m (exact up to EXACT_MAX a side, else the
+ * normal approximation), or −1 when even U = 0 is more likely than that.
+ */
+export function mannWhitneyCritical(n: number, m: number, alpha: number): number {
+  if (n === 0 || m === 0) return -1;
+  if (n <= EXACT_MAX && m <= EXACT_MAX) {
+    const counts = countsOf(n, m);
+    const total = counts.reduce((t, c) => t + c, 0);
+    let below = 0;
+    let c = -1;
+    for (let k = 0; k < counts.length; k++) {
+      below += counts[k] as number;
+      if (below / total > alpha / 2) break;
+      c = k;
+    }
+    return c;
+  }
+  // The normal quantile z with P(|Z| ≥ z) = alpha, by bisection on the tail.
+  let lo = 0;
+  let hi = 40;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalTwoSidedP(mid) > alpha) lo = mid;
+    else hi = mid;
+  }
+  const c = Math.floor((n * m) / 2 - hi * Math.sqrt((n * m * (n + m + 1)) / 12) - 0.5);
+  return Math.max(-1, c);
+}
+
+export interface ShiftInterval {
+  /** The Hodges–Lehmann estimate of the shift of b from a: the median of every difference b_j − a_i. */
+  estimate: number;
+  /** The confidence interval of the shift at 1 − alpha (−∞/+∞ when the sizes allow none that narrow). */
+  low: number;
+  high: number;
+}
+
+/**
+ * The shift of b from a with its confidence interval, by inverting the Mann–Whitney test (Hodges &
+ * Lehmann; Bauer 1972): the n·m differences b_j − a_i sorted, the interval runs from the (c+1)-th to
+ * the (n·m − c)-th, c the test's critical value at alpha.
+ */
+export function shiftInterval(a: readonly number[], b: readonly number[], alpha: number): ShiftInterval {
+  if (a.length === 0 || b.length === 0) throw new RangeError('shift interval: needs at least 1 value on each side');
+  const d: number[] = [];
+  for (const y of b) for (const x of a) d.push(y - x);
+  d.sort((x, y) => x - y);
+  const k = d.length;
+  const estimate = k % 2 ? (d[k >> 1] as number) : ((d[k / 2 - 1] as number) + (d[k / 2] as number)) / 2;
+  const c = mannWhitneyCritical(a.length, b.length, alpha);
+  if (c < 0) return { estimate, low: -Infinity, high: Infinity };
+  return { estimate, low: d[c] as number, high: d[k - 1 - c] as number };
 }

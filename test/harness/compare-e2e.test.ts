@@ -83,7 +83,7 @@ describe('compare on real runs', () => {
     await run(110, 'slow');
     const regressed = await l2bench('compare', join(dir, 'base'), join(dir, 'slow'), '--fail-on-regression', '10');
     expect(regressed.stdout).toMatch(
-      /churn:live=64,ops=5000\s+wrapped\s+ops_per_sec .* regressed \(p[<=]0\.0\d+, Holm\)/,
+      /churn:live=64,ops=5000\s+wrapped\s+ops_per_sec .* regressed \(p[<=]0\.0\d+, Holm; -\d+\.\d+% to -\d+\.\d+%\)/,
     );
     expect(regressed.stdout).toMatch(/regressions beyond 10% \(1\): churn:live=64,ops=5000 wrapped .*ops_per_sec -\d/);
     // Only the throughput changed: the exact metrics are the same code's.

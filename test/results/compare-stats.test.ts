@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   logGamma,
+  mannWhitneyCritical,
   mannWhitneyMinP,
   mannWhitneyU,
   normalTwoSidedP as normalP,
   regularizedIncompleteBeta,
+  shiftInterval,
   studentTCdf,
   studentTQuantile,
   studentTTwoSidedP,
@@ -231,5 +233,29 @@ describe('Mann–Whitney U test', () => {
   it('gives p = 1 when every value is equal, and refuses an empty side', () => {
     expect(mannWhitneyU([2, 2, 2], [2, 2]).p).toBe(1);
     expect(() => mannWhitneyU([], [1])).toThrow(RangeError);
+  });
+});
+
+describe('the shift of one sample from another, with its interval (Hodges–Lehmann)', () => {
+  it('takes the critical values of the exact U distribution (scipy: P(U ≤ 13) = 0.0249 for 8 and 8)', () => {
+    expect(mannWhitneyCritical(8, 8, 0.05)).toBe(13);
+    expect(mannWhitneyCritical(5, 7, 0.05)).toBe(5); // P(U ≤ 5) = 0.0240, P(U ≤ 6) = 0.0366
+    expect(mannWhitneyCritical(3, 3, 0.05)).toBe(-1); // P(U = 0) = 0.05: no interval at 95 %
+    expect(mannWhitneyCritical(8, 8, 0.05 / 72)).toBe(2); // P(U ≤ 2) = 0.000311 ≤ 0.000347
+    // Beyond 30 a side, the normal approximation: 595 where the exact distribution gives 596 (scipy).
+    expect(mannWhitneyCritical(40, 40, 0.05)).toBe(595);
+  });
+
+  it('gives the median difference and the (c+1)-th to (nm−c)-th sorted differences', () => {
+    // b = a + 10 over 0..7: the 64 differences are 10 + (j − i); the 14th and 51st are 7 and 13.
+    const a = [0, 1, 2, 3, 4, 5, 6, 7];
+    expect(
+      shiftInterval(
+        a,
+        a.map((x) => x + 10),
+        0.05,
+      ),
+    ).toEqual({ estimate: 10, low: 7, high: 13 });
+    expect(shiftInterval([1, 2, 3], [4, 5, 6], 0.05)).toEqual({ estimate: 3, low: -Infinity, high: Infinity });
   });
 });

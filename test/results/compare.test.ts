@@ -191,7 +191,9 @@ describe('compare: verdicts', () => {
     expect(text).toMatch(/peak_footprint_bytes\s+65536\s+81920\s+\+25\.00%\s+changed, worse/);
     expect(text).toMatch(/reuse_rate\s+0\.5\s+0\.6\s+\+20\.00%\s+changed, better/);
     expect(text).toMatch(/pages_returned\s+0\s+2\s+\+∞%\s+changed\n/);
-    expect(text).toMatch(/ops_per_sec\s+1M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001, Holm\)/);
+    expect(text).toMatch(
+      /ops_per_sec\s+1M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001, Holm; -\d+\.\d+% to -\d+\.\d+%\)/,
+    );
     expect(text).not.toMatch(/metadata_bytes/);
     expect(text).toContain(`hidden because unchanged (${EXACT_METRICS.length - 3})`);
   });
@@ -431,6 +433,24 @@ describe('compare: rounds as the units of replication', () => {
     const cmp = compareRuns(run(names.map((n) => one(n, 1))), run(names.map((n) => one(n, 3))));
     const verdicts = new Set(cmp.rows.filter((r) => r.kind === 'throughput').map((r) => r.verdict));
     expect([...verdicts]).toEqual(['too few samples to tell']);
+  });
+
+  it('fails --fail-on-regression only when the whole interval of change lies beyond the threshold', () => {
+    // About 9 % slower, significant (p = 0.003), with an interval of −13.8 % to −4.4 %.
+    const base = timedInRounds([1.0, 1.02, 1.04, 1.06, 1.08, 1.1, 1.12, 1.14]);
+    const slow = timedInRounds([1.07, 1.13, 1.15, 1.17, 1.19, 1.21, 1.23, 1.25]);
+    const cmp = compareRuns(run([base]), run([slow]));
+    const tp = throughput(cmp.rows);
+    expect(tp.verdict).toBe('regressed');
+    expect(tp.interval?.lowPct).toBeCloseTo((Math.exp(-0.14874526126035015) - 1) * 100, 8);
+    expect(tp.interval?.highPct).toBeCloseTo((Math.exp(-0.04367506350266126) - 1) * 100, 8);
+    // The median change is beyond 5 %, but the rounds allow as little as 4.4 %: no failure at 5, one at 3.
+    expect(tp.changePct).toBeLessThan(-5);
+    expect(regressions(cmp, 5)).toEqual([]);
+    expect(regressions(cmp, 3)).toEqual([tp]);
+    expect(formatComparison(cmp, { format: 'text', all: false })).toMatch(
+      /regressed \(p=0\.003, Holm; -13\.8\d% to -4\.2\d%\)/,
+    );
   });
 
   it('falls back to the samples of a run without rounds, and warns that they come from one process', () => {
