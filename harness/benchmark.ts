@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadCosts } from '../results/costs.ts';
 import type { FullRecord } from '../results/record.ts';
-import { RUN_SCHEMA, type RunResult } from '../results/run.ts';
+import { type MissingCell, type Provenance, RUN_SCHEMA, type RunResult } from '../results/run.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
 import { KERNEL_VERSIONS, type KernelVersion, type Strategy } from '../strategies/types.ts';
@@ -10,9 +11,10 @@ import { InputError } from './errors.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { checkMachine, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan } from './matrix.ts';
-import { provenance, VERSION } from './provenance.ts';
-import { runCells } from './run.ts';
+import { gitDirty, provenance, VERSION } from './provenance.ts';
+import { type CellState, runCells } from './run.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
+import { DEFAULT_ROUNDS } from './throughput.ts';
 
 /** What to run, for `l2bench run` and for scripts. Unset fields come from the suite, then the defaults. */
 export interface BenchmarkOptions {
@@ -29,14 +31,20 @@ export interface BenchmarkOptions {
   /** `dram=8G,base=0,fragment=0.25`, or the options themselves. */
   machine?: string | Partial<Omit<MachineOptions, 'cpus'>>;
   check?: boolean;
-  /** tinybench budget per cell in ms, or false for memory metrics only. */
+  /** Throughput: a budget per cell in ms, spread over its rounds; or false for memory metrics only. */
   throughput?: false | { timeMs: number };
+  /** Rounds of timing per cell, each in a fresh worker thread (default 8): the units `compare` tests. */
+  rounds?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, record: FullRecord) => void;
+  /** Told of each cell that fails (its strategy threw) or times out; the run goes on. */
+  onFailure?: (cell: MissingCell) => void;
   /** Filled with records as they finish, so a caller can save them at any time. */
   result?: RunResult;
   /** Worker threads for the exact metrics (default 1); throughput is still timed one cell at a time. */
   jobs?: number;
+  /** Stop a cell (its exact metrics, or a round of its timing) after this many ms: it fails with a timeout. */
+  cellTimeoutMs?: number;
   /** Run only shard `index` of `count` (1-based): every count-th cell of the plan. */
   shard?: { index: number; count: number };
   /** A cost-table file overriding units or mappings of the shipped one (results/costs/default.yaml). */
@@ -66,6 +74,10 @@ export interface BenchmarkPlan {
   cells: Cell[];
   suite: string;
   timeMs: number | null;
+  /** Rounds of timing per cell (null without throughput). */
+  rounds: number | null;
+  /** Files the plan read that git does not pin (strategy modules, the suite), with their sha256. */
+  inputFiles: NonNullable<Provenance['input_files']>;
   machine: Omit<MachineOptions, 'cpus'>;
   plan: { cells: number; sha256: string };
   /** The kernels the cells model, in the order given. */
@@ -82,6 +94,16 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const strategies = await resolveStrategies(o, loaded);
   const timeMs = timeBudgetOf(o, suite);
   const costs = loadCosts(o.costs);
+  const rounds = timeMs === null ? null : (o.rounds ?? DEFAULT_ROUNDS);
+  if (rounds !== null && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 1000)) {
+    throw new InputError('must be a whole number from 1 to 1000', { option: 'rounds', value: String(rounds) });
+  }
+  if (o.cellTimeoutMs !== undefined && !(o.cellTimeoutMs > 0)) {
+    throw new InputError('must be a positive number of milliseconds', {
+      option: 'cellTimeout',
+      value: String(o.cellTimeoutMs),
+    });
+  }
   const cpus = o.cpus ?? suite?.cpus ?? DEFAULT_CPUS;
   checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
   const kernels = kernelsOf(o.kernels ?? suite?.kernel ?? DEFAULT_KERNELS);
@@ -98,8 +120,13 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
     cells: shardOf(cells, o.shard),
     suite: loaded?.file ?? '',
     timeMs,
+    rounds,
+    inputFiles: [
+      ...[...new Set(strategies.modules.values())].map((path) => ({ kind: 'strategy module' as const, path })),
+      ...(loaded ? [{ kind: 'suite' as const, path: loaded.file }] : []),
+    ].map((f) => ({ ...f, sha256: sha256File(f.path) })),
     machine,
-    plan: planIdentity(cells, timeMs),
+    plan: planIdentity(cells, timeMs, rounds),
     kernels,
     costs,
   };
@@ -122,6 +149,10 @@ function kernelsOf(given: readonly string[]): KernelVersion[] {
     if (!out.includes(kernel)) out.push(kernel);
   }
   return out;
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** The suite asked for, or the default suite when no workloads are given; none with workloads. */
@@ -235,10 +266,14 @@ function shardOf(cells: Cell[], shard: BenchmarkOptions['shard']): Cell[] {
 
 /**
  * What makes two shards parts of the same run: the l2bench version and a hash of every cell of the
- * whole plan (workload, strategy, machine, kernel, seed, checker) and of the throughput budget.
+ * whole plan (workload, strategy, machine, kernel, seed, checker) and of the throughput budget and rounds.
  */
-function planIdentity(cells: readonly Cell[], timeMs: number | null): { cells: number; sha256: string } {
-  const hash = createHash('sha256').update(`${VERSION}\u0000${timeMs}`);
+function planIdentity(
+  cells: readonly Cell[],
+  timeMs: number | null,
+  rounds: number | null,
+): { cells: number; sha256: string } {
+  const hash = createHash('sha256').update(`${VERSION}\u0000${timeMs}\u0000${rounds}`);
   for (const c of cells) {
     hash.update(
       `\u0001${c.workload.spec}\u0000${c.strategyLabel}\u0000${JSON.stringify(c.machine)}\u0000${c.kernel}\u0000${c.seed}\u0000${c.check}\u0000${c.timed}`,
@@ -247,39 +282,100 @@ function planIdentity(cells: readonly Cell[], timeMs: number | null): { cells: n
   return { cells: cells.length, sha256: hash.digest('hex') };
 }
 
-/** Run a benchmark and return every record with its provenance. */
+/**
+ * The planned cells without a complete record, and why: failed or timed out (with the error), not
+ * run, or not timed in every round.
+ */
+function missingCells(cells: readonly Cell[], states: readonly CellState[], rounds: number | null): MissingCell[] {
+  const out: MissingCell[] = [];
+  cells.forEach((cell, i) => {
+    const s = states[i];
+    const base = {
+      workload: cell.workload.spec,
+      strategy: cell.strategyLabel,
+      cpus: cell.machine.cpus,
+      seed: cell.seed,
+      module: cell.source?.module ?? null,
+    };
+    if (s?.failure) {
+      const { step, reason, error } = s.failure;
+      out.push({ ...base, reason, step, error });
+    } else if (!s?.record) out.push({ ...base, reason: 'not run', step: null, error: null });
+    else if (rounds !== null && cell.timed && !s.untimable && s.rounds < rounds) {
+      out.push({ ...base, reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` });
+    }
+  });
+  return out;
+}
+
+/**
+ * Run a benchmark and return every record with its provenance. `result` (when given) is kept up
+ * to date as cells finish, with `complete` false and `missing` naming every cell not done yet:
+ * `complete` turns true only when the run ends with every cell measured and timed.
+ */
 export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult> {
-  const { cells, suite, timeMs, machine, plan, kernels, costs } = await planBenchmark(o);
+  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, costs } = await planBenchmark(o);
   const result: RunResult = o.result ?? emptyResult();
   result.provenance = {
     ...provenance({ ...machine }, new Date()),
     suite,
     kernels: [...kernels],
     throughput_time_ms: timeMs,
+    throughput_rounds: rounds,
     jobs: o.jobs ?? 1,
     plan: { ...plan, shard: o.shard ?? null },
     costs: { ...costs.provenance, table: costs.table },
+    git_dirty: gitDirty(),
+    input_files: inputFiles,
   };
   result.cells = cells.length;
+  result.complete = false;
+  const states: CellState[] = [];
+  const settle = () => {
+    result.missing = missingCells(cells, states, rounds);
+  };
+  settle();
   const outcome = await runCells(cells, {
-    throughput: timeMs === null ? null : { timeMs },
+    throughput: timeMs === null ? null : { timeMs, rounds: rounds ?? DEFAULT_ROUNDS },
     records: result.records,
+    states,
     jobs: o.jobs ?? 1,
     costs: costs.table,
+    ...(o.cellTimeoutMs ? { cellTimeoutMs: o.cellTimeoutMs } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    onFailure(position) {
+      settle();
+      const cell = cells[position];
+      const failure = result.missing.find(
+        (m) =>
+          cell &&
+          m.workload === cell.workload.spec &&
+          m.strategy === cell.strategyLabel &&
+          m.cpus === cell.machine.cpus &&
+          m.seed === cell.seed,
+      );
+      if (failure) o.onFailure?.(failure);
+    },
+    onProgress(done, total, record) {
+      settle();
+      o.onProgress?.(done, total, record);
+    },
   });
   result.interrupted = outcome.interrupted;
+  settle();
+  result.complete = !outcome.interrupted && result.missing.length === 0;
   return result;
 }
 
-/** An empty result to fill while running (so an interrupted run can still be written). */
+/** An empty result to fill while running (so an interrupted run can still be written): not complete. */
 export function emptyResult(): RunResult {
   return {
     schema: RUN_SCHEMA,
     provenance: { ...provenance({}, new Date()), suite: '', throughput_time_ms: null, jobs: 1, plan: null },
     records: [],
     interrupted: false,
+    complete: false,
     cells: 0,
+    missing: [],
   };
 }

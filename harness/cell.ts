@@ -36,9 +36,13 @@ export interface CellSource {
   readonly index: number;
 }
 
-/** A fresh machine and strategy instance, the way every replay starts. */
-export function instantiate(cell: Cell): { machine: Machine; tables: TableAllocator; meter: Meter } {
-  const machine = new Machine(cell.machine);
+/**
+ * A machine in its boot state and a fresh strategy instance on it, the way every replay starts:
+ * `machine` (built for the same options) is reset and reused; without it a new one is built.
+ */
+export function instantiate(cell: Cell, machine?: Machine): { machine: Machine; tables: TableAllocator; meter: Meter } {
+  if (machine) machine.reset();
+  else machine = new Machine(cell.machine);
   const account = machine.account(cell.strategyLabel);
   const ctx = {
     pages: account,
@@ -59,9 +63,9 @@ function variantNote(cell: Cell): string {
     .join('; ');
 }
 
-/** Run one cell to completion and return its exact metrics (timing columns empty). */
-export function measureCell(cell: Cell): FullRecord {
-  const { tables, meter } = instantiate(cell);
+/** Run one cell to completion and return its exact metrics (timing columns empty); `machine` as for instantiate. */
+export function measureCell(cell: Cell, machine?: Machine): FullRecord {
+  const { tables, meter } = instantiate(cell, machine);
   for (const chunk of cell.workload.chunks()) meter.replay(chunk);
   return {
     workload: cell.workload.spec,
@@ -84,4 +88,25 @@ export function measureCell(cell: Cell): FullRecord {
       workload_info: { ...(cell.workload.info ?? {}), ...(cell.workload.lastPass?.() ?? {}) },
     },
   };
+}
+
+/**
+ * Machines kept for reuse, one per machine options: building one costs O(DRAM) (a 4 GiB machine is
+ * a million pages of typed arrays), resetting one O(pages touched). Holds a few at most.
+ */
+export class Machines {
+  readonly #kept = new Map<string, Machine>();
+  constructor(readonly max = 4) {}
+
+  /** A machine with these options, in its boot state (the caller resets it through instantiate). */
+  get(options: MachineOptions): Machine {
+    const key = JSON.stringify(options);
+    let m = this.#kept.get(key);
+    if (!m) {
+      if (this.#kept.size >= this.max) this.#kept.clear();
+      m = new Machine(options);
+      this.#kept.set(key, m);
+    }
+    return m;
+  }
 }

@@ -25,7 +25,9 @@ export type OptionName =
   | 'bufferKb'
   | 'durationSeconds'
   | 'iommu'
-  | 'out';
+  | 'out'
+  | 'rounds'
+  | 'cellTimeout';
 
 export class InputError extends Error {
   override name = 'InputError';

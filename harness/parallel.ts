@@ -1,10 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { FullRecord } from '../results/record.ts';
 import { InvariantError, ParamError } from '../strategies/errors.ts';
 import { TraceError } from '../workloads/trace/errors.ts';
-import type { Cell } from './cell.ts';
 import { InputError } from './errors.ts';
-import type { CellJob, WorkerError, WorkerReply, WorkerSetup } from './worker/protocol.ts';
+import type { WorkerError, WorkerReply, WorkerSetup, WorkerTask } from './worker/protocol.ts';
 
 const ENTRY = new URL('./worker/entry.mjs', import.meta.url);
 
@@ -15,85 +13,151 @@ function revive(error: WorkerError): Error {
   const Known = classes[error.name];
   if (Known) return new Known(error.message);
   if (error.name === 'InvariantError') return Object.assign(new InvariantError('', -1, ''), { message: error.message });
-  return new Error(error.message);
+  return Object.assign(new Error(error.message), { name: error.name });
 }
 
 /**
- * Measure the exact metrics of cells on `jobs` worker threads, handing each worker the next cell
- * as it finishes one. Every cell runs on a fresh machine in whichever thread, so the metrics are the
- * serial run's. Cells whose strategy cannot travel (an object given to the API) stay in this thread.
- * Stops handing out cells once `signal` aborts; returns whether it was interrupted.
+ * Errors that are the input's fault (a trace that turns out malformed, a spec): they stop the run,
+ * as they would have before it started. Anything else a cell throws is the strategy's: that cell
+ * fails and the others go on.
  */
-export async function measureInParallel(
-  cells: readonly Cell[],
-  jobs: number,
-  onRecord: (index: number, record: FullRecord) => void,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  const portable = cells.map((c, i) => (c.source && c.source.module !== undefined ? i : -1)).filter((i) => i >= 0);
-  const local = cells.map((_, i) => i).filter((i) => !portable.includes(i));
-  const modules = [
-    ...new Set(portable.map((i) => cells[i]?.source?.module).filter((m): m is string => typeof m === 'string')),
-  ];
-  const setup: WorkerSetup = { modules };
-  // Replies name the cell by its place in the whole plan; cells here may be a shard of it.
-  const position = new Map(portable.map((i) => [cells[i]?.source?.index as number, i]));
-  const workers = Array.from(
-    { length: Math.min(jobs, portable.length) },
-    () => new Worker(ENTRY, { workerData: setup }),
-  );
-  let next = 0;
-  let failure: Error | null = null;
-  try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const send = () => {
-              if (failure || signal?.aborted || next >= portable.length) return resolve();
-              const cell = cells[portable[next++] as number] as Cell;
-              const job: CellJob = {
-                source: cell.source as NonNullable<Cell['source']>,
-                strategyLabel: cell.strategyLabel,
-                machine: cell.machine,
-                kernel: cell.kernel,
-                seed: cell.seed,
-                check: cell.check,
-              };
-              worker.postMessage(job);
-            };
-            worker.on('message', (reply: WorkerReply) => {
-              if ('error' in reply) {
-                failure = revive(reply.error);
-                return reject(failure);
-              }
-              onRecord(position.get(reply.index) as number, reply.record);
-              send();
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) =>
-              code === 0 ? resolve() : reject(new Error(`worker thread exited with code ${code}`)),
-            );
-            send();
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return localAndAborted(local, cells, onRecord, signal);
+export function isInputError(e: unknown): boolean {
+  return e instanceof InputError || e instanceof ParamError || e instanceof TraceError;
 }
 
-async function localAndAborted(
-  local: readonly number[],
-  cells: readonly Cell[],
-  onRecord: (index: number, record: FullRecord) => void,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  const { measureCell } = await import('./cell.ts');
-  for (const i of local) {
-    if (signal?.aborted) return true;
-    onRecord(i, measureCell(cells[i] as Cell));
-  }
-  return signal?.aborted ?? false;
+/** One task for a worker, and where its answer goes (the cell's position in the run). */
+export interface PoolTask {
+  readonly position: number;
+  readonly task: WorkerTask;
+}
+
+export interface PoolOptions {
+  /** Worker threads at most (fewer when there are fewer tasks). */
+  readonly workers: number;
+  /** Strategy modules every worker loads. */
+  readonly modules: readonly string[];
+  /** A task running longer is stopped (its worker terminated, another started); null: no limit. */
+  readonly timeoutMs: number | null;
+  readonly signal?: AbortSignal;
+  /** A task's answer: a record, samples, or the error its cell threw (never an input error: those reject). */
+  readonly onReply: (position: number, reply: WorkerReply) => void;
+  /** A task stopped at the timeout, or whose worker died under it (`why` says which). */
+  readonly onLost: (position: number, reason: 'timeout' | 'failed', why: string) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  current: PoolTask | null;
+  timer: ReturnType<typeof setTimeout> | null;
+  /** Terminated on purpose: its exit is not a failure. */
+  retired: boolean;
+}
+
+/**
+ * Run tasks on worker threads, each worker taking the next task as it finishes one. Every worker is
+ * new (a fresh V8 isolate: its own heap, JIT feedback and compiled code). A task can always be
+ * stopped: on abort every worker is terminated at once; a task past the timeout, or whose worker
+ * dies, is reported lost and a new worker takes the remaining tasks. Resolves to whether the run
+ * was aborted; rejects on an input error or a worker that cannot start.
+ */
+export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promise<boolean> {
+  if (tasks.length === 0 || o.signal?.aborted) return Promise.resolve(Boolean(o.signal?.aborted));
+  const setup: WorkerSetup = { modules: o.modules };
+  const slots = new Set<Slot>();
+  let next = 0;
+  let settled = false;
+  return new Promise<boolean>((resolve, reject) => {
+    const finish = (outcome: { aborted: boolean } | { error: Error }) => {
+      if (settled) return;
+      settled = true;
+      o.signal?.removeEventListener('abort', onAbort);
+      const all = [...slots];
+      slots.clear();
+      for (const s of all) retire(s);
+      void Promise.all(all.map((s) => s.worker.terminate())).then(() =>
+        'error' in outcome ? reject(outcome.error) : resolve(outcome.aborted),
+      );
+    };
+    const onAbort = () => finish({ aborted: true });
+    o.signal?.addEventListener('abort', onAbort);
+
+    const retire = (slot: Slot) => {
+      slot.retired = true;
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = null;
+    };
+
+    /** Give the slot its next task, or let it go when none is left; finish when every slot is idle. */
+    const feed = (slot: Slot) => {
+      if (settled) return;
+      slot.current = null;
+      if (next >= tasks.length) {
+        retire(slot);
+        slots.delete(slot);
+        void slot.worker.terminate();
+        if (slots.size === 0) finish({ aborted: false });
+        return;
+      }
+      const t = tasks[next++] as PoolTask;
+      slot.current = t;
+      const limit = o.timeoutMs;
+      if (limit !== null) {
+        slot.timer = setTimeout(() => lose(slot, 'timeout', `stopped after ${limit / 1000} s (cell timeout)`), limit);
+      }
+      slot.worker.postMessage(t.task);
+    };
+
+    /** The slot's task is lost: report it, drop the worker, and start another if tasks remain. */
+    const lose = (slot: Slot, reason: 'timeout' | 'failed', why: string) => {
+      if (settled || slot.retired) return;
+      retire(slot);
+      slots.delete(slot);
+      void slot.worker.terminate();
+      if (slot.current) o.onLost(slot.current.position, reason, why);
+      slot.current = null;
+      if (next < tasks.length) spawn();
+      else if (slots.size === 0) finish({ aborted: false });
+    };
+
+    const spawn = () => {
+      const slot: Slot = {
+        worker: new Worker(ENTRY, { workerData: setup }),
+        ready: false,
+        current: null,
+        timer: null,
+        retired: false,
+      };
+      slots.add(slot);
+      slot.worker.on('message', (reply: WorkerReply | { ready: true }) => {
+        if (settled || slot.retired) return;
+        if ('ready' in reply) {
+          slot.ready = true;
+          return feed(slot);
+        }
+        if (slot.timer) clearTimeout(slot.timer);
+        slot.timer = null;
+        const position = slot.current?.position as number;
+        if ('error' in reply) {
+          const error = revive(reply.error);
+          if (isInputError(error)) return finish({ error });
+        }
+        o.onReply(position, reply);
+        feed(slot);
+      });
+      slot.worker.on('error', (e) => {
+        if (settled || slot.retired) return;
+        // Before it is ready a worker could not load the code or a module: nothing can run.
+        if (!slot.ready) return finish({ error: e });
+        lose(slot, 'failed', `${e.name || 'Error'}: ${e.message} (uncaught in the worker thread)`);
+      });
+      slot.worker.on('exit', (code) => {
+        if (settled || slot.retired) return;
+        if (!slot.ready) return finish({ error: new Error(`a worker thread exited with code ${code} while starting`) });
+        lose(slot, 'failed', `the worker thread exited with code ${code}`);
+      });
+    };
+
+    for (let i = 0; i < Math.min(o.workers, tasks.length); i++) spawn();
+  });
 }

@@ -23,6 +23,19 @@ function gitCommit(): string | null {
   }
 }
 
+/** Whether l2bench's git tree has uncommitted changes to tracked files; null outside git. */
+export function gitDirty(): boolean | null {
+  try {
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: new URL('..', import.meta.url),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return status.length > 0;
+  } catch {
+    return null;
+  }
+}
+
 /** Where and how this run happens. */
 export function provenance(
   machine: Record<string, number>,

@@ -1,91 +1,212 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
 import type { FullRecord } from '../results/record.ts';
-import type { Workload } from '../workloads/events.ts';
-import { type Cell, measureCell } from './cell.ts';
-import { bufferEvents } from './events-buffer.ts';
-import { measureInParallel } from './parallel.ts';
-import { timeCell } from './throughput.ts';
+import { type Cell, Machines, measureCell } from './cell.ts';
+import { bufferEvents, type EventBuffer } from './events-buffer.ts';
+import { isInputError, type PoolTask, runInWorkers } from './parallel.ts';
+import { DEFAULT_ROUNDS, summarizeTiming, timeRound } from './throughput.ts';
+import type { CellJob, WorkerReply } from './worker/protocol.ts';
 
 export interface RunOptions {
-  /** Time each cell with tinybench; null skips throughput. */
-  throughput?: { timeMs: number } | null;
-  /** Called after each step: the record is complete for memory, and again when it has been timed. */
+  /** Time each cell: a budget in ms per cell, spread over `rounds` rounds; null skips throughput. */
+  throughput?: { timeMs: number; rounds?: number } | null;
+  /** Called after each step: the record is complete for memory, and again after each round of timing. */
   onProgress?: (done: number, total: number, record: FullRecord) => void;
-  /** Stop before the next step once aborted; finished cells are kept. */
+  /** Called when a cell fails or times out (its state says how). */
+  onFailure?: (position: number, state: CellState) => void;
+  /** Stop at once when aborted: running cells are stopped, finished cells are kept. */
   signal?: AbortSignal;
-  /** Where records go as they finish (default: a new array): a caller can save them at any time. */
+  /** Where records go as they finish (default: a new array), in plan order: a caller can save them at any time. */
   records?: FullRecord[];
-  /** Worker threads for the exact metrics (1: this thread). Throughput is always timed here, one cell at a time. */
+  /** Where each cell's state goes, by position in `cells` (default: a new array). */
+  states?: CellState[];
+  /** Worker threads for the exact metrics (default 1). Throughput is timed in one worker at a time. */
   jobs?: number;
+  /** A cell step (its exact metrics, or one round of timing) running longer is stopped and fails. */
+  cellTimeoutMs?: number | null;
   /** The cost table that gives each record its modelled kernel cost. */
   costs?: CostTable;
 }
 
+/** How far a cell got. */
+export interface CellState {
+  record: FullRecord | null;
+  /** Rounds of timing done. */
+  rounds: number;
+  /** The stream is too long to hold in memory for timing: it is not timed, by design. */
+  untimable: boolean;
+  failure: { step: 'metrics' | 'throughput'; reason: 'failed' | 'timeout'; error: string } | null;
+}
+
 export interface RunOutcome {
   records: FullRecord[];
+  states: CellState[];
   interrupted: boolean;
 }
 
+/** The job a worker rebuilds a cell from; null for a cell that cannot travel (a Strategy object given to the API). */
+function jobOf(cell: Cell): CellJob | null {
+  if (!cell.source || cell.source.module === undefined) return null;
+  return {
+    source: cell.source,
+    strategyLabel: cell.strategyLabel,
+    machine: cell.machine,
+    kernel: cell.kernel,
+    seed: cell.seed,
+    check: cell.check,
+  };
+}
+
+/** A cell's error in one line: an invariant the checker caught, or the error's class and message. */
+const describe = (e: unknown): string => {
+  const err = e as Error;
+  if (err?.name === 'InvariantError') return `invariant broken: ${err.message}`;
+  return err?.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : String(err?.message ?? e);
+};
+
 /**
- * Run cells: first every cell's exact metrics, one after another, then (if asked) every cell's
- * throughput, one at a time so no two timings share the CPU. Each workload's strategies are
- * timed in an order rotated from one workload to the next, so no strategy always goes first.
- * Between steps the event loop runs, so Ctrl-C is seen and the finished cells are kept.
+ * Run cells: first every cell's exact metrics, on `jobs` worker threads, then (if asked) its
+ * throughput in rounds. Each round times every cell once, in a new worker thread (a fresh V8 isolate:
+ * its own JIT state and heap), one cell at a time so no two timings share the CPU; each workload's
+ * strategies in an order rotated from one workload and one round to the next, so that no strategy
+ * always goes first. Rounds interleave the cells in time, so a change of machine load mid-run
+ * falls on every cell alike. Cells run where they can be stopped: Ctrl-C (the signal) stops the run
+ * at once, keeping every finished cell; a cell that throws or runs past the timeout fails alone.
+ * Cells whose strategy cannot travel to a worker run in this thread and cannot be stopped midway.
  */
 export async function runCells(cells: readonly Cell[], options: RunOptions = {}): Promise<RunOutcome> {
   const records: FullRecord[] = options.records ?? [];
-  const timed = options.throughput ? cells.filter((c) => c.timed).length : 0;
-  const total = cells.length + timed;
+  const states: CellState[] = options.states ?? [];
+  states.length = 0;
+  for (let i = 0; i < cells.length; i++) states.push({ record: null, rounds: 0, untimable: false, failure: null });
+  const rounds = options.throughput ? (options.throughput.rounds ?? DEFAULT_ROUNDS) : 0;
+  const timedCount = options.throughput ? cells.filter((c) => c.timed).length : 0;
+  const total = cells.length + timedCount * rounds;
   let done = 0;
-  if ((options.jobs ?? 1) > 1) {
-    // Records stay in plan order whatever order the workers finish in.
-    const slots: (FullRecord | undefined)[] = new Array(cells.length);
-    const interrupted = await measureInParallel(
-      cells,
-      options.jobs as number,
-      (i, record) => {
-        if (options.costs) record.kernel_ns_per_op = kernelNsPerOp(record, options.costs);
-        slots[i] = record;
-        records.length = 0;
-        for (const r of slots) if (r) records.push(r);
-        options.onProgress?.(++done, total, record);
-      },
-      options.signal,
-    );
-    if (interrupted) return { records, interrupted: true };
-  } else {
-    for (const cell of cells) {
-      await yieldToEventLoop();
-      if (options.signal?.aborted) return { records, interrupted: true };
-      const record = measureCell(cell);
-      if (options.costs) record.kernel_ns_per_op = kernelNsPerOp(record, options.costs);
-      records.push(record);
-      options.onProgress?.(++done, total, record);
+  const signal = options.signal;
+  const timeoutMs = options.cellTimeoutMs ?? null;
+  const jobs = cells.map(jobOf);
+  const modules = [...new Set(cells.map((c) => c.source?.module).filter((m): m is string => typeof m === 'string'))];
+  const machines = new Machines(2);
+
+  const publish = () => {
+    records.length = 0;
+    for (const s of states) if (s.record) records.push(s.record);
+  };
+  const fail = (i: number, step: 'metrics' | 'throughput', reason: 'failed' | 'timeout', error: string) => {
+    const state = states[i] as CellState;
+    state.failure = { step, reason, error };
+    options.onFailure?.(i, state);
+  };
+
+  // Exact metrics.
+  const measured = (i: number, record: FullRecord) => {
+    if (options.costs) record.kernel_ns_per_op = kernelNsPerOp(record, options.costs);
+    (states[i] as CellState).record = record;
+    publish();
+    options.onProgress?.(++done, total, record);
+  };
+  const portable: PoolTask[] = [];
+  const local: number[] = [];
+  cells.forEach((_, i) => {
+    const job = jobs[i];
+    if (job) portable.push({ position: i, task: { kind: 'measure', job } });
+    else local.push(i);
+  });
+  let interrupted = await runInWorkers(portable, {
+    workers: Math.max(1, options.jobs ?? 1),
+    modules,
+    timeoutMs,
+    ...(signal ? { signal } : {}),
+    onReply: (i, reply) => {
+      if ('record' in reply) measured(i, reply.record);
+      else if ('error' in reply) fail(i, 'metrics', 'failed', describe(reply.error));
+    },
+    onLost: (i, reason, why) => fail(i, 'metrics', reason, why),
+  });
+  for (const i of local) {
+    if (interrupted) break;
+    await yieldToEventLoop();
+    if (signal?.aborted) interrupted = true;
+    else {
+      const cell = cells[i] as Cell;
+      try {
+        measured(i, measureCell(cell, machines.get(cell.machine)));
+      } catch (e) {
+        if (isInputError(e)) throw e;
+        fail(i, 'metrics', 'failed', describe(e));
+      }
     }
   }
-  if (!options.throughput) return { records, interrupted: false };
-  const groups = new Map<Workload, number[]>();
+  if (interrupted || !options.throughput || timedCount === 0) return { records, states, interrupted };
+
+  // Throughput, in rounds.
+  const budgetMs = options.throughput.timeMs / rounds;
+  const samples: number[][][] = cells.map(() => []);
+  const timed = (i: number, events: number, round: number[] | null) => {
+    const state = states[i] as CellState;
+    const record = state.record as FullRecord;
+    if (round === null) state.untimable = true;
+    else {
+      (samples[i] as number[][]).push(round);
+      state.rounds++;
+      const { samples: all, rounds: medians, ...columns } = summarizeTiming(events, samples[i] as number[][]);
+      Object.assign(record, columns);
+      record.detail.samples = all;
+      record.detail.rounds = medians;
+    }
+    options.onProgress?.(++done, total, record);
+  };
+  const groups = new Map<unknown, number[]>();
   cells.forEach((cell, i) => {
     if (cell.timed) groups.set(cell.workload, [...(groups.get(cell.workload) ?? []), i]);
   });
-  let g = 0;
-  for (const [workload, members] of groups) {
-    const events = bufferEvents(workload);
-    const order = members.map((_, k) => members[(k + g) % members.length] as number);
-    g++;
-    for (const i of order) {
+  const localEvents = new Map<unknown, EventBuffer | null>();
+  const workloads = [...groups.values()];
+  for (let r = 0; r < rounds && !interrupted; r++) {
+    // Workloads from a different one first in each round, and each workload's strategies rotated.
+    const order: number[] = [];
+    for (let g = 0; g < workloads.length; g++) {
+      const members = workloads[(g + r) % workloads.length] as number[];
+      for (let k = 0; k < members.length; k++) order.push(members[(k + g + r) % members.length] as number);
+    }
+    const live = order.filter((i) => {
+      const s = states[i] as CellState;
+      return s.record !== null && s.failure === null && !s.untimable;
+    });
+    const tasks: PoolTask[] = [];
+    for (const i of live) {
+      const job = jobs[i];
+      if (job) tasks.push({ position: i, task: { kind: 'time', job, budgetMs } });
+    }
+    interrupted = await runInWorkers(tasks, {
+      workers: 1,
+      modules,
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+      onReply: (i, reply: WorkerReply) => {
+        if ('samples' in reply) timed(i, reply.events, reply.samples);
+        else if ('error' in reply) fail(i, 'throughput', 'failed', describe(reply.error));
+      },
+      onLost: (i, reason, why) => fail(i, 'throughput', reason, why),
+    });
+    for (const i of live) {
+      if (interrupted || jobs[i]) continue;
       await yieldToEventLoop();
-      if (options.signal?.aborted) return { records, interrupted: true };
-      const record = records[i] as FullRecord;
-      if (events) {
-        const t = await timeCell(cells[i] as Cell, events, { timeMs: options.throughput.timeMs });
-        const { samples, ...columns } = t;
-        Object.assign(record, columns);
-        record.detail.samples = samples;
+      if (signal?.aborted) {
+        interrupted = true;
+        continue;
       }
-      options.onProgress?.(++done, total, record);
+      const cell = cells[i] as Cell;
+      try {
+        if (!localEvents.has(cell.workload)) localEvents.set(cell.workload, bufferEvents(cell.workload));
+        const events = localEvents.get(cell.workload) ?? null;
+        timed(i, events?.length ?? 0, events ? timeRound(cell, events, machines.get(cell.machine), budgetMs) : null);
+      } catch (e) {
+        if (isInputError(e)) throw e;
+        fail(i, 'throughput', 'failed', describe(e));
+      }
     }
   }
-  return { records, interrupted: false };
+  return { records, states, interrupted };
 }

@@ -80,7 +80,7 @@ ${STYLE}
 <header>
 <h1>${h(model.title)}</h1>
 <p class="provenance">${h(provenanceLine(model.provenance))}</p>
-${model.interrupted ? '<p class="callout warn"><strong>Interrupted run.</strong> Only the cells that finished are reported; the answer may change with the full run.</p>' : ''}
+${model.incomplete ? `<p class="callout warn"><strong>${h(model.incomplete)}</strong></p>` : model.interrupted ? '<p class="callout warn"><strong>Interrupted run.</strong> Only the cells that finished are reported; the answer may change with the full run.</p>' : ''}
 <p class="question">${h(model.question)}</p>
 <nav aria-label="Sections">${toc}</nav>
 </header>

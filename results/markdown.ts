@@ -59,7 +59,9 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
     `l2bench ${p.l2bench_version}${p.git_commit ? ` (${p.git_commit.slice(0, 12)})` : ''}, Node ${p.node_version}, ${p.cpu_model}, ${p.started_at}.`,
     '',
   ];
-  if (m.interrupted) head.push('> **This run was interrupted**: the report covers only the cells that finished.', '');
+  if (m.incomplete) head.push(`> **${m.incomplete}**`, '');
+  else if (m.interrupted)
+    head.push('> **This run was interrupted**: the report covers only the cells that finished.', '');
   head.push(m.question, '');
   const body: Record<SectionId, string[]> = {
     answer: answerSection(m),

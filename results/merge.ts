@@ -42,6 +42,8 @@ export function mergeRuns(shards: readonly { path: string; run: RunResult }[]): 
     provenance: { ...first.run.provenance, plan: { cells: plan.cells, sha256: plan.sha256, shard: null } },
     records,
     interrupted: shards.some(({ run }) => run.interrupted) || records.length < plan.cells,
+    complete: shards.every(({ run }) => run.complete) && records.length === plan.cells,
     cells: plan.cells,
+    missing: shards.flatMap(({ run }) => run.missing),
   };
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { costTableShape } from './costs.ts';
 import { ResultsError } from './errors.ts';
 import { METRICS } from './metrics.ts';
-import { RUN_SCHEMA, type RunResult } from './run.ts';
+import { READABLE_SCHEMAS, RUN_SCHEMA, type RunResult } from './run.ts';
 
 const numbers = z.array(z.number());
 
@@ -40,6 +40,7 @@ const recordShape = z.object({
     work: z.record(z.string(), z.number()),
     series: z.object({ event: numbers, footprint_bytes: numbers, live_tables: numbers }),
     samples: numbers,
+    rounds: numbers.optional(),
     workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
   }),
 });
@@ -67,14 +68,38 @@ const provenanceShape = z.object({
     })
     .nullable()
     .optional(),
+  git_dirty: z.boolean().nullable().optional(),
+  input_files: z
+    .array(z.object({ kind: z.enum(['strategy module', 'suite']), path: z.string(), sha256: z.string() }))
+    .optional(),
+  throughput_rounds: z.number().int().positive().nullable().optional(),
 });
 
-const runShape = z.object({
-  schema: z.literal(RUN_SCHEMA),
+const missingShape = z.object({
+  workload: z.string(),
+  strategy: z.string(),
+  cpus: z.number().int().positive(),
+  seed: z.number().int(),
+  module: z.string().nullable(),
+  reason: z.enum(['failed', 'timeout', 'not run', 'not timed']),
+  step: z.enum(['metrics', 'throughput']).nullable(),
+  error: z.string().nullable(),
+});
+
+const common = {
   provenance: provenanceShape,
   records: z.array(recordShape),
   interrupted: z.boolean(),
   cells: z.number().int(),
+};
+
+/** l2bench-run/1: no `complete` or `missing`; read as complete unless interrupted. */
+const runShapeV1 = z.object({ schema: z.literal('l2bench-run/1'), ...common });
+const runShape = z.object({
+  schema: z.literal(RUN_SCHEMA),
+  ...common,
+  complete: z.boolean(),
+  missing: z.array(missingShape),
 });
 
 const READ_ERRORS: Record<string, string> = {
@@ -97,18 +122,21 @@ function fieldPath(path: readonly PropertyKey[]): string {
  */
 function parseRun(data: unknown, file: string): RunResult {
   const schema = (data as { schema?: unknown } | null)?.schema;
-  if (schema !== RUN_SCHEMA) {
+  if (!(READABLE_SCHEMAS as readonly unknown[]).includes(schema)) {
     throw new ResultsError(
-      `${file}: not an l2bench run: schema ${schema === undefined ? 'missing' : JSON.stringify(schema)}, expected '${RUN_SCHEMA}'`,
+      `${file}: not an l2bench run: schema ${schema === undefined ? 'missing' : JSON.stringify(schema)}, expected ${READABLE_SCHEMAS.map((s) => `'${s}'`).join(' or ')}`,
     );
   }
-  const parsed = runShape.safeParse(data);
+  const parsed = (schema === RUN_SCHEMA ? runShape : runShapeV1).safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? fieldPath(issue.path) : '';
     throw new ResultsError(`${file}: invalid l2bench run: ${where || 'top level'}: ${issue?.message}`);
   }
-  return parsed.data as RunResult;
+  if (parsed.data.schema === RUN_SCHEMA) return parsed.data as RunResult;
+  // An older run said only whether it was interrupted; it names no missing cell.
+  const run = parsed.data as unknown as Omit<RunResult, 'schema' | 'complete' | 'missing'>;
+  return { ...run, schema: RUN_SCHEMA, complete: !run.interrupted, missing: [] };
 }
 
 /** Read a results.json, or the run folder holding one. */

@@ -60,8 +60,13 @@ interface CellDetail {
   /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */
   work: Record<string, number>;
   series: SeriesColumns;
-  /** Replay times in ms, one per timed replay. */
+  /** Timing samples, each the mean time of one replay over the replays it timed, in ms; every round's, in order. */
   samples: number[];
+  /**
+   * The fastest sample of each round of timing, in ms; each round ran in a fresh isolate, so these
+   * are the units that show the variation between processes (absent before l2bench-run/2).
+   */
+  rounds?: number[];
   /** The workload's provenance (trace file and checksum) and what its model saw (IOMMU maps). */
   workload_info: Record<string, string | number>;
 }

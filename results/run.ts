@@ -1,8 +1,10 @@
 import type { CostsProvenance, CostTable } from './costs.ts';
 import type { FullRecord } from './record.ts';
 
-/** The version of results.json's format: readers refuse any other. */
-export const RUN_SCHEMA = 'l2bench-run/1';
+/** The version of results.json's format written now. */
+export const RUN_SCHEMA = 'l2bench-run/2';
+/** The versions the reader takes: l2bench-run/1 files lack `complete` and `missing`. */
+export const READABLE_SCHEMAS = ['l2bench-run/1', RUN_SCHEMA] as const;
 
 /** Where a run came from, so that it can be trusted and reproduced. */
 export interface Provenance {
@@ -27,6 +29,31 @@ export interface Provenance {
   jobs?: number;
   /** The whole plan this run belongs to (its cells and their hash), and which shard of it this is. */
   plan?: { cells: number; sha256: string; shard: { index: number; count: number } | null } | null;
+  /** Uncommitted changes to tracked files of l2bench's git tree; null outside git. */
+  git_dirty?: boolean | null;
+  /** Files the run read that git does not pin: user strategy modules and the suite, with their sha256. */
+  input_files?: { kind: 'strategy module' | 'suite'; path: string; sha256: string }[];
+  /** Rounds of timing per cell, each in a fresh isolate (throughput only). */
+  throughput_rounds?: number | null;
+}
+
+/** A planned cell without a complete record, and why. */
+export interface MissingCell {
+  workload: string;
+  strategy: string;
+  cpus: number;
+  seed: number;
+  /** The strategy's module file, or null for a built-in one. */
+  module: string | null;
+  /**
+   * failed: the strategy threw (or broke an invariant); timeout: it ran past the cell timeout; not
+   * run: the run stopped first; not timed: measured, but its throughput was not (fully) timed.
+   */
+  reason: 'failed' | 'timeout' | 'not run' | 'not timed';
+  /** Where it failed: the exact metrics or the throughput; null when not run. */
+  step: 'metrics' | 'throughput' | null;
+  /** The error, for failed and timeout. */
+  error: string | null;
 }
 
 /** Everything an exporter may read. */
@@ -36,8 +63,15 @@ export interface RunResult {
   records: FullRecord[];
   /** True when the run was interrupted: the records are the cells that finished. */
   interrupted: boolean;
+  /**
+   * True only when every planned cell has its record, fully timed, and none failed: written false
+   * while the run goes, so a run killed midway never passes for complete.
+   */
+  complete: boolean;
   /** Cells the run was to measure (records may be fewer when interrupted). */
   cells: number;
+  /** The planned cells without a complete record, and why (empty when complete). */
+  missing: MissingCell[];
 }
 
 /** How the reports rank; the data files ignore it. */

@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
@@ -42,6 +43,122 @@ export function prepareOutDir(out: string | undefined, now: Date, root = 'runs')
     const dir = join(root, n === 0 ? stamp : `${stamp}-${n}`);
     if (makeDir(dir)) return dir;
   }
+}
+
+/** The lock file a run keeps in its output folder while it writes there. */
+const LOCK_FILE = '.l2bench.lock';
+
+/** What a lock file says: who holds the folder. */
+interface LockHolder {
+  pid: number;
+  host: string;
+}
+
+/**
+ * Is the run that wrote this lock still alive? Its pid is checked on this host; a lock from another
+ * host is taken as alive. A lock with no readable holder is being written (alive) unless older
+ * than a few seconds (a run killed between creating and writing it).
+ */
+function holderAlive(file: string): { alive: boolean; holder: LockHolder | null } {
+  let holder: LockHolder | null = null;
+  try {
+    holder = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
+  } catch {
+    // Unreadable: judged by age below.
+  }
+  if (!holder || typeof holder.pid !== 'number') {
+    let age = 0;
+    try {
+      age = Date.now() - statSync(file).mtimeMs;
+    } catch {
+      return { alive: false, holder: null };
+    }
+    return { alive: age < 5000, holder: null };
+  }
+  if (holder.host !== hostname()) return { alive: true, holder };
+  if (holder.pid === process.pid) return { alive: false, holder };
+  try {
+    process.kill(holder.pid, 0);
+    return { alive: true, holder };
+  } catch (e) {
+    return { alive: (e as NodeJS.ErrnoException).code === 'EPERM', holder };
+  }
+}
+
+/** Why the folder is busy (a live run holds its lock), or null. */
+function heldBy(dir: string): string | null {
+  const file = join(dir, LOCK_FILE);
+  let exists = true;
+  try {
+    statSync(file);
+  } catch {
+    exists = false;
+  }
+  if (!exists) return null;
+  const { alive, holder } = holderAlive(file);
+  if (!alive) return null;
+  const who = holder ? `pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}` : 'starting';
+  return `another l2bench run (${who}) is writing into this folder`;
+}
+
+/** Take the folder's lock (O_EXCL), or fail if a live run holds it; a stale lock is replaced. */
+function lock(dir: string): () => void {
+  const file = join(dir, LOCK_FILE);
+  const me = JSON.stringify({ pid: process.pid, host: hostname() } satisfies LockHolder);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, me, { flag: 'wx' });
+      return () => {
+        // Only our own lock: never one that replaced it.
+        try {
+          if (readFileSync(file, 'utf8') === me) rmSync(file, { force: true });
+        } catch {
+          // Already gone.
+        }
+      };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new OutDirError(dir, `folder is not writable (${code ?? (e as Error).message})`);
+      const held = heldBy(dir);
+      if (held) throw new OutDirError(dir, held);
+      // A stale lock from a run that was killed: take its place.
+      rmSync(file, { force: true });
+    }
+  }
+  throw new OutDirError(dir, 'cannot take the folder lock: other runs keep taking it');
+}
+
+const entriesBut = (dir: string, except: string): string[] => {
+  try {
+    return readdirSync(dir).filter((f) => f !== except);
+  } catch (e) {
+    throw new OutDirError(dir, (e as Error).message);
+  }
+};
+
+/**
+ * An output folder for a run, held by it: as prepareOutDir, and locked with an exclusive lock file
+ * (O_EXCL, holding the pid) until `release`, so two runs can never write into one folder: the
+ * second is refused before it writes anything. A lock left by a killed run does not block: its pid
+ * is not alive.
+ */
+export function claimOutDir(out: string | undefined, now: Date, root = 'runs'): { dir: string; release: () => void } {
+  if (out === undefined) {
+    const dir = prepareOutDir(undefined, now, root);
+    return { dir, release: lock(dir) };
+  }
+  const made = makeDir(out);
+  // A finished (or killed) run's folder is refused untouched, before any lock is tried.
+  if (!made && entriesBut(out, LOCK_FILE).length > 0) {
+    throw new OutDirError(out, heldBy(out) ?? 'folder is not empty; refusing to overwrite a run');
+  }
+  const release = lock(out);
+  // Another run may have written here between the look and the lock.
+  if (entriesBut(out, LOCK_FILE).length > 0) {
+    release();
+    throw new OutDirError(out, 'folder is not empty; refusing to overwrite a run');
+  }
+  return { dir: out, release };
 }
 
 /** Fail now, not after the run, when results could not be written into `dir`. */

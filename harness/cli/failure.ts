@@ -26,6 +26,8 @@ const FLAGS: Record<OptionName, string> = {
   durationSeconds: '--duration',
   iommu: '--iommu',
   out: '--out',
+  rounds: '--rounds',
+  cellTimeout: '--cell-timeout',
 };
 
 /** Errors that are the input's fault: one line, exit 2. */

@@ -42,10 +42,11 @@ function program(): Command {
     .option('--machine <k=v,…>', 'machine: dram=SIZE, base=ADDR, fragment=FRACTION of ZONE_DMA32 taken at boot')
     .option('--check', 'run every strategy under the invariant checker')
     .addOption(new Option('--no-throughput', 'skip the throughput measurement (memory metrics only)'))
-    .option('--time <ms>', "tinybench's time budget per cell, in ms (default 100)")
+    .option('--time <ms>', 'time budget per cell for throughput, in ms, spread over its rounds (default 100)')
+    .option('--rounds <n>', 'rounds of timing per cell, each in a fresh worker thread (default 8)')
     .option('--format <list>', `output formats: ${EXPORTERS.map((e) => e.format).join(', ')}`, 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
-    .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is still timed one cell at a time)')
+    .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is timed one cell at a time)')
     .option(
       '--shard <i/n|auto>',
       'run only shard i of n of the cells (auto: from a Slurm, AWS Batch or Kubernetes array job); `l2bench merge` joins them',
@@ -59,6 +60,7 @@ function program(): Command {
         .choices(['peak', 'mean'] as const)
         .default('peak' as const),
     )
+    .option('--cell-timeout <seconds>', 'stop a cell running longer (its metrics, or a round of its timing): it fails')
     .action(async (opts) => {
       process.exitCode = await runCommand(opts);
     });
@@ -86,7 +88,9 @@ function program(): Command {
     });
   cli
     .command('compare')
-    .description("compare two runs cell by cell: exact metrics exactly, throughput by Welch's t-test")
+    .description(
+      'compare two runs cell by cell: exact metrics exactly, throughput by the Mann–Whitney U test of its rounds',
+    )
     .argument('<base>', 'the base run: results.json, or the folder holding it')
     .argument('<new>', 'the new run: results.json, or the folder holding it')
     .option('--all', 'also show unchanged and not significant rows')

@@ -3,24 +3,33 @@ import { STRATEGIES } from '../../strategies/index.ts';
 import type { Strategy } from '../../strategies/types.ts';
 import type { Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
-import { measureCell } from '../cell.ts';
+import { type Cell, Machines, measureCell } from '../cell.ts';
 import { InputError } from '../errors.ts';
+import { bufferEvents, type EventBuffer } from '../events-buffer.ts';
 import { loadStrategyModule } from '../load-strategy.ts';
 import { resolveSpec } from '../spec.ts';
-import type { CellJob, WorkerReply, WorkerSetup } from './protocol.ts';
+import { timeRound } from '../throughput.ts';
+import type { CellJob, WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
 
 /**
- * A worker thread of a parallel run: it rebuilds each cell from its specs and measures its exact
- * metrics, exactly as the main thread would (the same code, a fresh machine per cell).
+ * A worker thread: it rebuilds each cell from its specs and measures its exact metrics, or times a
+ * round of it, exactly as the main thread would (the same code; a machine reset to its boot state
+ * for every cell and every replay). Running here, a cell can be stopped: the main thread terminates
+ * the worker on Ctrl-C or when the cell runs past its timeout.
  */
 const setup = workerData as WorkerSetup;
 const registry: Strategy[] = [...STRATEGIES];
 for (const path of setup.modules) registry.push((await loadStrategyModule(path)).strategy);
 
 const workloads = new Map<string, Workload>();
+const machines = new Machines();
+/** The last workload's buffered events: a round times a workload's strategies one after another. */
+let buffered: { key: string; events: EventBuffer | null } | null = null;
+
+const workloadKey = (job: CellJob) => `${job.source.workload}\u0000${job.seed}\u0000${job.machine.cpus}`;
 
 function workloadOf(job: CellJob): Workload {
-  const key = `${job.source.workload}\u0000${job.seed}\u0000${job.machine.cpus}`;
+  const key = workloadKey(job);
   let w = workloads.get(key);
   if (!w) {
     const { item, params } = resolveSpec(job.source.workload, 'workload', WORKLOADS);
@@ -30,30 +39,49 @@ function workloadOf(job: CellJob): Workload {
   return w;
 }
 
-parentPort?.on('message', (job: CellJob) => {
+function cellOf(job: CellJob): Cell {
+  const { item, params } = resolveSpec(job.source.strategy, 'strategy', registry);
+  return {
+    strategy: item,
+    strategyParams: params,
+    strategyLabel: job.strategyLabel,
+    workload: workloadOf(job),
+    machine: job.machine,
+    kernel: job.kernel,
+    seed: job.seed,
+    check: job.check,
+    timed: false,
+    source: job.source,
+  };
+}
+
+function run(task: WorkerTask): WorkerReply {
+  const index = task.job.source.index;
+  const cell = cellOf(task.job);
+  const machine = machines.get(cell.machine);
+  if (task.kind === 'measure') return { index, record: measureCell(cell, machine) };
+  const key = workloadKey(task.job);
+  if (buffered?.key !== key) {
+    buffered = null; // let the previous workload's events go before buffering the next
+    buffered = { key, events: bufferEvents(cell.workload) };
+  }
+  const events = buffered.events;
+  if (!events) return { index, samples: null, events: 0 };
+  return { index, samples: timeRound(cell, events, machine, task.budgetMs), events: events.length };
+}
+
+parentPort?.on('message', (task: WorkerTask) => {
   let reply: WorkerReply;
   try {
-    const { item, params } = resolveSpec(job.source.strategy, 'strategy', registry);
-    const record = measureCell({
-      strategy: item,
-      strategyParams: params,
-      strategyLabel: job.strategyLabel,
-      workload: workloadOf(job),
-      machine: job.machine,
-      kernel: job.kernel,
-      seed: job.seed,
-      check: job.check,
-      timed: false,
-      source: job.source,
-    });
-    reply = { index: job.source.index, record };
+    reply = run(task);
   } catch (e) {
     const err = e as Error;
     const input = e instanceof InputError ? { problem: e.problem, ...(e.input ? { input: e.input } : {}) } : {};
     reply = {
-      index: job.source.index,
-      error: { name: err.name || err.constructor?.name || 'Error', message: err.message, ...input },
+      index: task.job.source.index,
+      error: { name: err?.name || err?.constructor?.name || 'Error', message: String(err?.message ?? e), ...input },
     };
   }
   parentPort?.postMessage(reply);
 });
+parentPort?.postMessage({ ready: true });

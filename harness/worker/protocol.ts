@@ -14,6 +14,11 @@ export interface CellJob {
   readonly check: boolean;
 }
 
+/** What a worker is asked to do with a cell: measure its exact metrics, or time one round of it. */
+export type WorkerTask =
+  | { readonly kind: 'measure'; readonly job: CellJob }
+  | { readonly kind: 'time'; readonly job: CellJob; readonly budgetMs: number };
+
 /** An error as it crosses threads: its class name, message and, for an InputError, its parts. */
 export interface WorkerError {
   readonly name: string;
@@ -24,6 +29,8 @@ export interface WorkerError {
 
 export type WorkerReply =
   | { readonly index: number; readonly record: FullRecord }
+  /** One round's samples in ms per replay; null when the stream is too long to hold in memory. */
+  | { readonly index: number; readonly samples: number[] | null; readonly events: number }
   | { readonly index: number; readonly error: WorkerError };
 
 /** What every worker is started with: the strategy modules to load. */

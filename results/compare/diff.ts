@@ -3,13 +3,13 @@ import { plural } from '../format.ts';
 import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../metrics.ts';
 import type { CellKey, FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
-import { type SampleSummary, summarize, type WelchResult, welchTTest } from './stats.ts';
+import { type MannWhitneyResult, mannWhitneyMinP, mannWhitneyU, shiftInterval } from './stats.ts';
 
 /** The throughput metric, computed from the replay samples. */
 const THROUGHPUT_METRIC = 'ops_per_sec';
 
 export interface CompareOptions {
-  /** Significance level of Welch's test. Default 0.05. */
+  /** Significance level of the Mann–Whitney U tests, after Holm's correction. Default 0.05. */
   alpha?: number;
   /** Throughput changes of at most this many percent are noise. Default 2. */
   noisePct?: number;
@@ -36,23 +36,45 @@ export const THROUGHPUT_VERDICTS = [
   'regressed',
   'within noise',
   'no significant change',
+  'too few samples to tell',
   'not comparable',
 ] as const;
 export type ThroughputVerdict = (typeof THROUGHPUT_VERDICTS)[number];
 
-/** Throughput of one cell, from the replay samples: ops/s of a sample = events / (sample ms / 1000). */
+/**
+ * One side of a throughput comparison: its units of replication in ops/s. A run of l2bench-run/2
+ * times each cell in rounds, each in a fresh isolate, and a unit is a round's fastest sample; an
+ * older run has one process only, and each sample is a unit.
+ */
+export interface TimingSide {
+  /** Units. */
+  n: number;
+  /** Median ops/s over the units (NaN without any). */
+  median: number;
+  unit: 'rounds' | 'samples';
+}
+
+/** Throughput of one cell: ops/s of a unit = events / (its ms per replay / 1000). */
 export interface ThroughputRow {
   kind: 'throughput';
   key: CellKey;
   metric: typeof THROUGHPUT_METRIC;
-  base: SampleSummary;
-  next: SampleSummary;
-  /** Change of the mean ops/s in percent; null when a side has no samples. */
+  base: TimingSide;
+  next: TimingSide;
+  /** Change of the median ops/s in percent; null when a side has no units. */
   changePct: number | null;
-  /** Welch's test; null when not comparable. */
-  test: WelchResult | null;
+  /** The Mann–Whitney U test of the units; null when not comparable. */
+  test: MannWhitneyResult | null;
   /** Holm–Bonferroni adjusted p-value over all throughput tests of the comparison; null when not comparable. */
   pAdjusted: number | null;
+  /** The smallest p-value the two sides' sizes allow (every unit of one side beyond the other's). */
+  minP: number | null;
+  /**
+   * The change of ops/s in percent, as an interval at 1 − alpha/m over the m cells tested (the
+   * Hodges–Lehmann interval of the shift in log ops/s); null when not comparable. A regression
+   * fails --fail-on-regression PCT only when the whole interval lies beyond −PCT.
+   */
+  interval: { lowPct: number; highPct: number } | null;
   verdict: ThroughputVerdict;
 }
 
@@ -122,43 +144,86 @@ function exactRow(key: CellKey, metric: ExactNumericKey, b: FullRecord, n: FullR
   };
 }
 
-/** ops/s of each replay sample; null when a sample is not a positive time. */
-function samplesOpsPerSec(r: FullRecord): number[] | null {
-  const ops = r.detail.samples.map((ms) => r.events / (ms / 1000));
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? (s[mid] as number)
+      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+/** The units of a record in ops/s: its round medians, or its samples; null when a time is not positive. */
+function units(r: FullRecord, unit: TimingSide['unit']): number[] | null {
+  const ms = unit === 'rounds' ? (r.detail.rounds ?? []) : r.detail.samples;
+  const ops = ms.map((x) => r.events / (x / 1000));
   return ops.every((x) => Number.isFinite(x) && x >= 0) ? ops : null;
 }
 
-function throughputRow(key: CellKey, b: FullRecord, n: FullRecord, alpha: number, noisePct: number): ThroughputRow {
-  const bs = samplesOpsPerSec(b) ?? [];
-  const ns = samplesOpsPerSec(n) ?? [];
-  const base = summarize(bs);
-  const next = summarize(ns);
-  const changePct = base.n > 0 && next.n > 0 ? relativeChangePct(base.mean, next.mean) : null;
-  const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
-  if (bs.length < 2 || ns.length < 2 || changePct === null) {
-    return { ...row, test: null, pAdjusted: null, verdict: 'not comparable' };
-  }
-  const test = welchTTest(bs, ns);
-  return { ...row, test, pAdjusted: test.p, verdict: throughputVerdict(test.p, changePct, alpha, noisePct) };
+/** Rounds when both records have them; otherwise every sample counts as a unit (a run of one process). */
+function unitOf(b: FullRecord, n: FullRecord): TimingSide['unit'] {
+  return (b.detail.rounds?.length ?? 0) > 0 && (n.detail.rounds?.length ?? 0) > 0 ? 'rounds' : 'samples';
 }
 
-function throughputVerdict(p: number, changePct: number, alpha: number, noisePct: number): ThroughputVerdict {
-  if (p >= alpha) return 'no significant change';
-  if (Math.abs(changePct) <= noisePct) return 'within noise';
-  return changePct > 0 ? 'improved' : 'regressed';
+function throughputRow(key: CellKey, b: FullRecord, n: FullRecord): ThroughputRow {
+  const unit = unitOf(b, n);
+  const bs = units(b, unit) ?? [];
+  const ns = units(n, unit) ?? [];
+  const base: TimingSide = { n: bs.length, median: median(bs), unit };
+  const next: TimingSide = { n: ns.length, median: median(ns), unit };
+  const comparable = bs.length > 0 && ns.length > 0;
+  const changePct = comparable ? relativeChangePct(base.median, next.median) : null;
+  const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
+  if (!comparable) {
+    return { ...row, test: null, pAdjusted: null, minP: null, interval: null, verdict: 'not comparable' };
+  }
+  const test = mannWhitneyU(bs, ns);
+  const minP = mannWhitneyMinP(bs.length, ns.length);
+  return { ...row, test, pAdjusted: test.p, minP, interval: null, verdict: 'not comparable' };
+}
+
+/** The interval of the change in percent at `level`, from the shift of log ops/s; null without units. */
+function changeInterval(r: ThroughputRow, b: FullRecord, n: FullRecord, level: number): ThroughputRow['interval'] {
+  const log = (xs: number[] | null) => (xs ?? []).map(Math.log);
+  const bs = log(units(b, r.base.unit));
+  const ns = log(units(n, r.next.unit));
+  if (bs.length === 0 || ns.length === 0) return null;
+  const shift = shiftInterval(bs, ns, level);
+  return { lowPct: (Math.exp(shift.low) - 1) * 100, highPct: (Math.exp(shift.high) - 1) * 100 };
+}
+
+/**
+ * The verdicts, once every p-value is Holm-adjusted over the m throughput tests: significant
+ * changes beyond the noise threshold are improvements or regressions. A cell whose sizes could not
+ * reach alpha even with every unit of one side beyond the other's (its smallest p × m ≥ alpha, the
+ * Bonferroni bound of the correction) is "too few samples to tell", never "no significant change".
+ */
+function throughputVerdict(r: ThroughputRow, m: number, alpha: number, noisePct: number): ThroughputVerdict {
+  const p = r.pAdjusted ?? 1;
+  const change = r.changePct ?? 0;
+  if (p < alpha) {
+    if (Math.abs(change) <= noisePct) return 'within noise';
+    return change > 0 ? 'improved' : 'regressed';
+  }
+  if ((r.minP ?? 1) * m >= alpha) return 'too few samples to tell';
+  return 'no significant change';
 }
 
 /**
  * Holm–Bonferroni over the throughput tests of one comparison: with dozens of cells, uncorrected
  * tests at 5 % flag a few "regressions" between two runs of the same code. Adjusted p-values:
- * sorted ascending, p_(k) × (m − k), made monotone; the verdicts are redone with them.
+ * sorted ascending, p_(k) × (m − k), made monotone; then every verdict.
  */
-function holm(rows: Row[], alpha: number, noisePct: number): void {
+function holm(rows: Row[], sides: Map<ThroughputRow, [FullRecord, FullRecord]>, alpha: number, noisePct: number): void {
   const tested = rows.filter((r): r is ThroughputRow => r.kind === 'throughput' && r.test !== null);
   const adjusted = holmAdjust(tested.map((r) => r.test?.p ?? 1));
   tested.forEach((r, i) => {
     r.pAdjusted = adjusted[i] as number;
-    r.verdict = throughputVerdict(r.pAdjusted, r.changePct ?? 0, alpha, noisePct);
+    r.verdict = throughputVerdict(r, tested.length, alpha, noisePct);
+    const [b, n] = sides.get(r) as [FullRecord, FullRecord];
+    // Simultaneous over the m cells (Bonferroni), like the correction of the tests.
+    r.interval = changeInterval(r, b, n, alpha / tested.length);
   });
 }
 
@@ -199,6 +264,11 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
   ] as const) {
     if (run.interrupted)
       out.push(`the ${label} run was interrupted (${run.records.length} of ${plural(run.cells, 'cell')})`);
+    else if (!run.complete) {
+      out.push(
+        `the ${label} run is incomplete (${run.records.length} of ${plural(run.cells, 'cell')}; ${run.missing.length} missing, failed or not fully timed)`,
+      );
+    }
   }
   const env = (['cpu_model', 'node_version', 'throughput_time_ms'] as const).filter((k) => pb[k] !== pn[k]);
   if (env.length > 0) {
@@ -210,8 +280,9 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
 }
 
 /**
- * Match two runs by (workload, strategy, cpus, kernel, seed) and compare every matched cell: exact metrics
- * exactly, throughput by Welch's t-test with a noise threshold. Refuses two runs with no cell in common.
+ * Match two runs by (workload, strategy, cpus, kernel, seed) and compare every matched cell: exact
+ * metrics exactly, throughput by the Mann–Whitney U test of the rounds (Holm-corrected) with a noise
+ * threshold. Refuses two runs with no cell in common.
  */
 export function compareRuns(base: RunResult, next: RunResult, options: CompareOptions = {}): Comparison {
   const alpha = options.alpha ?? 0.05;
@@ -221,6 +292,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
   const matched: CellKey[] = [];
   const onlyBase: CellKey[] = [];
   const rows: Row[] = [];
+  const sides = new Map<ThroughputRow, [FullRecord, FullRecord]>();
   let baseTimed = false;
   let nextTimed = false;
   for (const [k, b] of bi) {
@@ -236,10 +308,12 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
     nextTimed ||= n.detail.samples.length > 0;
     // A cell timed on neither side has no throughput to compare.
     if (b.detail.samples.length > 0 || n.detail.samples.length > 0) {
-      rows.push(throughputRow(key, b, n, alpha, noisePct));
+      const row = throughputRow(key, b, n);
+      sides.set(row, [b, n]);
+      rows.push(row);
     }
   }
-  holm(rows, alpha, noisePct);
+  holm(rows, sides, alpha, noisePct);
   const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
   if (matched.length === 0) {
     throw new ResultsError(
@@ -247,6 +321,12 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
     );
   }
   const warnings = provenanceWarnings(base, next);
+  const bySamples = rows.filter((r) => r.kind === 'throughput' && r.test && r.base.unit === 'samples').length;
+  if (bySamples > 0) {
+    warnings.push(
+      `throughput of ${plural(bySamples, 'cell')} compared sample by sample: a run older than l2bench-run/2 timed in one process, so the samples do not show the variation between processes and p-values are too small`,
+    );
+  }
   if (baseTimed !== nextTimed) {
     warnings.push(`throughput was measured only in the ${baseTimed ? 'base' : 'new'} run`);
   } else if (!baseTimed) {
@@ -263,12 +343,13 @@ export function hiddenBecause(row: Row): 'unchanged' | 'not significant' | null 
 
 /**
  * Rows that worsen by more than pct percent: an exact metric whose direction is worse, or a
- * throughput whose verdict is 'regressed' (significant and beyond the noise threshold).
+ * throughput whose verdict is 'regressed' (significant and beyond the noise threshold) and whose
+ * interval of change lies wholly beyond −pct: a measured slowdown, not one the rounds merely allow.
  */
 export function regressions(cmp: Comparison, pct: number): Row[] {
   return cmp.rows.filter((r) => {
     if (r.changePct === null) return false;
-    if (r.kind === 'exact' ? r.direction !== 'worse' : r.verdict !== 'regressed') return false;
-    return Math.abs(r.changePct) > pct;
+    if (r.kind === 'exact') return r.direction === 'worse' && Math.abs(r.changePct) > pct;
+    return r.verdict === 'regressed' && r.interval !== null && r.interval.highPct < -pct;
   });
 }

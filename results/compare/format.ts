@@ -8,6 +8,7 @@ import {
   type Row,
   THROUGHPUT_VERDICTS,
   type ThroughputVerdict,
+  type TimingSide,
 } from './diff.ts';
 
 export type CompareFormat = 'text' | 'md';
@@ -50,6 +51,15 @@ function formatP(p: number): string {
   return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`;
 }
 
+/** The interval of change of an improvement or a regression, when bounded: `; −88% to −79%`. */
+function interval(row: Row): string {
+  if (row.kind !== 'throughput' || !row.interval) return '';
+  if (row.verdict !== 'improved' && row.verdict !== 'regressed') return '';
+  const { lowPct, highPct } = row.interval;
+  if (!Number.isFinite(lowPct) || !Number.isFinite(highPct)) return '';
+  return `; ${formatChange(lowPct)} to ${formatChange(highPct)}`;
+}
+
 function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
   const head = [keyLabel(row.key), row.key.strategy, row.metric];
   if (row.kind === 'exact') {
@@ -60,10 +70,13 @@ function cells(row: Row, keyLabel: (k: CellKey) => string): string[] {
         : row.verdict;
     return [...head, b, n, formatChange(row.changePct), verdict];
   }
-  const side = (s: { n: number; mean: number }) => (s.n === 0 ? '–' : `${formatSi(s.mean)}/s n=${s.n}`);
-  const verdict = row.test
-    ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm)`
-    : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;
+  const side = (s: TimingSide) => (s.n === 0 ? '–' : `${formatSi(s.median)}/s n=${s.n}`);
+  const verdict =
+    row.verdict === 'too few samples to tell'
+      ? `${row.verdict} (n=${row.base.n} vs ${row.next.n}: ${formatP(row.pAdjusted ?? 1)}, Holm; p≥${Number((row.minP ?? 1).toPrecision(2))} at best)`
+      : row.test
+        ? `${row.verdict} (${formatP(row.pAdjusted ?? row.test.p)}, Holm${interval(row)})`
+        : `${row.verdict} (n=${row.base.n} vs ${row.next.n})`;
   return [...head, side(row.base), side(row.next), formatChange(row.changePct), verdict];
 }
 
@@ -122,7 +135,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
   const keyLabel = (k: CellKey) => k.workload + (varying(k).length ? ` @${varying(k).join(',')}` : '');
   notes.push(
     `${plural(cmp.matched.length, 'cell')} in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
-      `throughput: Welch's t-test at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
+      `throughput: Mann–Whitney U test of the rounds (n = rounds, each timed in a fresh isolate; ops/s of its fastest sample; the change is that of their medians), Holm-corrected, at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
   );
 
   const shown = cmp.rows.filter((r) => options.all || hiddenBecause(r) === null);

@@ -1,6 +1,8 @@
+import { describeIncomplete } from '../completeness.ts';
 import { type CostTable, kernelNsPerOp, loadCosts } from '../costs.ts';
 import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
+import { reproduceCommand } from '../reproduce.ts';
 import type { ReportOptions, RunResult } from '../run.ts';
 import { claims } from './claims.ts';
 import { constraints } from './constraints.ts';
@@ -106,10 +108,6 @@ const THREATS_618 = [
   "Where no 6.18 source was found the v5.1 behaviour is kept under 6.18: SLUB's per-cache metadata (struct kmem_cache and kmem_cache_node sizes), slab-normal's placement (the pre-patch baseline keeps tables anywhere, though GFP_DMA means a zone below 4 GiB on 6.18 arm64), and the page allocator's costs in the cost table.",
 ];
 
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The design-decision report's content, computed from a run's records alone. */
 /** The cost table a report uses: the one asked for, the one the run recorded, or the shipped one. */
 function costTable(run: RunResult, options: ReportOptions): CostTable {
@@ -157,8 +155,6 @@ export function analyse(run: RunResult, options: ReportOptions = {}): ReportMode
       table,
     ),
   );
-  const p = run.provenance;
-  const commit = p.git_commit ? `git checkout ${p.git_commit} && ` : '';
   const threats = [...THREATS];
   if (kernels.includes('6.18')) threats.push(...THREATS_618);
   if (run.interrupted)
@@ -181,8 +177,9 @@ export function analyse(run: RunResult, options: ReportOptions = {}): ReportMode
     speed: speedSummary(records),
     workloads: notes,
     threats,
-    reproduce: `${commit}npx l2bench ${p.command_line.map(shellQuote).join(' ')}`,
-    provenance: p,
+    reproduce: reproduceCommand(run.provenance),
+    provenance: run.provenance,
     interrupted: run.interrupted,
+    incomplete: describeIncomplete(run),
   };
 }

@@ -55,6 +55,8 @@ export interface ReportModel {
   reproduce: string;
   provenance: Provenance;
   interrupted: boolean;
+  /** What an incomplete run lacks (results/completeness.ts), for a banner at the top; null when complete. */
+  incomplete?: string | null;
 }
 
 /** One strategy's figures under v5.1 and under a newer kernel, over the cells both ran. */

@@ -1,4 +1,5 @@
 import { MAX_ORDER } from './constants.ts';
+import { PageUndo } from './undo.ts';
 
 /**
  * The buddy allocator of mm/page_alloc.c (v5.1), one free area per zone and order, over flat typed
@@ -16,6 +17,10 @@ export class Buddy {
   readonly nrFree: Int32Array;
   /** Free pages in each zone. */
   readonly zoneFreePages: Float64Array;
+  /** Writes to the per-page lists since the checkpoint, so that `reset` restores only what changed. */
+  readonly #undo: PageUndo;
+  /** The free areas and zone counts at the checkpoint (small: zones × MAX_ORDER). */
+  #saved: { head: Int32Array; tail: Int32Array; nrFree: Int32Array; zoneFreePages: Float64Array } | null = null;
 
   constructor(
     /** Absolute pfn of page index 0: buddies are found on absolute pfns, as the kernel does. */
@@ -33,6 +38,29 @@ export class Buddy {
     this.#tail = new Int32Array(areas).fill(-1);
     this.nrFree = new Int32Array(areas);
     this.zoneFreePages = new Float64Array(zoneStart.length);
+    this.#undo = new PageUndo([this.freeOrder, this.#next, this.#prev], pages);
+  }
+
+  /** Remember the state now (after boot): `reset` comes back to it. */
+  checkpoint(): void {
+    this.#saved = {
+      head: this.#head.slice(),
+      tail: this.#tail.slice(),
+      nrFree: this.nrFree.slice(),
+      zoneFreePages: this.zoneFreePages.slice(),
+    };
+    this.#undo.arm();
+  }
+
+  /** Back to the checkpoint, in O(pages touched since). */
+  reset(): void {
+    const saved = this.#saved;
+    if (!saved) throw new Error('buddy reset without a checkpoint');
+    this.#undo.restore();
+    this.#head.set(saved.head);
+    this.#tail.set(saved.tail);
+    this.nrFree.set(saved.nrFree);
+    this.zoneFreePages.set(saved.zoneFreePages);
   }
 
   zoneOf(page: number): number {
@@ -97,6 +125,7 @@ export class Buddy {
 
   #link(page: number, zone: number, order: number, toTail: boolean): void {
     const area = zone * MAX_ORDER + order;
+    this.#undo.touch(page);
     this.freeOrder[page] = order;
     this.nrFree[area] = (this.nrFree[area] as number) + 1;
     const head = this.#head[area] as number;
@@ -107,11 +136,13 @@ export class Buddy {
       this.#tail[area] = page;
     } else if (toTail) {
       const tail = this.#tail[area] as number;
+      this.#undo.touch(tail);
       this.#next[tail] = page;
       this.#prev[page] = tail;
       this.#next[page] = -1;
       this.#tail[area] = page;
     } else {
+      this.#undo.touch(head);
       this.#prev[head] = page;
       this.#next[page] = head;
       this.#prev[page] = -1;
@@ -123,10 +154,17 @@ export class Buddy {
     const area = zone * MAX_ORDER + order;
     const next = this.#next[page] as number;
     const prev = this.#prev[page] as number;
+    this.#undo.touch(page);
     if (prev < 0) this.#head[area] = next;
-    else this.#next[prev] = next;
+    else {
+      this.#undo.touch(prev);
+      this.#next[prev] = next;
+    }
     if (next < 0) this.#tail[area] = prev;
-    else this.#prev[next] = prev;
+    else {
+      this.#undo.touch(next);
+      this.#prev[next] = prev;
+    }
     this.freeOrder[page] = -1;
     this.nrFree[area] = (this.nrFree[area] as number) - 1;
   }

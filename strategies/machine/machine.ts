@@ -2,6 +2,7 @@ import type { PageAllocator } from '../types.ts';
 import { Buddy } from './buddy.ts';
 import { GiB, hex, MAX_ORDER, PAGE_SIZE } from './constants.ts';
 import { gfpZone, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL } from './gfp.ts';
+import { PageUndo } from './undo.ts';
 
 /** The simulated machine: DRAM, its zones, and who holds each page. */
 export interface MachineOptions {
@@ -96,6 +97,8 @@ export class Machine {
   readonly #private: Float64Array;
   readonly #basePfn: number;
   readonly #accounts: PageAccount[] = [];
+  /** Writes to the per-page arrays since boot, so that `reset` restores only what changed. */
+  readonly #undo: PageUndo;
 
   constructor(options: Partial<MachineOptions> = {}) {
     const o: MachineOptions = { ...DEFAULT_MACHINE, ...options };
@@ -112,7 +115,22 @@ export class Machine {
     this.#headOf = new Int32Array(pages).fill(-1);
     this.#blockOrder = new Int8Array(pages).fill(-1);
     this.#private = new Float64Array(pages);
+    this.#undo = new PageUndo([this.owner, this.#headOf, this.#blockOrder, this.#private], pages);
     this.#boot(this.#reservedPages(starts[ZONE_DMA32] as number, ends[ZONE_DMA32] as number));
+    this.buddy.checkpoint();
+    this.#undo.arm();
+  }
+
+  /**
+   * Back to the state right after boot, as a fresh machine with the same options would be: every
+   * page held since is free again, the free lists are as boot left them, and there are no accounts
+   * (the next one gets the first id again). Costs O(pages touched since boot or the last reset),
+   * not O(DRAM). Accounts made before a reset must not be used after it.
+   */
+  reset(): void {
+    this.buddy.reset();
+    this.#undo.restore();
+    this.#accounts.length = 0;
   }
 
   /** A new holder of pages (one per strategy instance), with its own counters. */
@@ -166,6 +184,7 @@ export class Machine {
       const page = this.buddy.allocate(zone, order);
       if (page < 0) continue;
       const n = 1 << order;
+      this.#undo.touchRange(page, page + n - 1);
       for (let i = 0; i < n; i++) {
         this.owner[page + i] = id;
         this.#headOf[page + i] = page;
@@ -184,6 +203,7 @@ export class Machine {
       throw new Error(`${label}: __free_pages(${hex(addr)}, order ${order}) of a block it does not hold`);
     }
     const n = 1 << order;
+    this.#undo.touchRange(page, page + n - 1);
     for (let i = 0; i < n; i++) {
       this.owner[page + i] = FREE;
       this.#headOf[page + i] = -1;
@@ -216,6 +236,7 @@ export class Machine {
 
   /** @internal */
   setPrivateOf(head: number, value: number): void {
+    this.#undo.touch(head);
     this.#private[head] = value;
   }
 

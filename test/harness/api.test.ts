@@ -20,7 +20,9 @@ describe('programmatic API', () => {
       cpus: [2],
       onProgress: (done, total) => progress.push(done, total),
     });
-    expect(run.schema).toBe('l2bench-run/1');
+    expect(run.schema).toBe('l2bench-run/2');
+    expect(run.complete).toBe(true);
+    expect(run.missing).toEqual([]);
     expect(run.records).toHaveLength(HOLDS.length * 2);
     expect(run.cells).toBe(8);
     expect(run.interrupted).toBe(false);

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   logGamma,
+  mannWhitneyCritical,
+  mannWhitneyMinP,
+  mannWhitneyU,
+  normalTwoSidedP as normalP,
   regularizedIncompleteBeta,
+  shiftInterval,
   studentTCdf,
+  studentTQuantile,
   studentTTwoSidedP,
-  welchTTest,
 } from '../../results/compare/stats.ts';
 
 /**
@@ -141,26 +146,116 @@ describe('Student t distribution', () => {
   });
 });
 
-describe("Welch's t-test", () => {
-  it('matches scipy.stats.ttest_ind(equal_var=False)', () => {
-    // scipy: t = −2.3763541031440183 for (a − b), df = 6.972255729794934, p = 0.04928433820673053.
-    const r = welchTTest([1, 2, 3, 4, 5], [2, 4, 6, 8, 10, 12]);
-    expect(r.t).toBeCloseTo(2.3763541031440183, 12); // b − a
-    expect(r.df).toBeCloseTo(6.972255729794934, 12);
-    expect(r.p).toBeCloseTo(0.04928433820673053, 12);
+describe('Student t quantile', () => {
+  it('inverts the CDF: the 97.5 % points of the usual t tables', () => {
+    // Tables (and scipy t.ppf(0.975, df)): df 1: 12.706, 4: 2.776, 9: 2.262, 30: 2.042, ∞: 1.960.
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.706204736174696, 9);
+    expect(studentTQuantile(0.975, 4)).toBeCloseTo(2.7764451051977987, 10);
+    expect(studentTQuantile(0.975, 9)).toBeCloseTo(2.2621571627409915, 9);
+    expect(studentTQuantile(0.975, 30)).toBeCloseTo(2.0422724563012373, 10);
+    expect(studentTQuantile(0.975, 1e7)).toBeCloseTo(1.959964, 5);
+    expect(studentTQuantile(0.025, 9)).toBeCloseTo(-2.2621571627409915, 9);
+    expect(studentTQuantile(0.5, 3)).toBe(0);
+  });
+});
+
+describe('normal tail', () => {
+  it('matches the continued-fraction reference, and scipy where that converges slowly', () => {
+    for (const z of [1.96, 2.7, 2.9, 3, 4.2, 6, 9]) {
+      expect(normalP(z) / normalTwoSidedP(z)).toBeCloseTo(1, 12);
+    }
+    expect(normalP(0.3)).toBeCloseTo(0.7641771556220947, 14); // scipy 2·norm.sf(0.3)
+    expect(normalP(0)).toBe(1);
+  });
+});
+
+describe('Mann–Whitney U test', () => {
+  // References: scipy.stats.mannwhitneyu(b, a, alternative='two-sided'), method 'exact' without
+  // ties, 'asymptotic' (continuity- and tie-corrected) otherwise.
+  it.each([
+    [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 25, 0.007936507936507936],
+    [[1.1, 2.2, 3.3, 4.4], [2.0, 5.5, 6.6, 7.7, 8.8], 17, 0.1111111111111111],
+    [[3.1, 1.2, 4.5, 2.2, 5.9, 2.6, 5.3], [5.8, 9.7, 9.3, 2.38, 4.6], 27, 0.148989898989899],
+  ])('exact without ties: %j against %j gives U=%d, p=%f', (a, b, u, p) => {
+    const r = mannWhitneyU(a, b);
+    expect(r.exact).toBe(true);
+    expect(r.u).toBe(u);
+    expect(r.p).toBeCloseTo(p, 14);
+    // Swapping the sides mirrors U and keeps p.
+    expect(mannWhitneyU(b, a).u).toBe(a.length * b.length - u);
+    expect(mannWhitneyU(b, a).p).toBeCloseTo(p, 14);
   });
 
-  it('equals the pooled test when sizes and variances are equal', () => {
-    // n = 4 each, both variances 5/3: df = 6, t = 4 / √(2·(5/3)/4).
-    const r = welchTTest([1, 2, 3, 4], [5, 6, 7, 8]);
-    expect(r.df).toBeCloseTo(6, 12);
-    expect(r.t).toBeCloseTo(4 / Math.sqrt(10 / 12), 12);
-    expect(r.p).toBeCloseTo(closedFormTwoSidedP(r.t, 6), 12);
+  it('uses the normal approximation with the tie correction when values tie', () => {
+    const r = mannWhitneyU([1, 2, 2, 3, 3, 3, 4, 5], [3, 4, 4, 5, 5, 6, 7]);
+    expect(r.exact).toBe(false);
+    expect(r.u).toBe(48.5);
+    expect(r.p).toBeCloseTo(0.018530522991017574, 12);
   });
 
-  it('degenerates sensibly without spread and refuses fewer than 2 values', () => {
-    expect(welchTTest([3, 3, 3], [3, 3]).p).toBe(1);
-    expect(welchTTest([3, 3, 3], [4, 4]).p).toBe(0);
-    expect(() => welchTTest([1], [1, 2])).toThrow(RangeError);
+  it('uses the normal approximation for more than 30 values a side', () => {
+    // 40 and 35 draws of N(10, 1) and N(10.5, 1), rounded to 6 decimals (numpy default_rng(1)).
+    const a = [
+      10.345584, 10.821618, 10.330437, 8.696843, 10.905356, 10.446375, 9.463047, 10.581118, 10.364572, 10.294132,
+      10.028422, 10.546713, 9.263546, 9.83709, 9.517881, 10.598846, 10.039722, 9.707543, 9.218092, 9.742808, 10.008142,
+      9.724397, 11.294064, 11.006724, 7.288838, 8.110987, 9.825228, 9.57781, 10.213643, 10.217322, 12.117839, 8.887979,
+      9.622395, 12.042772, 10.646703, 10.663063, 9.485994, 8.351925, 10.167465, 10.109014,
+    ];
+    const b = [
+      9.272648, 9.816773, 10.427956, 9.555248, 10.40173, 10.595483, 10.535586, 9.993708, 11.093748, 11.391167,
+      10.820848, 9.68177, 11.231652, 9.99856, 11.379161, 9.428213, 11.414467, 10.479937, 9.251251, 10.186101, 10.554102,
+      10.772791, 9.517812, 9.392627, 10.699585, 10.03325, 10.735506, 11.25952, 8.851213, 10.754388, 11.724647,
+      10.202473, 9.689185, 11.252244, 10.753447,
+    ];
+    const r = mannWhitneyU(a, b);
+    expect(r.exact).toBe(false);
+    expect(r.u).toBe(865);
+    expect(r.p).toBeCloseTo(0.080642357722139, 12);
+  });
+
+  it('decides a 6× difference from 8 values a side, which a t-test on skewed data can miss', () => {
+    // The samples of the regression that Welch's test called "no significant change, p = 0.134".
+    const base = [1.36, 1.4, 1.52, 1.61, 1.9, 2.2, 3.1, 5.43];
+    const slow = [11.41, 11.9, 12.3, 13.1, 14.8, 16.2, 19.5, 21.91];
+    expect(mannWhitneyU(base, slow).p).toBeCloseTo(0.0001554001554001554, 14);
+  });
+
+  it('knows the smallest p each size allows: 2 / C(n + m, n)', () => {
+    expect(mannWhitneyMinP(3, 3)).toBeCloseTo(0.1, 14);
+    expect(mannWhitneyMinP(5, 5)).toBeCloseTo(0.007936507936507936, 14);
+    expect(mannWhitneyMinP(7, 7)).toBeCloseTo(0.0005827505827505828, 14);
+    expect(mannWhitneyMinP(8, 8)).toBeCloseTo(0.0001554001554001554, 14);
+    expect(mannWhitneyMinP(30, 30) / 1.691123389214474e-17).toBeCloseTo(1, 10);
+    expect(mannWhitneyMinP(1, 1)).toBe(1);
+    expect(mannWhitneyMinP(0, 4)).toBe(1);
+  });
+
+  it('gives p = 1 when every value is equal, and refuses an empty side', () => {
+    expect(mannWhitneyU([2, 2, 2], [2, 2]).p).toBe(1);
+    expect(() => mannWhitneyU([], [1])).toThrow(RangeError);
+  });
+});
+
+describe('the shift of one sample from another, with its interval (Hodges–Lehmann)', () => {
+  it('takes the critical values of the exact U distribution (scipy: P(U ≤ 13) = 0.0249 for 8 and 8)', () => {
+    expect(mannWhitneyCritical(8, 8, 0.05)).toBe(13);
+    expect(mannWhitneyCritical(5, 7, 0.05)).toBe(5); // P(U ≤ 5) = 0.0240, P(U ≤ 6) = 0.0366
+    expect(mannWhitneyCritical(3, 3, 0.05)).toBe(-1); // P(U = 0) = 0.05: no interval at 95 %
+    expect(mannWhitneyCritical(8, 8, 0.05 / 72)).toBe(2); // P(U ≤ 2) = 0.000311 ≤ 0.000347
+    // Beyond 30 a side, the normal approximation: 595 where the exact distribution gives 596 (scipy).
+    expect(mannWhitneyCritical(40, 40, 0.05)).toBe(595);
+  });
+
+  it('gives the median difference and the (c+1)-th to (nm−c)-th sorted differences', () => {
+    // b = a + 10 over 0..7: the 64 differences are 10 + (j − i); the 14th and 51st are 7 and 13.
+    const a = [0, 1, 2, 3, 4, 5, 6, 7];
+    expect(
+      shiftInterval(
+        a,
+        a.map((x) => x + 10),
+        0.05,
+      ),
+    ).toEqual({ estimate: 10, low: 7, high: 13 });
+    expect(shiftInterval([1, 2, 3], [4, 5, 6], 0.05)).toEqual({ estimate: 3, low: -Infinity, high: Infinity });
   });
 });

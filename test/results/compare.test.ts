@@ -12,6 +12,7 @@ import {
 import { formatComparison } from '../../results/compare/format.ts';
 import { ResultsError } from '../../results/errors.ts';
 import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../results/metrics.ts';
+import { readRun } from '../../results/read-run.ts';
 import type { FullRecord } from '../../results/record.ts';
 import { CSV_COLUMNS, TIMING_COLUMNS } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
@@ -22,8 +23,11 @@ import { tempDir } from '../tmp.ts';
 /** Replay times in ms around 1 ms with a small spread (events = 1000: about 1 M ops/s). */
 const STEADY = [1.0, 1.01, 0.99, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0, 1.0];
 
-/** A hand-made record: a 64-table hold-like cell; `samples` are the replay times in ms. */
-function record(over: Partial<FullRecord> = {}, samples: number[] = STEADY): FullRecord {
+/**
+ * A hand-made record: a 64-table hold-like cell; `samples` are the replay times in ms, and `rounds`
+ * the fastest of each round (none: a run of one process, as l2bench-run/1 wrote them).
+ */
+function record(over: Partial<FullRecord> = {}, samples: number[] = STEADY, rounds?: number[]): FullRecord {
   return blankRecord(
     { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 4, seed: 1 },
     {
@@ -47,14 +51,20 @@ function record(over: Partial<FullRecord> = {}, samples: number[] = STEADY): Ful
       replay_p99_ms: 1.02,
       replay_samples: samples.length,
       ...over,
-      detail: { work: {}, series: { event: [], footprint_bytes: [], live_tables: [] }, samples, workload_info: {} },
+      detail: {
+        work: {},
+        series: { event: [], footprint_bytes: [], live_tables: [] },
+        samples,
+        ...(rounds ? { rounds } : {}),
+        workload_info: {},
+      },
     },
   );
 }
 
 function run(records: FullRecord[], version = '0.1.0'): RunResult {
   return {
-    schema: 'l2bench-run/1',
+    schema: 'l2bench-run/2',
     provenance: {
       l2bench_version: version,
       git_commit: '0123456789abcdef',
@@ -70,7 +80,9 @@ function run(records: FullRecord[], version = '0.1.0'): RunResult {
     },
     records,
     interrupted: false,
+    complete: true,
     cells: records.length,
+    missing: [],
   };
 }
 
@@ -200,13 +212,16 @@ describe('compare: verdicts', () => {
     const tp = throughput(cmp.rows);
     expect(tp.verdict).toBe('regressed');
     expect(tp.changePct).toBeCloseTo(-20, 10);
-    expect(tp.test?.p).toBeLessThan(1e-6);
+    // No overlap between 10 and 10 samples (with ties: the normal approximation).
+    expect(tp.test?.p).toBeLessThan(1e-3);
 
     const text = formatComparison(cmp, { format: 'text', all: false });
     expect(text).toMatch(/peak_footprint_bytes\s+65536\s+81920\s+\+25\.00%\s+changed, worse/);
     expect(text).toMatch(/reuse_rate\s+0\.5\s+0\.6\s+\+20\.00%\s+changed, better/);
     expect(text).toMatch(/pages_returned\s+0\s+2\s+\+∞%\s+changed\n/);
-    expect(text).toMatch(/ops_per_sec\s+1M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001, Holm\)/);
+    expect(text).toMatch(
+      /ops_per_sec\s+1M\/s n=10\s+800k\/s n=10\s+-20\.00%\s+regressed \(p<0\.001, Holm; -\d+\.\d+% to -\d+\.\d+%\)/,
+    );
     expect(text).not.toMatch(/metadata_bytes/);
     expect(text).toContain(`hidden because unchanged (${EXACT_METRICS.length - 3})`);
   });
@@ -276,10 +291,13 @@ describe('compare: verdicts', () => {
     expect(throughput(compareRuns(base, next, { noisePct: 0.5 }).rows).verdict).toBe('improved');
   });
 
-  it('calls throughput with fewer than 2 samples on a side not comparable, and omits it when never timed', () => {
-    const cmp = compareRuns(run([record()]), run([record({}, [1.0])]));
+  it('calls throughput timed on one side only not comparable, one sample too few, and omits it when never timed', () => {
+    const cmp = compareRuns(run([record()]), run([record({}, [])]));
     expect(throughput(cmp.rows)).toMatchObject({ verdict: 'not comparable', test: null });
-    expect(formatComparison(cmp, { format: 'text', all: false })).toMatch(/not comparable \(n=10 vs 1\)/);
+    expect(formatComparison(cmp, { format: 'text', all: false })).toMatch(/not comparable \(n=10 vs 0\)/);
+    expect(throughput(compareRuns(run([record()]), run([record({}, [1.0])])).rows).verdict).toBe(
+      'too few samples to tell',
+    );
     const untimed = compareRuns(run([record({}, [])]), run([record({}, [])]));
     expect(untimed.rows.some((r) => r.kind === 'throughput')).toBe(false);
     expect(untimed.warnings).toContain('throughput was measured in neither run: exact metrics only');
@@ -364,10 +382,12 @@ describe('compare command', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"schema":');
     expect(() => compareCommand(good, bad, {})).toThrow(/bad\.json: not valid JSON: /);
-    writeFileSync(bad, JSON.stringify({ ...run([record()]), schema: 'l2bench-run/2' }));
+    writeFileSync(bad, JSON.stringify({ ...run([record()]), schema: 'l2bench-run/3' }));
     expect(() => compareCommand(good, bad, {})).toThrow(
-      /bad\.json: not an l2bench run: schema "l2bench-run\/2", expected 'l2bench-run\/1'/,
+      /bad\.json: not an l2bench run: schema "l2bench-run\/3", expected 'l2bench-run\/1' or 'l2bench-run\/2'$/,
     );
+    writeFileSync(bad, JSON.stringify({ ...run([record()]), complete: 'yes' }));
+    expect(() => compareCommand(good, bad, {})).toThrow(/^[^\n]*bad\.json: invalid l2bench run: complete: [^\n]*$/);
     const broken = run([record()]) as unknown as { records: Record<string, unknown>[] };
     delete (broken.records[0] as Record<string, unknown>).peak_footprint_bytes;
     writeFileSync(bad, JSON.stringify(broken));
@@ -393,5 +413,91 @@ describe('compare: many throughput tests', () => {
     const { holmAdjust } = await import('../../results/compare/diff.ts');
     expect(holmAdjust([0.03, 0.01, 0.02])).toEqual([0.04, 0.03, 0.04].map((x) => expect.closeTo(x, 12)));
     expect(holmAdjust([0.5, 0.001])).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.002, 12)]);
+  });
+});
+
+describe('compare: rounds as the units of replication', () => {
+  /** A record timed in rounds: each round's fastest sample in ms (its samples: those, for brevity). */
+  const timedInRounds = (medians: number[], over: Partial<FullRecord> = {}) => record(over, medians, medians);
+
+  it('tests the round medians, not the samples: a 6× slowdown over 8 rounds a side is a regression', () => {
+    // The case Welch's test missed: base 1.36–5.43 ms, new 11.41–21.91 ms, no overlap.
+    const base = [1.36, 1.4, 1.52, 1.61, 1.9, 2.2, 3.1, 5.43];
+    const slow = [11.41, 11.9, 12.3, 13.1, 14.8, 16.2, 19.5, 21.91];
+    const cmp = compareRuns(run([timedInRounds(base)]), run([timedInRounds(slow)]));
+    const tp = throughput(cmp.rows);
+    expect(tp.base).toMatchObject({ n: 8, unit: 'rounds' });
+    expect(tp.test?.p).toBeCloseTo(0.0001554001554001554, 14); // scipy mannwhitneyu, exact
+    expect(tp.verdict).toBe('regressed');
+    // The median ops/s of each side (1000 events a replay), between its middle two rounds.
+    const opsMedian = (a: number, b: number) => (1000 / a + 1000 / b) / 2 / 1e-3;
+    expect(tp.changePct).toBeCloseTo((opsMedian(13.1, 14.8) / opsMedian(1.61, 1.9) - 1) * 100, 10);
+    expect(cmp.warnings.join('\n')).not.toMatch(/sample by sample/);
+    expect(regressions(cmp, 10)).toHaveLength(1);
+  });
+
+  it('says "too few samples to tell" when the sizes cannot reach alpha, never "no significant change"', () => {
+    // 3 rounds a side: even with no overlap the best p is 0.1.
+    const cmp = compareRuns(run([timedInRounds([1, 1.1, 1.2])]), run([timedInRounds([6, 6.1, 6.2])]));
+    const tp = throughput(cmp.rows);
+    expect(tp.minP).toBeCloseTo(0.1, 14);
+    expect(tp.verdict).toBe('too few samples to tell');
+    expect(hiddenBecause(tp)).toBeNull();
+    expect(regressions(cmp, 10)).toEqual([]);
+    expect(formatComparison(cmp, { format: 'text', all: false })).toMatch(
+      /too few samples to tell \(n=3 vs 3: p=0\.100, Holm; p≥0\.1 at best\)/,
+    );
+  });
+
+  it('counts the correction: 5 rounds a side decide one cell but not forty', () => {
+    // min p for 5 vs 5 is 2/252 ≈ 0.0079: below 0.05 alone, not after Holm over 40 tests (× 40).
+    const one = (strategy: string, ms: number) =>
+      timedInRounds(
+        [1, 2, 3, 4, 5].map((x) => ms + x / 100),
+        { strategy },
+      );
+    expect(throughput(compareRuns(run([one('a', 1)]), run([one('a', 3)])).rows).verdict).toBe('regressed');
+    const names = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    const cmp = compareRuns(run(names.map((n) => one(n, 1))), run(names.map((n) => one(n, 3))));
+    const verdicts = new Set(cmp.rows.filter((r) => r.kind === 'throughput').map((r) => r.verdict));
+    expect([...verdicts]).toEqual(['too few samples to tell']);
+  });
+
+  it('fails --fail-on-regression only when the whole interval of change lies beyond the threshold', () => {
+    // About 9 % slower, significant (p = 0.003), with an interval of −13.8 % to −4.4 %.
+    const base = timedInRounds([1.0, 1.02, 1.04, 1.06, 1.08, 1.1, 1.12, 1.14]);
+    const slow = timedInRounds([1.07, 1.13, 1.15, 1.17, 1.19, 1.21, 1.23, 1.25]);
+    const cmp = compareRuns(run([base]), run([slow]));
+    const tp = throughput(cmp.rows);
+    expect(tp.verdict).toBe('regressed');
+    expect(tp.interval?.lowPct).toBeCloseTo((Math.exp(-0.14874526126035015) - 1) * 100, 8);
+    expect(tp.interval?.highPct).toBeCloseTo((Math.exp(-0.04367506350266126) - 1) * 100, 8);
+    // The median change is beyond 5 %, but the rounds allow as little as 4.4 %: no failure at 5, one at 3.
+    expect(tp.changePct).toBeLessThan(-5);
+    expect(regressions(cmp, 5)).toEqual([]);
+    expect(regressions(cmp, 3)).toEqual([tp]);
+    expect(formatComparison(cmp, { format: 'text', all: false })).toMatch(
+      /regressed \(p=0\.003, Holm; -13\.8\d% to -4\.2\d%\)/,
+    );
+  });
+
+  it('falls back to the samples of a run without rounds, and warns that they come from one process', () => {
+    const cmp = compareRuns(run([record()]), run([timedInRounds([1, 1, 1])]));
+    expect(throughput(cmp.rows).base.unit).toBe('samples');
+    expect(cmp.warnings.join('\n')).toMatch(/compared sample by sample: a run older than l2bench-run\/2/);
+  });
+});
+
+describe('reading results.json', () => {
+  it('reads an l2bench-run/1 file as complete unless interrupted', () => {
+    const dir = tmp();
+    const v1 = (interrupted: boolean) => {
+      const { complete: _c, missing: _m, ...rest } = run([record()]);
+      return { ...rest, schema: 'l2bench-run/1', interrupted };
+    };
+    writeFileSync(join(dir, 'whole.json'), JSON.stringify(v1(false)));
+    writeFileSync(join(dir, 'cut.json'), JSON.stringify(v1(true)));
+    expect(readRun(join(dir, 'whole.json'))).toMatchObject({ schema: 'l2bench-run/2', complete: true, missing: [] });
+    expect(readRun(join(dir, 'cut.json'))).toMatchObject({ complete: false, interrupted: true });
   });
 });

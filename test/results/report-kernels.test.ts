@@ -10,7 +10,7 @@ import { blankRecord } from '../records.ts';
 
 function run(records: FullRecord[]): RunResult {
   return {
-    schema: 'l2bench-run/1',
+    schema: 'l2bench-run/2',
     provenance: {
       l2bench_version: '0.0.0',
       git_commit: null,
@@ -26,7 +26,9 @@ function run(records: FullRecord[]): RunResult {
     },
     records,
     interrupted: false,
+    complete: true,
     cells: records.length,
+    missing: [],
   };
 }
 

@@ -51,7 +51,7 @@ const holdSweep = V51.flatMap((s) => COUNTS.map((n) => record(s, 'hold', { table
 
 function run(records: FullRecord[]): RunResult {
   return {
-    schema: 'l2bench-run/1',
+    schema: 'l2bench-run/2',
     provenance: {
       l2bench_version: '0.0.0',
       git_commit: null,
@@ -67,7 +67,9 @@ function run(records: FullRecord[]): RunResult {
     },
     records,
     interrupted: false,
+    complete: true,
     cells: records.length,
+    missing: [],
   };
 }
 

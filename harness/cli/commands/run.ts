@@ -1,7 +1,8 @@
 import cliProgress from 'cli-progress';
 import { plural } from '../../../results/format.ts';
 import { EXPORTERS } from '../../../results/index.ts';
-import { prepareOutDir, writeResults } from '../../../results/write.ts';
+import type { MissingCell } from '../../../results/run.ts';
+import { claimOutDir, writeResults } from '../../../results/write.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
 import { InputError } from '../../errors.ts';
 import { splitList } from '../../spec.ts';
@@ -23,8 +24,34 @@ export interface RunFlags {
   out?: string;
   jobs?: string;
   shard?: string;
+  rounds?: string;
+  cellTimeout?: string;
   objective?: 'peak' | 'mean';
   costs?: string;
+}
+
+/** Exit codes of `l2bench run` beyond 0 (complete), 1 and 2 (harness/cli/failure.ts). */
+const EXIT_CELLS_FAILED = 3;
+const EXIT_INTERRUPTED = 130;
+
+/** Failed cells named on stderr, at most. */
+const FAILURES_SHOWN = 10;
+
+/** `--cell-timeout SECONDS`: a positive number. */
+function parseSeconds(text: string, flag: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new InputError(`${flag} ${text}: not a positive number of seconds`);
+  }
+  return value;
+}
+
+function describeFailure(m: MissingCell): string {
+  const where = `${m.strategy} on ${m.workload} (cpus=${m.cpus}, seed=${m.seed})${m.module ? `, module ${m.module}` : ''}`;
+  const step = m.step === 'throughput' ? ' while timing' : '';
+  return m.reason === 'timeout'
+    ? `cell timed out${step}: ${where}: ${m.error}`
+    : `cell failed${step}: ${where}: ${m.error}`;
 }
 
 /** `l2bench run`: returns the exit code. */
@@ -32,7 +59,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   if (flags.suite && flags.workload?.length) throw new InputError('--suite and --workload cannot be used together');
   if (!flags.throughput && flags.time)
     throw new InputError('--time sets the throughput budget: it cannot go with --no-throughput');
-  const formats = splitList(flags.format);
+  // results.json is always written: it is what says whether the run is complete.
+  const formats = [...new Set([...splitList(flags.format), 'json'])];
   const report = { objective: flags.objective ?? 'peak' };
   for (const f of formats) {
     if (!EXPORTERS.some((e) => e.format === f)) {
@@ -55,19 +83,42 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     ...(flags.jobs ? { jobs: parseIntList(flags.jobs, '--jobs', 1, 256)[0] as number } : {}),
     ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     ...(flags.costs ? { costs: flags.costs } : {}),
+    ...(flags.cellTimeout ? { cellTimeoutMs: parseSeconds(flags.cellTimeout, '--cell-timeout') * 1000 } : {}),
     // --no-throughput: none; --time: that budget; neither: the suite's, or the default.
     ...(!flags.throughput
       ? { throughput: false }
       : flags.time
         ? { throughput: { timeMs: parseIntList(flags.time, '--time', 1, 600_000)[0] as number } }
         : {}),
+    ...(flags.rounds ? { rounds: parseIntList(flags.rounds, '--rounds', 1, 1000)[0] as number } : {}),
   };
+  if (!flags.throughput && flags.rounds)
+    throw new InputError('--rounds sets the rounds of timing: it cannot go with --no-throughput');
   // Validate everything (and learn the suite's time budget) before making the output folder.
   const plan = await planBenchmark(options);
-  const dir = prepareOutDir(flags.out, new Date());
+  const { dir, release } = claimOutDir(flags.out, new Date());
   const result = emptyResult();
+  // While the run goes only the results are saved (the reports are rendered once, at the end, after
+  // them: a report that failed to render would not cost the results).
+  const saved: string[] = formats.filter((f) => f === 'csv' || f === 'json');
+  const finalFormats = [...saved, ...formats.filter((f) => !saved.includes(f))];
+  let changed = false;
+  let saveError: unknown = null;
+  const save = (which: readonly string[]) => {
+    writeResults(dir, result, which, report);
+    changed = false;
+  };
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
+  const onSigint = () => {
+    if (!abort.signal.aborted) return abort.abort();
+    // A second Ctrl-C: a cell running in this thread cannot be stopped; save what is done and go.
+    try {
+      save(saved);
+    } finally {
+      release();
+      process.exit(EXIT_INTERRUPTED);
+    }
+  };
   process.on('SIGINT', onSigint);
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
@@ -76,38 +127,70 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       )
     : null;
   bar?.start(plan.cells.length, 0, { task: '' });
-  let lastWrite = Date.now();
+  // Keep finished cells on disk as the run goes (marked incomplete), so even a hard kill loses little.
+  const saver = setInterval(() => {
+    if (!changed) return;
+    try {
+      save(saved);
+    } catch (e) {
+      // A folder that can no longer be written: stop the run and report it below.
+      saveError = e;
+      abort.abort();
+    }
+  }, 2000);
   try {
+    save(saved);
     await runBenchmark({
       ...options,
       throughput: plan.timeMs === null ? false : { timeMs: plan.timeMs },
       signal: abort.signal,
       result,
       onProgress(done, total, record) {
+        changed = true;
         bar?.setTotal(total);
         bar?.update(done, { task: `${record.strategy} · ${record.workload}` });
-        // Keep finished cells on disk as the run goes, so even a hard kill loses little.
-        if (Date.now() - lastWrite > 2000) {
-          writeResults(dir, result, formats, report);
-          lastWrite = Date.now();
-        }
+      },
+      onFailure() {
+        changed = true;
       },
     });
   } finally {
+    clearInterval(saver);
     bar?.stop();
     process.removeListener('SIGINT', onSigint);
-    writeResults(dir, result, formats, report);
+    try {
+      save(finalFormats);
+    } finally {
+      release();
+    }
   }
+  if (saveError) throw saveError;
   process.stdout.write(renderTables(result.records, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
   const files = formats.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
+  const failed = result.missing.filter((m) => m.reason === 'failed' || m.reason === 'timeout');
+  for (const m of failed.slice(0, FAILURES_SHOWN)) process.stderr.write(`l2bench: ${describeFailure(m)}\n`);
+  if (failed.length > FAILURES_SHOWN) {
+    process.stderr.write(
+      `l2bench: and ${failed.length - FAILURES_SHOWN} more failed cells (see ${dir}/results.json)\n`,
+    );
+  }
   if (result.interrupted) {
     const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
-    const timed = result.records.filter((r) => r.ops_per_sec !== null).length;
+    const key = (k: { workload: string; strategy: string; cpus: number; seed: number }) =>
+      JSON.stringify([k.workload, k.strategy, k.cpus, k.seed]);
+    const notTimed = new Set(result.missing.filter((m) => m.reason === 'not timed').map(key));
+    const timed = result.records.filter((r) => r.ops_per_sec !== null && !notTimed.has(key(r))).length;
     const timing = timedCells ? ` (${timed} of ${timedCells} timed)` : '';
     process.stderr.write(
       `l2bench: interrupted; kept ${result.records.length} of ${plural(plan.cells.length, 'cell')}${timing} in ${files}\n`,
     );
-    return 130;
+    return EXIT_INTERRUPTED;
+  }
+  if (failed.length > 0) {
+    process.stderr.write(
+      `l2bench: ${failed.length} of ${plural(plan.cells.length, 'cell')} failed; the others are in ${files}\n`,
+    );
+    return EXIT_CELLS_FAILED;
   }
   process.stdout.write(`${plural(plan.cells.length, 'cell')}; results in ${files}\n`);
   return 0;

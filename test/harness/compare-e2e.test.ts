@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../tmp.ts';
+
+const execFileAsync = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/l2bench.js');
+
+async function l2bench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/**
+ * The built-in full-page strategy wrapped in a user module named `wrapped`: every alloc() also
+ * spins `spin` rounds of a busy loop. 110 makes replays about 6× slower than 0 on the machine
+ * measured; the tests below do not depend on how much: the verdict comes from the data.
+ */
+function wrapped(dir: string, file: string, spin: number): string {
+  const path = join(dir, file);
+  writeFileSync(
+    path,
+    `import { fullPage } from ${JSON.stringify(join(ROOT, 'strategies/full-page.ts'))};
+let sink = 0;
+export default {
+  ...fullPage,
+  name: 'wrapped',
+  create(ctx) {
+    const inner = fullPage.create(ctx);
+    return {
+      work: inner.work,
+      metadataBytes: () => inner.metadataBytes(),
+      strandedBytes: () => inner.strandedBytes(),
+      alloc(cpu) {
+        const addr = inner.alloc(cpu);
+        for (let i = 0; i < ${spin}; i++) sink = (sink * 31 + i) | 0;
+        return addr;
+      },
+      free: (addr, cpu) => inner.free(addr, cpu),
+    };
+  },
+};
+export const spun = () => sink;
+`,
+  );
+  return path;
+}
+
+// One run after another, as CI would run a base and a change; each step is a test of its own, so
+// that each has the whole test timeout (these only catch hangs: no test asserts on wall time).
+describe('compare on real runs', () => {
+  const dir = tempDir('l2bench-compare-e2e-');
+  const run = async (spin: number, out: string) => {
+    const r = await l2bench(
+      'run',
+      '-s',
+      wrapped(dir, `${out}.mjs`, spin),
+      '-w',
+      'churn:live=64,ops=5000',
+      '--time',
+      '80',
+      '-o',
+      join(dir, out),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  };
+
+  it('fails --fail-on-regression 10 on a strategy made slower in alloc(), under the same name', async () => {
+    await run(0, 'base');
+    await run(110, 'slow');
+    const regressed = await l2bench('compare', join(dir, 'base'), join(dir, 'slow'), '--fail-on-regression', '10');
+    expect(regressed.stdout).toMatch(
+      /churn:live=64,ops=5000\s+wrapped\s+ops_per_sec .* regressed \(p[<=]0\.0\d+, Holm; -\d+\.\d+% to -\d+\.\d+%\)/,
+    );
+    expect(regressed.stdout).toMatch(/regressions beyond 10% \(1\): churn:live=64,ops=5000 wrapped .*ops_per_sec -\d/);
+    // Only the throughput changed: the exact metrics are the same code's.
+    expect(regressed.stdout).toMatch(/summary: exact metrics: 0 changed/);
+    expect(regressed.code).toBe(1);
+  });
+
+  it('never fails it on two runs of the same code', async () => {
+    await run(0, 'again');
+    const same = await l2bench('compare', join(dir, 'base'), join(dir, 'again'), '--fail-on-regression', '10');
+    expect(same.stdout).toMatch(/no regression beyond 10%\n$/);
+    expect(same.code).toBe(0);
+  });
+});
