@@ -294,6 +294,7 @@ function missingCells(cells: readonly Cell[], states: readonly CellState[], roun
       workload: cell.workload.spec,
       strategy: cell.strategyLabel,
       cpus: cell.machine.cpus,
+      kernel: cell.kernel,
       seed: cell.seed,
       module: cell.source?.module ?? null,
     };
@@ -331,10 +332,21 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult>
   result.cells = cells.length;
   result.complete = false;
   const states: CellState[] = [];
+  // While the run goes, `missing` is worked out when read (a save, a failure), not after every cell:
+  // recomputing it per cell is quadratic in the cells of a run.
+  Object.defineProperty(result, 'missing', {
+    get: () => missingCells(cells, states, rounds),
+    enumerable: true,
+    configurable: true,
+  });
   const settle = () => {
-    result.missing = missingCells(cells, states, rounds);
+    Object.defineProperty(result, 'missing', {
+      value: missingCells(cells, states, rounds),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   };
-  settle();
   const outcome = await runCells(cells, {
     throughput: timeMs === null ? null : { timeMs, rounds: rounds ?? DEFAULT_ROUNDS },
     records: result.records,
@@ -344,7 +356,6 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult>
     ...(o.cellTimeoutMs ? { cellTimeoutMs: o.cellTimeoutMs } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     onFailure(position) {
-      settle();
       const cell = cells[position];
       const failure = result.missing.find(
         (m) =>
@@ -352,12 +363,12 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult>
           m.workload === cell.workload.spec &&
           m.strategy === cell.strategyLabel &&
           m.cpus === cell.machine.cpus &&
+          m.kernel === cell.kernel &&
           m.seed === cell.seed,
       );
       if (failure) o.onFailure?.(failure);
     },
     onProgress(done, total, record) {
-      settle();
       o.onProgress?.(done, total, record);
     },
   });

@@ -3,7 +3,7 @@ import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions } from '../strategies/machine/machine.ts';
 import type { ParamValues } from '../strategies/params.ts';
 import type { KernelVersion, Strategy, TableAllocator } from '../strategies/types.ts';
-import type { Workload } from '../workloads/events.ts';
+import type { EventChunk, Workload } from '../workloads/events.ts';
 import { Meter } from './meter.ts';
 
 export interface Cell {
@@ -63,10 +63,15 @@ function variantNote(cell: Cell): string {
     .join('; ');
 }
 
-/** Run one cell to completion and return its exact metrics (timing columns empty); `machine` as for instantiate. */
-export function measureCell(cell: Cell, machine?: Machine): FullRecord {
+/**
+ * Run one cell to completion and return its exact metrics (timing columns empty); `machine` as for
+ * instantiate. `events`, when given, is the workload's whole stream already generated (shared by the
+ * strategies of a workload, so a model such as the IOMMU's runs once, not once per strategy).
+ */
+export function measureCell(cell: Cell, machine?: Machine, events?: EventChunk): FullRecord {
   const { tables, meter } = instantiate(cell, machine);
-  for (const chunk of cell.workload.chunks()) meter.replay(chunk);
+  if (events) meter.replay(events);
+  else for (const chunk of cell.workload.chunks()) meter.replay(chunk);
   return {
     workload: cell.workload.spec,
     strategy: cell.strategyLabel,

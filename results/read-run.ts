@@ -79,6 +79,7 @@ const missingShape = z.object({
   workload: z.string(),
   strategy: z.string(),
   cpus: z.number().int().positive(),
+  kernel: z.string().optional(),
   seed: z.number().int(),
   module: z.string().nullable(),
   reason: z.enum(['failed', 'timeout', 'not run', 'not timed']),

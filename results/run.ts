@@ -42,6 +42,8 @@ export interface MissingCell {
   workload: string;
   strategy: string;
   cpus: number;
+  /** The kernel modelled ('5.1' in runs written before the kernel axis). */
+  kernel?: string;
   seed: number;
   /** The strategy's module file, or null for a built-in one. */
   module: string | null;

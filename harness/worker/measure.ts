@@ -55,17 +55,31 @@ function cellOf(job: CellJob): Cell {
   };
 }
 
+/** Events held for the exact metrics, at most: longer streams are generated again for each strategy. */
+const MAX_SHARED_EVENTS = 1 << 22;
+
+/**
+ * The workload's events, generated once and kept while cells of the same workload follow (the plan
+ * runs a workload's strategies one after another): null when the stream is longer than `max`.
+ */
+function eventsOf(job: CellJob, workload: Workload, max?: number): EventBuffer | null {
+  const key = `${workloadKey(job)}\u0000${max ?? ''}`;
+  if (buffered?.key !== key) {
+    buffered = null; // let the previous workload's events go before buffering the next
+    buffered = { key, events: bufferEvents(workload, max) };
+  }
+  return buffered.events;
+}
+
 function run(task: WorkerTask): WorkerReply {
   const index = task.job.source.index;
   const cell = cellOf(task.job);
   const machine = machines.get(cell.machine);
-  if (task.kind === 'measure') return { index, record: measureCell(cell, machine) };
-  const key = workloadKey(task.job);
-  if (buffered?.key !== key) {
-    buffered = null; // let the previous workload's events go before buffering the next
-    buffered = { key, events: bufferEvents(cell.workload) };
+  if (task.kind === 'measure') {
+    const events = eventsOf(task.job, cell.workload, MAX_SHARED_EVENTS);
+    return { index, record: measureCell(cell, machine, events ?? undefined) };
   }
-  const events = buffered.events;
+  const events = eventsOf(task.job, cell.workload);
   if (!events) return { index, samples: null, events: 0 };
   return { index, samples: timeRound(cell, events, machine, task.budgetMs), events: events.length };
 }
