@@ -137,6 +137,7 @@ describe('cells that fail', () => {
         workload: `hold:tables=${n}`,
         strategy: 'throws',
         cpus: 4,
+        kernel: '5.1',
         seed: 1,
         module: file,
         reason: 'failed',
