@@ -160,6 +160,24 @@ export type UnitScale = Readonly<Record<string, number>>;
  * the strategy (a user's strategy without a mapping), or a counter or page order it cannot cost.
  */
 export function unitCounts(r: FullRecord, table: CostTable): Map<string, number> | null {
+  // The sensitivity analysis costs every record under many scales: count its units once per table.
+  let byRecord = countsCache.get(table);
+  if (!byRecord) {
+    byRecord = new WeakMap();
+    countsCache.set(table, byRecord);
+  }
+  let counts = byRecord.get(r);
+  if (counts === undefined) {
+    counts = countUnits(r, table);
+    byRecord.set(r, counts);
+  }
+  return counts;
+}
+
+/** Unit counts already worked out, by table and record (a record's counters never change once measured). */
+const countsCache = new WeakMap<CostTable, WeakMap<FullRecord, Map<string, number> | null>>();
+
+function countUnits(r: FullRecord, table: CostTable): Map<string, number> | null {
   const entry = entryFor(r, table);
   if (!entry) return null;
   const counts = new Map<string, number>();
