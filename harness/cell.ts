@@ -1,6 +1,6 @@
 import { type FullRecord, NOT_YET } from '../results/record.ts';
 import { createChecked } from '../strategies/checker.ts';
-import { Machine, type MachineOptions } from '../strategies/machine/machine.ts';
+import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';
 import type { ParamValues } from '../strategies/params.ts';
 import type { KernelVersion, Strategy, TableAllocator } from '../strategies/types.ts';
 import type { EventChunk, Workload } from '../workloads/events.ts';
@@ -41,6 +41,18 @@ export interface CellSource {
  * `machine` (built for the same options) is reset and reused; without it a new one is built.
  */
 export function instantiate(cell: Cell, machine?: Machine): { machine: Machine; tables: TableAllocator; meter: Meter } {
+  const made = instantiateTables(cell, machine);
+  return { ...made, meter: new Meter(made.tables, made.account) };
+}
+
+/**
+ * As instantiate, without the meter: a timed replay measures the strategy alone, and need not
+ * allocate the meter's per-KiB bitmap (512 KiB for 4 GiB) before every replay.
+ */
+export function instantiateTables(
+  cell: Cell,
+  machine?: Machine,
+): { machine: Machine; tables: TableAllocator; account: PageAccount } {
   if (machine) machine.reset();
   else machine = new Machine(cell.machine);
   const account = machine.account(cell.strategyLabel);
@@ -52,7 +64,7 @@ export function instantiate(cell: Cell, machine?: Machine): { machine: Machine; 
     totalramPages: machine.totalPages,
   };
   const tables = cell.check ? createChecked(cell.strategy, ctx) : cell.strategy.create(ctx);
-  return { machine, tables, meter: new Meter(tables, account) };
+  return { machine, tables, account };
 }
 
 /** What a strategy's non-default parameters mean, from their own declarations: '' for the defaults. */

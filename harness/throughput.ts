@@ -5,7 +5,7 @@ import { studentTQuantile } from '../results/compare/stats.ts';
 import type { Machine } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
 import { ALLOC } from '../workloads/events.ts';
-import { type Cell, instantiate } from './cell.ts';
+import { type Cell, instantiateTables } from './cell.ts';
 import type { EventBuffer } from './events-buffer.ts';
 
 /** Each round's samples are timed in a fresh isolate (harness/run.ts); this many rounds by default. */
@@ -117,7 +117,7 @@ export function timeRound(cell: Cell, events: EventBuffer, machine: Machine, bud
   const addr = new Float64Array(Math.max(1, events.ids));
   const plain = { ...cell, check: false };
   const once = (): number => {
-    const { tables } = instantiate(plain, machine);
+    const { tables } = instantiateTables(plain, machine);
     addr.fill(-1);
     const t0 = performance.now();
     sink += replay(tables, events, addr);
