@@ -40,3 +40,22 @@ export function bufferEvents(workload: Workload, max = MAX_BUFFERED_EVENTS): Eve
   }
   return { length: n, kind: kind.subarray(0, n), id: id.subarray(0, n), cpu: cpu.subarray(0, n), ids };
 }
+
+/**
+ * The same events in one SharedArrayBuffer: posted to another thread, they are shared, not copied,
+ * so the rounds of timing replay the stream the exact metrics generated instead of generating it again.
+ */
+export function shareEvents(events: EventBuffer): EventBuffer {
+  const n = events.length;
+  // kind (1 byte), cpu (2) and id (4) per event, each array aligned to its element size.
+  const cpuAt = n + (n & 1);
+  const idAt = (cpuAt + 2 * n + 3) & ~3;
+  const memory = new SharedArrayBuffer(Math.max(4, idAt + 4 * n));
+  const kind = new Uint8Array(memory, 0, n);
+  const cpu = new Uint16Array(memory, cpuAt, n);
+  const id = new Int32Array(memory, idAt, n);
+  kind.set(events.kind);
+  cpu.set(events.cpu);
+  id.set(events.id);
+  return { length: n, kind, id, cpu, ids: events.ids };
+}

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
 import type { FullRecord } from '../results/record.ts';
+import type { Workload } from '../workloads/events.ts';
 import { type Cell, Machines, measureCell } from './cell.ts';
 import { bufferEvents, type EventBuffer } from './events-buffer.ts';
 import { isInputError, type PoolTask, runInWorkers } from './parallel.ts';
@@ -42,6 +43,25 @@ export interface RunOutcome {
   records: FullRecord[];
   states: CellState[];
   interrupted: boolean;
+}
+
+/** Events held for the rounds of timing, at most: 16 M events take 112 MB; longer streams are generated in each round. */
+const MAX_KEPT_EVENTS = 1 << 24;
+
+/** Workloads' event streams in shared memory, each kept once, up to MAX_KEPT_EVENTS in all. */
+class SharedStreams {
+  readonly #streams = new Map<Workload, EventBuffer>();
+  #events = 0;
+
+  keep(workload: Workload, events: EventBuffer): void {
+    if (this.#streams.has(workload) || this.#events + events.length > MAX_KEPT_EVENTS) return;
+    this.#streams.set(workload, events);
+    this.#events += events.length;
+  }
+
+  get(workload: Workload): EventBuffer | undefined {
+    return this.#streams.get(workload);
+  }
 }
 
 /** The job a worker rebuilds a cell from; null for a cell that cannot travel (a Strategy object given to the API). */
@@ -106,11 +126,14 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
     publish();
     options.onProgress?.(++done, total, record);
   };
+  // The streams the exact metrics generated, kept for the rounds of timing (within a bound).
+  const streams = new SharedStreams();
   const portable: PoolTask[] = [];
   const local: number[] = [];
-  cells.forEach((_, i) => {
+  cells.forEach((cell, i) => {
     const job = jobs[i];
-    if (job) portable.push({ position: i, task: { kind: 'measure', job } });
+    const share = Boolean(options.throughput) && cell.timed;
+    if (job) portable.push({ position: i, task: { kind: 'measure', job, ...(share ? { share } : {}) } });
     else local.push(i);
   });
   let interrupted = await runInWorkers(portable, {
@@ -119,8 +142,10 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
     timeoutMs,
     ...(signal ? { signal } : {}),
     onReply: (i, reply) => {
-      if ('record' in reply) measured(i, reply.record);
-      else if ('error' in reply) fail(i, 'metrics', 'failed', describe(reply.error));
+      if ('record' in reply) {
+        if (reply.events) streams.keep((cells[i] as Cell).workload, reply.events);
+        measured(i, reply.record);
+      } else if ('error' in reply) fail(i, 'metrics', 'failed', describe(reply.error));
     },
     onLost: (i, reason, why) => fail(i, 'metrics', reason, why),
   });
@@ -177,7 +202,9 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
     const tasks: PoolTask[] = [];
     for (const i of live) {
       const job = jobs[i];
-      if (job) tasks.push({ position: i, task: { kind: 'time', job, budgetMs } });
+      if (!job) continue;
+      const events = streams.get((cells[i] as Cell).workload);
+      tasks.push({ position: i, task: { kind: 'time', job, budgetMs, ...(events ? { events } : {}) } });
     }
     interrupted = await runInWorkers(tasks, {
       workers: 1,

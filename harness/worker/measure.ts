@@ -5,7 +5,7 @@ import type { Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
 import { type Cell, Machines, measureCell } from '../cell.ts';
 import { InputError } from '../errors.ts';
-import { bufferEvents, type EventBuffer } from '../events-buffer.ts';
+import { bufferEvents, type EventBuffer, shareEvents } from '../events-buffer.ts';
 import { loadStrategyModule } from '../load-strategy.ts';
 import { resolveSpec } from '../spec.ts';
 import { timeRound } from '../throughput.ts';
@@ -77,9 +77,14 @@ function run(task: WorkerTask): WorkerReply {
   const machine = machines.get(cell.machine);
   if (task.kind === 'measure') {
     const events = eventsOf(task.job, cell.workload, MAX_SHARED_EVENTS);
-    return { index, record: measureCell(cell, machine, events ?? undefined) };
+    const record = measureCell(cell, machine, events ?? undefined);
+    if (!task.share || !events) return { index, record };
+    // Shared once per workload: the next strategy of the same workload replays the shared copy.
+    const shared = events.kind.buffer instanceof SharedArrayBuffer ? events : shareEvents(events);
+    if (buffered) buffered.events = shared;
+    return { index, record, events: shared };
   }
-  const events = eventsOf(task.job, cell.workload);
+  const events = task.events ?? eventsOf(task.job, cell.workload);
   if (!events) return { index, samples: null, events: 0 };
   return { index, samples: timeRound(cell, events, machine, task.budgetMs), events: events.length };
 }

@@ -3,6 +3,7 @@ import type { MachineOptions } from '../../strategies/machine/machine.ts';
 import type { KernelVersion } from '../../strategies/types.ts';
 import type { CellSource } from '../cell.ts';
 import type { InputError } from '../errors.ts';
+import type { EventBuffer } from '../events-buffer.ts';
 
 /** A cell sent to a worker: its source and what the source does not say. */
 export interface CellJob {
@@ -16,8 +17,10 @@ export interface CellJob {
 
 /** What a worker is asked to do with a cell: measure its exact metrics, or time one round of it. */
 export type WorkerTask =
-  | { readonly kind: 'measure'; readonly job: CellJob }
-  | { readonly kind: 'time'; readonly job: CellJob; readonly budgetMs: number };
+  /** `share`: send the workload's events back (shared memory) for the rounds of timing to replay. */
+  | { readonly kind: 'measure'; readonly job: CellJob; readonly share?: boolean }
+  /** `events`: the workload's stream, shared by the main thread; without it the worker generates it. */
+  | { readonly kind: 'time'; readonly job: CellJob; readonly budgetMs: number; readonly events?: EventBuffer };
 
 /** An error as it crosses threads: its class name, message and, for an InputError, its parts. */
 export interface WorkerError {
@@ -28,7 +31,7 @@ export interface WorkerError {
 }
 
 export type WorkerReply =
-  | { readonly index: number; readonly record: FullRecord }
+  | { readonly index: number; readonly record: FullRecord; readonly events?: EventBuffer }
   /** One round's samples in ms per replay; null when the stream is too long to hold in memory. */
   | { readonly index: number; readonly samples: number[] | null; readonly events: number }
   | { readonly index: number; readonly error: WorkerError };
