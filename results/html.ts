@@ -355,7 +355,7 @@ ${c.units.map((u) => `<tr><td><code>${h(u.unit)}</code></td><td class="num">${u.
 
 function speedSection(model: ReportModel, strategy: StrategyHtml): string {
   const intro =
-    '<p>Events per second of this JavaScript simulator (tinybench): the speed of the model, not of the kernel, and not used for the answer.</p>';
+    '<p>Events per second of this JavaScript simulator (replays timed in rounds, each in a fresh isolate): the speed of the model, not of the kernel, and not used for the answer.</p>';
   if (model.speed.rows.length === 0) return `${intro}\n<p>Throughput was not measured in this run.</p>`;
   return `${intro}
 <div class="table-wrap"><table>

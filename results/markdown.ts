@@ -84,7 +84,7 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
     ],
     cost: perKernel(m, costSection),
     speed: [
-      'Events per second of this JavaScript simulator (tinybench): the speed of the model, not of the kernel, and not used for the answer.',
+      'Events per second of this JavaScript simulator (replays timed in rounds, each in a fresh isolate): the speed of the model, not of the kernel, and not used for the answer.',
       '',
       ...(m.speed.rows.length
         ? [

@@ -21,7 +21,7 @@ export interface Provenance {
   suite: string;
   /** The Linux versions whose allocators the run models (absent before runs said: '5.1'). */
   kernels?: string[];
-  /** tinybench's time budget per cell in ms, or null without throughput. */
+  /** The time budget per cell in ms (spread over its rounds of timing), or null without throughput. */
   throughput_time_ms: number | null;
   /** The cost table kernel_ns_per_op was computed with: its file ('default' for the shipped one), hash and content. */
   costs?: CostsProvenance & { table: CostTable };
