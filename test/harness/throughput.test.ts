@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planBenchmark } from '../../harness/benchmark.ts';
 import { Machines, measureCell } from '../../harness/cell.ts';
-import { bufferEvents, type EventBuffer } from '../../harness/events-buffer.ts';
+import { bufferEvents, type EventBuffer, shareEvents } from '../../harness/events-buffer.ts';
 import { summarizeTiming, timeRound } from '../../harness/throughput.ts';
 
 describe('timing columns from rounds of samples', () => {
@@ -45,6 +45,28 @@ describe('timeRound', () => {
       for (const s of samples) expect(s).toBeGreaterThan(0);
       // Timing does not disturb the exact metrics measured on the same machine next.
       expect(measureCell(cell, machine)).toEqual(measureCell(cell));
+    }
+  });
+});
+
+describe('shared event streams', () => {
+  it('shareEvents holds the same events in one SharedArrayBuffer, each array aligned, for any length', () => {
+    // Odd lengths put the cpu and id arrays at unaligned offsets if the layout is wrong (a RangeError).
+    for (const n of [0, 1, 2, 3, 5, 1001]) {
+      const events: EventBuffer = {
+        length: n,
+        kind: Uint8Array.from({ length: n }, (_, i) => i % 2),
+        id: Int32Array.from({ length: n }, (_, i) => i * 7 - 3),
+        cpu: Uint16Array.from({ length: n }, (_, i) => (i * 13) % 65536),
+        ids: n * 7,
+      };
+      const shared = shareEvents(events);
+      expect(shared.kind.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(shared.id.buffer).toBe(shared.kind.buffer);
+      expect([...shared.kind]).toEqual([...events.kind]);
+      expect([...shared.id]).toEqual([...events.id]);
+      expect([...shared.cpu]).toEqual([...events.cpu]);
+      expect([shared.length, shared.ids]).toEqual([n, n * 7]);
     }
   });
 });
