@@ -4,6 +4,7 @@ import { plural } from '../format.ts';
 import type { FullRecord } from '../record.ts';
 import { reproduceCommand } from '../reproduce.ts';
 import type { ReportOptions, RunResult } from '../run.ts';
+import { findSweeps } from '../sweeps.ts';
 import { claims } from './claims.ts';
 import { constraints } from './constraints.ts';
 import { costSummary, speedSummary } from './cost.ts';
@@ -38,57 +39,25 @@ function workloadNotes(records: readonly FullRecord[]): WorkloadNote[] {
   });
 }
 
-/** A workload spec's name and parameters: `hold:tables=8,cpus=spread`. */
-function parseSpec(spec: string): { name: string; params: Map<string, string> } {
-  const [name, rest] = spec.split(/:(.*)/s) as [string, string | undefined];
-  const params = new Map<string, string>();
-  for (const part of rest?.split(',') ?? []) {
-    const eq = part.indexOf('=');
-    if (eq > 0) params.set(part.slice(0, eq), part.slice(eq + 1));
-  }
-  return { name, params };
-}
-
 /**
  * One row per sweep: workloads of one kind that differ only in one numeric parameter (the hold
  * sweep's `tables`) collapse into `hold:tables=1..4096 (127 values)`, so the table stays readable.
  */
 function collapseSweeps(notes: readonly WorkloadNote[]): WorkloadNote[] {
-  const parsed = notes.map((n) => ({ note: n, ...parseSpec(n.workload) }));
-  const sameBut = (a: (typeof parsed)[number], b: (typeof parsed)[number], key: string) =>
-    a.name === b.name &&
-    a.note.kind === b.note.kind &&
-    a.params.size === b.params.size &&
-    [...a.params].every(([k, v]) => k === key || b.params.get(k) === v) &&
-    /^\d+$/.test(b.params.get(key) ?? '');
-  const used = new Set<number>();
-  const out: WorkloadNote[] = [];
-  parsed.forEach((p, i) => {
-    if (used.has(i)) return;
-    let members: number[] = [];
-    let swept = '';
-    for (const key of p.params.keys()) {
-      if (!/^\d+$/.test(p.params.get(key) ?? '')) continue;
-      const m = parsed.map((q, j) => (!used.has(j) && sameBut(p, q, key) ? j : -1)).filter((j) => j >= 0);
-      if (m.length > members.length) [members, swept] = [m, key];
-    }
-    if (members.length < 3) {
-      out.push(p.note);
-      used.add(i);
-      return;
-    }
-    for (const j of members) used.add(j);
-    const values = members.map((j) => Number(parsed[j]?.params.get(swept))).sort((a, b) => a - b);
-    const spec = [...p.params].map(([k, v]) =>
-      k === swept ? `${k}=${values[0]}..${values[values.length - 1]}` : `${k}=${v}`,
-    );
-    out.push({
-      workload: `${p.name}:${spec.join(',')} (${values.length} values)`,
-      kind: p.note.kind,
-      provenance: p.note.provenance,
-    });
+  const byWorkload = new Map(notes.map((n) => [n.workload, n]));
+  const sameKind = (a: string, b: string) => byWorkload.get(a)?.kind === byWorkload.get(b)?.kind;
+  return findSweeps(
+    notes.map((n) => n.workload),
+    sameKind,
+  ).map((sweep) => {
+    const first = byWorkload.get(sweep.members[0]?.workload as string) as WorkloadNote;
+    if (sweep.swept === null) return first;
+    return {
+      workload: `${sweep.label} (${sweep.members.length} values)`,
+      kind: first.kind,
+      provenance: first.provenance,
+    };
   });
-  return out;
 }
 
 const THREATS = [
