@@ -176,8 +176,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
   if (result.interrupted) {
     const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
-    const key = (k: { workload: string; strategy: string; cpus: number; seed: number }) =>
-      JSON.stringify([k.workload, k.strategy, k.cpus, k.seed]);
+    const key = (k: { workload: string; strategy: string; cpus: number; kernel?: string; seed: number }) =>
+      JSON.stringify([k.workload, k.strategy, k.cpus, k.kernel, k.seed]);
     const notTimed = new Set(result.missing.filter((m) => m.reason === 'not timed').map(key));
     const timed = result.records.filter((r) => r.ops_per_sec !== null && !notTimed.has(key(r))).length;
     const timing = timedCells ? ` (${timed} of ${timedCells} timed)` : '';
