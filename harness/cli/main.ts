@@ -46,7 +46,10 @@ function program(): Command {
     .option('--rounds <n>', 'rounds of timing per cell, each in a fresh worker thread (default 8)')
     .option('--format <list>', `output formats: ${EXPORTERS.map((e) => e.format).join(', ')}`, 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
-    .option('-j, --jobs <n>', 'worker threads for the exact metrics (throughput is timed one cell at a time)')
+    .option(
+      '-j, --jobs <n>',
+      'worker threads for the exact metrics (default: one per CPU; throughput is timed one cell at a time)',
+    )
     .option(
       '--shard <i/n|auto>',
       'run only shard i of n of the cells (auto: from a Slurm, AWS Batch or Kubernetes array job); `l2bench merge` joins them',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { plural } from '../../../results/format.ts';
 import { EXPORTERS } from '../../../results/index.ts';
@@ -80,7 +81,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     ...(flags.seed ? { seeds: parseIntList(flags.seed, '--seed', 0, 2 ** 31 - 1) } : {}),
     ...(flags.machine ? { machine: flags.machine } : {}),
     ...(flags.check ? { check: true } : {}),
-    ...(flags.jobs ? { jobs: parseIntList(flags.jobs, '--jobs', 1, 256)[0] as number } : {}),
+    // Exact metrics on every core by default: records come back in plan order, identical to a serial run.
+    jobs: flags.jobs ? (parseIntList(flags.jobs, '--jobs', 1, 256)[0] as number) : availableParallelism(),
     ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     ...(flags.costs ? { costs: flags.costs } : {}),
     ...(flags.cellTimeout ? { cellTimeoutMs: parseSeconds(flags.cellTimeout, '--cell-timeout') * 1000 } : {}),
