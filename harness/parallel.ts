@@ -29,6 +29,11 @@ export function isInputError(e: unknown): boolean {
 export interface PoolTask {
   readonly position: number;
   readonly task: WorkerTask;
+  /**
+   * Tasks of one group go to one worker where they can: a worker keeps its group's events between
+   * tasks, so a workload's strategies split over two workers would generate its stream twice.
+   */
+  readonly group?: string;
 }
 
 export interface PoolOptions {
@@ -49,6 +54,8 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   current: PoolTask | null;
+  /** The group of the last task it took. */
+  group: string | undefined;
   timer: ReturnType<typeof setTimeout> | null;
   /** Terminated on purpose: its exit is not a failure. */
   retired: boolean;
@@ -65,7 +72,7 @@ export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promis
   if (tasks.length === 0 || o.signal?.aborted) return Promise.resolve(Boolean(o.signal?.aborted));
   const setup: WorkerSetup = { modules: o.modules };
   const slots = new Set<Slot>();
-  let next = 0;
+  const pick = new TaskPicker(tasks);
   let settled = false;
   return new Promise<boolean>((resolve, reject) => {
     const finish = (outcome: { aborted: boolean } | { error: Error }) => {
@@ -92,15 +99,17 @@ export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promis
     const feed = (slot: Slot) => {
       if (settled) return;
       slot.current = null;
-      if (next >= tasks.length) {
+      const busy = new Set([...slots].filter((s) => s !== slot && s.current).map((s) => s.group));
+      const t = pick.next(slot.group, busy);
+      if (!t) {
         retire(slot);
         slots.delete(slot);
         void slot.worker.terminate();
         if (slots.size === 0) finish({ aborted: false });
         return;
       }
-      const t = tasks[next++] as PoolTask;
       slot.current = t;
+      slot.group = t.group;
       const limit = o.timeoutMs;
       if (limit !== null) {
         slot.timer = setTimeout(() => lose(slot, 'timeout', `stopped after ${limit / 1000} s (cell timeout)`), limit);
@@ -116,7 +125,7 @@ export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promis
       void slot.worker.terminate();
       if (slot.current) o.onLost(slot.current.position, reason, why);
       slot.current = null;
-      if (next < tasks.length) spawn();
+      if (pick.left > 0) spawn();
       else if (slots.size === 0) finish({ aborted: false });
     };
 
@@ -125,6 +134,7 @@ export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promis
         worker: new Worker(ENTRY, { workerData: setup }),
         ready: false,
         current: null,
+        group: undefined,
         timer: null,
         retired: false,
       };
@@ -160,4 +170,52 @@ export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promis
 
     for (let i = 0; i < Math.min(o.workers, tasks.length); i++) spawn();
   });
+}
+
+/** Hands out tasks in plan order, keeping each worker on its group while the group lasts. */
+export class TaskPicker {
+  readonly #tasks: readonly PoolTask[];
+  readonly #taken: Uint8Array;
+  /** Each group's tasks in order, and how far its queue has been taken. */
+  readonly #groups = new Map<string, { list: number[]; head: number }>();
+  /** No task before this one is left. */
+  #first = 0;
+  left: number;
+
+  constructor(tasks: readonly PoolTask[]) {
+    this.#tasks = tasks;
+    this.#taken = new Uint8Array(tasks.length);
+    this.left = tasks.length;
+    tasks.forEach((t, i) => {
+      if (t.group === undefined) return;
+      const g = this.#groups.get(t.group) ?? { list: [], head: 0 };
+      g.list.push(i);
+      this.#groups.set(t.group, g);
+    });
+  }
+
+  /**
+   * The next task for a worker whose last group was `group`: that group's next task; else the first
+   * task left whose group no other worker is on (`busy`); else the first task left.
+   */
+  next(group: string | undefined, busy: ReadonlySet<string | undefined>): PoolTask | undefined {
+    if (this.left === 0) return undefined;
+    const own = group === undefined ? undefined : this.#groups.get(group);
+    if (own) {
+      while (own.head < own.list.length && this.#taken[own.list[own.head] as number]) own.head++;
+      if (own.head < own.list.length) return this.#take(own.list[own.head] as number);
+    }
+    while (this.#taken[this.#first]) this.#first++;
+    for (let i = this.#first; i < this.#tasks.length; i++) {
+      const g = (this.#tasks[i] as PoolTask).group;
+      if (!this.#taken[i] && (g === undefined || !busy.has(g))) return this.#take(i);
+    }
+    return this.#take(this.#first);
+  }
+
+  #take(i: number): PoolTask {
+    this.#taken[i] = 1;
+    this.left--;
+    return this.#tasks[i] as PoolTask;
+  }
 }

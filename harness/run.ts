@@ -133,8 +133,11 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
   cells.forEach((cell, i) => {
     const job = jobs[i];
     const share = Boolean(options.throughput) && cell.timed;
-    if (job) portable.push({ position: i, task: { kind: 'measure', job, ...(share ? { share } : {}) } });
-    else local.push(i);
+    if (!job) local.push(i);
+    else {
+      const group = `${job.source.workload}\u0000${job.seed}\u0000${job.machine.cpus}`;
+      portable.push({ position: i, group, task: { kind: 'measure', job, ...(share ? { share } : {}) } });
+    }
   });
   let interrupted = await runInWorkers(portable, {
     workers: Math.max(1, options.jobs ?? 1),
