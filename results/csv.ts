@@ -1,10 +1,36 @@
 import { stringify } from 'csv-stringify/sync';
+import type { FullRecord } from './record.ts';
 import { CSV_COLUMNS } from './record.ts';
 import type { Exporter } from './run.ts';
+
+/** Rows rendered at a time when streaming. */
+const BATCH = 1000;
+
+const columns = [...CSV_COLUMNS];
+
+function stream(records: Iterable<FullRecord>, write: (text: string) => void): void {
+  write(stringify([], { header: true, columns }));
+  let batch: FullRecord[] = [];
+  for (const r of records) {
+    batch.push(r);
+    if (batch.length === BATCH) {
+      write(stringify(batch, { columns }));
+      batch = [];
+    }
+  }
+  if (batch.length) write(stringify(batch, { columns }));
+}
 
 /** results.csv: one row per cell, stable column names, base units. */
 export const csvExporter: Exporter = {
   format: 'csv',
   file: 'results.csv',
-  render: (run) => stringify(run.records, { header: true, columns: [...CSV_COLUMNS] }),
+  render: (run) => {
+    let text = '';
+    stream(run.records, (t) => {
+      text += t;
+    });
+    return text;
+  },
+  stream: (_run, records, write) => stream(records, write),
 };

@@ -88,5 +88,11 @@ export interface ReportOptions {
 export interface Exporter {
   readonly format: string;
   readonly file: string;
+  /** The whole file, from a run held in memory. */
   render(run: RunResult, options?: ReportOptions): string;
+  /**
+   * The same file written piece by piece, the records read one at a time (`run.records` ignored):
+   * memory stays flat however many records a run has. The result files have it; reports do not.
+   */
+  stream?(run: RunResult, records: Iterable<FullRecord>, write: (text: string) => void): void;
 }

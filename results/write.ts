@@ -1,8 +1,20 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
+import type { FullRecord } from './record.ts';
 import type { ReportOptions, RunResult } from './run.ts';
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
@@ -197,12 +209,17 @@ function makeDir(dir: string): boolean {
   }
 }
 
-/** Write a run in the given formats (csv, json…) into a folder, each file atomically. Returns the files. */
+/**
+ * Write a run in the given formats (csv, json…) into a folder, each file atomically. Returns the
+ * files. `records`, when given, are the run's records (read one at a time from a store on disk)
+ * in place of `run.records`.
+ */
 export function writeResults(
   dir: string,
   run: RunResult,
   formats: readonly string[] = ['csv', 'json'],
   options: ReportOptions = {},
+  records?: Iterable<FullRecord>,
 ): string[] {
   const exporters = formats.map((format) => {
     const exporter = EXPORTERS.find((e) => e.format === format);
@@ -210,9 +227,39 @@ export function writeResults(
       throw new ResultsError(`unknown format '${format}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`);
     return exporter;
   });
+  // Reports need every record at once: read from the store only if one is asked for.
+  let held: RunResult | undefined;
+  const inMemory = () => {
+    held ??= records ? { ...run, records: [...records] } : run;
+    return held;
+  };
   return exporters.map((exporter) => {
     const file = join(dir, exporter.file);
-    writeAtomic(file, exporter.render(run, options));
+    if (exporter.stream) {
+      const stream = exporter.stream.bind(exporter);
+      writeAtomicWith(file, (write) => stream(run, records ?? run.records, write));
+    } else writeAtomic(file, exporter.render(inMemory(), options));
     return file;
   });
+}
+
+/** As writeAtomic, the text written piece by piece. */
+function writeAtomicWith(file: string, produce: (write: (text: string) => void) => void): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w');
+    const out = fd;
+    produce((text) => {
+      const bytes = Buffer.from(text);
+      for (let done = 0; done < bytes.length; ) done += writeSync(out, bytes, done);
+    });
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== null) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
