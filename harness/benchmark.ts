@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadCosts } from '../results/costs.ts';
 import type { FullRecord } from '../results/record.ts';
+import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
 import { type MissingCell, type Provenance, RUN_SCHEMA, type RunResult } from '../results/run.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
@@ -39,8 +40,14 @@ export interface BenchmarkOptions {
   onProgress?: (done: number, total: number, record: FullRecord) => void;
   /** Told of each cell that fails (its strategy threw) or times out; the run goes on. */
   onFailure?: (cell: MissingCell) => void;
-  /** Filled with records as they finish, so a caller can save them at any time. */
+  /** Filled as cells finish (records too, unless `records` is given), so a caller can save it at any time. */
   result?: RunResult;
+  /**
+   * Where records go as cells finish, by position in the plan. Default: memory, and they are
+   * `result.records`. Given (a SpooledRecords on disk keeps a large run's memory flat), records stay
+   * there and `result.records` stays empty.
+   */
+  records?: RecordStore;
   /** Worker threads for the exact metrics (default 1); throughput is still timed one cell at a time. */
   jobs?: number;
   /** Stop a cell (its exact metrics, or a round of its timing) after this many ms: it fails with a timeout. */
@@ -301,7 +308,7 @@ function missingCells(cells: readonly Cell[], states: readonly CellState[], roun
     if (s?.failure) {
       const { step, reason, error } = s.failure;
       out.push({ ...base, reason, step, error });
-    } else if (!s?.record) out.push({ ...base, reason: 'not run', step: null, error: null });
+    } else if (!s?.measured) out.push({ ...base, reason: 'not run', step: null, error: null });
     else if (rounds !== null && cell.timed && !s.untimable && s.rounds < rounds) {
       out.push({ ...base, reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` });
     }
@@ -332,6 +339,15 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult>
   result.cells = cells.length;
   result.complete = false;
   const states: CellState[] = [];
+  const store = o.records ?? new MemoryRecords();
+  if (!o.records) {
+    // In memory, result.records is the store's records in plan order, read when wanted.
+    Object.defineProperty(result, 'records', {
+      get: () => [...store.values()],
+      enumerable: true,
+      configurable: true,
+    });
+  }
   // While the run goes, `missing` is worked out when read (a save, a failure), not after every cell:
   // recomputing it per cell is quadratic in the cells of a run.
   Object.defineProperty(result, 'missing', {
@@ -340,16 +356,14 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult>
     configurable: true,
   });
   const settle = () => {
-    Object.defineProperty(result, 'missing', {
-      value: missingCells(cells, states, rounds),
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
+    const fixed = (key: 'missing' | 'records', value: unknown) =>
+      Object.defineProperty(result, key, { value, writable: true, enumerable: true, configurable: true });
+    fixed('missing', missingCells(cells, states, rounds));
+    if (!o.records) fixed('records', [...store.values()]);
   };
   const outcome = await runCells(cells, {
     throughput: timeMs === null ? null : { timeMs, rounds: rounds ?? DEFAULT_ROUNDS },
-    records: result.records,
+    records: store,
     states,
     jobs: o.jobs ?? 1,
     costs: costs.table,

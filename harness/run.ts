@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
 import type { FullRecord } from '../results/record.ts';
+import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
 import type { Workload } from '../workloads/events.ts';
 import { type Cell, Machines, measureCell } from './cell.ts';
 import { bufferEvents, type EventBuffer } from './events-buffer.ts';
@@ -17,8 +18,8 @@ export interface RunOptions {
   onFailure?: (position: number, state: CellState) => void;
   /** Stop at once when aborted: running cells are stopped, finished cells are kept. */
   signal?: AbortSignal;
-  /** Where records go as they finish (default: a new array), in plan order: a caller can save them at any time. */
-  records?: FullRecord[];
+  /** Where records go as they finish, by position in `cells` (default: in memory): a caller can save them at any time. */
+  records?: RecordStore;
   /** Where each cell's state goes, by position in `cells` (default: a new array). */
   states?: CellState[];
   /** Worker threads for the exact metrics (default 1). Throughput is timed in one worker at a time. */
@@ -31,7 +32,8 @@ export interface RunOptions {
 
 /** How far a cell got. */
 export interface CellState {
-  record: FullRecord | null;
+  /** Its exact metrics are measured: its record is in the store. */
+  measured: boolean;
   /** Rounds of timing done. */
   rounds: number;
   /** The stream is too long to hold in memory for timing: it is not timed, by design. */
@@ -40,7 +42,7 @@ export interface CellState {
 }
 
 export interface RunOutcome {
-  records: FullRecord[];
+  records: RecordStore;
   states: CellState[];
   interrupted: boolean;
 }
@@ -95,10 +97,10 @@ const describe = (e: unknown): string => {
  * Cells whose strategy cannot travel to a worker run in this thread and cannot be stopped midway.
  */
 export async function runCells(cells: readonly Cell[], options: RunOptions = {}): Promise<RunOutcome> {
-  const records: FullRecord[] = options.records ?? [];
+  const records: RecordStore = options.records ?? new MemoryRecords();
   const states: CellState[] = options.states ?? [];
   states.length = 0;
-  for (let i = 0; i < cells.length; i++) states.push({ record: null, rounds: 0, untimable: false, failure: null });
+  for (let i = 0; i < cells.length; i++) states.push({ measured: false, rounds: 0, untimable: false, failure: null });
   const rounds = options.throughput ? (options.throughput.rounds ?? DEFAULT_ROUNDS) : 0;
   const timedCount = options.throughput ? cells.filter((c) => c.timed).length : 0;
   const total = cells.length + timedCount * rounds;
@@ -109,10 +111,6 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
   const modules = [...new Set(cells.map((c) => c.source?.module).filter((m): m is string => typeof m === 'string'))];
   const machines = new Machines(2);
 
-  const publish = () => {
-    records.length = 0;
-    for (const s of states) if (s.record) records.push(s.record);
-  };
   const fail = (i: number, step: 'metrics' | 'throughput', reason: 'failed' | 'timeout', error: string) => {
     const state = states[i] as CellState;
     state.failure = { step, reason, error };
@@ -122,8 +120,8 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
   // Exact metrics.
   const measured = (i: number, record: FullRecord) => {
     if (options.costs) record.kernel_ns_per_op = kernelNsPerOp(record, options.costs);
-    (states[i] as CellState).record = record;
-    publish();
+    (states[i] as CellState).measured = true;
+    records.put(i, record);
     options.onProgress?.(++done, total, record);
   };
   // The streams the exact metrics generated, kept for the rounds of timing (within a bound).
@@ -173,7 +171,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
   const samples: number[][][] = cells.map(() => []);
   const timed = (i: number, events: number, round: number[] | null) => {
     const state = states[i] as CellState;
-    const record = state.record as FullRecord;
+    const record = records.get(i) as FullRecord;
     if (round === null) state.untimable = true;
     else {
       (samples[i] as number[][]).push(round);
@@ -182,6 +180,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
       Object.assign(record, columns);
       record.detail.samples = all;
       record.detail.rounds = medians;
+      records.put(i, record);
     }
     options.onProgress?.(++done, total, record);
   };
@@ -200,7 +199,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
     }
     const live = order.filter((i) => {
       const s = states[i] as CellState;
-      return s.record !== null && s.failure === null && !s.untimable;
+      return s.measured && s.failure === null && !s.untimable;
     });
     const tasks: PoolTask[] = [];
     for (const i of live) {

@@ -1,0 +1,48 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryRecords, SpooledRecords } from '../../results/record-store.ts';
+import { blankRecord } from '../records.ts';
+import { tempDir } from '../tmp.ts';
+
+const rec = (n: number, over = {}) =>
+  blankRecord(
+    { workload: `hold:tables=${n}`, strategy: 'full-page', cpus: 1, seed: 1 },
+    { peak_footprint_bytes: 4096 * n, ...over },
+  );
+
+describe.each([
+  ['in memory', () => new MemoryRecords()],
+  ['spooled to disk', () => new SpooledRecords(join(tempDir('l2bench-spool-'), 'spool'), 5)],
+])('a record store %s', (_, make) => {
+  it('gives back each cell’s latest record, in plan order, whatever order they came in', () => {
+    const store = make();
+    store.put(3, rec(3));
+    store.put(0, rec(0));
+    store.put(3, rec(3, { ops_per_sec: 1234.5 })); // timed after a round: replaced, not added
+    expect(store.size).toBe(2);
+    expect(store.get(1)).toBeUndefined();
+    expect(store.get(3)).toEqual(rec(3, { ops_per_sec: 1234.5 }));
+    expect([...store.values()]).toEqual([rec(0), rec(3, { ops_per_sec: 1234.5 })]);
+    // values() can be read again, the same.
+    expect([...store.values()].map((r) => r.workload)).toEqual(['hold:tables=0', 'hold:tables=3']);
+  });
+});
+
+describe('SpooledRecords', () => {
+  it('leaves no file behind, even before it is closed (a process killed outright)', () => {
+    const dir = tempDir('l2bench-spool-');
+    const store = new SpooledRecords(join(dir, 'spool'), 2);
+    store.put(1, rec(1));
+    expect(readdirSync(dir)).toEqual([]);
+    expect(store.get(1)).toEqual(rec(1));
+    store.close();
+    expect(existsSync(join(dir, 'spool'))).toBe(false);
+  });
+
+  it('refuses a position outside the plan', () => {
+    const store = new SpooledRecords(join(tempDir('l2bench-spool-'), 'spool'), 2);
+    expect(() => store.put(2, rec(2))).toThrow('no cell at position 2');
+    store.close();
+  });
+});
