@@ -1,7 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { plural } from '../../../results/format.ts';
 import { EXPORTERS } from '../../../results/index.ts';
+import type { CellRecord } from '../../../results/record.ts';
+import { SpooledRecords } from '../../../results/record-store.ts';
 import type { MissingCell } from '../../../results/run.ts';
 import { claimOutDir, writeResults } from '../../../results/write.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
@@ -37,6 +40,10 @@ const EXIT_INTERRUPTED = 130;
 
 /** Failed cells named on stderr, at most. */
 const FAILURES_SHOWN = 10;
+/** Runs of more cells print no tables: the terminal is no place for them, nor memory for the records. */
+const TABLE_CELLS = 20_000;
+/** Where a run's records wait while it runs (removed when it ends). */
+const SPOOL_FILE = '.l2bench-records.spool';
 
 /** `--cell-timeout SECONDS`: a positive number. */
 function parseSeconds(text: string, flag: string): number {
@@ -100,15 +107,25 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const plan = await planBenchmark(options);
   const { dir, release } = claimOutDir(flags.out, new Date());
   const result = emptyResult();
+  // Records wait on disk, not in memory: a run of 10^5 cells keeps its memory flat.
+  const spool = new SpooledRecords(join(dir, SPOOL_FILE), plan.cells.length);
+  const records = { [Symbol.iterator]: () => spool.values() };
   // While the run goes only the results are saved (the reports are rendered once, at the end, after
   // them: a report that failed to render would not cost the results).
   const saved: string[] = formats.filter((f) => f === 'csv' || f === 'json');
   const finalFormats = [...saved, ...formats.filter((f) => !saved.includes(f))];
   let changed = false;
   let saveError: unknown = null;
+  let nextSave = 0;
+  let tables = '';
+  const kept = { cells: 0, timed: 0 };
   const save = (which: readonly string[]) => {
-    writeResults(dir, result, which, report);
+    const start = Date.now();
+    writeResults(dir, result, which, report, records);
     changed = false;
+    // A save of a large run takes long: save again no sooner than ten times that later, so saving
+    // costs at most a tenth of the run.
+    nextSave = Date.now() + 10 * (Date.now() - start);
   };
   const abort = new AbortController();
   const onSigint = () => {
@@ -117,6 +134,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     try {
       save(saved);
     } finally {
+      spool.close();
       release();
       process.exit(EXIT_INTERRUPTED);
     }
@@ -131,7 +149,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   bar?.start(plan.cells.length, 0, { task: '' });
   // Keep finished cells on disk as the run goes (marked incomplete), so even a hard kill loses little.
   const saver = setInterval(() => {
-    if (!changed) return;
+    if (!changed || Date.now() < nextSave) return;
     try {
       save(saved);
     } catch (e) {
@@ -147,6 +165,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       throughput: plan.timeMs === null ? false : { timeMs: plan.timeMs },
       signal: abort.signal,
       result,
+      records: spool,
       onProgress(done, total, record) {
         changed = true;
         bar?.setTotal(total);
@@ -162,12 +181,24 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     process.removeListener('SIGINT', onSigint);
     try {
       save(finalFormats);
+      kept.cells = spool.size;
+      if (result.interrupted) kept.timed = fullyTimed(spool.values(), result.missing);
+      // Read back before the spool goes; printed only if the run ends without an error.
+      tables =
+        spool.size <= TABLE_CELLS
+          ? renderTables(
+              // Without their series and samples: the tables read only the metrics.
+              Array.from(spool.values(), ({ detail: _, ...metrics }) => metrics),
+              Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+            )
+          : `(${plural(spool.size, 'cell')}: too many for tables here; every one is in the results)\n`;
     } finally {
+      spool.close();
       release();
     }
   }
   if (saveError) throw saveError;
-  process.stdout.write(renderTables(result.records, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
+  process.stdout.write(tables);
   const files = formats.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
   const failed = result.missing.filter((m) => m.reason === 'failed' || m.reason === 'timeout');
   for (const m of failed.slice(0, FAILURES_SHOWN)) process.stderr.write(`l2bench: ${describeFailure(m)}\n`);
@@ -178,13 +209,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
   if (result.interrupted) {
     const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
-    const key = (k: { workload: string; strategy: string; cpus: number; kernel?: string; seed: number }) =>
-      JSON.stringify([k.workload, k.strategy, k.cpus, k.kernel, k.seed]);
-    const notTimed = new Set(result.missing.filter((m) => m.reason === 'not timed').map(key));
-    const timed = result.records.filter((r) => r.ops_per_sec !== null && !notTimed.has(key(r))).length;
-    const timing = timedCells ? ` (${timed} of ${timedCells} timed)` : '';
+    const timing = timedCells ? ` (${kept.timed} of ${timedCells} timed)` : '';
     process.stderr.write(
-      `l2bench: interrupted; kept ${result.records.length} of ${plural(plan.cells.length, 'cell')}${timing} in ${files}\n`,
+      `l2bench: interrupted; kept ${kept.cells} of ${plural(plan.cells.length, 'cell')}${timing} in ${files}\n`,
     );
     return EXIT_INTERRUPTED;
   }
@@ -196,4 +223,14 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
   process.stdout.write(`${plural(plan.cells.length, 'cell')}; results in ${files}\n`);
   return 0;
+}
+
+/** Records timed in every round: timed at all, and not among the cells missing rounds. */
+function fullyTimed(records: Iterable<CellRecord>, missing: readonly MissingCell[]): number {
+  const key = (k: { workload: string; strategy: string; cpus: number; kernel?: string; seed: number }) =>
+    JSON.stringify([k.workload, k.strategy, k.cpus, k.kernel, k.seed]);
+  const notTimed = new Set(missing.filter((m) => m.reason === 'not timed').map(key));
+  let timed = 0;
+  for (const r of records) if (r.ops_per_sec !== null && !notTimed.has(key(r))) timed++;
+  return timed;
 }
