@@ -21,7 +21,8 @@ const setup = workerData as WorkerSetup;
 const registry: Strategy[] = [...STRATEGIES];
 for (const path of setup.modules) registry.push((await loadStrategyModule(path)).strategy);
 
-const workloads = new Map<string, Workload>();
+/** The last workload built: a worker takes a workload's cells one after another (memory stays flat over 10^5 workloads). */
+let lastWorkload: { key: string; workload: Workload } | null = null;
 const machines = new Machines();
 /** The last workload's buffered events: a round times a workload's strategies one after another. */
 let buffered: { key: string; events: EventBuffer | null } | null = null;
@@ -30,13 +31,11 @@ const workloadKey = (job: CellJob) => `${job.source.workload}\u0000${job.seed}\u
 
 function workloadOf(job: CellJob): Workload {
   const key = workloadKey(job);
-  let w = workloads.get(key);
-  if (!w) {
+  if (lastWorkload?.key !== key) {
     const { item, params } = resolveSpec(job.source.workload, 'workload', WORKLOADS);
-    w = item.create(params, { seed: job.seed, cpus: job.machine.cpus });
-    workloads.set(key, w);
+    lastWorkload = { key, workload: item.create(params, { seed: job.seed, cpus: job.machine.cpus }) };
   }
-  return w;
+  return lastWorkload.workload;
 }
 
 function cellOf(job: CellJob): Cell {
