@@ -105,6 +105,8 @@ export interface Recommendation {
   numbers: { label: string; value: string }[];
   /** Conditions under which the answer changes, each a sentence. */
   flips: string[];
+  /** When the answer is a variant (non-default parameters): the best strategy of another kind, should its setting not hold. */
+  otherwise?: string;
 }
 
 export interface ConstraintRow {

@@ -142,10 +142,10 @@ export function recommend(
   }
   // The winner's variant, in words, and the best strategy of another kind if its conditions do not hold.
   const note = records.find((r) => r.strategy === winner)?.detail.strategy_note;
+  const fallback = note ? ranked.find(([s]) => baseName(s) !== baseName(winner)) : undefined;
   if (note) {
-    const other = ranked.find(([s]) => baseName(s) !== baseName(winner));
     flips.unshift(
-      `${winner} assumes ${note}.${other ? ` Where that does not hold, ${other[0]} is the best of the other strategies (score ${other[1].toFixed(3)}).` : ''}`,
+      `${winner} assumes ${note}.${fallback ? ` Where that does not hold, ${fallback[0]} is the best of the other strategies (score ${fallback[1].toFixed(3)}).` : ''}`,
     );
   }
   return {
@@ -155,5 +155,6 @@ export function recommend(
       `The answer ranks by ${objective.label}, ${objective.why}; each workload counts once (the hold sweep as one), relative to the best qualifying strategy there.`,
     numbers,
     flips,
+    ...(fallback ? { otherwise: fallback[0] } : {}),
   };
 }

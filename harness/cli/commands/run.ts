@@ -10,6 +10,7 @@ import { claimOutDir, writeResults } from '../../../results/write.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
 import { InputError } from '../../errors.ts';
 import { splitList } from '../../spec.ts';
+import { answerLines } from '../answer.ts';
 import { parseIntList, parseShard } from '../parse.ts';
 import { renderTables } from '../table.ts';
 
@@ -192,6 +193,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
               Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
             )
           : `(${plural(spool.size, 'cell')}: too many for tables here; every one is in the results)\n`;
+      // The answer, when the report was written and the records fit in memory to rank.
+      const reportFile = formats.includes('md') ? 'report.md' : formats.includes('html') ? 'report.html' : null;
+      if (reportFile && spool.size > 0 && spool.size <= TABLE_CELLS) {
+        tables += `\n${answerLines({ ...result, records: [...spool.values()] }, report, `${dir}/${reportFile}`)}`;
+      }
     } finally {
       spool.close();
       release();
