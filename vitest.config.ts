@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // dist/ is the compiled package: its tests are the sources'.
+    // dist/ is the compiled package: its tests are the sources'. It is built once, before the tests.
     exclude: [...configDefaults.exclude, 'dist/**'],
+    globalSetup: ['test/global-setup.ts'],
   },
 });
