@@ -84,9 +84,12 @@ export interface ReportOptions {
   costs?: CostTable;
 }
 
-/** One output format, as hyperfine's exporters: a file name and a pure rendering. */
+/**
+ * One output format, as hyperfine's exporters: a file name and a pure rendering. A rendering that
+ * loads libraries on demand (the HTML report's charts) returns a promise.
+ */
 export interface Exporter {
   readonly format: string;
   readonly file: string;
-  render(run: RunResult, options?: ReportOptions): string;
+  render(run: RunResult, options?: ReportOptions): string | Promise<string>;
 }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
-import type { ReportOptions, RunResult } from './run.ts';
+import type { Exporter, ReportOptions, RunResult } from './run.ts';
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
 function writeAtomic(file: string, text: string): void {
@@ -197,22 +197,50 @@ function makeDir(dir: string): boolean {
   }
 }
 
-/** Write a run in the given formats (csv, json…) into a folder, each file atomically. Returns the files. */
-export function writeResults(
-  dir: string,
-  run: RunResult,
-  formats: readonly string[] = ['csv', 'json'],
-  options: ReportOptions = {},
-): string[] {
-  const exporters = formats.map((format) => {
+/** The exporters of these formats, in order; an unknown format is refused before anything is written. */
+function exportersOf(formats: readonly string[]): Exporter[] {
+  return formats.map((format) => {
     const exporter = EXPORTERS.find((e) => e.format === format);
     if (!exporter)
       throw new ResultsError(`unknown format '${format}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`);
     return exporter;
   });
-  return exporters.map((exporter) => {
+}
+
+/**
+ * Write a run in the given formats (csv, json, md, html) into a folder, one after another, each file
+ * atomically. Resolves to the files. (The HTML report loads its chart libraries on first use.)
+ */
+export async function writeResults(
+  dir: string,
+  run: RunResult,
+  formats: readonly string[] = ['csv', 'json'],
+  options: ReportOptions = {},
+): Promise<string[]> {
+  const files: string[] = [];
+  for (const exporter of exportersOf(formats)) {
     const file = join(dir, exporter.file);
-    writeAtomic(file, exporter.render(run, options));
+    writeAtomic(file, await exporter.render(run, options));
+    files.push(file);
+  }
+  return files;
+}
+
+/**
+ * writeResults at once, for the formats that render without waiting (csv, json): the saves while a
+ * run goes, and the last one on a second Ctrl-C, which cannot wait. Returns the files.
+ */
+export function writeResultsNow(
+  dir: string,
+  run: RunResult,
+  formats: readonly string[],
+  options: ReportOptions = {},
+): string[] {
+  return exportersOf(formats).map((exporter) => {
+    const text = exporter.render(run, options);
+    if (typeof text !== 'string') throw new ResultsError(`format '${exporter.format}' cannot be written at once`);
+    const file = join(dir, exporter.file);
+    writeAtomic(file, text);
     return file;
   });
 }

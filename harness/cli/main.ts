@@ -83,8 +83,8 @@ function program(): Command {
         .default('peak' as const),
     )
     .option('-o, --out <dir>', 'output folder (default: beside results.json)')
-    .action((file, opts) => {
-      for (const f of reportCommand(file, opts)) process.stdout.write(`${f}\n`);
+    .action(async (file, opts) => {
+      for (const f of await reportCommand(file, opts)) process.stdout.write(`${f}\n`);
     });
   cli
     .command('compare')
@@ -108,8 +108,8 @@ function program(): Command {
     .argument('<shards...>', 'the shard folders (or their results.json)')
     .option('--format <list>', 'output formats', 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
-    .action((shards, opts) => {
-      for (const f of mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
+    .action(async (shards, opts) => {
+      for (const f of await mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
     });
   cli
     .command('record')

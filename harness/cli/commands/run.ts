@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { plural } from '../../../results/format.ts';
 import { EXPORTERS } from '../../../results/index.ts';
 import type { MissingCell } from '../../../results/run.ts';
-import { claimOutDir, writeResults } from '../../../results/write.ts';
+import { claimOutDir, writeResults, writeResultsNow } from '../../../results/write.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
 import { InputError } from '../../errors.ts';
 import { splitList } from '../../spec.ts';
@@ -105,7 +105,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   let changed = false;
   let saveError: unknown = null;
   const save = (which: readonly string[]) => {
-    writeResults(dir, result, which, report);
+    writeResultsNow(dir, result, which, report);
     changed = false;
   };
   const abort = new AbortController();
@@ -159,7 +159,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     bar?.stop();
     process.removeListener('SIGINT', onSigint);
     try {
-      save(finalFormats);
+      await writeResults(dir, result, finalFormats, report);
     } finally {
       release();
     }
