@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,6 +23,30 @@ function project(): string {
   return dir;
 }
 
+/**
+ * A project in a git repository of its own with a copy of l2bench installed, as npm installs a
+ * packed package: only what package.json's `files` lists (dist/ and the assets read at run time),
+ * no sources, no .git; its dependencies are this repository's.
+ */
+function installedCopy(): string {
+  const dir = tempDir('l2bench-installed-');
+  const modules = join(dir, 'node_modules');
+  mkdirSync(modules);
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+    if (!name.startsWith('.')) symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
+  }
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  for (const path of [...manifest.files, 'package.json']) {
+    cpSync(join(ROOT, path), join(modules, 'l2bench', path), { recursive: true });
+  }
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', 'package.json');
+  git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-q', '-m', 'a project');
+  return dir;
+}
+
 describe('the compiled package', () => {
   it('is imported by name from a plain Node ESM script and runs a simulation', async () => {
     const dir = project();
@@ -35,6 +59,7 @@ console.log(JSON.stringify({
   strategies: STRATEGIES.map((s) => s.name),
   machinePages: new Machine().totalPages,
   peaks: run.records.map((r) => [r.strategy, r.peak_footprint_bytes]),
+  commit: run.provenance.git_commit,
 }));
 `,
     );
@@ -45,8 +70,11 @@ console.log(JSON.stringify({
       strategies: string[];
       machinePages: number;
       peaks: [string, number][];
+      commit: string | null;
     };
     expect(out.resolved).toBe(pathToFileURL(join(ROOT, 'dist/index.js')).href);
+    // Linked, it is this checkout: its commit.
+    expect(out.commit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT }).toString().trim());
     expect(out.strategies).toContain('slab-dma32');
     expect(out.machinePages).toBe(1024 * 1024); // 4 GiB of 4 KiB frames
     // One page per table; page_frag carves its 5 tables from one 32 KiB refill.
@@ -54,6 +82,48 @@ console.log(JSON.stringify({
       ['full-page', 5 * 4096],
       ['page-frag', 32 * 1024],
     ]);
+  });
+
+  it('works installed as a copy of its files, in another git repository, whose commit it does not record', async () => {
+    const dir = installedCopy();
+    writeFileSync(
+      join(dir, 'use.mjs'),
+      `import { planBenchmark, runBenchmark } from 'l2bench';
+// The default suite names a trace shipped with the package; the run reads the cost table.
+const plan = await planBenchmark({ suite: 'default' });
+const run = await runBenchmark({ strategies: ['full-page'], workloads: ['hold:tables=3'], throughput: false });
+console.log(JSON.stringify({
+  resolved: import.meta.resolve('l2bench'),
+  planned: plan.cells.length > 0,
+  peak: run.records[0].peak_footprint_bytes,
+  nsPerOp: run.records[0].kernel_ns_per_op,
+  commit: run.provenance.git_commit,
+  dirty: run.provenance.git_dirty,
+}));
+`,
+    );
+    const { stdout, stderr } = await exec(process.execPath, ['use.mjs'], { cwd: dir, env: PLAIN });
+    expect(stderr).toBe('');
+    const out = JSON.parse(stdout) as Record<string, unknown>;
+    expect(out.resolved).toBe(pathToFileURL(join(dir, 'node_modules/l2bench/dist/index.js')).href);
+    expect(out.planned).toBe(true);
+    expect(out.peak).toBe(3 * 4096);
+    expect(out.nsPerOp).toBeGreaterThan(0);
+    // The project's repository is not l2bench's: no commit, rather than the project's.
+    expect(out.commit).toBeNull();
+    expect(out.dirty).toBeNull();
+
+    // Its command, from the copy (no sources: no check for a stale build).
+    const list = await exec(
+      process.execPath,
+      [join(dir, 'node_modules/l2bench/bin/l2bench.js'), 'list', 'strategies'],
+      {
+        cwd: dir,
+        env: PLAIN,
+      },
+    );
+    expect(list.stderr).toBe('');
+    expect(list.stdout).toMatch(/^slab-dma32 \[DMA32\]/);
   });
 
   it('type-checks a TypeScript user of its declarations (exports types)', async () => {
