@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -201,5 +201,35 @@ describe('the l2bench command, compiled', () => {
       ['packed-page', 3 * 4096],
       ['full-page', 10 * 4096],
     ]);
+  });
+
+  it('runs the sources instead, and says so, where no build is or a source is newer than it', async () => {
+    // A checkout of its own: the sources, and this repository's dependencies.
+    const dir = tempDir('l2bench-checkout-');
+    for (const path of ['bin', 'strategies', 'workloads', 'harness', 'results', 'index.ts', 'package.json']) {
+      cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const list = () =>
+      exec(process.execPath, [join(dir, 'bin/l2bench.js'), 'list', 'strategies'], { cwd: dir, env: PLAIN });
+
+    const unbuilt = await list();
+    expect(unbuilt.stderr).toBe('l2bench: running from source (no build: npm run build makes one)\n');
+    expect(unbuilt.stdout).toMatch(/^slab-dma32 \[DMA32\]/);
+
+    // A build stamped after every source: it runs, silently.
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(dir, 'dist/.built'), later, later);
+    expect((await list()).stderr).toBe('');
+
+    // A source edited since: the sources again.
+    const edit = new Date(Date.now() + 120_000);
+    utimesSync(join(dir, 'strategies/full-page.ts'), edit, edit);
+    const stale = await list();
+    expect(stale.stderr).toBe(
+      'l2bench: running from source (strategies/full-page.ts is newer than the build: npm run build updates it)\n',
+    );
+    expect(stale.stdout).toBe(unbuilt.stdout);
   });
 });
