@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParams } from '../strategies/params.ts';
 import { seeded } from '../workloads/random.ts';
-import { trace, traceStats } from '../workloads/trace/index.ts';
+import { trace } from '../workloads/trace/index.ts';
+import { traceStats } from '../workloads/trace/stats.ts';
 
 const args = process.argv.slice(2);
 const traceArg = args.indexOf('--trace') >= 0 ? args[args.indexOf('--trace') + 1] : undefined;

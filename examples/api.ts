@@ -16,7 +16,7 @@ const run = await runBenchmark({
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'l2bench-api-'));
-const files = writeResults(dir, run, ['csv', 'json']);
+const files = await writeResults(dir, run, ['csv', 'json']);
 
 console.log(`${run.records.length} of ${run.cells} cells, l2bench ${run.provenance.l2bench_version}`);
 console.log('peak footprint in KiB, by live tables:');

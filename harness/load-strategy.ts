@@ -3,6 +3,24 @@ import { pathToFileURL } from 'node:url';
 import type { Strategy } from '../strategies/types.ts';
 import { InputError } from './errors.ts';
 
+let typescript: Promise<void> | null = null;
+
+/**
+ * Let this thread import TypeScript: tsx's loaders, registered on first need, so that the compiled
+ * l2bench loads no TypeScript loader unless it loads a user's strategy module (which may be
+ * TypeScript, or import some: a .mjs module may import a .ts one). Both are registered, so a module
+ * loads whether or not its folder is an ES-module package. From source, l2bench itself came
+ * through a TypeScript loader (tsx, vitest), which loads the module too.
+ */
+function loadTypeScript(): Promise<void> {
+  if (import.meta.url.endsWith('.ts')) return Promise.resolve();
+  typescript ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
+    esm.register();
+    cjs.register();
+  });
+  return typescript;
+}
+
 /** Does a --strategy item name a module file rather than a built-in? */
 export function isModuleSpec(spec: string): boolean {
   const path = spec.split(':')[0] as string;
@@ -19,6 +37,7 @@ export async function loadStrategyModule(spec: string): Promise<{ strategy: Stra
   const rest = colon < 0 ? '' : spec.slice(colon);
   let mod: Record<string, unknown>;
   try {
+    await loadTypeScript();
     mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

@@ -4,7 +4,14 @@ import { TraceError } from '../workloads/trace/errors.ts';
 import { InputError } from './errors.ts';
 import type { WorkerError, WorkerReply, WorkerSetup, WorkerTask } from './worker/protocol.ts';
 
-const ENTRY = new URL('./worker/entry.mjs', import.meta.url);
+/**
+ * The worker's code. Compiled (dist/), it is measure.js, plain JavaScript. From source, a worker
+ * thread cannot load TypeScript through the main thread's loader, so entry.mjs registers tsx in it
+ * first, then loads measure.ts.
+ */
+const ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./worker/entry.mjs', import.meta.url)
+  : new URL('./worker/measure.js', import.meta.url);
 
 /** An error from a worker, as the class it was, so the CLI reports it the same way. */
 function revive(error: WorkerError): Error {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { packageFile, packageRoot } from '../results/assets.ts';
 import type { Provenance } from '../results/run.ts';
@@ -10,24 +10,33 @@ const packageJson = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')
 
 export const VERSION = packageJson.version;
 
+/**
+ * The commit of l2bench's own git checkout, or null: outside git, or when l2bench's folder is not
+ * the top of the checkout git finds (a package installed in node_modules of another project's
+ * repository, whose commit says nothing of l2bench's code).
+ */
 function gitCommit(): string | null {
+  const root = packageRoot();
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], {
-      cwd: packageRoot(),
+    const [top, head] = execFileSync('git', ['rev-parse', '--show-toplevel', 'HEAD'], {
+      cwd: root,
       stdio: ['ignore', 'pipe', 'ignore'],
     })
       .toString()
-      .trim();
+      .trim()
+      .split('\n');
+    return top && head && realpathSync(top) === realpathSync(root) ? head : null;
   } catch {
     return null;
   }
 }
 
-/** Whether l2bench's git tree has uncommitted changes to tracked files; null outside git. */
+/** Whether l2bench's git checkout has uncommitted changes to tracked files; null outside one (as gitCommit). */
 export function gitDirty(): boolean | null {
+  if (gitCommit() === null) return null;
   try {
     const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-      cwd: new URL('..', import.meta.url),
+      cwd: packageRoot(),
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     return status.length > 0;

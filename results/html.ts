@@ -1,4 +1,4 @@
-import { reportCharts, strategyPalette } from './charts/index.ts';
+import { strategyPalette } from './charts/colors.ts';
 import { formatBytes, formatPercent, plural } from './format.ts';
 import type { FullRecord } from './record.ts';
 import { analyse, costedRecords } from './report/analyse.ts';
@@ -464,8 +464,13 @@ figcaption strong { color: var(--fg); }
   .badge, .swatch, td.best, tr.fails td, tr.fails th, thead th { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 }`;
 
-/** The report's charts: one set per kernel when the run has several (a kernel's records are never mixed with another's). */
-function chartsOf(records: readonly FullRecord[]): ReportChart[] {
+/**
+ * The report's charts: one set per kernel when the run has several (a kernel's records are never
+ * mixed with another's). The chart libraries (@observablehq/plot, linkedom: about 0.2 s to load)
+ * are imported here, when a report is rendered, so that no other use of l2bench pays for them.
+ */
+async function chartsOf(records: readonly FullRecord[]): Promise<ReportChart[]> {
+  const { reportCharts } = await import('./charts/index.ts');
   const kernels = kernelsOf(records);
   if (kernels.length <= 1) return reportCharts(records);
   return kernels.flatMap((k) =>
@@ -477,5 +482,5 @@ function chartsOf(records: readonly FullRecord[]): ReportChart[] {
 export const htmlExporter: Exporter = {
   format: 'html',
   file: 'report.html',
-  render: (run, options) => renderHtml(analyse(run, options), chartsOf(costedRecords(run, options))),
+  render: async (run, options) => renderHtml(analyse(run, options), await chartsOf(costedRecords(run, options))),
 };

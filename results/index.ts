@@ -1,8 +1,17 @@
 import { csvExporter } from './csv.ts';
+import { FORMATS, type Format } from './formats.ts';
 import { htmlExporter } from './html.ts';
 import { jsonExporter } from './json.ts';
 import { markdownExporter } from './markdown.ts';
 import type { Exporter } from './run.ts';
 
-/** Exporters by format name. */
-export const EXPORTERS: readonly Exporter[] = [csvExporter, jsonExporter, markdownExporter, htmlExporter];
+/** Each format's exporter: a format without one does not compile. */
+const BY_FORMAT: Record<Format, Exporter> = {
+  csv: csvExporter,
+  json: jsonExporter,
+  md: markdownExporter,
+  html: htmlExporter,
+};
+
+/** Exporters by format name, in the order of FORMATS. */
+export const EXPORTERS: readonly Exporter[] = FORMATS.map((f) => BY_FORMAT[f]);

@@ -84,12 +84,15 @@ export interface ReportOptions {
   costs?: CostTable;
 }
 
-/** One output format, as hyperfine's exporters: a file name and a pure rendering. */
+/**
+ * One output format, as hyperfine's exporters: a file name and a pure rendering. A rendering that
+ * loads libraries on demand (the HTML report's charts) returns a promise.
+ */
 export interface Exporter {
   readonly format: string;
   readonly file: string;
   /** The whole file, from a run held in memory. */
-  render(run: RunResult, options?: ReportOptions): string;
+  render(run: RunResult, options?: ReportOptions): string | Promise<string>;
   /**
    * The same file written piece by piece, the records read one at a time (`run.records` ignored):
    * memory stays flat however many records a run has. The result files have it; reports do not.

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
 import type { FullRecord } from './record.ts';
-import type { ReportOptions, RunResult } from './run.ts';
+import type { Exporter, ReportOptions, RunResult } from './run.ts';
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
 function writeAtomic(file: string, text: string): void {
@@ -209,38 +209,69 @@ function makeDir(dir: string): boolean {
   }
 }
 
-/**
- * Write a run in the given formats (csv, json…) into a folder, each file atomically. Returns the
- * files. `records`, when given, are the run's records (read one at a time from a store on disk)
- * in place of `run.records`.
- */
-export function writeResults(
-  dir: string,
-  run: RunResult,
-  formats: readonly string[] = ['csv', 'json'],
-  options: ReportOptions = {},
-  records?: Iterable<FullRecord>,
-): string[] {
-  const exporters = formats.map((format) => {
+/** The exporters of these formats, in order; an unknown format is refused before anything is written. */
+function exportersOf(formats: readonly string[]): Exporter[] {
+  return formats.map((format) => {
     const exporter = EXPORTERS.find((e) => e.format === format);
     if (!exporter)
       throw new ResultsError(`unknown format '${format}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`);
     return exporter;
   });
-  // Reports need every record at once: read from the store only if one is asked for.
+}
+
+/**
+ * Write a run in the given formats (csv, json, md, html) into a folder, one after another, each file
+ * atomically. Resolves to the files. (The HTML report loads its chart libraries on first use.)
+ * `records`, when given, are the run's records (read one at a time from a store on disk) in place
+ * of `run.records`: the result files stream them, the reports read them all.
+ */
+export async function writeResults(
+  dir: string,
+  run: RunResult,
+  formats: readonly string[] = ['csv', 'json'],
+  options: ReportOptions = {},
+  records?: Iterable<FullRecord>,
+): Promise<string[]> {
+  const files: string[] = [];
   let held: RunResult | undefined;
-  const inMemory = () => {
-    held ??= records ? { ...run, records: [...records] } : run;
-    return held;
-  };
-  return exporters.map((exporter) => {
+  for (const exporter of exportersOf(formats)) {
     const file = join(dir, exporter.file);
-    if (exporter.stream) {
-      const stream = exporter.stream.bind(exporter);
-      writeAtomicWith(file, (write) => stream(run, records ?? run.records, write));
-    } else writeAtomic(file, exporter.render(inMemory(), options));
+    if (!streamTo(file, exporter, run, records)) {
+      held ??= records ? { ...run, records: [...records] } : run;
+      writeAtomic(file, await exporter.render(held, options));
+    }
+    files.push(file);
+  }
+  return files;
+}
+
+/**
+ * writeResults at once, for the formats that render without waiting (csv, json): the saves while a
+ * run goes, and the last one on a second Ctrl-C, which cannot wait. Returns the files.
+ */
+export function writeResultsNow(
+  dir: string,
+  run: RunResult,
+  formats: readonly string[],
+  options: ReportOptions = {},
+  records?: Iterable<FullRecord>,
+): string[] {
+  return exportersOf(formats).map((exporter) => {
+    const file = join(dir, exporter.file);
+    if (streamTo(file, exporter, run, records)) return file;
+    const text = exporter.render(records ? { ...run, records: [...records] } : run, options);
+    if (typeof text !== 'string') throw new ResultsError(`format '${exporter.format}' cannot be written at once`);
+    writeAtomic(file, text);
     return file;
   });
+}
+
+/** Write a result file piece by piece if its exporter streams; false if it does not. */
+function streamTo(file: string, exporter: Exporter, run: RunResult, records?: Iterable<FullRecord>): boolean {
+  if (!exporter.stream) return false;
+  const stream = exporter.stream.bind(exporter);
+  writeAtomicWith(file, (write) => stream(run, records ?? run.records, write));
+  return true;
 }
 
 /** As writeAtomic, the text written piece by piece. */

@@ -1,14 +1,10 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { EXPORTERS } from '../../results/index.ts';
+import { FORMATS } from '../../results/formats.ts';
 import { VERSION } from '../provenance.ts';
-import { compareCommand } from './commands/compare.ts';
-import { listCommand } from './commands/list.ts';
-import { mergeCommand } from './commands/merge.ts';
-import { recordCommand } from './commands/record.ts';
-import { reportCommand } from './commands/report.ts';
-import { runCommand } from './commands/run.ts';
-import { traceStatsCommand } from './commands/trace.ts';
 import { reportFailure } from './failure.ts';
+
+// Each command's module is imported when that command runs: a command loads only the code (and
+// the libraries: zod, yaml, koffi, the charts) it uses, so that `l2bench list` starts fast.
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -44,7 +40,7 @@ function program(): Command {
     .addOption(new Option('--no-throughput', 'skip the throughput measurement (memory metrics only)'))
     .option('--time <ms>', 'time budget per cell for throughput, in ms, spread over its rounds (default 100)')
     .option('--rounds <n>', 'rounds of timing per cell, each in a fresh worker thread (default 8)')
-    .option('--format <list>', `output formats: ${EXPORTERS.map((e) => e.format).join(', ')}`, 'csv,json')
+    .option('--format <list>', `output formats: ${FORMATS.join(', ')}`, 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
     .option(
       '-j, --jobs <n>',
@@ -65,13 +61,15 @@ function program(): Command {
     )
     .option('--cell-timeout <seconds>', 'stop a cell running longer (its metrics, or a round of its timing): it fails')
     .action(async (opts) => {
+      const { runCommand } = await import('./commands/run.ts');
       process.exitCode = await runCommand(opts);
     });
   cli
     .command('list')
     .description('list the built-in strategies or workloads with their parameters')
     .argument('<what>', 'strategies | workloads')
-    .action((what) => {
+    .action(async (what) => {
+      const { listCommand } = await import('./commands/list.ts');
       process.stdout.write(listCommand(what));
     });
   cli
@@ -86,8 +84,9 @@ function program(): Command {
         .default('peak' as const),
     )
     .option('-o, --out <dir>', 'output folder (default: beside results.json)')
-    .action((file, opts) => {
-      for (const f of reportCommand(file, opts)) process.stdout.write(`${f}\n`);
+    .action(async (file, opts) => {
+      const { reportCommand } = await import('./commands/report.ts');
+      for (const f of await reportCommand(file, opts)) process.stdout.write(`${f}\n`);
     });
   cli
     .command('compare')
@@ -100,7 +99,8 @@ function program(): Command {
     .option('--fail-on-regression <pct>', 'exit 1 when a metric worsens by more than PCT percent')
     .option('--format <format>', 'text | md', 'text')
     .option('--noise <pct>', 'throughput changes of at most PCT percent are noise', '2')
-    .action((base, next, opts) => {
+    .action(async (base, next, opts) => {
+      const { compareCommand } = await import('./commands/compare.ts');
       const { output, exitCode } = compareCommand(base, next, opts);
       process.stdout.write(output);
       process.exitCode = exitCode;
@@ -111,8 +111,9 @@ function program(): Command {
     .argument('<shards...>', 'the shard folders (or their results.json)')
     .option('--format <list>', 'output formats', 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
-    .action((shards, opts) => {
-      for (const f of mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
+    .action(async (shards, opts) => {
+      const { mergeCommand } = await import('./commands/merge.ts');
+      for (const f of await mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
     });
   cli
     .command('record')
@@ -126,6 +127,7 @@ function program(): Command {
     .option('-o, --out <file>', 'the trace to write (gzip when it ends in .gz); must not exist')
     .option('--buffer-kb <n>', "the instance's buffer_size_kb, per CPU (default 8192)")
     .action(async (command, opts) => {
+      const { recordCommand } = await import('./commands/record.ts');
       process.exitCode = await recordCommand(opts, command);
     });
   const trace = cli.command('trace').description('inspect real traces');
@@ -136,7 +138,8 @@ function program(): Command {
     .option('--size <bytes>', 'table size: ftrace allocations kept when bytes_alloc equals it', '1024')
     .option('--cache <name>', 'keep one slab cache (kmalloc events: kmalloc-1k)')
     .option('--site <function>', 'keep one call_site function')
-    .action((file, opts) => {
+    .action(async (file, opts) => {
+      const { traceStatsCommand } = await import('./commands/trace.ts');
       process.stdout.write(traceStatsCommand(file, opts));
     });
   const kernel = cli
@@ -150,7 +153,6 @@ function program(): Command {
     .option('--bucket <size>', 'msg_msg bucket: 64, 96, 128, 192, 256, 512, 1k, 2k, 4k', '1k')
     .option('--json', 'one JSON object')
     .action(async (opts) => {
-      // Loaded on demand: the live-kernel code (koffi, worker threads) costs every other command nothing.
       const { kernelInfoCommand } = await import('./commands/kernel.ts');
       const { output, exitCode } = kernelInfoCommand(opts);
       process.stdout.write(output);

@@ -1,5 +1,9 @@
 import { Worker } from 'node:worker_threads';
+import { packageFile } from '../../results/assets.ts';
 import { LibcError } from './libc.ts';
+
+/** The thread's code: plain JavaScript, the same file whether l2bench runs from source or compiled (dist/). */
+const CPU_WORKER = packageFile('harness/live/cpu-worker.mjs');
 
 // Shared control words; keep in step with cpu-worker.mjs.
 const SEQ = 0;
@@ -41,7 +45,7 @@ export class CpuWorkers {
     const shared = new SharedArrayBuffer(8 * 4);
     const ctl = new Int32Array(shared);
     ctl[DONE] = -1;
-    const worker = new Worker(new URL('./cpu-worker.mjs', import.meta.url), {
+    const worker = new Worker(CPU_WORKER, {
       workerData: { shared, cpu, textBytes: this.#textBytes },
     });
     worker.unref();

@@ -146,7 +146,7 @@ describe('programmatic API', () => {
       cpus: [2],
     });
     const dir = tmp();
-    const files = writeResults(dir, run);
+    const files = await writeResults(dir, run);
     expect(files).toEqual([join(dir, 'results.csv'), join(dir, 'results.json')]);
     expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
     const lines = readFileSync(join(dir, 'results.csv'), 'utf8').trimEnd().split('\n');
@@ -156,7 +156,7 @@ describe('programmatic API', () => {
     expect(json.records).toHaveLength(8);
     expect(json.records[0]?.detail.series.event.length).toBeGreaterThan(0);
     expect(json).toEqual(JSON.parse(JSON.stringify(run)));
-    expect(writeResults(tmp(), run, ['json'])).toHaveLength(1);
-    expect(() => writeResults(tmp(), run, ['xml'])).toThrow(/unknown format 'xml'/);
+    expect(await writeResults(tmp(), run, ['json'])).toHaveLength(1);
+    await expect(writeResults(tmp(), run, ['xml'])).rejects.toThrow(/unknown format 'xml'/);
   });
 });

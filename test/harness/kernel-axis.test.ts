@@ -51,7 +51,7 @@ describe('the kernel axis', () => {
     }
     expect(run.provenance.kernels).toEqual(['5.1', '6.18']);
     const dir = tmp();
-    writeResults(dir, run);
+    await writeResults(dir, run);
     const [header, first] = readFileSync(join(dir, 'results.csv'), 'utf8').split('\n');
     expect(header?.split(',').slice(0, 6)).toEqual(['workload', 'strategy', 'cpus', 'kernel', 'seed', 'events']);
     expect(first?.split(',').slice(0, 5)).toEqual(['hold:tables=1', 'kernel-spy', '1', '5.1', '1']);

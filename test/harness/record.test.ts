@@ -11,8 +11,8 @@ import { callSiteFilter, isKmallocFamily, requireFormat } from '../../harness/tr
 import { TraceWriter } from '../../harness/tracefs/output.ts';
 import { type RecordOptions, record } from '../../harness/tracefs/record.ts';
 import { ensureTracefs } from '../../harness/tracefs/tracefs.ts';
-import { traceStats } from '../../workloads/trace/index.ts';
 import { replay } from '../../workloads/trace/pass.ts';
+import { traceStats } from '../../workloads/trace/stats.ts';
 import { Tracker } from '../../workloads/trace/tracker.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

@@ -32,7 +32,7 @@ function run(records: RunResult['records']): RunResult {
 }
 
 describe('results.json', () => {
-  it('writes each record on one line and reads back the same run', () => {
+  it('writes each record on one line and reads back the same run', async () => {
     const records = [1, 2, 3].map((n) =>
       blankRecord(
         { workload: `hold:tables=${n}`, strategy: 'full-page', cpus: 1, seed: 1 },
@@ -40,7 +40,7 @@ describe('results.json', () => {
       ),
     );
     const written = run(records);
-    const text = jsonExporter.render(written);
+    const text = await jsonExporter.render(written);
     const lines = text.split('\n');
     const first = lines.findIndex((l) => l.trim() === '"records": [');
     // The three records follow, one per line; the rest of the run is indented as before.
@@ -53,10 +53,10 @@ describe('results.json', () => {
     expect(readRun(file).records).toEqual(records);
   });
 
-  it('leaves a "records" key anywhere but the top alone, and writes a run of no records', () => {
+  it('leaves a "records" key anywhere but the top alone, and writes a run of no records', async () => {
     const written = run([]);
     written.provenance.machine = { records: 7 };
-    const text = jsonExporter.render(written);
+    const text = await jsonExporter.render(written);
     expect(text).toContain('"records": []');
     expect(JSON.parse(text).provenance.machine).toEqual({ records: 7 });
   });

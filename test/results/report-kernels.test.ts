@@ -141,7 +141,7 @@ describe('report.html of a real two-kernel run', () => {
       kernels: ['5.1', '6.18'],
       throughput: false,
     });
-    const d = parseHTML(htmlExporter.render(result)).document;
+    const d = parseHTML(await htmlExporter.render(result)).document;
     const kernels = [...d.querySelectorAll('#answer h3.kernel')].map((h) => h.textContent);
     expect(kernels).toEqual(['Linux 5.1', 'Linux 6.18']);
     expect(d.querySelectorAll('#since tbody tr').length).toBe(2);

@@ -6,8 +6,9 @@ import { parseParams } from '../../strategies/params.ts';
 import { ALLOC, FREE } from '../../workloads/events.ts';
 import { detectFormat } from '../../workloads/trace/detect.ts';
 import { kmallocCache } from '../../workloads/trace/ftrace.ts';
-import { TraceError, trace, traceStats } from '../../workloads/trace/index.ts';
+import { TraceError, trace } from '../../workloads/trace/index.ts';
 import type { TraceStatsOptions } from '../../workloads/trace/stats.ts';
+import { traceStats } from '../../workloads/trace/stats.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'l2bench-ftrace-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseParams } from '../../strategies/params.ts';
-import { TraceError, trace, traceStats } from '../../workloads/trace/index.ts';
+import { TraceError, trace } from '../../workloads/trace/index.ts';
 import { replay } from '../../workloads/trace/pass.ts';
+import { traceStats } from '../../workloads/trace/stats.ts';
 import { Tracker } from '../../workloads/trace/tracker.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;

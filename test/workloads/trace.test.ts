@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseParams } from '../../strategies/params.ts';
 import { ALLOC, FREE, type Workload } from '../../workloads/events.ts';
-import { TraceError, type TraceWorkload, trace, traceStats } from '../../workloads/trace/index.ts';
+import { TraceError, type TraceWorkload, trace } from '../../workloads/trace/index.ts';
+import { traceStats } from '../../workloads/trace/stats.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 const KMALLOC_1K = fixture('ftrace-kmalloc-1k.txt');

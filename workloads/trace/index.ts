@@ -9,7 +9,6 @@ import { unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
 
 export { TraceError } from './errors.ts';
-export { traceStats } from './stats.ts';
 
 const params = {
   file: {

@@ -17,7 +17,7 @@ const REPORT_FORMATS = ['md', 'html'];
 export function reportCommand(
   path: string,
   flags: { out?: string; format: string; objective?: 'peak' | 'mean'; costs?: string },
-): string[] {
+): Promise<string[]> {
   const formats = splitList(flags.format);
   const allowed = REPORT_FORMATS.filter((x) => EXPORTERS.some((e) => e.format === x));
   for (const f of formats) {

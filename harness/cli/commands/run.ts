@@ -6,7 +6,7 @@ import { EXPORTERS } from '../../../results/index.ts';
 import type { CellRecord } from '../../../results/record.ts';
 import { SpooledRecords } from '../../../results/record-store.ts';
 import type { MissingCell } from '../../../results/run.ts';
-import { claimOutDir, writeResults } from '../../../results/write.ts';
+import { claimOutDir, writeResults, writeResultsNow } from '../../../results/write.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
 import { InputError } from '../../errors.ts';
 import { splitList } from '../../spec.ts';
@@ -122,7 +122,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const kept = { cells: 0, timed: 0 };
   const save = (which: readonly string[]) => {
     const start = Date.now();
-    writeResults(dir, result, which, report, records);
+    writeResultsNow(dir, result, which, report, records);
     changed = false;
     // A save of a large run takes long: save again no sooner than ten times that later, so saving
     // costs at most a tenth of the run.
@@ -181,7 +181,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     bar?.stop();
     process.removeListener('SIGINT', onSigint);
     try {
-      save(finalFormats);
+      await writeResults(dir, result, finalFormats, report, records);
       kept.cells = spool.size;
       if (result.interrupted) kept.timed = fullyTimed(spool.values(), result.missing);
       // Read back before the spool goes; printed only if the run ends without an error.

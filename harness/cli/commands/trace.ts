@@ -1,5 +1,4 @@
-import { traceStats } from '../../../workloads/trace/index.ts';
-import { QUANTILE_ERROR } from '../../../workloads/trace/stats.ts';
+import { QUANTILE_ERROR, traceStats } from '../../../workloads/trace/stats.ts';
 import { InputError } from '../../errors.ts';
 
 export interface TraceFlags {

@@ -1,0 +1,22 @@
+// `npm run build`, and `npm install` through the `prepare` script: compile the sources into dist/
+// with tsc (tsconfig.build.json), then stamp the build with the time it started. bin/l2bench.js runs
+// dist/ only while no source is newer than the stamp, so a source edited since, even during the
+// build, never runs from a stale dist/.
+import { execFileSync } from 'node:child_process';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const root = new URL('../', import.meta.url);
+const stamp = new URL('dist/.built', root);
+rmSync(stamp, { force: true });
+const started = new Date();
+const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin/tsc');
+try {
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+} catch {
+  process.stderr.write('l2bench: the build failed (tsc -p tsconfig.build.json): dist/ is not stamped\n');
+  process.exit(1);
+}
+writeFileSync(stamp, `${started.toISOString()}\n`);
+utimesSync(stamp, started, started);
