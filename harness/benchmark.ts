@@ -317,12 +317,15 @@ function missingCells(cells: readonly Cell[], states: readonly CellState[], roun
 }
 
 /**
- * Run a benchmark and return every record with its provenance. `result` (when given) is kept up
+ * Run a benchmark and return every record with its provenance; `planned`, if given, is
+ * planBenchmark(o) already made. `result` (when given) is kept up
  * to date as cells finish, with `complete` false and `missing` naming every cell not done yet:
  * `complete` turns true only when the run ends with every cell measured and timed.
  */
-export async function runBenchmark(o: BenchmarkOptions = {}): Promise<RunResult> {
-  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, costs } = await planBenchmark(o);
+export async function runBenchmark(o: BenchmarkOptions = {}, planned?: BenchmarkPlan): Promise<RunResult> {
+  // A plan already made from the same options (the CLI validates before it makes the folder) is not made twice.
+  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, costs } =
+    planned ?? (await planBenchmark(o));
   const result: RunResult = o.result ?? emptyResult();
   result.provenance = {
     ...provenance({ ...machine }, new Date()),

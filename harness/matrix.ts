@@ -61,6 +61,8 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
   const cells: Cell[] = [];
   for (const { item: kind, params, spec } of kinds) {
     for (const cpus of plan.cpus) {
+      // One options object for every cell of these CPUs: a plan of 10^5 cells should not hold 10^5 copies.
+      const machine = { ...plan.machine, cpus };
       for (const seed of plan.seeds) {
         // One workload per (cpus, seed): every kernel replays the same events.
         const workload = kind.create(params, { seed, cpus });
@@ -71,7 +73,7 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
               strategyParams: s.params,
               strategyLabel: s.label,
               workload,
-              machine: { ...plan.machine, cpus },
+              machine,
               kernel,
               seed,
               check: plan.check,

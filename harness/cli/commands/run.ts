@@ -106,10 +106,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     throw new InputError('--rounds sets the rounds of timing: it cannot go with --no-throughput');
   // Validate everything (and learn the suite's time budget) before making the output folder.
   const plan = await planBenchmark(options);
+  const cellCount = plan.cells.length;
+  const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
   const { dir, release } = claimOutDir(flags.out, new Date());
   const result = emptyResult();
   // Records wait on disk, not in memory: a run of 10^5 cells keeps its memory flat.
-  const spool = new SpooledRecords(join(dir, SPOOL_FILE), plan.cells.length);
+  const spool = new SpooledRecords(join(dir, SPOOL_FILE), cellCount);
   const records = { [Symbol.iterator]: () => spool.values() };
   // While the run goes only the results are saved (the reports are rendered once, at the end, after
   // them: a report that failed to render would not cost the results).
@@ -147,7 +149,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         cliProgress.Presets.shades_classic,
       )
     : null;
-  bar?.start(plan.cells.length, 0, { task: '' });
+  bar?.start(cellCount, 0, { task: '' });
   // Keep finished cells on disk as the run goes (marked incomplete), so even a hard kill loses little.
   const saver = setInterval(() => {
     if (!changed || Date.now() < nextSave) return;
@@ -161,21 +163,24 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }, 2000);
   try {
     save(saved);
-    await runBenchmark({
-      ...options,
-      throughput: plan.timeMs === null ? false : { timeMs: plan.timeMs },
-      signal: abort.signal,
-      result,
-      records: spool,
-      onProgress(done, total, record) {
-        changed = true;
-        bar?.setTotal(total);
-        bar?.update(done, { task: `${record.strategy} · ${record.workload}` });
+    await runBenchmark(
+      {
+        ...options,
+        throughput: plan.timeMs === null ? false : { timeMs: plan.timeMs },
+        signal: abort.signal,
+        result,
+        records: spool,
+        onProgress(done, total, record) {
+          changed = true;
+          bar?.setTotal(total);
+          bar?.update(done, { task: `${record.strategy} · ${record.workload}` });
+        },
+        onFailure() {
+          changed = true;
+        },
       },
-      onFailure() {
-        changed = true;
-      },
-    });
+      plan,
+    );
   } finally {
     clearInterval(saver);
     bar?.stop();
@@ -214,20 +219,19 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     );
   }
   if (result.interrupted) {
-    const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
     const timing = timedCells ? ` (${kept.timed} of ${timedCells} timed)` : '';
     process.stderr.write(
-      `l2bench: interrupted; kept ${kept.cells} of ${plural(plan.cells.length, 'cell')}${timing} in ${files}\n`,
+      `l2bench: interrupted; kept ${kept.cells} of ${plural(cellCount, 'cell')}${timing} in ${files}\n`,
     );
     return EXIT_INTERRUPTED;
   }
   if (failed.length > 0) {
     process.stderr.write(
-      `l2bench: ${failed.length} of ${plural(plan.cells.length, 'cell')} failed; the others are in ${files}\n`,
+      `l2bench: ${failed.length} of ${plural(cellCount, 'cell')} failed; the others are in ${files}\n`,
     );
     return EXIT_CELLS_FAILED;
   }
-  process.stdout.write(`${plural(plan.cells.length, 'cell')}; results in ${files}\n`);
+  process.stdout.write(`${plural(cellCount, 'cell')}; results in ${files}\n`);
   return 0;
 }
 
