@@ -1,10 +1,11 @@
 import type { PoolGrowth } from './atomic-pool.ts';
 import { DmaPool618 } from './dma-pool-6.18.ts';
 import { kmallocSize } from './kmalloc.ts';
-import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex, isAligned, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import { DEFAULT_MACHINE } from './machine/machine.ts';
 import { choiceParam, intParam } from './params.ts';
+import { SummaryBitmap } from './summary-bitmap.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
 /** struct dma_page (40 bytes), kmalloc'ed per pool page: kmalloc-128, the smallest on arm64 v5.1. */
@@ -14,6 +15,8 @@ const DMA_POOL_BYTES = kmallocSize(104, '5.1');
 
 /** coherent_pool= default on arm64 (DEFAULT_DMA_COHERENT_POOL_SIZE): 256 KiB. */
 const DEFAULT_COHERENT_POOL_KIB = 256;
+/** log2(TABLE_SIZE): a block's number from its offset in the page. */
+const TABLE_SHIFT = 10;
 
 /**
  * A dma_pool (mm/dmapool.c, v5.1) created as dma_pool_create(name, iommu, 1024, 1024, 0): pages of
@@ -39,14 +42,15 @@ class DmaPool implements TableAllocator {
   readonly #chain: number[];
   readonly #blocksPerPage: number;
   // Per pool page, in creation order (the list is the reverse: list_add puts new pages first).
-  #vaddr: number[] = [];
+  #nPages = 0;
+  #vaddr = new Float64Array(16);
   /** page->offset: first free block's offset, or PAGE_SIZE (= allocation) when full. */
-  #offset: number[] = [];
-  #inUse: number[] = [];
+  #offset = new Int32Array(16);
+  #inUse = new Int32Array(16);
   /** The next-offset word stored in each free block, keyed by page index and block number. */
-  #link: number[] = [];
-  /** One bit per pool page that has a free block: finds the newest such page without walking. */
-  #hasFree = new Uint32Array(4);
+  #link = new Int32Array(16 * (PAGE_SIZE / TABLE_SIZE));
+  /** The pages with a free block: finds the newest such page in O(log n), without walking. */
+  readonly #hasFree = new SummaryBitmap();
 
   /** Pages the atomic pool can give (Infinity for a coherent device, which gets plain pages). */
   readonly #poolPages: number;
@@ -82,8 +86,9 @@ class DmaPool implements TableAllocator {
    * The list walk is counted as the kernel would make it, but found through a bitmap.
    */
   alloc(): number {
-    const pages = this.#vaddr.length;
-    let page = this.#newestWithFree();
+    const pages = this.#nPages;
+    // The list is newest first, so the page of index p is the (pages − p)-th visited.
+    let page = this.#hasFree.highest();
     this.work.pages_walked += page < 0 ? pages : pages - page;
     if (page < 0) {
       page = this.#allocPage();
@@ -91,9 +96,9 @@ class DmaPool implements TableAllocator {
     }
     const offset = this.#offset[page] as number;
     this.#inUse[page] = (this.#inUse[page] as number) + 1;
-    const next = this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] as number;
+    const next = this.#link[page * this.#blocksPerPage + (offset >> TABLE_SHIFT)] as number;
     this.#offset[page] = next;
-    if (next >= PAGE_SIZE) this.#markFree(page, false);
+    if (next >= PAGE_SIZE) this.#hasFree.clear(page);
     return (this.#vaddr[page] as number) + offset;
   }
 
@@ -103,40 +108,19 @@ class DmaPool implements TableAllocator {
    */
   free(addr: number): void {
     const page = this.#pages.getPrivate(addr);
-    const v = this.#vaddr[page];
-    const offset = v === undefined ? -1 : addr - v;
-    if (v === undefined || offset < 0 || offset >= PAGE_SIZE || offset % TABLE_SIZE !== 0) {
+    const offset = page >= 0 && page < this.#nPages ? addr - (this.#vaddr[page] as number) : -1;
+    if (offset < 0 || offset >= PAGE_SIZE || !isAligned(offset, TABLE_SIZE)) {
       throw new Error(`dma-pool: dma_pool_free(${hex(addr)}) of memory the pool did not hand out`);
     }
-    this.work.pages_walked += this.#vaddr.length - page;
+    this.work.pages_walked += this.#nPages - page;
     this.#inUse[page] = (this.#inUse[page] as number) - 1;
-    this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] = this.#offset[page] as number;
+    this.#link[page * this.#blocksPerPage + (offset >> TABLE_SHIFT)] = this.#offset[page] as number;
     this.#offset[page] = offset;
-    this.#markFree(page, true);
-  }
-
-  #markFree(page: number, free: boolean): void {
-    const w = page >>> 5;
-    if (w >= this.#hasFree.length) {
-      const grown = new Uint32Array(Math.max(this.#hasFree.length * 2, w + 1));
-      grown.set(this.#hasFree);
-      this.#hasFree = grown;
-    }
-    const bit = 1 << (page & 31);
-    this.#hasFree[w] = free ? (this.#hasFree[w] as number) | bit : (this.#hasFree[w] as number) & ~bit;
-  }
-
-  /** The highest page index with a free block, or −1. */
-  #newestWithFree(): number {
-    for (let w = Math.min(this.#hasFree.length, (this.#vaddr.length + 31) >>> 5) - 1; w >= 0; w--) {
-      const word = this.#hasFree[w] as number;
-      if (word !== 0) return w * 32 + 31 - Math.clz32(word);
-    }
-    return -1;
+    this.#hasFree.set(page);
   }
 
   metadataBytes(): number {
-    return DMA_POOL_BYTES + DMA_PAGE_BYTES * this.#vaddr.length;
+    return DMA_POOL_BYTES + DMA_PAGE_BYTES * this.#nPages;
   }
 
   /**
@@ -144,7 +128,7 @@ class DmaPool implements TableAllocator {
    * refused one (then a lower bound). A coherent IOMMU (coherent_pool=0) measures the exact need.
    */
   requirements(): Readonly<Record<string, number>> {
-    const pages = this.#vaddr.length + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
+    const pages = this.#nPages + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
     return { coherent_pool: (pages * PAGE_SIZE) / 1024 };
   }
 
@@ -155,7 +139,7 @@ class DmaPool implements TableAllocator {
 
   /** pool_alloc_page(): dma_alloc_coherent of one page, chained by pool_initialise_page. */
   #allocPage(): number {
-    if (this.#vaddr.length >= this.#poolPages) {
+    if (this.#nPages >= this.#poolPages) {
       this.work.atomic_pool_exhausted++;
       return -1;
     }
@@ -164,18 +148,32 @@ class DmaPool implements TableAllocator {
         ? (this.#reserved[this.#reservedUsed++] as number)
         : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
     if (vaddr < 0) return -1;
-    const page = this.#vaddr.length;
-    this.#vaddr.push(vaddr);
-    this.#inUse.push(0);
-    this.#offset.push(this.#chain[0] as number);
+    const page = this.#nPages++;
+    if (page === this.#vaddr.length) this.#grow();
+    this.#vaddr[page] = vaddr;
+    this.#inUse[page] = 0;
+    this.#offset[page] = this.#chain[0] as number;
     this.#pages.setPrivate(vaddr, page);
-    this.#markFree(page, true);
+    this.#hasFree.set(page);
     for (let i = 0; i < this.#chain.length; i++) {
       const at = this.#chain[i] as number;
       this.#link[page * this.#blocksPerPage + at / TABLE_SIZE] =
         i + 1 < this.#chain.length ? (this.#chain[i + 1] as number) : PAGE_SIZE;
     }
     return page;
+  }
+
+  #grow(): void {
+    const n = this.#vaddr.length * 2;
+    const wider = <T extends Float64Array | Int32Array>(a: T, make: (k: number) => T, length: number) => {
+      const b = make(length);
+      b.set(a);
+      return b;
+    };
+    this.#vaddr = wider(this.#vaddr, (k) => new Float64Array(k), n);
+    this.#offset = wider(this.#offset, (k) => new Int32Array(k), n);
+    this.#inUse = wider(this.#inUse, (k) => new Int32Array(k), n);
+    this.#link = wider(this.#link, (k) => new Int32Array(k), n * this.#blocksPerPage);
   }
 }
 
