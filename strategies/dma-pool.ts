@@ -17,6 +17,16 @@ const DMA_POOL_BYTES = kmallocSize(104, '5.1');
 const DEFAULT_COHERENT_POOL_KIB = 256;
 /** log2(TABLE_SIZE): a block's number from its offset in the page. */
 const TABLE_SHIFT = 10;
+/**
+ * A pool page's record: page->offset (the first free block's offset, or PAGE_SIZE = allocation when
+ * full), page->in_use, the page frame number of page->vaddr, and from LINK the next-offset word
+ * stored in each of the 4 blocks while it is free.
+ */
+const OFFSET = 0;
+const IN_USE = 1;
+const PFN = 2;
+const LINK = 4;
+const REC = 8;
 
 /**
  * A dma_pool (mm/dmapool.c, v5.1) created as dma_pool_create(name, iommu, 1024, 1024, 0): pages of
@@ -40,15 +50,16 @@ class DmaPool implements TableAllocator {
   readonly #pages: PageAllocator;
   /** Offsets of the usable blocks of a fresh page, in chain order (pool_initialise_page). */
   readonly #chain: number[];
-  readonly #blocksPerPage: number;
-  // Per pool page, in creation order (the list is the reverse: list_add puts new pages first).
+  // Per pool page, in creation order (the list is the reverse: list_add puts new pages first): one
+  // record of REC words, so that a page's state is one cache line.
   #nPages = 0;
-  #vaddr = new Float64Array(16);
-  /** page->offset: first free block's offset, or PAGE_SIZE (= allocation) when full. */
-  #offset = new Int32Array(16);
-  #inUse = new Int32Array(16);
-  /** The next-offset word stored in each free block, keyed by page index and block number. */
-  #link = new Int32Array(16 * (PAGE_SIZE / TABLE_SIZE));
+  #rec = new Int32Array(16 * REC);
+  /**
+   * The pool page of each page frame from #pfnBase: its index + 1, 0 for none. The kernel's
+   * pool_find_page walks the list to it (counted in pages_walked); this finds it at once.
+   */
+  #pageOf = new Int32Array(0);
+  #pfnBase = 0;
   /** The pages with a free block: finds the newest such page in O(log n), without walking. */
   readonly #hasFree = new SummaryBitmap();
 
@@ -73,7 +84,6 @@ class DmaPool implements TableAllocator {
       this.#reserved.push(page);
     }
     this.#chain = initialChain(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE, boundaryFixed);
-    this.#blocksPerPage = PAGE_SIZE / TABLE_SIZE;
   }
 
   /** The usable blocks per page: 3 with the v5.1 boundary test, 4 with the later fix. */
@@ -94,28 +104,33 @@ class DmaPool implements TableAllocator {
       page = this.#allocPage();
       if (page < 0) return -1;
     }
-    const offset = this.#offset[page] as number;
-    this.#inUse[page] = (this.#inUse[page] as number) + 1;
-    const next = this.#link[page * this.#blocksPerPage + (offset >> TABLE_SHIFT)] as number;
-    this.#offset[page] = next;
+    const rec = this.#rec;
+    const r = page * REC;
+    const offset = rec[r + OFFSET] as number;
+    rec[r + IN_USE] = (rec[r + IN_USE] as number) + 1;
+    const next = rec[r + LINK + (offset >> TABLE_SHIFT)] as number;
+    rec[r + OFFSET] = next;
     if (next >= PAGE_SIZE) this.#hasFree.clear(page);
-    return (this.#vaddr[page] as number) + offset;
+    return (rec[r + PFN] as number) * PAGE_SIZE + offset;
   }
 
   /**
    * dma_pool_free(): pool_find_page walks the list (newest first) to the page of the block, which
-   * goes back on that page's chain. Pages are never freed. The page is found through page->private.
+   * goes back on that page's chain. Pages are never freed. The page is found through a pfn map (#pageOf).
    */
   free(addr: number): void {
-    const page = this.#pages.getPrivate(addr);
-    const offset = page >= 0 && page < this.#nPages ? addr - (this.#vaddr[page] as number) : -1;
+    const at = Math.floor(addr / PAGE_SIZE) - this.#pfnBase;
+    const page = at >= 0 && at < this.#pageOf.length ? (this.#pageOf[at] as number) - 1 : -1;
+    const rec = this.#rec;
+    const r = page * REC;
+    const offset = page >= 0 && page < this.#nPages ? addr - (rec[r + PFN] as number) * PAGE_SIZE : -1;
     if (offset < 0 || offset >= PAGE_SIZE || !isAligned(offset, TABLE_SIZE)) {
       throw new Error(`dma-pool: dma_pool_free(${hex(addr)}) of memory the pool did not hand out`);
     }
     this.work.pages_walked += this.#nPages - page;
-    this.#inUse[page] = (this.#inUse[page] as number) - 1;
-    this.#link[page * this.#blocksPerPage + (offset >> TABLE_SHIFT)] = this.#offset[page] as number;
-    this.#offset[page] = offset;
+    rec[r + IN_USE] = (rec[r + IN_USE] as number) - 1;
+    rec[r + LINK + (offset >> TABLE_SHIFT)] = rec[r + OFFSET] as number;
+    rec[r + OFFSET] = offset;
     this.#hasFree.set(page);
   }
 
@@ -149,31 +164,40 @@ class DmaPool implements TableAllocator {
         : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
     if (vaddr < 0) return -1;
     const page = this.#nPages++;
-    if (page === this.#vaddr.length) this.#grow();
-    this.#vaddr[page] = vaddr;
-    this.#inUse[page] = 0;
-    this.#offset[page] = this.#chain[0] as number;
-    this.#pages.setPrivate(vaddr, page);
+    if ((page + 1) * REC > this.#rec.length) {
+      const wider = new Int32Array(this.#rec.length * 2);
+      wider.set(this.#rec);
+      this.#rec = wider;
+    }
+    const r = page * REC;
+    this.#rec[r + PFN] = vaddr / PAGE_SIZE;
+    this.#rec[r + IN_USE] = 0;
+    this.#rec[r + OFFSET] = this.#chain[0] as number;
+    this.#mapPage(vaddr / PAGE_SIZE, page);
     this.#hasFree.set(page);
     for (let i = 0; i < this.#chain.length; i++) {
       const at = this.#chain[i] as number;
-      this.#link[page * this.#blocksPerPage + at / TABLE_SIZE] =
-        i + 1 < this.#chain.length ? (this.#chain[i + 1] as number) : PAGE_SIZE;
+      this.#rec[r + LINK + at / TABLE_SIZE] = i + 1 < this.#chain.length ? (this.#chain[i + 1] as number) : PAGE_SIZE;
     }
     return page;
   }
 
-  #grow(): void {
-    const n = this.#vaddr.length * 2;
-    const wider = <T extends Float64Array | Int32Array>(a: T, make: (k: number) => T, length: number) => {
-      const b = make(length);
-      b.set(a);
-      return b;
-    };
-    this.#vaddr = wider(this.#vaddr, (k) => new Float64Array(k), n);
-    this.#offset = wider(this.#offset, (k) => new Int32Array(k), n);
-    this.#inUse = wider(this.#inUse, (k) => new Int32Array(k), n);
-    this.#link = wider(this.#link, (k) => new Int32Array(k), n * this.#blocksPerPage);
+  #mapPage(pfn: number, page: number): void {
+    const map = this.#pageOf;
+    if (map.length === 0) {
+      this.#pageOf = new Int32Array(64);
+      this.#pfnBase = pfn;
+    } else if (pfn < this.#pfnBase || pfn >= this.#pfnBase + map.length) {
+      // Widen towards pfn, at least doubling: the pool's pages lie close together in DMA32.
+      const base = this.#pfnBase;
+      const length = Math.max(pfn < base ? base + map.length - pfn : pfn + 1 - base, 2 * map.length);
+      const from = pfn < base ? Math.max(0, base + map.length - length) : base;
+      const wider = new Int32Array(length);
+      wider.set(map, base - from);
+      this.#pageOf = wider;
+      this.#pfnBase = from;
+    }
+    this.#pageOf[pfn - this.#pfnBase] = page + 1;
   }
 }
 
