@@ -35,7 +35,7 @@ export class Meter {
   #peakSeenPages = -1;
   readonly #account: PageAccount;
   #footprintPageSum = 0;
-  #addr = new Float64Array(1024).fill(-1);
+  #addr: Float64Array = new Float64Array(1024).fill(-1);
   /** One bit per 1 KiB of DRAM: held a freed table, not handed out since. */
   readonly #freed: Uint32Array;
   readonly #dramBase: number;
@@ -57,66 +57,117 @@ export class Meter {
     return this.#account.counters;
   }
 
+  /**
+   * Every event into the strategy, then the footprint seen after it. The meter's state lives in
+   * locals for the length of the chunk (registers, not object fields, in the hot loop) and is
+   * written back at the end, also when the strategy throws.
+   */
   replay(chunk: EventChunk): void {
     const { kind, id, cpu, length } = chunk;
     const tables = this.tables;
     const counters = this.#account.counters;
-    for (let i = 0; i < length; i++) {
-      const t = id[i] as number;
-      if (kind[i] === ALLOC) {
-        if (t >= this.#addr.length) this.#grow(t);
-        if ((this.#addr[t] as number) >= 0) throw new RangeError(`table id ${t} allocated twice without a free`);
-        this.allocs++;
-        const addr = tables.alloc(cpu[i] as number);
-        if (addr < 0) {
-          this.allocFailures++;
+    const series = this.series;
+    const freed = this.#freed;
+    const dramBase = this.#dramBase;
+    let addrOf: Float64Array = this.#addr;
+    let events = this.events;
+    let allocs = this.allocs;
+    let frees = this.frees;
+    let allocFailures = this.allocFailures;
+    let skippedFrees = this.skippedFrees;
+    let reusedAllocs = this.reusedAllocs;
+    let live = this.live;
+    let peakLive = this.peakLive;
+    let dma32Violations = this.dma32Violations;
+    let fragSum = this.#fragSum;
+    let fragEvents = this.#fragEvents;
+    let fragAtPeakLive = this.fragAtPeakLive;
+    let fragAtPeakFootprint = this.fragAtPeakFootprint;
+    let peakSeenPages = this.#peakSeenPages;
+    let peakFootprintPages = this.peakFootprintPages;
+    let peakStrandedBytes = this.peakStrandedBytes;
+    let footprintPageSum = this.#footprintPageSum;
+    try {
+      for (let i = 0; i < length; i++) {
+        const t = id[i] as number;
+        if (kind[i] === ALLOC) {
+          if (t >= addrOf.length) addrOf = this.#grow(t);
+          if ((addrOf[t] as number) >= 0) throw new RangeError(`table id ${t} allocated twice without a free`);
+          allocs++;
+          const addr = tables.alloc(cpu[i] as number);
+          if (addr < 0) {
+            allocFailures++;
+          } else {
+            addrOf[t] = addr;
+            if (addr + TABLE_SIZE > DMA32_LIMIT) dma32Violations++;
+            // A unit that held a freed table: reused, and unmarked.
+            const u = ((addr - dramBase) / TABLE_SIZE) | 0;
+            const word = freed[u >>> 5] as number;
+            const bit = 1 << (u & 31);
+            if ((word & bit) !== 0) {
+              freed[u >>> 5] = word & ~bit;
+              reusedAllocs++;
+            }
+            live++;
+          }
         } else {
-          this.#addr[t] = addr;
-          if (addr + TABLE_SIZE > DMA32_LIMIT) this.dma32Violations++;
-          if (this.#takeMark(addr)) this.reusedAllocs++;
-          this.live++;
+          const addr = t < addrOf.length ? (addrOf[t] as number) : -1;
+          frees++;
+          if (addr < 0) {
+            skippedFrees++;
+          } else {
+            addrOf[t] = -1;
+            live--;
+            const u = ((addr - dramBase) / TABLE_SIZE) | 0;
+            freed[u >>> 5] = (freed[u >>> 5] as number) | (1 << (u & 31));
+            tables.free(addr, cpu[i] as number);
+          }
         }
-      } else {
-        const addr = t < this.#addr.length ? (this.#addr[t] as number) : -1;
-        this.frees++;
-        if (addr < 0) {
-          this.skippedFrees++;
-        } else {
-          this.#addr[t] = -1;
-          this.live--;
-          this.#mark(addr);
-          tables.free(addr, cpu[i] as number);
+        events++;
+        // After every event: footprint, fragmentation, stranded bytes and the series.
+        const held = counters.held;
+        const footprint = held * PAGE_SIZE;
+        const liveBytes = live * TABLE_SIZE;
+        const frag = liveBytes > 0 ? (footprint - liveBytes) / liveBytes : 0;
+        if (liveBytes > 0) {
+          fragSum += frag;
+          fragEvents++;
         }
+        if (live > peakLive) {
+          peakLive = live;
+          fragAtPeakLive = frag;
+        }
+        // The first event at which the footprint is at its highest so far (pages taken at creation
+        // are first seen at event 1).
+        if (held > peakSeenPages) {
+          peakSeenPages = held;
+          fragAtPeakFootprint = frag;
+          if (held > peakFootprintPages) peakFootprintPages = held;
+        }
+        const stranded = tables.strandedBytes();
+        if (stranded > peakStrandedBytes) peakStrandedBytes = stranded;
+        footprintPageSum += held;
+        series.add(events, footprint, live);
       }
-      this.events++;
-      this.#observe(counters.held);
+    } finally {
+      this.events = events;
+      this.allocs = allocs;
+      this.frees = frees;
+      this.allocFailures = allocFailures;
+      this.skippedFrees = skippedFrees;
+      this.reusedAllocs = reusedAllocs;
+      this.live = live;
+      this.peakLive = peakLive;
+      this.dma32Violations = dma32Violations;
+      this.#fragSum = fragSum;
+      this.#fragEvents = fragEvents;
+      this.fragAtPeakLive = fragAtPeakLive;
+      this.fragAtPeakFootprint = fragAtPeakFootprint;
+      this.#peakSeenPages = peakSeenPages;
+      this.peakFootprintPages = peakFootprintPages;
+      this.peakStrandedBytes = peakStrandedBytes;
+      this.#footprintPageSum = footprintPageSum;
     }
-  }
-
-  /** After every event: footprint, fragmentation, stranded bytes and the series. */
-  #observe(held: number): void {
-    const footprint = held * PAGE_SIZE;
-    const liveBytes = this.live * TABLE_SIZE;
-    const frag = liveBytes > 0 ? (footprint - liveBytes) / liveBytes : 0;
-    if (liveBytes > 0) {
-      this.#fragSum += frag;
-      this.#fragEvents++;
-    }
-    if (this.live > this.peakLive) {
-      this.peakLive = this.live;
-      this.fragAtPeakLive = frag;
-    }
-    // The first event at which the footprint is at its highest so far (pages taken at creation
-    // are first seen at event 1).
-    if (held > this.#peakSeenPages) {
-      this.#peakSeenPages = held;
-      this.fragAtPeakFootprint = frag;
-      if (held > this.peakFootprintPages) this.peakFootprintPages = held;
-    }
-    const stranded = this.tables.strandedBytes();
-    if (stranded > this.peakStrandedBytes) this.peakStrandedBytes = stranded;
-    this.#footprintPageSum += held;
-    this.series.add(this.events, footprint, this.live);
   }
 
   get meanFootprintBytes(): number {
@@ -189,29 +240,10 @@ export class Meter {
     return out;
   }
 
-  /** The 1 KiB unit of DRAM an address is in: below 2^31 for any machine, so an integer. */
-  #unit(addr: number): number {
-    return ((addr - this.#dramBase) / TABLE_SIZE) | 0;
-  }
-
-  #mark(addr: number): void {
-    const u = this.#unit(addr);
-    this.#freed[u >>> 5] = (this.#freed[u >>> 5] as number) | (1 << (u & 31));
-  }
-
-  #takeMark(addr: number): boolean {
-    const u = this.#unit(addr);
-    const w = u >>> 5;
-    const bit = 1 << (u & 31);
-    const word = this.#freed[w] as number;
-    if ((word & bit) === 0) return false;
-    this.#freed[w] = word & ~bit;
-    return true;
-  }
-
   /** A block went back to the page allocator: what comes from it later is fresh memory. */
   #forget(addr: number, order: number): void {
-    let u = this.#unit(addr);
+    // The 1 KiB unit of DRAM an address is in: below 2^31 for any machine, so an integer.
+    let u = ((addr - this.#dramBase) / TABLE_SIZE) | 0;
     const end = u + (PAGE_SIZE << order) / TABLE_SIZE;
     // Clear the bits a word at a time: partial words at the ends, whole words between.
     while (u < end) {
@@ -223,12 +255,13 @@ export class Meter {
     }
   }
 
-  #grow(id: number): void {
+  #grow(id: number): Float64Array {
     let n = this.#addr.length;
     while (n <= id) n *= 2;
     const next = new Float64Array(n).fill(-1);
     next.set(this.#addr);
     this.#addr = next;
+    return next;
   }
 }
 

@@ -1,6 +1,6 @@
 import { AtomicPool618, atomicPoolDefaultBytes, type PoolGrowth } from './atomic-pool.ts';
 import { kmallocSize } from './kmalloc.ts';
-import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex, isAligned, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
 import type { PageAllocator, TableAllocator } from './types.ts';
 
@@ -58,10 +58,14 @@ export class DmaPool618 implements TableAllocator {
 
   readonly #pages: PageAllocator;
   readonly #offsets = blockOffsets618(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE);
-  /** pool->next_block and the links below it: free block addresses, the top last. */
-  readonly #stack: number[] = [];
-  /** The pool's pages, by address (pool->page_list, only counted). */
-  readonly #pool = new Set<number>();
+  /** Whether a page offset starts a block, by offset / TABLE_SIZE. */
+  readonly #isBlock = new Uint8Array(PAGE_SIZE / TABLE_SIZE);
+  /** pool->next_block and the links below it: free block addresses, the top at #depth − 1. */
+  #stack = new Float64Array(64);
+  #depth = 0;
+  /** The pool's pages (pool->page_list, only counted), one bit per page frame number. */
+  #pool = new Uint32Array(1024);
+  #poolPages = 0;
   /** null: a DMA-coherent device, plain pages from the page allocator. */
   readonly #atomic: AtomicPool618 | null;
   /** Whether a requirement on coherent_pool= can be stated: the pool of a boot chunk, not grown. */
@@ -73,6 +77,7 @@ export class DmaPool618 implements TableAllocator {
    */
   constructor(pages: PageAllocator, coherentPoolKiB: number, totalramPages: number, growth: PoolGrowth) {
     this.#pages = pages;
+    for (const offset of this.#offsets) this.#isBlock[offset / TABLE_SIZE] = 1;
     const defaultBytes = atomicPoolDefaultBytes(totalramPages);
     this.#atomic =
       coherentPoolKiB === 0
@@ -87,17 +92,18 @@ export class DmaPool618 implements TableAllocator {
 
   /** dma_pool_alloc(): pop the top of the stack; when it is empty, a new page's blocks first. */
   alloc(): number {
-    if (this.#stack.length === 0 && !this.#addPage()) return -1;
-    return this.#stack.pop() as number;
+    if (this.#depth === 0 && !this.#addPage()) return -1;
+    return this.#stack[--this.#depth] as number;
   }
 
   /** dma_pool_free(): push the block on the stack. */
   free(addr: number): void {
-    const page = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
-    if (!this.#pool.has(page) || !this.#offsets.includes(addr - page)) {
+    const pfn = Math.floor(addr / PAGE_SIZE);
+    const offset = addr - pfn * PAGE_SIZE;
+    if (!this.#inPool(pfn) || !isAligned(offset, TABLE_SIZE) || this.#isBlock[offset / TABLE_SIZE] !== 1) {
       throw new Error(`dma-pool: dma_pool_free(${hex(addr)}) of memory the pool did not hand out`);
     }
-    this.#stack.push(addr);
+    this.#push(addr);
   }
 
   /** The usable blocks per page: 4 (v5.1: 3). */
@@ -113,7 +119,7 @@ export class DmaPool618 implements TableAllocator {
   metadataBytes(): number {
     return (
       kmallocSize(DMA_POOL_STRUCT, '6.18') +
-      kmallocSize(DMA_PAGE_STRUCT, '6.18') * this.#pool.size +
+      kmallocSize(DMA_PAGE_STRUCT, '6.18') * this.#poolPages +
       PAGE_SIZE * (this.#atomic?.grownChunks ?? 0)
     );
   }
@@ -129,7 +135,7 @@ export class DmaPool618 implements TableAllocator {
    * grows needs no larger one.
    */
   requirements(): Readonly<Record<string, number>> {
-    const pages = this.#pool.size + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
+    const pages = this.#poolPages + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
     const kib = (pages * PAGE_SIZE) / 1024;
     return this.#poolBound && kib <= 4096 ? { coherent_pool: kib } : {};
   }
@@ -138,8 +144,31 @@ export class DmaPool618 implements TableAllocator {
   #addPage(): boolean {
     const page = this.#atomic ? this.#atomic.take() : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
     if (page < 0) return false;
-    this.#pool.add(page);
-    for (let i = this.#offsets.length - 1; i >= 0; i--) this.#stack.push(page + (this.#offsets[i] as number));
+    this.#addToPool(page / PAGE_SIZE);
+    for (let i = this.#offsets.length - 1; i >= 0; i--) this.#push(page + (this.#offsets[i] as number));
     return true;
+  }
+
+  #push(addr: number): void {
+    if (this.#depth === this.#stack.length) {
+      const deeper = new Float64Array(this.#stack.length * 2);
+      deeper.set(this.#stack);
+      this.#stack = deeper;
+    }
+    this.#stack[this.#depth++] = addr;
+  }
+
+  #inPool(pfn: number): boolean {
+    return pfn >= 0 && pfn < this.#pool.length * 32 && ((this.#pool[pfn >>> 5] as number) & (1 << (pfn & 31))) !== 0;
+  }
+
+  #addToPool(pfn: number): void {
+    if (pfn >>> 5 >= this.#pool.length) {
+      const wider = new Uint32Array(Math.max(this.#pool.length * 2, (pfn >>> 5) + 1));
+      wider.set(this.#pool);
+      this.#pool = wider;
+    }
+    this.#pool[pfn >>> 5] = (this.#pool[pfn >>> 5] as number) | (1 << (pfn & 31));
+    this.#poolPages++;
   }
 }

@@ -1,10 +1,11 @@
 import type { PoolGrowth } from './atomic-pool.ts';
 import { DmaPool618 } from './dma-pool-6.18.ts';
 import { kmallocSize } from './kmalloc.ts';
-import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex, isAligned, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import { DEFAULT_MACHINE } from './machine/machine.ts';
 import { choiceParam, intParam } from './params.ts';
+import { SummaryBitmap } from './summary-bitmap.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
 /** struct dma_page (40 bytes), kmalloc'ed per pool page: kmalloc-128, the smallest on arm64 v5.1. */
@@ -14,6 +15,18 @@ const DMA_POOL_BYTES = kmallocSize(104, '5.1');
 
 /** coherent_pool= default on arm64 (DEFAULT_DMA_COHERENT_POOL_SIZE): 256 KiB. */
 const DEFAULT_COHERENT_POOL_KIB = 256;
+/** log2(TABLE_SIZE): a block's number from its offset in the page. */
+const TABLE_SHIFT = 10;
+/**
+ * A pool page's record: page->offset (the first free block's offset, or PAGE_SIZE = allocation when
+ * full), page->in_use, the page frame number of page->vaddr, and from LINK the next-offset word
+ * stored in each of the 4 blocks while it is free.
+ */
+const OFFSET = 0;
+const IN_USE = 1;
+const PFN = 2;
+const LINK = 4;
+const REC = 8;
 
 /**
  * A dma_pool (mm/dmapool.c, v5.1) created as dma_pool_create(name, iommu, 1024, 1024, 0): pages of
@@ -37,16 +50,18 @@ class DmaPool implements TableAllocator {
   readonly #pages: PageAllocator;
   /** Offsets of the usable blocks of a fresh page, in chain order (pool_initialise_page). */
   readonly #chain: number[];
-  readonly #blocksPerPage: number;
-  // Per pool page, in creation order (the list is the reverse: list_add puts new pages first).
-  #vaddr: number[] = [];
-  /** page->offset: first free block's offset, or PAGE_SIZE (= allocation) when full. */
-  #offset: number[] = [];
-  #inUse: number[] = [];
-  /** The next-offset word stored in each free block, keyed by page index and block number. */
-  #link: number[] = [];
-  /** One bit per pool page that has a free block: finds the newest such page without walking. */
-  #hasFree = new Uint32Array(4);
+  // Per pool page, in creation order (the list is the reverse: list_add puts new pages first): one
+  // record of REC words, so that a page's state is one cache line.
+  #nPages = 0;
+  #rec = new Int32Array(16 * REC);
+  /**
+   * The pool page of each page frame from #pfnBase: its index + 1, 0 for none. The kernel's
+   * pool_find_page walks the list to it (counted in pages_walked); this finds it at once.
+   */
+  #pageOf = new Int32Array(0);
+  #pfnBase = 0;
+  /** The pages with a free block: finds the newest such page in O(log n), without walking. */
+  readonly #hasFree = new SummaryBitmap();
 
   /** Pages the atomic pool can give (Infinity for a coherent device, which gets plain pages). */
   readonly #poolPages: number;
@@ -69,7 +84,6 @@ class DmaPool implements TableAllocator {
       this.#reserved.push(page);
     }
     this.#chain = initialChain(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE, boundaryFixed);
-    this.#blocksPerPage = PAGE_SIZE / TABLE_SIZE;
   }
 
   /** The usable blocks per page: 3 with the v5.1 boundary test, 4 with the later fix. */
@@ -82,61 +96,46 @@ class DmaPool implements TableAllocator {
    * The list walk is counted as the kernel would make it, but found through a bitmap.
    */
   alloc(): number {
-    const pages = this.#vaddr.length;
-    let page = this.#newestWithFree();
+    const pages = this.#nPages;
+    // The list is newest first, so the page of index p is the (pages − p)-th visited.
+    let page = this.#hasFree.highest();
     this.work.pages_walked += page < 0 ? pages : pages - page;
     if (page < 0) {
       page = this.#allocPage();
       if (page < 0) return -1;
     }
-    const offset = this.#offset[page] as number;
-    this.#inUse[page] = (this.#inUse[page] as number) + 1;
-    const next = this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] as number;
-    this.#offset[page] = next;
-    if (next >= PAGE_SIZE) this.#markFree(page, false);
-    return (this.#vaddr[page] as number) + offset;
+    const rec = this.#rec;
+    const r = page * REC;
+    const offset = rec[r + OFFSET] as number;
+    rec[r + IN_USE] = (rec[r + IN_USE] as number) + 1;
+    const next = rec[r + LINK + (offset >> TABLE_SHIFT)] as number;
+    rec[r + OFFSET] = next;
+    if (next >= PAGE_SIZE) this.#hasFree.clear(page);
+    return (rec[r + PFN] as number) * PAGE_SIZE + offset;
   }
 
   /**
    * dma_pool_free(): pool_find_page walks the list (newest first) to the page of the block, which
-   * goes back on that page's chain. Pages are never freed. The page is found through page->private.
+   * goes back on that page's chain. Pages are never freed. The page is found through a pfn map (#pageOf).
    */
   free(addr: number): void {
-    const page = this.#pages.getPrivate(addr);
-    const v = this.#vaddr[page];
-    const offset = v === undefined ? -1 : addr - v;
-    if (v === undefined || offset < 0 || offset >= PAGE_SIZE || offset % TABLE_SIZE !== 0) {
+    const at = Math.floor(addr / PAGE_SIZE) - this.#pfnBase;
+    const page = at >= 0 && at < this.#pageOf.length ? (this.#pageOf[at] as number) - 1 : -1;
+    const rec = this.#rec;
+    const r = page * REC;
+    const offset = page >= 0 && page < this.#nPages ? addr - (rec[r + PFN] as number) * PAGE_SIZE : -1;
+    if (offset < 0 || offset >= PAGE_SIZE || !isAligned(offset, TABLE_SIZE)) {
       throw new Error(`dma-pool: dma_pool_free(${hex(addr)}) of memory the pool did not hand out`);
     }
-    this.work.pages_walked += this.#vaddr.length - page;
-    this.#inUse[page] = (this.#inUse[page] as number) - 1;
-    this.#link[page * this.#blocksPerPage + offset / TABLE_SIZE] = this.#offset[page] as number;
-    this.#offset[page] = offset;
-    this.#markFree(page, true);
-  }
-
-  #markFree(page: number, free: boolean): void {
-    const w = page >>> 5;
-    if (w >= this.#hasFree.length) {
-      const grown = new Uint32Array(Math.max(this.#hasFree.length * 2, w + 1));
-      grown.set(this.#hasFree);
-      this.#hasFree = grown;
-    }
-    const bit = 1 << (page & 31);
-    this.#hasFree[w] = free ? (this.#hasFree[w] as number) | bit : (this.#hasFree[w] as number) & ~bit;
-  }
-
-  /** The highest page index with a free block, or −1. */
-  #newestWithFree(): number {
-    for (let w = Math.min(this.#hasFree.length, (this.#vaddr.length + 31) >>> 5) - 1; w >= 0; w--) {
-      const word = this.#hasFree[w] as number;
-      if (word !== 0) return w * 32 + 31 - Math.clz32(word);
-    }
-    return -1;
+    this.work.pages_walked += this.#nPages - page;
+    rec[r + IN_USE] = (rec[r + IN_USE] as number) - 1;
+    rec[r + LINK + (offset >> TABLE_SHIFT)] = rec[r + OFFSET] as number;
+    rec[r + OFFSET] = offset;
+    this.#hasFree.set(page);
   }
 
   metadataBytes(): number {
-    return DMA_POOL_BYTES + DMA_PAGE_BYTES * this.#vaddr.length;
+    return DMA_POOL_BYTES + DMA_PAGE_BYTES * this.#nPages;
   }
 
   /**
@@ -144,7 +143,7 @@ class DmaPool implements TableAllocator {
    * refused one (then a lower bound). A coherent IOMMU (coherent_pool=0) measures the exact need.
    */
   requirements(): Readonly<Record<string, number>> {
-    const pages = this.#vaddr.length + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
+    const pages = this.#nPages + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
     return { coherent_pool: (pages * PAGE_SIZE) / 1024 };
   }
 
@@ -155,7 +154,7 @@ class DmaPool implements TableAllocator {
 
   /** pool_alloc_page(): dma_alloc_coherent of one page, chained by pool_initialise_page. */
   #allocPage(): number {
-    if (this.#vaddr.length >= this.#poolPages) {
+    if (this.#nPages >= this.#poolPages) {
       this.work.atomic_pool_exhausted++;
       return -1;
     }
@@ -164,18 +163,41 @@ class DmaPool implements TableAllocator {
         ? (this.#reserved[this.#reservedUsed++] as number)
         : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
     if (vaddr < 0) return -1;
-    const page = this.#vaddr.length;
-    this.#vaddr.push(vaddr);
-    this.#inUse.push(0);
-    this.#offset.push(this.#chain[0] as number);
-    this.#pages.setPrivate(vaddr, page);
-    this.#markFree(page, true);
+    const page = this.#nPages++;
+    if ((page + 1) * REC > this.#rec.length) {
+      const wider = new Int32Array(this.#rec.length * 2);
+      wider.set(this.#rec);
+      this.#rec = wider;
+    }
+    const r = page * REC;
+    this.#rec[r + PFN] = vaddr / PAGE_SIZE;
+    this.#rec[r + IN_USE] = 0;
+    this.#rec[r + OFFSET] = this.#chain[0] as number;
+    this.#mapPage(vaddr / PAGE_SIZE, page);
+    this.#hasFree.set(page);
     for (let i = 0; i < this.#chain.length; i++) {
       const at = this.#chain[i] as number;
-      this.#link[page * this.#blocksPerPage + at / TABLE_SIZE] =
-        i + 1 < this.#chain.length ? (this.#chain[i + 1] as number) : PAGE_SIZE;
+      this.#rec[r + LINK + at / TABLE_SIZE] = i + 1 < this.#chain.length ? (this.#chain[i + 1] as number) : PAGE_SIZE;
     }
     return page;
+  }
+
+  #mapPage(pfn: number, page: number): void {
+    const map = this.#pageOf;
+    if (map.length === 0) {
+      this.#pageOf = new Int32Array(64);
+      this.#pfnBase = pfn;
+    } else if (pfn < this.#pfnBase || pfn >= this.#pfnBase + map.length) {
+      // Widen towards pfn, at least doubling: the pool's pages lie close together in DMA32.
+      const base = this.#pfnBase;
+      const length = Math.max(pfn < base ? base + map.length - pfn : pfn + 1 - base, 2 * map.length);
+      const from = pfn < base ? Math.max(0, base + map.length - length) : base;
+      const wider = new Int32Array(length);
+      wider.set(map, base - from);
+      this.#pageOf = wider;
+      this.#pfnBase = from;
+    }
+    this.#pageOf[pfn - this.#pfnBase] = page + 1;
   }
 }
 

@@ -1,4 +1,4 @@
-import { hex, PAGE_SIZE } from './machine/constants.ts';
+import { hex, isAligned, PAGE_SIZE } from './machine/constants.ts';
 import { __GFP_ZERO, GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
@@ -13,7 +13,7 @@ class FullPage implements TableAllocator {
   }
 
   free(addr: number): void {
-    if (addr % PAGE_SIZE !== 0) throw new Error(`full-page: free of ${hex(addr)}, which is not a page start`);
+    if (!isAligned(addr, PAGE_SIZE)) throw new Error(`full-page: free of ${hex(addr)}, which is not a page start`);
     this.pages.freePages(addr, 0);
   }
 

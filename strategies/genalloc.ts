@@ -36,6 +36,8 @@ class GenPool implements TableAllocator {
   };
 
   readonly #bits = new Uint32Array(POOL_BITS / 32);
+  /** One bit per 64-bit bitmap word that is full: the first clear bit without reading the full words. */
+  readonly #full = new Uint32Array(POOL_BITS / 64 / 32);
   readonly #start: number;
   #avail: number;
   readonly #bestFit: boolean;
@@ -56,7 +58,7 @@ class GenPool implements TableAllocator {
       this.work.pool_exhausted++;
       return -1;
     }
-    const bit = this.#bestFit ? this.#bestFitSearch(1) : this.#findZeroArea(0, 1);
+    const bit = this.#bestFit ? this.#bestFitSearch(1) : this.#firstFitOne();
     if (bit >= POOL_BITS) {
       this.work.pool_exhausted++;
       return -1;
@@ -91,10 +93,36 @@ class GenPool implements TableAllocator {
 
   #set(bit: number): void {
     this.#bits[bit >>> 5] = (this.#bits[bit >>> 5] as number) | (1 << (bit & 31));
+    const w = bit >>> 6;
+    if (~((this.#bits[2 * w] as number) & (this.#bits[2 * w + 1] as number)) === 0) {
+      this.#full[w >>> 5] = (this.#full[w >>> 5] as number) | (1 << (w & 31));
+    }
   }
 
   #clear(bit: number): void {
     this.#bits[bit >>> 5] = (this.#bits[bit >>> 5] as number) & ~(1 << (bit & 31));
+    const w = bit >>> 6;
+    this.#full[w >>> 5] = (this.#full[w >>> 5] as number) & ~(1 << (w & 31));
+  }
+
+  /**
+   * gen_pool_first_fit() for one bit, as #findZeroArea(0, 1) finds it and counts it, without the
+   * walk: _find_next_bit reads the full 64-bit words before the first clear bit z and z's own word
+   * (z / 64 + 1 words), then the check that z is clear reads that word again (1); a full bitmap is
+   * all 64 words read, and the answer lies past the end.
+   */
+  #firstFitOne(): number {
+    for (let s = 0; s < this.#full.length; s++) {
+      const notFull = ~(this.#full[s] as number);
+      if (notFull === 0) continue;
+      const w = s * 32 + lowestBit(notFull);
+      const lo = ~(this.#bits[2 * w] as number);
+      const bit = w * BITS_PER_LONG + (lo !== 0 ? lowestBit(lo) : 32 + lowestBit(~(this.#bits[2 * w + 1] as number)));
+      this.work.bitmap_words_scanned += w + 2;
+      return bit;
+    }
+    this.work.bitmap_words_scanned += POOL_BITS / BITS_PER_LONG;
+    return POOL_BITS + 1;
   }
 
   /**
@@ -149,6 +177,11 @@ class GenPool implements TableAllocator {
     }
     return startBit;
   }
+}
+
+/** The index of the lowest set bit of a non-zero 32-bit value (__ffs). */
+function lowestBit(x: number): number {
+  return 31 - Math.clz32(x & -x);
 }
 
 export const genalloc: Strategy = {

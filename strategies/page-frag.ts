@@ -1,4 +1,4 @@
-import { hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex, isAligned, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
 import { __GFP_COMP, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
 import type { KernelVersion, PageAllocator, Strategy, TableAllocator } from './types.ts';
 
@@ -91,7 +91,7 @@ class PageFrag implements TableAllocator {
 
   /** page_frag_free(): drop one reference; the page goes back to the buddy allocator at zero. */
   free(addr: number): void {
-    if (addr % TABLE_SIZE !== 0) throw new Error(`page-frag: free of ${hex(addr)}, which is not a fragment start`);
+    if (!isAligned(addr, TABLE_SIZE)) throw new Error(`page-frag: free of ${hex(addr)}, which is not a fragment start`);
     const refcount = this.#pages.getPrivate(addr) - 1;
     this.#pages.setPrivate(addr, refcount);
     this.#strandedFragments++;

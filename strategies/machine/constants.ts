@@ -15,3 +15,11 @@ export const MAX_TABLES_PER_PGTABLE = 4096;
 export function hex(addr: number): string {
   return `0x${addr.toString(16).padStart(9, '0')}`;
 }
+
+/**
+ * IS_ALIGNED(x, a) for a power-of-two `a`: exactly `x % a === 0` for any finite x, without the
+ * float modulo (a call to C's fmod) that `%` compiles to on addresses above 2^31.
+ */
+export function isAligned(x: number, a: number): boolean {
+  return Math.floor(x / a) * a === x;
+}

@@ -1,6 +1,6 @@
 import type { PageAllocator } from '../types.ts';
 import { Buddy } from './buddy.ts';
-import { GiB, hex, MAX_ORDER, PAGE_SIZE } from './constants.ts';
+import { GiB, hex, isAligned, MAX_ORDER, PAGE_SIZE } from './constants.ts';
 import { gfpZone, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL } from './gfp.ts';
 import { PageUndo } from './undo.ts';
 
@@ -199,7 +199,7 @@ export class Machine {
   /** @internal */
   freeBlock(id: number, label: string, addr: number, order: number): void {
     const page = this.#pageIndex(addr);
-    if (page < 0 || addr % PAGE_SIZE !== 0 || this.#blockOrder[page] !== order || this.owner[page] !== id) {
+    if (page < 0 || !isAligned(addr, PAGE_SIZE) || this.#blockOrder[page] !== order || this.owner[page] !== id) {
       throw new Error(`${label}: __free_pages(${hex(addr)}, order ${order}) of a block it does not hold`);
     }
     const n = 1 << order;

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dmaPool, initialChain } from '../../strategies/dma-pool.ts';
+import { MiB } from '../../strategies/machine/constants.ts';
 import { allocMany, instance, KiB } from '../helpers.ts';
 
 describe('dma-pool (mm/dmapool.c, v5.1)', () => {
@@ -60,5 +62,83 @@ describe('dma-pool (mm/dmapool.c, v5.1)', () => {
     expect(tables.requirements?.()).toEqual({ coherent_pool: 256 });
     expect(tables.alloc(0)).toBe(-1);
     expect(tables.requirements?.()).toEqual({ coherent_pool: 260 });
+  });
+});
+
+/**
+ * The v5.1 pool as the kernel runs it, written plainly: pages in a list walked newest first by
+ * dma_pool_alloc (to the first page with a free block) and by pool_find_page (to the page of the
+ * freed block), each page's free blocks chained through page->offset. The model finds the same page
+ * through a summary bitmap and counts the walk arithmetically; this reference walks.
+ */
+class LinearScanPool {
+  walked = 0;
+  /** Per page, oldest first: the first free offset (4096 = full) and the link stored in each block. */
+  readonly pages: { offset: number; link: Map<number, number> }[] = [];
+  constructor(readonly chain: number[]) {}
+
+  alloc(): { page: number; offset: number } {
+    let page = -1;
+    for (let p = this.pages.length - 1; p >= 0; p--) {
+      this.walked++;
+      if ((this.pages[p] as { offset: number }).offset < 4096) {
+        page = p;
+        break;
+      }
+    }
+    if (page < 0) {
+      const link = new Map<number, number>();
+      for (const [i, at] of this.chain.entries()) link.set(at, this.chain[i + 1] ?? 4096);
+      this.pages.push({ offset: this.chain[0] as number, link });
+      page = this.pages.length - 1;
+    }
+    const p = this.pages[page] as { offset: number; link: Map<number, number> };
+    const offset = p.offset;
+    p.offset = p.link.get(offset) as number;
+    return { page, offset };
+  }
+
+  free(page: number, offset: number): void {
+    for (let p = this.pages.length - 1; p >= page; p--) this.walked++;
+    const p = this.pages[page] as { offset: number; link: Map<number, number> };
+    p.link.set(offset, p.offset);
+    p.offset = offset;
+  }
+}
+
+describe('dma-pool v5.1 against a linear scan of its page list', () => {
+  it('chooses the same page and block, and counts the same walk, for any allocations and frees', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('0', '1'),
+        fc.array(fc.record({ free: fc.boolean(), pick: fc.nat() }), { maxLength: 600 }),
+        (boundaryFix, ops) => {
+          // A small machine: 600 tables need at most 200 pages.
+          const { tables } = instance(
+            dmaPool,
+            { dramBytes: 16 * MiB },
+            { coherent_pool: '0', boundary_fix: boundaryFix },
+          );
+          const ref = new LinearScanPool(initialChain(1024, 4096, 4096, boundaryFix === '1'));
+          const base: number[] = []; // page address by reference page index
+          const live: { addr: number; page: number; offset: number }[] = [];
+          for (const o of ops) {
+            if (o.free && live.length > 0) {
+              const [t] = live.splice(o.pick % live.length, 1) as [(typeof live)[number]];
+              tables.free(t.addr, 0);
+              ref.free(t.page, t.offset);
+            } else {
+              const addr = tables.alloc(0);
+              const want = ref.alloc();
+              if (want.page === base.length) base.push(addr - want.offset);
+              expect(addr).toBe((base[want.page] as number) + want.offset);
+              live.push({ addr, ...want });
+            }
+            expect(tables.work.pages_walked).toBe(ref.walked);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { genalloc } from '../../strategies/genalloc.ts';
-import { GiB } from '../../strategies/machine/constants.ts';
+import { GiB, MiB } from '../../strategies/machine/constants.ts';
 import { allocMany, instance, KiB } from '../helpers.ts';
 
 describe('genalloc (gen_pool, v5.1)', () => {
@@ -78,5 +79,68 @@ describe('genalloc on 6.18: the same gen_pool', () => {
   it('charges struct gen_pool (56 bytes) to kmalloc-64 on 6.18 arm64, kmalloc-128 on v5.1', () => {
     expect(instance(genalloc, {}, {}, '6.18').tables.metadataBytes()).toBe(64 + 4096);
     expect(instance(genalloc).tables.metadataBytes()).toBe(128 + 4096);
+  });
+});
+
+/**
+ * gen_pool_first_fit for one bit as lib/find_bit.c and lib/bitmap.c run it, over 64-bit words:
+ * _find_next_bit counting each word it reads, bitmap_find_next_zero_area checking the area.
+ */
+function referenceFirstFit(bits: boolean[]): { bit: number; words: number } {
+  let words = 0;
+  const findNext = (nbits: number, start: number, set: boolean): number => {
+    if (start >= nbits) return nbits;
+    for (let word = Math.floor(start / 64); word * 64 < nbits; word++) {
+      words++;
+      for (let b = Math.max(word * 64, start); b < word * 64 + 64; b++) if (bits[b] === set) return Math.min(b, nbits);
+    }
+    return nbits;
+  };
+  let start = 0;
+  for (;;) {
+    const index = findNext(4096, start, false);
+    const end = index + 1;
+    if (end > 4096) return { bit: end, words };
+    const i = findNext(end, index, true);
+    if (i >= end) return { bit: index, words };
+    start = i + 1;
+  }
+}
+
+describe('genalloc first fit against the kernel bitmap walk', () => {
+  it('hands out the same bit and counts the same words read, for any allocations and frees', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ free: fc.boolean(), pick: fc.nat() }), { maxLength: 300 }),
+        fc.nat({ max: 4000 }),
+        (ops, prefill) => {
+          const { tables } = instance(genalloc, { dramBytes: 16 * MiB });
+          const bits: boolean[] = new Array(4096).fill(false);
+          const live: number[] = [];
+          let base = -1;
+          const allocOne = () => {
+            const before = tables.work.bitmap_words_scanned as number;
+            const want = referenceFirstFit(bits);
+            const addr = tables.alloc(0);
+            if (base < 0) base = addr - want.bit * 1024;
+            expect((addr - base) / 1024).toBe(want.bit);
+            expect((tables.work.bitmap_words_scanned as number) - before).toBe(want.words);
+            bits[want.bit] = true;
+            live.push(addr);
+          };
+          for (let i = 0; i < prefill; i++) allocOne();
+          for (const o of ops) {
+            if (o.free && live.length > 0) {
+              const [addr] = live.splice(o.pick % live.length, 1) as [number];
+              tables.free(addr, 0);
+              bits[(addr - base) / 1024] = false;
+            } else if (live.length < 4096) {
+              allocOne();
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
