@@ -1,13 +1,16 @@
 // `npm run build`, and `npm install` through the `prepare` script: compile the sources into dist/
-// with tsc (tsconfig.build.json), then stamp the build with the time it started. bin/l2bench.js runs
+// with tsc (tsconfig.build.json), then stamp the build with the time it started. With --if-stale
+// (`npm start`), only when no build is as new as the sources. bin/l2bench.js runs
 // dist/ only while no source is newer than the stamp, so a source edited since, even during the
 // build, never runs from a stale dist/.
 import { execFileSync } from 'node:child_process';
 import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { staleBuild } from '../bin/stale-build.js';
 
 const root = new URL('../', import.meta.url);
+if (process.argv.includes('--if-stale') && staleBuild() === null) process.exit(0);
 const stamp = new URL('dist/.built', root);
 rmSync(stamp, { force: true });
 const started = new Date();
