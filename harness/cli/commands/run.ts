@@ -121,6 +121,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   let saveError: unknown = null;
   let nextSave = 0;
   let tables = '';
+  /** Ctrl-C came while the run's files were written: skip what is left but the results. */
+  let skipRest = false;
+  /** The reports written at the end. */
+  const written: string[] = [];
   const kept = { cells: 0, timed: 0 };
   const save = (which: readonly string[]) => {
     const start = Date.now();
@@ -134,6 +138,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const onSigint = () => {
     if (!abort.signal.aborted) return abort.abort();
     // A second Ctrl-C: a cell running in this thread cannot be stopped; save what is done and go.
+    result.interrupted = true;
     try {
       save(saved);
     } finally {
@@ -185,13 +190,32 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     clearInterval(saver);
     bar?.stop();
     process.removeListener('SIGINT', onSigint);
+    // Ctrl-C while the run's files are written: the results (csv, json) are finished and the
+    // reports, tables and answer skipped; a second one leaves at once. Signals are handled between
+    // writes, so neither leaves a file half-written.
+    const onFinalSigint = () => {
+      if (!skipRest) {
+        skipRest = true;
+        return;
+      }
+      spool.close();
+      release();
+      process.exit(EXIT_INTERRUPTED);
+    };
+    process.on('SIGINT', onFinalSigint);
     try {
-      await writeResults(dir, result, finalFormats, report, records);
+      save(saved);
+      for (const format of finalFormats.filter((f) => !saved.includes(f))) {
+        if (skipRest) break;
+        await writeResults(dir, result, [format], report, records);
+        written.push(format);
+      }
       kept.cells = spool.size;
       if (result.interrupted) kept.timed = fullyTimed(spool.values(), result.missing);
       // Read back before the spool goes; printed only if the run ends without an error.
-      tables =
-        spool.size <= TABLE_CELLS
+      tables = skipRest
+        ? ''
+        : spool.size <= TABLE_CELLS
           ? renderTables(
               // Without their series and samples: the tables read only the metrics.
               Array.from(spool.values(), ({ detail: _, ...metrics }) => metrics),
@@ -200,17 +224,26 @@ export async function runCommand(flags: RunFlags): Promise<number> {
           : `(${plural(spool.size, 'cell')}: too many for tables here; every one is in the results)\n`;
       // The answer, when the report was written and the records fit in memory to rank.
       const reportFile = formats.includes('md') ? 'report.md' : formats.includes('html') ? 'report.html' : null;
-      if (reportFile && spool.size > 0 && spool.size <= TABLE_CELLS) {
+      if (reportFile && !skipRest && spool.size > 0 && spool.size <= TABLE_CELLS) {
         tables += `\n${answerLines({ ...result, records: [...spool.values()] }, report, `${dir}/${reportFile}`)}`;
       }
     } finally {
+      process.removeListener('SIGINT', onFinalSigint);
       spool.close();
       release();
     }
   }
   if (saveError) throw saveError;
   process.stdout.write(tables);
-  const files = formats.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
+  // The files written: all asked for, unless a Ctrl-C cut the reports short.
+  const files = formats
+    .filter((f) => saved.includes(f) || written.includes(f))
+    .map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`)
+    .join(', ');
+  if (skipRest && !result.interrupted) {
+    process.stderr.write(`l2bench: interrupted while writing the reports; every cell is in ${files}\n`);
+    return EXIT_INTERRUPTED;
+  }
   const failed = result.missing.filter((m) => m.reason === 'failed' || m.reason === 'timeout');
   for (const m of failed.slice(0, FAILURES_SHOWN)) process.stderr.write(`l2bench: ${describeFailure(m)}\n`);
   if (failed.length > FAILURES_SHOWN) {
