@@ -100,7 +100,7 @@ function sweepTable(sweep: Sweep, rows: readonly CellRecord[], color: boolean): 
   );
   for (const strategy of strategies) {
     const cells = points.map((p) => at.get(`${strategy}\u0000${p.workload}`));
-    const always = cells.every((r) => r === undefined || excluded(r));
+    const always = cells.some((r) => r !== undefined) && cells.every((r) => r === undefined || excluded(r));
     // Above 4 GiB everywhere: the row's name says it once; a row that breaks it at some points says where.
     table.push([
       always ? `${strategy} (excluded)` : strategy,

@@ -71,6 +71,17 @@ describe('the terminal tables', () => {
     expect(head.match(/tables=\d+/g)).toEqual([1, 3, 11, 35, 128, 384, 1280, 4096].map((n) => `tables=${n}`));
   });
 
+  it('does not call a strategy excluded for having no record at the points shown', () => {
+    const records = sweep([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]).filter(
+      (r) => r.strategy === 'full-page' || r.workload === 'hold:tables=30',
+    );
+    const row = renderTables(records, false)
+      .split('\n')
+      .find((l) => l.includes('│ dma-pool')) as string;
+    expect(row.split('│')[1]?.trim()).toBe('dma-pool');
+    expect(row).not.toContain('excluded');
+  });
+
   it('keeps a table of every key metric for workloads that are not a long sweep', () => {
     const text = renderTables(sweep([1, 2, 3]), false);
     expect(text.match(/^hold:tables=\d+ {2}\(cpus=1, seed=1\)$/gm)).toEqual(
