@@ -23,22 +23,32 @@ export interface Sweep {
 const MIN_SWEEP = 3;
 
 /**
- * Group workload specs into sweeps: of one kind (and `sameKind` if given), differing only in one
+ * Group workload specs into sweeps: of one kind (as `kindOf` says, if given), differing only in one
  * whole-number parameter, at least three of them; every other workload stands alone. Groups come in
- * the order of their first workload.
+ * the order of their first workload. Linear in the workloads (a run may have 10^5).
  */
-export function findSweeps(
-  workloads: readonly string[],
-  sameKind: (a: string, b: string) => boolean = () => true,
-): Sweep[] {
+export function findSweeps(workloads: readonly string[], kindOf: (workload: string) => string = () => ''): Sweep[] {
   const parsed = [...new Set(workloads)].map((workload) => ({ workload, ...parseSpec(workload) }));
   type Parsed = (typeof parsed)[number];
-  const sameBut = (a: Parsed, b: Parsed, key: string) =>
-    a.name === b.name &&
-    sameKind(a.workload, b.workload) &&
-    a.params.size === b.params.size &&
-    [...a.params].every(([k, v]) => k === key || b.params.get(k) === v) &&
-    /^\d+$/.test(b.params.get(key) ?? '');
+  const isWhole = (v: string | undefined) => /^\d+$/.test(v ?? '');
+  // Workloads that could sweep `key` together share this: kind, name and every other parameter.
+  const signature = (p: Parsed, key: string) =>
+    JSON.stringify([
+      kindOf(p.workload),
+      p.name,
+      key,
+      [...p.params].filter(([k]) => k !== key).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+    ]);
+  const candidates = new Map<string, number[]>();
+  parsed.forEach((p, j) => {
+    for (const [key, value] of p.params) {
+      if (!isWhole(value)) continue;
+      const sig = signature(p, key);
+      const list = candidates.get(sig);
+      if (list) list.push(j);
+      else candidates.set(sig, [j]);
+    }
+  });
   const used = new Set<number>();
   const out: Sweep[] = [];
   parsed.forEach((p, i) => {
@@ -46,8 +56,8 @@ export function findSweeps(
     let members: number[] = [];
     let swept = '';
     for (const key of p.params.keys()) {
-      if (!/^\d+$/.test(p.params.get(key) ?? '')) continue;
-      const m = parsed.map((q, j) => (!used.has(j) && sameBut(p, q, key) ? j : -1)).filter((j) => j >= 0);
+      if (!isWhole(p.params.get(key))) continue;
+      const m = (candidates.get(signature(p, key)) ?? []).filter((j) => !used.has(j));
       if (m.length > members.length) [members, swept] = [m, key];
     }
     if (members.length < MIN_SWEEP) {

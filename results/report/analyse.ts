@@ -45,10 +45,9 @@ function workloadNotes(records: readonly FullRecord[]): WorkloadNote[] {
  */
 function collapseSweeps(notes: readonly WorkloadNote[]): WorkloadNote[] {
   const byWorkload = new Map(notes.map((n) => [n.workload, n]));
-  const sameKind = (a: string, b: string) => byWorkload.get(a)?.kind === byWorkload.get(b)?.kind;
   return findSweeps(
     notes.map((n) => n.workload),
-    sameKind,
+    (w) => byWorkload.get(w)?.kind ?? '',
   ).map((sweep) => {
     const first = byWorkload.get(sweep.members[0]?.workload as string) as WorkloadNote;
     if (sweep.swept === null) return first;
