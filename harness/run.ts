@@ -186,7 +186,10 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
   };
   const groups = new Map<unknown, number[]>();
   cells.forEach((cell, i) => {
-    if (cell.timed) groups.set(cell.workload, [...(groups.get(cell.workload) ?? []), i]);
+    if (!cell.timed) return;
+    const list = groups.get(cell.workload);
+    if (list) list.push(i);
+    else groups.set(cell.workload, [i]);
   });
   const localEvents = new Map<unknown, EventBuffer | null>();
   const workloads = [...groups.values()];

@@ -25,7 +25,9 @@ export function holdSweep(records: readonly FullRecord[]): string {
   for (const r of records) {
     if (!r.workload.startsWith('hold:') && r.workload !== 'hold') continue;
     const key = JSON.stringify([r.strategy, r.cpus, r.workload]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
   }
   const points: Point[] = [];
   for (const rs of groups.values()) {

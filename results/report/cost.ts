@@ -23,7 +23,9 @@ function costScores(
     if (costs.length < among.size || costs.some(([, c]) => c === null || c <= 0)) continue;
     for (const [r, c] of costs) {
       const target = isHold(r) ? hold : per;
-      target.set(r.strategy, [...(target.get(r.strategy) ?? []), c as number]);
+      const list = target.get(r.strategy);
+      if (list) list.push(c as number);
+      else target.set(r.strategy, [c as number]);
     }
   }
   const out = new Map<string, number>();

@@ -22,7 +22,10 @@ function pairsByStrategy(records: readonly FullRecord[], base: string, kernel: s
   for (const r of records) {
     if (r.kernel !== base) continue;
     const n = newer.get(`${r.strategy}\u0000${cellOf(r)}`);
-    if (n) out.set(r.strategy, [...(out.get(r.strategy) ?? []), [r, n]]);
+    if (!n) continue;
+    const list = out.get(r.strategy);
+    if (list) list.push([r, n]);
+    else out.set(r.strategy, [[r, n]]);
   }
   return out;
 }
