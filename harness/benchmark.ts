@@ -296,24 +296,31 @@ function planIdentity(
 function missingCells(cells: readonly Cell[], states: readonly CellState[], rounds: number | null): MissingCell[] {
   const out: MissingCell[] = [];
   cells.forEach((cell, i) => {
-    const s = states[i];
-    const base = {
-      workload: cell.workload.spec,
-      strategy: cell.strategyLabel,
-      cpus: cell.machine.cpus,
-      kernel: cell.kernel,
-      seed: cell.seed,
-      module: cell.source?.module ?? null,
-    };
-    if (s?.failure) {
-      const { step, reason, error } = s.failure;
-      out.push({ ...base, reason, step, error });
-    } else if (!s?.measured) out.push({ ...base, reason: 'not run', step: null, error: null });
-    else if (rounds !== null && cell.timed && !s.untimable && s.rounds < rounds) {
-      out.push({ ...base, reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` });
-    }
+    const m = missingCell(cell, states[i], rounds);
+    if (m) out.push(m);
   });
   return out;
+}
+
+/** What a cell lacks, or null when it is done. */
+function missingCell(cell: Cell, s: CellState | undefined, rounds: number | null): MissingCell | null {
+  const base = {
+    workload: cell.workload.spec,
+    strategy: cell.strategyLabel,
+    cpus: cell.machine.cpus,
+    kernel: cell.kernel,
+    seed: cell.seed,
+    module: cell.source?.module ?? null,
+  };
+  if (s?.failure) {
+    const { step, reason, error } = s.failure;
+    return { ...base, reason, step, error };
+  }
+  if (!s?.measured) return { ...base, reason: 'not run', step: null, error: null };
+  if (rounds !== null && cell.timed && !s.untimable && s.rounds < rounds) {
+    return { ...base, reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` };
+  }
+  return null;
 }
 
 /**
@@ -373,16 +380,9 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     ...(o.cellTimeoutMs ? { cellTimeoutMs: o.cellTimeoutMs } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     onFailure(position) {
+      // This cell's entry alone: working out every missing cell per failure is quadratic.
       const cell = cells[position];
-      const failure = result.missing.find(
-        (m) =>
-          cell &&
-          m.workload === cell.workload.spec &&
-          m.strategy === cell.strategyLabel &&
-          m.cpus === cell.machine.cpus &&
-          m.kernel === cell.kernel &&
-          m.seed === cell.seed,
-      );
+      const failure = cell ? missingCell(cell, states[position], rounds) : null;
       if (failure) o.onFailure?.(failure);
     },
     onProgress(done, total, record) {
