@@ -12,6 +12,9 @@ export interface RecordStore {
   values(): IterableIterator<FullRecord>;
 }
 
+/** A spool smaller than this is never compacted. */
+const COMPACT_FLOOR = 64 << 20;
+
 /** Records in memory: what an API caller gets back as `result.records`. */
 export class MemoryRecords implements RecordStore {
   readonly #records: (FullRecord | undefined)[] = [];
@@ -40,22 +43,35 @@ export class MemoryRecords implements RecordStore {
  */
 export class SpooledRecords implements RecordStore {
   readonly #file: string;
-  readonly #fd: number;
+  #fd: number;
+  #unlinked = false;
   readonly #offset: Float64Array;
   readonly #length: Uint32Array;
   #end = 0;
+  /** Bytes of the latest records: the rest of the file is records replaced since. */
+  #live = 0;
   size = 0;
 
-  constructor(file: string, cells: number) {
+  readonly #compactAbove: number;
+
+  /** `compactAbove`: the file is never compacted below this many bytes (64 MiB). */
+  constructor(file: string, cells: number, options: { compactAbove?: number } = {}) {
     this.#file = file;
-    this.#fd = openSync(file, 'wx+');
+    this.#compactAbove = options.compactAbove ?? COMPACT_FLOOR;
+    this.#fd = this.#open();
+    this.#offset = new Float64Array(cells).fill(-1);
+    this.#length = new Uint32Array(cells);
+  }
+
+  #open(): number {
+    const fd = openSync(this.#file, 'wx+');
     try {
-      rmSync(file);
+      rmSync(this.#file);
+      this.#unlinked = true;
     } catch {
       // Removed on close instead.
     }
-    this.#offset = new Float64Array(cells).fill(-1);
-    this.#length = new Uint32Array(cells);
+    return fd;
   }
 
   put(position: number, record: FullRecord): void {
@@ -64,9 +80,36 @@ export class SpooledRecords implements RecordStore {
     let done = 0;
     while (done < bytes.length) done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#end + done);
     if (this.#offset[position] === -1) this.size++;
+    else this.#live -= this.#length[position] as number;
     this.#offset[position] = this.#end;
     this.#length[position] = bytes.length;
     this.#end += bytes.length;
+    this.#live += bytes.length;
+    // Each round of timing appends every timed record anew: copy the latest ones into a new file
+    // once the replaced ones are most of it, so the disk used stays within three times the records.
+    if (this.#end > this.#compactAbove && this.#end > 3 * this.#live) this.#compact();
+  }
+
+  #compact(): void {
+    // Where the file could not be unlinked, its name is taken: it just grows.
+    if (!this.#unlinked) return;
+    const old = this.#fd;
+    const fd = this.#open();
+    let end = 0;
+    const buffer = Buffer.allocUnsafe(1 << 16);
+    for (let i = 0; i < this.#offset.length; i++) {
+      const at = this.#offset[i] as number;
+      if (at < 0) continue;
+      const length = this.#length[i] as number;
+      const bytes = length <= buffer.length ? buffer.subarray(0, length) : Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) done += readSync(old, bytes, done, length - done, at + done);
+      for (let done = 0; done < length; ) done += writeSync(fd, bytes, done, length - done, end + done);
+      this.#offset[i] = end;
+      end += length;
+    }
+    closeSync(old);
+    this.#fd = fd;
+    this.#end = end;
   }
 
   get(position: number): FullRecord | undefined {
@@ -87,6 +130,11 @@ export class SpooledRecords implements RecordStore {
       const r = this.get(i);
       if (r !== undefined) yield r;
     }
+  }
+
+  /** Bytes in the file: the latest records and those replaced since the last compaction. */
+  get bytes(): number {
+    return this.#end;
   }
 
   /** Close and remove the file. */

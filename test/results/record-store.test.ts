@@ -40,6 +40,20 @@ describe('SpooledRecords', () => {
     expect(existsSync(join(dir, 'spool'))).toBe(false);
   });
 
+  it('compacts the file once replaced records are most of it, keeping every latest record', () => {
+    const store = new SpooledRecords(join(tempDir('l2bench-spool-'), 'spool'), 3, { compactAbove: 0 });
+    store.put(0, rec(0));
+    store.put(2, rec(2));
+    const live = store.bytes;
+    // Timed again and again: each put appends a new copy of record 1.
+    for (let round = 1; round <= 50; round++) {
+      store.put(1, rec(1, { ops_per_sec: round }));
+      expect(store.bytes).toBeLessThanOrEqual(3 * (live + JSON.stringify(rec(1, { ops_per_sec: round })).length));
+    }
+    expect([...store.values()]).toEqual([rec(0), rec(1, { ops_per_sec: 50 }), rec(2)]);
+    store.close();
+  });
+
   it('refuses a position outside the plan', () => {
     const store = new SpooledRecords(join(tempDir('l2bench-spool-'), 'spool'), 2);
     expect(() => store.put(2, rec(2))).toThrow('no cell at position 2');
