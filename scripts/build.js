@@ -14,7 +14,17 @@ if (process.argv.includes('--if-stale') && staleBuild() === null) process.exit(0
 const stamp = new URL('dist/.built', root);
 rmSync(stamp, { force: true });
 const started = new Date();
-const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin/tsc');
+let tsc;
+try {
+  tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin/tsc');
+} catch {
+  // An install without dev dependencies (npm install --omit=dev in a checkout): no compiler, but
+  // the command still works, running the sources through tsx (a dependency).
+  process.stderr.write(
+    'l2bench: typescript is not installed (dev dependencies omitted?): no build; l2bench runs the sources\n',
+  );
+  process.exit(0);
+}
 try {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 } catch {
