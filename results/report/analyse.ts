@@ -110,6 +110,19 @@ function answerFor(
 }
 
 export function analyse(run: RunResult, options: ReportOptions = {}): ReportModel {
+  // The Markdown and HTML reports and the terminal's answer analyse the same run: once is enough.
+  const key = `${options.objective ?? ''}`;
+  const cached = analysed.get(run)?.find((a) => a.key === key && a.costs === options.costs);
+  if (cached) return cached.model;
+  const model = analyseOnce(run, options);
+  analysed.set(run, [...(analysed.get(run) ?? []), { key, costs: options.costs, model }]);
+  return model;
+}
+
+/** Models already worked out, by run and options (a run's records do not change once it is reported). */
+const analysed = new WeakMap<RunResult, { key: string; costs: ReportOptions['costs']; model: ReportModel }[]>();
+
+function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
   const table = costTable(run, options);
   const records = costedRecords(run, { ...options, costs: table });
   const objective = objectiveOf(options);

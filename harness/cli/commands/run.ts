@@ -205,9 +205,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     process.on('SIGINT', onFinalSigint);
     try {
       save(saved);
-      for (const format of finalFormats.filter((f) => !saved.includes(f))) {
-        if (skipRest) break;
-        await writeResults(dir, result, [format], report, records);
+      // The reports and the answer read every record: read them from the spool once, for all.
+      const reports = finalFormats.filter((f) => !saved.includes(f));
+      const held = reports.length ? { ...result, records: [...spool.values()] } : null;
+      for (const format of reports) {
+        if (skipRest || !held) break;
+        await writeResults(dir, held, [format], report);
         written.push(format);
       }
       kept.cells = spool.size;
@@ -224,8 +227,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
           : `(${plural(spool.size, 'cell')}: too many for tables here; every one is in the results)\n`;
       // The answer, when the report was written and the records fit in memory to rank.
       const reportFile = formats.includes('md') ? 'report.md' : formats.includes('html') ? 'report.html' : null;
-      if (reportFile && !skipRest && spool.size > 0 && spool.size <= TABLE_CELLS) {
-        tables += `\n${answerLines({ ...result, records: [...spool.values()] }, report, `${dir}/${reportFile}`)}`;
+      if (reportFile && held && !skipRest && spool.size > 0 && spool.size <= TABLE_CELLS) {
+        tables += `\n${answerLines(held, report, `${dir}/${reportFile}`)}`;
       }
     } finally {
       process.removeListener('SIGINT', onFinalSigint);
