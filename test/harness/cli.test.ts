@@ -1,29 +1,15 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { l2bench } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
-
-const run = promisify(execFile);
-const BIN = new URL('../../bin/l2bench.js', import.meta.url).pathname;
-
-async function l2bench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const tmp = () => tempDir('l2bench-');
 
 describe('l2bench run (walking skeleton)', () => {
   it('writes one CSV row per (workload, strategy) with footprints metered at the page allocator', async () => {
     const out = join(tmp(), 'run');
-    const r = await l2bench(
+    const r = await l2bench([
       'run',
       '--strategy',
       'slab-dma32,genalloc,page-frag,full-page,slab-normal',
@@ -36,7 +22,7 @@ describe('l2bench run (walking skeleton)', () => {
       'csv',
       '--out',
       out,
-    );
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const [header, ...rows] = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
@@ -75,15 +61,15 @@ describe('l2bench run (walking skeleton)', () => {
     [['run', '--format', 'xml'], /^l2bench: --format xml: unknown format 'xml' \(allowed: csv, json.*\)\n$/],
     [['run', '--out', '/proc/l2bench/x'], /^l2bench: --out \/proc\/l2bench\/x: cannot create the folder \(ENOENT\)\n$/],
   ])('refuses %j with one line and a non-zero exit', async (args, message) => {
-    const r = await l2bench(...args);
+    const r = await l2bench(args);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
   });
 
   it('never overwrites an earlier run', async () => {
     const out = join(tmp(), 'run');
-    expect((await l2bench('run', '-w', 'hold:tables=1', '-s', 'full-page', '-o', out)).code).toBe(0);
-    const again = await l2bench('run', '-w', 'hold:tables=1', '-s', 'full-page', '-o', out);
+    expect((await l2bench(['run', '-w', 'hold:tables=1', '-s', 'full-page', '-o', out])).code).toBe(0);
+    const again = await l2bench(['run', '-w', 'hold:tables=1', '-s', 'full-page', '-o', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/folder is not empty; refusing to overwrite a run/);
   });

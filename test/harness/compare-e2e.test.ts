@@ -1,27 +1,8 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { l2bench, ROOT } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
-
-const execFileAsync = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/l2bench.js');
-
-async function l2bench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /**
  * The built-in full-page strategy wrapped in a user module named `wrapped`: every alloc() also
@@ -63,7 +44,7 @@ export const spun = () => sink;
 describe('compare on real runs', () => {
   const dir = tempDir('l2bench-compare-e2e-');
   const run = async (spin: number, out: string) => {
-    const r = await l2bench(
+    const r = await l2bench([
       'run',
       '-s',
       wrapped(dir, `${out}.mjs`, spin),
@@ -73,7 +54,7 @@ describe('compare on real runs', () => {
       '80',
       '-o',
       join(dir, out),
-    );
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   };
@@ -81,7 +62,7 @@ describe('compare on real runs', () => {
   it('fails --fail-on-regression 10 on a strategy made slower in alloc(), under the same name', async () => {
     await run(0, 'base');
     await run(110, 'slow');
-    const regressed = await l2bench('compare', join(dir, 'base'), join(dir, 'slow'), '--fail-on-regression', '10');
+    const regressed = await l2bench(['compare', join(dir, 'base'), join(dir, 'slow'), '--fail-on-regression', '10']);
     expect(regressed.stdout).toMatch(
       /churn:live=64,ops=5000\s+wrapped\s+ops_per_sec .* regressed \(p[<=]0\.0\d+, Holm; -\d+\.\d+% to -\d+\.\d+%\)/,
     );
@@ -95,7 +76,7 @@ describe('compare on real runs', () => {
     // Run side by side, so that both meet the same load: the other test files vitest runs at the
     // same time come and go, and compare assumes runs made under the same load (README).
     await Promise.all([run(0, 'same1'), run(0, 'same2')]);
-    const same = await l2bench('compare', join(dir, 'same1'), join(dir, 'same2'), '--fail-on-regression', '10');
+    const same = await l2bench(['compare', join(dir, 'same1'), join(dir, 'same2'), '--fail-on-regression', '10']);
     expect(same.stdout).toMatch(/no regression beyond 10%\n$/);
     expect(same.code).toBe(0);
   });

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parseShard } from '../../harness/cli/parse.ts';
 import { shardFromEnvironment } from '../../harness/shard-env.ts';
+import { l2bench } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
 
 describe('--shard auto: the shard of an array job from its engine', () => {
@@ -110,10 +109,6 @@ describe('examples/distributed: each engine shards a suite and merges the shards
 });
 
 describe('an array job end to end (Slurm variables, as the sbatch script runs it)', () => {
-  const BIN = new URL('../../bin/l2bench.js', import.meta.url).pathname;
-  const exec = promisify(execFile);
-  const l2bench = (args: string[], env: Record<string, string> = {}) =>
-    exec(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
   const rows = (dir: string) => readFileSync(join(dir, 'results.csv'), 'utf8').trim().split('\n');
 
   it('two tasks of --array=0-1 run the halves of the plan, and their merge is the whole run', async () => {
@@ -122,14 +117,16 @@ describe('an array job end to end (Slurm variables, as the sbatch script runs it
     const slurm = { SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '1', SLURM_ARRAY_TASK_COUNT: '2' };
     for (const id of ['0', '1']) {
       const r = await l2bench([...plan, '--shard', 'auto', '--out', join(dir, `shard-${id}`)], {
-        ...slurm,
-        SLURM_ARRAY_TASK_ID: id,
+        env: { ...slurm, SLURM_ARRAY_TASK_ID: id },
       });
+      expect(r.code).toBe(0);
       expect(r.stderr).toContain(`shard ${Number(id) + 1}/2 (Slurm array task ${id} of 2)`);
     }
     expect(rows(join(dir, 'shard-0'))).toHaveLength(1 + 6);
-    await l2bench(['merge', join(dir, 'shard-0'), join(dir, 'shard-1'), '--out', join(dir, 'merged')]);
-    await l2bench([...plan, '--out', join(dir, 'whole')]);
+    expect(
+      (await l2bench(['merge', join(dir, 'shard-0'), join(dir, 'shard-1'), '--out', join(dir, 'merged')])).code,
+    ).toBe(0);
+    expect((await l2bench([...plan, '--out', join(dir, 'whole')])).code).toBe(0);
     expect(rows(join(dir, 'merged'))).toEqual(rows(join(dir, 'whole')));
   });
 });

@@ -1,36 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, l2bench, type Outcome, ROOT } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
-
-const execFileAsync = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/l2bench.js');
-const ENV = { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '' };
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function l2bench(args: string[], cwd = ROOT): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
-      cwd,
-      env: ENV,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const tmp = () => tempDir('l2bench-integrity-');
 
@@ -91,7 +66,11 @@ async function untilRecords(dir: string, n: number, child: ChildProcess): Promis
 
 /** Start a run in the background. */
 function start(args: string[]): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -353,7 +332,7 @@ describe('the reproduce line', () => {
     // As printed, from another folder (the checkout is this tree).
     const printed = command.replace(/^.*npx l2bench /, '').split(' ');
     const cwd = tmp();
-    const rerun = await l2bench(printed, cwd);
+    const rerun = await l2bench(printed, { cwd });
     expect(rerun.code).toBe(0);
     const made = readdirSync(join(cwd, 'runs'));
     expect(made).toHaveLength(1);

@@ -1,28 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TIMING_COLUMNS } from '../../results/record.ts';
+import { l2bench, ROOT } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
-
-const run = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/l2bench.js');
-
-async function l2bench(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const tmp = () => tempDir('l2bench-rel-');
 
@@ -176,7 +157,7 @@ describe('determinism and atomic writes', () => {
     const cwd = tmp();
     const r = await l2bench(
       ['run', '--suite', join(ROOT, 'test/fixtures/suites/small.yaml'), '--no-throughput', '-o', 'out'],
-      cwd,
+      { cwd },
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -1,28 +1,17 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { acquireLockWaiting } from '../../harness/live/lock.ts';
+import { BIN, l2bench, ROOT } from '../cli.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 
-const run = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/l2bench.js');
 const LONG = 600_000;
 /** Queue up behind another test file's check instead of refusing. */
-const ENV = { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '', L2BENCH_LOCK_WAIT_MS: String(LONG) };
-
-async function l2bench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+/** The live cache may be busy with another test: wait for it. */
+const WAIT = { env: { L2BENCH_LOCK_WAIT_MS: String(LONG) } };
+const ENV = { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '', ...WAIT.env };
 
 function expectOneLine(stderr: string, message: RegExp): void {
   expect(stderr).toMatch(/^l2bench: [^\n]*\n$/);
@@ -40,7 +29,7 @@ describe('l2bench kernel: bad input is one line and exit 2, before touching the 
   ])(
     'refuses %j',
     async (args, message) => {
-      const r = await l2bench(...(args as string[]));
+      const r = await l2bench(args as string[], WAIT);
       expectOneLine(r.stderr, message);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
@@ -53,7 +42,7 @@ const o = oracle('1k');
 
 describe.skipIf(!o.usable)(liveTitle('l2bench kernel on the live kernel', o), () => {
   it('kernel info says usable, with the geometry, and exits 0', async () => {
-    const r = await l2bench('kernel', 'info', '--json');
+    const r = await l2bench(['kernel', 'info', '--json'], WAIT);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ usable: true, model: '6.18', root: true, cache: 'msg_msg-1k', problems: [] });
@@ -63,7 +52,7 @@ describe.skipIf(!o.usable)(liveTitle('l2bench kernel on the live kernel', o), ()
   it(
     'kernel check --json: checkpoints, matches, first_divergence; exit 0 on agreement',
     async () => {
-      const r = await l2bench('kernel', 'check', '-w', 'ramp:peak=100,order=fifo', '--json');
+      const r = await l2bench(['kernel', 'check', '-w', 'ramp:peak=100,order=fifo', '--json'], WAIT);
       expect(r.code).toBe(0);
       const j = JSON.parse(r.stdout);
       expect(j).toMatchObject({ checkpoints: 200, matches: 200, first_divergence: null, agreement: true });
@@ -75,7 +64,7 @@ describe.skipIf(!o.usable)(liveTitle('l2bench kernel on the live kernel', o), ()
   it(
     'kernel check exits 1 on a divergence and names it',
     async () => {
-      const r = await l2bench('kernel', 'check', '-w', 'ramp:peak=1000,order=fifo', '--model-cpu-partial', '6');
+      const r = await l2bench(['kernel', 'check', '-w', 'ramp:peak=1000,order=fifo', '--model-cpu-partial', '6'], WAIT);
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(
         /first divergence in ramp:peak=1000,order=fifo after event 1017 \(free of table 16 on CPU 0\)/,
