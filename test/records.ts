@@ -1,5 +1,6 @@
 import { METRICS, type MetricValues } from '../results/metrics.ts';
 import type { CellKey, FullRecord } from '../results/record.ts';
+import type { RunResult } from '../results/run.ts';
 
 /**
  * A hand-made record for tests of readers (reports, charts, compare): every metric of the registry
@@ -22,5 +23,34 @@ export function blankRecord(
     ...metrics,
     detail: { work: {}, series: { event: [], footprint_bytes: [], live_tables: [] }, samples: [], workload_info: {} },
     ...over,
+  };
+}
+
+/**
+ * A finished run of these records, as a test of a reader needs one: complete, nothing missing, a
+ * placeholder provenance (`provenance` overrides its fields).
+ */
+export function completeRun(records: FullRecord[], provenance: Partial<RunResult['provenance']> = {}): RunResult {
+  return {
+    schema: 'l2bench-run/2',
+    provenance: {
+      l2bench_version: '0.0.0',
+      git_commit: null,
+      node_version: 'v20',
+      v8_version: 'x',
+      cpu_model: 'test',
+      platform: 'test',
+      started_at: '2026-01-01T00:00:00.000Z',
+      command_line: ['run'],
+      machine: {},
+      suite: '',
+      throughput_time_ms: null,
+      ...provenance,
+    },
+    records,
+    interrupted: false,
+    complete: true,
+    cells: records.length,
+    missing: [],
   };
 }

@@ -3,32 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonExporter } from '../../results/json.ts';
 import { readRun } from '../../results/read-run.ts';
+import type { FullRecord } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
-import { blankRecord } from '../records.ts';
+import { blankRecord, completeRun } from '../records.ts';
 import { tempDir } from '../tmp.ts';
 
-function run(records: RunResult['records']): RunResult {
-  return {
-    schema: 'l2bench-run/2',
-    provenance: {
-      l2bench_version: '0.0.0',
-      git_commit: null,
-      node_version: 'v20',
-      v8_version: 'x',
-      cpu_model: 'test',
-      platform: 'test',
-      started_at: '2026-01-01T00:00:00.000Z',
-      command_line: ['run', '--workload', 'hold:tables=1..3'],
-      machine: {},
-      suite: '',
-      throughput_time_ms: null,
-    },
-    records,
-    interrupted: false,
-    complete: true,
-    cells: records.length,
-    missing: [],
-  };
+function run(records: FullRecord[]): RunResult {
+  return completeRun(records, { command_line: ['run', '--workload', 'hold:tables=1..3'] });
 }
 
 describe('results.json', () => {

@@ -6,30 +6,10 @@ import { renderMarkdown } from '../../results/markdown.ts';
 import type { FullRecord } from '../../results/record.ts';
 import { analyse } from '../../results/report/analyse.ts';
 import type { RunResult } from '../../results/run.ts';
-import { blankRecord } from '../records.ts';
+import { blankRecord, completeRun } from '../records.ts';
 
 function run(records: FullRecord[]): RunResult {
-  return {
-    schema: 'l2bench-run/2',
-    provenance: {
-      l2bench_version: '0.0.0',
-      git_commit: null,
-      node_version: 'v20',
-      v8_version: 'x',
-      cpu_model: 'test',
-      platform: 'test',
-      started_at: '2026-01-01T00:00:00.000Z',
-      command_line: ['run'],
-      machine: {},
-      suite: '',
-      throughput_time_ms: null,
-    },
-    records,
-    interrupted: false,
-    complete: true,
-    cells: records.length,
-    missing: [],
-  };
+  return completeRun(records);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { RunResult } from '../../results/run.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
 import { parseParams } from '../../strategies/params.ts';
-import { blankRecord } from '../records.ts';
+import { blankRecord, completeRun } from '../records.ts';
 import { workload } from '../workload-helpers.ts';
 
 /** Measure a built-in strategy (`name` or `name:k=v`, labelled as given) on a workload. */
@@ -50,27 +50,7 @@ const V51 = ['slab-dma32', 'genalloc', 'page-frag', 'full-page'];
 const holdSweep = V51.flatMap((s) => COUNTS.map((n) => record(s, 'hold', { tables: String(n) })));
 
 function run(records: FullRecord[]): RunResult {
-  return {
-    schema: 'l2bench-run/2',
-    provenance: {
-      l2bench_version: '0.0.0',
-      git_commit: null,
-      node_version: 'v20',
-      v8_version: 'x',
-      cpu_model: 'test',
-      platform: 'test',
-      started_at: '2026-01-01T00:00:00.000Z',
-      command_line: ['run', '--workload', 'hold:tables=1..20'],
-      machine: {},
-      suite: '',
-      throughput_time_ms: null,
-    },
-    records,
-    interrupted: false,
-    complete: true,
-    cells: records.length,
-    missing: [],
-  };
+  return completeRun(records, { command_line: ['run', '--workload', 'hold:tables=1..20'] });
 }
 
 describe('crossovers along the hold sweep (4 CPUs: 16 tables per slab)', () => {
