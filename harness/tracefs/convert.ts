@@ -27,6 +27,22 @@ function eventLine(line: string): EventLine | undefined {
   return { cpu: parseUint(line, open + 1, close), timestamp, event: line.slice(p, q - 1), fields: q };
 }
 
+/**
+ * An event line split, and counted (its CPU too); undefined for anything else, counting the events
+ * a `CPU:N [LOST M EVENTS]` line reports lost.
+ */
+function countedEventLine(line: string, counts: StreamCounts): EventLine | undefined {
+  const e = eventLine(line);
+  if (!e) {
+    const lost = LOST.exec(line.trimStart());
+    if (lost) counts.reported_lost += Number(lost[2]);
+    return undefined;
+  }
+  counts.lines++;
+  if (e.cpu > counts.max_cpu) counts.max_cpu = e.cpu;
+  return e;
+}
+
 /** What a recording saw, counted as it streams. */
 export interface StreamCounts {
   /** Event lines read from trace_pipe. */
@@ -76,15 +92,9 @@ export class KmemConverter {
 
   /** The native lines for one line of trace_pipe text ('' when none). */
   convert(line: string): string {
-    const e = eventLine(line);
-    if (!e) {
-      const lost = LOST.exec(line.trimStart());
-      if (lost) this.counts.reported_lost += Number(lost[2]);
-      return '';
-    }
+    const e = countedEventLine(line, this.counts);
+    if (!e) return '';
     const c = this.counts;
-    c.lines++;
-    if (e.cpu > c.max_cpu) c.max_cpu = e.cpu;
     const alloc = ALLOCS.has(e.event);
     if (!alloc && !FREES.has(e.event)) return '';
     const ptr = field(line, e.fields, ' ptr=');
@@ -130,14 +140,8 @@ export class IommuPassThrough {
   readonly counts = emptyCounts();
 
   convert(line: string): string {
-    const e = eventLine(line);
-    if (!e) {
-      const lost = LOST.exec(line.trimStart());
-      if (lost) this.counts.reported_lost += Number(lost[2]);
-      return '';
-    }
-    this.counts.lines++;
-    if (e.cpu > this.counts.max_cpu) this.counts.max_cpu = e.cpu;
+    const e = countedEventLine(line, this.counts);
+    if (!e) return '';
     if (e.event === 'map') this.counts.allocations++;
     else if (e.event === 'unmap') this.counts.frees++;
     else return '';
