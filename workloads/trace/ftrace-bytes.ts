@@ -1,7 +1,7 @@
 import { ALLOC, CHUNK, type ChunkWriter, FREE } from '../events.ts';
 import { type Filter, ftraceParser, kmallocCache } from './ftrace.ts';
 import { KEY_BYTES, type KeyTable } from './keys.ts';
-import { firstNonSpace } from './text.ts';
+import { firstNonSpace, lineEnd } from './text.ts';
 import type { LineParser, Tracker } from './tracker.ts';
 
 enum Ev {
@@ -283,12 +283,6 @@ function tokenEnd(buf: Uint8Array, i: number): number {
     if (c === 32 || c === 9 || c === 10 || (c === 13 && buf[i + 1] === 10)) return i;
     i++;
   }
-}
-
-function lineEnd(buf: Uint8Array, from: number): number {
-  let i = from;
-  while (buf[i] !== 10) i++;
-  return i;
 }
 
 /** The number written in ASCII digits buf[a, b) (at most 15 of them). */

@@ -1,7 +1,7 @@
 import { ALLOC, CHUNK, type ChunkWriter, FREE } from '../events.ts';
 import { KEY_BYTES, type KeyTable } from './keys.ts';
 import { MAX_CPU, nativeParser } from './native.ts';
-import { firstNonSpace, STAMP_FRACTION_DIGITS, STAMP_WHOLE_DIGITS } from './text.ts';
+import { firstNonSpace, lineEnd, STAMP_FRACTION_DIGITS, STAMP_WHOLE_DIGITS } from './text.ts';
 import type { LineParser, Tracker } from './tracker.ts';
 
 /**
@@ -45,7 +45,7 @@ export class NativeByteParser {
       }
       // The string parser: for an error, it throws.
       this.line = line;
-      const nl = indexOfNewline(buf, pos);
+      const nl = lineEnd(buf, pos);
       this.#slowLine(buf, pos, nl, line);
       pos = nl + 1;
       for (let k = 0; k < tracker.pending; k++) {
@@ -83,7 +83,7 @@ export class NativeByteParser {
     } else if (c === 13 && buf[i + 1] === 10) {
       return i + 2; // blank, CRLF
     } else if (c === 35) {
-      return indexOfNewline(buf, i) + 1; // a comment
+      return lineEnd(buf, i) + 1; // a comment
     } else return -1;
     // The ID: printable ASCII but the comma; anything else (spaces to trim, UTF-8) is for the string parser.
     const s = i;
@@ -143,10 +143,4 @@ export class NativeByteParser {
     this.line = no;
     this.#slow(line, firstNonSpace(line), no);
   }
-}
-
-function indexOfNewline(buf: Uint8Array, from: number): number {
-  let i = from;
-  while (buf[i] !== 10) i++;
-  return i;
 }

@@ -71,3 +71,10 @@ export function isTimestamp(line: string, from: number, to: number): boolean {
   const f = digits(w + 1);
   return f === b && f > w + 1 && f - w - 1 <= STAMP_FRACTION_DIGITS;
 }
+
+/** Index of the '\n' ending the line at buf[from] (the byte parsers' buffers always end with one). */
+export function lineEnd(buf: Uint8Array, from: number): number {
+  let i = from;
+  while (buf[i] !== 10) i++;
+  return i;
+}
