@@ -27,12 +27,20 @@ module.exports = {
       to: { path: '^(harness|strategies|workloads|bench|examples|test)/|^index\\.ts$' },
     },
     {
-      name: 'harness-library-has-no-cli',
+      name: 'only-the-cli-imports-the-cli',
       comment:
-        'the harness API (harness/*) never imports the command line (harness/cli/): CLI wording stays in the CLI.',
+        'cli/ is the top floor: it turns flags into calls. Nothing below it imports it, so CLI wording stays there.',
       severity: 'error',
-      from: { path: '^harness/', pathNot: '^harness/cli/' },
-      to: { path: '^harness/cli/' },
+      from: { path: '^(strategies|workloads|harness|kernel|results)/|^index\\.ts$' },
+      to: { path: '^cli/' },
+    },
+    {
+      name: 'harness-knows-no-kernel-tools',
+      comment:
+        'kernel/ (the live check, the tracefs recorder, the guest lab) sits beside the harness: the benchmark runner never needs a real kernel.',
+      severity: 'error',
+      from: { path: '^(harness|results|strategies|workloads)/' },
+      to: { path: '^kernel/' },
     },
     {
       name: 'no-circular',

@@ -3,7 +3,7 @@
  * simulated machine and the strategies directly.
  */
 export { type BenchmarkOptions, planBenchmark, runBenchmark } from './harness/benchmark.ts';
-export { type RecordOptions, type RecordResult, record } from './harness/tracefs/record.ts';
+export { type RecordOptions, type RecordResult, record } from './kernel/tracefs/record.ts';
 export { EXPORTERS } from './results/index.ts';
 export type { CellRecord, FullRecord } from './results/record.ts';
 export { CSV_COLUMNS, TIMING_COLUMNS } from './results/record.ts';

@@ -6,8 +6,8 @@
 import { staleBuild } from './stale-build.js';
 
 const root = new URL('../', import.meta.url);
-const compiled = new URL('dist/harness/cli/main.js', root);
-const source = new URL('harness/cli/main.ts', root);
+const compiled = new URL('dist/cli/main.js', root);
+const source = new URL('cli/main.ts', root);
 
 const stale = staleBuild();
 if (stale === null) {

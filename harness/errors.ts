@@ -1,7 +1,7 @@
 /**
  * The harness layer's error: bad input to the API (an option, a spec, a suite, a strategy module).
  * Its message speaks of the API's options (`strategies`, `machine`), never of command-line flags:
- * the CLI names its own flags from `input.option` (harness/cli/failure.ts).
+ * the CLI names its own flags from `input.option` (cli/failure.ts).
  */
 
 /** The options of the harness API that a bad value can come from: BenchmarkOptions', CheckOptions' and RecordOptions' fields. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_DIRS } from '../bin/stale-build.js';
 import { tempDir } from './tmp.ts';
 
 // The compiled package (dist/, built by test/global-setup.ts) as its users get it: imported by name
@@ -206,7 +207,7 @@ describe('the l2bench command, compiled', () => {
   it('runs the sources instead, and says so, where no build is or a source is newer than it', async () => {
     // A checkout of its own: the sources, and this repository's dependencies.
     const dir = tempDir('l2bench-checkout-');
-    for (const path of ['bin', 'strategies', 'workloads', 'harness', 'results', 'index.ts', 'package.json']) {
+    for (const path of ['bin', ...SOURCE_DIRS, 'index.ts', 'package.json']) {
       cpSync(join(ROOT, path), join(dir, path), { recursive: true });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { answerLines } from '../../cli/answer.ts';
 import { runBenchmark } from '../../harness/benchmark.ts';
-import { answerLines } from '../../harness/cli/answer.ts';
 
 const hold = (strategies: string[], kernels = ['5.1']) =>
   runBenchmark({ workloads: ['hold:tables=1'], strategies, kernels, throughput: false, cpus: [1] });

@@ -49,7 +49,7 @@ export async function load(url, context, next) {
   );
   expect(stderr).toBe('');
   const urls = readFileSync(log, 'utf8').split('\n');
-  expect(urls.some((u) => u.endsWith('/dist/harness/cli/main.js'))).toBe(true);
+  expect(urls.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
   return HEAVY.filter((p) => urls.some((u) => u.includes(`/node_modules/${p}/`)));
 }
 

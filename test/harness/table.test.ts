@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTables } from '../../harness/cli/table.ts';
+import { renderTables } from '../../cli/table.ts';
 import { blankRecord } from '../records.ts';
 
 const KiB = 1024;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../harness/errors.ts';
-import { type CheckOptions, runKernelCheck } from '../../harness/live/check.ts';
-import { acquireLockWaiting, type HeldLock } from '../../harness/live/lock.ts';
+import { type CheckOptions, runKernelCheck } from '../../kernel/live/check.ts';
+import { acquireLockWaiting, type HeldLock } from '../../kernel/live/lock.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 
 // Figures observed on a live 6.18 kernel (kernel notes, section B2) and worked by hand from its

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { acquireLockWaiting } from '../../harness/live/lock.ts';
+import { acquireLockWaiting } from '../../kernel/live/lock.ts';
 import { BIN, l2bench, ROOT } from '../cli.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireLockNow, acquireLockWaiting, LockBusyError } from '../../harness/live/lock.ts';
+import { acquireLockNow, acquireLockWaiting, LockBusyError } from '../../kernel/live/lock.ts';
 
 // A lock file of its own, so these tests never wait for (or block) a real check.
 const dir = mkdtempSync(join(tmpdir(), 'l2bench-lock-'));

@@ -1,5 +1,5 @@
-import { acquireLockNow, type HeldLock, LockBusyError } from '../../harness/live/lock.ts';
-import { type Bucket, probeKernel, readObjects, sysvQueues } from '../../harness/live/probe.ts';
+import { acquireLockNow, type HeldLock, LockBusyError } from '../../kernel/live/lock.ts';
+import { type Bucket, probeKernel, readObjects, sysvQueues } from '../../kernel/live/probe.ts';
 
 /**
  * Whether the running kernel can serve as the oracle, decided when a test file is collected. System

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketSpec, firstNumber, mayHoldBucket, modelFor, parseCpuPartial } from '../../harness/live/probe.ts';
+import { bucketSpec, firstNumber, mayHoldBucket, modelFor, parseCpuPartial } from '../../kernel/live/probe.ts';
 
 describe('reading the kernel', () => {
   it('maps a release to the model that covers it: 6.8 through 6.18', () => {

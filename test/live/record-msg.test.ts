@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireLockWaiting, type HeldLock } from '../../harness/live/lock.ts';
-import { MsgMsgCache } from '../../harness/live/msg-cache.ts';
-import { bucketSpec, probeKernel, shrinkCache } from '../../harness/live/probe.ts';
-import { record } from '../../harness/tracefs/record.ts';
+import { acquireLockWaiting, type HeldLock } from '../../kernel/live/lock.ts';
+import { MsgMsgCache } from '../../kernel/live/msg-cache.ts';
+import { bucketSpec, probeKernel, shrinkCache } from '../../kernel/live/probe.ts';
+import { record } from '../../kernel/tracefs/record.ts';
 import { tempDir } from '../tmp.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 

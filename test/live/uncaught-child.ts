@@ -1,7 +1,7 @@
 // Run by kernel-cli.test.ts: an exception thrown from a timer while a check runs must still leave
 // the kernel clean (the check's uncaughtException handler receives everything and exits 1).
 import { readFileSync } from 'node:fs';
-import { runKernelCheck } from '../../harness/live/check.ts';
+import { runKernelCheck } from '../../kernel/live/check.ts';
 
 // Throw once this process has messages out: a queue whose last sender is this process.
 const timer = setInterval(() => {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareCommand } from '../../harness/cli/commands/compare.ts';
+import { compareCommand } from '../../cli/commands/compare.ts';
 import {
   compareRuns,
   type ExactRow,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { renderTables } from '../../cli/table.ts';
 import { type Cell, measureCell } from '../../harness/cell.ts';
-import { renderTables } from '../../harness/cli/table.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
 import type { FullRecord } from '../../results/record.ts';
 import { analyse } from '../../results/report/analyse.ts';

@@ -1,7 +1,7 @@
-import { mergeRuns } from '../../../results/merge.ts';
-import { readRun } from '../../../results/read-run.ts';
-import { prepareOutDir, writeResults } from '../../../results/write.ts';
-import { splitList } from '../../spec.ts';
+import { splitList } from '../../harness/spec.ts';
+import { mergeRuns } from '../../results/merge.ts';
+import { readRun } from '../../results/read-run.ts';
+import { prepareOutDir, writeResults } from '../../results/write.ts';
 
 /** `l2bench merge DIR... [--out DIR] [--format …]`: join the shards of a run; resolves to the files written. */
 export function mergeCommand(paths: readonly string[], flags: { out?: string; format: string }): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { FORMATS } from '../../results/formats.ts';
-import { VERSION } from '../provenance.ts';
+import { VERSION } from '../harness/provenance.ts';
+import { FORMATS } from '../results/formats.ts';
 import { reportFailure } from './failure.ts';
 
 // Each command's module is imported when that command runs: a command loads only the code (and

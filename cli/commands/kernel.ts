@@ -1,15 +1,15 @@
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../harness/errors.ts';
 import {
   CheckInterrupted,
   type CheckResult,
   type CheckState,
   KernelRefusal,
   runKernelCheck,
-} from '../../live/check.ts';
-import { LibcError } from '../../live/libc.ts';
-import { LockBusyError, lockPath } from '../../live/lock.ts';
-import { LiveCacheError } from '../../live/msg-cache.ts';
-import { BUCKETS, type Bucket, type KernelInfo, probeKernel } from '../../live/probe.ts';
+} from '../../kernel/live/check.ts';
+import { LibcError } from '../../kernel/live/libc.ts';
+import { LockBusyError, lockPath } from '../../kernel/live/lock.ts';
+import { LiveCacheError } from '../../kernel/live/msg-cache.ts';
+import { BUCKETS, type Bucket, type KernelInfo, probeKernel } from '../../kernel/live/probe.ts';
 
 function bucketFlag(text: string | undefined): Bucket {
   const b = (text ?? '1k') as Bucket;

@@ -1,5 +1,5 @@
-import { badInput, RecordError } from '../../tracefs/errors.ts';
-import { record } from '../../tracefs/record.ts';
+import { badInput, RecordError } from '../../kernel/tracefs/errors.ts';
+import { record } from '../../kernel/tracefs/record.ts';
 import { cliMessage } from '../failure.ts';
 
 export interface RecordFlags {

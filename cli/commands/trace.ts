@@ -1,5 +1,5 @@
-import { QUANTILE_ERROR, traceStats } from '../../../workloads/trace/stats.ts';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../harness/errors.ts';
+import { QUANTILE_ERROR, traceStats } from '../../workloads/trace/stats.ts';
 
 export interface TraceFlags {
   size?: string;

@@ -1,6 +1,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { InputError, type OptionName } from '../../harness/errors.ts';
+import { resolveSpec } from '../../harness/spec.ts';
+import { expandSweep } from '../../harness/sweep.ts';
 import { GFP_KERNEL } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
 import { Slub618Cache, type SlubCounters } from '../../strategies/slub/cache-6.18.ts';
@@ -8,9 +11,6 @@ import { getOrder } from '../../strategies/slub/geometry.ts';
 import { SLUB_METADATA } from '../../strategies/slub/strategy.ts';
 import { ALLOC, type Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
-import { InputError, type OptionName } from '../errors.ts';
-import { resolveSpec } from '../spec.ts';
-import { expandSweep } from '../sweep.ts';
 import { acquireLockNow, acquireLockWaiting, type HeldLock } from './lock.ts';
 import { LiveCacheError, MsgMsgCache } from './msg-cache.ts';
 import {

@@ -1,12 +1,7 @@
-import { compareRuns, describeKey, regressions } from '../../../results/compare/diff.ts';
-import {
-  COMPARE_FORMATS,
-  type CompareFormat,
-  formatChange,
-  formatComparison,
-} from '../../../results/compare/format.ts';
-import { readRun } from '../../../results/read-run.ts';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../harness/errors.ts';
+import { compareRuns, describeKey, regressions } from '../../results/compare/diff.ts';
+import { COMPARE_FORMATS, type CompareFormat, formatChange, formatComparison } from '../../results/compare/format.ts';
+import { readRun } from '../../results/read-run.ts';
 
 export interface CompareFlags {
   all?: boolean;

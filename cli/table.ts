@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import { formatMetric, METRICS, type MetricDef, metricValue } from '../../results/metrics.ts';
-import type { CellRecord } from '../../results/record.ts';
-import { findSweeps, type Sweep } from '../../results/sweeps.ts';
+import { formatMetric, METRICS, type MetricDef, metricValue } from '../results/metrics.ts';
+import type { CellRecord } from '../results/record.ts';
+import { findSweeps, type Sweep } from '../results/sweeps.ts';
 
 /** The terminal's columns: the metrics the registry marks `table`, in registry order. */
 const COLUMNS = METRICS.filter((m) => m.table);

@@ -3,7 +3,7 @@ import { packageFile } from '../../results/assets.ts';
 import { LibcError } from './libc.ts';
 
 /** The thread's code: plain JavaScript, the same file whether l2bench runs from source or compiled (dist/). */
-const CPU_WORKER = packageFile('harness/live/cpu-worker.mjs');
+const CPU_WORKER = packageFile('kernel/live/cpu-worker.mjs');
 
 // Shared control words; keep in step with cpu-worker.mjs.
 const SEQ = 0;

@@ -1,5 +1,5 @@
-import { InputError } from '../errors.ts';
-import { shardFromEnvironment } from '../shard-env.ts';
+import { InputError } from '../harness/errors.ts';
+import { shardFromEnvironment } from '../harness/shard-env.ts';
 
 /** Parse a list of whole numbers in a range, such as `--cpus 1,2,4`. */
 export function parseIntList(text: string, option: string, min: number, max: number): number[] {

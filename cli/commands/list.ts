@@ -1,7 +1,7 @@
-import { STRATEGIES } from '../../../strategies/index.ts';
-import type { ParamDefs } from '../../../strategies/params.ts';
-import { WORKLOADS } from '../../../workloads/index.ts';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../harness/errors.ts';
+import { STRATEGIES } from '../../strategies/index.ts';
+import type { ParamDefs } from '../../strategies/params.ts';
+import { WORKLOADS } from '../../workloads/index.ts';
 
 function describeParams(params: ParamDefs): string[] {
   return Object.entries(params).map(([k, d]) => {

@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { applyCosts, loadCosts } from '../../../results/costs.ts';
-import { EXPORTERS } from '../../../results/index.ts';
-import { readRun } from '../../../results/read-run.ts';
-import { prepareOutDir, writeResults } from '../../../results/write.ts';
-import { InputError } from '../../errors.ts';
-import { splitList } from '../../spec.ts';
+import { InputError } from '../../harness/errors.ts';
+import { splitList } from '../../harness/spec.ts';
+import { applyCosts, loadCosts } from '../../results/costs.ts';
+import { EXPORTERS } from '../../results/index.ts';
+import { readRun } from '../../results/read-run.ts';
+import { prepareOutDir, writeResults } from '../../results/write.ts';
 
 const REPORT_FORMATS = ['md', 'html'];
 

@@ -1,8 +1,8 @@
-import { OutDirError, ResultsError } from '../../results/errors.ts';
-import { InvariantError, ParamError } from '../../strategies/errors.ts';
-import { TraceError } from '../../workloads/trace/errors.ts';
-import { InputError, type OptionName } from '../errors.ts';
-import { RecordError } from '../tracefs/errors.ts';
+import { InputError, type OptionName } from '../harness/errors.ts';
+import { RecordError } from '../kernel/tracefs/errors.ts';
+import { OutDirError, ResultsError } from '../results/errors.ts';
+import { InvariantError, ParamError } from '../strategies/errors.ts';
+import { TraceError } from '../workloads/trace/errors.ts';
 
 /** The flag of `l2bench run` that sets each option of the API. */
 const FLAGS: Record<OptionName, string> = {

@@ -1,15 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { plural } from '../../../results/format.ts';
-import { EXPORTERS } from '../../../results/index.ts';
-import type { CellRecord } from '../../../results/record.ts';
-import { SpooledRecords } from '../../../results/record-store.ts';
-import type { MissingCell } from '../../../results/run.ts';
-import { claimOutDir, writeResults, writeResultsNow } from '../../../results/write.ts';
-import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../benchmark.ts';
-import { InputError } from '../../errors.ts';
-import { splitList } from '../../spec.ts';
+import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
+import { InputError } from '../../harness/errors.ts';
+import { splitList } from '../../harness/spec.ts';
+import { plural } from '../../results/format.ts';
+import { EXPORTERS } from '../../results/index.ts';
+import type { CellRecord } from '../../results/record.ts';
+import { SpooledRecords } from '../../results/record-store.ts';
+import type { MissingCell } from '../../results/run.ts';
+import { claimOutDir, writeResults, writeResultsNow } from '../../results/write.ts';
 import { answerLines } from '../answer.ts';
 import { parseIntList, parseShard } from '../parse.ts';
 import { renderTables } from '../table.ts';
@@ -35,7 +35,7 @@ export interface RunFlags {
   costs?: string;
 }
 
-/** Exit codes of `l2bench run` beyond 0 (complete), 1 and 2 (harness/cli/failure.ts). */
+/** Exit codes of `l2bench run` beyond 0 (complete), 1 and 2 (cli/failure.ts). */
 const EXIT_CELLS_FAILED = 3;
 const EXIT_INTERRUPTED = 130;
 
