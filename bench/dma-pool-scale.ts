@@ -6,12 +6,13 @@
  * allocates the live tables untimed, then N operations timed (CPU time, median of R rounds), under
  * each kernel's model. Issue 13's goal: 10^6 live tables within 2× of 10^3 per event.
  */
+
+import { KERNEL_VERSIONS } from '../core/kernel.ts';
+import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
 import { bufferEvents } from '../harness/events-buffer.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../strategies/machine/machine.ts';
-import { parseParams } from '../strategies/params.ts';
-import { KERNEL_VERSIONS } from '../strategies/types.ts';
 import { findWorkload } from '../workloads/index.ts';
 
 const args = process.argv.slice(2);

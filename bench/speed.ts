@@ -17,11 +17,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_KERNEL } from '../core/kernel.ts';
+import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
 import { bufferEvents, type EventBuffer } from '../harness/events-buffer.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../strategies/machine/machine.ts';
-import { parseParams } from '../strategies/params.ts';
 import { calculateOrder } from '../strategies/slub/geometry.ts';
 import { findWorkload } from '../workloads/index.ts';
 
@@ -80,7 +81,7 @@ function child(strategyName: string, file: string): void {
     strategyLabel: strategy.name,
     workload: kind.create(parseParams('churn', kind.params, {}), { seed: 1, cpus: 1 }),
     machine: { ...DEFAULT_MACHINE, cpus: 1 },
-    kernel: '5.1',
+    kernel: DEFAULT_KERNEL,
     seed: 1,
     check: false,
     timed: true,

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseParams } from '../strategies/params.ts';
+import { parseParams } from '../core/params.ts';
 import { seeded } from '../workloads/random.ts';
 import { trace } from '../workloads/trace/index.ts';
 import { traceStats } from '../workloads/trace/stats.ts';

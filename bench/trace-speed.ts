@@ -24,10 +24,11 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_KERNEL } from '../core/kernel.ts';
+import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
 import { findStrategy } from '../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../strategies/machine/machine.ts';
-import { parseParams } from '../strategies/params.ts';
 import { trace } from '../workloads/trace/index.ts';
 
 const args = process.argv.slice(2);
@@ -235,7 +236,7 @@ try {
     strategyLabel: strategy.name,
     workload,
     machine: { ...DEFAULT_MACHINE, cpus: CPUS },
-    kernel: '5.1',
+    kernel: DEFAULT_KERNEL,
     seed: 1,
     check: false,
     timed: true,

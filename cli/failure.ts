@@ -1,8 +1,7 @@
-import { InputError, type OptionName } from '../harness/errors.ts';
+import { InputError, type OptionName } from '../core/errors.ts';
 import { RecordError } from '../kernel/tracefs/errors.ts';
-import { OutDirError, ResultsError } from '../results/errors.ts';
-import { InvariantError, ParamError } from '../strategies/errors.ts';
-import { TraceError } from '../workloads/trace/errors.ts';
+import { OutDirError } from '../results/errors.ts';
+import { InvariantError } from '../strategies/errors.ts';
 
 /** The flag of `l2bench run` that sets each option of the API. */
 const FLAGS: Record<OptionName, string> = {
@@ -30,9 +29,6 @@ const FLAGS: Record<OptionName, string> = {
   cellTimeout: '--cell-timeout',
 };
 
-/** Errors that are the input's fault: one line, exit 2. */
-const INPUT_ERRORS = [InputError, ParamError, OutDirError, ResultsError, TraceError];
-
 /** An error's one line as the command line says it: flags instead of the API's option names. */
 export function cliMessage(e: Error): string {
   if ((e instanceof InputError || e instanceof RecordError) && e.input) {
@@ -46,7 +42,7 @@ export function cliMessage(e: Error): string {
 /** Print one line for any failure and set the exit code; never a stack trace unless L2BENCH_DEBUG is set. */
 export function reportFailure(e: unknown): void {
   const err = e as NodeJS.ErrnoException;
-  if (INPUT_ERRORS.some((k) => e instanceof k)) {
+  if (e instanceof InputError) {
     process.stderr.write(`l2bench: ${cliMessage(err)}\n`);
     process.exitCode = 2;
   } else if (e instanceof InvariantError) {

@@ -1,4 +1,4 @@
-import { InputError } from '../harness/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { shardFromEnvironment } from '../harness/shard-env.ts';
 
 /** Parse a list of whole numbers in a range, such as `--cpus 1,2,4`. */

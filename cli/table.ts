@@ -1,7 +1,9 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import { formatMetric, METRICS, type MetricDef, metricValue } from '../results/metrics.ts';
-import type { CellRecord } from '../results/record.ts';
+import { METRICS, type MetricDef } from '../core/metrics.ts';
+import type { CellRecord } from '../core/record.ts';
+import { metricValue } from '../core/record.ts';
+import { formatMetric } from '../results/metric-text.ts';
 import { findSweeps, type Sweep } from '../results/sweeps.ts';
 
 /** The terminal's columns: the metrics the registry marks `table`, in registry order. */

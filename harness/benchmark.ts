@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { cellId } from '../core/cell-key.ts';
+import { InputError } from '../core/errors.ts';
+import { DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from '../core/kernel.ts';
+import type { FullRecord } from '../core/record.ts';
 import { loadCosts } from '../results/costs.ts';
-import type { FullRecord } from '../results/record.ts';
 import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
 import { type MissingCell, type Provenance, RUN_SCHEMA, type RunResult } from '../results/run.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
-import { KERNEL_VERSIONS, type KernelVersion, type Strategy } from '../strategies/types.ts';
-import type { Cell, CellSource } from './cell.ts';
-import { InputError } from './errors.ts';
+import type { Strategy } from '../strategies/types.ts';
+import { type Cell, type CellSource, keyOfCell } from './cell.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { checkMachine, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan } from './matrix.ts';
@@ -26,7 +28,7 @@ export interface BenchmarkOptions {
   /** Workload specs; `key=a..b` sweeps. */
   workloads?: readonly string[];
   cpus?: readonly number[];
-  /** The Linux versions whose allocators to model: '5.1' (the default) and/or '6.18'; an axis like cpus. */
+  /** The Linux versions whose allocators to model (KERNEL_VERSIONS; DEFAULT_KERNEL unless given); an axis like cpus. */
   kernels?: readonly string[];
   seeds?: readonly number[];
   /** `dram=8G,base=0,fragment=0.25`, or the options themselves. */
@@ -60,8 +62,6 @@ export interface BenchmarkOptions {
 
 const DEFAULT_TIME_MS = 100;
 const DEFAULT_CPUS = [4];
-/** v5.1 unless asked: results without a kernel stay comparable with earlier runs. */
-const DEFAULT_KERNELS: readonly KernelVersion[] = ['5.1'];
 
 /** What a run is planned from: the suite file, when there is one. */
 type LoadedSuite = { suite: Suite; file: string } | undefined;
@@ -113,7 +113,7 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   }
   const cpus = o.cpus ?? suite?.cpus ?? DEFAULT_CPUS;
   checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
-  const kernels = kernelsOf(o.kernels ?? suite?.kernel ?? DEFAULT_KERNELS);
+  const kernels = kernelsOf(o.kernels ?? suite?.kernel ?? [DEFAULT_KERNEL]);
   const plans = plansOf(o, loaded, strategies, {
     cpus,
     kernels,
@@ -253,7 +253,7 @@ function plansOf(
 function uniqueCells(cells: readonly Cell[]): Cell[] {
   const seen = new Set<string>();
   return cells.filter((c) => {
-    const key = `${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.machine.cpus}\u0000${c.kernel}\u0000${c.seed}`;
+    const key = cellId(keyOfCell(c));
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -304,14 +304,7 @@ function missingCells(cells: readonly Cell[], states: readonly CellState[], roun
 
 /** What a cell lacks, or null when it is done. */
 function missingCell(cell: Cell, s: CellState | undefined, rounds: number | null): MissingCell | null {
-  const base = {
-    workload: cell.workload.spec,
-    strategy: cell.strategyLabel,
-    cpus: cell.machine.cpus,
-    kernel: cell.kernel,
-    seed: cell.seed,
-    module: cell.source?.module ?? null,
-  };
+  const base = { ...keyOfCell(cell), module: cell.source?.module ?? null };
   if (s?.failure) {
     const { step, reason, error } = s.failure;
     return { ...base, reason, step, error };

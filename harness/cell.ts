@@ -1,8 +1,10 @@
-import { type FullRecord, NOT_YET } from '../results/record.ts';
+import type { CellKey } from '../core/cell-key.ts';
+import type { KernelVersion } from '../core/kernel.ts';
+import type { ParamValues } from '../core/params.ts';
+import { type FullRecord, NOT_YET } from '../core/record.ts';
 import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';
-import type { ParamValues } from '../strategies/params.ts';
-import type { KernelVersion, Strategy, TableAllocator } from '../strategies/types.ts';
+import type { Strategy, TableAllocator } from '../strategies/types.ts';
 import type { EventChunk, Workload } from '../workloads/events.ts';
 import { Meter } from './meter.ts';
 
@@ -34,6 +36,17 @@ export interface CellSource {
   readonly workload: string;
   /** Position in the whole plan: shards and parallel runs keep this order. */
   readonly index: number;
+}
+
+/** The key its record will have: the cell as results name it. */
+export function keyOfCell(cell: Cell): CellKey {
+  return {
+    workload: cell.workload.spec,
+    strategy: cell.strategyLabel,
+    cpus: cell.machine.cpus,
+    kernel: cell.kernel,
+    seed: cell.seed,
+  };
 }
 
 /**
@@ -85,11 +98,7 @@ export function measureCell(cell: Cell, machine?: Machine, events?: EventChunk):
   if (events) meter.replay(events);
   else for (const chunk of cell.workload.chunks()) meter.replay(chunk);
   return {
-    workload: cell.workload.spec,
-    strategy: cell.strategyLabel,
-    cpus: cell.machine.cpus,
-    kernel: cell.kernel,
-    seed: cell.seed,
+    ...keyOfCell(cell),
     ...meter.exactValues(),
     ...NOT_YET,
     detail: {

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InputError } from '../core/errors.ts';
+import { isPlacement, PLACEMENTS } from '../core/placement.ts';
+import { renameSpec, specName } from '../core/spec.ts';
 import type { Strategy } from '../strategies/types.ts';
-import { InputError } from './errors.ts';
 
 let typescript: Promise<void> | null = null;
 
@@ -23,7 +25,7 @@ function loadTypeScript(): Promise<void> {
 
 /** Does a --strategy item name a module file rather than a built-in? */
 export function isModuleSpec(spec: string): boolean {
-  const path = spec.split(':')[0] as string;
+  const path = specName(spec);
   return path.startsWith('.') || path.startsWith('/') || /\.(ts|js|mjs|mts)$/.test(path);
 }
 
@@ -32,9 +34,7 @@ export function isModuleSpec(spec: string): boolean {
  * implement the Strategy interface. Returns the strategy and the spec rewritten to its name.
  */
 export async function loadStrategyModule(spec: string): Promise<{ strategy: Strategy; spec: string; module: string }> {
-  const colon = spec.indexOf(':');
-  const path = colon < 0 ? spec : spec.slice(0, colon);
-  const rest = colon < 0 ? '' : spec.slice(colon);
+  const path = specName(spec);
   let mod: Record<string, unknown>;
   try {
     await loadTypeScript();
@@ -50,13 +50,13 @@ export async function loadStrategyModule(spec: string): Promise<{ strategy: Stra
   else {
     if (typeof candidate.name !== 'string' || !candidate.name) problems.push('name is not a string');
     if (typeof candidate.create !== 'function') problems.push('create is not a function');
-    if (candidate.placement !== 'dma32' && candidate.placement !== 'any')
-      problems.push("placement is not 'dma32' or 'any'");
+    if (!isPlacement(candidate.placement))
+      problems.push(`placement is not ${PLACEMENTS.map((p) => `'${p}'`).join(' or ')}`);
     if (typeof candidate.params !== 'object' || candidate.params === null) problems.push('params is not an object');
   }
   if (problems.length) {
     throw new InputError(`not a strategy (${problems.join('; ')})`, { option: 'strategies', value: path });
   }
   const strategy = { description: '(loaded module)', ...candidate } as Strategy;
-  return { strategy, spec: `${strategy.name}${rest}`, module: resolve(path) };
+  return { strategy, spec: renameSpec(spec, strategy.name), module: resolve(path) };
 }

@@ -1,6 +1,6 @@
+import { InputError } from '../core/errors.ts';
+import { parseSpec } from '../core/spec.ts';
 import { checkMachineOptions, DEFAULT_MACHINE, type MachineOptions } from '../strategies/machine/machine.ts';
-import { InputError } from './errors.ts';
-import { splitSpec } from './spec.ts';
 
 const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
@@ -19,7 +19,7 @@ const KEYS = 'dram, base, fragment';
 export function parseMachine(text: string | undefined): Omit<MachineOptions, 'cpus'> {
   const out = { dramBase: DEFAULT_MACHINE.dramBase, dramBytes: DEFAULT_MACHINE.dramBytes, fragmentDma32: 0 };
   if (!text) return out;
-  const { raw } = splitSpec(`machine:${text}`, 'machine');
+  const { params: raw } = parseSpec(`machine:${text}`, 'machine');
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'dram') out.dramBytes = parseBytes(value, 'dram');
     else if (key === 'base') out.dramBase = parseBytes(value, 'base');

@@ -1,12 +1,13 @@
+import { InputError } from '../core/errors.ts';
+import type { KernelVersion } from '../core/kernel.ts';
+import type { ParamValues } from '../core/params.ts';
+import { formatSpec, resolveSpec } from '../core/spec.ts';
+import { expandSweep } from '../core/spec-ranges.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
-import type { ParamValues } from '../strategies/params.ts';
-import type { KernelVersion, Strategy } from '../strategies/types.ts';
+import type { Strategy } from '../strategies/types.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import type { Cell } from './cell.ts';
-import { InputError } from './errors.ts';
-import { resolveSpec } from './spec.ts';
-import { expandSweep } from './sweep.ts';
 
 /** What to run: every strategy × workload × CPU count × kernel × seed. */
 export interface Plan {
@@ -31,8 +32,8 @@ export interface Plan {
 function strategyLabel(strategy: Strategy, params: ParamValues): string {
   const changed = Object.entries(strategy.params)
     .filter(([k, def]) => params[k] !== def.default)
-    .map(([k]) => `${k}=${params[k]}`);
-  return changed.length ? `${strategy.name}:${changed.join(',')}` : strategy.name;
+    .map(([k]) => [k, params[k] as string | number] as const);
+  return formatSpec(strategy.name, changed);
 }
 
 /** Expand a plan into cells, validating every spec first so bad input fails before any work. */

@@ -1,5 +1,6 @@
-import type { ExactValues } from '../results/record.ts';
-import { DMA32_LIMIT, MAX_ORDER, PAGE_SIZE, TABLE_SIZE } from '../strategies/machine/constants.ts';
+import type { ExactValues } from '../core/record.ts';
+import { DMA32_LIMIT, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { MAX_ORDER } from '../strategies/machine/constants.ts';
 import type { PageAccount } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
 import { ALLOC, type EventChunk } from '../workloads/events.ts';

@@ -1,7 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { InvariantError, ParamError } from '../strategies/errors.ts';
-import { TraceError } from '../workloads/trace/errors.ts';
-import { InputError } from './errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { WorkerError, WorkerReply, WorkerSetup, WorkerTask } from './worker/protocol.ts';
 
 /**
@@ -13,23 +11,17 @@ const ENTRY = import.meta.url.endsWith('.ts')
   ? new URL('./worker/entry.mjs', import.meta.url)
   : new URL('./worker/measure.js', import.meta.url);
 
-/** An error from a worker, as the class it was, so the CLI reports it the same way. */
-function revive(error: WorkerError): Error {
-  if (error.name === 'InputError') return new InputError(error.problem ?? error.message, error.input);
-  const classes: Record<string, new (message: string) => Error> = { ParamError, TraceError };
-  const Known = classes[error.name];
-  if (Known) return new Known(error.message);
-  if (error.name === 'InvariantError') return Object.assign(new InvariantError('', -1, ''), { message: error.message });
-  return Object.assign(new Error(error.message), { name: error.name });
-}
-
 /**
- * Errors that are the input's fault (a trace that turns out malformed, a spec): they stop the run,
- * as they would have before it started. Anything else a cell throws is the strategy's: that cell
- * fails and the others go on.
+ * An error from a worker, as this thread can know it: bad input (any InputError: a trace that turns
+ * out malformed, a spec) comes back an InputError with its parts, so it stops the run, as it would
+ * have before the run started, and the CLI reports it the same way. Anything else keeps its class
+ * name and message: that cell fails and the others go on.
  */
-export function isInputError(e: unknown): boolean {
-  return e instanceof InputError || e instanceof ParamError || e instanceof TraceError;
+function revive(error: WorkerError): Error {
+  if (error.input_fault) {
+    return Object.assign(new InputError(error.problem ?? error.message, error.input), { name: error.name });
+  }
+  return Object.assign(new Error(error.message), { name: error.name });
 }
 
 /** One task for a worker, and where its answer goes (the cell's position in the run). */
@@ -157,7 +149,7 @@ export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promis
         const position = slot.current?.position as number;
         if ('error' in reply) {
           const error = revive(reply.error);
-          if (isInputError(error)) return finish({ error });
+          if (error instanceof InputError) return finish({ error });
         }
         o.onReply(position, reply);
         feed(slot);

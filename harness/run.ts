@@ -1,11 +1,13 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { eventStreamId } from '../core/cell-key.ts';
+import { InputError } from '../core/errors.ts';
+import type { FullRecord } from '../core/record.ts';
 import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
-import type { FullRecord } from '../results/record.ts';
 import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
 import type { Workload } from '../workloads/events.ts';
 import { type Cell, Machines, measureCell } from './cell.ts';
 import { bufferEvents, type EventBuffer } from './events-buffer.ts';
-import { isInputError, type PoolTask, runInWorkers } from './parallel.ts';
+import { type PoolTask, runInWorkers } from './parallel.ts';
 import { DEFAULT_ROUNDS, summarizeTiming, timeRound } from './throughput.ts';
 import type { CellJob, WorkerReply } from './worker/protocol.ts';
 
@@ -133,7 +135,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
     const share = Boolean(options.throughput) && cell.timed;
     if (!job) local.push(i);
     else {
-      const group = `${job.source.workload}\u0000${job.seed}\u0000${job.machine.cpus}`;
+      const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
       portable.push({ position: i, group, task: { kind: 'measure', job, ...(share ? { share } : {}) } });
     }
   });
@@ -159,7 +161,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
       try {
         measured(i, measureCell(cell, machines.get(cell.machine)));
       } catch (e) {
-        if (isInputError(e)) throw e;
+        if (e instanceof InputError) throw e;
         fail(i, 'metrics', 'failed', describe(e));
       }
     }
@@ -235,7 +237,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
         const events = localEvents.get(cell.workload) ?? null;
         timed(i, events?.length ?? 0, events ? timeRound(cell, events, machines.get(cell.machine), budgetMs) : null);
       } catch (e) {
-        if (isInputError(e)) throw e;
+        if (e instanceof InputError) throw e;
         fail(i, 'throughput', 'failed', describe(e));
       }
     }

@@ -1,4 +1,4 @@
-import type { SeriesColumns } from '../results/record.ts';
+import type { SeriesColumns } from '../core/record.ts';
 
 /**
  * A bounded footprint-over-time series: one point per `stride` events, holding the largest

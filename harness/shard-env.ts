@@ -1,4 +1,4 @@
-import { InputError } from './errors.ts';
+import { InputError } from '../core/errors.ts';
 
 /** A shard of a run: `index` of `count`, 1-based, and the batch engine it came from. */
 export interface ShardFromEnv {

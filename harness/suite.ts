@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { packageFile } from '../results/assets.ts';
-import { KERNEL_VERSIONS } from '../strategies/types.ts';
-import { InputError } from './errors.ts';
+import { InputError } from '../core/errors.ts';
+import { KERNEL_VERSIONS } from '../core/kernel.ts';
+import { packageFile } from '../core/package-file.ts';
+import { formatSpec, parseSpec, renameSpec, specName } from '../core/spec.ts';
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
 const size = z.union([z.string(), z.number().int().nonnegative()]);
@@ -12,7 +13,7 @@ const size = z.union([z.string(), z.number().int().nonnegative()]);
 const kernel = z
   .union([z.string(), z.number()])
   .transform(String)
-  .pipe(z.enum(KERNEL_VERSIONS as [string, ...string[]], { error: `expected one of ${KERNEL_VERSIONS.join(', ')}` }));
+  .pipe(z.enum(KERNEL_VERSIONS, { error: `expected one of ${KERNEL_VERSIONS.join(', ')}` }));
 
 const group = z.strictObject({
   name: z.string().min(1),
@@ -61,19 +62,26 @@ function fromSuiteDir(path: string, suiteFile: string): string {
  * file, so suites travel with their traces.
  */
 export function resolveSuitePaths(workload: string, suiteFile: string): string {
-  return workload.replace(
-    /(^|[:,])(file|trace)=([^,]+)/g,
-    (_m, lead: string, key: string, path: string) => `${lead}${key}=${fromSuiteDir(path, suiteFile)}`,
+  let spec: ReturnType<typeof parseSpec>;
+  try {
+    spec = parseSpec(workload, 'workload');
+  } catch {
+    return workload; // refused where the plan reads it, with the suite's group named
+  }
+  const { name, params } = spec;
+  if (params.file === undefined && params.trace === undefined) return workload;
+  return formatSpec(
+    name,
+    Object.entries(params).map(
+      ([k, v]) => [k, k === 'file' || k === 'trace' ? fromSuiteDir(v, suiteFile) : v] as const,
+    ),
   );
 }
 
 /** A strategy module named in a suite (`./mine.ts:slots=2`), its path made relative to the suite file. */
 export function resolveSuiteModule(spec: string, suiteFile: string): string {
-  const colon = spec.indexOf(':');
-  const path = colon < 0 ? spec : spec.slice(0, colon);
-  const rest = colon < 0 ? '' : spec.slice(colon);
-  const resolved = fromSuiteDir(path, suiteFile);
-  return `${resolved.startsWith('.') || isAbsolute(resolved) ? resolved : `./${resolved}`}${rest}`;
+  const resolved = fromSuiteDir(specName(spec), suiteFile);
+  return renameSpec(spec, resolved.startsWith('.') || isAbsolute(resolved) ? resolved : `./${resolved}`);
 }
 
 /** Read and validate a suite file; errors name the file and the field path. */

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { packageFile } from './assets.ts';
+import { packageFile } from '../core/package-file.ts';
+import type { FullRecord } from '../core/record.ts';
+import { parseSpec, specName } from '../core/spec.ts';
 import { ResultsError } from './errors.ts';
-import type { FullRecord } from './record.ts';
 
 /**
  * The modelled kernel cost of a cell: its exact operation counts (allocations, frees, the
@@ -73,6 +74,11 @@ function checkReferences(table: CostTable, file: string): void {
     for (const [order, unit] of Object.entries(orders)) need(unit, `page_allocator.${kind}.${order}`);
   }
   for (const [name, s] of Object.entries(table.strategies)) {
+    try {
+      parseEntryKey(name);
+    } catch (e) {
+      throw new ResultsError(`${file}: strategies.${name}: ${(e as Error).message}`);
+    }
     for (const u of s.alloc) need(u, `strategies.${name}.alloc`);
     for (const u of s.free) need(u, `strategies.${name}.free`);
     for (const [c, units] of Object.entries(s.counters ?? {}))
@@ -113,11 +119,10 @@ export function loadCosts(overrides?: string): { table: CostTable; provenance: C
  * A `strategies` key: `name`, `name:key=value,…`, either with `@KERNEL` (`dma-pool@6.18`,
  * `dma-pool:coherent_pool=0@6.18`) for an entry that applies to that kernel's records only.
  */
-function parseEntryKey(key: string): { name: string; params: string[]; kernel: string | null } {
+function parseEntryKey(key: string): { name: string; params: Readonly<Record<string, string>>; kernel: string | null } {
   const at = key.lastIndexOf('@');
   const kernel = at < 0 ? null : key.slice(at + 1);
-  const [name, rest] = (at < 0 ? key : key.slice(0, at)).split(/:(.*)/s) as [string, string | undefined];
-  return { name, params: (rest ?? '').split(',').filter(Boolean), kernel };
+  return { ...parseSpec(at < 0 ? key : key.slice(0, at), 'cost-table entry'), kernel };
 }
 
 /**
@@ -127,17 +132,14 @@ function parseEntryKey(key: string): { name: string; params: string[]; kernel: s
  * A v5.1 record never matches an `@6.18` entry, so kernel entries leave v5.1 costs as they are.
  */
 function entryFor(r: FullRecord, table: CostTable): CostTable['strategies'][string] | undefined {
-  const base = r.strategy.split(':')[0] as string;
+  const base = specName(r.strategy);
   const params = r.detail.strategy_params ?? {};
   let best: { entry: CostTable['strategies'][string]; specificity: number } | undefined;
   for (const [key, entry] of Object.entries(table.strategies)) {
     const { name, params: wanted, kernel } = parseEntryKey(key);
     if (name !== base || (kernel !== null && kernel !== r.kernel)) continue;
-    const matches = wanted.every((kv) => {
-      const [k, v] = kv.split('=') as [string, string];
-      return String(params[k]) === v;
-    });
-    const specificity = 2 * wanted.length + (kernel === null ? 0 : 1);
+    const matches = Object.entries(wanted).every(([k, v]) => String(params[k]) === v);
+    const specificity = 2 * Object.keys(wanted).length + (kernel === null ? 0 : 1);
     if (matches && (!best || specificity > best.specificity)) best = { entry, specificity };
   }
   return best?.entry;

@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { FullRecord } from './record.ts';
-import { CSV_COLUMNS } from './record.ts';
+import type { FullRecord } from '../core/record.ts';
+import { CSV_COLUMNS } from '../core/record.ts';
 import type { Exporter } from './run.ts';
 
 /** Rows rendered at a time when streaming. */

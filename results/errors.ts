@@ -3,20 +3,22 @@
  * the file or folder, never a command-line flag: the CLI adds its own wording.
  */
 
+import { InputError } from '../core/errors.ts';
+
 /** A results.json that cannot be read as a run, or runs that cannot be compared or merged. */
-export class ResultsError extends Error {
+export class ResultsError extends InputError {
   override name = 'ResultsError';
 }
 
 /** An output folder that cannot be used: not empty, not creatable, not writable. */
-export class OutDirError extends Error {
+export class OutDirError extends InputError {
   override name = 'OutDirError';
   constructor(
     /** The folder at fault, as given. */
     readonly dir: string,
-    /** What is wrong with it. */
-    readonly problem: string,
+    problem: string,
   ) {
-    super(`output folder ${dir}: ${problem}`);
+    super(problem);
+    this.message = `output folder ${dir}: ${problem}`;
   }
 }

@@ -1,6 +1,6 @@
+import type { FullRecord } from '../core/record.ts';
 import { strategyPalette } from './charts/colors.ts';
 import { formatBytes, formatPercent, plural } from './format.ts';
-import type { FullRecord } from './record.ts';
 import { analyse, costedRecords } from './report/analyse.ts';
 import {
   type CellRanking,

@@ -1,4 +1,4 @@
-import type { FullRecord } from './record.ts';
+import type { FullRecord } from '../core/record.ts';
 import type { Exporter, RunResult } from './run.ts';
 
 /** Stands for the records while the rest of the run is laid out. */

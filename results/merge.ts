@@ -1,5 +1,5 @@
+import type { FullRecord } from '../core/record.ts';
 import { ResultsError } from './errors.ts';
-import type { FullRecord } from './record.ts';
 import { RUN_SCHEMA, type RunResult } from './run.ts';
 
 /**

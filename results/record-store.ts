@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import type { FullRecord } from './record.ts';
+import type { FullRecord } from '../core/record.ts';
 
 /** Where a run's records go as its cells finish, by position in the plan. */
 export interface RecordStore {

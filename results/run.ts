@@ -1,5 +1,7 @@
-import type { CostsProvenance, CostTable } from './costs.ts';
-import type { FullRecord } from './record.ts';
+import { z } from 'zod';
+import { cellKeyShape } from '../core/cell-key.ts';
+import { type FullRecord, recordShape } from '../core/record.ts';
+import { type CostTable, costTableShape } from './costs.ts';
 
 /** The version of results.json's format written now. */
 export const RUN_SCHEMA = 'l2bench-run/2';
@@ -7,74 +9,90 @@ export const RUN_SCHEMA = 'l2bench-run/2';
 export const READABLE_SCHEMAS = ['l2bench-run/1', RUN_SCHEMA] as const;
 
 /** Where a run came from, so that it can be trusted and reproduced. */
-export interface Provenance {
-  l2bench_version: string;
-  git_commit: string | null;
-  node_version: string;
-  v8_version: string;
-  cpu_model: string;
-  platform: string;
-  started_at: string;
-  command_line: string[];
-  machine: Record<string, number>;
+const provenanceShape = z.object({
+  l2bench_version: z.string(),
+  git_commit: z.string().nullable(),
+  node_version: z.string(),
+  v8_version: z.string(),
+  cpu_model: z.string(),
+  platform: z.string(),
+  started_at: z.string(),
+  command_line: z.array(z.string()),
+  machine: z.record(z.string(), z.number()),
   /** The suite file the run came from, or '' for a run from flags. */
-  suite: string;
-  /** The Linux versions whose allocators the run models (absent before runs said: '5.1'). */
-  kernels?: string[];
+  suite: z.string(),
+  /** The Linux versions whose allocators the run models (absent before runs said: v5.1). */
+  kernels: z.array(z.string()).optional(),
   /** The time budget per cell in ms (spread over its rounds of timing), or null without throughput. */
-  throughput_time_ms: number | null;
+  throughput_time_ms: z.number().nullable(),
   /** The cost table kernel_ns_per_op was computed with: its file ('default' for the shipped one), hash and content. */
-  costs?: CostsProvenance & { table: CostTable };
+  costs: z.object({ file: z.string(), sha256: z.string(), table: costTableShape }).optional(),
   /** Worker threads that measured the exact metrics. */
-  jobs?: number;
+  jobs: z.number().int().positive().optional(),
   /** The whole plan this run belongs to (its cells and their hash), and which shard of it this is. */
-  plan?: { cells: number; sha256: string; shard: { index: number; count: number } | null } | null;
+  plan: z
+    .object({
+      cells: z.number().int(),
+      sha256: z.string(),
+      shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
+    })
+    .nullable()
+    .optional(),
   /** Uncommitted changes to tracked files of l2bench's git tree; null outside git. */
-  git_dirty?: boolean | null;
+  git_dirty: z.boolean().nullable().optional(),
   /** Files the run read that git does not pin: user strategy modules and the suite, with their sha256. */
-  input_files?: { kind: 'strategy module' | 'suite'; path: string; sha256: string }[];
+  input_files: z
+    .array(z.object({ kind: z.enum(['strategy module', 'suite']), path: z.string(), sha256: z.string() }))
+    .optional(),
   /** Rounds of timing per cell, each in a fresh isolate (throughput only). */
-  throughput_rounds?: number | null;
-}
+  throughput_rounds: z.number().int().positive().nullable().optional(),
+});
+
+export type Provenance = z.infer<typeof provenanceShape>;
 
 /** A planned cell without a complete record, and why. */
-export interface MissingCell {
-  workload: string;
-  strategy: string;
-  cpus: number;
-  /** The kernel modelled ('5.1' in runs written before the kernel axis). */
-  kernel?: string;
-  seed: number;
+const missingShape = cellKeyShape.extend({
   /** The strategy's module file, or null for a built-in one. */
-  module: string | null;
+  module: z.string().nullable(),
   /**
    * failed: the strategy threw (or broke an invariant); timeout: it ran past the cell timeout; not
    * run: the run stopped first; not timed: measured, but its throughput was not (fully) timed.
    */
-  reason: 'failed' | 'timeout' | 'not run' | 'not timed';
+  reason: z.enum(['failed', 'timeout', 'not run', 'not timed']),
   /** Where it failed: the exact metrics or the throughput; null when not run. */
-  step: 'metrics' | 'throughput' | null;
+  step: z.enum(['metrics', 'throughput']).nullable(),
   /** The error, for failed and timeout. */
-  error: string | null;
-}
+  error: z.string().nullable(),
+});
 
-/** Everything an exporter may read. */
-export interface RunResult {
-  schema: typeof RUN_SCHEMA;
-  provenance: Provenance;
-  records: FullRecord[];
+export type MissingCell = z.infer<typeof missingShape>;
+
+const common = {
+  provenance: provenanceShape,
+  records: z.array(recordShape),
   /** True when the run was interrupted: the records are the cells that finished. */
-  interrupted: boolean;
+  interrupted: z.boolean(),
+  /** Cells the run was to measure (records may be fewer when interrupted). */
+  cells: z.number().int(),
+};
+
+/** l2bench-run/1: no `complete` or `missing`; read as complete unless interrupted. */
+export const runShapeV1 = z.object({ schema: z.literal('l2bench-run/1'), ...common });
+
+/** Everything an exporter may read: results.json as written now. */
+export const runShape = z.object({
+  schema: z.literal(RUN_SCHEMA),
+  ...common,
   /**
    * True only when every planned cell has its record, fully timed, and none failed: written false
    * while the run goes, so a run killed midway never passes for complete.
    */
-  complete: boolean;
-  /** Cells the run was to measure (records may be fewer when interrupted). */
-  cells: number;
+  complete: z.boolean(),
   /** The planned cells without a complete record, and why (empty when complete). */
-  missing: MissingCell[];
-}
+  missing: z.array(missingShape),
+});
+
+export type RunResult = z.infer<typeof runShape>;
 
 /** How the reports rank; the data files ignore it. */
 export interface ReportOptions {

@@ -1,12 +1,9 @@
+import { formatSpec, parseSpec } from '../core/spec.ts';
+
 /** A workload spec's name and parameters: `hold:tables=8,cpus=spread`. */
-function parseSpec(spec: string): { name: string; params: Map<string, string> } {
-  const [name, rest] = spec.split(/:(.*)/s) as [string, string | undefined];
-  const params = new Map<string, string>();
-  for (const part of rest?.split(',') ?? []) {
-    const eq = part.indexOf('=');
-    if (eq > 0) params.set(part.slice(0, eq), part.slice(eq + 1));
-  }
-  return { name, params };
+function specOf(workload: string): { name: string; params: Map<string, string> } {
+  const { name, params } = parseSpec(workload, 'workload');
+  return { name, params: new Map(Object.entries(params)) };
 }
 
 /** Workloads that differ only in one whole-number parameter, or one workload alone (`swept` null). */
@@ -28,7 +25,7 @@ const MIN_SWEEP = 3;
  * the order of their first workload. Linear in the workloads (a run may have 10^5).
  */
 export function findSweeps(workloads: readonly string[], kindOf: (workload: string) => string = () => ''): Sweep[] {
-  const parsed = [...new Set(workloads)].map((workload) => ({ workload, ...parseSpec(workload) }));
+  const parsed = [...new Set(workloads)].map((workload) => ({ workload, ...specOf(workload) }));
   type Parsed = (typeof parsed)[number];
   const isWhole = (v: string | undefined) => /^\d+$/.test(v ?? '');
   // Workloads that could sweep `key` together share this: kind, name and every other parameter.
@@ -72,10 +69,12 @@ export function findSweeps(workloads: readonly string[], kindOf: (workload: stri
         value: Number((parsed[j] as Parsed).params.get(swept)),
       }))
       .sort((a, b) => a.value - b.value);
-    const spec = [...p.params].map(([k, v]) =>
-      k === swept ? `${k}=${sorted[0]?.value}..${sorted[sorted.length - 1]?.value}` : `${k}=${v}`,
+    const range = `${sorted[0]?.value}..${sorted[sorted.length - 1]?.value}`;
+    const label = formatSpec(
+      p.name,
+      [...p.params].map(([k, v]) => [k, k === swept ? range : v] as const),
     );
-    out.push({ label: `${p.name}:${spec.join(',')}`, swept, members: sorted });
+    out.push({ label, swept, members: sorted });
   });
   return out;
 }

@@ -1,4 +1,5 @@
-import { MAX_ORDER, PAGE_SIZE } from './machine/constants.ts';
+import { PAGE_SIZE } from '../core/sizes.ts';
+import { MAX_ORDER } from './machine/constants.ts';
 import { __GFP_NOWARN, GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import type { PageAllocator } from './types.ts';
 

@@ -1,5 +1,6 @@
+import { DMA32_LIMIT, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
 import { InvariantError } from './errors.ts';
-import { DMA32_LIMIT, hex, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex } from './machine/constants.ts';
 import type { PageAllocator, Strategy, StrategyContext, TableAllocator } from './types.ts';
 
 /** The page allocator a checked strategy gets, plus the ownership query the checker needs. */

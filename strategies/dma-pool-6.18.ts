@@ -1,6 +1,7 @@
+import { PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
 import { AtomicPool618, atomicPoolDefaultBytes, type PoolGrowth } from './atomic-pool.ts';
 import { kmallocSize } from './kmalloc.ts';
-import { hex, isAligned, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex, isAligned } from './machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
 import type { PageAllocator, TableAllocator } from './types.ts';
 

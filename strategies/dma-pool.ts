@@ -1,10 +1,12 @@
+import { DEFAULT_KERNEL, unknownKernel } from '../core/kernel.ts';
+import { choiceParam, intParam } from '../core/params.ts';
+import { PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
 import type { PoolGrowth } from './atomic-pool.ts';
 import { DmaPool618 } from './dma-pool-6.18.ts';
 import { kmallocSize } from './kmalloc.ts';
-import { hex, isAligned, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex, isAligned } from './machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import { DEFAULT_MACHINE } from './machine/machine.ts';
-import { choiceParam, intParam } from './params.ts';
 import { SummaryBitmap } from './summary-bitmap.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
@@ -253,18 +255,23 @@ export const dmaPool: Strategy = {
   },
   create: (ctx) => {
     const coherentPool = intParam(ctx.params, 'coherent_pool');
-    if (ctx.kernel === '6.18') {
-      return new DmaPool618(
-        ctx.pages,
-        coherentPool,
-        ctx.totalramPages ?? DEFAULT_MACHINE.dramBytes / PAGE_SIZE,
-        choiceParam(ctx.params, 'pool_growth') as PoolGrowth,
-      );
+    const kernel = ctx.kernel ?? DEFAULT_KERNEL;
+    switch (kernel) {
+      case '5.1':
+        return new DmaPool(
+          ctx.pages,
+          intParam(ctx.params, 'boundary_fix') === 1,
+          coherentPool < 0 ? DEFAULT_COHERENT_POOL_KIB : coherentPool,
+        );
+      case '6.18':
+        return new DmaPool618(
+          ctx.pages,
+          coherentPool,
+          ctx.totalramPages ?? DEFAULT_MACHINE.dramBytes / PAGE_SIZE,
+          choiceParam(ctx.params, 'pool_growth') as PoolGrowth,
+        );
+      default:
+        return unknownKernel(kernel);
     }
-    return new DmaPool(
-      ctx.pages,
-      intParam(ctx.params, 'boundary_fix') === 1,
-      coherentPool < 0 ? DEFAULT_COHERENT_POOL_KIB : coherentPool,
-    );
   },
 };

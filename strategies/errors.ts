@@ -1,10 +1,5 @@
 /** The strategies layer's errors. */
 
-/** A `name:key=value` parameter that its declaration refuses (bad input: exit 2 at the CLI). */
-export class ParamError extends Error {
-  override name = 'ParamError';
-}
-
 /** A strategy broke an invariant under the checker: a bug in the strategy, not bad input. */
 export class InvariantError extends Error {
   constructor(

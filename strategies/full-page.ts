@@ -1,4 +1,6 @@
-import { hex, isAligned, PAGE_SIZE } from './machine/constants.ts';
+import { PAGE_SIZE } from '../core/sizes.ts';
+import { V51_CANDIDATES } from '../core/v51-candidates.ts';
+import { hex, isAligned } from './machine/constants.ts';
 import { __GFP_ZERO, GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
@@ -27,7 +29,7 @@ class FullPage implements TableAllocator {
 }
 
 export const fullPage: Strategy = {
-  name: 'full-page',
+  name: V51_CANDIDATES.fullPage,
   description: 'one 4 KiB GFP_DMA32 page per 1 KiB table, freed with the table',
   placement: 'dma32',
   params: {},

@@ -1,8 +1,11 @@
+import { DEFAULT_KERNEL, type KernelVersion } from '../core/kernel.ts';
+import { choiceParam } from '../core/params.ts';
+import { MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { V51_CANDIDATES } from '../core/v51-candidates.ts';
 import { kmallocSize } from './kmalloc.ts';
-import { hex, MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { hex } from './machine/constants.ts';
 import { GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
-import { choiceParam } from './params.ts';
-import type { KernelVersion, PageAllocator, Strategy, TableAllocator } from './types.ts';
+import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
 /** gen_pool_create(10, -1): one bit per 1 KiB. */
 const MIN_ALLOC_ORDER = 10;
@@ -185,7 +188,7 @@ function lowestBit(x: number): number {
 }
 
 export const genalloc: Strategy = {
-  name: 'genalloc',
+  name: V51_CANDIDATES.genalloc,
   description: 'gen_pool over one preallocated 4 MiB DMA32 block (4096 tables), bitmap search, never shrinks',
   placement: 'dma32',
   params: {
@@ -196,5 +199,5 @@ export const genalloc: Strategy = {
       choices: ['first', 'best'],
     },
   },
-  create: (ctx) => new GenPool(ctx.pages, choiceParam(ctx.params, 'algo') === 'best', ctx.kernel ?? '5.1'),
+  create: (ctx) => new GenPool(ctx.pages, choiceParam(ctx.params, 'algo') === 'best', ctx.kernel ?? DEFAULT_KERNEL),
 };

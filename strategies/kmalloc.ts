@@ -1,4 +1,4 @@
-import type { KernelVersion } from './types.ts';
+import type { KernelVersion } from '../core/kernel.ts';
 
 /**
  * The bytes kmalloc(size) takes on the modelled arm64 kernel: the size of the smallest kmalloc cache
@@ -13,9 +13,13 @@ import type { KernelVersion } from './types.ts';
  * bouncing, or a small one for kmalloc bouncing). The research note tags that bucket choice
  * [unverified]: a kernel without kmalloc bouncing rounds to the cache line (64 bytes) instead.
  */
+const KMALLOC_CACHES: Record<KernelVersion, readonly number[]> = {
+  '5.1': [128, 256],
+  '6.18': [8, 16, 32, 64, 96, 128, 192, 256],
+};
+
 export function kmallocSize(size: number, kernel: KernelVersion): number {
-  const caches = kernel === '6.18' ? [8, 16, 32, 64, 96, 128, 192, 256] : [128, 256];
-  const fit = caches.find((c) => c >= size);
+  const fit = KMALLOC_CACHES[kernel].find((c) => c >= size);
   if (fit !== undefined) return fit;
   let bucket = 512;
   while (bucket < size) bucket *= 2;

@@ -1,6 +1,9 @@
-import { hex, isAligned, PAGE_SIZE, TABLE_SIZE } from './machine/constants.ts';
+import { DEFAULT_KERNEL, type KernelVersion } from '../core/kernel.ts';
+import { PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { V51_CANDIDATES } from '../core/v51-candidates.ts';
+import { hex, isAligned } from './machine/constants.ts';
 import { __GFP_COMP, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
-import type { KernelVersion, PageAllocator, Strategy, TableAllocator } from './types.ts';
+import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
 /** PAGE_FRAG_CACHE_MAX_SIZE with 4 KiB pages: 32 KiB, order 3. */
 const PAGE_FRAG_CACHE_MAX_ORDER = 3;
@@ -13,6 +16,8 @@ const PAGE_FRAG_CACHE_MAX_SIZE = PAGE_SIZE << PAGE_FRAG_CACHE_MAX_ORDER;
  * 6.18.0 mm_types_task.h).
  */
 const PAGE_FRAG_CACHE_BYTES: Record<KernelVersion, number> = { '5.1': 24, '6.18': 16 };
+/** Which way a page is carved: down from its end (v5.1) or up from offset 0 (6.18, 8218f62c9c9b). */
+const CARVES_UPWARD: Record<KernelVersion, boolean> = { '5.1': false, '6.18': true };
 
 /**
  * A page_frag_cache handing out 1 KiB fragments for the v3 io-pgtable patch: mm/page_alloc.c in
@@ -42,6 +47,7 @@ class PageFrag implements TableAllocator {
 
   readonly #pages: PageAllocator;
   readonly #kernel: KernelVersion;
+  readonly #upward: boolean;
   /** nc->va, or −1 when no page is cached. */
   #va = -1;
   #size = 0;
@@ -54,6 +60,7 @@ class PageFrag implements TableAllocator {
   constructor(pages: PageAllocator, kernel: KernelVersion) {
     this.#pages = pages;
     this.#kernel = kernel;
+    this.#upward = CARVES_UPWARD[kernel];
   }
 
   /** page_frag_alloc(nc, 1024, GFP_ATOMIC | GFP_DMA32). */
@@ -72,19 +79,19 @@ class PageFrag implements TableAllocator {
         this.#strandedFragments -= this.#size / TABLE_SIZE;
         this.#pages.setPrivate(this.#va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
         this.#bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
-        this.#offset = this.#kernel === '6.18' ? 0 : this.#size;
+        this.#offset = this.#upward ? 0 : this.#size;
         this.work.page_reuses++;
       }
       offset = this.#next();
     }
     this.#bias--;
-    this.#offset = this.#kernel === '6.18' ? offset + TABLE_SIZE : offset;
+    this.#offset = this.#upward ? offset + TABLE_SIZE : offset;
     return this.#va + offset;
   }
 
   /** Where the next fragment of the cached page starts, or −1 when it does not fit. */
   #next(): number {
-    if (this.#kernel === '6.18') return this.#offset + TABLE_SIZE <= this.#size ? this.#offset : -1;
+    if (this.#upward) return this.#offset + TABLE_SIZE <= this.#size ? this.#offset : -1;
     const offset = this.#offset - TABLE_SIZE;
     return offset < 0 ? -1 : offset;
   }
@@ -128,16 +135,16 @@ class PageFrag implements TableAllocator {
     // page_ref_add(page, PAGE_FRAG_CACHE_MAX_SIZE): the allocation's own reference plus the bias.
     this.#pages.setPrivate(va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
     this.#bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
-    this.#offset = this.#kernel === '6.18' ? 0 : this.#size;
+    this.#offset = this.#upward ? 0 : this.#size;
     return true;
   }
 }
 
 export const pageFrag: Strategy = {
-  name: 'page-frag',
+  name: V51_CANDIDATES.pageFrag,
   description:
     'page_frag_cache carving 1 KiB fragments from 32 KiB pages (downward on v5.1, upward on 6.18); a page is reused or freed only when all its fragments are free',
   placement: 'dma32',
   params: {},
-  create: (ctx) => new PageFrag(ctx.pages, ctx.kernel ?? '5.1'),
+  create: (ctx) => new PageFrag(ctx.pages, ctx.kernel ?? DEFAULT_KERNEL),
 };

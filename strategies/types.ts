@@ -1,4 +1,6 @@
-import type { ParamDefs, ParamValues } from './params.ts';
+import type { KernelVersion } from '../core/kernel.ts';
+import type { ParamDefs, ParamValues } from '../core/params.ts';
+import type { Placement } from '../core/placement.ts';
 
 /**
  * The page allocator as a strategy sees it: the kernel's __get_free_pages / __free_pages and the
@@ -17,9 +19,6 @@ export interface PageAllocator {
   getPrivate(addr: number): number;
   setPrivate(addr: number, value: number): void;
 }
-
-/** Where a strategy promises to place its tables. */
-export type Placement = 'dma32' | 'any';
 
 /**
  * One L2-table allocation strategy instance: 1 KiB, 1 KiB-aligned tables, all memory from its
@@ -45,12 +44,6 @@ export interface TableAllocator {
   requirements?(): Readonly<Record<string, number>>;
 }
 
-/** The Linux version whose allocator behaviour a strategy models. */
-export type KernelVersion = '5.1' | '6.18';
-
-/** The kernels l2bench models, oldest first: v5.1 (the decision) and 6.18. */
-export const KERNEL_VERSIONS: readonly KernelVersion[] = ['5.1', '6.18'];
-
 export interface StrategyContext {
   /** The pages, metered and owned by this instance. */
   readonly pages: PageAllocator;
@@ -58,7 +51,7 @@ export interface StrategyContext {
   readonly cpus: number;
   /** Parameters from `name:key=value`, already validated against the factory's params. */
   readonly params: ParamValues;
-  /** The kernel version to model (default '5.1'); a strategy without a 6.18 model keeps its v5.1 behaviour. */
+  /** The kernel version to model (default DEFAULT_KERNEL, v5.1); a strategy that does not branch on it behaves the same under each. */
   readonly kernel?: KernelVersion;
   /**
    * totalram_pages(): the pages of DRAM the page allocator manages (the 6.18 atomic DMA pool is sized

@@ -1,7 +1,8 @@
+import type { KernelVersion } from '../core/kernel.ts';
+import { parseParams } from '../core/params.ts';
 import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';
-import { parseParams } from '../strategies/params.ts';
-import type { KernelVersion, Strategy, TableAllocator } from '../strategies/types.ts';
+import type { Strategy, TableAllocator } from '../strategies/types.ts';
 
 export interface Instance {
   machine: Machine;

@@ -1,5 +1,6 @@
-import { METRICS, type MetricValues } from '../results/metrics.ts';
-import type { CellKey, FullRecord } from '../results/record.ts';
+import type { CellKey } from '../core/cell-key.ts';
+import { METRICS } from '../core/metrics.ts';
+import type { FullRecord, MetricValues } from '../core/record.ts';
 import type { RunResult } from '../results/run.ts';
 
 /**

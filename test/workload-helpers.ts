@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseParams } from '../strategies/params.ts';
+import { parseParams } from '../core/params.ts';
 import { ALLOC, type Workload } from '../workloads/events.ts';
 import { findWorkload } from '../workloads/index.ts';
 

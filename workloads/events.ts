@@ -1,4 +1,6 @@
-import type { ParamDefs, ParamValues } from '../strategies/params.ts';
+import type { ParamDefs, ParamValues } from '../core/params.ts';
+import { formatSpec } from '../core/spec.ts';
+import type { WorkloadCategory } from '../core/workload-kind.ts';
 
 /** Event kinds. */
 export const ALLOC = 0;
@@ -16,12 +18,6 @@ export interface EventChunk {
   readonly id: Int32Array;
   readonly cpu: Uint16Array;
 }
-
-/**
- * What a workload is, for readers of results: a synthetic pattern (stress and adversarial cases), a
- * model of a kernel subsystem driven by illustrative inputs, or a real trace.
- */
-type WorkloadCategory = 'synthetic' | 'model' | 'real trace';
 
 /** A workload instance: a deterministic, restartable stream of event chunks. */
 export interface Workload {
@@ -107,6 +103,6 @@ export class ChunkWriter {
 export function specString(name: string, defs: ParamDefs, values: ParamValues): string {
   const shown = Object.entries(defs)
     .filter(([k, def]) => def.kind === 'int' || (def.kind === 'choice' && def.identifies) || values[k] !== def.default)
-    .map(([k]) => `${k}=${values[k]}`);
-  return shown.length === 0 ? name : `${name}:${shown.join(',')}`;
+    .map(([k]) => [k, values[k] as string | number] as const);
+  return formatSpec(name, shown);
 }

@@ -1,4 +1,4 @@
-import { InputError } from '../../harness/errors.ts';
+import { InputError } from '../../core/errors.ts';
 import { compareRuns, describeKey, regressions } from '../../results/compare/diff.ts';
 import { COMPARE_FORMATS, type CompareFormat, formatChange, formatComparison } from '../../results/compare/format.ts';
 import { readRun } from '../../results/read-run.ts';

@@ -1,4 +1,4 @@
-import { InputError } from '../../harness/errors.ts';
+import { InputError } from '../../core/errors.ts';
 import {
   CheckInterrupted,
   type CheckResult,

@@ -1,6 +1,6 @@
-import { InputError } from '../../harness/errors.ts';
+import { InputError } from '../../core/errors.ts';
+import type { ParamDefs } from '../../core/params.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
-import type { ParamDefs } from '../../strategies/params.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
 
 function describeParams(params: ParamDefs): string[] {

@@ -1,4 +1,4 @@
-import { splitList } from '../../harness/spec.ts';
+import { splitList } from '../../core/spec.ts';
 import { mergeRuns } from '../../results/merge.ts';
 import { readRun } from '../../results/read-run.ts';
 import { prepareOutDir, writeResults } from '../../results/write.ts';

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputError } from '../../harness/errors.ts';
-import { splitList } from '../../harness/spec.ts';
+import { InputError } from '../../core/errors.ts';
+import { splitList } from '../../core/spec.ts';
 import { applyCosts, loadCosts } from '../../results/costs.ts';
 import { EXPORTERS } from '../../results/index.ts';
 import { readRun } from '../../results/read-run.ts';

@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
+import { cellId } from '../../core/cell-key.ts';
+import { InputError } from '../../core/errors.ts';
+import type { CellRecord } from '../../core/record.ts';
+import { splitList } from '../../core/spec.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
-import { InputError } from '../../harness/errors.ts';
-import { splitList } from '../../harness/spec.ts';
 import { plural } from '../../results/format.ts';
 import { EXPORTERS } from '../../results/index.ts';
-import type { CellRecord } from '../../results/record.ts';
 import { SpooledRecords } from '../../results/record-store.ts';
 import type { MissingCell } from '../../results/run.ts';
 import { claimOutDir, writeResults, writeResultsNow } from '../../results/write.ts';
@@ -273,10 +274,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
 
 /** Records timed in every round: timed at all, and not among the cells missing rounds. */
 function fullyTimed(records: Iterable<CellRecord>, missing: readonly MissingCell[]): number {
-  const key = (k: { workload: string; strategy: string; cpus: number; kernel?: string; seed: number }) =>
-    JSON.stringify([k.workload, k.strategy, k.cpus, k.kernel, k.seed]);
-  const notTimed = new Set(missing.filter((m) => m.reason === 'not timed').map(key));
+  const notTimed = new Set(missing.filter((m) => m.reason === 'not timed').map(cellId));
   let timed = 0;
-  for (const r of records) if (r.ops_per_sec !== null && !notTimed.has(key(r))) timed++;
+  for (const r of records) if (r.ops_per_sec !== null && !notTimed.has(cellId(r))) timed++;
   return timed;
 }

@@ -1,4 +1,4 @@
-import { InputError } from '../../harness/errors.ts';
+import { InputError } from '../../core/errors.ts';
 import { QUANTILE_ERROR, traceStats } from '../../workloads/trace/stats.ts';
 
 export interface TraceFlags {

@@ -1,13 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { eventStreamId } from '../../core/cell-key.ts';
+import { InputError } from '../../core/errors.ts';
+import { resolveSpec } from '../../core/spec.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 import type { Strategy } from '../../strategies/types.ts';
 import type { Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
 import { type Cell, Machines, measureCell } from '../cell.ts';
-import { InputError } from '../errors.ts';
 import { bufferEvents, type EventBuffer, shareEvents } from '../events-buffer.ts';
 import { loadStrategyModule } from '../load-strategy.ts';
-import { resolveSpec } from '../spec.ts';
 import { timeRound } from '../throughput.ts';
 import type { CellJob, WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
 
@@ -27,7 +28,8 @@ const machines = new Machines();
 /** The last workload's buffered events: a round times a workload's strategies one after another. */
 let buffered: { key: string; events: EventBuffer | null } | null = null;
 
-const workloadKey = (job: CellJob) => `${job.source.workload}\u0000${job.seed}\u0000${job.machine.cpus}`;
+const workloadKey = (job: CellJob) =>
+  eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
 
 function workloadOf(job: CellJob): Workload {
   const key = workloadKey(job);
@@ -94,7 +96,8 @@ parentPort?.on('message', (task: WorkerTask) => {
     reply = run(task);
   } catch (e) {
     const err = e as Error;
-    const input = e instanceof InputError ? { problem: e.problem, ...(e.input ? { input: e.input } : {}) } : {};
+    const input =
+      e instanceof InputError ? { input_fault: true, problem: e.problem, ...(e.input ? { input: e.input } : {}) } : {};
     reply = {
       index: task.job.source.index,
       error: { name: err?.name || err?.constructor?.name || 'Error', message: String(err?.message ?? e), ...input },

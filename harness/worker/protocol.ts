@@ -1,8 +1,8 @@
-import type { FullRecord } from '../../results/record.ts';
+import type { InputError } from '../../core/errors.ts';
+import type { KernelVersion } from '../../core/kernel.ts';
+import type { FullRecord } from '../../core/record.ts';
 import type { MachineOptions } from '../../strategies/machine/machine.ts';
-import type { KernelVersion } from '../../strategies/types.ts';
 import type { CellSource } from '../cell.ts';
-import type { InputError } from '../errors.ts';
 import type { EventBuffer } from '../events-buffer.ts';
 
 /** A cell sent to a worker: its source and what the source does not say. */
@@ -22,10 +22,12 @@ export type WorkerTask =
   /** `events`: the workload's stream, shared by the main thread; without it the worker generates it. */
   | { readonly kind: 'time'; readonly job: CellJob; readonly budgetMs: number; readonly events?: EventBuffer };
 
-/** An error as it crosses threads: its class name, message and, for an InputError, its parts. */
+/** An error as it crosses threads: its class name, message and, for bad input (an InputError), its parts. */
 export interface WorkerError {
   readonly name: string;
   readonly message: string;
+  /** Bad input: the run stops, as it would have before it started. */
+  readonly input_fault?: boolean;
   readonly problem?: string;
   readonly input?: InputError['input'];
 }

@@ -1,9 +1,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { InputError, type OptionName } from '../../harness/errors.ts';
-import { resolveSpec } from '../../harness/spec.ts';
-import { expandSweep } from '../../harness/sweep.ts';
+import { InputError, type OptionName } from '../../core/errors.ts';
+import { resolveSpec } from '../../core/spec.ts';
+import { expandSweep } from '../../core/spec-ranges.ts';
 import { GFP_KERNEL } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
 import { Slub618Cache, type SlubCounters } from '../../strategies/slub/cache-6.18.ts';

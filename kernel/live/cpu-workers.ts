@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { packageFile } from '../../results/assets.ts';
+import { packageFile } from '../../core/package-file.ts';
 import { LibcError } from './libc.ts';
 
 /** The thread's code: plain JavaScript, the same file whether l2bench runs from source or compiled (dist/). */

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import type { KernelVersion } from '../../strategies/types.ts';
+import type { KernelVersion } from '../../core/kernel.ts';
 import { preadStart } from './libc.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { OptionName } from '../../harness/errors.ts';
+import type { OptionName } from '../../core/errors.ts';
 
 /**
  * `l2bench record` refused to start or could not go on: one line naming the culprit. exitCode 2 is

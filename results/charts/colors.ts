@@ -1,4 +1,4 @@
-import type { FullRecord } from '../record.ts';
+import type { FullRecord } from '../../core/record.ts';
 
 /**
  * How each strategy is drawn, the same in every chart: a fixed colour (Tableau 10 hues) and dot

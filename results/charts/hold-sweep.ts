@@ -1,6 +1,7 @@
 import * as Plot from '@observablehq/plot';
+import type { FullRecord } from '../../core/record.ts';
+import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 
@@ -23,7 +24,7 @@ interface Point {
 export function holdSweep(records: readonly FullRecord[]): string {
   const groups = new Map<string, FullRecord[]>();
   for (const r of records) {
-    if (!r.workload.startsWith('hold:') && r.workload !== 'hold') continue;
+    if (!isHoldWorkload(r.workload)) continue;
     const key = JSON.stringify([r.strategy, r.cpus, r.workload]);
     const list = groups.get(key);
     if (list) list.push(r);

@@ -1,4 +1,5 @@
-import type { FullRecord } from '../record.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { footprintOverTime } from './footprint-over-time.ts';
 import { holdSweep } from './hold-sweep.ts';
 import { strandedUnderChurn } from './stranded-under-churn.ts';
@@ -27,7 +28,7 @@ export function reportCharts(records: readonly FullRecord[]): Chart[] {
   const charts: Chart[] = [];
   const seen = new Set<string>();
   for (const r of records) {
-    if (r.workload.startsWith('hold:') || r.workload === 'hold' || seen.has(r.workload)) continue;
+    if (isHoldWorkload(r.workload) || seen.has(r.workload)) continue;
     seen.add(r.workload);
     charts.push({
       title: `Footprint over time: ${r.workload}`,

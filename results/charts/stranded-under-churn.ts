@@ -1,6 +1,7 @@
 import * as Plot from '@observablehq/plot';
+import type { FullRecord } from '../../core/record.ts';
+import { isWorkloadOf, WORKLOAD_NAMES } from '../../core/workload-kind.ts';
 import { formatBytes } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import { recordsPalette } from './colors.ts';
 import { renderPlot } from './svg.ts';
 
@@ -15,7 +16,7 @@ interface Bar {
  * `churn:` workload (and per cpus/seed when the run has several). '' without churn workloads.
  */
 export function strandedUnderChurn(records: readonly FullRecord[]): string {
-  const churn = records.filter((r) => r.workload.startsWith('churn:') || r.workload === 'churn');
+  const churn = records.filter((r) => isWorkloadOf(r.workload, WORKLOAD_NAMES.churn));
   if (churn.length === 0) return '';
   const several = new Set(churn.map((r) => `${r.cpus}/${r.seed}`)).size > 1;
   const bars: Bar[] = churn.map((r) => ({

@@ -1,7 +1,9 @@
+import { type CellKey, cellId, cellKeyOf } from '../../core/cell-key.ts';
+import { DEFAULT_KERNEL } from '../../core/kernel.ts';
+import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../../core/metrics.ts';
+import type { FullRecord } from '../../core/record.ts';
 import { ResultsError } from '../errors.ts';
 import { plural } from '../format.ts';
-import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../metrics.ts';
-import type { CellKey, FullRecord } from '../record.ts';
 import type { RunResult } from '../run.ts';
 import { type MannWhitneyResult, mannWhitneyMinP, mannWhitneyU, shiftInterval } from './stats.ts';
 
@@ -91,19 +93,9 @@ export interface Comparison {
   noisePct: number;
 }
 
-const keyOf = (r: CellKey): CellKey => ({
-  workload: r.workload,
-  strategy: r.strategy,
-  cpus: r.cpus,
-  kernel: r.kernel,
-  seed: r.seed,
-});
-
-const keyString = (k: CellKey): string => JSON.stringify([k.workload, k.strategy, k.cpus, k.kernel, k.seed]);
-
 /** A cell in words; the kernel is named when it is not v5.1, the only one runs had before the axis. */
 export const describeKey = (k: CellKey): string =>
-  `${k.workload} ${k.strategy} (cpus=${k.cpus}, ${k.kernel === '5.1' ? '' : `kernel=${k.kernel}, `}seed=${k.seed})`;
+  `${k.workload} ${k.strategy} (cpus=${k.cpus}, ${k.kernel === DEFAULT_KERNEL ? '' : `kernel=${k.kernel}, `}seed=${k.seed})`;
 
 /** Relative change in percent: ±Infinity from 0 to something else, 0 from 0 to 0. */
 function relativeChangePct(base: number, next: number): number {
@@ -115,7 +107,7 @@ function relativeChangePct(base: number, next: number): number {
 function index(run: RunResult, label: string): Map<string, FullRecord> {
   const map = new Map<string, FullRecord>();
   for (const r of run.records) {
-    const k = keyString(r);
+    const k = cellId(r);
     if (map.has(k)) throw new ResultsError(`${label}: cell ${describeKey(r)} appears twice`);
     map.set(k, r);
   }
@@ -298,10 +290,10 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
   for (const [k, b] of bi) {
     const n = ni.get(k);
     if (!n) {
-      onlyBase.push(keyOf(b));
+      onlyBase.push(cellKeyOf(b));
       continue;
     }
-    const key = keyOf(b);
+    const key = cellKeyOf(b);
     matched.push(key);
     for (const m of EXACT_NUMERIC_KEYS) rows.push(exactRow(key, m, b, n));
     baseTimed ||= b.detail.samples.length > 0;
@@ -314,7 +306,7 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
     }
   }
   holm(rows, sides, alpha, noisePct);
-  const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => keyOf(r));
+  const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => cellKeyOf(r));
   if (matched.length === 0) {
     throw new ResultsError(
       `nothing to compare: no (workload, strategy, cpus, kernel, seed) cell is in both runs (base ${plural(bi.size, 'cell')}, new ${ni.size})`,

@@ -1,5 +1,6 @@
+import type { CellKey } from '../../core/cell-key.ts';
+import { DEFAULT_KERNEL } from '../../core/kernel.ts';
 import { formatSi, plural } from '../format.ts';
-import type { CellKey } from '../record.ts';
 import type { RunResult } from '../run.ts';
 import {
   type Comparison,
@@ -123,7 +124,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
   const seed = sameValue(cmp.matched, (k) => k.seed);
   const fixed = [
     cpus === undefined ? '' : `cpus=${cpus}`,
-    kernel === undefined || kernel === '5.1' ? '' : `kernel=${kernel}`,
+    kernel === undefined || kernel === DEFAULT_KERNEL ? '' : `kernel=${kernel}`,
     seed === undefined ? '' : `seed=${seed}`,
   ].filter(Boolean);
   const varying = (k: CellKey) =>

@@ -1,7 +1,9 @@
+import { DEFAULT_KERNEL, isKernelVersion, type KernelVersion } from '../../core/kernel.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { specName } from '../../core/spec.ts';
 import { describeIncomplete } from '../completeness.ts';
 import { type CostTable, kernelNsPerOp, loadCosts } from '../costs.ts';
 import { plural } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import { reproduceCommand } from '../reproduce.ts';
 import type { ReportOptions, RunResult } from '../run.ts';
 import { findSweeps } from '../sweeps.ts';
@@ -14,7 +16,7 @@ import { objectiveOf } from './objective.ts';
 import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
 import { sinceV51 } from './since.ts';
-import { groupBy, kernelsOf, kindOf } from './util.ts';
+import { groupBy, kernelsOf } from './util.ts';
 
 /**
  * Each workload's category and provenance, from what its records say: a real trace names its file
@@ -23,7 +25,7 @@ import { groupBy, kernelsOf, kindOf } from './util.ts';
 function workloadNotes(records: readonly FullRecord[]): WorkloadNote[] {
   return [...groupBy(records, (r) => r.workload).values()].map((rows) => {
     const r = rows[0] as FullRecord;
-    const kind = kindOf(r.workload);
+    const kind = specName(r.workload);
     const info = r.detail.workload_info;
     const category = r.detail.workload_category ?? 'unknown';
     const facts = Object.entries(info)
@@ -69,14 +71,16 @@ const THREATS = [
 ];
 
 /** What the 6.18 models leave at v5.1 or assume, said when a run has 6.18 records. */
-const THREATS_618 = [
+const THREATS_618: readonly string[] = [
   'Under 6.18 only the allocators change: the simulated machine (zones as v5.1 arm64 draws them, the buddy allocator without per-CPU lists, no reclaim) is the same under both kernels. On 6.18 arm64 the zone below 4 GiB on this board is ZONE_DMA, not ZONE_DMA32; it holds the same pages.',
   "The IOMMU workload stays at v5.1's dma-iommu and io-pgtable-arm-v7s model under 6.18. Since v5.1: split-on-unmap was removed (fd50651636fb, v6.13), so unmapping part of a section no longer allocates an L2 table; the L2 table's gfp is the caller's for coherent allocations (GFP_KERNEL there); IOVA magazines hold 127 entries and their depot is unbounded, trimmed by a worker. A real 6.18 may allocate and free tables at other times than the scenarios do.",
   "6.18 dma-pool: the atomic pool's growth worker is assumed to run right after the allocation that schedules it, before the next table is allocated, and the chunks it adds are charged to the tables (pools never shrink). Other atomic users share the pool: if they had grown it already, nothing would be charged; if they use it, it runs out sooner. The pool is the one of the zone below 4 GiB, as arm64 6.18 caps zone_dma_limit at 4 GiB when DRAM starts below it [unverified], and upstream's pool choice is taken to be the Android 6.18.0 tree's [unverified]. The 32-byte dma_page header is charged to kmalloc-32, as with arm64's kmalloc bouncing (kmalloc-64 without it) [unverified].",
   "Where no 6.18 source was found the v5.1 behaviour is kept under 6.18: SLUB's per-cache metadata (struct kmem_cache and kmem_cache_node sizes), slab-normal's placement (the pre-patch baseline keeps tables anywhere, though GFP_DMA means a zone below 4 GiB on 6.18 arm64), and the page allocator's costs in the cost table.",
 ];
 
-/** The design-decision report's content, computed from a run's records alone. */
+/** What the model of each kernel leaves out or assumes, said when a run has its records (v5.1's are THREATS). */
+const KERNEL_THREATS: Record<KernelVersion, readonly string[]> = { '5.1': [], '6.18': THREATS_618 };
+
 /** The cost table a report uses: the one asked for, the one the run recorded, or the shipped one. */
 function costTable(run: RunResult, options: ReportOptions): CostTable {
   return options.costs ?? run.provenance.costs?.table ?? loadCosts().table;
@@ -128,7 +132,7 @@ function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
   const objective = objectiveOf(options);
   // Each kernel is its own machine: its records are analysed apart, never ranked against another's.
   const kernels = kernelsOf(records);
-  const answers = (kernels.length ? kernels : ['5.1']).map((k) =>
+  const answers = (kernels.length ? kernels : [DEFAULT_KERNEL]).map((k) =>
     answerFor(
       k,
       records.filter((r) => r.kernel === k),
@@ -136,8 +140,7 @@ function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
       table,
     ),
   );
-  const threats = [...THREATS];
-  if (kernels.includes('6.18')) threats.push(...THREATS_618);
+  const threats = [...THREATS, ...kernels.flatMap((k) => (isKernelVersion(k) ? KERNEL_THREATS[k] : []))];
   if (run.interrupted)
     threats.unshift(`The run was interrupted: ${records.length} of ${plural(run.cells, 'cell')} were measured.`);
   const notes = collapseSweeps(workloadNotes(records));

@@ -1,10 +1,17 @@
+import { comparedCellId } from '../../core/cell-key.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { MAX_TABLES_PER_PGTABLE, TABLE_SIZE } from '../../core/sizes.ts';
+import { parseSpec } from '../../core/spec.ts';
+import { V51_CANDIDATES } from '../../core/v51-candidates.ts';
+import { isWorkloadOf, WORKLOAD_NAMES } from '../../core/workload-kind.ts';
 import { formatBytes, formatPercent, plural } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import type { Claim, ObjectiveInfo } from './model.ts';
-import { cellKey, groupBy, kindOf } from './util.ts';
+import { groupBy } from './util.ts';
 
-const POOL_BYTES = 4 * 1024 * 1024;
-const V51_CANDIDATES = ['slab-dma32', 'genalloc', 'page-frag', 'full-page'];
+const { slabDma32, genalloc, pageFrag, fullPage } = V51_CANDIDATES;
+const CANDIDATES: readonly string[] = Object.values(V51_CANDIDATES);
+/** genalloc's pool as the series sized it: every table of a page table, 4 MiB. */
+const POOL_BYTES = MAX_TABLES_PER_PGTABLE * TABLE_SIZE;
 
 /** "The most memory-efficient": slab-dma32 against the other v5.1 candidates, cell by cell. */
 function slabMostEfficient(records: readonly FullRecord[], objective: ObjectiveInfo): Claim {
@@ -14,9 +21,9 @@ function slabMostEfficient(records: readonly FullRecord[], objective: ObjectiveI
   let wins = 0;
   let cells = 0;
   const losses: string[] = [];
-  for (const rows of groupBy(records, cellKey).values()) {
-    const candidates = rows.filter((r) => V51_CANDIDATES.includes(r.strategy));
-    const slab = candidates.find((r) => r.strategy === 'slab-dma32');
+  for (const rows of groupBy(records, comparedCellId).values()) {
+    const candidates = rows.filter((r) => CANDIDATES.includes(r.strategy));
+    const slab = candidates.find((r) => r.strategy === slabDma32);
     if (!slab || candidates.length < 2) continue;
     cells++;
     const best = candidates.reduce((m, r) => (r[key] < m[key] ? r : m));
@@ -27,7 +34,7 @@ function slabMostEfficient(records: readonly FullRecord[], objective: ObjectiveI
     return {
       claim,
       source,
-      evidence: 'the run has no cell with slab-dma32 and another v5.1 candidate',
+      evidence: `the run has no cell with ${slabDma32} and another v5.1 candidate`,
       verdict: 'not tested',
     };
   const shown = losses.slice(0, 4).join('; ') + (losses.length > 4 ? `; and ${losses.length - 4} more` : '');
@@ -43,17 +50,17 @@ function slabMostEfficient(records: readonly FullRecord[], objective: ObjectiveI
 function genallocFourMiB(records: readonly FullRecord[]): Claim {
   const claim = 'genalloc must preallocate the worst case: 4096 tables = 4 MiB';
   const source = 'Boichat, RFC and v2 (Nov 2018)';
-  const rows = records.filter((r) => r.strategy === 'genalloc');
-  if (rows.length === 0) return { claim, source, evidence: 'genalloc was not run', verdict: 'not tested' };
+  const rows = records.filter((r) => r.strategy === genalloc);
+  if (rows.length === 0) return { claim, source, evidence: `${genalloc} was not run`, verdict: 'not tested' };
   const fixed = rows.filter((r) => r.peak_footprint_bytes === POOL_BYTES && r.final_footprint_bytes === POOL_BYTES);
-  const full = rows.find((r) => r.peak_live_tables === 4096);
+  const full = rows.find((r) => r.peak_live_tables === MAX_TABLES_PER_PGTABLE);
   const light = rows.reduce((m, r) => (r.peak_live_tables < m.peak_live_tables ? r : m));
   return {
     claim,
     source,
     evidence:
       `Footprint exactly ${formatBytes(POOL_BYTES)} in ${fixed.length} of ${plural(rows.length, 'cell')}, from ${plural(light.peak_live_tables, 'live table')} ` +
-      `(${light.workload}) up${full ? ` to 4096 (${full.workload}, ${full.alloc_failures} failures)` : ''}; never shrinks.`,
+      `(${light.workload}) up${full ? ` to ${MAX_TABLES_PER_PGTABLE} (${full.workload}, ${full.alloc_failures} failures)` : ''}; never shrinks.`,
     verdict: fixed.length === rows.length ? 'confirmed' : fixed.length > 0 ? 'partly' : 'refuted',
   };
 }
@@ -62,12 +69,17 @@ function genallocFourMiB(records: readonly FullRecord[]): Claim {
 function pageFragNoReuse(records: readonly FullRecord[]): Claim {
   const claim = 'page_frag cannot reuse freed fragments until the whole page is freed';
   const source = 'Boichat, v3 and summary (Dec 2018)';
-  const adv = records.filter((r) => r.strategy === 'page-frag' && kindOf(r.workload) === 'frag-adversary');
+  const adv = records.filter((r) => r.strategy === pageFrag && isWorkloadOf(r.workload, WORKLOAD_NAMES.fragAdversary));
   if (adv.length === 0)
-    return { claim, source, evidence: 'no frag-adversary workload with page-frag in this run', verdict: 'not tested' };
+    return {
+      claim,
+      source,
+      evidence: `no ${WORKLOAD_NAMES.fragAdversary} workload with ${pageFrag} in this run`,
+      verdict: 'not tested',
+    };
   const r = adv[0] as FullRecord;
-  const slab = records.find((x) => x.strategy === 'slab-dma32' && cellKey(x) === cellKey(r));
-  const held = r.peak_live_tables * 1024;
+  const slab = records.find((x) => x.strategy === slabDma32 && comparedCellId(x) === comparedCellId(r));
+  const held = r.peak_live_tables * TABLE_SIZE;
   return {
     claim,
     source,
@@ -75,7 +87,7 @@ function pageFragNoReuse(records: readonly FullRecord[]): Claim {
       `${r.workload}: reuse ${formatPercent(r.reuse_rate)}, up to ${formatBytes(r.peak_stranded_bytes)} of freed fragments stranded, ` +
       `peak footprint ${formatBytes(r.peak_footprint_bytes)} for ${formatBytes(held)} of live tables` +
       (slab
-        ? ` (slab-dma32: reuse ${formatPercent(slab.reuse_rate)}, ${formatBytes(slab.peak_footprint_bytes)})`
+        ? ` (${slabDma32}: reuse ${formatPercent(slab.reuse_rate)}, ${formatBytes(slab.peak_footprint_bytes)})`
         : '') +
       '.',
     verdict: r.reuse_rate === 0 && r.peak_stranded_bytes > 0 ? 'confirmed' : 'refuted',
@@ -86,8 +98,8 @@ function pageFragNoReuse(records: readonly FullRecord[]): Claim {
 function fullPageWaste(records: readonly FullRecord[]): Claim {
   const claim = 'One 4 KiB page per 1 KiB table wastes 75 % of the memory';
   const source = 'the series discussion (Nov–Dec 2018)';
-  const rows = records.filter((r) => r.strategy === 'full-page' && r.peak_live_tables > 0);
-  if (rows.length === 0) return { claim, source, evidence: 'full-page was not run', verdict: 'not tested' };
+  const rows = records.filter((r) => r.strategy === fullPage && r.peak_live_tables > 0);
+  if (rows.length === 0) return { claim, source, evidence: `${fullPage} was not run`, verdict: 'not tested' };
   // Waste at the peak = (footprint − live) / footprint = frag / (1 + frag).
   const wastes = rows.map((r) => r.frag_peak_over_peak / (1 + r.frag_peak_over_peak));
   const exact = wastes.filter((w) => Math.abs(w - 0.75) < 1e-12).length;
@@ -105,15 +117,15 @@ function fieldReport(records: readonly FullRecord[]): Claim {
   const source = 'Boichat, 5 Dec 2018 (quoted by Deacon)';
   const scenarios = [
     ...groupBy(
-      records.filter((r) => kindOf(r.workload) === 'iommu'),
+      records.filter((r) => isWorkloadOf(r.workload, WORKLOAD_NAMES.iommu)),
       (r) => r.workload,
     ).values(),
   ].map((rows) => rows[0] as FullRecord);
   if (scenarios.length === 0)
-    return { claim, source, evidence: 'no iommu workload in this run', verdict: 'not tested' };
+    return { claim, source, evidence: `no ${WORKLOAD_NAMES.iommu} workload in this run`, verdict: 'not tested' };
   const parts = scenarios.map(
     (r) =>
-      `${r.workload.replace(/^iommu:scenario=/, '').split(',')[0]}: peak ${r.peak_live_tables}, ${r.frees} frees of ${r.allocs}`,
+      `${parseSpec(r.workload).params.scenario ?? r.workload}: peak ${r.peak_live_tables}, ${r.frees} frees of ${r.allocs}`,
   );
   const within = scenarios.filter((r) => r.peak_live_tables <= 100).length;
   const rarelyFreed = scenarios.filter((r) => r.frees <= r.allocs / 2).length;

@@ -1,7 +1,9 @@
+import { comparedCellId } from '../../core/cell-key.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { specName } from '../../core/spec.ts';
 import { formatCount, plural } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import type { ConstraintRow } from './model.ts';
-import { cellKey, groupBy, placementOf } from './util.ts';
+import { groupBy, placementOf } from './util.ts';
 
 /**
  * Why a record's strategy is not ranked in its cell, or null: it failed allocations (io-pgtable maps
@@ -15,9 +17,6 @@ export function exclusionOf(r: FullRecord): string | null {
   return why.length ? why.join('; ') : null;
 }
 
-/** The strategy's base name: `dma-pool:coherent_pool=0` → dma-pool. */
-const baseName = (label: string) => label.split(':')[0] as string;
-
 /**
  * What would qualify a strategy that failed allocations: for each parameter it says would have
  * served them (TableAllocator.requirements), the smallest value, exact when a variant of the same
@@ -25,7 +24,7 @@ const baseName = (label: string) => label.split(':')[0] as string;
  */
 function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: readonly FullRecord[]): string[] {
   const params = rows.find((r) => r.detail.strategy_params)?.detail.strategy_params ?? {};
-  const cells = new Set(rows.map(cellKey));
+  const cells = new Set(rows.map(comparedCellId));
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.detail.requirements ?? {})))];
   const out: string[] = [];
   for (const k of keys) {
@@ -34,9 +33,9 @@ function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: re
     const variants = [...groupBy(all, (r) => r.strategy)].filter(
       ([label, vr]) =>
         label !== strategy &&
-        baseName(label) === baseName(strategy) &&
+        specName(label) === specName(strategy) &&
         vr.every((r) => r.alloc_failures === 0) &&
-        [...cells].every((c) => vr.some((r) => cellKey(r) === c && r.detail.requirements?.[k] !== undefined)),
+        [...cells].every((c) => vr.some((r) => comparedCellId(r) === c && r.detail.requirements?.[k] !== undefined)),
     );
     // A negative value of a size parameter is the kernel's own default (dma-pool's coherent_pool=-1).
     const v = params[k];
@@ -45,7 +44,7 @@ function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: re
     const variant = variants[0];
     if (variant) {
       const need = Math.max(
-        ...variant[1].filter((r) => cells.has(cellKey(r))).map((r) => r.detail.requirements?.[k] ?? 0),
+        ...variant[1].filter((r) => cells.has(comparedCellId(r))).map((r) => r.detail.requirements?.[k] ?? 0),
       );
       out.push(
         `${strategy} would have served every allocation of this run with ${k}=${need} or more${has}, as ${variant[0]}, which never failed, shows`,

@@ -1,8 +1,10 @@
+import { comparedCellId } from '../../core/cell-key.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { type CostTable, kernelNsPerOp, type UnitScale, unitCounts } from '../costs.ts';
 import { formatPercentValue, formatRate } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import type { CostSummary, SpeedSummary } from './model.ts';
-import { cellKey, geometricMean, groupBy, isHold } from './util.ts';
+import { geometricMean, groupBy } from './util.ts';
 
 /**
  * Each strategy's modelled kernel cost over the run: the geometric mean of its ns per event over
@@ -17,12 +19,12 @@ function costScores(
 ): Map<string, number> {
   const per = new Map<string, number[]>();
   const hold = new Map<string, number[]>();
-  for (const rows of groupBy(records, cellKey).values()) {
+  for (const rows of groupBy(records, comparedCellId).values()) {
     const mine = rows.filter((r) => among.has(r.strategy));
     const costs = mine.map((r) => [r, kernelNsPerOp(r, table, scale)] as const);
     if (costs.length < among.size || costs.some(([, c]) => c === null || c <= 0)) continue;
     for (const [r, c] of costs) {
-      const target = isHold(r) ? hold : per;
+      const target = isHoldWorkload(r.workload) ? hold : per;
       const list = target.get(r.strategy);
       if (list) list.push(c as number);
       else target.set(r.strategy, [c as number]);

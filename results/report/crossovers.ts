@@ -1,7 +1,8 @@
+import type { FullRecord } from '../../core/record.ts';
+import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { plural } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import type { Crossover, ObjectiveInfo } from './model.ts';
-import { groupBy, isHold } from './util.ts';
+import { groupBy } from './util.ts';
 
 /** One change of order between two strategies along the sweep. */
 interface Change {
@@ -68,7 +69,7 @@ export function crossovers(
 ): Crossover[] {
   const out: Crossover[] = [];
   const sweeps = groupBy(
-    records.filter((r) => isHold(r) && qualifying.has(r.strategy) && r.alloc_failures === 0),
+    records.filter((r) => isHoldWorkload(r.workload) && qualifying.has(r.strategy) && r.alloc_failures === 0),
     (r) => `${r.cpus}\u0000${r.seed}`,
   );
   const what = `${objective.label}`;

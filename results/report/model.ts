@@ -1,4 +1,5 @@
-import type { WorkloadCategory } from '../record.ts';
+import type { Placement } from '../../core/placement.ts';
+import type { WorkloadCategory } from '../../core/workload-kind.ts';
 import type { Provenance } from '../run.ts';
 
 /**
@@ -111,7 +112,7 @@ export interface Recommendation {
 
 export interface ConstraintRow {
   strategy: string;
-  placement: 'dma32' | 'any' | 'unknown';
+  placement: Placement | 'unknown';
   dma32_violations: number;
   alloc_failures: number;
   /** Workloads where it broke a constraint. */

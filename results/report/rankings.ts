@@ -1,8 +1,12 @@
-import { formatMetric, METRICS, type MetricDef, metricValue } from '../metrics.ts';
-import type { FullRecord } from '../record.ts';
+import { comparedCellId } from '../../core/cell-key.ts';
+import { METRICS, type MetricDef } from '../../core/metrics.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { metricValue } from '../../core/record.ts';
+import { isHoldWorkload } from '../../core/workload-kind.ts';
+import { formatMetric } from '../metric-text.ts';
 import { exclusionOf } from './constraints.ts';
 import type { CellRanking, MetricRanking, RankedValue } from './model.ts';
-import { cellKey, groupBy, isHold } from './util.ts';
+import { groupBy } from './util.ts';
 
 /** The metrics ranked per workload, in report order: those the registry marks `rank`. */
 const RANKED_METRICS = METRICS.filter((m) => m.rank && m.better !== 'neutral');
@@ -57,8 +61,8 @@ function rank(rows: readonly FullRecord[], m: MetricDef): RankedValue[] {
 export function rankings(records: readonly FullRecord[]): CellRanking[] {
   const out: CellRanking[] = [];
   for (const rows of groupBy(
-    records.filter((r) => !isHold(r)),
-    cellKey,
+    records.filter((r) => !isHoldWorkload(r.workload)),
+    comparedCellId,
   ).values()) {
     const first = rows[0] as FullRecord;
     const metrics: MetricRanking[] = [];

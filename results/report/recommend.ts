@@ -1,7 +1,10 @@
+import { comparedCellId } from '../../core/cell-key.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { specName } from '../../core/spec.ts';
+import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes, plural } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import type { ConstraintRow, CostSummary, Crossover, ObjectiveInfo, Recommendation } from './model.ts';
-import { cellKey, geometricMean, groupBy, isHold } from './util.ts';
+import { geometricMean, groupBy } from './util.ts';
 
 /**
  * Each qualifying strategy's memory score by one footprint figure: over every workload, its figure
@@ -16,12 +19,12 @@ function memoryScores(
 ): Map<string, number> {
   const ratios = new Map<string, number[]>();
   const holdRatios = new Map<string, number[]>();
-  for (const rows of groupBy(records, cellKey).values()) {
+  for (const rows of groupBy(records, comparedCellId).values()) {
     const ok = rows.filter((r) => qualifying.has(r.strategy));
     if (ok.length === 0) continue;
     const best = Math.min(...ok.map((r) => r[key]));
     for (const r of ok) {
-      const target = isHold(r) ? holdRatios : ratios;
+      const target = isHoldWorkload(r.workload) ? holdRatios : ratios;
       // A strategy and its best rival both holding nothing are equal.
       target.set(r.strategy, [
         ...(target.get(r.strategy) ?? []),
@@ -38,8 +41,6 @@ function memoryScores(
   }
   return out;
 }
-
-const baseName = (label: string) => label.split(':')[0] as string;
 
 /**
  * The recommendation: among strategies that meet the hard constraints, the smallest memory score by
@@ -84,7 +85,7 @@ export function recommend(
   }
   const mine = records.filter((r) => r.strategy === winner);
   for (const n of [64, 4096]) {
-    const r = mine.find((x) => isHold(x) && x.peak_live_tables === n);
+    const r = mine.find((x) => isHoldWorkload(x.workload) && x.peak_live_tables === n);
     if (r)
       numbers.push({
         label: `peak footprint holding ${plural(n, 'table')}`,
@@ -93,8 +94,8 @@ export function recommend(
   }
   const flips: string[] = [];
   for (const rows of groupBy(
-    records.filter((r) => !isHold(r)),
-    cellKey,
+    records.filter((r) => !isHoldWorkload(r.workload)),
+    comparedCellId,
   ).values()) {
     const ok = rows.filter((r) => qualifying.has(r.strategy));
     const w = ok.find((r) => r.strategy === winner);
@@ -131,7 +132,7 @@ export function recommend(
   flips.push(...excludedLines);
   // An excluded strategy whose variant qualifies: does that variant change the answer?
   for (const g of gate.filter((x) => !x.qualifies)) {
-    const variant = ranked.findIndex(([s]) => s !== g.strategy && baseName(s) === baseName(g.strategy));
+    const variant = ranked.findIndex(([s]) => s !== g.strategy && specName(s) === specName(g.strategy));
     const found = ranked[variant];
     if (!found) continue;
     flips.push(
@@ -142,7 +143,7 @@ export function recommend(
   }
   // The winner's variant, in words, and the best strategy of another kind if its conditions do not hold.
   const note = records.find((r) => r.strategy === winner)?.detail.strategy_note;
-  const fallback = note ? ranked.find(([s]) => baseName(s) !== baseName(winner)) : undefined;
+  const fallback = note ? ranked.find(([s]) => specName(s) !== specName(winner)) : undefined;
   if (note) {
     flips.unshift(
       `${winner} assumes ${note}.${fallback ? ` Where that does not hold, ${fallback[0]} is the best of the other strategies (score ${fallback[1].toFixed(3)}).` : ''}`,

@@ -1,13 +1,11 @@
+import { acrossKernelsId } from '../../core/cell-key.ts';
+import { DEFAULT_KERNEL } from '../../core/kernel.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { PAGE_SIZE } from '../../core/sizes.ts';
+import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes, formatCount, formatPercent, plural } from '../format.ts';
-import type { FullRecord } from '../record.ts';
 import type { Crossover, KernelAnswer, SinceKernel, SinceRow, SinceSummary } from './model.ts';
-import { geometricMean, isHold } from './util.ts';
-
-/** The simulated machine's page (results do not import the strategies' constants). */
-const PAGE_BYTES = 4096;
-
-/** A cell without its kernel: where the same workload, CPUs and seed ran under two kernels. */
-const cellOf = (r: FullRecord) => `${r.workload}\u0000${r.cpus}\u0000${r.seed}`;
+import { geometricMean } from './util.ts';
 
 /** Live tables when the workload ended (the last point of its series). */
 const finalLive = (r: FullRecord) => r.detail.series.live_tables.at(-1) ?? 0;
@@ -17,11 +15,11 @@ type Pair = [FullRecord, FullRecord];
 
 function pairsByStrategy(records: readonly FullRecord[], base: string, kernel: string): Map<string, Pair[]> {
   const newer = new Map<string, FullRecord>();
-  for (const r of records) if (r.kernel === kernel) newer.set(`${r.strategy}\u0000${cellOf(r)}`, r);
+  for (const r of records) if (r.kernel === kernel) newer.set(acrossKernelsId(r), r);
   const out = new Map<string, Pair[]>();
   for (const r of records) {
     if (r.kernel !== base) continue;
-    const n = newer.get(`${r.strategy}\u0000${cellOf(r)}`);
+    const n = newer.get(acrossKernelsId(r));
     if (!n) continue;
     const list = out.get(r.strategy);
     if (list) list.push([r, n]);
@@ -38,14 +36,15 @@ const differs = (a: FullRecord, b: FullRecord) =>
 /** Tables per page held at the largest hold both kernels ran without failing. */
 function density(pairs: readonly Pair[]): [number, number] | null {
   const held = pairs.filter(
-    ([a, b]) => isHold(a) && a.alloc_failures === 0 && b.alloc_failures === 0 && a.peak_live_tables > 0,
+    ([a, b]) =>
+      isHoldWorkload(a.workload) && a.alloc_failures === 0 && b.alloc_failures === 0 && a.peak_live_tables > 0,
   );
   const largest = held.reduce<Pair | undefined>(
     (m, p) => (m === undefined || p[0].peak_live_tables > m[0].peak_live_tables ? p : m),
     undefined,
   );
   if (!largest) return null;
-  const per = (r: FullRecord) => r.peak_live_tables / (r.peak_footprint_bytes / PAGE_BYTES);
+  const per = (r: FullRecord) => r.peak_live_tables / (r.peak_footprint_bytes / PAGE_SIZE);
   return [per(largest[0]), per(largest[1])];
 }
 
@@ -209,17 +208,17 @@ function findings(a: KernelAnswer, b: KernelAnswer, rows: readonly SinceRow[], p
  */
 export function sinceV51(records: readonly FullRecord[], answers: readonly KernelAnswer[]): SinceSummary {
   if (answers.length < 2) {
-    const only = answers[0]?.kernel ?? '5.1';
+    const only = answers[0]?.kernel ?? DEFAULT_KERNEL;
     return {
       base: null,
       note:
-        only === '5.1'
+        only === DEFAULT_KERNEL
           ? 'This run models Linux v5.1 only: `--kernel 5.1,6.18` (or `kernel: [5.1, 6.18]` in a suite) shows what the 6.18 allocators change.'
           : `This run models Linux ${only} only: nothing to compare it with.`,
       kernels: [],
     };
   }
-  const base = (answers.find((x) => x.kernel === '5.1') ?? answers[0]) as KernelAnswer;
+  const base = (answers.find((x) => x.kernel === DEFAULT_KERNEL) ?? answers[0]) as KernelAnswer;
   const kernels: SinceKernel[] = answers
     .filter((x) => x !== base)
     .map((b) => {

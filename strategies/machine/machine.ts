@@ -1,6 +1,7 @@
+import { GiB, PAGE_SIZE } from '../../core/sizes.ts';
 import type { PageAllocator } from '../types.ts';
 import { Buddy } from './buddy.ts';
-import { GiB, hex, isAligned, MAX_ORDER, PAGE_SIZE } from './constants.ts';
+import { hex, isAligned, MAX_ORDER } from './constants.ts';
 import { gfpZone, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL } from './gfp.ts';
 import { PageUndo } from './undo.ts';
 

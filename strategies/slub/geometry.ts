@@ -1,4 +1,5 @@
-import { MAX_ORDER, PAGE_SIZE } from '../machine/constants.ts';
+import { PAGE_SIZE } from '../../core/sizes.ts';
+import { MAX_ORDER } from '../machine/constants.ts';
 
 /** SLUB's boot parameters (mm/slub.c, v5.1 defaults). */
 export interface SlubTunables {

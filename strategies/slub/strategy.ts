@@ -1,7 +1,9 @@
-import { TABLE_SIZE } from '../machine/constants.ts';
+import { DEFAULT_KERNEL, type KernelVersion, unknownKernel } from '../../core/kernel.ts';
+import { intParam, type ParamDefs } from '../../core/params.ts';
+import type { Placement } from '../../core/placement.ts';
+import { TABLE_SIZE } from '../../core/sizes.ts';
 import { GFP_ATOMIC } from '../machine/gfp.ts';
-import { intParam, type ParamDefs } from '../params.ts';
-import type { Placement, Strategy, StrategyContext, TableAllocator } from '../types.ts';
+import type { Strategy, StrategyContext, TableAllocator } from '../types.ts';
 import type { SlubMetadata } from './base.ts';
 import { SlubCache } from './cache.ts';
 import { Slub618Cache } from './cache-6.18.ts';
@@ -58,9 +60,12 @@ const SLUB_PARAMS: ParamDefs = {
   },
 };
 
+/** calculate_order() and the cache's limits as each kernel sets them. */
+const GEOMETRY: Record<KernelVersion, typeof slubGeometry> = { '5.1': slubGeometry, '6.18': slubGeometry618 };
+
 /**
  * A SLUB cache of 1 KiB, 1 KiB-aligned objects as io-pgtable-arm-v7s creates it, with the given slab
- * flags: the v5.1 model, or the 6.18 one when ctx.kernel is '6.18'.
+ * flags: the model of ctx.kernel (v5.1's by default).
  */
 export function slubStrategy(spec: {
   name: string;
@@ -81,11 +86,9 @@ export function slubStrategy(spec: {
         maxOrder: intParam(p, 'max_order'),
         minObjects: intParam(p, 'min_objects'),
       };
-      const v618 = ctx.kernel === '6.18';
+      const kernel = ctx.kernel ?? DEFAULT_KERNEL;
       // 6.18 computes the order from num_present_cpus(), v5.1 from nr_cpu_ids: both are ctx.cpus here.
-      const computed = v618
-        ? slubGeometry618(TABLE_SIZE, ctx.cpus, tunables)
-        : slubGeometry(TABLE_SIZE, ctx.cpus, tunables);
+      const computed = GEOMETRY[kernel](TABLE_SIZE, ctx.cpus, tunables);
       const cpuPartial = intParam(p, 'cpu_partial');
       const geometry = {
         ...computed,
@@ -101,7 +104,14 @@ export function slubStrategy(spec: {
         callerGfp: GFP_ATOMIC,
         metadata: SLUB_METADATA,
       };
-      return v618 ? new Slub618Cache(ctx.pages, options) : new SlubCache(ctx.pages, options);
+      switch (kernel) {
+        case '5.1':
+          return new SlubCache(ctx.pages, options);
+        case '6.18':
+          return new Slub618Cache(ctx.pages, options);
+        default:
+          return unknownKernel(kernel);
+      }
     },
   };
 }

@@ -171,8 +171,8 @@ describe.concurrent('l2bench refuses bad input with one line naming the culprit'
 
   it('a module that is not a strategy', async () => {
     expectRefused(
-      await l2bench(['run', '-s', './harness/sweep.ts', '-w', 'hold', ...quick, out()]),
-      /^l2bench: --strategy \.\/harness\/sweep\.ts: not a strategy \(no default export or `strategy` export\)/,
+      await l2bench(['run', '-s', './core/spec-ranges.ts', '-w', 'hold', ...quick, out()]),
+      /^l2bench: --strategy \.\/core\/spec-ranges\.ts: not a strategy \(no default export or `strategy` export\)/,
     );
     const file = join(tmp(), 'half.mjs');
     writeFileSync(file, "export default { name: 'half', placement: 'dma64' };\n");

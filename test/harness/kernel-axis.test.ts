@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../harness/errors.ts';
+import { InputError } from '../../core/errors.ts';
 import { type KernelVersion, planBenchmark, runBenchmark, type Strategy, writeResults } from '../../index.ts';
 import { readRun } from '../../results/read-run.ts';
 import { fullPage } from '../../strategies/full-page.ts';

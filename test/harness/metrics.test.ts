@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseParams } from '../../core/params.ts';
 import { type Cell, measureCell } from '../../harness/cell.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
-import { parseParams } from '../../strategies/params.ts';
 import { tempDir } from '../tmp.ts';
 import { workload } from '../workload-helpers.ts';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TIMING_COLUMNS } from '../../results/record.ts';
+import { TIMING_COLUMNS } from '../../core/record.ts';
 import { l2bench, ROOT } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
 

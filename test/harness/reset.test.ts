@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { MiB } from '../../core/sizes.ts';
 import { planBenchmark } from '../../harness/benchmark.ts';
 import { type Cell, Machines, measureCell } from '../../harness/cell.ts';
-import { MAX_ORDER, MiB } from '../../strategies/machine/constants.ts';
+import { MAX_ORDER } from '../../strategies/machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
 

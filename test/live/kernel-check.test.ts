@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../harness/errors.ts';
+import { InputError } from '../../core/errors.ts';
 import { type CheckOptions, runKernelCheck } from '../../kernel/live/check.ts';
 import { acquireLockWaiting, type HeldLock } from '../../kernel/live/lock.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';

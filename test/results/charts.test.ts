@@ -1,5 +1,6 @@
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
+import type { FullRecord } from '../../core/record.ts';
 import {
   FALLBACK_PALETTE,
   footprintOverTime,
@@ -11,7 +12,6 @@ import {
   tradeoff,
   tradeoffPoints,
 } from '../../results/charts/index.ts';
-import type { FullRecord } from '../../results/record.ts';
 import { blankRecord } from '../records.ts';
 
 /** A record with every metric zero except what is given; `series` as [event, footprint] pairs. */

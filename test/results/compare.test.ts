@@ -2,6 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareCommand } from '../../cli/commands/compare.ts';
+import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../core/metrics.ts';
+import type { FullRecord } from '../../core/record.ts';
+import { CSV_COLUMNS, TIMING_COLUMNS } from '../../core/record.ts';
 import {
   compareRuns,
   type ExactRow,
@@ -11,10 +14,7 @@ import {
 } from '../../results/compare/diff.ts';
 import { formatComparison } from '../../results/compare/format.ts';
 import { ResultsError } from '../../results/errors.ts';
-import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../results/metrics.ts';
 import { readRun } from '../../results/read-run.ts';
-import type { FullRecord } from '../../results/record.ts';
-import { CSV_COLUMNS, TIMING_COLUMNS } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
 import { seeded } from '../../workloads/random.ts';
 import { blankRecord } from '../records.ts';

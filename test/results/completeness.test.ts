@@ -21,6 +21,7 @@ const missing = (strategy: string, reason: MissingCell['reason'], error: string 
   workload: 'hold:tables=8',
   strategy,
   cpus: 4,
+  kernel: '5.1',
   seed: 1,
   module: null,
   reason,

@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { KernelVersion } from '../../core/kernel.ts';
+import { parseParams } from '../../core/params.ts';
+import type { FullRecord } from '../../core/record.ts';
 import { type Cell, measureCell } from '../../harness/cell.ts';
 import { kernelNsPerOp, loadCosts } from '../../results/costs.ts';
 import { ResultsError } from '../../results/errors.ts';
-import type { FullRecord } from '../../results/record.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
-import { parseParams } from '../../strategies/params.ts';
-import type { KernelVersion } from '../../strategies/types.ts';
 import { tempDir } from '../tmp.ts';
 import { workload } from '../workload-helpers.ts';
 

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { FullRecord } from '../../core/record.ts';
 import { jsonExporter } from '../../results/json.ts';
 import { readRun } from '../../results/read-run.ts';
-import type { FullRecord } from '../../results/record.ts';
 import type { RunResult } from '../../results/run.ts';
 import { blankRecord, completeRun } from '../records.ts';
 import { tempDir } from '../tmp.ts';

@@ -1,9 +1,9 @@
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
+import type { FullRecord } from '../../core/record.ts';
 import { runBenchmark } from '../../harness/benchmark.ts';
 import { htmlExporter } from '../../results/html.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
-import type { FullRecord } from '../../results/record.ts';
 import { analyse } from '../../results/report/analyse.ts';
 import type { RunResult } from '../../results/run.ts';
 import { blankRecord, completeRun } from '../records.ts';

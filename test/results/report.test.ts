@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { renderTables } from '../../cli/table.ts';
+import { parseParams } from '../../core/params.ts';
+import type { FullRecord } from '../../core/record.ts';
 import { type Cell, measureCell } from '../../harness/cell.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
-import type { FullRecord } from '../../results/record.ts';
 import { analyse } from '../../results/report/analyse.ts';
 import { claims } from '../../results/report/claims.ts';
 import { constraints } from '../../results/report/constraints.ts';
@@ -12,7 +13,6 @@ import { rankings } from '../../results/report/rankings.ts';
 import type { RunResult } from '../../results/run.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
-import { parseParams } from '../../strategies/params.ts';
 import { blankRecord, completeRun } from '../records.ts';
 import { workload } from '../workload-helpers.ts';
 

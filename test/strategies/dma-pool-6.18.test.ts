@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { GiB, MiB } from '../../core/sizes.ts';
 import { atomicPoolDefaultBytes, chunkPages } from '../../strategies/atomic-pool.ts';
 import { dmaPool, initialChain } from '../../strategies/dma-pool.ts';
 import { blockOffsets618 } from '../../strategies/dma-pool-6.18.ts';
-import { GiB, MiB } from '../../strategies/machine/constants.ts';
 import { allocMany, instance, KiB } from '../helpers.ts';
 
 // Linux 6.18's dma_pool (mm/dmapool.c after da9619a30e73, v6.4) and atomic pool (kernel/dma/pool.c).

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MiB } from '../../core/sizes.ts';
 import { dmaPool, initialChain } from '../../strategies/dma-pool.ts';
-import { MiB } from '../../strategies/machine/constants.ts';
 import { allocMany, instance, KiB } from '../helpers.ts';
 
 describe('dma-pool (mm/dmapool.c, v5.1)', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { GiB, MiB } from '../../core/sizes.ts';
 import { genalloc } from '../../strategies/genalloc.ts';
-import { GiB, MiB } from '../../strategies/machine/constants.ts';
 import { allocMany, instance, KiB } from '../helpers.ts';
 
 describe('genalloc (gen_pool, v5.1)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { GiB } from '../../core/sizes.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
-import { GiB } from '../../strategies/machine/constants.ts';
 import type { Strategy } from '../../strategies/types.ts';
 import { allocMany, instance, KiB } from '../helpers.ts';
 

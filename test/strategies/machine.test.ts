@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GiB, MiB } from '../../strategies/machine/constants.ts';
+import { GiB, MiB } from '../../core/sizes.ts';
 import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL, ZONE_DMA32, ZONE_NORMAL } from '../../strategies/machine/gfp.ts';
 import { Machine, RESERVED_OWNER, zoneLayout } from '../../strategies/machine/machine.ts';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { GiB, MiB } from '../../core/sizes.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
-import { GiB, MiB } from '../../strategies/machine/constants.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
 import { instance } from '../helpers.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseParams } from '../../core/params.ts';
 import { createChecked } from '../../strategies/checker.ts';
 import { __GFP_DMA32 } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
-import { parseParams } from '../../strategies/params.ts';
 import { slabDma32 } from '../../strategies/slab-dma32.ts';
 import { slabNormal } from '../../strategies/slab-normal.ts';
 import { SlubCache } from '../../strategies/slub/cache.ts';

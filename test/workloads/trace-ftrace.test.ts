@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { parseParams } from '../../strategies/params.ts';
+import { parseParams } from '../../core/params.ts';
 import { ALLOC, FREE } from '../../workloads/events.ts';
 import { detectFormat } from '../../workloads/trace/detect.ts';
 import { kmallocCache } from '../../workloads/trace/ftrace.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseParams } from '../../strategies/params.ts';
+import { parseParams } from '../../core/params.ts';
 import { TraceError, trace } from '../../workloads/trace/index.ts';
 import { replay } from '../../workloads/trace/pass.ts';
 import { traceStats } from '../../workloads/trace/stats.ts';

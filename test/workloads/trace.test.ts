@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseParams } from '../../strategies/params.ts';
+import { parseParams } from '../../core/params.ts';
 import { ALLOC, FREE, type Workload } from '../../workloads/events.ts';
 import { TraceError, type TraceWorkload, trace } from '../../workloads/trace/index.ts';
 import { traceStats } from '../../workloads/trace/stats.ts';

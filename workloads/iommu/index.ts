@@ -1,5 +1,7 @@
-import { ParamError } from '../../strategies/errors.ts';
-import { choiceParam, intParam } from '../../strategies/params.ts';
+import { ParamError } from '../../core/errors.ts';
+import { choiceParam, intParam } from '../../core/params.ts';
+import { formatSpec } from '../../core/spec.ts';
+import { WORKLOAD_NAMES } from '../../core/workload-kind.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE, specString, type WorkloadKind } from '../events.ts';
 import { seeded } from '../random.ts';
 import { BufferFactory } from './buffers.ts';
@@ -51,7 +53,7 @@ interface IommuPass extends DmaCounters {
  * the meter's dma32_violations (in the kernel: "Page table does not fit in PTE", a failed map).
  */
 export const iommu: WorkloadKind = {
-  name: 'iommu',
+  name: WORKLOAD_NAMES.iommu,
   description:
     'IOMMU v7s page table driven by a scenario of DMA buffer maps and unmaps (dma-iommu, iova rcache), or by a recorded iommu:map/unmap trace',
   params,
@@ -62,8 +64,8 @@ export const iommu: WorkloadKind = {
         throw new ParamError('workload iommu: length= is for scenarios, not with trace=');
       const teardown = intParam(values, 'teardown');
       return {
-        spec: `iommu:trace=${file},teardown=${teardown}`,
-        kind: 'iommu',
+        spec: formatSpec(WORKLOAD_NAMES.iommu, { trace: file, teardown }),
+        kind: WORKLOAD_NAMES.iommu,
         // A real device's mappings, through the v5.1 v7s model: the tables it allocates are real.
         category: 'real trace',
         params: values,
@@ -84,7 +86,7 @@ export const iommu: WorkloadKind = {
     };
     return {
       spec: specString('iommu', params, values),
-      kind: 'iommu',
+      kind: WORKLOAD_NAMES.iommu,
       category: 'model',
       params: values,
       info: { model: 'io-pgtable-arm-v7s and dma-iommu model (v5.1), illustrative scenario' },

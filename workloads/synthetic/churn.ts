@@ -1,4 +1,5 @@
-import { intParam } from '../../strategies/params.ts';
+import { intParam } from '../../core/params.ts';
+import { WORKLOAD_NAMES } from '../../core/workload-kind.ts';
 import { syntheticKind } from './kind.ts';
 import { CPUS_PARAM, freeOrder, orderParam } from './params.ts';
 
@@ -7,7 +8,7 @@ import { CPUS_PARAM, freeOrder, orderParam } from './params.ts';
  * L − 1. Events L + N; allocations L + ⌊N/2⌋; frees ⌈N/2⌉; peak live L.
  */
 export const churn = syntheticKind({
-  name: 'churn',
+  name: WORKLOAD_NAMES.churn,
   description: 'hold about L live tables while N operations free and allocate',
   params: {
     live: { kind: 'int', description: 'tables live once warmed up', default: 256, min: 1, max: 1 << 20 },

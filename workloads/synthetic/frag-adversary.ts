@@ -1,4 +1,5 @@
-import { intParam } from '../../strategies/params.ts';
+import { intParam } from '../../core/params.ts';
+import { WORKLOAD_NAMES } from '../../core/workload-kind.ts';
 import { syntheticKind } from './kind.ts';
 import { CPUS_PARAM } from './params.ts';
 
@@ -8,7 +9,7 @@ import { CPUS_PARAM } from './params.ts';
  * allocate the freed count again. Kept K = ⌈N/keep⌉; events N + 2(N − K); peak live N.
  */
 export const fragAdversary = syntheticKind({
-  name: 'frag-adversary',
+  name: WORKLOAD_NAMES.fragAdversary,
   description: 'fill, free all but one table in every 32 KiB, then allocate again',
   params: {
     tables: { kind: 'int', description: 'tables in the fill', default: 4096, min: 1, max: 1 << 20 },

@@ -1,4 +1,4 @@
-import type { ParamDefs, ParamValues } from '../../strategies/params.ts';
+import type { ParamDefs, ParamValues } from '../../core/params.ts';
 import { type EventChunk, specString, type WorkloadKind } from '../events.ts';
 import { spread } from './params.ts';
 import { Stream } from './stream.ts';

@@ -1,4 +1,4 @@
-import { choiceParam, type ParamDef, type ParamValues } from '../../strategies/params.ts';
+import { choiceParam, type ParamDef, type ParamValues } from '../../core/params.ts';
 import type { FreeOrder } from '../live-set.ts';
 
 export const CPUS_PARAM: ParamDef = {

@@ -1,4 +1,4 @@
-import { intParam, type ParamValues } from '../../strategies/params.ts';
+import { intParam, type ParamValues } from '../../core/params.ts';
 import { syntheticKind } from './kind.ts';
 import { CPUS_PARAM, freeOrder, orderParam } from './params.ts';
 import type { Stream } from './stream.ts';

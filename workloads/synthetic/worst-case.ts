@@ -1,4 +1,4 @@
-import { MAX_TABLES_PER_PGTABLE } from '../../strategies/machine/constants.ts';
+import { MAX_TABLES_PER_PGTABLE } from '../../core/sizes.ts';
 import { syntheticKind } from './kind.ts';
 import { CPUS_PARAM } from './params.ts';
 

@@ -1,5 +1,9 @@
+import { InputError } from '../../core/errors.ts';
+
 /** A trace was refused: the message is one line, `FILE:LINE: what is wrong` or `FILE: what is wrong`. */
-export class TraceError extends Error {}
+export class TraceError extends InputError {
+  override name = 'TraceError';
+}
 
 export function lineError(file: string, line: number, what: string): TraceError {
   return new TraceError(`${file}:${line}: ${what}`);

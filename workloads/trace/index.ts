@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { choiceParam, intParam, type ParamValues, requiredString } from '../../strategies/params.ts';
+import { choiceParam, intParam, type ParamValues, requiredString } from '../../core/params.ts';
 import { specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
 import type { TraceFormat } from './detect.ts';
 import { noticeCpuFold } from './notice.ts';

@@ -1,5 +1,5 @@
 import { InputError } from './errors.ts';
-import { splitSpec } from './spec.ts';
+import { formatSpec, parseSpec } from './spec.ts';
 
 /**
  * Parameter sweeps inside a workload spec: `hold:tables=1..4096` is every power of two from 1 to
@@ -7,7 +7,7 @@ import { splitSpec } from './spec.ts';
  * multiplies by f. Several swept keys give their product. A spec without ranges stands as it is.
  */
 export function expandSweep(spec: string): string[] {
-  const { name, raw } = splitSpec(spec, 'workload');
+  const { name, params: raw } = parseSpec(spec, 'workload');
   // Only a value made of digits around `..` is a range: file=../trace.txt is a path.
   if (!Object.values(raw).some(isRange)) return [spec];
   let combos: [string, string][][] = [[]];
@@ -15,7 +15,7 @@ export function expandSweep(spec: string): string[] {
     const values = isRange(value) ? rangeValues(spec, key, value) : [value];
     combos = combos.flatMap((c) => values.map((v) => [...c, [key, v] as [string, string]]));
   }
-  return combos.map((c) => `${name}:${c.map(([k, v]) => `${k}=${v}`).join(',')}`);
+  return combos.map((c) => formatSpec(name, c));
 }
 
 function isRange(value: string): boolean {

@@ -6,7 +6,7 @@ let root: string | undefined;
 
 /**
  * The folder of l2bench's package.json, found upward from this module: the same whether l2bench
- * runs from its TypeScript source (results/) or from the compiled package (dist/results/).
+ * runs from its TypeScript source (core/) or from the compiled package (dist/core/).
  */
 export function packageRoot(): string {
   if (root !== undefined) return root;

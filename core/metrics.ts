@@ -1,13 +1,3 @@
-import {
-  formatBytes,
-  formatCount,
-  formatMs,
-  formatPercent,
-  formatPercentValue,
-  formatRate,
-  formatRatio,
-} from './format.ts';
-
 /** Which way is better. `neutral`: a property of the workload, or a figure that is neither. */
 type Better = 'lower' | 'higher' | 'neutral';
 
@@ -318,24 +308,19 @@ export const METRICS = [
   }),
 ] as const;
 
-type Def = (typeof METRICS)[number];
+export type MetricEntry = (typeof METRICS)[number];
 export type MetricDef = MetricSpec<string, MetricUnit, MetricKind>;
-export type MetricKey = Def['key'];
+export type MetricKey = MetricEntry['key'];
 
-type ValueOf<D> = D extends { unit: 'text' } ? string : D extends { kind: 'exact' } ? number : number | null;
-
-/** Every metric's value, as a record holds it. */
-export type MetricValues = { [D in Def as D['key']]: ValueOf<D> };
-/** The exact metrics' values: what one replay of a cell gives. */
-export type ExactValues = { [D in Def as D['kind'] extends 'exact' ? D['key'] : never]: ValueOf<D> };
-/** The timing metrics' values: what timing a cell gives (null without throughput). */
-export type TimingValues = { [D in Def as D['kind'] extends 'timing' ? D['key'] : never]: ValueOf<D> };
-/** The modelled metrics' values: computed from the exact counts and a cost table (null when it cannot be). */
-export type ModelledValues = { [D in Def as D['kind'] extends 'modelled' ? D['key'] : never]: ValueOf<D> };
-type ExactKey = keyof ExactValues;
-export type TimingKey = keyof TimingValues;
+type OfKind<K extends MetricKind> = Extract<MetricEntry, { kind: K }>;
+/** The exact metrics: what one replay of a cell gives. */
+export type ExactKey = OfKind<'exact'>['key'];
+/** The timing metrics: what timing a cell gives (null without throughput). */
+export type TimingKey = OfKind<'timing'>['key'];
+/** The modelled metrics: computed from the exact counts and a cost table (null when they cannot be). */
+export type ModelledKey = OfKind<'modelled'>['key'];
 /** Exact metrics that are numbers (all but the text ones). */
-export type ExactNumericKey = { [K in ExactKey]: ExactValues[K] extends number ? K : never }[ExactKey];
+export type ExactNumericKey = Extract<OfKind<'exact'>, { unit: Exclude<MetricUnit, 'text'> }>['key'];
 
 const BY_KEY: ReadonlyMap<string, MetricDef> = new Map(METRICS.map((m) => [m.key, m]));
 
@@ -344,39 +329,11 @@ export function metricOf(key: MetricKey): MetricDef {
   return BY_KEY.get(key) as MetricDef;
 }
 
-const isExact = (m: Def): m is Extract<Def, { kind: 'exact' }> => m.kind === 'exact';
-const isTiming = (m: Def): m is Extract<Def, { kind: 'timing' }> => m.kind === 'timing';
+const isTiming = (m: MetricEntry): m is OfKind<'timing'> => m.kind === 'timing';
 
 /** Timing metric keys, in CSV order: the columns that vary between runs of the same seed. */
 export const TIMING_KEYS: readonly TimingKey[] = METRICS.filter(isTiming).map((m) => m.key);
 /** Exact numeric metric keys, in CSV order. */
 export const EXACT_NUMERIC_KEYS: readonly ExactNumericKey[] = METRICS.filter(
-  (m): m is Extract<Def, { kind: 'exact'; unit: Exclude<MetricUnit, 'text'> }> => isExact(m) && m.unit !== 'text',
+  (m): m is Extract<OfKind<'exact'>, { unit: Exclude<MetricUnit, 'text'> }> => m.kind === 'exact' && m.unit !== 'text',
 ).map((m) => m.key);
-
-const FORMATTERS: Record<MetricUnit, (v: number) => string> = {
-  count: formatCount,
-  bytes: formatBytes,
-  ratio: formatRatio,
-  fraction: (v) => formatPercent(v),
-  'events/s': (v) => formatRate(v),
-  percent: (v) => formatPercentValue(v),
-  ms: formatMs,
-  ns: (v) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ns`,
-  text: String,
-};
-
-/** A record's value of a metric. */
-export function metricValue(record: MetricValues, m: MetricDef): number | string | null {
-  return record[m.key as MetricKey];
-}
-
-/** A metric's value for people, with its margin of error when it has one: `1.2 M events/s ± 3.4 %`. */
-export function formatMetric(m: MetricDef, record: MetricValues): string {
-  const v = metricValue(record, m);
-  if (v === null || v === undefined) return '–';
-  if (typeof v !== 'number') return String(v);
-  const text = FORMATTERS[m.unit](v);
-  const margin = m.margin === undefined ? undefined : record[m.margin as MetricKey];
-  return typeof margin === 'number' ? `${text} ± ${formatPercentValue(margin)}` : text;
-}

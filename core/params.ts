@@ -4,6 +4,7 @@
  * with a message that names it.
  */
 import { ParamError } from './errors.ts';
+
 export type ParamDef =
   | {
       readonly kind: 'int';

@@ -1,10 +1,11 @@
 /**
- * The harness layer's error: bad input to the API (an option, a spec, a suite, a strategy module).
- * Its message speaks of the API's options (`strategies`, `machine`), never of command-line flags:
- * the CLI names its own flags from `input.option` (cli/failure.ts).
+ * Bad input, on every floor: a spec, a parameter, a suite, a trace, a results file. The CLI prints
+ * its one line and exits 2; a worker thread sends it back as one (harness/parallel.ts). Each floor's
+ * own input errors extend it. Its message speaks of the API's options (`strategies`, `machine`),
+ * never of command-line flags: the CLI names its own flags from `input.option` (cli/failure.ts).
  */
 
-/** The options of the harness API that a bad value can come from: BenchmarkOptions', CheckOptions' and RecordOptions' fields. */
+/** The options of the API that a bad value can come from: BenchmarkOptions', CheckOptions' and RecordOptions' fields. */
 export type OptionName =
   | 'suite'
   | 'strategies'
@@ -39,4 +40,9 @@ export class InputError extends Error {
   ) {
     super(input ? `${input.option}${input.value === undefined ? '' : ` ${input.value}`}: ${problem}` : problem);
   }
+}
+
+/** A `name:key=value` parameter that its declaration refuses. */
+export class ParamError extends InputError {
+  override name = 'ParamError';
 }

@@ -1,0 +1,118 @@
+/**
+ * A record: one row of a run, a (workload, strategy, cpus, kernel, seed) cell and every metric of the
+ * registry (core/metrics.ts), with what results.json keeps beside it. The schema is written here once,
+ * in zod: results.json is read through it (results/read-run.ts) and the types are inferred from it.
+ * Memory metrics are exact for a seed; only the timing columns vary between runs. Bytes, events and
+ * events per second: base units.
+ */
+import { z } from 'zod';
+import { CELL_KEY_COLUMNS, cellKeyShape } from './cell-key.ts';
+import {
+  type ExactKey,
+  METRICS,
+  type MetricDef,
+  type MetricEntry,
+  type MetricKey,
+  type ModelledKey,
+  TIMING_KEYS,
+  type TimingKey,
+} from './metrics.ts';
+import { PLACEMENTS } from './placement.ts';
+import { WORKLOAD_CATEGORIES } from './workload-kind.ts';
+
+/** How a record holds a metric of this unit and kind. */
+type ValueShape<D> = D extends { unit: 'text' }
+  ? z.ZodString
+  : D extends { kind: 'exact' }
+    ? z.ZodNumber
+    : D extends { kind: 'modelled' }
+      ? z.ZodDefault<z.ZodNullable<z.ZodNumber>>
+      : z.ZodNullable<z.ZodNumber>;
+
+/**
+ * Exact metrics are always numbers; a timing one is null when not timed, a modelled one when it
+ * cannot be costed (and absent from runs older than it: it is computed again from the counts).
+ */
+function valueShape(m: MetricDef): z.ZodType {
+  if (m.unit === 'text') return z.string();
+  if (m.kind === 'exact') return z.number();
+  return m.kind === 'modelled' ? z.number().nullable().default(null) : z.number().nullable();
+}
+
+const metricsShape = z.object(
+  Object.fromEntries(METRICS.map((m) => [m.key, valueShape(m)])) as {
+    [D in MetricEntry as D['key']]: ValueShape<D>;
+  },
+);
+
+/** Every metric's value, as a record holds it. */
+export type MetricValues = z.infer<typeof metricsShape>;
+/** The exact metrics' values: what one replay of a cell gives. */
+export type ExactValues = Pick<MetricValues, ExactKey>;
+/** The timing metrics' values: what timing a cell gives (null without throughput). */
+type TimingValues = Pick<MetricValues, TimingKey>;
+/** The modelled metrics' values (null when they cannot be computed). */
+type ModelledValues = Pick<MetricValues, ModelledKey>;
+
+const numbers = z.array(z.number());
+
+/** A footprint-over-time series as columns (compact in JSON). */
+const seriesShape = z.object({
+  /** Index of the event after which each point was taken (1-based). */
+  event: numbers,
+  footprint_bytes: numbers,
+  live_tables: numbers,
+});
+
+export type SeriesColumns = z.infer<typeof seriesShape>;
+
+/** What results.json keeps beside each row. */
+const detailShape = z.object({
+  /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
+  cell: z.number().int().optional(),
+  /** Where the strategy promises to place its tables, from its own definition (absent in older runs). */
+  placement: z.enum(PLACEMENTS).optional(),
+  /** Every parameter of the strategy, defaults included. */
+  strategy_params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  /** What its non-default parameters mean, from their declarations ('' for the defaults). */
+  strategy_note: z.string().optional(),
+  /** For each parameter that can make allocations fail, the smallest value that would have served them all (a lower bound after a failure). */
+  requirements: z.record(z.string(), z.number()).optional(),
+  /** The workload's category, from its own definition. */
+  workload_category: z.enum(WORKLOAD_CATEGORIES).optional(),
+  /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */
+  work: z.record(z.string(), z.number()),
+  series: seriesShape,
+  /** Timing samples, each the mean time of one replay over the replays it timed, in ms; every round's, in order. */
+  samples: numbers,
+  /**
+   * The fastest sample of each round of timing, in ms; each round ran in a fresh isolate, so these
+   * are the units that show the variation between processes (absent before l2bench-run/2).
+   */
+  rounds: numbers.optional(),
+  /** The workload's provenance (trace file and checksum) and what its model saw (IOMMU maps). */
+  workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
+});
+
+/** A record as results.json holds it: the key columns, every metric of the registry, and the detail. */
+export const recordShape = cellKeyShape.extend(metricsShape.shape).extend({ detail: detailShape });
+
+export type FullRecord = z.infer<typeof recordShape>;
+/** A record without its detail: the columns of the CSV. */
+export type CellRecord = Omit<FullRecord, 'detail'>;
+
+/** Columns that vary between runs of the same seed. */
+export const TIMING_COLUMNS = TIMING_KEYS;
+
+/** The CSV columns, in order, with stable names: the key, the exact metrics, then the timing ones. */
+export const CSV_COLUMNS: readonly (keyof CellRecord)[] = [...CELL_KEY_COLUMNS, ...METRICS.map((m) => m.key)];
+
+/** The columns a replay does not give: timing (until timed) and modelled (until costed), all null. */
+export const NOT_YET: TimingValues & ModelledValues = Object.fromEntries(
+  METRICS.filter((m) => m.kind !== 'exact').map((m) => [m.key, null]),
+) as TimingValues & ModelledValues;
+
+/** A record's value of a metric. */
+export function metricValue(record: MetricValues, m: MetricDef): number | string | null {
+  return record[m.key as MetricKey];
+}
