@@ -1,46 +1,92 @@
 /**
  * Module boundaries, checked by `npm test` (dependency-cruiser). Data flows one way:
  * workload → events → strategy → page allocator; the harness meters and runs; results read the
- * records. A back-edge fails the build.
+ * records. The floors, bottom up: core/ (the shared vocabulary); strategies/ and workloads/ beside
+ * each other; results/; harness/ (the benchmark runner) and kernel/ (the tools that touch a real
+ * kernel) beside each other; cli/ on top. A floor imports only floors below it (and itself).
  */
+const FOLDERS = [
+  'core',
+  'strategies',
+  'workloads',
+  'harness',
+  'kernel',
+  'cli',
+  'results',
+  'bench',
+  'examples',
+  'test',
+  'scripts',
+  'bin',
+];
+const PROJECT = `^(${FOLDERS.join('|')})/|^index\\.ts$`;
+
+/** Every module of the project outside these folders. */
+const allBut = (...folders) => `^(${FOLDERS.filter((f) => !folders.includes(f)).join('|')})/|^index\\.ts$`;
+
 module.exports = {
   forbidden: [
     {
-      name: 'strategies-are-self-contained',
-      comment: 'strategies/ (the allocators and the simulated machine) import only strategies/.',
+      name: 'core-imports-nothing-of-the-project',
+      comment: 'core/ is the ground floor: every floor imports it, and it imports none (node builtins and zod only).',
       severity: 'error',
-      from: { path: '^strategies/' },
-      to: { path: '^(workloads|harness|results|bench|examples|test)/|^index\\.ts$' },
+      from: { path: '^core/' },
+      to: { path: PROJECT, pathNot: '^core/' },
     },
     {
-      name: 'workloads-know-no-harness-or-results',
-      comment: 'workloads/ produce events; they never import the harness or the results.',
+      name: 'core-needs-only-zod',
+      comment: 'core/ holds vocabulary, not machinery: of the packages, only zod (its schemas).',
+      severity: 'error',
+      from: { path: '^core/' },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
+        pathNot: 'node_modules/zod/',
+      },
+    },
+    {
+      name: 'strategies-are-self-contained',
+      comment: 'strategies/ (the allocators and the simulated machine) import only strategies/ and core/.',
+      severity: 'error',
+      from: { path: '^strategies/' },
+      to: { path: allBut('strategies', 'core') },
+    },
+    {
+      name: 'workloads-are-self-contained',
+      comment: 'workloads/ produce events: they import only workloads/ and core/.',
       severity: 'error',
       from: { path: '^workloads/' },
-      to: { path: '^(harness|results|bench|examples|test)/|^index\\.ts$' },
+      to: { path: allBut('workloads', 'core') },
     },
     {
       name: 'results-read-records-only',
-      comment: 'results/ read records: they never reach back into the harness, the strategies or the workloads.',
+      comment:
+        'results/ read records: they import only results/ and core/, never the harness, the strategies or the workloads.',
       severity: 'error',
       from: { path: '^results/' },
-      to: { path: '^(harness|strategies|workloads|bench|examples|test)/|^index\\.ts$' },
+      to: { path: allBut('results', 'core') },
+    },
+    {
+      name: 'kernel-tools-stand-beside-the-harness',
+      comment:
+        'kernel/ (the live check, the tracefs recorder, the guest lab) uses the models (strategies/, workloads/) and core/, never the harness, the results or the CLI.',
+      severity: 'error',
+      from: { path: '^kernel/' },
+      to: { path: allBut('kernel', 'core', 'strategies', 'workloads') },
+    },
+    {
+      name: 'harness-knows-no-kernel-tools',
+      comment: 'the benchmark runner never needs a real kernel: harness/ never imports kernel/.',
+      severity: 'error',
+      from: { path: '^harness/' },
+      to: { path: '^(kernel|cli|bench|examples|test|scripts)/|^index\\.ts$' },
     },
     {
       name: 'only-the-cli-imports-the-cli',
       comment:
         'cli/ is the top floor: it turns flags into calls. Nothing below it imports it, so CLI wording stays there.',
       severity: 'error',
-      from: { path: '^(strategies|workloads|harness|kernel|results)/|^index\\.ts$' },
+      from: { path: '^(core|strategies|workloads|harness|kernel|results)/|^index\\.ts$' },
       to: { path: '^cli/' },
-    },
-    {
-      name: 'harness-knows-no-kernel-tools',
-      comment:
-        'kernel/ (the live check, the tracefs recorder, the guest lab) sits beside the harness: the benchmark runner never needs a real kernel.',
-      severity: 'error',
-      from: { path: '^(harness|results|strategies|workloads)/' },
-      to: { path: '^kernel/' },
     },
     {
       name: 'no-circular',
@@ -52,7 +98,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|runs|dist|\\.ci)/' },
+    exclude: { path: '^(runs|dist|\\.ci)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.mjs', '.js'] },
