@@ -12,7 +12,7 @@ export { CSV_COLUMNS, TIMING_COLUMNS } from './core/record.ts';
 export { type BenchmarkOptions, planBenchmark, runBenchmark } from './harness/benchmark.ts';
 export { type RecordOptions, type RecordResult, record } from './kernel/tracefs/record.ts';
 export { EXPORTERS } from './results/index.ts';
-export type { Exporter, Provenance, RunResult } from './results/run.ts';
+export type { Exporter, Provenance, RunResult } from './results/run-schema.ts';
 export { writeResults } from './results/write.ts';
 export { createChecked } from './strategies/checker.ts';
 export { InvariantError } from './strategies/errors.ts';

@@ -1,6 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { KERNEL_VERSIONS } from '../core/kernel.ts';
 import { VERSION } from '../harness/provenance.ts';
-import { FORMATS } from '../results/formats.ts';
+import { FORMATS } from '../results/output-formats.ts';
 import { reportFailure } from './failure.ts';
 
 // Each command's module is imported when that command runs: a command loads only the code (and
@@ -10,7 +11,9 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function program(): Command {
   const cli = new Command('l2bench')
-    .description('Compare IOMMU L2 page-table allocation strategies on a simulated Linux v5.1 machine')
+    .description(
+      `Compare IOMMU L2 page-table allocation strategies on a simulated arm64 machine, with the allocators of Linux ${KERNEL_VERSIONS.join(' and ')}`,
+    )
     .version(VERSION)
     // Commander's own errors (unknown option or command, missing argument) as one line and exit 2.
     .configureOutput({

@@ -4,7 +4,7 @@ import { METRICS, type MetricDef } from '../core/metrics.ts';
 import type { CellRecord } from '../core/record.ts';
 import { metricValue } from '../core/record.ts';
 import { formatMetric } from '../results/metric-text.ts';
-import { findSweeps, type Sweep } from '../results/sweeps.ts';
+import { findSweeps, type Sweep } from '../results/sweep-groups.ts';
 
 /** The terminal's columns: the metrics the registry marks `table`, in registry order. */
 const COLUMNS = METRICS.filter((m) => m.table);

@@ -6,7 +6,7 @@ import { DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from '../core/ker
 import type { FullRecord } from '../core/record.ts';
 import { loadCosts } from '../results/costs.ts';
 import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
-import { type MissingCell, type Provenance, RUN_SCHEMA, type RunResult } from '../results/run.ts';
+import { type MissingCell, type Provenance, RUN_SCHEMA, type RunResult } from '../results/run-schema.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
@@ -15,7 +15,7 @@ import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { checkMachine, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan } from './matrix.ts';
 import { gitDirty, provenance, VERSION } from './provenance.ts';
-import { type CellState, runCells } from './run.ts';
+import { type CellState, runCells } from './run-cells.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
 import { DEFAULT_ROUNDS } from './throughput.ts';
 
@@ -91,6 +91,8 @@ export interface BenchmarkPlan {
   kernels: readonly KernelVersion[];
   /** The cost table the records' modelled kernel cost comes from. */
   costs: ReturnType<typeof loadCosts>;
+  /** What the plan's workloads want the user told (a trace's CPUs folded), each once, in plan order. */
+  notices: string[];
 }
 
 /** The cells of a run, checked before any work: every spec, file and option. */
@@ -136,6 +138,7 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
     plan: planIdentity(cells, timeMs, rounds),
     kernels,
     costs,
+    notices: [...new Set(cells.flatMap((c) => c.workload.notices ?? []))],
   };
 }
 

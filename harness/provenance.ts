@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { packageFile, packageRoot } from '../core/package-file.ts';
-import type { Provenance } from '../results/run.ts';
+import type { Provenance } from '../results/run-schema.ts';
 
 const packageJson = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as {
   version: string;

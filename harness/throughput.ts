@@ -8,7 +8,7 @@ import { ALLOC } from '../workloads/events.ts';
 import { type Cell, instantiateTables } from './cell.ts';
 import type { EventBuffer } from './events-buffer.ts';
 
-/** Each round's samples are timed in a fresh isolate (harness/run.ts); this many rounds by default. */
+/** Each round's samples are timed in a fresh isolate (harness/run-cells.ts); this many rounds by default. */
 export const DEFAULT_ROUNDS = 8;
 /** Samples per round at least, whatever the budget: a median of three survives one outlier. */
 const MIN_ROUND_SAMPLES = 3;

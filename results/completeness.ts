@@ -1,5 +1,5 @@
-import { plural } from './format.ts';
-import type { MissingCell, RunResult } from './run.ts';
+import { plural } from './number-text.ts';
+import type { MissingCell, RunResult } from './run-schema.ts';
 
 /** Cells named per kind of problem, at most. */
 const NAMED = 3;

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { FullRecord } from '../core/record.ts';
 import { CSV_COLUMNS } from '../core/record.ts';
-import type { Exporter } from './run.ts';
+import type { Exporter } from './run-schema.ts';
 
 /** Rows rendered at a time when streaming. */
 const BATCH = 1000;

@@ -1,6 +1,6 @@
 import type { FullRecord } from '../core/record.ts';
 import { strategyPalette } from './charts/colors.ts';
-import { formatBytes, formatPercent, plural } from './format.ts';
+import { formatBytes, formatPercent, plural } from './number-text.ts';
 import { analyse, costedRecords } from './report/analyse.ts';
 import {
   type CellRanking,
@@ -13,8 +13,8 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
-import { kernelsOf } from './report/util.ts';
-import type { Exporter, Provenance } from './run.ts';
+import { kernelsOf } from './report/record-groups.ts';
+import type { Exporter, Provenance } from './run-schema.ts';
 
 /** A chart as the report shows it: a title, an inline SVG and optionally a sentence on how to read it. */
 export interface ReportChart {

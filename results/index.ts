@@ -1,9 +1,9 @@
 import { csvExporter } from './csv.ts';
-import { FORMATS, type Format } from './formats.ts';
 import { htmlExporter } from './html.ts';
 import { jsonExporter } from './json.ts';
 import { markdownExporter } from './markdown.ts';
-import type { Exporter } from './run.ts';
+import { FORMATS, type Format } from './output-formats.ts';
+import type { Exporter } from './run-schema.ts';
 
 /** Each format's exporter: a format without one does not compile. */
 const BY_FORMAT: Record<Format, Exporter> = {

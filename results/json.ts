@@ -1,5 +1,5 @@
 import type { FullRecord } from '../core/record.ts';
-import type { Exporter, RunResult } from './run.ts';
+import type { Exporter, RunResult } from './run-schema.ts';
 
 /** Stands for the records while the rest of the run is laid out. */
 const RECORDS = '\u0000records\u0000';

@@ -1,4 +1,4 @@
-import { formatBytes, formatPercent, plural } from './format.ts';
+import { formatBytes, formatPercent, plural } from './number-text.ts';
 import { analyse } from './report/analyse.ts';
 import {
   type CellRanking,
@@ -8,7 +8,7 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
-import type { Exporter } from './run.ts';
+import type { Exporter } from './run-schema.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
 function mdTable(

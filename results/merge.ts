@@ -1,6 +1,6 @@
 import type { FullRecord } from '../core/record.ts';
 import { ResultsError } from './errors.ts';
-import { RUN_SCHEMA, type RunResult } from './run.ts';
+import { RUN_SCHEMA, type RunResult } from './run-schema.ts';
 
 /**
  * Join the shards of one run (`l2bench run --shard i/n`) into the run they are parts of: every

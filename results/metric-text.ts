@@ -8,7 +8,7 @@ import {
   formatPercentValue,
   formatRate,
   formatRatio,
-} from './format.ts';
+} from './number-text.ts';
 
 /** How each unit of the metric registry is written for people. */
 const FORMATTERS: Record<MetricUnit, (v: number) => string> = {

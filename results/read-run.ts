@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultsError } from './errors.ts';
-import { READABLE_SCHEMAS, RUN_SCHEMA, type RunResult, runShape, runShapeV1 } from './run.ts';
+import { READABLE_SCHEMAS, RUN_SCHEMA, type RunResult, runShape, runShapeV1 } from './run-schema.ts';
 
 const READ_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',

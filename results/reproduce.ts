@@ -1,4 +1,4 @@
-import type { Provenance } from './run.ts';
+import type { Provenance } from './run-schema.ts';
 
 function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import type { FullRecord } from '../core/record.ts';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
-import type { Exporter, ReportOptions, RunResult } from './run.ts';
+import type { Exporter, ReportOptions, RunResult } from './run-schema.ts';
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
 function writeAtomic(file: string, text: string): void {

@@ -1,7 +1,7 @@
 import type { CellKey } from '../core/cell-key.ts';
 import { METRICS } from '../core/metrics.ts';
 import type { FullRecord, MetricValues } from '../core/record.ts';
-import type { RunResult } from '../results/run.ts';
+import type { RunResult } from '../results/run-schema.ts';
 
 /**
  * A hand-made record for tests of readers (reports, charts, compare): every metric of the registry

@@ -30,6 +30,11 @@ export interface Workload {
   chunks(): Iterable<EventChunk>;
   /** Where the events come from, for provenance (a trace's file and checksum). */
   readonly info?: Readonly<Record<string, string | number>>;
+  /**
+   * What the user should know about how it replays (a trace's CPUs folded onto fewer simulated
+   * ones), one line each: the caller says it (the CLI on stderr, once); a workload never prints.
+   */
+  readonly notices?: readonly string[];
   /** What the last complete pass saw inside the workload's own model (the IOMMU's maps, failures…). */
   lastPass?(): Readonly<Record<string, number>>;
 }

@@ -1,6 +1,11 @@
 import { InputError } from '../../core/errors.ts';
+import {
+  COMPARE_FORMATS,
+  type CompareFormat,
+  formatChange,
+  formatComparison,
+} from '../../results/compare/comparison-text.ts';
 import { compareRuns, describeKey, regressions } from '../../results/compare/diff.ts';
-import { COMPARE_FORMATS, type CompareFormat, formatChange, formatComparison } from '../../results/compare/format.ts';
 import { readRun } from '../../results/read-run.ts';
 
 export interface CompareFlags {

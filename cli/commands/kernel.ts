@@ -159,6 +159,8 @@ export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
     }
     throw e;
   }
+  for (const note of new Set(result.results.flatMap((w) => w.notices)))
+    process.stderr.write(`l2bench: note: ${note}\n`);
   process.stdout.write(flags.json ? `${JSON.stringify(checkJson(result), null, 2)}\n` : checkText(result));
   return result.firstDivergence ? 1 : 0;
 }

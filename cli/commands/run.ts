@@ -6,14 +6,14 @@ import { InputError } from '../../core/errors.ts';
 import type { CellRecord } from '../../core/record.ts';
 import { splitList } from '../../core/spec.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
-import { plural } from '../../results/format.ts';
 import { EXPORTERS } from '../../results/index.ts';
+import { plural } from '../../results/number-text.ts';
 import { SpooledRecords } from '../../results/record-store.ts';
-import type { MissingCell } from '../../results/run.ts';
+import type { MissingCell } from '../../results/run-schema.ts';
 import { claimOutDir, writeResults, writeResultsNow } from '../../results/write.ts';
-import { answerLines } from '../answer.ts';
-import { parseIntList, parseShard } from '../parse.ts';
+import { parseIntList, parseShard } from '../flag-values.ts';
 import { renderTables } from '../table.ts';
+import { answerLines } from '../terminal-answer.ts';
 
 export interface RunFlags {
   suite?: string;
@@ -107,6 +107,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     throw new InputError('--rounds sets the rounds of timing: it cannot go with --no-throughput');
   // Validate everything (and learn the suite's time budget) before making the output folder.
   const plan = await planBenchmark(options);
+  for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
   const cellCount = plan.cells.length;
   const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
   const { dir, release } = claimOutDir(flags.out, new Date());

@@ -89,6 +89,8 @@ interface Divergence {
 
 interface WorkloadCheck {
   readonly workload: string;
+  /** What the workload wants the user told (Workload.notices). */
+  readonly notices: readonly string[];
   readonly events: number;
   readonly checkpoints: number;
   readonly matches: number;
@@ -474,6 +476,7 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
     if (problems.length) throw new LiveCacheError(`cleanup: ${problems.join('; ')}`);
     return {
       workload: workload.spec,
+      notices: workload.notices ?? [],
       events,
       checkpoints,
       matches,

@@ -5,33 +5,25 @@
 import { workerData } from 'node:worker_threads';
 import koffi from 'koffi';
 
-// Shared control words; keep in step with cpu-workers.ts.
-const SEQ = 0;
-const OP = 1;
-const QUEUE = 2;
-const TYPE = 3;
-const RESULT = 4;
-const ERRNO = 5;
-const DONE = 6;
-const OP_SEND = 1;
-const OP_RECV = 2;
-const OP_EXIT = 3;
-const IPC_NOWAIT = 0o4000;
+// The control words, the operations and the libc prototypes come from cpu-workers.ts and libc.ts.
+const { shared, cpu, textBytes, protocol } = workerData;
+const { SEQ, OP, QUEUE, TYPE, RESULT, ERRNO, DONE } = protocol.control;
+const { OP_SEND, OP_RECV, OP_EXIT } = protocol.ops;
+const IPC_NOWAIT = protocol.ipcNowait;
 // Spin this long for the next request before sleeping: waking a sleeping thread on another CPU
 // costs tens of microseconds in a VM, more than the work between two requests of a run; half a
 // millisecond covers that gap and still gives the CPU back soon when the check pauses.
 const SPIN_MS = 0.5;
 
 const lib = koffi.load('libc.so.6');
-const msgsnd = lib.func('int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)');
-const msgrcv = lib.func('long msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg)');
-const setaffinity = lib.func('int sched_setaffinity(int pid, size_t cpusetsize, const void *mask)');
+const msgsnd = lib.func(protocol.libc.msgsnd);
+const msgrcv = lib.func(protocol.libc.msgrcv);
+const setaffinity = lib.func(protocol.libc.sched_setaffinity);
 
-const { shared, cpu, textBytes } = workerData;
 const ctl = new Int32Array(shared);
-const mask = Buffer.alloc(128);
+const mask = Buffer.alloc(protocol.cpuSetBytes);
 mask[cpu >> 3] = 1 << (cpu & 7);
-const pinned = setaffinity(0, 128, mask);
+const pinned = setaffinity(0, protocol.cpuSetBytes, mask);
 const send = Buffer.alloc(8 + textBytes, 0x5a);
 const recv = Buffer.alloc(8 + textBytes + 8);
 

@@ -1,21 +1,29 @@
 import { Worker } from 'node:worker_threads';
 import { packageFile } from '../../core/package-file.ts';
-import { LibcError } from './libc.ts';
+import { CPU_SET_BYTES, IPC_NOWAIT, LIBC_PROTOTYPES, LibcError } from './libc.ts';
 
 /** The thread's code: plain JavaScript, the same file whether l2bench runs from source or compiled (dist/). */
 const CPU_WORKER = packageFile('kernel/live/cpu-worker.mjs');
 
-// Shared control words; keep in step with cpu-worker.mjs.
-const SEQ = 0;
-const OP = 1;
-const QUEUE = 2;
-const TYPE = 3;
-const RESULT = 4;
-const ERRNO = 5;
-const DONE = 6;
-const OP_SEND = 1;
-const OP_RECV = 2;
-const OP_EXIT = 3;
+/** The shared control words, by index, and the operations: each thread is given these (workerData). */
+const CONTROL = { SEQ: 0, OP: 1, QUEUE: 2, TYPE: 3, RESULT: 4, ERRNO: 5, DONE: 6 } as const;
+const OPS = { OP_SEND: 1, OP_RECV: 2, OP_EXIT: 3 } as const;
+const { SEQ, OP, QUEUE, TYPE, RESULT, ERRNO, DONE } = CONTROL;
+const { OP_SEND, OP_RECV, OP_EXIT } = OPS;
+
+/** Everything a pinned thread must agree on with this side, sent to it when it starts. */
+const PROTOCOL = {
+  control: CONTROL,
+  ops: OPS,
+  ipcNowait: IPC_NOWAIT,
+  cpuSetBytes: CPU_SET_BYTES,
+  libc: {
+    msgsnd: LIBC_PROTOTYPES.msgsnd,
+    msgrcv: LIBC_PROTOTYPES.msgrcv,
+    sched_setaffinity: LIBC_PROTOTYPES.sched_setaffinity,
+  },
+};
+
 const SPINS = 20000;
 /** A worker that does not answer in this long is taken for dead. */
 const DEADLINE_MS = 30_000;
@@ -42,11 +50,11 @@ export class CpuWorkers {
   #thread(cpu: number): CpuThread {
     let t = this.#threads.get(cpu);
     if (t) return t;
-    const shared = new SharedArrayBuffer(8 * 4);
+    const shared = new SharedArrayBuffer(Object.keys(CONTROL).length * 4);
     const ctl = new Int32Array(shared);
     ctl[DONE] = -1;
     const worker = new Worker(CPU_WORKER, {
-      workerData: { shared, cpu, textBytes: this.#textBytes },
+      workerData: { shared, cpu, textBytes: this.#textBytes, protocol: PROTOCOL },
     });
     worker.unref();
     t = { worker, ctl, seq: 0 };

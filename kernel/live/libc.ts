@@ -8,7 +8,7 @@ import koffi from 'koffi';
 
 const IPC_PRIVATE = 0;
 const IPC_CREAT = 0o1000;
-const IPC_NOWAIT = 0o4000;
+export const IPC_NOWAIT = 0o4000;
 const IPC_RMID = 0;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
@@ -17,7 +17,23 @@ const EAGAIN = 11;
 export const EWOULDBLOCK = EAGAIN;
 
 /** sizeof(cpu_set_t): 1024 CPUs. */
-const CPU_SET_BYTES = 128;
+export const CPU_SET_BYTES = 128;
+
+/**
+ * The C prototype of each call, as koffi binds it: bound here, and by the pinned CPU threads
+ * (cpu-worker.mjs), which are given these same prototypes.
+ */
+export const LIBC_PROTOTYPES = {
+  msgget: 'int msgget(int key, int msgflg)',
+  msgsnd: 'int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)',
+  msgrcv: 'long msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg)',
+  msgctl: 'int msgctl(int msqid, int cmd, void *buf)',
+  sched_setaffinity: 'int sched_setaffinity(int pid, size_t cpusetsize, const void *mask)',
+  sched_getaffinity: 'int sched_getaffinity(int pid, size_t cpusetsize, void *mask)',
+  sched_getcpu: 'int sched_getcpu(void)',
+  flock: 'int flock(int fd, int operation)',
+  pread: 'long pread(int fd, void *buf, size_t count, long offset)',
+} as const;
 
 interface Libc {
   msgget(key: number, flags: number): number;
@@ -36,17 +52,9 @@ let libc: Libc | undefined;
 function load(): Libc {
   if (libc) return libc;
   const lib = koffi.load('libc.so.6');
-  libc = {
-    msgget: lib.func('int msgget(int key, int msgflg)'),
-    msgsnd: lib.func('int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)'),
-    msgrcv: lib.func('long msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg)'),
-    msgctl: lib.func('int msgctl(int msqid, int cmd, void *buf)'),
-    sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t cpusetsize, const void *mask)'),
-    sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t cpusetsize, void *mask)'),
-    sched_getcpu: lib.func('int sched_getcpu(void)'),
-    flock: lib.func('int flock(int fd, int operation)'),
-    pread: lib.func('long pread(int fd, void *buf, size_t count, long offset)'),
-  } as Libc;
+  libc = Object.fromEntries(
+    Object.entries(LIBC_PROTOTYPES).map(([name, prototype]) => [name, lib.func(prototype)]),
+  ) as unknown as Libc;
   return libc;
 }
 

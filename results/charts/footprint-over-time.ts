@@ -1,5 +1,5 @@
 import type { FullRecord } from '../../core/record.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes } from '../number-text.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 

@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes } from '../number-text.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 

@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import type { FullRecord } from '../../core/record.ts';
 import { isWorkloadOf, WORKLOAD_NAMES } from '../../core/workload-kind.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes } from '../number-text.ts';
 import { recordsPalette } from './colors.ts';
 import { renderPlot } from './svg.ts';
 

@@ -1,6 +1,6 @@
 import * as Plot from '@observablehq/plot';
 import type { FullRecord } from '../../core/record.ts';
-import { plural } from '../format.ts';
+import { plural } from '../number-text.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { CHART_WIDTH, frameTop, renderPlot } from './svg.ts';
 

@@ -3,8 +3,8 @@ import { DEFAULT_KERNEL } from '../../core/kernel.ts';
 import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../../core/metrics.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { ResultsError } from '../errors.ts';
-import { plural } from '../format.ts';
-import type { RunResult } from '../run.ts';
+import { plural } from '../number-text.ts';
+import type { RunResult } from '../run-schema.ts';
 import { type MannWhitneyResult, mannWhitneyMinP, mannWhitneyU, shiftInterval } from './stats.ts';
 
 /** The throughput metric, computed from the replay samples. */

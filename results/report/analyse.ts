@@ -3,20 +3,20 @@ import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { describeIncomplete } from '../completeness.ts';
 import { type CostTable, kernelNsPerOp, loadCosts } from '../costs.ts';
-import { plural } from '../format.ts';
+import { plural } from '../number-text.ts';
 import { reproduceCommand } from '../reproduce.ts';
-import type { ReportOptions, RunResult } from '../run.ts';
-import { findSweeps } from '../sweeps.ts';
-import { claims } from './claims.ts';
+import type { ReportOptions, RunResult } from '../run-schema.ts';
+import { findSweeps } from '../sweep-groups.ts';
 import { constraints } from './constraints.ts';
 import { costSummary, speedSummary } from './cost.ts';
 import { crossovers } from './crossovers.ts';
+import { sinceV51 } from './kernel-changes.ts';
 import type { KernelAnswer, ObjectiveInfo, ReportModel, WorkloadNote } from './model.ts';
 import { objectiveOf } from './objective.ts';
 import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
-import { sinceV51 } from './since.ts';
-import { groupBy, kernelsOf } from './util.ts';
+import { groupBy, kernelsOf } from './record-groups.ts';
+import { claims } from './v51-claims.ts';
 
 /**
  * Each workload's category and provenance, from what its records say: a real trace names its file

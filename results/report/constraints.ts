@@ -1,9 +1,9 @@
 import { comparedCellId } from '../../core/cell-key.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
-import { formatCount, plural } from '../format.ts';
+import { formatCount, plural } from '../number-text.ts';
 import type { ConstraintRow } from './model.ts';
-import { groupBy, placementOf } from './util.ts';
+import { groupBy, placementOf } from './record-groups.ts';
 
 /**
  * Why a record's strategy is not ranked in its cell, or null: it failed allocations (io-pgtable maps

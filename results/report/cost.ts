@@ -2,9 +2,9 @@ import { comparedCellId } from '../../core/cell-key.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { type CostTable, kernelNsPerOp, type UnitScale, unitCounts } from '../costs.ts';
-import { formatPercentValue, formatRate } from '../format.ts';
+import { formatPercentValue, formatRate } from '../number-text.ts';
 import type { CostSummary, SpeedSummary } from './model.ts';
-import { geometricMean, groupBy } from './util.ts';
+import { geometricMean, groupBy } from './record-groups.ts';
 
 /**
  * Each strategy's modelled kernel cost over the run: the geometric mean of its ns per event over

@@ -1,8 +1,8 @@
 import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
-import { plural } from '../format.ts';
+import { plural } from '../number-text.ts';
 import type { Crossover, ObjectiveInfo } from './model.ts';
-import { groupBy } from './util.ts';
+import { groupBy } from './record-groups.ts';
 
 /** One change of order between two strategies along the sweep. */
 interface Change {

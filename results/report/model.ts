@@ -1,6 +1,6 @@
 import type { Placement } from '../../core/placement.ts';
 import type { WorkloadCategory } from '../../core/workload-kind.ts';
-import type { Provenance } from '../run.ts';
+import type { Provenance } from '../run-schema.ts';
 
 /**
  * The report's sections, in the order both renderers (Markdown and HTML) give them: the answer and

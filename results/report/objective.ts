@@ -1,4 +1,4 @@
-import type { ReportOptions } from '../run.ts';
+import type { ReportOptions } from '../run-schema.ts';
 import type { ObjectiveInfo } from './model.ts';
 
 /** How a report ranks memory: by peak footprint (the default) or by mean footprint. */

@@ -6,7 +6,7 @@ import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatMetric } from '../metric-text.ts';
 import { exclusionOf } from './constraints.ts';
 import type { CellRanking, MetricRanking, RankedValue } from './model.ts';
-import { groupBy } from './util.ts';
+import { groupBy } from './record-groups.ts';
 
 /** The metrics ranked per workload, in report order: those the registry marks `rank`. */
 const RANKED_METRICS = METRICS.filter((m) => m.rank && m.better !== 'neutral');

@@ -2,9 +2,9 @@ import { comparedCellId } from '../../core/cell-key.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
-import { formatBytes, plural } from '../format.ts';
+import { formatBytes, plural } from '../number-text.ts';
 import type { ConstraintRow, CostSummary, Crossover, ObjectiveInfo, Recommendation } from './model.ts';
-import { geometricMean, groupBy } from './util.ts';
+import { geometricMean, groupBy } from './record-groups.ts';
 
 /**
  * Each qualifying strategy's memory score by one footprint figure: over every workload, its figure

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { l2bench } from '../cli.ts';
@@ -72,5 +72,22 @@ describe('l2bench run (walking skeleton)', () => {
     const again = await l2bench(['run', '-w', 'hold:tables=1', '-s', 'full-page', '-o', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/folder is not empty; refusing to overwrite a run/);
+  });
+});
+
+describe('l2bench run: what the workloads want said', () => {
+  it('prints a trace folded onto fewer CPUs once on stderr, for every strategy and seed replaying it', async () => {
+    const dir = tmp();
+    const file = join(dir, 'eight-cpus.txt');
+    writeFileSync(file, 'alloc,1,7\nalloc,2,0\nfree,1,3\n');
+    const r = await l2bench([
+      'run',
+      ...['--strategy', 'full-page,genalloc', '--workload', `trace:file=${file}`, '--seed', '1,2'],
+      ...['--cpus', '4', '--no-throughput', '--format', 'csv', '--out', join(dir, 'run')],
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `l2bench: note: ${file}: trace CPUs 0..7 are folded onto 4 simulated CPUs (trace CPU c runs on c % 4)\n`,
+    );
   });
 });

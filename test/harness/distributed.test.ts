@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { parseShard } from '../../cli/parse.ts';
+import { parseShard } from '../../cli/flag-values.ts';
 import { shardFromEnvironment } from '../../harness/shard-env.ts';
 import { l2bench } from '../cli.ts';
 import { tempDir } from '../tmp.ts';

@@ -5,6 +5,7 @@ import { compareCommand } from '../../cli/commands/compare.ts';
 import { EXACT_NUMERIC_KEYS as EXACT_METRICS } from '../../core/metrics.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { CSV_COLUMNS, TIMING_COLUMNS } from '../../core/record.ts';
+import { formatComparison } from '../../results/compare/comparison-text.ts';
 import {
   compareRuns,
   type ExactRow,
@@ -12,10 +13,9 @@ import {
   regressions,
   type ThroughputRow,
 } from '../../results/compare/diff.ts';
-import { formatComparison } from '../../results/compare/format.ts';
 import { ResultsError } from '../../results/errors.ts';
 import { readRun } from '../../results/read-run.ts';
-import type { RunResult } from '../../results/run.ts';
+import type { RunResult } from '../../results/run-schema.ts';
 import { seeded } from '../../workloads/random.ts';
 import { blankRecord } from '../records.ts';
 import { tempDir } from '../tmp.ts';

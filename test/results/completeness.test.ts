@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeIncomplete } from '../../results/completeness.ts';
 import { reproduceCommand } from '../../results/reproduce.ts';
-import type { MissingCell, Provenance, RunResult } from '../../results/run.ts';
+import type { MissingCell, Provenance, RunResult } from '../../results/run-schema.ts';
 
 const PROVENANCE: Provenance = {
   l2bench_version: '0.1.0',

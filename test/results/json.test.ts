@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { FullRecord } from '../../core/record.ts';
 import { jsonExporter } from '../../results/json.ts';
 import { readRun } from '../../results/read-run.ts';
-import type { RunResult } from '../../results/run.ts';
+import type { RunResult } from '../../results/run-schema.ts';
 import { blankRecord, completeRun } from '../records.ts';
 import { tempDir } from '../tmp.ts';
 

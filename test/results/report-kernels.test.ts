@@ -5,7 +5,7 @@ import { runBenchmark } from '../../harness/benchmark.ts';
 import { htmlExporter } from '../../results/html.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
 import { analyse } from '../../results/report/analyse.ts';
-import type { RunResult } from '../../results/run.ts';
+import type { RunResult } from '../../results/run-schema.ts';
 import { blankRecord, completeRun } from '../records.ts';
 
 function run(records: FullRecord[]): RunResult {

@@ -207,21 +207,22 @@ describe('format detection and naming', () => {
 });
 
 describe('CPU folding', () => {
-  it('says once on stderr when a trace has more CPUs than the machine, and nothing otherwise', () => {
+  it('says so in its notices when a trace has more CPUs than the machine, nothing otherwise, and never prints', () => {
     const file = write([alloc(5, 'p1'), alloc(2, 'p2'), free(7, 'p1')]);
+    const create = (cpus: number) =>
+      trace.create(parseParams('workload trace', trace.params, { file }), { seed: 1, cpus });
     const say = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      events(file, {}, 8);
-      expect(say).not.toHaveBeenCalled();
+      expect(create(8).notices).toEqual([]);
       expect(events(file, {}, 4)).toEqual([
         [ALLOC, 0, 1],
         [ALLOC, 1, 2],
         [FREE, 0, 3],
       ]);
-      events(file, {}, 4);
-      expect(say.mock.calls.map((c) => c[0])).toEqual([
-        `l2bench: note: ${file}: trace CPUs 0..7 are folded onto 4 simulated CPUs (trace CPU c runs on c % 4)\n`,
+      expect(create(4).notices).toEqual([
+        `${file}: trace CPUs 0..7 are folded onto 4 simulated CPUs (trace CPU c runs on c % 4)`,
       ]);
+      expect(say).not.toHaveBeenCalled();
     } finally {
       say.mockRestore();
     }

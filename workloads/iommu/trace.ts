@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { ALLOC, ChunkWriter, type EventChunk, FREE } from '../events.ts';
+import { cpuFoldNotices } from '../trace/cpu-fold.ts';
 import { fileError, lineError, quote } from '../trace/errors.ts';
 import { cpuColumn, eventStart, field, isHeader } from '../trace/ftrace.ts';
 import { ByteLineReader } from '../trace/lines.ts';
-import { noticeCpuFold } from '../trace/notice.ts';
 import { unchangedSince } from '../trace/source.ts';
 import { firstNonSpace, parseUint, tokenEnd } from '../trace/text.ts';
 import { SZ_4K, V7sPageTable } from './v7s.ts';
@@ -175,11 +175,11 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
     onOpen: (s) => (opened = s),
     onMaxCpu: (c) => (maxCpu = c),
   }));
-  noticeCpuFold(file, maxCpu, cpus);
   const unchanged = unchangedSince(file, () => opened);
   let last = emptyCounts();
   return {
     info: { file, sha256: hash.digest('hex'), format: 'iommu' },
+    notices: cpuFoldNotices(file, maxCpu, cpus),
     lastPass: () => ({ ...last }),
     *chunks(): Iterable<EventChunk> {
       const counts = emptyCounts();

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { choiceParam, intParam, type ParamValues, requiredString } from '../../core/params.ts';
 import { specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
+import { cpuFoldNotices } from './cpu-fold.ts';
 import type { TraceFormat } from './detect.ts';
-import { noticeCpuFold } from './notice.ts';
 import { finish, type PassOptions, replay } from './pass.ts';
 import { unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
@@ -49,7 +49,7 @@ export interface TraceKind extends WorkloadKind {
 /**
  * Replay a real trace (see README.md here). create() reads the whole file once, hashing and checking
  * it, so a bad trace is refused before any run; each chunks() call streams it again from the start.
- * Trace CPU c runs on simulated CPU c % ctx.cpus; when the trace has more CPUs, stderr says so.
+ * Trace CPU c runs on simulated CPU c % ctx.cpus; when the trace has more CPUs, its notices say so.
  */
 export const trace: TraceKind = {
   name: 'trace',
@@ -69,7 +69,6 @@ export const trace: TraceKind = {
     const { format } = finish(
       replay(file, options, tracker, { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
     );
-    noticeCpuFold(file, tracker.maxCpu, ctx.cpus);
     const unchanged = unchangedSince(file, () => opened);
     return {
       spec: specString('trace', params, values),
@@ -77,6 +76,7 @@ export const trace: TraceKind = {
       category: 'real trace',
       params: values,
       info: { file, sha256: hash.digest('hex'), format },
+      notices: cpuFoldNotices(file, tracker.maxCpu, ctx.cpus),
       *chunks() {
         yield* replay(file, options, new Tracker(), { onOpen: unchanged });
       },

@@ -1,5 +1,5 @@
 import { analyse } from '../results/report/analyse.ts';
-import type { ReportOptions, RunResult } from '../results/run.ts';
+import type { ReportOptions, RunResult } from '../results/run-schema.ts';
 
 /**
  * The report's answer in a few lines for the terminal: the strategy recommended under each kernel

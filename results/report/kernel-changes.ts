@@ -3,9 +3,9 @@ import { DEFAULT_KERNEL } from '../../core/kernel.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { PAGE_SIZE } from '../../core/sizes.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
-import { formatBytes, formatCount, formatPercent, plural } from '../format.ts';
+import { formatBytes, formatCount, formatPercent, plural } from '../number-text.ts';
 import type { Crossover, KernelAnswer, SinceKernel, SinceRow, SinceSummary } from './model.ts';
-import { geometricMean } from './util.ts';
+import { geometricMean } from './record-groups.ts';
 
 /** Live tables when the workload ended (the last point of its series). */
 const finalLive = (r: FullRecord) => r.detail.series.live_tables.at(-1) ?? 0;

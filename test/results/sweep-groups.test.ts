@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findSweeps } from '../../results/sweeps.ts';
+import { findSweeps } from '../../results/sweep-groups.ts';
 
 const summary = (workloads: string[], kindOf?: (w: string) => string) =>
   findSweeps(workloads, kindOf).map((s) => [s.label, s.swept, s.members.map((m) => m.workload)]);

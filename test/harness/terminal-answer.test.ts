@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerLines } from '../../cli/answer.ts';
+import { answerLines } from '../../cli/terminal-answer.ts';
 import { runBenchmark } from '../../harness/benchmark.ts';
 
 const hold = (strategies: string[], kernels = ['5.1']) =>

@@ -4,9 +4,9 @@ import { MAX_TABLES_PER_PGTABLE, TABLE_SIZE } from '../../core/sizes.ts';
 import { parseSpec } from '../../core/spec.ts';
 import { V51_CANDIDATES } from '../../core/v51-candidates.ts';
 import { isWorkloadOf, WORKLOAD_NAMES } from '../../core/workload-kind.ts';
-import { formatBytes, formatPercent, plural } from '../format.ts';
+import { formatBytes, formatPercent, plural } from '../number-text.ts';
 import type { Claim, ObjectiveInfo } from './model.ts';
-import { groupBy } from './util.ts';
+import { groupBy } from './record-groups.ts';
 
 const { slabDma32, genalloc, pageFrag, fullPage } = V51_CANDIDATES;
 const CANDIDATES: readonly string[] = Object.values(V51_CANDIDATES);

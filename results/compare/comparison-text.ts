@@ -1,7 +1,7 @@
 import type { CellKey } from '../../core/cell-key.ts';
 import { DEFAULT_KERNEL } from '../../core/kernel.ts';
-import { formatSi, plural } from '../format.ts';
-import type { RunResult } from '../run.ts';
+import { formatSi, plural } from '../number-text.ts';
+import type { RunResult } from '../run-schema.ts';
 import {
   type Comparison,
   describeKey,
