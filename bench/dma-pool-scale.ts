@@ -10,9 +10,9 @@
 import { KERNEL_VERSIONS } from '../core/kernel.ts';
 import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
-import { bufferEvents } from '../harness/events-buffer.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../strategies/machine/machine.ts';
+import { holdEvents } from '../workloads/held-events.ts';
 import { findWorkload } from '../workloads/index.ts';
 
 const args = process.argv.slice(2);
@@ -44,13 +44,14 @@ const sizes = liveAt >= 0 ? [Number(args[liveAt + 1])] : [1e3, 1e4, 1e5, 1e6];
 for (const live of sizes) {
   const params = parseParams('churn', kind.params, { live: String(live), ops: String(ops), order: 'random' });
   const workload = kind.create(params, { seed: 1, cpus: 1 });
-  const events = bufferEvents(workload, live + ops + 1);
+  const events = holdEvents(workload);
   if (!events) throw new Error('workload too long to buffer');
   const part = (from: number, to: number) => ({
     length: to - from,
     kind: events.kind.subarray(from, to),
     id: events.id.subarray(from, to),
     cpu: events.cpu.subarray(from, to),
+    ids: events.ids,
   });
   const warmup = part(0, live);
   const timed = part(live, events.length);

@@ -20,10 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_KERNEL } from '../core/kernel.ts';
 import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
-import { bufferEvents, type EventBuffer } from '../harness/events-buffer.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../strategies/machine/machine.ts';
 import { calculateOrder } from '../strategies/slub/geometry.ts';
+import type { EventChunk } from '../workloads/events.ts';
+import { holdEvents } from '../workloads/held-events.ts';
 import { findWorkload } from '../workloads/index.ts';
 
 const args = process.argv.slice(2);
@@ -46,7 +47,7 @@ interface Times {
 }
 
 /** The events file: "L2EV", event count and 1 + the largest id (u32 LE), the kinds (u8), the ids (i32 LE). CPU is 0 throughout. */
-function writeEvents(path: string, ev: EventBuffer): void {
+function writeEvents(path: string, ev: EventChunk): void {
   const head = Buffer.alloc(12);
   head.write('L2EV', 0, 'latin1');
   head.writeUInt32LE(ev.length, 4);
@@ -55,7 +56,7 @@ function writeEvents(path: string, ev: EventBuffer): void {
   writeFileSync(path, Buffer.concat([head, Buffer.from(ev.kind.buffer, ev.kind.byteOffset, ev.length), ids]));
 }
 
-function readEvents(path: string): EventBuffer {
+function readEvents(path: string): EventChunk {
   const b = readFileSync(path);
   if (b.toString('latin1', 0, 4) !== 'L2EV') throw new Error(`${path}: not an events file`);
   const length = b.readUInt32LE(4);
@@ -135,7 +136,7 @@ function main(): void {
   const kind = findWorkload('churn');
   if (!kind) throw new Error('no churn workload');
   const params = parseParams('churn', kind.params, { live: String(LIVE), ops: String(events - LIVE), order: 'random' });
-  const buffered = bufferEvents(kind.create(params, { seed: 1, cpus: 1 }), events + 1);
+  const buffered = holdEvents(kind.create(params, { seed: 1, cpus: 1 }));
   if (!buffered) throw new Error('workload too long to buffer');
   const dir = mkdtempSync(join(tmpdir(), 'l2bench-speed-'));
   try {

@@ -4,9 +4,9 @@ import { InputError } from '../core/errors.ts';
 import type { FullRecord } from '../core/record.ts';
 import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
 import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
-import type { Workload } from '../workloads/events.ts';
+import type { EventChunk, Workload } from '../workloads/events.ts';
+import { holdEvents, MAX_HELD_EVENTS } from '../workloads/held-events.ts';
 import { type Cell, Machines, measureCell } from './cell.ts';
-import { bufferEvents, type EventBuffer } from './events-buffer.ts';
 import { type PoolTask, runInWorkers } from './parallel.ts';
 import { DEFAULT_ROUNDS, summarizeTiming, timeRound } from './throughput.ts';
 import type { CellJob, WorkerReply } from './worker/protocol.ts';
@@ -49,21 +49,18 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
-/** Events held for the rounds of timing, at most: 16 M events take 112 MB; longer streams are generated in each round. */
-const MAX_KEPT_EVENTS = 1 << 24;
-
-/** Workloads' event streams in shared memory, each kept once, up to MAX_KEPT_EVENTS in all. */
+/** Workloads' event streams in shared memory, each kept once, up to MAX_HELD_EVENTS in all. */
 class SharedStreams {
-  readonly #streams = new Map<Workload, EventBuffer>();
+  readonly #streams = new Map<Workload, EventChunk>();
   #events = 0;
 
-  keep(workload: Workload, events: EventBuffer): void {
-    if (this.#streams.has(workload) || this.#events + events.length > MAX_KEPT_EVENTS) return;
+  keep(workload: Workload, events: EventChunk): void {
+    if (this.#streams.has(workload) || this.#events + events.length > MAX_HELD_EVENTS) return;
     this.#streams.set(workload, events);
     this.#events += events.length;
   }
 
-  get(workload: Workload): EventBuffer | undefined {
+  get(workload: Workload): EventChunk | undefined {
     return this.#streams.get(workload);
   }
 }
@@ -193,7 +190,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
     if (list) list.push(i);
     else groups.set(cell.workload, [i]);
   });
-  const localEvents = new Map<unknown, EventBuffer | null>();
+  const localEvents = new Map<unknown, EventChunk | null>();
   const workloads = [...groups.values()];
   for (let r = 0; r < rounds && !interrupted; r++) {
     // Workloads from a different one first in each round, and each workload's strategies rotated.
@@ -233,7 +230,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions = {})
       }
       const cell = cells[i] as Cell;
       try {
-        if (!localEvents.has(cell.workload)) localEvents.set(cell.workload, bufferEvents(cell.workload));
+        if (!localEvents.has(cell.workload)) localEvents.set(cell.workload, holdEvents(cell.workload));
         const events = localEvents.get(cell.workload) ?? null;
         timed(i, events?.length ?? 0, events ? timeRound(cell, events, machines.get(cell.machine), budgetMs) : null);
       } catch (e) {

@@ -4,9 +4,9 @@ import { medianAbsoluteDeviation, quantileSorted } from 'simple-statistics';
 import { studentTQuantile } from '../results/compare/stats.ts';
 import type { Machine } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
+import type { EventChunk } from '../workloads/events.ts';
 import { ALLOC } from '../workloads/events.ts';
 import { type Cell, instantiateTables } from './cell.ts';
-import type { EventBuffer } from './events-buffer.ts';
 
 /** Each round's samples are timed in a fresh isolate (harness/run-cells.ts); this many rounds by default. */
 export const DEFAULT_ROUNDS = 8;
@@ -41,7 +41,7 @@ export interface Throughput {
   rounds: number[];
 }
 
-type Replay = (tables: TableAllocator, ev: EventBuffer, addr: Float64Array) => number;
+type Replay = (tables: TableAllocator, ev: EventChunk, addr: Float64Array) => number;
 
 /**
  * The replay loop being timed: every event into the strategy, with no metering. Its source is
@@ -110,7 +110,7 @@ const warmed = new WeakSet<object>();
  * of k replays, k chosen so that a sample times about SAMPLE_MS of replays. Garbage is collected
  * once before the cell, never between samples. Returns the samples, in ms per replay.
  */
-export function timeRound(cell: Cell, events: EventBuffer, machine: Machine, budgetMs: number): number[] {
+export function timeRound(cell: Cell, events: EventChunk, machine: Machine, budgetMs: number): number[] {
   const cold = !warmed.has(cell.strategy);
   warmed.add(cell.strategy);
   const replay = freshReplay();

@@ -7,7 +7,8 @@ export const ALLOC = 0;
 export const FREE = 1;
 
 /**
- * A run of events in flat typed arrays: event i allocates or frees table id[i] on CPU cpu[i].
+ * A run of events in flat typed arrays: event i allocates or frees table id[i] on CPU cpu[i]. The
+ * one shape of events, whether a chunk of a stream or a whole stream held in memory (`holdEvents`).
  * Table ids are non-negative and reused after a free, so the largest id stays near the peak number
  * of live tables, not the length of the stream. A producer may reuse a chunk's arrays for the next
  * chunk: a consumer must finish with a chunk before asking for the next.
@@ -17,6 +18,8 @@ export interface EventChunk {
   readonly kind: Uint8Array;
   readonly id: Int32Array;
   readonly cpu: Uint16Array;
+  /** Every id of the chunk is below this (1 + the largest id its producer had written): an id-indexed table's size. */
+  readonly ids: number;
 }
 
 /** A workload instance: a deterministic, restartable stream of event chunks. */
@@ -57,44 +60,66 @@ export interface WorkloadKind {
 export const CHUNK = 4096;
 
 /**
- * Fills chunks and hands each one out when full; used by the generators. A burst (a teardown, a
- * large unmap) may overfill a chunk: the buffers grow, and `push` keeps saying "full" until take().
+ * Fills chunks and hands each one out when full; used by the generators, and to hold a whole stream
+ * (`append`, then one take()). A burst (a teardown, a large unmap) may overfill a chunk: the buffers
+ * grow, and `push` keeps saying "full" until take().
  */
 export class ChunkWriter {
   #kind = new Uint8Array(CHUNK);
   #id = new Int32Array(CHUNK);
   #cpu = new Uint16Array(CHUNK);
   #length = 0;
+  #ids = 0;
 
   /** Add an event; returns true when the chunk is full and should be taken with take(). */
   push(kind: number, id: number, cpu: number): boolean {
     const i = this.#length++;
-    if (i === this.#kind.length) this.#grow();
+    if (i === this.#kind.length) this.#grow(i + 1);
     this.#kind[i] = kind;
     this.#id[i] = id;
     this.#cpu[i] = cpu;
+    if (id >= this.#ids) this.#ids = id + 1;
     return this.#length >= CHUNK;
+  }
+
+  /** Add every event of a chunk. */
+  append(chunk: EventChunk): void {
+    const at = this.#length;
+    if (at + chunk.length > this.#kind.length) this.#grow(at + chunk.length);
+    this.#kind.set(chunk.kind, at);
+    this.#id.set(chunk.id, at);
+    this.#cpu.set(chunk.cpu, at);
+    this.#length = at + chunk.length;
+    if (chunk.ids > this.#ids) this.#ids = chunk.ids;
   }
 
   /** The pending events as a chunk (views over the shared buffers), then start a new one. */
   take(): EventChunk {
     const n = this.#length;
     this.#length = 0;
-    return { length: n, kind: this.#kind.subarray(0, n), id: this.#id.subarray(0, n), cpu: this.#cpu.subarray(0, n) };
+    return {
+      length: n,
+      kind: this.#kind.subarray(0, n),
+      id: this.#id.subarray(0, n),
+      cpu: this.#cpu.subarray(0, n),
+      ids: this.#ids,
+    };
   }
 
   get pending(): number {
     return this.#length;
   }
 
-  #grow(): void {
-    const n = this.#kind.length * 2;
+  /** Room for `events` at least, doubling. */
+  #grow(events: number): void {
+    let n = this.#kind.length * 2;
+    while (n < events) n *= 2;
     const kind = new Uint8Array(n);
     const id = new Int32Array(n);
     const cpu = new Uint16Array(n);
-    kind.set(this.#kind);
-    id.set(this.#id);
-    cpu.set(this.#cpu);
+    kind.set(this.#kind.subarray(0, this.#length));
+    id.set(this.#id.subarray(0, this.#length));
+    cpu.set(this.#cpu.subarray(0, this.#length));
     this.#kind = kind;
     this.#id = id;
     this.#cpu = cpu;

@@ -4,10 +4,10 @@ import { InputError } from '../../core/errors.ts';
 import { resolveSpec } from '../../core/spec.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 import type { Strategy } from '../../strategies/types.ts';
-import type { Workload } from '../../workloads/events.ts';
+import type { EventChunk, Workload } from '../../workloads/events.ts';
+import { holdEvents, shareEvents } from '../../workloads/held-events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
 import { type Cell, Machines, measureCell } from '../cell.ts';
-import { bufferEvents, type EventBuffer, shareEvents } from '../events-buffer.ts';
 import { loadStrategyModule } from '../load-strategy.ts';
 import { timeRound } from '../throughput.ts';
 import type { CellJob, WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
@@ -26,7 +26,7 @@ for (const path of setup.modules) registry.push((await loadStrategyModule(path))
 let lastWorkload: { key: string; workload: Workload } | null = null;
 const machines = new Machines();
 /** The last workload's buffered events: a round times a workload's strategies one after another. */
-let buffered: { key: string; events: EventBuffer | null } | null = null;
+let buffered: { key: string; events: EventChunk | null } | null = null;
 
 const workloadKey = (job: CellJob) =>
   eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
@@ -56,18 +56,15 @@ function cellOf(job: CellJob): Cell {
   };
 }
 
-/** Events held for the exact metrics, at most: longer streams are generated again for each strategy. */
-const MAX_SHARED_EVENTS = 1 << 22;
-
 /**
  * The workload's events, generated once and kept while cells of the same workload follow (the plan
- * runs a workload's strategies one after another): null when the stream is longer than `max`.
+ * runs a workload's strategies one after another): null when the stream is longer than MAX_HELD_EVENTS.
  */
-function eventsOf(job: CellJob, workload: Workload, max?: number): EventBuffer | null {
-  const key = `${workloadKey(job)}\u0000${max ?? ''}`;
+function eventsOf(job: CellJob, workload: Workload): EventChunk | null {
+  const key = workloadKey(job);
   if (buffered?.key !== key) {
-    buffered = null; // let the previous workload's events go before buffering the next
-    buffered = { key, events: bufferEvents(workload, max) };
+    buffered = null; // let the previous workload's events go before holding the next
+    buffered = { key, events: holdEvents(workload) };
   }
   return buffered.events;
 }
@@ -77,7 +74,7 @@ function run(task: WorkerTask): WorkerReply {
   const cell = cellOf(task.job);
   const machine = machines.get(cell.machine);
   if (task.kind === 'measure') {
-    const events = eventsOf(task.job, cell.workload, MAX_SHARED_EVENTS);
+    const events = eventsOf(task.job, cell.workload);
     const record = measureCell(cell, machine, events ?? undefined);
     if (!task.share || !events) return { index, record };
     // Shared once per workload: the next strategy of the same workload replays the shared copy.

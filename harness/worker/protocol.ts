@@ -2,8 +2,8 @@ import type { InputError } from '../../core/errors.ts';
 import type { KernelVersion } from '../../core/kernel.ts';
 import type { FullRecord } from '../../core/record.ts';
 import type { MachineOptions } from '../../strategies/machine/machine.ts';
+import type { EventChunk } from '../../workloads/events.ts';
 import type { CellSource } from '../cell.ts';
-import type { EventBuffer } from '../events-buffer.ts';
 
 /** A cell sent to a worker: its source and what the source does not say. */
 export interface CellJob {
@@ -20,7 +20,7 @@ export type WorkerTask =
   /** `share`: send the workload's events back (shared memory) for the rounds of timing to replay. */
   | { readonly kind: 'measure'; readonly job: CellJob; readonly share?: boolean }
   /** `events`: the workload's stream, shared by the main thread; without it the worker generates it. */
-  | { readonly kind: 'time'; readonly job: CellJob; readonly budgetMs: number; readonly events?: EventBuffer };
+  | { readonly kind: 'time'; readonly job: CellJob; readonly budgetMs: number; readonly events?: EventChunk };
 
 /** An error as it crosses threads: its class name, message and, for bad input (an InputError), its parts. */
 export interface WorkerError {
@@ -33,7 +33,7 @@ export interface WorkerError {
 }
 
 export type WorkerReply =
-  | { readonly index: number; readonly record: FullRecord; readonly events?: EventBuffer }
+  | { readonly index: number; readonly record: FullRecord; readonly events?: EventChunk }
   /** One round's samples in ms per replay; null when the stream is too long to hold in memory. */
   | { readonly index: number; readonly samples: number[] | null; readonly events: number }
   | { readonly index: number; readonly error: WorkerError };

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planBenchmark } from '../../harness/benchmark.ts';
 import { Machines, measureCell } from '../../harness/cell.ts';
-import { bufferEvents, type EventBuffer, shareEvents } from '../../harness/events-buffer.ts';
 import { summarizeTiming, timeRound } from '../../harness/throughput.ts';
+import type { EventChunk } from '../../workloads/events.ts';
+import { holdEvents, shareEvents } from '../../workloads/held-events.ts';
 
 describe('timing columns from rounds of samples', () => {
   it('ops_per_sec is the events over the mean sample; rme is Student’s 95 % margin of that mean', () => {
@@ -39,7 +40,7 @@ describe('timeRound', () => {
     const machines = new Machines();
     for (const cell of plan.cells) {
       const machine = machines.get(cell.machine);
-      const events = bufferEvents(cell.workload) as EventBuffer;
+      const events = holdEvents(cell.workload) as EventChunk;
       const samples = timeRound(cell, events, machine, 5);
       expect(samples.length).toBeGreaterThanOrEqual(3);
       for (const s of samples) expect(s).toBeGreaterThan(0);
@@ -53,7 +54,7 @@ describe('shared event streams', () => {
   it('shareEvents holds the same events in one SharedArrayBuffer, each array aligned, for any length', () => {
     // Odd lengths put the cpu and id arrays at unaligned offsets if the layout is wrong (a RangeError).
     for (const n of [0, 1, 2, 3, 5, 1001]) {
-      const events: EventBuffer = {
+      const events: EventChunk = {
         length: n,
         kind: Uint8Array.from({ length: n }, (_, i) => i % 2),
         id: Int32Array.from({ length: n }, (_, i) => i * 7 - 3),
