@@ -10,6 +10,7 @@ const FLAGS: Record<OptionName, string> = {
   workloads: '--workload',
   cpus: '--cpus',
   kernels: '--kernel',
+  platforms: '--platform',
   seeds: '--seed',
   machine: '--machine',
   jobs: '--jobs',

@@ -69,8 +69,8 @@ function program(): Command {
     });
   cli
     .command('list')
-    .description('list the built-in strategies or workloads with their parameters')
-    .argument('<what>', 'strategies | workloads')
+    .description('list the built-in strategies or workloads with their parameters, or the platforms with their facts')
+    .argument('<what>', 'strategies | workloads | platforms')
     .action(async (what) => {
       const { listCommand } = await import('./commands/list.ts');
       process.stdout.write(listCommand(what));

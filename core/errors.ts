@@ -12,6 +12,7 @@ export type OptionName =
   | 'workloads'
   | 'cpus'
   | 'kernels'
+  | 'platforms'
   | 'seeds'
   | 'machine'
   | 'jobs'

@@ -132,6 +132,44 @@ export const METRICS = [
     description: 'bookkeeping outside the pages held, as the strategy reports it',
   }),
   metric({
+    key: 'total_peak_footprint_bytes',
+    label: 'peak total footprint',
+    short: 'peak total',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    description:
+      'the most bytes held for the tables at once: pages from the page allocator plus the metadata the strategy reports',
+  }),
+  metric({
+    key: 'total_mean_footprint_bytes',
+    label: 'mean total footprint',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    rank: true,
+    description: 'pages plus metadata held, averaged over events',
+  }),
+  metric({
+    key: 'total_final_footprint_bytes',
+    label: 'final total footprint',
+    unit: 'bytes',
+    better: 'lower',
+    kind: 'exact',
+    description: 'pages plus metadata held after the last event',
+  }),
+  metric({
+    key: 'returned_after_peak_bytes',
+    label: 'given back after the peak',
+    unit: 'bytes',
+    // How much of its peak a strategy gives back: useful to know, but a strategy that never grew has nothing to give.
+    better: 'neutral',
+    kind: 'exact',
+    description:
+      'peak total footprint minus the least total footprint held at or after the event that first reached it: the most memory given back after the peak',
+  }),
+  metric({
     key: 'frag_mean',
     label: 'J&W mean frag',
     unit: 'ratio',
@@ -207,7 +245,17 @@ export const METRICS = [
     better: 'lower',
     kind: 'exact',
     table: true,
-    description: 'tables placed at or above 4 GiB, where a v7s L1 entry cannot point',
+    description: 'tables placed at or above 4 GiB, where a v7s L1 entry cannot point without MediaTek TTBR_EXT',
+  }),
+  metric({
+    key: 'placement_violations',
+    label: "tables above the platform's limit",
+    short: 'misplaced',
+    unit: 'count',
+    better: 'lower',
+    kind: 'exact',
+    description:
+      "tables placed at or above the platform's limit (core/platforms.ts: 4 GiB, or 2^oas under TTBR_EXT), which __arm_v7s_alloc_table refuses",
   }),
   metric({
     key: 'page_alloc_calls',

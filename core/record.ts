@@ -1,5 +1,5 @@
 /**
- * A record: one row of a run, a (workload, strategy, cpus, kernel, seed) cell and every metric of the
+ * A record: one row of a run, a (workload, strategy, platform, cpus, kernel, seed) cell and every metric of the
  * registry (core/metrics.ts), with what results.json keeps beside it. The schema is written here once,
  * in zod: results.json is read through it (results/read-run.ts) and the types are inferred from it.
  * Memory metrics are exact for a seed; only the timing columns vary between runs. Bytes, events and
@@ -78,6 +78,15 @@ const detailShape = z.object({
   strategy_note: z.string().optional(),
   /** For each parameter that can make allocations fail, the smallest value that would have served them all (a lower bound after a failure). */
   requirements: z.record(z.string(), z.number()).optional(),
+  /**
+   * For each of those values the kernel could not build on this platform, why (one sentence): such a
+   * value is never to be suggested. A key absent here is buildable (absent in runs before the platform axis).
+   */
+  requirements_unbuildable: z.record(z.string(), z.string()).optional(),
+  /** Why the strategy cannot serve this platform under this kernel (one sentence); '' when it can (absent in older runs). */
+  applicability: z.string().optional(),
+  /** The simulated machine of the cell, when it is not the platform's board: the keys that differ (absent in older runs). */
+  machine_overrides: z.array(z.string()).optional(),
   /** The workload's category, from its own definition. */
   workload_category: z.enum(WORKLOAD_CATEGORIES).optional(),
   /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */
@@ -94,8 +103,20 @@ const detailShape = z.object({
   workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
 });
 
-/** A record as results.json holds it: the key columns, every metric of the registry, and the detail. */
-export const recordShape = cellKeyShape.extend(metricsShape.shape).extend({ detail: detailShape });
+/**
+ * A record as results.json holds it: the key columns, whether the strategy can serve the cell's
+ * platform under its kernel, every metric of the registry, and the detail.
+ */
+export const recordShape = cellKeyShape
+  .extend({
+    /**
+     * False when the platform cannot use the strategy (detail.applicability says why): its figures are
+     * for information, never an answer. Absent in runs written before the platform axis.
+     */
+    applicable: z.boolean().optional(),
+  })
+  .extend(metricsShape.shape)
+  .extend({ detail: detailShape });
 
 export type FullRecord = z.infer<typeof recordShape>;
 /** A record without its detail: the columns of the CSV. */
@@ -104,8 +125,12 @@ export type CellRecord = Omit<FullRecord, 'detail'>;
 /** Columns that vary between runs of the same seed. */
 export const TIMING_COLUMNS = TIMING_KEYS;
 
-/** The CSV columns, in order, with stable names: the key, the exact metrics, then the timing ones. */
-export const CSV_COLUMNS: readonly (keyof CellRecord)[] = [...CELL_KEY_COLUMNS, ...METRICS.map((m) => m.key)];
+/** The CSV columns, in order, with stable names: the key, applicability, the exact metrics, then the timing ones. */
+export const CSV_COLUMNS: readonly (keyof CellRecord)[] = [
+  ...CELL_KEY_COLUMNS,
+  'applicable',
+  ...METRICS.map((m) => m.key),
+];
 
 /** The columns a replay does not give: timing (until timed) and modelled (until costed), all null. */
 export const NOT_YET: TimingValues & ModelledValues = Object.fromEntries(

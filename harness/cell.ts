@@ -1,10 +1,19 @@
 import type { CellKey } from '../core/cell-key.ts';
+import { InputError } from '../core/errors.ts';
 import type { KernelVersion } from '../core/kernel.ts';
 import type { ParamValues } from '../core/params.ts';
+import {
+  DEFAULT_PLATFORM,
+  findPlatform,
+  type Platform,
+  type PlatformKernel,
+  placementLimitBytes,
+} from '../core/platforms.ts';
 import { type FullRecord, NOT_YET } from '../core/record.ts';
+import { applicabilityOf } from '../core/requirements.ts';
 import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';
-import type { Strategy, TableAllocator } from '../strategies/types.ts';
+import { requirementsOf, type Strategy, type TableAllocator } from '../strategies/types.ts';
 import type { EventChunk, Workload } from '../workloads/events.ts';
 import { Meter } from './meter.ts';
 
@@ -17,6 +26,13 @@ export interface Cell {
   readonly machine: MachineOptions;
   /** The Linux version whose allocators the strategy models (StrategyContext.kernel). */
   readonly kernel: KernelVersion;
+  /**
+   * The platform (core/platforms.ts) whose limits the cell is measured against; `machine` is its
+   * board unless `machineOverrides` says otherwise. Default DEFAULT_PLATFORM (mt8173).
+   */
+  readonly platform?: string;
+  /** The machine options that differ from the platform's board (`cpus`, `dram`, `base`, `fragment`). */
+  readonly machineOverrides?: readonly string[];
   readonly seed: number;
   /** Run under the invariant checker. */
   readonly check: boolean;
@@ -43,6 +59,7 @@ export function keyOfCell(cell: Cell): CellKey {
   return {
     workload: cell.workload.spec,
     strategy: cell.strategyLabel,
+    platform: cell.platform ?? DEFAULT_PLATFORM,
     cpus: cell.machine.cpus,
     kernel: cell.kernel,
     seed: cell.seed,
@@ -55,7 +72,17 @@ export function keyOfCell(cell: Cell): CellKey {
  */
 export function instantiate(cell: Cell, machine?: Machine): { machine: Machine; tables: TableAllocator; meter: Meter } {
   const made = instantiateTables(cell, machine);
-  return { ...made, meter: new Meter(made.tables, made.account) };
+  return { ...made, meter: new Meter(made.tables, made.account, placementLimitBytes(platformFacts(cell).facts)) };
+}
+
+/** The cell's platform and its facts under the cell's kernel; refused when the platform does not run it. */
+function platformFacts(cell: Cell): { platform: Platform; facts: PlatformKernel } {
+  const name = cell.platform ?? DEFAULT_PLATFORM;
+  const platform = findPlatform(name);
+  if (!platform) throw new InputError(`unknown platform '${name}' (l2bench list platforms)`, { option: 'platforms' });
+  const facts = platform.kernels[cell.kernel];
+  if (!facts) throw new InputError(`${name} does not run Linux ${cell.kernel}`, { option: 'platforms', value: name });
+  return { platform, facts };
 }
 
 /**
@@ -97,8 +124,16 @@ export function measureCell(cell: Cell, machine?: Machine, events?: EventChunk):
   const { tables, meter } = instantiate(cell, machine);
   if (events) meter.replay(events);
   else for (const chunk of cell.workload.chunks()) meter.replay(chunk);
+  const { platform, facts } = platformFacts(cell);
+  const { applicable, reason } = applicabilityOf(
+    requirementsOf(cell.strategy, cell.strategyParams),
+    platform,
+    cell.kernel,
+  );
+  const requirements = { ...(tables.requirements?.() ?? {}) };
   return {
     ...keyOfCell(cell),
+    applicable,
     ...meter.exactValues(),
     ...NOT_YET,
     detail: {
@@ -106,7 +141,10 @@ export function measureCell(cell: Cell, machine?: Machine, events?: EventChunk):
       placement: cell.strategy.placement,
       strategy_params: { ...cell.strategyParams },
       strategy_note: variantNote(cell),
-      requirements: { ...(tables.requirements?.() ?? {}) },
+      requirements,
+      requirements_unbuildable: unbuildable(cell, requirements, facts),
+      applicability: reason,
+      machine_overrides: [...(cell.machineOverrides ?? [])],
       workload_category: cell.workload.category,
       work: meter.work(),
       series: meter.series.columns(),
@@ -114,6 +152,16 @@ export function measureCell(cell: Cell, machine?: Machine, events?: EventChunk):
       workload_info: { ...(cell.workload.info ?? {}), ...(cell.workload.lastPass?.() ?? {}) },
     },
   };
+}
+
+/** For each value requirements() names that the kernel could not build on the platform, why. */
+function unbuildable(cell: Cell, requirements: Record<string, number>, facts: PlatformKernel): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(requirements)) {
+    const why = cell.strategy.unbuildable?.(key, value, cell.kernel, facts) ?? '';
+    if (why) out[key] = why;
+  }
+  return out;
 }
 
 /**

@@ -26,6 +26,11 @@ export class Meter {
   peakFootprintPages: number;
   peakStrandedBytes = 0;
   dma32Violations = 0;
+  /** Tables at or above the platform's limit (placementLimit). */
+  placementViolations = 0;
+  /** Pages plus metadata, in bytes: the most held at once, and the least held since that peak was first reached. */
+  totalPeakBytes: number;
+  totalLowAfterPeakBytes: number;
   /** Johnstone–Wilson: the sum of (footprint − live) / live over events with live tables, and their count. */
   #fragSum = 0;
   #fragEvents = 0;
@@ -36,21 +41,32 @@ export class Meter {
   #peakSeenPages = -1;
   readonly #account: PageAccount;
   #footprintPageSum = 0;
+  /** The sum over events of the metadata bytes reported after each. */
+  #metadataSum = 0;
+  readonly #placementLimit: number;
   #addr: Float64Array = new Float64Array(1024).fill(-1);
   /** One bit per 1 KiB of DRAM: held a freed table, not handed out since. */
   readonly #freed: Uint32Array;
   readonly #dramBase: number;
 
+  /**
+   * `placementLimit`: the bytes of physical address below which the platform's tables must lie (core/
+   * platforms.ts; 4 GiB unless given).
+   */
   constructor(
     readonly tables: TableAllocator,
     account: PageAccount,
+    placementLimit = DMA32_LIMIT,
   ) {
     this.#account = account;
+    this.#placementLimit = placementLimit;
     const machine = account.machine.options;
     this.#dramBase = machine.dramBase;
     this.#freed = new Uint32Array(Math.ceil(machine.dramBytes / TABLE_SIZE / 32));
     // Pages taken at creation (genalloc's pool) count from the start.
     this.peakFootprintPages = account.counters.held;
+    this.totalPeakBytes = account.counters.held * PAGE_SIZE + tables.metadataBytes();
+    this.totalLowAfterPeakBytes = this.totalPeakBytes;
     account.onFree = (addr, order) => this.#forget(addr, order);
   }
 
@@ -80,6 +96,11 @@ export class Meter {
     let live = this.live;
     let peakLive = this.peakLive;
     let dma32Violations = this.dma32Violations;
+    let placementViolations = this.placementViolations;
+    const placementLimit = this.#placementLimit;
+    let totalPeak = this.totalPeakBytes;
+    let totalLow = this.totalLowAfterPeakBytes;
+    let metadataSum = this.#metadataSum;
     let fragSum = this.#fragSum;
     let fragEvents = this.#fragEvents;
     let fragAtPeakLive = this.fragAtPeakLive;
@@ -101,6 +122,7 @@ export class Meter {
           } else {
             addrOf[t] = addr;
             if (addr + TABLE_SIZE > DMA32_LIMIT) dma32Violations++;
+            if (addr + TABLE_SIZE > placementLimit) placementViolations++;
             // A unit that held a freed table: reused, and unmarked.
             const u = ((addr - dramBase) / TABLE_SIZE) | 0;
             const word = freed[u >>> 5] as number;
@@ -148,6 +170,14 @@ export class Meter {
         const stranded = tables.strandedBytes();
         if (stranded > peakStrandedBytes) peakStrandedBytes = stranded;
         footprintPageSum += held;
+        // Everything held for the tables: pages and the strategy's metadata.
+        const metadata = tables.metadataBytes();
+        const total = footprint + metadata;
+        metadataSum += metadata;
+        if (total > totalPeak) {
+          totalPeak = total;
+          totalLow = total;
+        } else if (total < totalLow) totalLow = total;
         series.add(events, footprint, live);
       }
     } finally {
@@ -160,6 +190,10 @@ export class Meter {
       this.live = live;
       this.peakLive = peakLive;
       this.dma32Violations = dma32Violations;
+      this.placementViolations = placementViolations;
+      this.totalPeakBytes = totalPeak;
+      this.totalLowAfterPeakBytes = totalLow;
+      this.#metadataSum = metadataSum;
       this.#fragSum = fragSum;
       this.#fragEvents = fragEvents;
       this.fragAtPeakLive = fragAtPeakLive;
@@ -173,6 +207,11 @@ export class Meter {
 
   get meanFootprintBytes(): number {
     return this.events === 0 ? 0 : (this.#footprintPageSum / this.events) * PAGE_SIZE;
+  }
+
+  /** Pages and metadata held, averaged over events. */
+  get totalMeanFootprintBytes(): number {
+    return this.events === 0 ? 0 : this.meanFootprintBytes + this.#metadataSum / this.events;
   }
 
   /** Mean over events (with live tables) of (footprint − live bytes) / live bytes. */
@@ -213,6 +252,10 @@ export class Meter {
       mean_footprint_bytes: this.meanFootprintBytes,
       final_footprint_bytes: pages.held * PAGE_SIZE,
       metadata_bytes: this.tables.metadataBytes(),
+      total_peak_footprint_bytes: this.totalPeakBytes,
+      total_mean_footprint_bytes: this.totalMeanFootprintBytes,
+      total_final_footprint_bytes: pages.held * PAGE_SIZE + this.tables.metadataBytes(),
+      returned_after_peak_bytes: this.totalPeakBytes - this.totalLowAfterPeakBytes,
       frag_mean: this.fragMean,
       frag_at_peak_live: this.fragAtPeakLive,
       frag_at_peak_footprint: this.fragAtPeakFootprint,
@@ -221,6 +264,7 @@ export class Meter {
       peak_stranded_bytes: this.peakStrandedBytes,
       pages_returned: pages.pagesReturned,
       dma32_violations: this.dma32Violations,
+      placement_violations: this.placementViolations,
       page_alloc_calls: sum(pages.allocs),
       page_alloc_failures: sum(pages.failures),
       page_free_calls: sum(pages.frees),

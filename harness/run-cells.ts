@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { eventStreamId } from '../core/cell-key.ts';
 import { InputError } from '../core/errors.ts';
+import { DEFAULT_PLATFORM } from '../core/platforms.ts';
 import type { FullRecord } from '../core/record.ts';
 import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
 import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
@@ -73,6 +74,8 @@ function jobOf(cell: Cell): CellJob | null {
     strategyLabel: cell.strategyLabel,
     machine: cell.machine,
     kernel: cell.kernel,
+    platform: cell.platform ?? DEFAULT_PLATFORM,
+    machineOverrides: cell.machineOverrides ?? [],
     seed: cell.seed,
     check: cell.check,
   };

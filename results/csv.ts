@@ -7,18 +7,20 @@ import type { Exporter } from './run-schema.ts';
 const BATCH = 1000;
 
 const columns = [...CSV_COLUMNS];
+/** Booleans as words (csv-stringify writes 1 and '' by default); absent (older records) stays empty. */
+const cast = { boolean: (value: boolean) => String(value) };
 
 function stream(records: Iterable<FullRecord>, write: (text: string) => void): void {
-  write(stringify([], { header: true, columns }));
+  write(stringify([], { header: true, columns, cast }));
   let batch: FullRecord[] = [];
   for (const r of records) {
     batch.push(r);
     if (batch.length === BATCH) {
-      write(stringify(batch, { columns }));
+      write(stringify(batch, { columns, cast }));
       batch = [];
     }
   }
-  if (batch.length) write(stringify(batch, { columns }));
+  if (batch.length) write(stringify(batch, { columns, cast }));
 }
 
 /** results.csv: one row per cell, stable column names, base units. */

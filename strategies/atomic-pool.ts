@@ -30,7 +30,7 @@ export function atomicPoolDefaultBytes(totalramPages: number): number {
 }
 
 /** get_order(): the order of the smallest block of pages holding `bytes`. */
-function getOrder(bytes: number): number {
+export function getOrder(bytes: number): number {
   let order = 0;
   while (PAGE_SIZE << order < bytes) order++;
   return order;

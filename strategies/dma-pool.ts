@@ -1,7 +1,9 @@
-import { DEFAULT_KERNEL, unknownKernel } from '../core/kernel.ts';
-import { choiceParam, intParam } from '../core/params.ts';
-import { PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
-import type { PoolGrowth } from './atomic-pool.ts';
+import { DEFAULT_KERNEL, type KernelVersion, unknownKernel } from '../core/kernel.ts';
+import { choiceParam, intParam, type ParamValues } from '../core/params.ts';
+import type { PlatformKernel } from '../core/platforms.ts';
+import type { Requirement } from '../core/requirements.ts';
+import { MiB, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { getOrder, type PoolGrowth } from './atomic-pool.ts';
 import { DmaPool618 } from './dma-pool-6.18.ts';
 import { kmallocSize } from './kmalloc.ts';
 import { hex, isAligned } from './machine/constants.ts';
@@ -38,7 +40,7 @@ const REC = 8;
  *
  * io-pgtable allocates with GFP_ATOMIC, and the MT8173 IOMMU is not DMA-coherent: on arm64 v5.1 a
  * non-blocking dma_alloc_coherent for such a device comes from the atomic pool preallocated at boot
- * (arch_dma_alloc → __alloc_from_pool; coherent_pool=, 256 KiB by default), shared with every other
+ * (arch_dma_alloc → dma_alloc_from_pool, kernel/dma/remap.c; coherent_pool=, 256 KiB by default), shared with every other
  * atomic user. Only the pages this pool takes are charged to it; it fails once the pool is used up.
  */
 class DmaPool implements TableAllocator {
@@ -224,6 +226,37 @@ export function initialChain(size: number, allocation: number, boundary: number,
   return offsets;
 }
 
+/**
+ * Why the kernel could not build an atomic pool of `kib` KiB on a platform with these facts ('' when
+ * it could). v5.1 makes the pool one block at boot (dma_atomic_pool_init, kernel/dma/remap.c): from
+ * the CMA area when there is one (dma_alloc_from_contiguous, no fallback), else one
+ * alloc_pages(gfp, get_order(atomic_pool_size)), which __alloc_pages_nodemask refuses above the
+ * largest order. 6.1 and 6.18 cap each chunk at the largest order and fall back to smaller ones
+ * (atomic_pool_expand, kernel/dma/pool.c), and grow the pool later: any size can be had.
+ */
+export function atomicPoolUnbuildable(kernel: KernelVersion, kib: number, facts: PlatformKernel): string {
+  if (kernel !== '5.1' || kib <= 0) return '';
+  const order = getOrder(kib * 1024);
+  const max = facts.maxPageOrder;
+  if (order <= max.value) return '';
+  const cma = facts.cmaBytes.value;
+  if (cma !== null && kib * 1024 <= cma) return '';
+  const block = `v5.1 makes the atomic pool one alloc_pages(gfp, get_order(${kib} KiB) = ${order}) in dma_atomic_pool_init (kernel/dma/remap.c), above the largest order, ${max.value} (${max.source})`;
+  return cma === null
+    ? `${block}; only a CMA area could hold it, and this platform's is not known (${facts.cmaBytes.source}).`
+    : `${block}, and larger than the ${cma / MiB} MiB CMA area (${facts.cmaBytes.source}).`;
+}
+
+/**
+ * Its blocks come from dma_alloc_coherent: io-pgtable can use them only where that memory is in the
+ * linear map, i.e. on a coherent device; any coherent_pool but 0 models the atomic pool of a
+ * non-coherent one.
+ */
+function dmaPoolRequires(params: ParamValues): readonly Requirement[] {
+  const base: Requirement[] = [{ kind: 'struct-device' }, { kind: 'linear-coherent-memory' }, { kind: 'dma32-pages' }];
+  return intParam(params, 'coherent_pool') === 0 ? base : [...base, { kind: 'non-coherent-atomic-pool' }];
+}
+
 export const dmaPool: Strategy = {
   name: 'dma-pool',
   description:
@@ -253,6 +286,9 @@ export const dmaPool: Strategy = {
       choices: ['worker', 'none'],
     },
   },
+  requires: dmaPoolRequires,
+  unbuildable: (key, value, kernel, facts) =>
+    key === 'coherent_pool' ? atomicPoolUnbuildable(kernel, value, facts) : '',
   create: (ctx) => {
     const coherentPool = intParam(ctx.params, 'coherent_pool');
     const kernel = ctx.kernel ?? DEFAULT_KERNEL;

@@ -33,5 +33,7 @@ export const fullPage: Strategy = {
   description: 'one 4 KiB GFP_DMA32 page per 1 KiB table, freed with the table',
   placement: 'dma32',
   params: {},
+  // __get_free_pages with the caller's gfp: any context.
+  requires: [{ kind: 'dma32-pages' }],
   create: (ctx) => new FullPage(ctx.pages),
 };

@@ -191,6 +191,9 @@ export const genalloc: Strategy = {
   name: V51_CANDIDATES.genalloc,
   description: 'gen_pool over one preallocated 4 MiB DMA32 block (4096 tables), bitmap search, never shrinks',
   placement: 'dma32',
+  // The 4 MiB pool: one order-10 GFP_KERNEL block when the page table is created; gen_pool_alloc
+  // itself never sleeps (lib/genalloc.c).
+  requires: [{ kind: 'dma32-pages' }, { kind: 'sleeping-setup' }, { kind: 'block-order', order: POOL_ORDER }],
   params: {
     algo: {
       kind: 'choice',

@@ -146,5 +146,7 @@ export const pageFrag: Strategy = {
     'page_frag_cache carving 1 KiB fragments from 32 KiB pages (downward on v5.1, upward on 6.18); a page is reused or freed only when all its fragments are free',
   placement: 'dma32',
   params: {},
+  // Refills fall back to order 0, so no block order is required; the caller's gfp, any context.
+  requires: [{ kind: 'dma32-pages' }],
   create: (ctx) => new PageFrag(ctx.pages, ctx.kernel ?? DEFAULT_KERNEL),
 };

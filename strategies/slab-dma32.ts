@@ -8,4 +8,6 @@ export const slabDma32 = slubStrategy({
   description: 'SLUB kmem_cache with SLAB_CACHE_DMA32 (the v5.1 choice): slabs from ZONE_DMA32 only',
   placement: 'dma32',
   allocFlags: __GFP_DMA32,
+  // Slabs from GFP_DMA32; kmem_cache_alloc with the caller's gfp, so any context.
+  requires: [{ kind: 'dma32-pages' }],
 });

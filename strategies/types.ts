@@ -1,6 +1,8 @@
 import type { KernelVersion } from '../core/kernel.ts';
 import type { ParamDefs, ParamValues } from '../core/params.ts';
 import type { Placement } from '../core/placement.ts';
+import type { PlatformKernel } from '../core/platforms.ts';
+import type { Requirement } from '../core/requirements.ts';
 
 /**
  * The page allocator as a strategy sees it: the kernel's __get_free_pages / __free_pages and the
@@ -67,5 +69,21 @@ export interface Strategy {
   readonly description: string;
   readonly placement: Placement;
   readonly params: ParamDefs;
+  /**
+   * What it needs from the platform (core/requirements.ts), by its parameters' values when they
+   * matter; none when absent. A platform that does not offer one makes the strategy not applicable there.
+   */
+  readonly requires?: readonly Requirement[] | ((params: ParamValues) => readonly Requirement[]);
+  /**
+   * Why the kernel could not build `value` of a parameter its instances' requirements() name, on a
+   * platform with these facts ('' when it could): a value it cannot build is never suggested.
+   */
+  unbuildable?(key: string, value: number, kernel: KernelVersion, platform: PlatformKernel): string;
   create(ctx: StrategyContext): TableAllocator;
+}
+
+/** The requirements of a strategy with these parameter values. */
+export function requirementsOf(strategy: Strategy, params: ParamValues): readonly Requirement[] {
+  const r = strategy.requires;
+  return typeof r === 'function' ? r(params) : (r ?? []);
 }

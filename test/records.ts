@@ -9,7 +9,7 @@ import type { RunResult } from '../results/run-schema.ts';
  * here or in the tests that do not read it.
  */
 export function blankRecord(
-  key: Omit<CellKey, 'kernel'> & Partial<Pick<CellKey, 'kernel'>>,
+  key: Omit<CellKey, 'kernel' | 'platform'> & Partial<Pick<CellKey, 'kernel' | 'platform'>>,
   over: Partial<FullRecord> = {},
 ): FullRecord {
   const metrics = Object.fromEntries(
@@ -18,6 +18,7 @@ export function blankRecord(
   return {
     workload: key.workload,
     strategy: key.strategy,
+    platform: key.platform ?? 'mt8173',
     cpus: key.cpus,
     kernel: key.kernel ?? '5.1',
     seed: key.seed,

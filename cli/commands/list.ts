@@ -2,6 +2,7 @@ import { InputError } from '../../core/errors.ts';
 import type { ParamDefs } from '../../core/params.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
+import { listPlatforms } from './list-platforms.ts';
 
 function describeParams(params: ParamDefs): string[] {
   return Object.entries(params).map(([k, d]) => {
@@ -11,10 +12,11 @@ function describeParams(params: ParamDefs): string[] {
   });
 }
 
-/** `l2bench list strategies|workloads`: each with its one-line description and its parameters. */
+/** `l2bench list strategies|workloads|platforms`: each with its one-line description and its parameters (a platform: its facts). */
 export function listCommand(what: string): string {
+  if (what === 'platforms') return listPlatforms();
   const items = what === 'strategies' ? STRATEGIES : what === 'workloads' ? WORKLOADS : undefined;
-  if (!items) throw new InputError(`list ${what}: allowed: strategies, workloads`);
+  if (!items) throw new InputError(`list ${what}: allowed: strategies, workloads, platforms`);
   const lines: string[] = [];
   for (const item of items) {
     const placement = 'placement' in item ? ` [${item.placement === 'dma32' ? 'DMA32' : 'any zone'}]` : '';

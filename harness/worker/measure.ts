@@ -49,6 +49,8 @@ function cellOf(job: CellJob): Cell {
     workload: workloadOf(job),
     machine: job.machine,
     kernel: job.kernel,
+    platform: job.platform,
+    machineOverrides: job.machineOverrides,
     seed: job.seed,
     check: job.check,
     timed: false,

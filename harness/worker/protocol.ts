@@ -11,6 +11,8 @@ export interface CellJob {
   readonly strategyLabel: string;
   readonly machine: MachineOptions;
   readonly kernel: KernelVersion;
+  readonly platform: string;
+  readonly machineOverrides: readonly string[];
   readonly seed: number;
   readonly check: boolean;
 }

@@ -1,5 +1,6 @@
 import type { CellKey } from '../../core/cell-key.ts';
 import { DEFAULT_KERNEL } from '../../core/kernel.ts';
+import { DEFAULT_PLATFORM } from '../../core/platforms.ts';
 import { formatSi, plural } from '../number-text.ts';
 import type { RunResult } from '../run-schema.ts';
 import {
@@ -117,18 +118,22 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
     notes.push(describeSource('new', options.sources.next.file, options.sources.next.run));
   }
   for (const w of cmp.warnings) notes.push(`warning: ${w}`);
-  // Name cpus, kernel and seed in the table only when the cells differ in them (the kernel in the
-  // notes only when it is not v5.1, the one kernel of runs before the axis).
+  // Name platform, cpus, kernel and seed in the table only when the cells differ in them (the
+  // platform and kernel in the notes only when they are not mt8173 and v5.1, those of runs before
+  // their axes).
+  const platform = sameValue(cmp.matched, (k) => k.platform);
   const cpus = sameValue(cmp.matched, (k) => k.cpus);
   const kernel = sameValue(cmp.matched, (k) => k.kernel);
   const seed = sameValue(cmp.matched, (k) => k.seed);
   const fixed = [
+    platform === undefined || platform === DEFAULT_PLATFORM ? '' : `platform=${platform}`,
     cpus === undefined ? '' : `cpus=${cpus}`,
     kernel === undefined || kernel === DEFAULT_KERNEL ? '' : `kernel=${kernel}`,
     seed === undefined ? '' : `seed=${seed}`,
   ].filter(Boolean);
   const varying = (k: CellKey) =>
     [
+      platform === undefined ? `platform=${k.platform}` : '',
       cpus === undefined ? `cpus=${k.cpus}` : '',
       kernel === undefined ? `kernel=${k.kernel}` : '',
       seed === undefined ? `seed=${k.seed}` : '',

@@ -1,6 +1,7 @@
 import { type CellKey, cellId, cellKeyOf } from '../../core/cell-key.ts';
 import { DEFAULT_KERNEL } from '../../core/kernel.ts';
 import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../../core/metrics.ts';
+import { DEFAULT_PLATFORM } from '../../core/platforms.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { ResultsError } from '../errors.ts';
 import { plural } from '../number-text.ts';
@@ -93,9 +94,9 @@ export interface Comparison {
   noisePct: number;
 }
 
-/** A cell in words; the kernel is named when it is not v5.1, the only one runs had before the axis. */
+/** A cell in words; the platform and kernel are named when they are not mt8173 and v5.1, those of runs before their axes. */
 export const describeKey = (k: CellKey): string =>
-  `${k.workload} ${k.strategy} (cpus=${k.cpus}, ${k.kernel === DEFAULT_KERNEL ? '' : `kernel=${k.kernel}, `}seed=${k.seed})`;
+  `${k.workload} ${k.strategy} (${k.platform === DEFAULT_PLATFORM ? '' : `platform=${k.platform}, `}cpus=${k.cpus}, ${k.kernel === DEFAULT_KERNEL ? '' : `kernel=${k.kernel}, `}seed=${k.seed})`;
 
 /** Relative change in percent: ±Infinity from 0 to something else, 0 from 0 to 0. */
 function relativeChangePct(base: number, next: number): number {

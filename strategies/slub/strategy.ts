@@ -1,6 +1,7 @@
 import { DEFAULT_KERNEL, type KernelVersion, unknownKernel } from '../../core/kernel.ts';
 import { intParam, type ParamDefs } from '../../core/params.ts';
 import type { Placement } from '../../core/placement.ts';
+import type { Requirement } from '../../core/requirements.ts';
 import { TABLE_SIZE } from '../../core/sizes.ts';
 import { GFP_ATOMIC } from '../machine/gfp.ts';
 import type { Strategy, StrategyContext, TableAllocator } from '../types.ts';
@@ -73,11 +74,13 @@ export function slubStrategy(spec: {
   placement: Placement;
   /** s->allocflags from the cache's SLAB_CACHE_DMA / SLAB_CACHE_DMA32 flag. */
   allocFlags: number;
+  requires: readonly Requirement[];
 }): Strategy {
   return {
     name: spec.name,
     description: spec.description,
     placement: spec.placement,
+    requires: spec.requires,
     params: SLUB_PARAMS,
     create(ctx: StrategyContext): TableAllocator {
       const p = ctx.params;

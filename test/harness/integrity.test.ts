@@ -115,6 +115,7 @@ describe('cells that fail', () => {
       [2, 3].map((n) => ({
         workload: `hold:tables=${n}`,
         strategy: 'throws',
+        platform: 'mt8173',
         cpus: 4,
         kernel: '5.1',
         seed: 1,

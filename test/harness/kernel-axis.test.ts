@@ -53,8 +53,17 @@ describe('the kernel axis', () => {
     const dir = tmp();
     await writeResults(dir, run);
     const [header, first] = readFileSync(join(dir, 'results.csv'), 'utf8').split('\n');
-    expect(header?.split(',').slice(0, 6)).toEqual(['workload', 'strategy', 'cpus', 'kernel', 'seed', 'events']);
-    expect(first?.split(',').slice(0, 5)).toEqual(['hold:tables=1', 'kernel-spy', '1', '5.1', '1']);
+    expect(header?.split(',').slice(0, 8)).toEqual([
+      'workload',
+      'strategy',
+      'platform',
+      'cpus',
+      'kernel',
+      'seed',
+      'applicable',
+      'events',
+    ]);
+    expect(first?.split(',').slice(0, 7)).toEqual(['hold:tables=1', 'kernel-spy', 'mt8173', '1', '5.1', '1', 'true']);
   });
 
   it('gives worker threads the kernel: --jobs 2 records what a serial run does', async () => {

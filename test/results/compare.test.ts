@@ -140,8 +140,8 @@ describe('compare: matching', () => {
     const next = run([record({ cpus: 2 }), record(), record({ seed: 7 })]);
     const cmp = compareRuns(base, next);
     expect(cmp.matched).toEqual([
-      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 4, kernel: '5.1', seed: 1 },
-      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 2, kernel: '5.1', seed: 1 },
+      { workload: 'hold:tables=64', strategy: 'slab-dma32', platform: 'mt8173', cpus: 4, kernel: '5.1', seed: 1 },
+      { workload: 'hold:tables=64', strategy: 'slab-dma32', platform: 'mt8173', cpus: 2, kernel: '5.1', seed: 1 },
     ]);
     expect(cmp.onlyBase.map((k) => k.strategy)).toEqual(['genalloc']);
     expect(cmp.onlyNew.map((k) => k.seed)).toEqual([7]);
@@ -160,7 +160,7 @@ describe('compare: matching', () => {
     ]);
     const cmp = compareRuns(base, next);
     expect(cmp.matched).toEqual([
-      { workload: 'hold:tables=64', strategy: 'slab-dma32', cpus: 4, kernel: '6.18', seed: 1 },
+      { workload: 'hold:tables=64', strategy: 'slab-dma32', platform: 'mt8173', cpus: 4, kernel: '6.18', seed: 1 },
     ]);
     expect(cmp.rows.find((r) => r.kind === 'exact' && r.metric === 'peak_footprint_bytes')).toMatchObject({
       base: 65536,

@@ -20,6 +20,7 @@ const PROVENANCE: Provenance = {
 const missing = (strategy: string, reason: MissingCell['reason'], error: string | null = null): MissingCell => ({
   workload: 'hold:tables=8',
   strategy,
+  platform: 'mt8173',
   cpus: 4,
   kernel: '5.1',
   seed: 1,
