@@ -21,7 +21,7 @@ describe.skipIf(!o.usable)(liveTitle('record counts the msg_msg-1k allocations a
   beforeAll(async () => {
     // No other test file drives the msg_msg caches meanwhile.
     lock = await acquireLockWaiting(600_000);
-  });
+  }, 660_000);
   afterAll(() => lock?.release());
 
   it('50 messages sent and 30 received while recording: 50 allocations, 30 frees', async () => {
