@@ -3,8 +3,9 @@ import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { type CostTable, kernelNsPerOp, type UnitScale, unitCounts } from '../costs.ts';
 import { formatPercentValue, formatRate } from '../number-text.ts';
+import { geometricMean } from '../statistics.ts';
 import type { CostSummary, SpeedSummary } from './model.ts';
-import { geometricMean, groupBy } from './record-groups.ts';
+import { groupBy } from './record-groups.ts';
 
 /**
  * Each strategy's modelled kernel cost over the run: the geometric mean of its ns per event over
