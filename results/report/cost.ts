@@ -56,7 +56,10 @@ export function costSummary(
   const costed = new Set(
     [...qualifying].filter((s) => records.some((r) => r.strategy === s && kernelNsPerOp(r, table) !== null)),
   );
-  const uncosted = [...qualifying].filter((s) => !costed.has(s));
+  // Every strategy of the run the table cannot cost, qualifying or not: its column stays empty.
+  const uncosted = [...new Set(records.map((r) => r.strategy))].filter(
+    (s) => !records.some((r) => r.strategy === s && kernelNsPerOp(r, table) !== null),
+  );
   const base = costScores(records, costed, table);
   const ranked = order(base);
   const used = new Set<string>();
