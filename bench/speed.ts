@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_KERNEL } from '../core/kernel.ts';
 import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
+import { median } from '../results/statistics.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../strategies/machine/machine.ts';
 import { calculateOrder } from '../strategies/slub/geometry.ts';
@@ -103,12 +104,6 @@ function child(strategyName: string, file: string): void {
   }
   process.stdout.write(`${JSON.stringify({ ...times, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 })}\n`);
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 /** Compile the C reference into dir, or say why not (one line). */
 function buildReference(dir: string): { exe: string } | { skipped: string } {

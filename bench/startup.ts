@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { median } from '../results/statistics.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,12 +28,6 @@ function childCpuMs(): number {
   // After the ") ", field 3 (state) is index 0: cutime and cstime are fields 16 and 17.
   return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 const wall = COMMANDS.map((): number[] => []);
 const cpu = COMMANDS.map((): number[] => []);

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { DEFAULT_KERNEL } from '../core/kernel.ts';
 import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
+import { median } from '../results/statistics.ts';
 import { findStrategy } from '../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../strategies/machine/machine.ts';
 import { trace } from '../workloads/trace/index.ts';
@@ -208,8 +209,6 @@ const minutesSeconds = (t: string) => {
   const m = /^(\d+)m([\d.]+)s$/.exec(t);
   return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
 };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 
 const mib = (bytes: number) => +(bytes / (1 << 20)).toFixed(1);
 const round = (s: number) => +s.toFixed(2);

@@ -1,7 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { medianAbsoluteDeviation, quantileSorted } from 'simple-statistics';
-import { studentTQuantile } from '../results/compare/stats.ts';
+import {
+  mean,
+  medianAbsoluteDeviation,
+  quantileSorted,
+  sampleStandardDeviation,
+  studentTQuantile,
+} from '../results/statistics.ts';
 import type { Machine } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
 import type { EventChunk } from '../workloads/events.ts';
@@ -170,8 +175,6 @@ export function timeRound(cell: Cell, events: EventChunk, machine: Machine, budg
   return samples;
 }
 
-const median = (sorted: readonly number[]): number => quantileSorted(sorted as number[], 0.5);
-
 /**
  * The timing columns of a cell from its rounds of samples (ms per replay). ops_per_sec is the
  * events over the mean sample; the margin of error is Student's at 95 % over all samples.
@@ -181,13 +184,13 @@ export function summarizeTiming(events: number, rounds: readonly (readonly numbe
   const n = samples.length;
   if (n === 0) throw new RangeError('no samples');
   const sorted = [...samples].sort((a, b) => a - b);
-  const mean = samples.reduce((s, x) => s + x, 0) / n;
-  const sd = n > 1 ? Math.sqrt(samples.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : 0;
-  const rme = n > 1 && mean > 0 ? ((studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) / mean) * 100 : 0;
+  const average = mean(samples);
+  const sd = n > 1 ? sampleStandardDeviation(samples) : 0;
+  const rme = n > 1 && average > 0 ? ((studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) / average) * 100 : 0;
   return {
-    ops_per_sec: events / (mean / 1000),
+    ops_per_sec: events / (average / 1000),
     ops_per_sec_rme: rme,
-    replay_median_ms: median(sorted),
+    replay_median_ms: quantileSorted(sorted, 0.5),
     replay_mad_ms: n > 1 ? medianAbsoluteDeviation(samples) : 0,
     replay_p99_ms: quantileSorted(sorted, 0.99),
     replay_samples: n,

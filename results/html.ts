@@ -340,7 +340,7 @@ ${c.strategies.map((s) => `<tr><th scope="row">${strategy(s.strategy)}</th><td c
 <p class="basis"><strong>Sensitivity:</strong> ${h(c.sensitivity)}</p>`
     : '<p>No qualifying strategy could be costed.</p>';
   const uncosted = c.uncosted.length
-    ? `<p class="note">No cost model for ${h(c.uncosted.join(', '))} (add one with <code>--costs FILE</code>).</p>`
+    ? `<p class="note">No entry in the cost table for ${h(c.uncosted.join(', '))}: ${c.uncosted.length === 1 ? 'its' : 'their'} modelled kernel cost is empty (–). Add one to <code>results/costs/default.yaml</code>, or pass <code>--costs FILE</code>.</p>`
     : '';
   const units = `<details><summary>The cost table: ${c.units.length} units, each with its source</summary>
 <div class="table-wrap"><table>

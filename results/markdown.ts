@@ -225,7 +225,12 @@ function costSection(a: KernelAnswer): string[] {
       '',
     );
   }
-  if (c.uncosted.length) out.push(`No cost model for ${c.uncosted.join(', ')} (add one with --costs FILE).`, '');
+  if (c.uncosted.length) {
+    out.push(
+      `No entry in the cost table for ${c.uncosted.join(', ')}: ${c.uncosted.length === 1 ? 'its' : 'their'} modelled kernel cost is empty (–). Add one to results/costs/default.yaml, or pass --costs FILE.`,
+      '',
+    );
+  }
   out.push(
     mdTable(
       ['unit', 'ns', 'range', 'source'],

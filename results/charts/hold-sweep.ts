@@ -2,6 +2,7 @@ import * as Plot from '@observablehq/plot';
 import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes } from '../number-text.ts';
+import { mean } from '../statistics.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 
@@ -133,8 +134,4 @@ function groupFirst(points: readonly Point[]): Map<string, Point> {
     if (!out.has(key)) out.set(key, p);
   }
   return out;
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }

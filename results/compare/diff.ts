@@ -6,7 +6,14 @@ import type { FullRecord } from '../../core/record.ts';
 import { ResultsError } from '../errors.ts';
 import { plural } from '../number-text.ts';
 import type { RunResult } from '../run-schema.ts';
-import { type MannWhitneyResult, mannWhitneyMinP, mannWhitneyU, shiftInterval } from './stats.ts';
+import {
+  holmAdjust,
+  type MannWhitneyResult,
+  mannWhitneyMinP,
+  mannWhitneyU,
+  median,
+  shiftInterval,
+} from '../statistics.ts';
 
 /** The throughput metric, computed from the replay samples. */
 const THROUGHPUT_METRIC = 'ops_per_sec';
@@ -137,15 +144,8 @@ function exactRow(key: CellKey, metric: ExactNumericKey, b: FullRecord, n: FullR
   };
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? (s[mid] as number)
-      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
+/** The median of the units, NaN without any. */
+const medianOf = (xs: readonly number[]): number => (xs.length === 0 ? Number.NaN : median([...xs]));
 
 /** The units of a record in ops/s: its round medians, or its samples; null when a time is not positive. */
 function units(r: FullRecord, unit: TimingSide['unit']): number[] | null {
@@ -163,8 +163,8 @@ function throughputRow(key: CellKey, b: FullRecord, n: FullRecord): ThroughputRo
   const unit = unitOf(b, n);
   const bs = units(b, unit) ?? [];
   const ns = units(n, unit) ?? [];
-  const base: TimingSide = { n: bs.length, median: median(bs), unit };
-  const next: TimingSide = { n: ns.length, median: median(ns), unit };
+  const base: TimingSide = { n: bs.length, median: medianOf(bs), unit };
+  const next: TimingSide = { n: ns.length, median: medianOf(ns), unit };
   const comparable = bs.length > 0 && ns.length > 0;
   const changePct = comparable ? relativeChangePct(base.median, next.median) : null;
   const row = { kind: 'throughput', key, metric: THROUGHPUT_METRIC, base, next, changePct } as const;
@@ -218,18 +218,6 @@ function holm(rows: Row[], sides: Map<ThroughputRow, [FullRecord, FullRecord]>, 
     // Simultaneous over the m cells (Bonferroni), like the correction of the tests.
     r.interval = changeInterval(r, b, n, alpha / tested.length);
   });
-}
-
-/** Holm–Bonferroni adjusted p-values, in the order given. */
-export function holmAdjust(ps: readonly number[]): number[] {
-  const order = ps.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
-  const out = new Array<number>(ps.length);
-  let running = 0;
-  order.forEach(([p, i], k) => {
-    running = Math.max(running, Math.min(1, p * (ps.length - k)));
-    out[i] = running;
-  });
-  return out;
 }
 
 const major = (version: string): string => version.split('.')[0] ?? version;

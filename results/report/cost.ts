@@ -3,8 +3,9 @@ import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { type CostTable, kernelNsPerOp, type UnitScale, unitCounts } from '../costs.ts';
 import { formatPercentValue, formatRate } from '../number-text.ts';
+import { geometricMean } from '../statistics.ts';
 import type { CostSummary, SpeedSummary } from './model.ts';
-import { geometricMean, groupBy } from './record-groups.ts';
+import { groupBy } from './record-groups.ts';
 
 /**
  * Each strategy's modelled kernel cost over the run: the geometric mean of its ns per event over
@@ -55,7 +56,10 @@ export function costSummary(
   const costed = new Set(
     [...qualifying].filter((s) => records.some((r) => r.strategy === s && kernelNsPerOp(r, table) !== null)),
   );
-  const uncosted = [...qualifying].filter((s) => !costed.has(s));
+  // Every strategy of the run the table cannot cost, qualifying or not: its column stays empty.
+  const uncosted = [...new Set(records.map((r) => r.strategy))].filter(
+    (s) => !records.some((r) => r.strategy === s && kernelNsPerOp(r, table) !== null),
+  );
   const base = costScores(records, costed, table);
   const ranked = order(base);
   const used = new Set<string>();

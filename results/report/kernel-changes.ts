@@ -4,8 +4,8 @@ import type { FullRecord } from '../../core/record.ts';
 import { PAGE_SIZE } from '../../core/sizes.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes, formatCount, formatPercent, plural } from '../number-text.ts';
+import { geometricMean, mean } from '../statistics.ts';
 import type { Crossover, KernelAnswer, SinceKernel, SinceRow, SinceSummary } from './model.ts';
-import { geometricMean } from './record-groups.ts';
 
 /** Live tables when the workload ended (the last point of its series). */
 const finalLive = (r: FullRecord) => r.detail.series.live_tables.at(-1) ?? 0;
@@ -46,10 +46,6 @@ function density(pairs: readonly Pair[]): [number, number] | null {
   if (!largest) return null;
   const per = (r: FullRecord) => r.peak_live_tables / (r.peak_footprint_bytes / PAGE_SIZE);
   return [per(largest[0]), per(largest[1])];
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
 
 function row(strategy: string, pairs: readonly Pair[]): SinceRow {

@@ -208,7 +208,7 @@ export interface WorkloadNote {
 export interface CostSummary {
   /** Cheapest first: geometric mean of kernel ns per event over the workloads all could be costed on. */
   strategies: { strategy: string; ns_per_op: number }[];
-  /** Qualifying strategies the cost table has no entry for. */
+  /** Strategies of the run the cost table has no entry for (their modelled kernel cost is empty). */
   uncosted: string[];
   /** The units the run's strategies pay, with their value, range and source. */
   units: { unit: string; ns: number; low: number; high: number; source: string }[];

@@ -3,8 +3,9 @@ import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes, plural } from '../number-text.ts';
+import { geometricMean } from '../statistics.ts';
 import type { ConstraintRow, CostSummary, Crossover, ObjectiveInfo, Recommendation } from './model.ts';
-import { geometricMean, groupBy } from './record-groups.ts';
+import { groupBy } from './record-groups.ts';
 
 /**
  * Each qualifying strategy's memory score by one footprint figure: over every workload, its figure

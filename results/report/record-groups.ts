@@ -19,11 +19,6 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
   return out;
 }
 
-export function geometricMean(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  return Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
-}
-
 /** The kernels of some records, oldest first. */
 export function kernelsOf(records: readonly FullRecord[]): string[] {
   return [...new Set(records.map((r) => r.kernel))].sort(compareKernels);

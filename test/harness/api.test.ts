@@ -67,6 +67,21 @@ describe('programmatic API', () => {
     expect(churn?.detail.work.refills).toBeGreaterThan(0);
   });
 
+  it('says in the report when the cost table has no entry for a strategy, whose kernel cost stays empty', async () => {
+    const run = await runBenchmark({
+      workloads: ['hold:tables=8'],
+      strategies: [packedPage, 'full-page'],
+      throughput: false,
+    });
+    expect(run.records.map((r) => [r.strategy, r.kernel_ns_per_op === null])).toEqual([
+      ['packed-page', true],
+      ['full-page', false],
+    ]);
+    expect(renderMarkdown(analyse(run))).toContain(
+      'No entry in the cost table for packed-page: its modelled kernel cost is empty (–). Add one to results/costs/default.yaml, or pass --costs FILE.',
+    );
+  });
+
   it('runs a module path with parameters, as the CLI does', async () => {
     const run = await runBenchmark({
       workloads: ['hold:tables=5'],

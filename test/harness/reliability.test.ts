@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TIMING_COLUMNS } from '../../core/record.ts';
+import { STRATEGIES } from '../../strategies/index.ts';
 import { l2bench, ROOT } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
 
@@ -105,9 +106,9 @@ describe('determinism and atomic writes', () => {
       expect(readdirSync(d).sort()).toEqual(['results.csv', 'results.json']);
     }
 
-    // results.csv: 7 workloads × 6 strategies, with timings measured; equal once they are removed.
+    // results.csv: 7 workloads × every built-in strategy, with timings measured; equal once they are removed.
     const csv = readCsv(a);
-    expect(csv.rows).toHaveLength(7 * 6);
+    expect(csv.rows).toHaveLength(7 * STRATEGIES.length);
     const col = (name: string) => csv.header.indexOf(name);
     for (const row of csv.rows) expect(Number(row[col('replay_samples')])).toBeGreaterThanOrEqual(5);
     // Quoted fields with commas inside survive the parser.

@@ -407,15 +407,6 @@ describe('compare command', () => {
   });
 });
 
-describe('compare: many throughput tests', () => {
-  it('corrects for multiplicity (Holm–Bonferroni): p-values of 0.01, 0.02 and 0.03 over three tests', async () => {
-    // Holm by hand: sorted p 0.01, 0.02, 0.03 → ×3, ×2, ×1 = 0.03, 0.04, 0.03 → monotone 0.03, 0.04, 0.04.
-    const { holmAdjust } = await import('../../results/compare/diff.ts');
-    expect(holmAdjust([0.03, 0.01, 0.02])).toEqual([0.04, 0.03, 0.04].map((x) => expect.closeTo(x, 12)));
-    expect(holmAdjust([0.5, 0.001])).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.002, 12)]);
-  });
-});
-
 describe('compare: rounds as the units of replication', () => {
   /** A record timed in rounds: each round's fastest sample in ms (its samples: those, for brevity). */
   const timedInRounds = (medians: number[], over: Partial<FullRecord> = {}) => record(over, medians, medians);

@@ -63,16 +63,30 @@ describe('buddy allocator', () => {
     for (let o = 0; o < 10; o++) expect(m.buddy.nrFree[ZONE_DMA32 * 11 + o]).toBe(0);
   });
 
-  it('queues a freed block at the tail when the buddy one order up is free (__free_one_page)', () => {
-    const m = new Machine(small);
-    const a = m.account('t');
-    const p0 = a.allocPages(GFP_KERNEL, 0); // 12 MiB: leaves free 1 page, 2, 4 … 512 pages above it
-    const p1 = a.allocPages(GFP_KERNEL, 0); // 12 MiB + 4 KiB
-    a.freePages(p1, 0); // its buddy p0 is held; the buddy of [p0, p1] at order 1 is free → tail
-    const list = m.buddy.freeList(ZONE_DMA32, 0);
-    expect(list[list.length - 1]).toBe((p1 - 0) / 4096);
-    a.freePages(p0, 0);
-    expect(m.buddy.nrFree[10]).toBe(4);
+  it('queues a freed block at the tail when the buddy one order up is free, else at the head (__free_one_page)', () => {
+    // By hand, pages of the 16 MiB machine: the first order-0 page is 3072, leaving free the
+    // order-0 page 3073, order 1 at 3074, order 2 at 3076, order 3 at 3080… Taking 3073, then
+    // orders 1 and 2 (3074, 3076), then two order-0 pages splits 3080: 3080 and 3081 are taken,
+    // 3082 (order 1) and 3084 (order 2) stay free. Freed, page 3073 cannot merge (3072 is held) and
+    // the order-1 buddy of [3072, 3073], 3074, is held: it goes to the head. Page 3081 cannot merge
+    // (3080 is held) but the order-1 buddy of [3080, 3081], 3082, is free: it goes to the tail.
+    const setUp = () => {
+      const m = new Machine(small);
+      const a = m.account('t');
+      const pages = [0, 0, 1, 2, 0, 0].map((order) => a.allocPages(GFP_KERNEL, order) / 4096);
+      expect(pages).toEqual([3072, 3073, 3074, 3076, 3080, 3081]);
+      return { free: (page: number) => a.freePages(page * 4096, 0), list: () => m.buddy.freeList(ZONE_DMA32, 0) };
+    };
+    // 3073 first (head of an empty list), then 3081 behind it: a head-only queue would put 3081 first.
+    const first = setUp();
+    first.free(3073);
+    first.free(3081);
+    expect(first.list()).toEqual([3073, 3081]);
+    // 3081 first (the tail of an empty list), then 3073 before it: a tail-only queue would put it last.
+    const second = setUp();
+    second.free(3081);
+    second.free(3073);
+    expect(second.list()).toEqual([3073, 3081]);
   });
 
   it('fails a high-order request when no block of that order is free, though enough pages are', () => {

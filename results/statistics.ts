@@ -1,143 +1,72 @@
 /**
- * The statistics of `compare` and of the throughput margin: the Mann–Whitney U test (exact for small
- * samples without ties, else the normal approximation with the tie correction), Holm's adjustment,
- * and Student's t distribution for margins of error. simple-statistics has no t distribution, so its
- * CDF is computed here from the regularized incomplete beta function (Numerical Recipes, 3rd ed.,
- * §6.4: `betai` with the continued fraction `betacf` evaluated by the modified Lentz method).
+ * Every statistic l2bench computes, in one place. From simple-statistics: the mean, median,
+ * quantiles, sample standard deviation, median absolute deviation, and the error function (for
+ * the normal tail; its approximation is good to 1.2e-7, far finer than the normal approximation
+ * it serves). Written here, what simple-statistics lacks: the geometric mean taken in logs (its own
+ * multiplies the values and overflows), Student's t quantile for the throughput margin of error,
+ * and `compare`'s tests: the Mann–Whitney U test (exact for small samples without ties, else the
+ * normal approximation with the tie correction), the Hodges–Lehmann interval of a shift, and
+ * Holm's adjustment of several p-values.
  */
+import { errorFunction } from 'simple-statistics';
 
-/** Lanczos coefficients for g = 7, n = 9 (relative error below 1e-15 for x > 0). */
-const LANCZOS_G = 7;
-const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
+export { mean, median, medianAbsoluteDeviation, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
 
-/** ln Γ(x) for x > 0. */
-export function logGamma(x: number): number {
-  if (!(x > 0)) throw new RangeError(`logGamma(${x}): x must be positive`);
-  if (x < 0.5) {
-    // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
-    return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+/** The geometric mean, in logs so that many ratios neither overflow nor underflow; NaN for none. */
+export function geometricMean(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  return Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+}
+
+/**
+ * P(|T| < t) for Student's t with df whole degrees of freedom, by the finite series of Abramowitz
+ * & Stegun 26.7.3 (odd df) and 26.7.4 (even df) in θ = atan(t/√df).
+ */
+function studentTCentral(t: number, df: number): number {
+  const theta = Math.atan(Math.abs(t) / Math.sqrt(df));
+  const c2 = Math.cos(theta) ** 2;
+  let term = 1;
+  let sum = 1;
+  if (df % 2 === 0) {
+    for (let k = 1; k <= (df - 2) / 2; k++) {
+      term *= ((2 * k - 1) / (2 * k)) * c2;
+      sum += term;
+    }
+    return Math.sin(theta) * sum;
   }
-  const z = x - 1;
-  let sum = LANCZOS[0] as number;
-  for (let i = 1; i < LANCZOS.length; i++) sum += (LANCZOS[i] as number) / (z + i);
-  const t = z + LANCZOS_G + 0.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
-}
-
-const EPS = 1e-15;
-const FPMIN = 1e-300;
-/** The fraction needs O(√max(a, b)) terms: enough for df up to about 1e8. */
-const MAX_ITERATIONS = 20_000;
-
-/** The continued fraction for I_x(a, b), by the modified Lentz method (NR `betacf`). */
-function betaContinuedFraction(a: number, b: number, x: number): number {
-  const qab = a + b;
-  const qap = a + 1;
-  const qam = a - 1;
-  let c = 1;
-  let d = 1 - (qab * x) / qap;
-  if (Math.abs(d) < FPMIN) d = FPMIN;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= MAX_ITERATIONS; m++) {
-    const m2 = 2 * m;
-    // Even step.
-    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < FPMIN) d = FPMIN;
-    c = 1 + aa / c;
-    if (Math.abs(c) < FPMIN) c = FPMIN;
-    d = 1 / d;
-    h *= d * c;
-    // Odd step.
-    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < FPMIN) d = FPMIN;
-    c = 1 + aa / c;
-    if (Math.abs(c) < FPMIN) c = FPMIN;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < EPS) return h;
+  if (df === 1) return (2 * theta) / Math.PI;
+  for (let k = 1; k <= (df - 3) / 2; k++) {
+    term *= ((2 * k) / (2 * k + 1)) * c2;
+    sum += term;
   }
-  throw new Error(`incomplete beta: no convergence for a=${a}, b=${b}, x=${x}`);
+  return (2 / Math.PI) * (theta + Math.sin(theta) * Math.cos(theta) * sum);
 }
 
-/** The regularized incomplete beta function I_x(a, b), for a, b > 0 and 0 ≤ x ≤ 1. */
-export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
-  if (!(a > 0) || !(b > 0)) throw new RangeError(`incomplete beta: a=${a}, b=${b} must be positive`);
-  if (!(x >= 0 && x <= 1)) throw new RangeError(`incomplete beta: x=${x} must lie in [0, 1]`);
-  if (x === 0) return 0;
-  if (x === 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x));
-  // The fraction converges fast for x < (a+1)/(a+b+2); otherwise use I_x(a,b) = 1 − I_{1−x}(b,a).
-  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(a, b, x)) / a;
-  return 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
-}
-
-/** P(|T| ≥ |t|) for Student's t with df degrees of freedom (df may be fractional, as Welch's is). */
-export function studentTTwoSidedP(t: number, df: number): number {
-  if (Number.isNaN(t) || !(df > 0)) throw new RangeError(`Student t: t=${t}, df=${df}`);
-  if (!Number.isFinite(t)) return 0;
-  return regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
-}
-
-/** P(T ≤ t) for Student's t with df degrees of freedom. */
-export function studentTCdf(t: number, df: number): number {
-  const tail = studentTTwoSidedP(t, df) / 2;
-  return t >= 0 ? 1 - tail : tail;
-}
-
-/** The q-quantile of Student's t with df degrees of freedom (0 < q < 1), by bisection on the CDF. */
+/**
+ * The q-quantile of Student's t with df whole degrees of freedom (0 < q < 1), by bisection on the
+ * series: the throughput margin of error takes t(0.975, n − 1) over its n samples.
+ */
 export function studentTQuantile(q: number, df: number): number {
-  if (!(q > 0 && q < 1) || !(df > 0)) throw new RangeError(`Student t quantile: q=${q}, df=${df}`);
+  if (!(q > 0 && q < 1) || !(Number.isInteger(df) && df >= 1)) {
+    throw new RangeError(`Student t quantile: q=${q}, df=${df} (a whole number from 1)`);
+  }
   if (q === 0.5) return 0;
   if (q < 0.5) return -studentTQuantile(1 - q, df);
+  const central = 2 * q - 1;
   let lo = 0;
   let hi = 1;
-  while (studentTCdf(hi, df) < q) hi *= 2;
+  while (studentTCentral(hi, df) < central) hi *= 2;
   for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
     const mid = (lo + hi) / 2;
-    if (studentTCdf(mid, df) < q) lo = mid;
+    if (studentTCentral(mid, df) < central) lo = mid;
     else hi = mid;
   }
   return (lo + hi) / 2;
 }
 
-/** erfc(x) for x ≥ 0: the Taylor series of erf below 2, the continued fraction (Lentz) above. */
-function erfc(x: number): number {
-  if (x < 2) {
-    let term = x;
-    let sum = x;
-    for (let n = 1; n < 200; n++) {
-      term *= (-x * x) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc(x) = e^{−x²}/√π · 1/(x + ½/(x + 1/(x + 3⁄2/(x + …)))).
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let k = 1; k < 500; k++) {
-    const a = k / 2;
-    d = 1 / (x + a * d);
-    c = x + a / c;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
-}
-
-/** P(|Z| ≥ |z|) for a standard normal Z. */
+/** P(|Z| ≥ |z|) for a standard normal Z: erfc(|z|/√2). */
 export function normalTwoSidedP(z: number): number {
-  return Math.min(1, erfc(Math.abs(z) / Math.SQRT2));
+  return Math.min(1, Math.max(0, 1 - errorFunction(Math.abs(z) / Math.SQRT2)));
 }
 
 export interface MannWhitneyResult {
@@ -295,4 +224,20 @@ export function shiftInterval(a: readonly number[], b: readonly number[], alpha:
   const c = mannWhitneyCritical(a.length, b.length, alpha);
   if (c < 0) return { estimate, low: -Infinity, high: Infinity };
   return { estimate, low: d[c] as number, high: d[k - 1 - c] as number };
+}
+
+/**
+ * Holm's step-down adjustment of m p-values (Holm 1979), in the order given: sorted ascending,
+ * p_(k) × (m − k) for k from 0, made monotone and capped at 1. Rejecting where the adjusted p is
+ * at most alpha keeps the chance of any false rejection at most alpha.
+ */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const order = ps.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(ps.length);
+  let running = 0;
+  order.forEach(([p, i], k) => {
+    running = Math.max(running, Math.min(1, p * (ps.length - k)));
+    out[i] = running;
+  });
+  return out;
 }
