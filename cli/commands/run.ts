@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { cellId } from '../../core/cell-key.ts';
@@ -36,9 +36,17 @@ export interface RunFlags {
   costs?: string;
 }
 
-/** Exit codes of `l2bench run` beyond 0 (complete), 1 and 2 (cli/failure.ts). */
+/** Exit codes of `l2bench run` beyond 0 (complete), 1 and 2 (cli/failure.ts); a stop signal's is 128 + its number. */
 const EXIT_CELLS_FAILED = 3;
-const EXIT_INTERRUPTED = 130;
+
+/**
+ * The signals that stop a run as Ctrl-C does, keeping every finished cell: SIGTERM is what Slurm
+ * (scancel, preemption, a time limit), Kubernetes and AWS Batch send before SIGKILL; SIGHUP a
+ * closed terminal.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+const exitCodeOf = (signal: StopSignal) => 128 + constants.signals[signal];
 
 /** Failed cells named on stderr, at most. */
 const FAILURES_SHOWN = 10;
@@ -137,19 +145,26 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     nextSave = Date.now() + 10 * (Date.now() - start);
   };
   const abort = new AbortController();
-  const onSigint = () => {
+  /** The first stop signal received, which the run's last line names. */
+  let stoppedBy: StopSignal | null = null;
+  const savedFiles = () => saved.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
+  const onSignal = (signal: StopSignal) => {
+    stoppedBy ??= signal;
     if (!abort.signal.aborted) return abort.abort();
-    // A second Ctrl-C: a cell running in this thread cannot be stopped; save what is done and go.
+    // A second signal: a cell running in this thread cannot be stopped; save what is done and go.
     result.interrupted = true;
     try {
       save(saved);
+      process.stderr.write(
+        `l2bench: interrupted by ${stoppedBy}; kept ${spool.size} of ${plural(cellCount, 'cell')} in ${savedFiles()}\n`,
+      );
     } finally {
       spool.close();
       release();
-      process.exit(EXIT_INTERRUPTED);
+      process.exit(exitCodeOf(stoppedBy));
     }
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
         { stream: process.stderr, format: ' {bar} {value}/{total} {task}', hideCursor: true },
@@ -191,20 +206,24 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   } finally {
     clearInterval(saver);
     bar?.stop();
-    process.removeListener('SIGINT', onSigint);
-    // Ctrl-C while the run's files are written: the results (csv, json) are finished and the
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+    // A stop signal while the run's files are written: the results (csv, json) are finished and the
     // reports, tables and answer skipped; a second one leaves at once. Signals are handled between
     // writes, so neither leaves a file half-written.
-    const onFinalSigint = () => {
+    const onFinalSignal = (signal: StopSignal) => {
+      stoppedBy ??= signal;
       if (!skipRest) {
         skipRest = true;
         return;
       }
+      process.stderr.write(
+        `l2bench: interrupted by ${stoppedBy} while writing the reports; every cell is in ${savedFiles()}\n`,
+      );
       spool.close();
       release();
-      process.exit(EXIT_INTERRUPTED);
+      process.exit(exitCodeOf(stoppedBy));
     };
-    process.on('SIGINT', onFinalSigint);
+    for (const signal of STOP_SIGNALS) process.on(signal, onFinalSignal);
     try {
       save(saved);
       // The reports and the answer read every record: read them from the spool once, for all.
@@ -233,7 +252,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         tables += `\n${answerLines(held, report, `${dir}/${reportFile}`)}`;
       }
     } finally {
-      process.removeListener('SIGINT', onFinalSigint);
+      for (const signal of STOP_SIGNALS) process.removeListener(signal, onFinalSignal);
       spool.close();
       release();
     }
@@ -245,9 +264,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     .filter((f) => saved.includes(f) || written.includes(f))
     .map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`)
     .join(', ');
+  const signal = stoppedBy ?? 'SIGINT';
   if (skipRest && !result.interrupted) {
-    process.stderr.write(`l2bench: interrupted while writing the reports; every cell is in ${files}\n`);
-    return EXIT_INTERRUPTED;
+    process.stderr.write(`l2bench: interrupted by ${signal} while writing the reports; every cell is in ${files}\n`);
+    return exitCodeOf(signal);
   }
   const failed = result.missing.filter((m) => m.reason === 'failed' || m.reason === 'timeout');
   for (const m of failed.slice(0, FAILURES_SHOWN)) process.stderr.write(`l2bench: ${describeFailure(m)}\n`);
@@ -259,9 +279,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   if (result.interrupted) {
     const timing = timedCells ? ` (${kept.timed} of ${timedCells} timed)` : '';
     process.stderr.write(
-      `l2bench: interrupted; kept ${kept.cells} of ${plural(cellCount, 'cell')}${timing} in ${files}\n`,
+      `l2bench: interrupted by ${signal}; kept ${kept.cells} of ${plural(cellCount, 'cell')}${timing} in ${files}\n`,
     );
-    return EXIT_INTERRUPTED;
+    return exitCodeOf(signal);
   }
   if (failed.length > 0) {
     process.stderr.write(

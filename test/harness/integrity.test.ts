@@ -223,17 +223,43 @@ describe('runs that cannot pass for complete', () => {
     expect(readJson(fresh).complete).toBe(true);
   });
 
-  it('Ctrl-C stops a run whose strategy is stuck in a loop, keeping the finished cells (exit 130)', async () => {
+  // SIGTERM is what a batch engine sends before SIGKILL (Slurm's scancel, preemption, a time limit;
+  // Kubernetes; AWS Batch), SIGHUP what a closed terminal sends: both stop a run as Ctrl-C does.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    '%s stops a run whose strategy is stuck in a loop, keeping the finished cells (exit %i)',
+    async (signal, code) => {
+      const dir = join(tmp(), 'run');
+      const run = start(stuckArgs(dir));
+      children.push(run.child);
+      await untilRecords(dir, 1, run.child);
+      run.child.kill(signal);
+      expect(await run.exited).toBe(code);
+      expect(run.stderr()).toBe(
+        `l2bench: interrupted by ${signal}; kept 1 of 2 cells in ${dir}/results.csv, ${dir}/results.json\n`,
+      );
+      const json = readJson(dir);
+      expect(json).toMatchObject({ complete: false, interrupted: true, cells: 2 });
+      expect(json.missing).toMatchObject([{ strategy: 'stuck', reason: 'not run' }]);
+      expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
+    },
+  );
+
+  it('SIGTERM twice at once (a job script and npx both passing it on) saves, says so and exits 143', async () => {
     const dir = join(tmp(), 'run');
     const run = start(stuckArgs(dir));
     children.push(run.child);
     await untilRecords(dir, 1, run.child);
-    run.child.kill('SIGINT');
-    expect(await run.exited).toBe(130);
-    expect(run.stderr()).toBe(`l2bench: interrupted; kept 1 of 2 cells in ${dir}/results.csv, ${dir}/results.json\n`);
-    const json = readJson(dir);
-    expect(json).toMatchObject({ complete: false, interrupted: true, cells: 2 });
-    expect(json.missing).toMatchObject([{ strategy: 'stuck', reason: 'not run' }]);
+    run.child.kill('SIGTERM');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    expect(run.stderr()).toBe(
+      `l2bench: interrupted by SIGTERM; kept 1 of 2 cells in ${dir}/results.csv, ${dir}/results.json\n`,
+    );
+    expect(readJson(dir)).toMatchObject({ complete: false, interrupted: true, cells: 2 });
     expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
   });
 
