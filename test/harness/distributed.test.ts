@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -128,5 +128,42 @@ describe('an array job end to end (Slurm variables, as the sbatch script runs it
     ).toBe(0);
     expect((await l2bench([...plan, '--out', join(dir, 'whole')])).code).toBe(0);
     expect(rows(join(dir, 'merged'))).toEqual(rows(join(dir, 'whole')));
+  });
+});
+
+describe('merge of a shard that is not complete', () => {
+  it('is refused in one line naming the shard and what it lacks; --partial joins it, marked incomplete', async () => {
+    const dir = tempDir('l2bench-partial-');
+    // Shard 2 of 2 holds the cells of the strategy that throws: both fail.
+    const throws = join(dir, 'throws.mjs');
+    writeFileSync(
+      throws,
+      `export default { name: 'throws', description: 'fails', placement: 'dma32', params: {},
+  create: () => ({ work: {}, metadataBytes: () => 0, strandedBytes: () => 0,
+    alloc() { throw new Error('boom'); }, free() {} }) };
+`,
+    );
+    const plan = ['run', '-w', 'hold:tables=1..2', '-s', `full-page,${throws}`, '--no-throughput'];
+    const shards = [1, 2].map((i) => join(dir, `shard-${i}`));
+    expect((await l2bench([...plan, '--shard', '1/2', '--out', shards[0] as string])).code).toBe(0);
+    expect((await l2bench([...plan, '--shard', '2/2', '--out', shards[1] as string])).code).toBe(3);
+
+    const refused = await l2bench(['merge', ...shards, '--out', join(dir, 'refused')]);
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      `l2bench: merge: ${shards[1]} (shard 2/2: 0 of 2 cells, 2 failed) is incomplete; rerun it, or give --partial to merge what there is\n`,
+    ]);
+    expect(existsSync(join(dir, 'refused'))).toBe(false);
+
+    const partial = await l2bench(['merge', ...shards, '--partial', '--out', join(dir, 'partial')]);
+    expect([partial.code, partial.stderr]).toEqual([
+      0,
+      `l2bench: merge: incomplete shards joined as they are (the result says complete: false): ${shards[1]} (shard 2/2: 0 of 2 cells, 2 failed)\n`,
+    ]);
+    const json = JSON.parse(readFileSync(join(dir, 'partial/results.json'), 'utf8'));
+    // Failed cells are not an interruption: the report's banner says they failed.
+    expect(json).toMatchObject({ complete: false, interrupted: false, cells: 4 });
+    expect(json.records.map((r: { strategy: string }) => r.strategy)).toEqual(['full-page', 'full-page']);
+    expect(json.missing.map((m: { reason: string }) => m.reason)).toEqual(['failed', 'failed']);
   });
 });
