@@ -25,6 +25,31 @@ describe('--shard auto: the shard of an array job from its engine', () => {
     expect(() => shardFromEnvironment({ ...slurm, SLURM_ARRAY_TASK_MAX: '14' })).toThrow(/not 8 consecutive tasks/);
   });
 
+  it('Slurm, part of an array submitted again (sbatch --array=2): the count given, task ids from 0', () => {
+    /** What Slurm sets in task `id` of `--array=min-max`. */
+    const array = (id: number, min: number, max: number) => ({
+      SLURM_ARRAY_TASK_ID: String(id),
+      SLURM_ARRAY_TASK_MIN: String(min),
+      SLURM_ARRAY_TASK_MAX: String(max),
+      SLURM_ARRAY_TASK_COUNT: String(max - min + 1),
+    });
+    // `sbatch --array=2`: an array of one task.
+    const alone = array(2, 2, 2);
+    // Without the count, the task is the whole of its array of one: the whole plan.
+    expect(shardFromEnvironment(alone)).toEqual({ index: 1, count: 1, source: 'Slurm array task 2 of 1' });
+    const third = { index: 3, count: 3, source: 'Slurm array task 2 of 3' };
+    expect(shardFromEnvironment({ ...alone, L2BENCH_SHARD_COUNT: '3' })).toEqual(third);
+    expect(parseShard('auto/3', alone)).toEqual(third);
+    // The whole array with the count given: the same shards as without it.
+    expect(shardFromEnvironment(array(1, 0, 2), 3)).toMatchObject({ index: 2, count: 3 });
+    expect(() => shardFromEnvironment(array(3, 3, 3), 3)).toThrow(/outside the array/);
+    expect(() => shardFromEnvironment(array(1, 0, 2), 2)).toThrow(/a Slurm array of 3 tasks, but the count given is 2/);
+    // A whole array numbered from 1 cannot mean ids from 0.
+    expect(() => shardFromEnvironment(array(1, 1, 3), 3)).toThrow(
+      /Slurm task ids count from 0, but this array runs 1\.\.3: use --array=0-2/,
+    );
+  });
+
   it('AWS Batch: the array index from 0 and the array size', () => {
     expect(shardFromEnvironment({ AWS_BATCH_JOB_ARRAY_INDEX: '0', AWS_BATCH_JOB_ARRAY_SIZE: '5' })).toEqual({
       index: 1,
