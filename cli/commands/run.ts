@@ -8,7 +8,8 @@ import { splitList } from '../../core/spec.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
 import { EXPORTERS } from '../../results/index.ts';
 import { plural } from '../../results/number-text.ts';
-import { SpooledRecords } from '../../results/record-store.ts';
+import { SPOOL_FILE, SpooledRecords } from '../../results/record-store.ts';
+import { unfinishedRunOf } from '../../results/rerun.ts';
 import type { MissingCell } from '../../results/run-schema.ts';
 import { claimOutDir, writeResults, writeResultsNow } from '../../results/write.ts';
 import { parseIntList, parseShard } from '../flag-values.ts';
@@ -52,8 +53,6 @@ const exitCodeOf = (signal: StopSignal) => 128 + constants.signals[signal];
 const FAILURES_SHOWN = 10;
 /** Runs of more cells print no tables: the terminal is no place for them, nor memory for the records. */
 const TABLE_CELLS = 20_000;
-/** Where a run's records wait while it runs (removed when it ends). */
-const SPOOL_FILE = '.l2bench-records.spool';
 
 /** `--cell-timeout SECONDS`: a positive number. */
 function parseSeconds(text: string, flag: string): number {
@@ -118,7 +117,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
   const cellCount = plan.cells.length;
   const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
-  const { dir, release } = claimOutDir(flags.out, new Date());
+  // A task run again by its batch engine (requeued, resubmitted) finds its killed attempt's folder:
+  // an unfinished run of this very plan and shard there is replaced, and the run starts clean.
+  const { dir, release, replaced } = claimOutDir(flags.out, new Date(), 'runs', (folder) =>
+    unfinishedRunOf(folder, { sha256: plan.plan.sha256, shard: options.shard ?? null, inputFiles: plan.inputFiles }),
+  );
+  if (replaced) process.stderr.write(`l2bench: --out ${dir}: ${replaced}; starting clean\n`);
   const result = emptyResult();
   // Records wait on disk, not in memory: a run of 10^5 cells keeps its memory flat.
   const spool = new SpooledRecords(join(dir, SPOOL_FILE), cellCount);
