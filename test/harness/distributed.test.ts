@@ -106,7 +106,9 @@ describe('examples/distributed: each engine shards a suite and merges the shards
     const container = shards.spec.template.spec.containers[0];
     const count = container.env.find((e: { name: string }) => e.name === 'L2BENCH_SHARD_COUNT');
     expect(Number(count.value)).toBe(shards.spec.completions);
-    expect(container.args.join(' ')).toMatch(/l2bench run .*--shard auto .*--out \/runs\/shard-\$JOB_COMPLETION_INDEX/);
+    expect(container.args.join(' ')).toMatch(
+      /^exec \.\/bin\/l2bench\.js run .*--shard auto .*--out \/runs\/shard-\$JOB_COMPLETION_INDEX/,
+    );
     const merge = docs.find((d) => d.kind === 'Job' && d !== shards);
     expect(merge.spec.template.spec.containers[0].args.join(' ')).toMatch(/l2bench merge \/runs\/shard-\*/);
     expect(docs.some((d) => d.kind === 'PersistentVolumeClaim')).toBe(true);
@@ -115,7 +117,7 @@ describe('examples/distributed: each engine shards a suite and merges the shards
   it('Slurm: an array with step 1 running --shard auto, and a merge queued after every task succeeded', () => {
     const array = read('slurm-array.sbatch');
     expect(array).toMatch(/^#SBATCH --array=\d+-\d+$/m);
-    expect(array).toMatch(/npx l2bench run .*--shard auto .*shard-\$SLURM_ARRAY_TASK_ID/);
+    expect(array).toMatch(/^exec \.\/bin\/l2bench\.js run .*--shard auto .*shard-\$SLURM_ARRAY_TASK_ID"$/m);
     expect(read('slurm-merge.sbatch')).toMatch(/npx l2bench merge "runs\/\$1"\/shard-\*/);
     expect(read('slurm-submit.sh')).toMatch(/--dependency="afterok:\$array"/);
   });
