@@ -114,6 +114,7 @@ function program(): Command {
     .argument('<shards...>', 'the shard folders (or their results.json)')
     .option('--format <list>', 'output formats', 'csv,json')
     .option('-o, --out <dir>', 'output folder (default: a new runs/<timestamp>/)')
+    .option('--partial', 'merge shards that are not complete (stopped, killed, failed cells): the result says so')
     .action(async (shards, opts) => {
       const { mergeCommand } = await import('./commands/merge.ts');
       for (const f of await mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);

@@ -23,6 +23,8 @@ function whole(env: Env, name: string): number {
  * The shard an array job's task runs, from the variables its batch engine sets:
  * - Slurm job arrays: SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT and SLURM_ARRAY_TASK_MIN (an array
  *   `--array=1-8` numbers its tasks from 1); the array must have step 1 (MAX − MIN + 1 = COUNT).
+ *   With the count given (`count`, or L2BENCH_SHARD_COUNT), the task id is the shard counted from 0,
+ *   so that part of an array submitted again (`sbatch --array=3`, an array of one) runs its shards.
  * - AWS Batch array jobs: AWS_BATCH_JOB_ARRAY_INDEX (from 0) and AWS_BATCH_JOB_ARRAY_SIZE.
  * - Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX (from 0); Kubernetes does not pass the number of
  *   completions, so the count comes from `count` (`--shard auto/N`) or L2BENCH_SHARD_COUNT.
@@ -40,7 +42,25 @@ export function shardFromEnvironment(env: Env, count?: number): ShardFromEnv {
         { option: 'shard', value: 'auto' },
       );
     }
-    found.push({ index: id - min + 1, count: n, source: `Slurm array task ${id} of ${n}` });
+    const given = count ?? (env.L2BENCH_SHARD_COUNT === undefined ? undefined : whole(env, 'L2BENCH_SHARD_COUNT'));
+    if (given === undefined) found.push({ index: id - min + 1, count: n, source: `Slurm array task ${id} of ${n}` });
+    else {
+      // Slurm tells a task only about the tasks submitted with it: `sbatch --array=3` reruns task 3
+      // as an array of one. With the count given, task ids are shards counted from 0.
+      if (n > given) {
+        throw new InputError(`a Slurm array of ${n} tasks, but the count given is ${given}`, {
+          option: 'shard',
+          value: 'auto',
+        });
+      }
+      if (n === given && min !== 0) {
+        throw new InputError(
+          `with the count given, Slurm task ids count from 0, but this array runs ${min}..${min + n - 1}: use --array=0-${n - 1}`,
+          { option: 'shard', value: 'auto' },
+        );
+      }
+      found.push({ index: id + 1, count: given, source: `Slurm array task ${id} of ${given}` });
+    }
   }
   if (env.AWS_BATCH_JOB_ARRAY_INDEX !== undefined) {
     const i = whole(env, 'AWS_BATCH_JOB_ARRAY_INDEX');

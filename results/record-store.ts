@@ -12,6 +12,9 @@ export interface RecordStore {
   values(): IterableIterator<FullRecord>;
 }
 
+/** The spool's name in a run's folder (unlinked as soon as it is open, where the system allows). */
+export const SPOOL_FILE = '.l2bench-records.spool';
+
 /** A spool smaller than this is never compacted. */
 const COMPACT_FLOOR = 64 << 20;
 

@@ -15,11 +15,15 @@ import { dirname, join } from 'node:path';
 import type { FullRecord } from '../core/record.ts';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
+import { SPOOL_FILE } from './record-store.ts';
 import type { Exporter, ReportOptions, RunResult } from './run-schema.ts';
+
+/** Where a file is written before it is renamed into place. */
+const tmpOf = (file: string) => `${file}.${process.pid}.tmp`;
 
 /** Write a file atomically: a temporary file beside it, then rename, so no reader sees half of it. */
 function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tmpOf(file);
   try {
     writeFileSync(tmp, text);
     renameSync(tmp, file);
@@ -59,6 +63,18 @@ export function prepareOutDir(out: string | undefined, now: Date, root = 'runs')
 
 /** The lock file a run keeps in its output folder while it writes there. */
 const LOCK_FILE = '.l2bench.lock';
+
+const escaped = (name: string) => name.replaceAll('.', '\\.');
+/** The files a run writes into its folder, and the temporary files of its writes (`results.csv.PID.tmp`). */
+const RUN_FILES = (() => {
+  const results = EXPORTERS.map((e) => escaped(e.file)).join('|');
+  return new RegExp(
+    `^(?:(?:${results}|\\.l2bench-probe)\\.\\d+\\.tmp|${results}|${escaped(LOCK_FILE)}|${escaped(SPOOL_FILE)})$`,
+  );
+})();
+
+/** Is this a file a run writes into its folder (or a temporary file of one, left by a killed write)? */
+export const isRunFile = (name: string): boolean => RUN_FILES.test(name);
 
 /** What a lock file says: who holds the folder. */
 interface LockHolder {
@@ -152,17 +168,38 @@ const entriesBut = (dir: string, except: string): string[] => {
  * An output folder for a run, held by it: as prepareOutDir, and locked with an exclusive lock file
  * (O_EXCL, holding the pid) until `release`, so two runs can never write into one folder: the
  * second is refused before it writes anything. A lock left by a killed run does not block: its pid
- * is not alive.
+ * is not alive. `rerun`, when given, may let the run take a folder that holds an unfinished run:
+ * called with the folder locked, it says what the folder holds (its run's files are then removed,
+ * and `replaced` says what was) or returns null (refused, as any folder that is not empty).
  */
-export function claimOutDir(out: string | undefined, now: Date, root = 'runs'): { dir: string; release: () => void } {
+export function claimOutDir(
+  out: string | undefined,
+  now: Date,
+  root = 'runs',
+  rerun?: (dir: string) => string | null,
+): { dir: string; release: () => void; replaced: string | null } {
   if (out === undefined) {
     const dir = prepareOutDir(undefined, now, root);
-    return { dir, release: lock(dir) };
+    return { dir, release: lock(dir), replaced: null };
   }
   const made = makeDir(out);
-  // A finished (or killed) run's folder is refused untouched, before any lock is tried.
   if (!made && entriesBut(out, LOCK_FILE).length > 0) {
-    throw new OutDirError(out, heldBy(out) ?? 'folder is not empty; refusing to overwrite a run');
+    // A finished (or killed) run's folder is refused untouched, before any lock is tried, unless
+    // a rerun may replace it; a live run's, always.
+    const held = heldBy(out);
+    const refusal = held ?? 'folder is not empty; refusing to overwrite a run';
+    if (held || !rerun?.(out)) throw new OutDirError(out, refusal);
+    const release = lock(out);
+    try {
+      // Asked again under the lock: another run may have written here since.
+      const replaced = rerun(out);
+      if (replaced === null) throw new OutDirError(out, refusal);
+      for (const f of entriesBut(out, LOCK_FILE)) rmSync(join(out, f), { force: true });
+      return { dir: out, release, replaced };
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
   const release = lock(out);
   // Another run may have written here between the look and the lock.
@@ -170,12 +207,12 @@ export function claimOutDir(out: string | undefined, now: Date, root = 'runs'): 
     release();
     throw new OutDirError(out, 'folder is not empty; refusing to overwrite a run');
   }
-  return { dir: out, release };
+  return { dir: out, release, replaced: null };
 }
 
 /** Fail now, not after the run, when results could not be written into `dir`. */
 function probeWritable(dir: string): void {
-  const probe = join(dir, `.l2bench-probe.${process.pid}.tmp`);
+  const probe = join(dir, tmpOf('.l2bench-probe'));
   try {
     writeFileSync(probe, '');
     rmSync(probe);
@@ -276,7 +313,7 @@ function streamTo(file: string, exporter: Exporter, run: RunResult, records?: It
 
 /** As writeAtomic, the text written piece by piece. */
 function writeAtomicWith(file: string, produce: (write: (text: string) => void) => void): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tmpOf(file);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w');

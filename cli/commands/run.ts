@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { cellId } from '../../core/cell-key.ts';
@@ -8,7 +8,8 @@ import { splitList } from '../../core/spec.ts';
 import { type BenchmarkOptions, emptyResult, planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
 import { EXPORTERS } from '../../results/index.ts';
 import { plural } from '../../results/number-text.ts';
-import { SpooledRecords } from '../../results/record-store.ts';
+import { SPOOL_FILE, SpooledRecords } from '../../results/record-store.ts';
+import { unfinishedRunOf } from '../../results/rerun.ts';
 import type { MissingCell } from '../../results/run-schema.ts';
 import { claimOutDir, writeResults, writeResultsNow } from '../../results/write.ts';
 import { parseIntList, parseShard } from '../flag-values.ts';
@@ -36,16 +37,22 @@ export interface RunFlags {
   costs?: string;
 }
 
-/** Exit codes of `l2bench run` beyond 0 (complete), 1 and 2 (cli/failure.ts). */
+/** Exit codes of `l2bench run` beyond 0 (complete), 1 and 2 (cli/failure.ts); a stop signal's is 128 + its number. */
 const EXIT_CELLS_FAILED = 3;
-const EXIT_INTERRUPTED = 130;
+
+/**
+ * The signals that stop a run as Ctrl-C does, keeping every finished cell: SIGTERM is what Slurm
+ * (scancel, preemption, a time limit), Kubernetes and AWS Batch send before SIGKILL; SIGHUP a
+ * closed terminal.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+const exitCodeOf = (signal: StopSignal) => 128 + constants.signals[signal];
 
 /** Failed cells named on stderr, at most. */
 const FAILURES_SHOWN = 10;
 /** Runs of more cells print no tables: the terminal is no place for them, nor memory for the records. */
 const TABLE_CELLS = 20_000;
-/** Where a run's records wait while it runs (removed when it ends). */
-const SPOOL_FILE = '.l2bench-records.spool';
 
 /** `--cell-timeout SECONDS`: a positive number. */
 function parseSeconds(text: string, flag: string): number {
@@ -110,7 +117,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
   const cellCount = plan.cells.length;
   const timedCells = plan.timeMs === null ? 0 : plan.cells.filter((c) => c.timed).length;
-  const { dir, release } = claimOutDir(flags.out, new Date());
+  // A task run again by its batch engine (requeued, resubmitted) finds its killed attempt's folder:
+  // an unfinished run of this very plan and shard there is replaced, and the run starts clean.
+  const { dir, release, replaced } = claimOutDir(flags.out, new Date(), 'runs', (folder) =>
+    unfinishedRunOf(folder, { sha256: plan.plan.sha256, shard: options.shard ?? null, inputFiles: plan.inputFiles }),
+  );
+  if (replaced) process.stderr.write(`l2bench: --out ${dir}: ${replaced}; starting clean\n`);
   const result = emptyResult();
   // Records wait on disk, not in memory: a run of 10^5 cells keeps its memory flat.
   const spool = new SpooledRecords(join(dir, SPOOL_FILE), cellCount);
@@ -137,19 +149,26 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     nextSave = Date.now() + 10 * (Date.now() - start);
   };
   const abort = new AbortController();
-  const onSigint = () => {
+  /** The first stop signal received, which the run's last line names. */
+  let stoppedBy: StopSignal | null = null;
+  const savedFiles = () => saved.map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`).join(', ');
+  const onSignal = (signal: StopSignal) => {
+    stoppedBy ??= signal;
     if (!abort.signal.aborted) return abort.abort();
-    // A second Ctrl-C: a cell running in this thread cannot be stopped; save what is done and go.
+    // A second signal: a cell running in this thread cannot be stopped; save what is done and go.
     result.interrupted = true;
     try {
       save(saved);
+      process.stderr.write(
+        `l2bench: interrupted by ${stoppedBy}; kept ${spool.size} of ${plural(cellCount, 'cell')} in ${savedFiles()}\n`,
+      );
     } finally {
       spool.close();
       release();
-      process.exit(EXIT_INTERRUPTED);
+      process.exit(exitCodeOf(stoppedBy));
     }
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
         { stream: process.stderr, format: ' {bar} {value}/{total} {task}', hideCursor: true },
@@ -191,20 +210,24 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   } finally {
     clearInterval(saver);
     bar?.stop();
-    process.removeListener('SIGINT', onSigint);
-    // Ctrl-C while the run's files are written: the results (csv, json) are finished and the
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+    // A stop signal while the run's files are written: the results (csv, json) are finished and the
     // reports, tables and answer skipped; a second one leaves at once. Signals are handled between
     // writes, so neither leaves a file half-written.
-    const onFinalSigint = () => {
+    const onFinalSignal = (signal: StopSignal) => {
+      stoppedBy ??= signal;
       if (!skipRest) {
         skipRest = true;
         return;
       }
+      process.stderr.write(
+        `l2bench: interrupted by ${stoppedBy} while writing the reports; every cell is in ${savedFiles()}\n`,
+      );
       spool.close();
       release();
-      process.exit(EXIT_INTERRUPTED);
+      process.exit(exitCodeOf(stoppedBy));
     };
-    process.on('SIGINT', onFinalSigint);
+    for (const signal of STOP_SIGNALS) process.on(signal, onFinalSignal);
     try {
       save(saved);
       // The reports and the answer read every record: read them from the spool once, for all.
@@ -233,7 +256,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         tables += `\n${answerLines(held, report, `${dir}/${reportFile}`)}`;
       }
     } finally {
-      process.removeListener('SIGINT', onFinalSigint);
+      for (const signal of STOP_SIGNALS) process.removeListener(signal, onFinalSignal);
       spool.close();
       release();
     }
@@ -245,9 +268,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     .filter((f) => saved.includes(f) || written.includes(f))
     .map((f) => `${dir}/${EXPORTERS.find((e) => e.format === f)?.file}`)
     .join(', ');
+  const signal = stoppedBy ?? 'SIGINT';
   if (skipRest && !result.interrupted) {
-    process.stderr.write(`l2bench: interrupted while writing the reports; every cell is in ${files}\n`);
-    return EXIT_INTERRUPTED;
+    process.stderr.write(`l2bench: interrupted by ${signal} while writing the reports; every cell is in ${files}\n`);
+    return exitCodeOf(signal);
   }
   const failed = result.missing.filter((m) => m.reason === 'failed' || m.reason === 'timeout');
   for (const m of failed.slice(0, FAILURES_SHOWN)) process.stderr.write(`l2bench: ${describeFailure(m)}\n`);
@@ -259,9 +283,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   if (result.interrupted) {
     const timing = timedCells ? ` (${kept.timed} of ${timedCells} timed)` : '';
     process.stderr.write(
-      `l2bench: interrupted; kept ${kept.cells} of ${plural(cellCount, 'cell')}${timing} in ${files}\n`,
+      `l2bench: interrupted by ${signal}; kept ${kept.cells} of ${plural(cellCount, 'cell')}${timing} in ${files}\n`,
     );
-    return EXIT_INTERRUPTED;
+    return exitCodeOf(signal);
   }
   if (failed.length > 0) {
     process.stderr.write(

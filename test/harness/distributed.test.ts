@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -23,6 +23,31 @@ describe('--shard auto: the shard of an array job from its engine', () => {
     ).toBe(1);
     // --array=0-14:2 (8 tasks, step 2) cannot be mapped onto 8 shards.
     expect(() => shardFromEnvironment({ ...slurm, SLURM_ARRAY_TASK_MAX: '14' })).toThrow(/not 8 consecutive tasks/);
+  });
+
+  it('Slurm, part of an array submitted again (sbatch --array=2): the count given, task ids from 0', () => {
+    /** What Slurm sets in task `id` of `--array=min-max`. */
+    const array = (id: number, min: number, max: number) => ({
+      SLURM_ARRAY_TASK_ID: String(id),
+      SLURM_ARRAY_TASK_MIN: String(min),
+      SLURM_ARRAY_TASK_MAX: String(max),
+      SLURM_ARRAY_TASK_COUNT: String(max - min + 1),
+    });
+    // `sbatch --array=2`: an array of one task.
+    const alone = array(2, 2, 2);
+    // Without the count, the task is the whole of its array of one: the whole plan.
+    expect(shardFromEnvironment(alone)).toEqual({ index: 1, count: 1, source: 'Slurm array task 2 of 1' });
+    const third = { index: 3, count: 3, source: 'Slurm array task 2 of 3' };
+    expect(shardFromEnvironment({ ...alone, L2BENCH_SHARD_COUNT: '3' })).toEqual(third);
+    expect(parseShard('auto/3', alone)).toEqual(third);
+    // The whole array with the count given: the same shards as without it.
+    expect(shardFromEnvironment(array(1, 0, 2), 3)).toMatchObject({ index: 2, count: 3 });
+    expect(() => shardFromEnvironment(array(3, 3, 3), 3)).toThrow(/outside the array/);
+    expect(() => shardFromEnvironment(array(1, 0, 2), 2)).toThrow(/a Slurm array of 3 tasks, but the count given is 2/);
+    // A whole array numbered from 1 cannot mean ids from 0.
+    expect(() => shardFromEnvironment(array(1, 1, 3), 3)).toThrow(
+      /Slurm task ids count from 0, but this array runs 1\.\.3: use --array=0-2/,
+    );
   });
 
   it('AWS Batch: the array index from 0 and the array size', () => {
@@ -81,7 +106,9 @@ describe('examples/distributed: each engine shards a suite and merges the shards
     const container = shards.spec.template.spec.containers[0];
     const count = container.env.find((e: { name: string }) => e.name === 'L2BENCH_SHARD_COUNT');
     expect(Number(count.value)).toBe(shards.spec.completions);
-    expect(container.args.join(' ')).toMatch(/l2bench run .*--shard auto .*--out \/runs\/shard-\$JOB_COMPLETION_INDEX/);
+    expect(container.args.join(' ')).toMatch(
+      /^exec \.\/bin\/l2bench\.js run .*--shard auto .*--out \/runs\/shard-\$JOB_COMPLETION_INDEX/,
+    );
     const merge = docs.find((d) => d.kind === 'Job' && d !== shards);
     expect(merge.spec.template.spec.containers[0].args.join(' ')).toMatch(/l2bench merge \/runs\/shard-\*/);
     expect(docs.some((d) => d.kind === 'PersistentVolumeClaim')).toBe(true);
@@ -90,7 +117,7 @@ describe('examples/distributed: each engine shards a suite and merges the shards
   it('Slurm: an array with step 1 running --shard auto, and a merge queued after every task succeeded', () => {
     const array = read('slurm-array.sbatch');
     expect(array).toMatch(/^#SBATCH --array=\d+-\d+$/m);
-    expect(array).toMatch(/npx l2bench run .*--shard auto .*shard-\$SLURM_ARRAY_TASK_ID/);
+    expect(array).toMatch(/^exec \.\/bin\/l2bench\.js run .*--shard auto .*shard-\$SLURM_ARRAY_TASK_ID"$/m);
     expect(read('slurm-merge.sbatch')).toMatch(/npx l2bench merge "runs\/\$1"\/shard-\*/);
     expect(read('slurm-submit.sh')).toMatch(/--dependency="afterok:\$array"/);
   });
@@ -128,5 +155,42 @@ describe('an array job end to end (Slurm variables, as the sbatch script runs it
     ).toBe(0);
     expect((await l2bench([...plan, '--out', join(dir, 'whole')])).code).toBe(0);
     expect(rows(join(dir, 'merged'))).toEqual(rows(join(dir, 'whole')));
+  });
+});
+
+describe('merge of a shard that is not complete', () => {
+  it('is refused in one line naming the shard and what it lacks; --partial joins it, marked incomplete', async () => {
+    const dir = tempDir('l2bench-partial-');
+    // Shard 2 of 2 holds the cells of the strategy that throws: both fail.
+    const throws = join(dir, 'throws.mjs');
+    writeFileSync(
+      throws,
+      `export default { name: 'throws', description: 'fails', placement: 'dma32', params: {},
+  create: () => ({ work: {}, metadataBytes: () => 0, strandedBytes: () => 0,
+    alloc() { throw new Error('boom'); }, free() {} }) };
+`,
+    );
+    const plan = ['run', '-w', 'hold:tables=1..2', '-s', `full-page,${throws}`, '--no-throughput'];
+    const shards = [1, 2].map((i) => join(dir, `shard-${i}`));
+    expect((await l2bench([...plan, '--shard', '1/2', '--out', shards[0] as string])).code).toBe(0);
+    expect((await l2bench([...plan, '--shard', '2/2', '--out', shards[1] as string])).code).toBe(3);
+
+    const refused = await l2bench(['merge', ...shards, '--out', join(dir, 'refused')]);
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      `l2bench: merge: ${shards[1]} (shard 2/2: 0 of 2 cells, 2 failed) is incomplete; rerun it, or give --partial to merge what there is\n`,
+    ]);
+    expect(existsSync(join(dir, 'refused'))).toBe(false);
+
+    const partial = await l2bench(['merge', ...shards, '--partial', '--out', join(dir, 'partial')]);
+    expect([partial.code, partial.stderr]).toEqual([
+      0,
+      `l2bench: merge: incomplete shards joined as they are (the result says complete: false): ${shards[1]} (shard 2/2: 0 of 2 cells, 2 failed)\n`,
+    ]);
+    const json = JSON.parse(readFileSync(join(dir, 'partial/results.json'), 'utf8'));
+    // Failed cells are not an interruption: the report's banner says they failed.
+    expect(json).toMatchObject({ complete: false, interrupted: false, cells: 4 });
+    expect(json.records.map((r: { strategy: string }) => r.strategy)).toEqual(['full-page', 'full-page']);
+    expect(json.missing.map((m: { reason: string }) => m.reason)).toEqual(['failed', 'failed']);
   });
 });

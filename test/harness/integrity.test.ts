@@ -1,6 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -208,7 +217,8 @@ describe('runs that cannot pass for complete', () => {
       '> **Incomplete run: it did not finish (stopped, killed, or still running). 1 of 2 cells measured; 1 cell not run. The report covers only the cells that finished.**',
     );
 
-    // The stale lock blocks nothing, and the killed run is never overwritten.
+    // The stale lock blocks nothing, and the killed run is not overwritten by another plan's run
+    // (a module file of its own): only a rerun of the same plan replaces it (below).
     const again = await l2bench(stuckArgs(dir));
     expect([again.code, again.stderr]).toEqual([
       2,
@@ -223,18 +233,86 @@ describe('runs that cannot pass for complete', () => {
     expect(readJson(fresh).complete).toBe(true);
   });
 
-  it('Ctrl-C stops a run whose strategy is stuck in a loop, keeping the finished cells (exit 130)', async () => {
+  // SIGTERM is what a batch engine sends before SIGKILL (Slurm's scancel, preemption, a time limit;
+  // Kubernetes; AWS Batch), SIGHUP what a closed terminal sends: both stop a run as Ctrl-C does.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    '%s stops a run whose strategy is stuck in a loop, keeping the finished cells (exit %i)',
+    async (signal, code) => {
+      const dir = join(tmp(), 'run');
+      const run = start(stuckArgs(dir));
+      children.push(run.child);
+      await untilRecords(dir, 1, run.child);
+      run.child.kill(signal);
+      expect(await run.exited).toBe(code);
+      expect(run.stderr()).toBe(
+        `l2bench: interrupted by ${signal}; kept 1 of 2 cells in ${dir}/results.csv, ${dir}/results.json\n`,
+      );
+      const json = readJson(dir);
+      expect(json).toMatchObject({ complete: false, interrupted: true, cells: 2 });
+      expect(json.missing).toMatchObject([{ strategy: 'stuck', reason: 'not run' }]);
+      expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
+    },
+  );
+
+  it('SIGTERM twice at once (the process group signalled, and the run again by a wrapper) saves, says so and exits 143', async () => {
     const dir = join(tmp(), 'run');
     const run = start(stuckArgs(dir));
     children.push(run.child);
     await untilRecords(dir, 1, run.child);
-    run.child.kill('SIGINT');
-    expect(await run.exited).toBe(130);
-    expect(run.stderr()).toBe(`l2bench: interrupted; kept 1 of 2 cells in ${dir}/results.csv, ${dir}/results.json\n`);
-    const json = readJson(dir);
-    expect(json).toMatchObject({ complete: false, interrupted: true, cells: 2 });
-    expect(json.missing).toMatchObject([{ strategy: 'stuck', reason: 'not run' }]);
+    run.child.kill('SIGTERM');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    expect(run.stderr()).toBe(
+      `l2bench: interrupted by SIGTERM; kept 1 of 2 cells in ${dir}/results.csv, ${dir}/results.json\n`,
+    );
+    expect(readJson(dir)).toMatchObject({ complete: false, interrupted: true, cells: 2 });
     expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
+  });
+
+  it('a rerun into a killed run of the same plan replaces it, saying so; a finished run, another plan or other files are refused', async () => {
+    const dir = join(tmp(), 'run');
+    const gate = join(tmp(), 'open');
+    // The gated strategy's cell of 2 tables waits for the gate; the 3 others finish.
+    const args = [
+      'run',
+      '-s',
+      `full-page,${join(ROOT, 'test/slurm/gated-page.ts')}:at=2,open=${gate}`,
+      '-w',
+      'hold:tables=1..2+1',
+      '--no-throughput',
+      '-o',
+      dir,
+    ];
+    const killed = start(args);
+    children.push(killed.child);
+    await untilRecords(dir, 3, killed.child);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    expect(readdirSync(dir).sort()).toEqual(['.l2bench.lock', 'results.csv', 'results.json']);
+    writeFileSync(gate, '');
+    const before = snapshot(dir);
+    const refused = `l2bench: --out ${dir}: folder is not empty; refusing to overwrite a run\n`;
+    // Another plan (a seed more), or a file the run did not write: refused, untouched.
+    const other = await l2bench([...args, '--seed', '1,2']);
+    expect([other.code, other.stderr]).toEqual([2, refused]);
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    const foreign = await l2bench(args);
+    expect([foreign.code, foreign.stderr]).toEqual([2, refused]);
+    rmSync(join(dir, 'notes.txt'));
+    expect(snapshot(dir)).toEqual(before);
+
+    const again = await l2bench(args);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe(`l2bench: --out ${dir}: an unfinished run of this plan (3 of 4 cells); starting clean\n`);
+    expect(readdirSync(dir).sort()).toEqual(['results.csv', 'results.json']);
+    expect(readJson(dir)).toMatchObject({ complete: true, interrupted: false, cells: 4 });
+    // Finished: never overwritten.
+    const finished = await l2bench(args);
+    expect([finished.code, finished.stderr]).toEqual([2, refused]);
   });
 
   it('two runs into one --out: while one runs, the other is refused in one line and touches nothing', async () => {
