@@ -16,13 +16,8 @@ interface Point {
   failures: number;
 }
 
-/**
- * Peak footprint against the tables asked for across the `hold:` workloads, log–log, a line with
- * dots per strategy. Where a strategy starts failing allocations, a cross and a label say so (its
- * line goes on, flat, at what it could hold). Seeds are averaged; with several cpus values, one row
- * (facet) per cpus value. '' without hold workloads.
- */
-export function holdSweep(records: readonly FullRecord[]): string {
+/** One point per strategy, cpus value and hold workload, its seeds averaged; by tables asked for. */
+function holdPoints(records: readonly FullRecord[]): Point[] {
   const groups = new Map<string, FullRecord[]>();
   for (const r of records) {
     if (!isHoldWorkload(r.workload)) continue;
@@ -41,8 +36,40 @@ export function holdSweep(records: readonly FullRecord[]): string {
       points.push({ strategy: first.strategy, cpus: first.cpus, tables, footprint, failures });
     }
   }
+  return points.sort((a, b) => a.tables - b.tables);
+}
+
+/** Both axes log2: tables held, and peak footprint in bytes. */
+function logAxes(xs: readonly number[], ys: readonly number[]) {
+  return {
+    x: {
+      type: 'log' as const,
+      base: 2,
+      label: 'tables held (asked for)',
+      grid: true,
+      ...log2Axis(Math.min(...xs), Math.max(...xs), 13),
+      tickFormat: (d: number) => String(d),
+    },
+    y: {
+      type: 'log' as const,
+      base: 2,
+      label: 'peak footprint',
+      grid: true,
+      ...log2Axis(Math.min(...ys), Math.max(...ys), 9),
+      tickFormat: formatBytes,
+    },
+  };
+}
+
+/**
+ * Peak footprint against the tables asked for across the `hold:` workloads, log–log, a line with
+ * dots per strategy. Where a strategy starts failing allocations, a cross and a label say so (its
+ * line goes on, flat, at what it could hold). Seeds are averaged; with several cpus values, one row
+ * (facet) per cpus value. '' without hold workloads.
+ */
+export function holdSweep(records: readonly FullRecord[]): string {
+  const points = holdPoints(records);
   if (points.length === 0) return '';
-  points.sort((a, b) => a.tables - b.tables);
   const cpusValues = [...new Set(points.map((p) => p.cpus))].sort((a, b) => a - b);
   const facet = cpusValues.length > 1;
   const xs = points.map((p) => p.tables);
@@ -60,22 +87,7 @@ export function holdSweep(records: readonly FullRecord[]): string {
       height: facet ? 120 + 260 * cpusValues.length : 380,
       marginLeft: 64,
       marginRight: facet ? 60 : 20,
-      x: {
-        type: 'log',
-        base: 2,
-        label: 'tables held (asked for)',
-        grid: true,
-        ...log2Axis(Math.min(...xs), Math.max(...xs), 13),
-        tickFormat: (d: number) => String(d),
-      },
-      y: {
-        type: 'log',
-        base: 2,
-        label: 'peak footprint',
-        grid: true,
-        ...log2Axis(Math.min(...ys), Math.max(...ys), 9),
-        tickFormat: formatBytes,
-      },
+      ...logAxes(xs, ys),
       ...(facet ? { fy: { label: 'cpus' } } : {}),
       color: { domain: legend.domain, range: legend.range },
       symbol: { domain: legend.domain, range: legend.symbols },

@@ -44,6 +44,65 @@ function memoryScores(
 }
 
 /**
+ * Where the winner is not the smallest: each workload (outside the hold sweep) where a qualifying
+ * strategy needs less memory, and each crossover of the hold sweep it takes part in.
+ */
+function memoryFlips(
+  records: readonly FullRecord[],
+  qualifying: ReadonlySet<string>,
+  winner: string,
+  cross: readonly Crossover[],
+  objective: ObjectiveInfo,
+): string[] {
+  const flips: string[] = [];
+  const key = objective.key;
+  for (const rows of groupBy(
+    records.filter((r) => !isHoldWorkload(r.workload)),
+    comparedCellId,
+  ).values()) {
+    const ok = rows.filter((r) => qualifying.has(r.strategy));
+    const w = ok.find((r) => r.strategy === winner);
+    const smallest = ok.reduce<FullRecord | undefined>(
+      (m, r) => (m === undefined || r[key] < m[key] ? r : m),
+      undefined,
+    );
+    if (w && smallest && smallest[key] < w[key]) {
+      flips.push(
+        `On ${w.workload}, ${smallest.strategy} needs less memory (${objective.label} ${formatBytes(smallest[key])} against ${formatBytes(w[key])}).`,
+      );
+    }
+  }
+  for (const c of cross) {
+    if (c.above === winner && c.changes === 1) flips.push(`Holding at most ${plural(c.from, 'table')}: ${c.sentence}`);
+    else if (c.below === winner && c.changes === 1)
+      flips.push(`Holding ${plural(c.to, 'table')} or more: ${c.sentence}`);
+    else if (c.above === winner || c.below === winner) flips.push(c.sentence);
+  }
+  return flips;
+}
+
+/** For each excluded strategy whose variant qualifies: does that variant change the answer? */
+function qualifyingVariants(
+  gate: readonly ConstraintRow[],
+  ranked: readonly (readonly [string, number])[],
+  winner: string,
+  objective: ObjectiveInfo,
+): string[] {
+  const out: string[] = [];
+  for (const g of gate.filter((x) => !x.qualifies)) {
+    const variant = ranked.findIndex(([s]) => s !== g.strategy && specName(s) === specName(g.strategy));
+    const found = ranked[variant];
+    if (!found) continue;
+    out.push(
+      found[0] === winner
+        ? `${found[0]}, a variant of ${g.strategy} that qualifies, is the answer.`
+        : `${found[0]}, a variant of ${g.strategy} that qualifies, ranks #${variant + 1} by ${objective.label} (score ${found[1].toFixed(3)}): the answer does not change.`,
+    );
+  }
+  return out;
+}
+
+/**
  * The recommendation: among strategies that meet the hard constraints, the smallest memory score by
  * the objective (peak footprint by default); the mean-footprint score is shown beside it. Then the
  * conditions that change the answer, and what would qualify each excluded strategy.
@@ -93,29 +152,7 @@ export function recommend(
         value: formatBytes(r.peak_footprint_bytes),
       });
   }
-  const flips: string[] = [];
-  for (const rows of groupBy(
-    records.filter((r) => !isHoldWorkload(r.workload)),
-    comparedCellId,
-  ).values()) {
-    const ok = rows.filter((r) => qualifying.has(r.strategy));
-    const w = ok.find((r) => r.strategy === winner);
-    const smallest = ok.reduce<FullRecord | undefined>(
-      (m, r) => (m === undefined || r[objective.key] < m[objective.key] ? r : m),
-      undefined,
-    );
-    if (w && smallest && smallest[objective.key] < w[objective.key]) {
-      flips.push(
-        `On ${w.workload}, ${smallest.strategy} needs less memory (${objective.label} ${formatBytes(smallest[objective.key])} against ${formatBytes(w[objective.key])}).`,
-      );
-    }
-  }
-  for (const c of cross) {
-    if (c.above === winner && c.changes === 1) flips.push(`Holding at most ${plural(c.from, 'table')}: ${c.sentence}`);
-    else if (c.below === winner && c.changes === 1)
-      flips.push(`Holding ${plural(c.to, 'table')} or more: ${c.sentence}`);
-    else if (c.above === winner || c.below === winner) flips.push(c.sentence);
-  }
+  const flips = memoryFlips(records, qualifying, winner, cross, objective);
   // Speed rests on the modelled kernel cost, never on the simulator's own speed.
   const cheapest = cost.strategies[0];
   const mineCost = cost.strategies.find((c) => c.strategy === winner);
@@ -130,18 +167,7 @@ export function recommend(
       );
     }
   }
-  flips.push(...excludedLines);
-  // An excluded strategy whose variant qualifies: does that variant change the answer?
-  for (const g of gate.filter((x) => !x.qualifies)) {
-    const variant = ranked.findIndex(([s]) => s !== g.strategy && specName(s) === specName(g.strategy));
-    const found = ranked[variant];
-    if (!found) continue;
-    flips.push(
-      found[0] === winner
-        ? `${found[0]}, a variant of ${g.strategy} that qualifies, is the answer.`
-        : `${found[0]}, a variant of ${g.strategy} that qualifies, ranks #${variant + 1} by ${objective.label} (score ${found[1].toFixed(3)}): the answer does not change.`,
-    );
-  }
+  flips.push(...excludedLines, ...qualifyingVariants(gate, ranked, winner, objective));
   // The winner's variant, in words, and the best strategy of another kind if its conditions do not hold.
   const note = records.find((r) => r.strategy === winner)?.detail.strategy_note;
   const fallback = note ? ranked.find(([s]) => specName(s) !== specName(winner)) : undefined;
