@@ -6,6 +6,9 @@ import type { TableAllocator } from '../strategies/types.ts';
 import { ALLOC, type EventChunk } from '../workloads/events.ts';
 import { Series } from './series.ts';
 
+/** 1 / TABLE_SIZE: a multiplication, exact for a power of two, is cheaper than the division. */
+const PER_UNIT = 1 / TABLE_SIZE;
+
 /**
  * Replays events into a strategy and meters it at the page-allocator boundary: footprint is the
  * pages the account holds after every event, never the strategy's word. Table addresses live in a
@@ -109,6 +112,10 @@ export class Meter {
     let peakFootprintPages = this.peakFootprintPages;
     let peakStrandedBytes = this.peakStrandedBytes;
     let footprintPageSum = this.#footprintPageSum;
+    // The series' open point in locals: its held pages (−1 when it holds no event yet) and its count.
+    let seriesStride = series.stride;
+    let seriesInStride = series.inStride;
+    let seriesHeld = series.pending ? series.openFootprint() / PAGE_SIZE : -1;
     try {
       for (let i = 0; i < length; i++) {
         const t = id[i] as number;
@@ -124,7 +131,7 @@ export class Meter {
             if (addr + TABLE_SIZE > DMA32_LIMIT) dma32Violations++;
             if (addr + TABLE_SIZE > placementLimit) placementViolations++;
             // A unit that held a freed table: reused, and unmarked.
-            const u = ((addr - dramBase) / TABLE_SIZE) | 0;
+            const u = ((addr - dramBase) * PER_UNIT) | 0;
             const word = freed[u >>> 5] as number;
             const bit = 1 << (u & 31);
             if ((word & bit) !== 0) {
@@ -141,7 +148,7 @@ export class Meter {
           } else {
             addrOf[t] = -1;
             live--;
-            const u = ((addr - dramBase) / TABLE_SIZE) | 0;
+            const u = ((addr - dramBase) * PER_UNIT) | 0;
             freed[u >>> 5] = (freed[u >>> 5] as number) | (1 << (u & 31));
             tables.free(addr, cpu[i] as number);
           }
@@ -178,9 +185,21 @@ export class Meter {
           totalPeak = total;
           totalLow = total;
         } else if (total < totalLow) totalLow = total;
-        series.add(events, footprint, live);
+        // Series.add, inlined: the first event of a point, or a higher footprint, becomes the point.
+        if (held > seriesHeld) {
+          series.set(events, footprint, live);
+          seriesHeld = held;
+        }
+        if (++seriesInStride >= seriesStride) {
+          series.close();
+          seriesStride = series.stride;
+          seriesInStride = 0;
+          seriesHeld = -1;
+        }
       }
     } finally {
+      series.inStride = seriesInStride;
+      series.pending = seriesHeld >= 0;
       this.events = events;
       this.allocs = allocs;
       this.frees = frees;
