@@ -1,4 +1,4 @@
-import { GiB, PAGE_SIZE } from '../../core/sizes.ts';
+import { GiB, PAGE_SIZE as PAGE_BYTES } from '../../core/sizes.ts';
 import type { PageAllocator } from '../types.ts';
 import { Buddy } from './buddy.ts';
 import { hex, isAligned, MAX_ORDER } from './constants.ts';
@@ -24,6 +24,10 @@ export const DEFAULT_MACHINE: MachineOptions = {
   dramBytes: 4 * GiB,
   fragmentDma32: 0,
 };
+
+/** Module-local copies of imported constants: V8 folds these into the code, not imported bindings. */
+const PAGE_SIZE = PAGE_BYTES;
+const PER_PAGE = 1 / PAGE_BYTES;
 
 /** Largest DRAM the simulator accepts: its per-page arrays cost about 20 bytes a page. */
 const MAX_DRAM_BYTES = 64 * GiB;
@@ -94,9 +98,12 @@ export class Machine {
   readonly #headOf: Int32Array;
   /** Order of the held block starting at this page, or −1. */
   readonly #blockOrder: Int8Array;
-  /** page->private of held head pages. */
+  /** page->private of the held block each page belongs to (kept on every page of the block, so that one read finds it). */
   readonly #private: Float64Array;
   readonly #basePfn: number;
+  /** DRAM's physical range [dramBase, #dramEnd). */
+  readonly #dramBase: number;
+  readonly #dramEnd: number;
   readonly #accounts: PageAccount[] = [];
   /** Writes to the per-page arrays since boot, so that `reset` restores only what changed. */
   readonly #undo: PageUndo;
@@ -107,6 +114,8 @@ export class Machine {
     this.options = o;
     this.zones = zoneLayout(o);
     this.#basePfn = o.dramBase / PAGE_SIZE;
+    this.#dramBase = o.dramBase;
+    this.#dramEnd = o.dramBase + o.dramBytes;
     const pages = o.dramBytes / PAGE_SIZE;
     this.totalPages = pages;
     const starts = this.zones.map((z) => (z.start - o.dramBase) / PAGE_SIZE);
@@ -189,9 +198,9 @@ export class Machine {
       for (let i = 0; i < n; i++) {
         this.owner[page + i] = id;
         this.#headOf[page + i] = page;
+        this.#private[page + i] = 0;
       }
       this.#blockOrder[page] = order;
-      this.#private[page] = 0;
       return (this.#basePfn + page) * PAGE_SIZE;
     }
     return -1;
@@ -230,20 +239,23 @@ export class Machine {
     return (this.#basePfn + page) * PAGE_SIZE;
   }
 
-  /** @internal */
-  privateOf(head: number): number {
-    return this.#private[head] as number;
+  /** @internal page->private of the held head page of addr, checked against its holder: one read, no head lookup. */
+  privateAt(id: number, label: string, addr: number): number {
+    const page = this.#pageIndex(addr);
+    if (page < 0 || this.owner[page] !== id) throw new Error(`${label}: ${hex(addr)} is not in a page it holds`);
+    return this.#private[page] as number;
   }
 
-  /** @internal */
+  /** @internal Set page->private of the held block whose head is `head` (on each of its pages). */
   setPrivateOf(head: number, value: number): void {
-    this.#undo.touch(head);
-    this.#private[head] = value;
+    const last = head + (1 << (this.#blockOrder[head] as number)) - 1;
+    this.#undo.touchRange(head, last);
+    this.#private.fill(value, head, last + 1);
   }
 
+  /** The page index of a physical address in DRAM, or −1: a multiplication and a truncation, not a float division and floor. */
   #pageIndex(addr: number): number {
-    const page = Math.floor(addr / PAGE_SIZE) - this.#basePfn;
-    return page >= 0 && page < this.totalPages ? page : -1;
+    return addr >= this.#dramBase && addr < this.#dramEnd ? ((addr - this.#dramBase) * PER_PAGE) | 0 : -1;
   }
 
   /** Pre-fragmentation: ⌈fraction × zone pages⌉ pages spread evenly, so that no block of 2^k ≥ 1/fraction pages stays whole. */
@@ -338,7 +350,7 @@ export class PageAccount implements PageAllocator {
   }
 
   getPrivate(addr: number): number {
-    return this.machine.privateOf(this.machine.headPage(this.id, this.label, addr));
+    return this.machine.privateAt(this.id, this.label, addr);
   }
 
   setPrivate(addr: number, value: number): void {
