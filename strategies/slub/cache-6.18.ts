@@ -60,18 +60,18 @@ export class Slub618Cache extends SlubCacheBase {
    */
   protected override slowAlloc(cpu: number): number {
     this.work.slowpath_allocs++;
-    const active = this.cpuSlab[cpu] as number;
+    const active = this.cpuSlab(cpu);
     if (active >= 0) {
       const freelist = this.getFreelist(active);
       if (freelist >= 0) return this.loadFreelist(cpu, active, freelist);
       // Full: it leaves the CPU on no list (DEACTIVATE_BYPASS), no deactivate_slab.
-      this.where[active] = NOWHERE;
-      this.cpuSlab[cpu] = -1;
+      this.setWhere(active, NOWHERE);
+      this.setCpuSlab(cpu, -1);
     }
     // new_slab: the head of the CPU partial list (the most recently added).
-    const partial = this.cpuPartial[cpu] as number;
+    const partial = this.cpuPartial(cpu);
     if (partial >= 0) {
-      this.cpuPartial[cpu] = this.next[partial] as number;
+      this.setCpuPartial(cpu, this.next(partial));
       return this.loadFreelist(cpu, partial, this.freezeSlab(cpu, partial));
     }
     const fromNode = this.getPartialNode(cpu);
@@ -83,21 +83,21 @@ export class Slub618Cache extends SlubCacheBase {
 
   /** get_freelist(): take slab->freelist for the CPU; the slab stays frozen only if it had one. */
   private getFreelist(slab: number): number {
-    const freelist = this.freeHead[slab] as number;
-    this.freeHead[slab] = -1;
-    this.inuse[slab] = this.objects[slab] as number;
-    this.frozen[slab] = freelist >= 0 ? 1 : 0;
+    const freelist = this.freelist(slab);
+    this.setFreelist(slab, -1);
+    this.setInuse(slab, this.objects(slab));
+    this.setFrozen(slab, freelist >= 0);
     return freelist;
   }
 
   /** freeze_slab(): a partial slab becomes the CPU's active slab with its whole freelist. */
   private freezeSlab(cpu: number, slab: number): number {
-    const freelist = this.freeHead[slab] as number;
-    this.freeHead[slab] = -1;
-    this.inuse[slab] = this.objects[slab] as number;
-    this.frozen[slab] = 1;
-    this.cpuSlab[cpu] = slab;
-    this.where[slab] = CPU_ACTIVE;
+    const freelist = this.freelist(slab);
+    this.setFreelist(slab, -1);
+    this.setInuse(slab, this.objects(slab));
+    this.setFrozen(slab, true);
+    this.setCpuSlab(cpu, slab);
+    this.setWhere(slab, CPU_ACTIVE);
     return freelist;
   }
 
@@ -113,7 +113,7 @@ export class Slub618Cache extends SlubCacheBase {
     const limit = this.cpuPartialSlabs;
     let slab = this.nodeHead;
     while (slab >= 0) {
-      const following = this.next[slab] as number;
+      const following = this.next(slab);
       this.removePartial(slab);
       if (first < 0) {
         first = slab;
@@ -136,17 +136,17 @@ export class Slub618Cache extends SlubCacheBase {
    */
   protected override slabFree(slab: number, obj: number, cpu: number): void {
     this.work.slowpath_frees++;
-    const prior = this.freeHead[slab] as number;
-    this.objNext[slab * this.maxObjects + obj] = prior;
-    this.freeHead[slab] = obj;
-    const inuse = (this.inuse[slab] as number) - 1;
-    this.inuse[slab] = inuse;
-    if (this.frozen[slab] === 1) return;
+    const prior = this.freelist(slab);
+    this.setFreepointer(slab, obj, prior);
+    this.setFreelist(slab, obj);
+    const inuse = this.inuse(slab) - 1;
+    this.setInuse(slab, inuse);
+    if (this.frozen(slab)) return;
     if (prior < 0) {
       this.putCpuPartial(cpu, slab, true);
       return;
     }
-    if (inuse !== 0 || this.where[slab] !== NODE_PARTIAL) return;
+    if (inuse !== 0 || this.where(slab) !== NODE_PARTIAL) return;
     if (this.nrPartialSlabs >= this.geo.minPartial) {
       this.removePartial(slab);
       this.discardSlab(slab);
@@ -158,21 +158,21 @@ export class Slub618Cache extends SlubCacheBase {
    * cpu_partial_slabs is first detached and given to __put_partials, and the slab starts a new one.
    */
   private putCpuPartial(cpu: number, slab: number, drain: boolean): void {
-    let old = this.cpuPartial[cpu] as number;
+    let old = this.cpuPartial(cpu);
     let slabs = 0;
     let toPut = -1;
     if (old >= 0) {
-      if (drain && (this.pagesOnList[old] as number) >= this.cpuPartialSlabs) {
+      if (drain && this.slabsOnList(old) >= this.cpuPartialSlabs) {
         toPut = old;
         old = -1;
       } else {
-        slabs = this.pagesOnList[old] as number;
+        slabs = this.slabsOnList(old);
       }
     }
-    this.pagesOnList[slab] = slabs + 1;
-    this.next[slab] = old;
-    this.cpuPartial[cpu] = slab;
-    this.where[slab] = CPU_PARTIAL;
+    this.setSlabsOnList(slab, slabs + 1);
+    this.setNext(slab, old);
+    this.setCpuPartial(cpu, slab);
+    this.setWhere(slab, CPU_PARTIAL);
     if (toPut >= 0) {
       this.putPartials(toPut);
       this.work.cpu_partial_drains++;
@@ -186,10 +186,10 @@ export class Slub618Cache extends SlubCacheBase {
   private putPartials(head: number): void {
     let discard = -1;
     for (let slab = head; slab >= 0; ) {
-      const following = this.next[slab] as number;
-      if (this.inuse[slab] === 0 && this.nrPartialSlabs >= this.geo.minPartial) {
-        this.next[slab] = discard;
-        this.where[slab] = NOWHERE;
+      const following = this.next(slab);
+      if (this.inuse(slab) === 0 && this.nrPartialSlabs >= this.geo.minPartial) {
+        this.setNext(slab, discard);
+        this.setWhere(slab, NOWHERE);
         discard = slab;
       } else {
         this.addPartial(slab, true);
@@ -198,7 +198,7 @@ export class Slub618Cache extends SlubCacheBase {
     }
     while (discard >= 0) {
       const slab = discard;
-      discard = this.next[slab] as number;
+      discard = this.next(slab);
       this.discardSlab(slab);
     }
   }
@@ -209,39 +209,38 @@ export class Slub618Cache extends SlubCacheBase {
    * node list (at the tail if it had remote frees, at the head if not), unless it is full.
    */
   private deactivateSlab(slab: number, cpuFreelist: number): void {
-    const toTail = (this.freeHead[slab] as number) >= 0;
+    const toTail = this.freelist(slab) >= 0;
     if (cpuFreelist >= 0) {
-      const row = slab * this.maxObjects;
       let count = 1;
       let tail = cpuFreelist;
-      for (let o = this.objNext[row + tail] as number; o >= 0; o = this.objNext[row + o] as number) {
+      for (let o = this.getFreepointer(slab, tail); o >= 0; o = this.getFreepointer(slab, o)) {
         tail = o;
         count++;
       }
-      this.objNext[row + tail] = this.freeHead[slab] as number;
-      this.freeHead[slab] = cpuFreelist;
-      this.inuse[slab] = (this.inuse[slab] as number) - count;
+      this.setFreepointer(slab, tail, this.freelist(slab));
+      this.setFreelist(slab, cpuFreelist);
+      this.setInuse(slab, this.inuse(slab) - count);
     }
-    this.frozen[slab] = 0;
-    this.where[slab] = NOWHERE;
-    if (this.inuse[slab] === 0 && this.nrPartialSlabs >= this.geo.minPartial) {
+    this.setFrozen(slab, false);
+    this.setWhere(slab, NOWHERE);
+    if (this.inuse(slab) === 0 && this.nrPartialSlabs >= this.geo.minPartial) {
       this.discardSlab(slab);
-    } else if ((this.freeHead[slab] as number) >= 0) {
+    } else if (this.freelist(slab) >= 0) {
       this.addPartial(slab, toTail);
     }
   }
 
   /** flush_cpu_slab(): flush_slab() (deactivate the active slab), then put_partials() for the CPU list. */
   flushCpu(cpu: number): void {
-    const slab = this.cpuSlab[cpu] as number;
+    const slab = this.cpuSlab(cpu);
     if (slab >= 0) {
-      const freelist = this.cpuFreelist[cpu] as number;
-      this.cpuSlab[cpu] = -1;
-      this.cpuFreelist[cpu] = -1;
+      const freelist = this.cpuFreelist(cpu);
+      this.setCpuSlab(cpu, -1);
+      this.setCpuFreelist(cpu, -1);
       this.deactivateSlab(slab, freelist);
     }
-    const partial = this.cpuPartial[cpu] as number;
-    this.cpuPartial[cpu] = -1;
+    const partial = this.cpuPartial(cpu);
+    this.setCpuPartial(cpu, -1);
     if (partial >= 0) this.putPartials(partial);
   }
 
@@ -257,9 +256,9 @@ export class Slub618Cache extends SlubCacheBase {
     const promote: number[][] = Array.from({ length: SHRINK_PROMOTE_MAX }, () => []);
     const discard: number[] = [];
     for (let slab = this.nodeHead; slab >= 0; ) {
-      const following = this.next[slab] as number;
-      const free = (this.objects[slab] as number) - (this.inuse[slab] as number);
-      if (free === this.objects[slab]) {
+      const following = this.next(slab);
+      const free = this.objects(slab) - this.inuse(slab);
+      if (free === this.objects(slab)) {
         this.removePartial(slab);
         discard.push(slab);
       } else if (free <= SHRINK_PROMOTE_MAX) {
@@ -285,10 +284,10 @@ export class Slub618Cache extends SlubCacheBase {
     let cpuSlabs = 0;
     let cpuPartialTotal = 0;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
-      const head = this.cpuPartial[cpu] as number;
-      const onList = head >= 0 ? (this.pagesOnList[head] as number) : 0;
+      const head = this.cpuPartial(cpu);
+      const onList = head >= 0 ? this.slabsOnList(head) : 0;
       cpuPartialTotal += onList;
-      if ((this.cpuSlab[cpu] as number) >= 0) cpuSlabs += 1 + onList;
+      if (this.cpuSlab(cpu) >= 0) cpuSlabs += 1 + onList;
     }
     out.slabs = this.slabCount;
     out.partial = this.nrPartialSlabs;
@@ -301,26 +300,26 @@ export class Slub618Cache extends SlubCacheBase {
   sysfsView(): SlubSysfs {
     let slabs = 0;
     let totalObjects = 0;
-    for (let s = 0; s < this.slabsUsed; s++) {
-      if (this.where[s] === FREE_SLOT) continue;
+    for (let s = 0; s < this.rowsEnd; s += this.stride) {
+      if (this.where(s) === FREE_SLOT) continue;
       slabs++;
-      totalObjects += this.objects[s] as number;
+      totalObjects += this.objects(s);
     }
     let nodeFree = 0;
     let objectsPartial = 0;
-    for (let s = this.nodeHead; s >= 0; s = this.next[s] as number) {
-      nodeFree += (this.objects[s] as number) - (this.inuse[s] as number);
-      objectsPartial += this.inuse[s] as number;
+    for (let s = this.nodeHead; s >= 0; s = this.next(s)) {
+      nodeFree += this.objects(s) - this.inuse(s);
+      objectsPartial += this.inuse(s);
     }
     let cpuSlabs = 0;
     let cpuPartialTotal = 0;
     const byCpu: number[] = [];
     for (let cpu = 0; cpu < this.cpus; cpu++) {
-      const head = this.cpuPartial[cpu] as number;
-      const onList = head >= 0 ? (this.pagesOnList[head] as number) : 0;
+      const head = this.cpuPartial(cpu);
+      const onList = head >= 0 ? this.slabsOnList(head) : 0;
       byCpu.push(onList);
       cpuPartialTotal += onList;
-      if ((this.cpuSlab[cpu] as number) >= 0) cpuSlabs += 1 + onList;
+      if (this.cpuSlab(cpu) >= 0) cpuSlabs += 1 + onList;
     }
     return {
       slabs,

@@ -10,28 +10,28 @@ export class SlubCache extends SlubCacheBase {
   /** ___slab_alloc(): refill from the active slab's page->freelist, the per-CPU partial list, the node, or a new slab. */
   protected override slowAlloc(cpu: number): number {
     this.work.slowpath_allocs++;
-    let slab = this.cpuSlab[cpu] as number;
+    let slab = this.cpuSlab(cpu);
     for (;;) {
       if (slab >= 0) {
         // get_freelist(): take the remote frees; an empty one leaves a full slab on no list.
-        const freelist = this.freeHead[slab] as number;
-        this.freeHead[slab] = -1;
-        this.inuse[slab] = this.objects[slab] as number;
-        this.frozen[slab] = freelist >= 0 ? 1 : 0;
+        const freelist = this.freelist(slab);
+        this.setFreelist(slab, -1);
+        this.setInuse(slab, this.objects(slab));
+        this.setFrozen(slab, freelist >= 0);
         if (freelist >= 0) return this.loadFreelist(cpu, slab, freelist);
-        this.where[slab] = NOWHERE;
-        this.cpuSlab[cpu] = -1;
+        this.setWhere(slab, NOWHERE);
+        this.setCpuSlab(cpu, -1);
       }
       // new_slab: the per-CPU partial list first (its head, the most recently added).
-      const partial = this.cpuPartial[cpu] as number;
+      const partial = this.cpuPartial(cpu);
       if (partial < 0) break;
-      this.cpuPartial[cpu] = this.next[partial] as number;
-      this.cpuSlab[cpu] = partial;
-      this.where[partial] = CPU_ACTIVE;
+      this.setCpuPartial(cpu, this.next(partial));
+      this.setCpuSlab(cpu, partial);
+      this.setWhere(partial, CPU_ACTIVE);
       slab = partial;
     }
     const fromNode = this.getPartialNode(cpu);
-    if (fromNode >= 0) return this.loadFreelist(cpu, this.cpuSlab[cpu] as number, fromNode);
+    if (fromNode >= 0) return this.loadFreelist(cpu, this.cpuSlab(cpu), fromNode);
     slab = this.allocateSlab();
     if (slab < 0) return -1;
     // new_slab_objects(): the whole freelist moves to the CPU; the slab stays frozen.
@@ -49,19 +49,19 @@ export class SlubCache extends SlubCacheBase {
     let available = 0;
     let slab = this.nodeHead;
     while (slab >= 0) {
-      const following = this.next[slab] as number;
-      const free = (this.objects[slab] as number) - (this.inuse[slab] as number);
-      const t = this.freeHead[slab] as number;
+      const following = this.next(slab);
+      const free = this.objects(slab) - this.inuse(slab);
+      const t = this.freelist(slab);
       if (object < 0) {
-        this.freeHead[slab] = -1;
-        this.inuse[slab] = this.objects[slab] as number;
+        this.setFreelist(slab, -1);
+        this.setInuse(slab, this.objects(slab));
       }
-      this.frozen[slab] = 1;
+      this.setFrozen(slab, true);
       this.removePartial(slab);
       available += free;
       if (object < 0) {
-        this.cpuSlab[cpu] = slab;
-        this.where[slab] = CPU_ACTIVE;
+        this.setCpuSlab(cpu, slab);
+        this.setWhere(slab, CPU_ACTIVE);
         object = t;
       } else {
         this.putCpuPartial(cpu, slab, false);
@@ -76,21 +76,21 @@ export class SlubCache extends SlubCacheBase {
   /** __slab_free(). */
   protected override slabFree(slab: number, obj: number, cpu: number): void {
     this.work.slowpath_frees++;
-    const prior = this.freeHead[slab] as number;
-    this.objNext[slab * this.maxObjects + obj] = prior;
-    this.freeHead[slab] = obj;
-    const wasFrozen = this.frozen[slab] === 1;
-    const inuse = (this.inuse[slab] as number) - 1;
-    this.inuse[slab] = inuse;
+    const prior = this.freelist(slab);
+    this.setFreepointer(slab, obj, prior);
+    this.setFreelist(slab, obj);
+    const wasFrozen = this.frozen(slab);
+    const inuse = this.inuse(slab) - 1;
+    this.setInuse(slab, inuse);
     // CONFIG_SLUB_CPU_PARTIAL=y (the SMP default) and no debug flags: kmem_cache_has_cpu_partial() holds.
     let takeNode = false;
     if ((inuse === 0 || prior < 0) && !wasFrozen) {
-      if (prior < 0) this.frozen[slab] = 1;
+      if (prior < 0) this.setFrozen(slab, true);
       else takeNode = true;
     }
     if (!takeNode) {
       // A full slab that got its first free is frozen onto this CPU's partial list.
-      if (this.frozen[slab] === 1 && !wasFrozen) this.putCpuPartial(cpu, slab, true);
+      if (this.frozen(slab) && !wasFrozen) this.putCpuPartial(cpu, slab, true);
       return;
     }
     if (inuse === 0 && this.nrPartialSlabs >= this.geo.minPartial) {
@@ -103,12 +103,12 @@ export class SlubCache extends SlubCacheBase {
 
   /** put_cpu_partial(): push on the head; with drain, a list holding more than cpu_partial objects goes to the node first. */
   private putCpuPartial(cpu: number, slab: number, drain: boolean): void {
-    let old = this.cpuPartial[cpu] as number;
+    let old = this.cpuPartial(cpu);
     let pages = 0;
     let pobjects = 0;
     if (old >= 0) {
-      pobjects = this.pobjects[old] as number;
-      pages = this.pagesOnList[old] as number;
+      pobjects = this.pobjects(old);
+      pages = this.slabsOnList(old);
       if (drain && pobjects > this.geo.cpuPartial) {
         this.unfreezePartials(cpu);
         this.work.cpu_partial_drains++;
@@ -118,24 +118,24 @@ export class SlubCache extends SlubCacheBase {
       }
     }
     pages++;
-    pobjects += (this.objects[slab] as number) - (this.inuse[slab] as number);
-    this.pagesOnList[slab] = pages;
-    this.pobjects[slab] = pobjects;
-    this.next[slab] = old;
-    this.cpuPartial[cpu] = slab;
-    this.where[slab] = CPU_PARTIAL;
+    pobjects += this.objects(slab) - this.inuse(slab);
+    this.setSlabsOnList(slab, pages);
+    this.setPobjects(slab, pobjects);
+    this.setNext(slab, old);
+    this.setCpuPartial(cpu, slab);
+    this.setWhere(slab, CPU_PARTIAL);
     if (this.geo.cpuPartial === 0) this.unfreezePartials(cpu);
   }
 
   /** unfreeze_partials(): every per-CPU partial slab to the node tail, empty ones discarded once min_partial are there. */
   private unfreezePartials(cpu: number): void {
     let discard = -1;
-    for (let slab = this.cpuPartial[cpu] as number; slab >= 0; slab = this.cpuPartial[cpu] as number) {
-      this.cpuPartial[cpu] = this.next[slab] as number;
-      this.frozen[slab] = 0;
-      if (this.inuse[slab] === 0 && this.nrPartialSlabs >= this.geo.minPartial) {
-        this.next[slab] = discard;
-        this.where[slab] = NOWHERE;
+    for (let slab = this.cpuPartial(cpu); slab >= 0; slab = this.cpuPartial(cpu)) {
+      this.setCpuPartial(cpu, this.next(slab));
+      this.setFrozen(slab, false);
+      if (this.inuse(slab) === 0 && this.nrPartialSlabs >= this.geo.minPartial) {
+        this.setNext(slab, discard);
+        this.setWhere(slab, NOWHERE);
         discard = slab;
       } else {
         this.addPartial(slab, true);
@@ -143,7 +143,7 @@ export class SlubCache extends SlubCacheBase {
     }
     while (discard >= 0) {
       const slab = discard;
-      discard = this.next[slab] as number;
+      discard = this.next(slab);
       this.discardSlab(slab);
     }
   }
