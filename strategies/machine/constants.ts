@@ -9,9 +9,10 @@ export function hex(addr: number): string {
 }
 
 /**
- * IS_ALIGNED(x, a) for a power-of-two `a`: exactly `x % a === 0` for any finite x, without the
- * float modulo (a call to C's fmod) that `%` compiles to on addresses above 2^31.
+ * IS_ALIGNED(x, a) for a power of two `a` ≤ 2^31: exactly `x % a === 0` for any finite x, without a
+ * float modulo (a call to C's fmod on addresses above 2^31) or a division: an integer's remainder
+ * modulo a divisor of 2^32 is its low 32 bits' (ToUint32 takes them exactly, at any magnitude).
  */
 export function isAligned(x: number, a: number): boolean {
-  return Math.floor(x / a) * a === x;
+  return Math.floor(x) === x && ((x >>> 0) & (a - 1)) === 0;
 }

@@ -185,7 +185,11 @@ export class Machine {
     return page < 0 ? -1 : (this.owner[page] as number);
   }
 
-  /** @internal Page-level operations for PageAccount. */
+  /**
+   * @internal Page-level operations for PageAccount, on page indexes: integers cross these calls,
+   * never addresses (V8 boxes a float that crosses a call it does not inline). The first page of a
+   * new block, or −1.
+   */
   allocBlock(id: number, gfp: number, order: number): number {
     // The zonelist of gfp_zone(gfp): from the highest allowed zone down (Normal, then DMA32).
     for (let zone = gfpZone(gfp); zone >= 0; zone--) {
@@ -201,17 +205,21 @@ export class Machine {
         this.#private[page + i] = 0;
       }
       this.#blockOrder[page] = order;
-      return (this.#basePfn + page) * PAGE_SIZE;
+      return page;
     }
     return -1;
   }
 
-  /** @internal */
-  freeBlock(id: number, label: string, addr: number, order: number): void {
+  /** @internal The first page of the 2^order-page block at addr that `id` holds, or −1. */
+  heldBlock(id: number, addr: number, order: number): number {
     const page = this.#pageIndex(addr);
-    if (page < 0 || !isAligned(addr, PAGE_SIZE) || this.#blockOrder[page] !== order || this.owner[page] !== id) {
-      throw new Error(`${label}: __free_pages(${hex(addr)}, order ${order}) of a block it does not hold`);
-    }
+    return page >= 0 && isAligned(addr, PAGE_SIZE) && this.#blockOrder[page] === order && this.owner[page] === id
+      ? page
+      : -1;
+  }
+
+  /** @internal Give back a held block found by heldBlock. */
+  freeBlock(page: number, order: number): void {
     const n = 1 << order;
     this.#undo.touchRange(page, page + n - 1);
     for (let i = 0; i < n; i++) {
@@ -225,7 +233,7 @@ export class Machine {
   /** @internal The held head page of addr, checked against its holder. */
   headPage(id: number, label: string, addr: number): number {
     const page = this.#pageIndex(addr);
-    if (page < 0 || this.owner[page] !== id) throw new Error(`${label}: ${hex(addr)} is not in a page it holds`);
+    if (page < 0 || this.owner[page] !== id) notHeld(label, addr);
     return this.#headOf[page] as number;
   }
 
@@ -242,7 +250,7 @@ export class Machine {
   /** @internal page->private of the held head page of addr, checked against its holder: one read, no head lookup. */
   privateAt(id: number, label: string, addr: number): number {
     const page = this.#pageIndex(addr);
-    if (page < 0 || this.owner[page] !== id) throw new Error(`${label}: ${hex(addr)} is not in a page it holds`);
+    if (page < 0 || this.owner[page] !== id) notHeld(label, addr);
     return this.#private[page] as number;
   }
 
@@ -318,22 +326,22 @@ export class PageAccount implements PageAllocator {
   ) {}
 
   allocPages(gfp: number, order: number): number {
-    if (!Number.isInteger(order) || order < 0 || order >= MAX_ORDER) {
-      throw new RangeError(`${this.label}: allocation order ${order} outside 0..${MAX_ORDER - 1}`);
-    }
-    const addr = this.machine.allocBlock(this.id, gfp, order);
+    if (!Number.isInteger(order) || order < 0 || order >= MAX_ORDER) badOrder(this.label, order);
+    const page = this.machine.allocBlock(this.id, gfp, order);
     const c = this.counters;
-    if (addr < 0) {
+    if (page < 0) {
       c.failures[order] = (c.failures[order] as number) + 1;
       return -1;
     }
     c.allocs[order] = (c.allocs[order] as number) + 1;
     c.held += 1 << order;
-    return addr;
+    return this.machine.pageAddress(page);
   }
 
   freePages(addr: number, order: number): void {
-    this.machine.freeBlock(this.id, this.label, addr, order);
+    const page = this.machine.heldBlock(this.id, addr, order);
+    if (page < 0) notHeldBlock(this.label, addr, order);
+    this.machine.freeBlock(page, order);
     const c = this.counters;
     c.frees[order] = (c.frees[order] as number) + 1;
     c.held -= 1 << order;
@@ -366,4 +374,17 @@ export class PageAccount implements PageAllocator {
   get heldBytes(): number {
     return this.counters.held * PAGE_SIZE;
   }
+}
+
+// Kept out of the hot methods, so that these stay small enough for V8 to inline.
+function notHeld(label: string, addr: number): never {
+  throw new Error(`${label}: ${hex(addr)} is not in a page it holds`);
+}
+
+function notHeldBlock(label: string, addr: number, order: number): never {
+  throw new Error(`${label}: __free_pages(${hex(addr)}, order ${order}) of a block it does not hold`);
+}
+
+function badOrder(label: string, order: number): never {
+  throw new RangeError(`${label}: allocation order ${order} outside 0..${MAX_ORDER - 1}`);
 }

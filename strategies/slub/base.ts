@@ -216,29 +216,32 @@ export abstract class SlubCacheBase implements TableAllocator {
     this.percpu[cpu * CPU_ROW + 2] = slab;
   }
 
-  /** slab_alloc_node(): the lockless fast path, else ___slab_alloc. */
+  /**
+   * slab_alloc_node(): the lockless fast path, else ___slab_alloc. Both leave the object in the
+   * CPU's active slab; the slow path returns its index, not its address, so that no float crosses
+   * a call (V8 would box it on the heap).
+   */
   alloc(cpu: number): number {
-    const obj = this.cpuFreelist(cpu);
-    if (obj < 0) return this.slowAlloc(cpu);
-    const slab = this.cpuSlab(cpu);
-    this.setCpuFreelist(cpu, this.getFreepointer(slab, obj));
-    return this.objectAddress(slab, obj);
+    let obj = this.cpuFreelist(cpu);
+    if (obj >= 0) {
+      this.setCpuFreelist(cpu, this.getFreepointer(this.cpuSlab(cpu), obj));
+    } else {
+      obj = this.slowAlloc(cpu);
+      if (obj < 0) return -1;
+    }
+    return this.objectAddress(this.cpuSlab(cpu), obj);
   }
 
   /** do_slab_free(): push on c->freelist when the object is in this CPU's active slab, else __slab_free. */
   free(addr: number, cpu: number): void {
     // virt_to_slab(): the head page's page->private (a row offset: an integer).
     const slab = this.pages.getPrivate(addr) | 0;
-    if (slab < 0 || slab >= this.rowsEnd || this.where(slab) === 4 /* FREE_SLOT */) {
-      throw new Error(`slub: kmem_cache_free(${hex(addr)}) is not in a slab of this cache`);
-    }
+    if (slab < 0 || slab >= this.rowsEnd || this.where(slab) === 4 /* FREE_SLOT */) notInCache(addr);
     // Offsets inside a slab fit in 32 bits: integer arithmetic, not a float fmod on 33-bit addresses.
     const offset = (addr - this.slabBase(slab)) | 0;
     const shift = this.#sizeShift;
     const obj = shift >= 0 ? offset >> shift : (offset / this.size) | 0;
-    if (offset < 0 || obj * this.size !== offset) {
-      throw new Error(`slub: kmem_cache_free(${hex(addr)}) is not an object start`);
-    }
+    if (offset < 0 || obj * this.size !== offset) notObjectStart(addr);
     if (slab === this.cpuSlab(cpu)) {
       this.setFreepointer(slab, obj, this.cpuFreelist(cpu));
       this.setCpuFreelist(cpu, obj);
@@ -247,7 +250,7 @@ export abstract class SlubCacheBase implements TableAllocator {
     this.slabFree(slab, obj, cpu);
   }
 
-  /** ___slab_alloc(): the allocation slow path of the modelled version. */
+  /** ___slab_alloc(): the allocation slow path of the modelled version: the object's index in the CPU's new active slab, or −1. */
   protected abstract slowAlloc(cpu: number): number;
 
   /** __slab_free(): the free slow path of the modelled version. */
@@ -314,10 +317,10 @@ export abstract class SlubCacheBase implements TableAllocator {
     return this.slabBase(slab) + obj * this.size;
   }
 
-  /** load_freelist: hand out the first object, the rest becomes c->freelist. */
+  /** load_freelist: hand out the first object (its index), the rest becomes c->freelist. */
   protected loadFreelist(cpu: number, slab: number, freelist: number): number {
     this.setCpuFreelist(cpu, this.getFreepointer(slab, freelist));
-    return this.objectAddress(slab, freelist);
+    return freelist;
   }
 
   /** A new slab becomes the CPU's active slab with its whole freelist; it stays frozen. */
@@ -419,4 +422,13 @@ export abstract class SlubCacheBase implements TableAllocator {
     next.set(this.mem);
     this.mem = next;
   }
+}
+
+// Kept out of the hot methods, so that these stay small enough for V8 to inline into the replay loop.
+function notInCache(addr: number): never {
+  throw new Error(`slub: kmem_cache_free(${hex(addr)}) is not in a slab of this cache`);
+}
+
+function notObjectStart(addr: number): never {
+  throw new Error(`slub: kmem_cache_free(${hex(addr)}) is not an object start`);
 }
