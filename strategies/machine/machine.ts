@@ -98,7 +98,7 @@ export class Machine {
   readonly #headOf: Int32Array;
   /** Order of the held block starting at this page, or −1. */
   readonly #blockOrder: Int8Array;
-  /** page->private of the held block each page belongs to (kept on every page of the block, so that one read finds it). */
+  /** page->private of held head pages. */
   readonly #private: Float64Array;
   readonly #basePfn: number;
   /** DRAM's physical range [dramBase, #dramEnd). */
@@ -202,9 +202,9 @@ export class Machine {
       for (let i = 0; i < n; i++) {
         this.owner[page + i] = id;
         this.#headOf[page + i] = page;
-        this.#private[page + i] = 0;
       }
       this.#blockOrder[page] = order;
+      this.#private[page] = 0;
       return page;
     }
     return -1;
@@ -247,18 +247,17 @@ export class Machine {
     return (this.#basePfn + page) * PAGE_SIZE;
   }
 
-  /** @internal page->private of the held head page of addr, checked against its holder: one read, no head lookup. */
+  /** @internal page->private of the held head page of addr, checked against its holder. */
   privateAt(id: number, label: string, addr: number): number {
     const page = this.#pageIndex(addr);
     if (page < 0 || this.owner[page] !== id) notHeld(label, addr);
-    return this.#private[page] as number;
+    return this.#private[this.#headOf[page] as number] as number;
   }
 
-  /** @internal Set page->private of the held block whose head is `head` (on each of its pages). */
+  /** @internal */
   setPrivateOf(head: number, value: number): void {
-    const last = head + (1 << (this.#blockOrder[head] as number)) - 1;
-    this.#undo.touchRange(head, last);
-    this.#private.fill(value, head, last + 1);
+    this.#undo.touch(head);
+    this.#private[head] = value;
   }
 
   /** The page index of a physical address in DRAM, or −1: a multiplication and a truncation, not a float division and floor. */
