@@ -146,6 +146,14 @@ function program(): Command {
       const { traceStatsCommand } = await import('./commands/trace.ts');
       process.stdout.write(traceStatsCommand(file, opts));
     });
+  cli
+    .command('cache')
+    .description('the event cache: where traces converted once are kept, for every later cell, round and run')
+    .argument('[action]', 'clear: remove every entry')
+    .action(async (action) => {
+      const { cacheCommand } = await import('./commands/cache.ts');
+      process.stdout.write(cacheCommand(action));
+    });
   const kernel = cli
     .command('kernel')
     .description('check the SLUB 6.18 model against the running kernel (msg_msg-* caches driven by System V messages)');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
+import { cachedEvents } from '../event-cache/index.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE } from '../events.ts';
 import { cpuFoldNotices } from '../trace/cpu-fold.ts';
 import { fileError, lineError, quote } from '../trace/errors.ts';
@@ -165,8 +166,48 @@ function* replayIommuTrace(
   }
 }
 
-/** The iommu workload's trace= mode: checked and hashed once at creation, replayed on every chunks() pass. */
+/** Bump when the IOMMU trace parser's or the v7s model's table events change for the same file: cached conversions are then made again. */
+const IOMMU_TRACE_PARSER = 1;
+
+/** Converted with CPUs up to this unfolded (trace CPU c is kept as c): the cache folds them per run. */
+const UNFOLDED_CPUS = 0x10000;
+
+/**
+ * The iommu workload's trace= mode: checked and hashed once at creation, its table events kept in
+ * the event cache (workloads/event-cache/) and replayed from there on every chunks() pass, and by
+ * every later workload on the same file; without the cache, the file is replayed on every pass.
+ */
 export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean) {
+  const cached = cachedEvents(
+    file,
+    { events: 'iommu trace', parser: IOMMU_TRACE_PARSER, teardown },
+    function* convert(onBytes, onOpen) {
+      const counts = emptyCounts();
+      let maxCpu = -1;
+      yield* replayIommuTrace(file, UNFOLDED_CPUS, teardown, counts, {
+        onBytes,
+        onOpen,
+        onMaxCpu: (c) => (maxCpu = c),
+      });
+      return { maxCpu, counts };
+    },
+  );
+  if (cached) {
+    const was = statSync(file);
+    const unchanged = unchangedSince(file, () => was);
+    const counts = cached.meta.counts as IommuTraceCounts;
+    let last = emptyCounts();
+    return {
+      info: { file, sha256: cached.sha256, format: 'iommu' },
+      notices: cpuFoldNotices(file, cached.meta.maxCpu as number, cpus),
+      lastPass: () => ({ ...last }),
+      *chunks(): Iterable<EventChunk> {
+        unchanged(statSync(file));
+        yield* cached.chunks(cpus);
+        last = { ...counts };
+      },
+    };
+  }
   const hash = createHash('sha256');
   let opened: Stats | undefined;
   let maxCpu = -1;

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { choiceParam, intParam, type ParamValues, requiredString } from '../../core/params.ts';
-import { specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
+import { type CacheKey, cachedEvents } from '../event-cache/index.ts';
+import { type EventChunk, specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
 import { cpuFoldNotices } from './cpu-fold.ts';
 import type { TraceFormat } from './detect.ts';
-import { finish, type PassOptions, replay } from './pass.ts';
+import { finish, type PassOptions, type PassResult, replay } from './pass.ts';
 import { unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
 
@@ -47,9 +48,21 @@ export interface TraceKind extends WorkloadKind {
 }
 
 /**
+ * Bump when the kmem trace parsers' events change for the same file and options: cached
+ * conversions of the older parser are then converted again.
+ */
+const KMEM_TRACE_PARSER = 1;
+
+/** Converted with CPUs up to this unfolded (trace CPU c is kept as c): the cache folds them per run. */
+const UNFOLDED_CPUS = 0x10000;
+
+/**
  * Replay a real trace (see README.md here). create() reads the whole file once, hashing and checking
- * it, so a bad trace is refused before any run; each chunks() call streams it again from the start.
- * Trace CPU c runs on simulated CPU c % ctx.cpus; when the trace has more CPUs, its notices say so.
+ * it, so a bad trace is refused before any run, and keeps its events in the event cache
+ * (workloads/event-cache/): every chunks() call, and every later workload on the same file with the
+ * same options (another cell, worker, round or run), replays them from there. Without the cache
+ * (L2BENCH_CACHE_DIR=off), each chunks() call streams the file again from the start. Trace CPU c
+ * runs on simulated CPU c % ctx.cpus; when the trace has more CPUs, its notices say so.
  */
 export const trace: TraceKind = {
   name: 'trace',
@@ -63,6 +76,32 @@ export const trace: TraceKind = {
       site: choiceParam(values, 'site'),
       cpus: ctx.cpus,
     };
+    const spec = specString('trace', params, values);
+    const key: CacheKey = {
+      events: 'kmem trace',
+      parser: KMEM_TRACE_PARSER,
+      size: options.size,
+      cache: options.cache,
+      site: options.site,
+    };
+    const cached = cachedEvents(file, key, (onBytes, onOpen) => convert(file, options, onBytes, onOpen));
+    if (cached) {
+      const format = cached.meta.format as TraceFormat;
+      const was = statSync(file);
+      const unchanged = unchangedSince(file, () => was);
+      return {
+        spec,
+        kind: 'trace',
+        category: 'real trace',
+        params: values,
+        info: { file, sha256: cached.sha256, format },
+        notices: cpuFoldNotices(file, cached.meta.maxCpu as number, ctx.cpus),
+        chunks() {
+          unchanged(statSync(file));
+          return cached.chunks(ctx.cpus);
+        },
+      };
+    }
     const hash = createHash('sha256');
     let opened: Stats | undefined;
     const tracker = new Tracker();
@@ -71,7 +110,7 @@ export const trace: TraceKind = {
     );
     const unchanged = unchangedSince(file, () => opened);
     return {
-      spec: specString('trace', params, values),
+      spec,
       kind: 'trace',
       category: 'real trace',
       params: values,
@@ -83,3 +122,15 @@ export const trace: TraceKind = {
     };
   },
 };
+
+/** One read of the trace for the cache: its events with unfolded CPUs, and what create() reports. */
+function* convert(
+  file: string,
+  options: PassOptions,
+  onBytes: (b: Uint8Array) => void,
+  onOpen: (s: Stats) => void,
+): Generator<EventChunk, Record<string, unknown>> {
+  const tracker = new Tracker();
+  const result: PassResult = yield* replay(file, { ...options, cpus: UNFOLDED_CPUS }, tracker, { onBytes, onOpen });
+  return { format: result.format, lines: result.lines, maxCpu: tracker.maxCpu };
+}
