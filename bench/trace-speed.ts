@@ -1,9 +1,22 @@
 /**
- * Speed of the trace workload on a long trace, parsing included: generate N lines, then replay the
- * file through the trace workload into a strategy (slab-dma32 by default) with the harness meter on,
- * as `l2bench run` does. Prints one JSON object.
+ * Speed of the trace workload on a long trace. Prints one JSON object.
  *
- *   node --import tsx bench/trace-speed.ts [--format native|ftrace] [--lines N] [--trace FILE]
+ * By default (`npm run trace-speed`), whole processes, as a user runs them, on a 3 M-line ftrace
+ * kmem file (generated, below): in each of R interleaved rounds (default 3), the mawk script
+ * (awkScript below), then `l2bench run -s full-page -w trace:file=F --cpus 2 --no-throughput` with
+ * an empty event cache (the first run: it reads, hashes and converts the trace) and the same command
+ * again (the second run: it replays the cached conversion). Wall and CPU time of each process (bash's
+ * `times`), and the two ratios issue 21 asks for, each the median over rounds of the round's pair:
+ * awk's wall time over the first run's (goal ≥ 1: at least as fast as mawk) and the first run's
+ * over the second's (goal ≥ 3). The cache is a temporary folder, never the user's.
+ *
+ *   node --import tsx bench/trace-speed.ts [--lines N] [--trace FILE] [--strategy NAME] [--rounds R] [--awk PATH]
+ *
+ * With --in-process, inside this process instead: generate N lines, then replay the file through
+ * the trace workload into a strategy (slab-dma32 by default) with the harness meter on, as `l2bench
+ * run` does:
+ *
+ *   node --import tsx bench/trace-speed.ts --in-process [--format native|ftrace] [--lines N] [--trace FILE]
  *     [--strategy NAME] [--parse-only] [--rounds R] [--awk PATH]
  *
  * --format native (the default): `alloc,ID,CPU` / `free,ID,CPU` churning around ~2000 live tables
@@ -20,10 +33,11 @@
  * chunks without replaying them. events_per_sec is for the measured pass: reading, parsing and
  * replaying; create_seconds is trace.create()'s own pass (sha256 and checks).
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_KERNEL } from '../core/kernel.ts';
 import { parseParams } from '../core/params.ts';
 import { type Cell, instantiate } from '../harness/cell.ts';
@@ -37,13 +51,16 @@ const arg = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const LINES = Number(arg('--lines') ?? 10_000_000);
+const WHOLE = !args.includes('--in-process');
+const LINES = Number(arg('--lines') ?? (WHOLE ? 3_000_000 : 10_000_000));
 const LIVE = 2000;
 const TRACE_CPUS = 8;
 const CPUS = DEFAULT_MACHINE.cpus;
-const strategyName = arg('--strategy') ?? 'slab-dma32';
+const strategyName = arg('--strategy') ?? (WHOLE ? 'full-page' : 'slab-dma32');
 const parseOnly = args.includes('--parse-only');
-const FORMAT = arg('--format') ?? 'native';
+const FORMAT = arg('--format') ?? (WHOLE ? 'ftrace' : 'native');
+if (WHOLE && FORMAT !== 'ftrace')
+  throw new Error('whole-process rounds compare with awk on ftrace: --in-process for native');
 const ROUNDS = Number(arg('--rounds') ?? 3);
 const AWK = arg('--awk') ?? 'awk';
 if (FORMAT !== 'native' && FORMAT !== 'ftrace') throw new Error(`--format ${FORMAT}: native or ftrace`);
@@ -226,6 +243,10 @@ try {
   }
   const strategy = findStrategy(strategyName);
   if (!strategy) throw new Error(`no strategy ${strategyName}`);
+  if (WHOLE) {
+    wholeProcessRounds(file, generateSeconds);
+    process.exit(0);
+  }
   const t0 = performance.now();
   const workload = trace.create(parseParams('trace', trace.params, { file }), { seed: 1, cpus: CPUS });
   const t1 = performance.now();
@@ -346,4 +367,97 @@ function ftraceRounds(cell: Cell, createMs: number, generateSeconds: number): vo
     }),
   );
   if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A command's wall and CPU seconds (user + system of the children of bash, which ran it), and its stdout. */
+function timed(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  const t0 = performance.now();
+  const res = spawnSync('bash', ['-c', '"$@" && times', 'timed', command, ...argv], { encoding: 'utf8', env });
+  const seconds = (performance.now() - t0) / 1000;
+  if (res.status !== 0) throw new Error(`${command} failed: ${res.stderr || res.error?.message}`);
+  const out = res.stdout.trim().split('\n');
+  const children = out.at(-1) as string;
+  const cpu = children.split(/\s+/).reduce((t, x) => t + minutesSeconds(x), 0);
+  return { seconds, cpu, stdout: out.slice(0, -2).join('\n') };
+}
+
+/**
+ * mawk, then `l2bench run` with an empty event cache, then again with the cache it filled, ROUNDS
+ * times interleaved; the ratios of each round's pair, their medians, and whether the counts agree.
+ */
+function wholeProcessRounds(file: string, generateSeconds: number): void {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const bin = join(root, 'bin', 'l2bench.js');
+  // The compiled package, as a user runs it (no TypeScript loader in the timed processes).
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.js'), '--if-stale'], { stdio: 'ignore' });
+  const work = mkdtempSync(join(tmpdir(), 'l2bench-trace-speed-runs-'));
+  const cache = join(work, 'cache');
+  const env = { ...process.env, L2BENCH_CACHE_DIR: cache, NO_COLOR: '1' };
+  const load = [loadavg()[0] as number];
+  const rounds: Record<string, number>[] = [];
+  let awkCounts = '';
+  let runCounts = '';
+  let outs = 0;
+  const run = () => {
+    const out = join(work, `run${outs++}`);
+    const argv = [bin, 'run', '-s', strategyName, '-w', `trace:file=${file}`, '--cpus', '2', '--no-throughput'];
+    const t = timed(process.execPath, [...argv, '--format', 'csv', '--out', out], env);
+    const [head, row] = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n') as [string, string];
+    // CSV fields, a quoted one (the workload spec has commas) kept whole.
+    const fields = (line: string) => (line.match(/"(?:[^"]|"")*"|[^,]+|(?<=,)(?=,|$)/g) ?? []) as string[];
+    const col = (name: string) => fields(row)[fields(head).indexOf(name)];
+    runCounts = `${col('allocs')} ${col('frees')}`;
+    return t;
+  };
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      const awk = timed(AWK, [awkScript, file]);
+      awkCounts = awk.stdout.trim();
+      rmSync(cache, { recursive: true, force: true });
+      const first = run();
+      const second = run();
+      rounds.push({
+        awk_seconds: round(awk.seconds),
+        awk_cpu_seconds: round(awk.cpu),
+        first_run_seconds: round(first.seconds),
+        first_run_cpu_seconds: round(first.cpu),
+        second_run_seconds: round(second.seconds),
+        second_run_cpu_seconds: round(second.cpu),
+        awk_over_first: +(awk.seconds / first.seconds).toFixed(2),
+        first_over_second: +(first.seconds / second.seconds).toFixed(2),
+      });
+      load.push(loadavg()[0] as number);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const med = (k: string) => median(rounds.map((x) => x[k] as number));
+  const [a, f] = awkCounts.split(' ');
+  console.log(
+    JSON.stringify({
+      mode: 'whole processes',
+      lines: LINES,
+      trace_bytes: statSync(file).size,
+      strategy: strategyName,
+      command: `l2bench run -s ${strategyName} -w trace:file=FILE --cpus 2 --no-throughput`,
+      awk: AWK,
+      agree: `${a} ${f}` === runCounts,
+      rounds,
+      awk_over_first_run: med('awk_over_first'),
+      first_run_over_second: med('first_over_second'),
+      goals: { awk_over_first_run: '>= 1', first_run_over_second: '>= 3' },
+      median_seconds: {
+        awk: med('awk_seconds'),
+        first_run: med('first_run_seconds'),
+        second_run: med('second_run_seconds'),
+      },
+      median_cpu_seconds: {
+        awk: med('awk_cpu_seconds'),
+        first_run: med('first_run_cpu_seconds'),
+        second_run: med('second_run_cpu_seconds'),
+      },
+      generate_seconds: round(generateSeconds),
+      load_average_1min: load.map((x) => +x.toFixed(2)),
+    }),
+  );
 }

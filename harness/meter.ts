@@ -1,7 +1,7 @@
 import type { ExactValues } from '../core/record.ts';
 import { DMA32_LIMIT, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
 import { MAX_ORDER } from '../strategies/machine/constants.ts';
-import type { PageAccount } from '../strategies/machine/machine.ts';
+import type { PageAccount, PageWatcher } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
 import { ALLOC, type EventChunk } from '../workloads/events.ts';
 import { Series } from './series.ts';
@@ -16,7 +16,7 @@ const PER_UNIT = 1 / TABLE_SIZE;
  * from the addresses: a 1 KiB unit that held a freed table is marked until it is handed out again
  * or its page goes back to the page allocator.
  */
-export class Meter {
+export class Meter implements PageWatcher {
   events = 0;
   allocs = 0;
   frees = 0;
@@ -70,7 +70,7 @@ export class Meter {
     this.peakFootprintPages = account.counters.held;
     this.totalPeakBytes = account.counters.held * PAGE_SIZE + tables.metadataBytes();
     this.totalLowAfterPeakBytes = this.totalPeakBytes;
-    account.onFree = (addr, order) => this.#forget(addr, order);
+    account.watcher = this;
   }
 
   get pages() {
@@ -304,11 +304,11 @@ export class Meter {
     return out;
   }
 
-  /** A block went back to the page allocator: what comes from it later is fresh memory. */
-  #forget(addr: number, order: number): void {
+  /** @internal A block went back to the page allocator (PageWatcher): what comes from it later is fresh memory. */
+  blockFreed(addr: number, order: number): void {
     // The 1 KiB unit of DRAM an address is in: below 2^31 for any machine, so an integer.
-    let u = ((addr - this.#dramBase) / TABLE_SIZE) | 0;
-    const end = u + (PAGE_SIZE << order) / TABLE_SIZE;
+    let u = ((addr - this.#dramBase) * PER_UNIT) | 0;
+    const end = u + (((PAGE_SIZE << order) * PER_UNIT) | 0);
     // Clear the bits a word at a time: partial words at the ends, whole words between.
     while (u < end) {
       const w = u >>> 5;
