@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseParams } from '../../core/params.ts';
+import { fileHash } from '../../workloads/event-cache/hash.ts';
 import { cachedEvents } from '../../workloads/event-cache/index.ts';
 import { clearCache, listCache } from '../../workloads/event-cache/store.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE, type Workload } from '../../workloads/events.ts';
@@ -262,6 +263,22 @@ describe('event cache', () => {
     expect(a).toBe(`${n} ${sum} ${w.info?.sha256}`);
     expect(entries()).toHaveLength(1);
     expect(readdirSync(cache).filter((x) => x.startsWith('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('the hash of a converted file', () => {
+  it('is its sha256, on another thread for a large file (the pieces copied, the reader free to reuse its buffer)', () => {
+    const piece = Buffer.alloc(1 << 20);
+    for (const size of [1000, 1 << 30]) {
+      const h = fileHash(size);
+      const reference = createHash('sha256');
+      for (let i = 0; i < 20; i++) {
+        piece.fill(i * 7 + (size & 1));
+        h.update(piece.subarray(i, piece.length - i));
+        reference.update(piece.subarray(i, piece.length - i));
+      }
+      expect(h.digest()).toBe(reference.digest('hex'));
+    }
   });
 });
 

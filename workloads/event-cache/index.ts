@@ -14,6 +14,7 @@ import {
 import { join, resolve } from 'node:path';
 import type { EventChunk } from '../events.ts';
 import { BadEntry, type EntryHeader, EntryWriter, readBlocks, readHeader, verifyEntry } from './entry.ts';
+import { fileHash } from './hash.ts';
 import { cacheDir, cacheMax, ENTRY_SUFFIX, ensureDir, prune } from './store.ts';
 
 /** What a conversion is keyed by besides the file's content: the converter and its version, and every option it reads. */
@@ -45,7 +46,7 @@ const MAX_CACHED_CPU = 0xffff;
  * A trace file's events, converted once and kept in the cache folder (store.ts): found by the
  * file's identity (device, inode, size, change and modification times, to the nanosecond) in the
  * folder's index, which gives its content hash; else converted in one read that hashes the file
- * and writes the entry (to a temporary file renamed into place, so that a process converting the
+ * (a large one on another thread: hash.ts) and writes the entry (to a temporary file renamed into place, so that a process converting the
  * same file at the same time never sees half an entry). An entry that fails its checks (cut short,
  * a wrong CRC-32, another layout) is converted again, never replayed. undefined when the cache is
  * off or its folder cannot be written: the caller then reads the trace itself.
@@ -70,7 +71,13 @@ export function cachedEvents(file: string, key: CacheKey, convert: Conversion): 
     }
   }
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    // the conversion says why it cannot read the file
+  }
+  const hash = fileHash(size);
   let opened: Stats | undefined;
   let writer: EntryWriter | undefined;
   let meta: Record<string, unknown>;
@@ -88,10 +95,11 @@ export function cachedEvents(file: string, key: CacheKey, convert: Conversion): 
       }
       writer.append(step.value);
     }
-    sha256 = hash.digest('hex');
+    sha256 = hash.digest();
     writer.finish({ ...key, sha256 }, meta);
     writer = undefined;
   } catch (e) {
+    hash.abandon();
     writer?.abandon();
     rmSync(tmp, { force: true });
     throw e;
