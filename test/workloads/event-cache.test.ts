@@ -223,6 +223,13 @@ describe('event cache', () => {
     expect(listCache().entries).toBe(0);
   });
 
+  it('replays the file itself when the cache folder cannot be made', () => {
+    const file = churn(2000);
+    const want = uncached(() => events(make(file, 2)));
+    process.env.L2BENCH_CACHE_DIR = join(file, 'cache'); // below a file: no folder can be made there
+    expect(events(make(file, 2))).toEqual(want);
+  });
+
   it('is off with L2BENCH_CACHE_DIR=off: nothing written, the file replayed', () => {
     process.env.L2BENCH_CACHE_DIR = 'off';
     const c = counting(10);

@@ -97,7 +97,11 @@ export class EntryWriter {
 
   /** Close without finishing (the conversion failed): the caller removes the file. */
   abandon(): void {
-    closeSync(this.#fd);
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // closed already (finish failed after closing)
+    }
   }
 
   #flush(ids: number): void {

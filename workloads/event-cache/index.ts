@@ -71,6 +71,12 @@ export function cachedEvents(file: string, key: CacheKey, convert: Conversion): 
     }
   }
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  let writer: EntryWriter;
+  try {
+    writer = new EntryWriter(tmp);
+  } catch {
+    return undefined; // a folder that cannot be written: the caller reads the trace itself
+  }
   let size = 0;
   try {
     size = statSync(file).size;
@@ -79,7 +85,6 @@ export function cachedEvents(file: string, key: CacheKey, convert: Conversion): 
   }
   const hash = fileHash(size);
   let opened: Stats | undefined;
-  let writer: EntryWriter | undefined;
   let meta: Record<string, unknown>;
   let sha256: string;
   try {
@@ -87,7 +92,6 @@ export function cachedEvents(file: string, key: CacheKey, convert: Conversion): 
       (b) => hash.update(b),
       (s) => (opened = s),
     );
-    writer = new EntryWriter(tmp);
     for (let step = pass.next(); ; step = pass.next()) {
       if (step.done) {
         meta = step.value;
@@ -97,10 +101,9 @@ export function cachedEvents(file: string, key: CacheKey, convert: Conversion): 
     }
     sha256 = hash.digest();
     writer.finish({ ...key, sha256 }, meta);
-    writer = undefined;
   } catch (e) {
     hash.abandon();
-    writer?.abandon();
+    writer.abandon();
     rmSync(tmp, { force: true });
     throw e;
   }
@@ -109,7 +112,12 @@ export function cachedEvents(file: string, key: CacheKey, convert: Conversion): 
     return undefined;
   }
   const path = entryPath(dir, sha256, keyHash);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch {
+    rmSync(tmp, { force: true });
+    return undefined;
+  }
   if (opened) writeIndex(indexPath, file, opened, sha256);
   prune(dir, cacheMax(), path);
   const header = verified(path, key);
