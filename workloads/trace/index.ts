@@ -84,23 +84,23 @@ export const trace: TraceKind = {
       cache: options.cache,
       site: options.site,
     };
+    const made = (sha256: string, format: TraceFormat, maxCpu: number, chunks: () => Iterable<EventChunk>) => ({
+      spec,
+      kind: 'trace',
+      category: 'real trace' as const,
+      params: values,
+      info: { file, sha256, format },
+      notices: cpuFoldNotices(file, maxCpu, ctx.cpus),
+      chunks,
+    });
     const cached = cachedEvents(file, key, (onBytes, onOpen) => convert(file, options, onBytes, onOpen));
     if (cached) {
-      const format = cached.meta.format as TraceFormat;
       const was = statSync(file);
       const unchanged = unchangedSince(file, () => was);
-      return {
-        spec,
-        kind: 'trace',
-        category: 'real trace',
-        params: values,
-        info: { file, sha256: cached.sha256, format },
-        notices: cpuFoldNotices(file, cached.meta.maxCpu as number, ctx.cpus),
-        chunks() {
-          unchanged(statSync(file));
-          return cached.chunks(ctx.cpus);
-        },
-      };
+      return made(cached.sha256, cached.meta.format as TraceFormat, cached.meta.maxCpu as number, () => {
+        unchanged(statSync(file));
+        return cached.chunks(ctx.cpus);
+      });
     }
     const hash = createHash('sha256');
     let opened: Stats | undefined;
@@ -109,17 +109,9 @@ export const trace: TraceKind = {
       replay(file, options, tracker, { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
     );
     const unchanged = unchangedSince(file, () => opened);
-    return {
-      spec,
-      kind: 'trace',
-      category: 'real trace',
-      params: values,
-      info: { file, sha256: hash.digest('hex'), format },
-      notices: cpuFoldNotices(file, tracker.maxCpu, ctx.cpus),
-      *chunks() {
-        yield* replay(file, options, new Tracker(), { onOpen: unchanged });
-      },
-    };
+    return made(hash.digest('hex'), format, tracker.maxCpu, function* () {
+      yield* replay(file, options, new Tracker(), { onOpen: unchanged });
+    });
   },
 };
 
