@@ -158,7 +158,8 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
       ...[...new Set(strategies.modules.values())].map((path) => ({ kind: 'strategy module' as const, path })),
       ...(loaded ? [{ kind: 'suite' as const, path: loaded.file }] : []),
     ].map((f) => ({ ...f, sha256: sha256File(f.path) })),
-    machine: targets[0]?.machine ?? { dramBase: 0, dramBytes: 0, fragmentDma32: 0 },
+    // A plan with cells has a platform.
+    machine: (targets[0] as PlatformTarget).machine,
     plan: planIdentity(cells, timeMs, rounds),
     kernels,
     platforms: [...new Set(targets.map((t) => t.platform))],

@@ -129,3 +129,34 @@ describe('the command line', () => {
     expect(r.stdout).toContain('not applicable: dma-pool: mt8183');
   });
 });
+
+describe('the default suite', () => {
+  it('covers every platform under the kernels it runs, times mt8173 alone, and keeps mt8173 as it was', async () => {
+    const plan = await planBenchmark({});
+    const pairs = new Set(plan.cells.map((c) => `${c.platform} ${c.kernel}`));
+    expect([...pairs].sort()).toEqual([
+      'apq8064 5.1',
+      'apq8064 6.18',
+      'coherent-v7s 5.1',
+      'coherent-v7s 6.18',
+      'mt8173 5.1',
+      'mt8173 6.18',
+      'mt8183 6.18',
+      'mt8186 6.18',
+      'mt8188 6.18',
+    ]);
+    // Simulator speed: the six synthetic streams × 8 strategies × 2 kernels, on mt8173 only, as before.
+    const timed = plan.cells.filter((c) => c.timed);
+    expect(timed.length).toBe(6 * 8 * 2);
+    expect(new Set(timed.map((c) => c.platform))).toEqual(new Set(['mt8173']));
+    // mt8173: the 139 workloads of the suite before platforms, and its typical count (100 tables).
+    expect(plan.cells.filter((c) => c.platform === 'mt8173').length).toBe((139 + 1) * 8 * 2);
+    // The full hold sweep on mt8173 and mt8188 (127 points and 100); powers of two and 100 elsewhere.
+    const holds = (p: string) =>
+      new Set(
+        plan.cells.filter((c) => c.platform === p && c.workload.spec.startsWith('hold:')).map((c) => c.workload.spec),
+      ).size;
+    expect([holds('mt8173'), holds('mt8188'), holds('mt8183'), holds('mt8186')]).toEqual([128, 129, 14, 15]);
+    expect(plan.notices).toEqual([]);
+  });
+});
