@@ -35,10 +35,17 @@ function program(): Command {
       'strategies, comma-separated: NAME[:key=value,…] or ./module.ts (default: all built-in)',
     )
     .option('-w, --workload <spec>', 'a workload NAME[:key=value,…]; key=a..b sweeps (repeatable)', collect)
-    .option('--cpus <list>', 'CPU counts of the simulated machine, comma-separated (default 4)')
+    .option('--cpus <list>', "CPU counts of the simulated machine, comma-separated (default: each platform's board)")
     .option('--kernel <list>', 'Linux versions whose allocators to model, comma-separated: 5.1 (default), 6.18')
+    .option(
+      '--platform <list>',
+      'platforms, comma-separated (default mt8173): each on its board, under the kernels it runs (l2bench list platforms)',
+    )
     .option('--seed <list>', 'seeds for the workload generators, comma-separated (default 1)')
-    .option('--machine <k=v,…>', 'machine: dram=SIZE, base=ADDR, fragment=FRACTION of ZONE_DMA32 taken at boot')
+    .option(
+      '--machine <k=v,…>',
+      "machine, instead of the platform board's: dram=SIZE, base=ADDR, fragment=FRACTION of ZONE_DMA32 taken at boot",
+    )
     .option('--check', 'run every strategy under the invariant checker')
     .addOption(new Option('--no-throughput', 'skip the throughput measurement (memory metrics only)'))
     .option('--time <ms>', 'time budget per cell for throughput, in ms, spread over its rounds (default 100)')

@@ -27,6 +27,8 @@ interface MetricSpec<K extends string, U extends MetricUnit, T extends MetricKin
   readonly table?: boolean;
   /** A metric holding this one's relative margin of error, in percent (shown as ± beside it). */
   readonly margin?: string;
+  /** An exact metric that runs before this l2bench change did not record: read from them as null. */
+  readonly since?: string;
 }
 
 /** Declare a metric, keeping its key, unit and kind as literal types. */
@@ -138,6 +140,7 @@ export const METRICS = [
     unit: 'bytes',
     better: 'lower',
     kind: 'exact',
+    since: 'platforms',
     rank: true,
     description:
       'the most bytes held for the tables at once: pages from the page allocator plus the metadata the strategy reports',
@@ -148,6 +151,7 @@ export const METRICS = [
     unit: 'bytes',
     better: 'lower',
     kind: 'exact',
+    since: 'platforms',
     rank: true,
     description: 'pages plus metadata held, averaged over events',
   }),
@@ -166,6 +170,7 @@ export const METRICS = [
     // How much of its peak a strategy gives back: useful to know, but a strategy that never grew has nothing to give.
     better: 'neutral',
     kind: 'exact',
+    since: 'platforms',
     description:
       'peak total footprint minus the least total footprint held at or after the event that first reached it: the most memory given back after the peak',
   }),
@@ -244,7 +249,6 @@ export const METRICS = [
     unit: 'count',
     better: 'lower',
     kind: 'exact',
-    table: true,
     description: 'tables placed at or above 4 GiB, where a v7s L1 entry cannot point without MediaTek TTBR_EXT',
   }),
   metric({
@@ -254,6 +258,7 @@ export const METRICS = [
     unit: 'count',
     better: 'lower',
     kind: 'exact',
+    table: true,
     description:
       "tables placed at or above the platform's limit (core/platforms.ts: 4 GiB, or 2^oas under TTBR_EXT), which __arm_v7s_alloc_table refuses",
   }),

@@ -136,8 +136,8 @@ const GFP_MTK = {
     '__arm_v7s_map allocates L2 tables with GFP_ATOMIC (drivers/iommu/io-pgtable-arm-v7s.c, 5.1)',
   ),
   '6.1': fact(
-    'GFP_ATOMIC from every dma-iommu path',
-    "__arm_v7s_map passes the caller's gfp; __iommu_dma_map and iommu_dma_map_sg map with iommu_map_atomic/iommu_map_sg_atomic (drivers/iommu/dma-iommu.c, 6.1)",
+    'GFP_ATOMIC from every dma-iommu mapping path',
+    "__arm_v7s_map passes the caller's gfp; __iommu_dma_map, __iommu_dma_alloc_noncontiguous and iommu_dma_map_sg map with iommu_map_atomic/iommu_map_sg_atomic; only an MSI page is mapped with GFP_KERNEL (drivers/iommu/dma-iommu.c, 6.1)",
   ),
   '6.18': fact(
     'GFP_ATOMIC, GFP_KERNEL only from a blocking non-contiguous dma_alloc_attrs',

@@ -23,19 +23,22 @@ import { WORKLOAD_CATEGORIES } from './workload-kind.ts';
 /** How a record holds a metric of this unit and kind. */
 type ValueShape<D> = D extends { unit: 'text' }
   ? z.ZodString
-  : D extends { kind: 'exact' }
-    ? z.ZodNumber
-    : D extends { kind: 'modelled' }
-      ? z.ZodDefault<z.ZodNullable<z.ZodNumber>>
-      : z.ZodNullable<z.ZodNumber>;
+  : D extends { kind: 'exact'; since: string }
+    ? z.ZodDefault<z.ZodNullable<z.ZodNumber>>
+    : D extends { kind: 'exact' }
+      ? z.ZodNumber
+      : D extends { kind: 'modelled' }
+        ? z.ZodDefault<z.ZodNullable<z.ZodNumber>>
+        : z.ZodNullable<z.ZodNumber>;
 
 /**
- * Exact metrics are always numbers; a timing one is null when not timed, a modelled one when it
- * cannot be costed (and absent from runs older than it: it is computed again from the counts).
+ * Exact metrics are numbers (null in runs older than a metric with `since`); a timing one is null when
+ * not timed, a modelled one when it cannot be costed (and absent from runs older than it: it is
+ * computed again from the counts).
  */
 function valueShape(m: MetricDef): z.ZodType {
   if (m.unit === 'text') return z.string();
-  if (m.kind === 'exact') return z.number();
+  if (m.kind === 'exact') return m.since ? z.number().nullable().default(null) : z.number();
   return m.kind === 'modelled' ? z.number().nullable().default(null) : z.number().nullable();
 }
 
@@ -107,7 +110,7 @@ const detailShape = z.object({
  * A record as results.json holds it: the key columns, whether the strategy can serve the cell's
  * platform under its kernel, every metric of the registry, and the detail.
  */
-export const recordShape = cellKeyShape
+const recordObject = cellKeyShape
   .extend({
     /**
      * False when the platform cannot use the strategy (detail.applicability says why): its figures are
@@ -117,6 +120,32 @@ export const recordShape = cellKeyShape
   })
   .extend(metricsShape.shape)
   .extend({ detail: detailShape });
+
+/**
+ * A record of a run written before the platform axis, with the fields it did not have but implies
+ * exactly: every such run modelled mt8173, whose limit is 4 GiB (placement_violations is
+ * dma32_violations), and its final metadata is metadata_bytes (the final total is that plus the
+ * final pages). Newer records pass as they are.
+ */
+function fromOlderRun(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const r = raw as Record<string, unknown>;
+  const placement = r.placement_violations === undefined && typeof r.dma32_violations === 'number';
+  const final =
+    r.total_final_footprint_bytes === undefined &&
+    typeof r.final_footprint_bytes === 'number' &&
+    typeof r.metadata_bytes === 'number';
+  if (!placement && !final) return raw;
+  return {
+    ...r,
+    ...(placement ? { placement_violations: r.dma32_violations } : {}),
+    ...(final
+      ? { total_final_footprint_bytes: (r.final_footprint_bytes as number) + (r.metadata_bytes as number) }
+      : {}),
+  };
+}
+
+export const recordShape = z.preprocess(fromOlderRun, recordObject);
 
 export type FullRecord = z.infer<typeof recordShape>;
 /** A record without its detail: the columns of the CSV. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cellId } from '../core/cell-key.ts';
 import { InputError } from '../core/errors.ts';
 import { DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from '../core/kernel.ts';
+import { DEFAULT_PLATFORM } from '../core/platforms.ts';
 import type { FullRecord } from '../core/record.ts';
 import { loadCosts } from '../results/costs.ts';
 import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
@@ -12,8 +13,9 @@ import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { type Cell, type CellSource, keyOfCell } from './cell.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
-import { checkMachine, parseMachine } from './machine-options.ts';
-import { expandPlan, type Plan } from './matrix.ts';
+import { type MachineOverrides, parseMachine } from './machine-options.ts';
+import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
+import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { gitDirty, provenance, VERSION } from './provenance.ts';
 import { type CellState, runCells } from './run-cells.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
@@ -27,12 +29,18 @@ export interface BenchmarkOptions {
   strategies?: readonly (string | Strategy)[];
   /** Workload specs; `key=a..b` sweeps. */
   workloads?: readonly string[];
+  /** CPU counts: every platform runs on each (default: each platform's board). */
   cpus?: readonly number[];
   /** The Linux versions whose allocators to model (KERNEL_VERSIONS; DEFAULT_KERNEL unless given); an axis like cpus. */
   kernels?: readonly string[];
+  /**
+   * The platforms (core/platforms.ts; DEFAULT_PLATFORM unless given), an axis like kernels: each runs
+   * on its board (CPUs, DRAM) unless cpus or machine say otherwise, and only under the kernels it runs.
+   */
+  platforms?: readonly string[];
   seeds?: readonly number[];
-  /** `dram=8G,base=0,fragment=0.25`, or the options themselves. */
-  machine?: string | Partial<Omit<MachineOptions, 'cpus'>>;
+  /** `dram=8G,base=0,fragment=0.25`, or the options themselves: they replace the platform board's. */
+  machine?: string | MachineOverrides;
   check?: boolean;
   /** Throughput: a budget per cell in ms, spread over its rounds; or false for memory metrics only. */
   throughput?: false | { timeMs: number };
@@ -61,7 +69,6 @@ export interface BenchmarkOptions {
 }
 
 const DEFAULT_TIME_MS = 100;
-const DEFAULT_CPUS = [4];
 
 /** What a run is planned from: the suite file, when there is one. */
 type LoadedSuite = { suite: Suite; file: string } | undefined;
@@ -85,10 +92,13 @@ export interface BenchmarkPlan {
   rounds: number | null;
   /** Files the plan read that git does not pin (strategy modules, the suite), with their sha256. */
   inputFiles: NonNullable<Provenance['input_files']>;
+  /** The machine of the first platform planned (the board of the default one, unless overridden). */
   machine: Omit<MachineOptions, 'cpus'>;
   plan: { cells: number; sha256: string };
   /** The kernels the cells model, in the order given. */
   kernels: readonly KernelVersion[];
+  /** The platforms the cells model, in the order given. */
+  platforms: readonly string[];
   /** The cost table the records' modelled kernel cost comes from. */
   costs: ReturnType<typeof loadCosts>;
   /** What the plan's workloads want the user told (a trace's CPUs folded), each once, in plan order. */
@@ -99,7 +109,7 @@ export interface BenchmarkPlan {
 export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan> {
   const loaded = loadSuiteOf(o);
   const suite = loaded?.suite;
-  const machine = machineOf(o, suite);
+  const overrides = machineOf(o, suite);
   const strategies = await resolveStrategies(o, loaded);
   const timeMs = timeBudgetOf(o, suite);
   const costs = loadCosts(o.costs);
@@ -113,18 +123,32 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
       value: String(o.cellTimeoutMs),
     });
   }
-  const cpus = o.cpus ?? suite?.cpus ?? DEFAULT_CPUS;
-  checkMachine(machine, cpus, typeof o.machine === 'string' ? o.machine : undefined);
+  const cpus = o.cpus ?? suite?.cpus;
   const kernels = kernelsOf(o.kernels ?? suite?.kernel ?? [DEFAULT_KERNEL]);
+  const skipped: { platform: string; kernel: string }[] = [];
   const plans = plansOf(o, loaded, strategies, {
-    cpus,
-    kernels,
     seeds: o.seeds ?? suite?.seeds ?? [1],
-    machine,
     check: o.check ?? suite?.check ?? false,
+    targets: (platforms) => {
+      const t = platformTargets({
+        platforms,
+        kernels,
+        ...(cpus ? { cpus } : {}),
+        machine: overrides,
+        ...(typeof o.machine === 'string' ? { machineText: o.machine } : {}),
+      });
+      skipped.push(...t.skipped);
+      return t.targets;
+    },
   });
   const cells = numberCells(uniqueCells(plans.flatMap(({ plan, where }) => expandPlan(plan, where))));
-  if (cells.length === 0) throw new InputError('nothing to run: no workload or no strategy');
+  // Pairs the suite lists are skipped quietly; a platform or kernel asked for is told.
+  const notices = o.platforms || o.kernels ? [...new Set(skipped.length ? [skippedNotice(skipped)] : [])] : [];
+  if (cells.length === 0) {
+    if (skipped.length) throw new InputError(`nothing to run: ${skippedNotice(skipped)}`);
+    throw new InputError('nothing to run: no workload or no strategy');
+  }
+  const targets = plans.flatMap(({ plan }) => plan.targets);
   return {
     cells: shardOf(cells, o.shard),
     suite: loaded?.file ?? '',
@@ -134,11 +158,13 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
       ...[...new Set(strategies.modules.values())].map((path) => ({ kind: 'strategy module' as const, path })),
       ...(loaded ? [{ kind: 'suite' as const, path: loaded.file }] : []),
     ].map((f) => ({ ...f, sha256: sha256File(f.path) })),
-    machine,
+    // A plan with cells has a platform.
+    machine: (targets[0] as PlatformTarget).machine,
     plan: planIdentity(cells, timeMs, rounds),
     kernels,
+    platforms: [...new Set(targets.map((t) => t.platform))],
     costs,
-    notices: [...new Set(cells.flatMap((c) => c.workload.notices ?? []))],
+    notices: [...notices, ...new Set(cells.flatMap((c) => c.workload.notices ?? []))],
   };
 }
 
@@ -174,9 +200,9 @@ function loadSuiteOf(o: BenchmarkOptions): LoadedSuite {
   return name ? loadSuite(name) : undefined;
 }
 
-/** The machine: the options given (a string or fields), else the suite's, over the default machine. */
-function machineOf(o: BenchmarkOptions, suite: Suite | undefined): Omit<MachineOptions, 'cpus'> {
-  if (typeof o.machine === 'object') return { ...parseMachine(undefined), ...o.machine };
+/** The machine options given (a string or fields), else the suite's: they replace each platform board's. */
+function machineOf(o: BenchmarkOptions, suite: Suite | undefined): MachineOverrides {
+  if (typeof o.machine === 'object') return { ...o.machine };
   const fromSuite = suite?.machine
     ? Object.entries(suite.machine)
         .map(([k, v]) => `${k}=${v}`)
@@ -234,15 +260,29 @@ function plansOf(
   o: BenchmarkOptions,
   loaded: LoadedSuite,
   strategies: ResolvedStrategies,
-  base: Pick<Plan, 'cpus' | 'kernels' | 'seeds' | 'machine' | 'check'>,
+  base: Pick<Plan, 'seeds' | 'check'> & { targets: (platforms: readonly string[]) => PlatformTarget[] },
 ): { plan: Plan; where?: string }[] {
-  const common = { ...base, extraStrategies: strategies.extra, modules: strategies.modules };
+  const { targets, ...rest } = base;
+  const common = { ...rest, extraStrategies: strategies.extra, modules: strategies.modules };
   if (!loaded) {
-    return [{ plan: { ...common, strategies: strategies.specs, workloads: o.workloads ?? [], throughput: true } }];
+    return [
+      {
+        plan: {
+          ...common,
+          targets: targets(o.platforms ?? [DEFAULT_PLATFORM]),
+          strategies: strategies.specs,
+          workloads: o.workloads ?? [],
+          throughput: true,
+        },
+      },
+    ];
   }
-  return loaded.suite.groups.map((g, i) => ({
+  const suite = loaded.suite;
+  return suite.groups.map((g, i) => ({
     plan: {
       ...common,
+      // --platform overrides every group; otherwise a group's own list, else the suite's.
+      targets: targets(o.platforms ?? g.platform ?? suite.platform ?? [DEFAULT_PLATFORM]),
       // --strategy overrides every group; otherwise a group's own list, else the suite's.
       strategies: o.strategies ? strategies.specs : (strategies.perGroup[i] ?? strategies.specs),
       workloads: g.workloads.map((w) => resolveSuitePaths(w, loaded.file)),
@@ -286,7 +326,7 @@ function planIdentity(
   const hash = createHash('sha256').update(`${VERSION}\u0000${timeMs}\u0000${rounds}`);
   for (const c of cells) {
     hash.update(
-      `\u0001${c.workload.spec}\u0000${c.strategyLabel}\u0000${JSON.stringify(c.machine)}\u0000${c.kernel}\u0000${c.seed}\u0000${c.check}\u0000${c.timed}`,
+      `\u0001${c.workload.spec}\u0000${c.strategyLabel}\u0000${c.platform ?? DEFAULT_PLATFORM}\u0000${JSON.stringify(c.machine)}\u0000${c.kernel}\u0000${c.seed}\u0000${c.check}\u0000${c.timed}`,
     );
   }
   return { cells: cells.length, sha256: hash.digest('hex') };
@@ -327,13 +367,14 @@ function missingCell(cell: Cell, s: CellState | undefined, rounds: number | null
  */
 export async function runBenchmark(o: BenchmarkOptions = {}, planned?: BenchmarkPlan): Promise<RunResult> {
   // A plan already made from the same options (the CLI validates before it makes the folder) is not made twice.
-  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, costs } =
+  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs } =
     planned ?? (await planBenchmark(o));
   const result: RunResult = o.result ?? emptyResult();
   result.provenance = {
     ...provenance({ ...machine }, new Date()),
     suite,
     kernels: [...kernels],
+    platforms: [...platforms],
     throughput_time_ms: timeMs,
     throughput_rounds: rounds,
     jobs: o.jobs ?? 1,

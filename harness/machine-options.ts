@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import { parseSpec } from '../core/spec.ts';
-import { checkMachineOptions, DEFAULT_MACHINE, type MachineOptions } from '../strategies/machine/machine.ts';
+import { checkMachineOptions, type MachineOptions } from '../strategies/machine/machine.ts';
 
 const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
@@ -15,9 +15,12 @@ function parseBytes(text: string, key: string): number {
 
 const KEYS = 'dram, base, fragment';
 
-/** `dram=4G,base=1G,fragment=0.25`: overrides of the MT8173-like default machine. */
-export function parseMachine(text: string | undefined): Omit<MachineOptions, 'cpus'> {
-  const out = { dramBase: DEFAULT_MACHINE.dramBase, dramBytes: DEFAULT_MACHINE.dramBytes, fragmentDma32: 0 };
+/** Machine options a run may change: the platform's board gives the rest. */
+export type MachineOverrides = Partial<Omit<MachineOptions, 'cpus'>>;
+
+/** `dram=4G,base=1G,fragment=0.25`: overrides of the platform's board (only the keys given). */
+export function parseMachine(text: string | undefined): MachineOverrides {
+  const out: { -readonly [K in keyof MachineOverrides]: MachineOverrides[K] } = {};
   if (!text) return out;
   const { params: raw } = parseSpec(`machine:${text}`, 'machine');
   for (const [key, value] of Object.entries(raw)) {

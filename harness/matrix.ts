@@ -9,16 +9,26 @@ import type { Strategy } from '../strategies/types.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import type { Cell } from './cell.ts';
 
-/** What to run: every strategy × workload × CPU count × kernel × seed. */
+/** One platform of a plan: the kernels it runs of those asked for, its CPU counts and its machine. */
+export interface PlatformTarget {
+  readonly platform: string;
+  readonly kernels: readonly KernelVersion[];
+  readonly cpus: readonly number[];
+  /** The machine without its CPU count: the platform's board, with the overrides given. */
+  readonly machine: Omit<MachineOptions, 'cpus'>;
+  /** The board's CPU count: a cell on another count says so. */
+  readonly boardCpus: number;
+  /** The machine keys given that differ from the board (dram, base, fragment). */
+  readonly overrides: readonly string[];
+}
+
+/** What to run: every strategy × workload × platform (its CPU counts and kernels) × seed. */
 export interface Plan {
   strategies: readonly string[];
   /** Workload specs; ranges (`tables=1..4096`) expand into sweeps. */
   workloads: readonly string[];
-  cpus: readonly number[];
-  /** The Linux versions whose allocators the strategies model. */
-  kernels: readonly KernelVersion[];
+  targets: readonly PlatformTarget[];
   seeds: readonly number[];
-  machine: Omit<MachineOptions, 'cpus'>;
   check: boolean;
   /** Measure throughput for these cells (when the run does). */
   throughput: boolean;
@@ -59,30 +69,40 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
       throw e;
     }
   });
+  // One options object per (platform, CPUs) for every cell: a plan of 10^5 cells should not hold 10^5 copies.
+  const machines = plan.targets.map((t) => new Map(t.cpus.map((cpus) => [cpus, { ...t.machine, cpus }])));
+  const overrides = plan.targets.map(
+    (t) => new Map(t.cpus.map((cpus) => [cpus, cpus === t.boardCpus ? t.overrides : ['cpus', ...t.overrides]])),
+  );
+  const cpusList = [...new Set(plan.targets.flatMap((t) => t.cpus))];
   const cells: Cell[] = [];
   for (const { item: kind, params, spec } of kinds) {
-    for (const cpus of plan.cpus) {
-      // One options object for every cell of these CPUs: a plan of 10^5 cells should not hold 10^5 copies.
-      const machine = { ...plan.machine, cpus };
+    for (const cpus of cpusList) {
       for (const seed of plan.seeds) {
-        // One workload per (cpus, seed): every kernel replays the same events.
+        // One workload per (cpus, seed): every platform and kernel of these CPUs replays the same events.
         const workload = kind.create(params, { seed, cpus });
-        for (const kernel of plan.kernels) {
-          for (const s of strategies) {
-            cells.push({
-              strategy: s.item,
-              strategyParams: s.params,
-              strategyLabel: s.label,
-              workload,
-              machine,
-              kernel,
-              seed,
-              check: plan.check,
-              timed: plan.throughput,
-              source: { strategy: s.spec, module: s.module, workload: spec, index: -1 },
-            });
+        plan.targets.forEach((t, i) => {
+          const machine = machines[i]?.get(cpus);
+          if (!machine) return;
+          for (const kernel of t.kernels) {
+            for (const s of strategies) {
+              cells.push({
+                strategy: s.item,
+                strategyParams: s.params,
+                strategyLabel: s.label,
+                workload,
+                machine,
+                kernel,
+                platform: t.platform,
+                machineOverrides: overrides[i]?.get(cpus) ?? [],
+                seed,
+                check: plan.check,
+                timed: plan.throughput,
+                source: { strategy: s.spec, module: s.module, workload: spec, index: -1 },
+              });
+            }
           }
-        }
+        });
       }
     }
   }

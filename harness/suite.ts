@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
 import { KERNEL_VERSIONS } from '../core/kernel.ts';
 import { packageFile } from '../core/package-file.ts';
+import { PLATFORMS } from '../core/platforms.ts';
 import { formatSpec, parseSpec, renameSpec, specName } from '../core/spec.ts';
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
@@ -15,11 +16,17 @@ const kernel = z
   .transform(String)
   .pipe(z.enum(KERNEL_VERSIONS, { error: `expected one of ${KERNEL_VERSIONS.join(', ')}` }));
 
+const PLATFORM_NAMES = PLATFORMS.map((p) => p.name) as [string, ...string[]];
+/** A platform of core/platforms.ts, by name. */
+const platform = z.enum(PLATFORM_NAMES, { error: `expected one of ${PLATFORM_NAMES.join(', ')}` });
+
 const group = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   workloads: list(z.string().min(1)),
   strategies: list(z.string().min(1)).optional(),
+  /** The group's platforms, instead of the suite's. */
+  platform: list(platform).optional(),
   throughput: z.boolean().optional(),
 });
 
@@ -30,6 +37,8 @@ const suiteSchema = z.strictObject({
   strategies: list(z.string().min(1)).optional(),
   cpus: list(z.number().int().min(1).max(4096)).optional(),
   kernel: list(kernel).optional(),
+  /** The platforms every group runs on unless it names its own (default: DEFAULT_PLATFORM). */
+  platform: list(platform).optional(),
   seeds: list(
     z
       .number()

@@ -23,6 +23,8 @@ const provenanceShape = z.object({
   suite: z.string(),
   /** The Linux versions whose allocators the run models (absent before runs said: v5.1). */
   kernels: z.array(z.string()).optional(),
+  /** The platforms the run modelled (absent before the platform axis: mt8173 only). */
+  platforms: z.array(z.string()).optional(),
   /** The time budget per cell in ms (spread over its rounds of timing), or null without throughput. */
   throughput_time_ms: z.number().nullable(),
   /** The cost table kernel_ns_per_op was computed with: its file ('default' for the shipped one), hash and content. */

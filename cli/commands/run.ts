@@ -22,6 +22,7 @@ export interface RunFlags {
   workload?: string[];
   cpus?: string;
   kernel?: string;
+  platform?: string;
   seed?: string;
   machine?: string;
   check?: boolean;
@@ -94,6 +95,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     ...(flags.workload?.length ? { workloads: flags.workload } : {}),
     ...(flags.cpus ? { cpus: parseIntList(flags.cpus, '--cpus', 1, 4096) } : {}),
     ...(flags.kernel !== undefined ? { kernels: splitList(flags.kernel) } : {}),
+    ...(flags.platform !== undefined ? { platforms: splitList(flags.platform) } : {}),
     ...(flags.seed ? { seeds: parseIntList(flags.seed, '--seed', 0, 2 ** 31 - 1) } : {}),
     ...(flags.machine ? { machine: flags.machine } : {}),
     ...(flags.check ? { check: true } : {}),

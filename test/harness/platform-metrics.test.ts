@@ -129,15 +129,31 @@ describe('records carry the platform and whether the strategy can serve it', () 
     expect([slab.applicable, slab.detail.applicability]).toEqual([true, '']);
   });
 
-  it('a record written before the platform column reads as the default platform, applicability unknown', () => {
+  it('a record written before the platform axis reads as mt8173, with the metrics it implies and the others null', () => {
     const {
-      platform: _,
-      applicable: __,
+      platform: _p,
+      applicable: _a,
+      placement_violations: _v,
+      total_peak_footprint_bytes: _tp,
+      total_mean_footprint_bytes: _tm,
+      total_final_footprint_bytes: _tf,
+      returned_after_peak_bytes: _r,
       ...old
-    } = blankRecord({ workload: 'hold:tables=1', strategy: 'x', cpus: 4, seed: 1 });
+    } = blankRecord(
+      { workload: 'hold:tables=1', strategy: 'x', cpus: 4, seed: 1 },
+      { dma32_violations: 3, final_footprint_bytes: 16384, metadata_bytes: 640 },
+    );
     const read = recordShape.parse(old);
     expect(read.platform).toBe('mt8173');
     expect(read.applicable).toBeUndefined();
+    // Every run before the axis was mt8173, whose limit is 4 GiB; its final metadata is metadata_bytes.
+    expect(read.placement_violations).toBe(3);
+    expect(read.total_final_footprint_bytes).toBe(16384 + 640);
+    expect([read.total_peak_footprint_bytes, read.total_mean_footprint_bytes, read.returned_after_peak_bytes]).toEqual([
+      null,
+      null,
+      null,
+    ]);
   });
 });
 
