@@ -2,17 +2,21 @@ import { analyse } from '../results/report/analyse.ts';
 import type { ReportOptions, RunResult } from '../results/run-schema.ts';
 
 /**
- * The report's answer in a few lines for the terminal: the strategy recommended under each kernel
- * of the run, and what it is ranked by. Empty for a run of one strategy (there is nothing to choose).
+ * The report's answer in a few lines for the terminal: for each platform and kernel of the run, the
+ * strategy the decision rule picks, called the winner only when it holds the least under every
+ * aggregation. A strategy that is not applicable or excluded is never named as the answer. Empty for
+ * a run of one strategy (there is nothing to choose).
  */
 export function answerLines(run: RunResult, options: ReportOptions, where: string): string {
   if (new Set(run.records.map((r) => r.strategy)).size < 2) return '';
   const model = analyse(run, options);
   const lines = model.answers.map((a) => {
-    const kernel = model.answers.length > 1 ? `Linux ${a.kernel}: ` : '';
-    const { strategy, otherwise } = a.recommendation;
+    const scope = model.answers.length > 1 ? `${a.title}: ` : '';
+    const { strategy, agreed, otherwise } = a.recommendation;
+    if (strategy === null) return `  ${scope}none: no strategy that may be the answer here`;
+    const how = agreed ? 'least under every aggregation' : 'by the decision rule; the aggregations disagree';
     const unless = otherwise ? `; where its setting does not hold, ${otherwise}` : '';
-    return `  ${kernel}${strategy ?? 'none: no strategy met the hard constraints'}${unless}`;
+    return `  ${scope}${strategy} (${how})${unless}`;
   });
   const incomplete = run.complete ? '' : ' (from the cells that finished: the run is incomplete)';
   return [`Recommended, by ${model.objective.label}${incomplete}; the reasoning is in ${where}:`, ...lines, ''].join(

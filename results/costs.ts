@@ -18,7 +18,31 @@ const unitShape = z.strictObject({
   ns: z.number().nonnegative(),
   low: z.number().nonnegative(),
   high: z.number().nonnegative(),
+  /** The CPU the figure was measured on ('none (estimate)' for an estimate); absent in older tables. */
+  measured_on: z.string().min(3).optional(),
   source: z.string().min(8, 'every cost must say where it comes from'),
+  /** The figure with `cpus` CPUs allocating at once, where a source measured it. */
+  contended: z
+    .strictObject({
+      cpus: z.number().int().positive(),
+      ns: z.number().nonnegative(),
+      source: z.string().min(8, 'every cost must say where it comes from'),
+    })
+    .optional(),
+});
+
+/** Units paid, each so many times: the cache maintenance of one page-table operation. */
+const countsShape = z.record(z.string(), z.number().int().nonnegative());
+
+/**
+ * The cache maintenance io-pgtable-arm-v7s pays for a table walker that is not DMA-coherent, per
+ * operation; the same for every strategy (absent in tables older than it).
+ */
+const walkerShape = z.strictObject({
+  table_alloc: countsShape,
+  table_free: countsShape,
+  page_map: countsShape,
+  page_unmap: countsShape,
 });
 
 const unitList = z.array(z.string().min(1));
@@ -36,6 +60,7 @@ export const costTableShape = z.strictObject({
   units: z.record(z.string(), unitShape),
   page_allocator: z.strictObject({ alloc: ordersShape, free: ordersShape }),
   strategies: z.record(z.string(), strategyShape),
+  walker: walkerShape.optional(),
 });
 
 const partialShape = costTableShape.partial();
@@ -85,6 +110,8 @@ function checkReferences(table: CostTable, file: string): void {
       for (const u of units) need(u, `strategies.${name}.counters.${c}`);
     for (const u of [...(s.pages?.alloc ?? []), ...(s.pages?.free ?? [])]) need(u, `strategies.${name}.pages`);
   }
+  for (const [op, counts] of Object.entries(table.walker ?? {}))
+    for (const u of Object.keys(counts)) need(u, `walker.${op}`);
 }
 
 /**
@@ -110,6 +137,7 @@ export function loadCosts(overrides?: string): { table: CostTable; provenance: C
     Object.assign(table.page_allocator.alloc, extra.page_allocator?.alloc ?? {});
     Object.assign(table.page_allocator.free, extra.page_allocator?.free ?? {});
     Object.assign(table.strategies, extra.strategies ?? {});
+    if (extra.walker) table.walker = extra.walker;
   }
   checkReferences(table, overrides ?? 'results/costs/default.yaml');
   return { table, provenance: { file: overrides ?? 'default', sha256: hash.digest('hex') } };
@@ -216,6 +244,42 @@ export function kernelNsPerOp(r: FullRecord, table: CostTable, scale: UnitScale 
   let ns = 0;
   for (const [unit, n] of counts) ns += n * (table.units[unit]?.ns ?? 0) * (scale[unit] ?? 1);
   return ns / r.events;
+}
+
+/** The ns of one walker operation (walker.table_alloc…): its units times their counts. */
+export function walkerOpNs(counts: Readonly<Record<string, number>>, table: CostTable, scale: UnitScale = {}): number {
+  let ns = 0;
+  for (const [unit, n] of Object.entries(counts)) ns += n * (table.units[unit]?.ns ?? 0) * (scale[unit] ?? 1);
+  return ns;
+}
+
+/**
+ * The cache maintenance of a table walker that is not DMA-coherent, in ns per event of a cell: each
+ * table created (a failed allocation creates none) and each freed. The same for every strategy; null
+ * when the table has no walker costs.
+ */
+export function walkerNsPerOp(r: FullRecord, table: CostTable, scale: UnitScale = {}): number | null {
+  if (!table.walker) return null;
+  if (r.events === 0) return 0;
+  const created = r.allocs - r.alloc_failures;
+  const freed = r.frees - r.skipped_frees;
+  return (
+    (created * walkerOpNs(table.walker.table_alloc, table, scale) +
+      freed * walkerOpNs(table.walker.table_free, table, scale)) /
+    r.events
+  );
+}
+
+/** The scale that prices contention: each unit a source measured with CPUs allocating at once, at that figure. */
+export function contendedScale(table: CostTable): { scale: UnitScale; cpus: number[] } {
+  const scale: Record<string, number> = {};
+  const cpus = new Set<number>();
+  for (const [name, u] of Object.entries(table.units)) {
+    if (!u.contended || u.ns === 0) continue;
+    scale[name] = u.contended.ns / u.ns;
+    cpus.add(u.contended.cpus);
+  }
+  return { scale, cpus: [...cpus].sort((a, b) => a - b) };
 }
 
 /** Set every record's kernel_ns_per_op from the table. */

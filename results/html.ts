@@ -1,8 +1,11 @@
 import type { FullRecord } from '../core/record.ts';
 import { strategyPalette } from './charts/colors.ts';
-import { formatBytes, formatPercent, plural } from './number-text.ts';
+import { formatBytes, formatCount, formatPercent, plural } from './number-text.ts';
+import { aggregateText } from './report/aggregations.ts';
 import { analyse, costedRecords } from './report/analyse.ts';
+import { formatNs, sig2 } from './report/cost.ts';
 import {
+  type AggregateRow,
   type CellRanking,
   type Claim,
   type ConstraintRow,
@@ -13,7 +16,8 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
-import { kernelsOf } from './report/record-groups.ts';
+import { unavailableGroups } from './report/recommend.ts';
+import { scopeKeyOf, scopesOf } from './report/scope.ts';
 import type { Exporter, Provenance } from './run-schema.ts';
 
 /** A chart as the report shows it: a title, an inline SVG and optionally a sentence on how to read it. */
@@ -121,41 +125,111 @@ function perKernel(model: ReportModel, body: (a: KernelAnswer) => string): strin
   const [first] = model.answers;
   if (model.answers.length === 1 && first) return body(first);
   const bodies = model.answers.map(body);
-  const kernels = model.answers.map((a) => a.kernel).join(', ');
+  const scopes = model.answers.map((a) => a.title).join('; ');
   if (bodies.every((b) => b === bodies[0])) {
-    return `<p class="note">The same under every kernel of this run (Linux ${h(kernels)}).</p>\n${bodies[0] ?? ''}`;
+    return `<p class="note">The same for every platform and kernel of this run (${h(scopes)}).</p>\n${bodies[0] ?? ''}`;
   }
-  return model.answers.map((a, i) => `<h3 class="kernel">Linux ${h(a.kernel)}</h3>\n${bodies[i] ?? ''}`).join('\n');
+  return model.answers.map((a, i) => `<h3 class="kernel">${h(a.title)}</h3>\n${bodies[i] ?? ''}`).join('\n');
 }
 
 function answerSection(model: ReportModel, strategy: StrategyHtml): string {
   const [first] = model.answers;
   if (model.answers.length === 1 && first) return answerBody(model, first, strategy);
-  const lead = `<p>This run models ${h(plural(model.answers.length, 'kernel'))}; each is answered from its own records.</p>`;
+  const lead = `<p>This run has ${h(plural(model.answers.length, 'platform and kernel', 'platforms and kernels'))}; each is answered from its own records.</p>`;
   return [
     lead,
-    ...model.answers.map((a) => `<h3 class="kernel">Linux ${h(a.kernel)}</h3>\n${answerBody(model, a, strategy)}`),
+    ...model.answers.map((a) => `<h3 class="kernel">${h(a.title)}</h3>\n${answerBody(model, a, strategy)}`),
   ].join('\n');
 }
 
 function answerBody(model: ReportModel, a: KernelAnswer, strategy: StrategyHtml): string {
   const rec = a.recommendation;
-  // Under a kernel's own heading (h3) when the run has several kernels.
+  // Under the scope's own heading (h3) when the run has several.
   const sub = model.answers.length > 1 ? 'h4' : 'h3';
+  const rule = `<p class="basis"><strong>Decision rule.</strong> ${h(rec.rule)}</p>`;
   const lead =
     rec.strategy === null
-      ? '<p class="verdict-line bad">No strategy meets the hard constraints.</p>'
-      : `<p class="verdict-line">Use ${strategy(rec.strategy)}</p>`;
-  const basis = `<p class="basis"><strong>Basis:</strong> ranked by ${h(model.objective.label)}, ${h(model.objective.why)}.</p>`;
+      ? `<p class="verdict-line bad">${h(rec.headline)}</p>`
+      : `<p class="verdict-line">${rec.agreed ? 'Winner' : 'By the decision rule'}: ${strategy(rec.strategy)}</p>\n<p>${h(rec.headline)}</p>`;
+  const setting = rec.setting ? `<p class="note">Its setting: ${h(rec.setting)}.</p>` : '';
+  const basis = `<p class="note"><strong>Basis:</strong> ${h(model.objective.label)}, ${h(model.objective.why)}; the pages alone beside it.</p>`;
   const numbers =
     rec.numbers.length === 0
       ? ''
-      : `<dl class="numbers">${rec.numbers.map((n) => `<div><dt>${h(n.label)}</dt><dd>${h(n.value)}</dd></div>`).join('')}</dl>`;
+      : `<dl class="numbers">${rec.numbers.map((n) => `<div><dt>${h(n.label)}</dt><dd>${h(n.value)}</dd></div>`).join('')}</dl>
+<p class="note">Typical count: ${h(a.facts.typicalSource)}. Largest: ${h(a.facts.maxSource)}.</p>`;
+  const table = rec.table.length ? aggregationTable(a, strategy) : '';
+  const disagree =
+    rec.disagreements.length === 0
+      ? ''
+      : `<${sub}>Where the aggregations disagree</${sub}>\n<ul>${rec.disagreements.map((d) => `<li>${h(d)}</li>`).join('')}</ul>`;
+  const given =
+    rec.givenBack.length === 0
+      ? ''
+      : `<${sub}>Memory given back after the peak</${sub}>
+<p class="note">Over the workloads that free tables: pages and metadata, summed.</p>
+<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th><th>Workloads</th><th>Held at the peaks</th><th>Given back after them, at most</th><th>Held at the ends</th><th>When</th></tr></thead>
+<tbody>
+${rec.givenBack.map((g) => `<tr><th scope="row">${strategy(g.strategy)}</th><td class="num">${g.workloads}</td><td class="num">${h(formatBytes(g.at_peak))}</td><td class="num">${h(formatBytes(g.returned))}</td><td class="num">${h(formatBytes(g.at_end))}</td><td>${h(g.when)}</td></tr>`).join('\n')}
+</tbody>
+</table></div>`;
+  const never =
+    rec.unavailable.length === 0
+      ? ''
+      : `<${sub}>Never the answer here</${sub}>\n<ul>${unavailableGroups(rec.unavailable)
+          .map(
+            (u) =>
+              `<li>${u.strategies.map(strategy).join(', ')}: <span class="badge bad">${h(u.kind)}</span> ${h(u.why)}.</li>`,
+          )
+          .join('')}</ul>`;
   const flips =
     rec.flips.length === 0
       ? ''
       : `<${sub}>What would change the answer</${sub}>\n<ul>${rec.flips.map((f) => `<li>${h(f)}</li>`).join('')}</ul>`;
-  return [lead, basis, `<p>${h(rec.summary)}</p>`, numbers, flips].filter((s) => s !== '').join('\n');
+  return [rule, lead, setting, basis, numbers, table, disagree, given, never, flips].filter((s) => s !== '').join('\n');
+}
+
+/** Every strategy that may be the answer, under each aggregation; the best of each column marked. */
+function aggregationTable(a: KernelAnswer, strategy: StrategyHtml): string {
+  const r = a.recommendation;
+  const cell = (text: string, best: boolean) => `<td class="num${best ? ' best' : ''}">${h(text)}</td>`;
+  const least = (pick: (x: AggregateRow) => number | null, v: number | null) =>
+    v !== null && v === Math.min(...r.table.map(pick).filter((x): x is number => x !== null));
+  const rows = r.table
+    .map(
+      (x) =>
+        `<tr><th scope="row">${strategy(x.strategy)}</th>${(['geomean', 'sum', 'worst', 'won'] as const)
+          .map((n) =>
+            cell(
+              `${aggregateText(x, n, r.units)}${n === 'worst' ? ` (${x.worstWorkload})` : ''}`,
+              r.winners[n].includes(x.strategy),
+            ),
+          )
+          .join('')}${
+          x.at_typical === null
+            ? '<td class="num">–</td>'
+            : cell(
+                formatBytes(x.at_typical),
+                least((y) => y.at_typical, x.at_typical),
+              )
+        }${
+          x.at_max === null
+            ? '<td class="num">–</td>'
+            : cell(
+                formatBytes(x.at_max),
+                least((y) => y.at_max, x.at_max),
+              )
+        }<td class="num">${h(formatBytes(x.pages_sum))}</td></tr>`,
+    )
+    .join('\n');
+  return `<p>Under each aggregation, over ${h(plural(r.units, 'workload'))} (the hold sweep counted once), among the strategies that may be the answer; the best of each column marked:</p>
+<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th><th>Geometric mean of ratios</th><th>Sum of bytes</th><th>Worst case</th><th>Workloads won</th><th>At ${h(formatCount(r.counts.typical.measured ?? a.facts.typicalTables))} tables</th><th>At ${h(formatCount(r.counts.max.measured ?? a.facts.maxTables))} tables</th><th>Sum, pages alone</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
 }
 
 const pair = (x: [number, number] | null, f: (n: number) => string) =>
@@ -168,7 +242,7 @@ function sinceSection(model: ReportModel, strategy: StrategyHtml): string {
     const rows = k.rows
       .map(
         (r) =>
-          `<tr><th scope="row">${strategy(r.strategy)}</th><td class="num">${r.cells}</td><td class="num">${r.footprint_differs}</td><td class="num">${r.peak_ratio.toFixed(3)}×</td><td class="num">${h(pair(r.failures, (n) => n.toLocaleString('en-US')))}</td><td class="num">${h(pair(r.density, (n) => n.toFixed(2)))}</td><td class="num">${h(pair(r.reuse, (n) => formatPercent(n)))}</td><td class="num">${h(pair(r.metadata, formatBytes))}</td><td class="num">${h(pair(r.cost, (n) => n.toFixed(1)))}</td></tr>`,
+          `<tr><th scope="row">${strategy(r.strategy)}</th><td class="num">${r.cells}</td><td class="num">${r.footprint_differs}</td><td class="num">${r.peak_ratio.toFixed(3)}×</td><td class="num">${h(pair(r.failures, (n) => n.toLocaleString('en-US')))}</td><td class="num">${h(pair(r.density, (n) => n.toFixed(2)))}</td><td class="num">${h(pair(r.reuse, (n) => formatPercent(n)))}</td><td class="num">${h(pair(r.metadata, formatBytes))}</td><td class="num">${h(pair(r.cost, sig2))}</td></tr>`,
       )
       .join('\n');
     return `<p>Linux ${h(k.kernel)} against ${h(s.base ?? '')}, cell by cell: the same workload, CPUs and seed under both kernels.</p>
@@ -194,24 +268,26 @@ const PLACEMENT: Record<ConstraintRow['placement'], string> = {
 function constraintsSection(rows: readonly ConstraintRow[], strategy: StrategyHtml): string {
   if (rows.length === 0) return '<p>No strategies in this run.</p>';
   const intro =
-    '<p>A strategy qualifies only if every table lies below 4 GiB, where a v7s L1 entry can point, and no allocation fails.</p>';
+    "<p>A strategy may be the answer only if the platform can use it, every table lies below the platform's limit (4 GiB, where a v7s L1 entry can point; 2^35 under MediaTek's TTBR_EXT), and no allocation fails.</p>";
   const body = rows
     .map((r) => {
-      const violations = r.dma32_violations === 0 ? '0' : `<span class="bad">${r.dma32_violations}</span>`;
+      const violations = r.placement_violations === 0 ? '0' : `<span class="bad">${r.placement_violations}</span>`;
       const failures = r.alloc_failures === 0 ? '0' : `<span class="bad">${r.alloc_failures}</span>`;
       // A strategy free to place tables anywhere that put some above 4 GiB shows the bug v5.1 fixed.
       const prePatch =
-        r.placement === 'any' && r.dma32_violations > 0
+        r.placement === 'any' && r.placement_violations > 0 && r.limit === '4 GiB'
           ? '<div class="note">The pre-patch bug: tables taken from anywhere in RAM land above 4 GiB, where a v7s L1 entry cannot point (arm64 v4.15–v5.0, before SLAB_CACHE_DMA32).</div>'
           : '';
       const qualify = r.qualify.map((q) => `<div class="note">${h(q)}.</div>`).join('');
-      const verdict = `<span class="badge ${r.qualifies ? 'ok' : 'bad'}">${h(r.verdict || (r.qualifies ? 'ok' : 'fails'))}</span>${prePatch}${qualify}`;
-      return `<tr class="${r.qualifies ? '' : 'fails'}"><th scope="row">${strategy(r.strategy)}</th><td class="nowrap">${h(PLACEMENT[r.placement])}</td><td class="num">${violations}</td><td class="num">${failures}</td><td>${brokenIn(r.broken_in)}</td><td>${verdict}</td></tr>`;
+      const verdict = !r.applicable
+        ? `<span class="badge bad">not applicable</span> ${h(r.not_applicable ?? '')}`
+        : `<span class="badge ${r.qualifies ? 'ok' : 'bad'}">${h(r.verdict || (r.qualifies ? 'ok' : 'fails'))}</span>${prePatch}${qualify}`;
+      return `<tr class="${r.qualifies && r.applicable ? '' : 'fails'}"><th scope="row">${strategy(r.strategy)}</th><td class="nowrap">${h(PLACEMENT[r.placement])}</td><td class="num">${violations}</td><td class="num">${failures}</td><td>${brokenIn(r.broken_in)}</td><td>${verdict}</td></tr>`;
     })
     .join('\n');
   return `${intro}
 <div class="table-wrap"><table>
-<thead><tr><th>Strategy</th><th>Tables placed</th><th>Tables above 4 GiB</th><th>Allocation failures</th><th>Broken in</th><th>Verdict</th></tr></thead>
+<thead><tr><th>Strategy</th><th>Tables placed</th><th>Tables above the limit (${h(rows[0]?.limit ?? '4 GiB')})</th><th>Allocation failures</th><th>Broken in</th><th>Verdict</th></tr></thead>
 <tbody>
 ${body}
 </tbody>
@@ -230,11 +306,12 @@ function rankingsSection(rankings: readonly CellRanking[], strategy: StrategyHtm
   if (rankings.length === 0) return '<p>Nothing to rank in this run.</p>';
   const cells = new Set(rankings.map((r) => `${r.cpus}/${r.seed}`));
   const intro =
-    '<p class="legend-line">For each workload, every metric ranks the strategies that met the hard constraints in it: ' +
+    '<p class="legend-line">For each workload, every metric ranks the strategies that may be the answer: ' +
     '<span class="best-sample">best</span> is rank 1 (↓ lower is better, ↑ higher is better), #n the rank; ' +
-    '<span class="mark">=</span> a tie with another strategy; <span class="mark">≈</span> within noise: not distinguishable ' +
-    'from the next better one within the margins of error. A strategy that failed allocations or placed tables above 4 GiB ' +
-    'in a workload is <span class="excluded-sample">excluded</span> there: its figures are shown, never ranked.</p>';
+    '<span class="mark">=</span> a tie with another strategy. A strategy that is not applicable on the platform, or that ' +
+    "failed allocations or placed tables above 4 GiB anywhere in its platform's and kernel's records, is " +
+    '<span class="excluded-sample">not ranked</span>: its figures are shown, never ranked or marked best. The simulator\'s ' +
+    'throughput is not a kernel figure and is not ranked here (see Harness speed).</p>';
   const tables = rankings.map((cell) => {
     const head = cell.metrics
       .map((m) => `<th scope="col">${h(m.label)} <span class="dir">${m.better === 'lower' ? '↓' : '↑'}</span></th>`)
@@ -244,7 +321,7 @@ function rankingsSection(rankings: readonly CellRanking[], strategy: StrategyHtm
         const gate =
           s.excluded === null
             ? `<td class="num">${s.alloc_failures}</td>`
-            : `<td class="excluded-cell"><span class="badge bad">excluded</span> ${h(s.excluded)}</td>`;
+            : `<td class="excluded-cell"><span class="badge bad">not ranked</span> ${h(s.excluded)}</td>`;
         const tds = cell.metrics.map((m) => rankedCell(m.rows.find((v) => v.strategy === s.strategy))).join('');
         return `<tr class="${s.excluded === null ? '' : 'excluded'}"><th scope="row">${strategy(s.strategy)}</th>${gate}${tds}</tr>`;
       })
@@ -270,7 +347,6 @@ function rankedCell(v: RankedValue | undefined): string {
   const marks = [
     `<span class="rank">#${v.rank}</span>`,
     v.tie ? '<span class="mark" title="tie: equal to another strategy">=</span>' : '',
-    v.within_noise ? '<span class="mark" title="within noise of the next better one">≈</span>' : '',
   ]
     .filter((m) => m !== '')
     .join(' ');
@@ -278,7 +354,7 @@ function rankedCell(v: RankedValue | undefined): string {
 }
 
 function crossoversSection(model: ReportModel): string {
-  const basis = `<p>Between strategies that met the hard constraints, by ${h(model.objective.label)}.</p>`;
+  const basis = `<p>Between strategies that may be the answer, by ${h(model.objective.label)}.</p>`;
   return `${basis}\n${perKernel(model, crossoversBody)}`;
 }
 
@@ -328,29 +404,44 @@ ${rows}
 function costSection(a: KernelAnswer, strategy: StrategyHtml): string {
   const c = a.cost;
   const intro =
-    '<p>Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; the geometric mean over the workloads. Each unit cites its source below.</p>';
+    '<p>Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; per workload (the hold sweep counted once), then the geometric mean over the workloads. Two significant digits: the units carry ranges of 3 to 10 times, given in brackets (every unit at its low end, at its high end). The units come from x86 cores, hot and uncontended, or are estimates; none was measured on the Cortex-A53, A72, A55 or A76 of these boards (the table of units says on what each was).</p>';
   const cheapest = c.strategies[0]?.ns_per_op ?? 1;
+  const walker = new Map(c.walker?.with_walker.map((w) => [w.strategy, w.ns_per_op]) ?? []);
   const table = c.strategies.length
     ? `<div class="table-wrap"><table>
-<thead><tr><th>Strategy</th><th>Kernel ns per event</th><th>Relative</th></tr></thead>
+<thead><tr><th>Strategy</th><th>Kernel ns per event (range)</th><th>Relative</th>${walker.size ? "<th>With the walker's cache maintenance</th>" : ''}</tr></thead>
 <tbody>
-${c.strategies.map((s) => `<tr><th scope="row">${strategy(s.strategy)}</th><td class="num">${s.ns_per_op.toFixed(1)}</td><td class="num">${(s.ns_per_op / cheapest).toFixed(2)}×</td></tr>`).join('\n')}
+${c.strategies.map((s) => `<tr><th scope="row">${strategy(s.strategy)}</th><td class="num">${h(formatNs(s))}</td><td class="num">${h(sig2(s.ns_per_op / cheapest))}×</td>${walker.size ? `<td class="num">${h(sig2(walker.get(s.strategy) as number))} ns</td>` : ''}</tr>`).join('\n')}
 </tbody>
 </table></div>
-<p class="basis"><strong>Sensitivity:</strong> ${h(c.sensitivity)}</p>`
-    : '<p>No qualifying strategy could be costed.</p>';
+<p class="basis"><strong>Sensitivity:</strong> ${h(c.sensitivity)}</p>
+<p class="basis"><strong>Contention:</strong> ${h(c.contention)}</p>`
+    : '<p>No strategy that may be the answer could be costed.</p>';
   const uncosted = c.uncosted.length
     ? `<p class="note">No entry in the cost table for ${h(c.uncosted.join(', '))}: ${c.uncosted.length === 1 ? 'its' : 'their'} modelled kernel cost is empty (–). Add one to <code>results/costs/default.yaml</code>, or pass <code>--costs FILE</code>.</p>`
     : '';
-  const units = `<details><summary>The cost table: ${c.units.length} units, each with its source</summary>
+  const maintenance = c.walker
+    ? `<p class="basis"><strong>Cache maintenance:</strong> ${
+        c.walker.coherent
+          ? `none: this platform's IOMMU walks its tables coherently (${h(c.walker.source)}).`
+          : `this platform's IOMMU does not walk its tables coherently (${h(c.walker.source)}), so io-pgtable-arm-v7s cleans each table write to memory, the same for every strategy: an estimate (no published timing of DC CVAC or DSB SY on these cores), counts from the kernel source.`
+      }</p>
 <div class="table-wrap"><table>
-<thead><tr><th>Unit</th><th>ns</th><th>Range</th><th>Source</th></tr></thead>
+<thead><tr><th>Operation</th><th>Units</th><th>ns (range)</th></tr></thead>
 <tbody>
-${c.units.map((u) => `<tr><td><code>${h(u.unit)}</code></td><td class="num">${u.ns}</td><td class="num">${u.low}–${u.high}</td><td class="source">${h(u.source)}</td></tr>`).join('\n')}
+${c.walker.ops.map((o) => `<tr><td>${h(o.op)}</td><td><code>${h(o.counts)}</code></td><td class="num">${h(formatNs({ ns_per_op: o.ns, low: o.low, high: o.high }))}</td></tr>`).join('\n')}
+</tbody>
+</table></div>`
+    : '';
+  const units = `<details><summary>The cost table: ${c.units.length} units, each with the CPU it was measured on and its source</summary>
+<div class="table-wrap"><table>
+<thead><tr><th>Unit</th><th>ns</th><th>Range</th><th>Measured on</th><th>Contended</th><th>Source</th></tr></thead>
+<tbody>
+${c.units.map((u) => `<tr><td><code>${h(u.unit)}</code></td><td class="num">${u.ns}</td><td class="num">${u.low}–${u.high}</td><td class="source">${h(u.measured_on ?? 'not stated')}</td><td class="source">${u.contended ? h(`${u.contended.ns} ns with ${u.contended.cpus} CPUs (${u.contended.source})`) : '–'}</td><td class="source">${h(u.source)}</td></tr>`).join('\n')}
 </tbody>
 </table></div>
 </details>`;
-  return [intro, table, uncosted, units].filter((x) => x !== '').join('\n');
+  return [intro, table, uncosted, maintenance, units].filter((x) => x !== '').join('\n');
 }
 
 function speedSection(model: ReportModel, strategy: StrategyHtml): string {
@@ -465,16 +556,19 @@ figcaption strong { color: var(--fg); }
 }`;
 
 /**
- * The report's charts: one set per kernel when the run has several (a kernel's records are never
- * mixed with another's). The chart libraries (@observablehq/plot, linkedom: about 0.2 s to load)
- * are imported here, when a report is rendered, so that no other use of l2bench pays for them.
+ * The report's charts: one set per platform and kernel when the run has several (a scope's records
+ * are never mixed with another's). The chart libraries (@observablehq/plot, linkedom: about 0.2 s to
+ * load) are imported here, when a report is rendered, so that no other use of l2bench pays for them.
  */
 async function chartsOf(records: readonly FullRecord[]): Promise<ReportChart[]> {
   const { reportCharts } = await import('./charts/index.ts');
-  const kernels = kernelsOf(records);
-  if (kernels.length <= 1) return reportCharts(records);
-  return kernels.flatMap((k) =>
-    reportCharts(records.filter((r) => r.kernel === k)).map((c) => ({ ...c, title: `${c.title} (Linux ${k})` })),
+  const scopes = scopesOf(records);
+  if (scopes.length <= 1) return reportCharts(records);
+  return scopes.flatMap((scope) =>
+    reportCharts(records.filter((r) => scopeKeyOf(r) === scope.key)).map((c) => ({
+      ...c,
+      title: `${c.title} (${scope.title})`,
+    })),
   );
 }
 

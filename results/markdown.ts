@@ -1,6 +1,9 @@
-import { formatBytes, formatPercent, plural } from './number-text.ts';
+import { formatBytes, formatCount, formatPercent, plural } from './number-text.ts';
+import { type AggregationName, aggregateText } from './report/aggregations.ts';
 import { analyse } from './report/analyse.ts';
+import { formatNs, sig2 } from './report/cost.ts';
 import {
+  type AggregateRow,
   type CellRanking,
   type KernelAnswer,
   type ReportModel,
@@ -8,6 +11,7 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
+import { unavailableGroups } from './report/recommend.ts';
 import type { Exporter } from './run-schema.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
@@ -37,13 +41,13 @@ function rankingTable(cell: CellRanking): string {
   ];
   const rows = cell.strategies.map((s) => [
     s.strategy,
-    s.excluded === null ? String(s.alloc_failures) : `**excluded**: ${s.excluded}`,
+    s.excluded === null ? String(s.alloc_failures) : `not ranked: ${s.excluded}`,
     ...cell.metrics.map((g) => {
       const v = g.rows.find((r) => r.strategy === s.strategy);
       if (!v) return '–';
       if (v.rank === null) return v.text;
       const mark = v.rank === 1 ? '**' : '';
-      const notes = `${v.tie ? ' =' : ''}${v.within_noise ? ' ~' : ''}`;
+      const notes = v.tie ? ' =' : '';
       return `${mark}${v.text}${mark} (${v.rank})${notes}`;
     }),
   ]);
@@ -74,7 +78,7 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
       ),
     ]),
     crossovers: [
-      `Between strategies that met the hard constraints, by ${m.objective.label}.`,
+      `Between strategies that may be the answer, by ${m.objective.label}.`,
       '',
       ...perKernel(m, (a) =>
         a.crossovers.length === 0
@@ -122,43 +126,123 @@ function perKernel(m: ReportModel, body: (a: KernelAnswer, m: ReportModel) => st
   if (m.answers.length === 1 && first) return body(first, m);
   const bodies = m.answers.map((a) => body(a, m));
   const same = bodies.every((b) => b.join('\n') === bodies[0]?.join('\n'));
-  if (same) return [`The same under every kernel of this run (Linux ${kernelList(m)}).`, '', ...(bodies[0] ?? [])];
-  return m.answers.flatMap((a, i) => [`### Linux ${a.kernel}`, '', ...(bodies[i] ?? []), '']);
+  if (same) return [`The same for every platform and kernel of this run (${kernelList(m)}).`, '', ...(bodies[0] ?? [])];
+  return m.answers.flatMap((a, i) => [`### ${a.title}`, '', ...(bodies[i] ?? []), '']);
 }
 
-const kernelList = (m: ReportModel) => m.answers.map((a) => a.kernel).join(', ');
+const kernelList = (m: ReportModel) => m.answers.map((a) => a.title).join('; ');
 
-/** The answer: per kernel when the run has several, after one line with each kernel's. */
+/** The answer: per platform and kernel when the run has several, after one line with each one's. */
 function answerSection(m: ReportModel): string[] {
   const [first] = m.answers;
   if (m.answers.length === 1 && first) return answer(first, m);
   return [
-    `This run models ${plural(m.answers.length, 'kernel')}; each is answered from its own records: ${m.answers
-      .map((a) => `Linux ${a.kernel}: ${a.recommendation.strategy ? `\`${a.recommendation.strategy}\`` : 'none'}`)
+    `This run has ${plural(m.answers.length, 'platform and kernel', 'platforms and kernels')}; each is answered from its own records: ${m.answers
+      .map(
+        (a) =>
+          `${a.title}: ${a.recommendation.strategy ? `\`${a.recommendation.strategy}\`${a.recommendation.agreed ? '' : ' (by the decision rule; the aggregations disagree)'}` : 'none'}`,
+      )
       .join('; ')}.`,
     '',
-    ...m.answers.flatMap((a) => [`### Linux ${a.kernel}`, '', ...answer(a, m), '']),
+    ...m.answers.flatMap((a) => [`### ${a.title}`, '', ...answer(a, m), '']),
   ];
 }
 
+/** A value in bold when it is the best of its column. */
+const bold = (text: string, best: boolean) => (best ? `**${text}**` : text);
+
 function answer(a: KernelAnswer, m: ReportModel): string[] {
   const r = a.recommendation;
-  const out = [
-    r.strategy ? `**Recommended: \`${r.strategy}\`.** ${r.summary}` : `**No recommendation.** ${r.summary}`,
-    '',
-    `**Basis:** ranked by ${m.objective.label}, ${m.objective.why}.`,
-    '',
-  ];
+  const out = [`**Decision rule.** ${r.rule}`, ''];
+  if (r.strategy === null) out.push(`**No answer.** ${r.headline}`, '');
+  else {
+    out.push(`**${r.agreed ? 'Winner' : 'By the decision rule'}: \`${r.strategy}\`.** ${r.headline}`, '');
+    if (r.setting) out.push(`Its setting: ${r.setting}.`, '');
+  }
+  out.push(`**Basis:** ${m.objective.label}, ${m.objective.why}; the pages alone beside it.`, '');
   if (r.numbers.length) {
     out.push(
       mdTable(
-        ['figure', 'value'],
+        ['where an engineer decides', 'value'],
         r.numbers.map((n) => [n.label, n.value]),
         ['l', 'r'],
       ),
       '',
+      `Typical count: ${a.facts.typicalSource}. Largest: ${a.facts.maxSource}.`,
+      '',
     );
   }
+  if (r.table.length) {
+    const best = (name: AggregationName, s: string) => r.winners[name].includes(s);
+    const least = (pick: (x: AggregateRow) => number | null, v: number | null) =>
+      v !== null && v === Math.min(...r.table.map(pick).filter((x): x is number => x !== null));
+    out.push(
+      `Under each aggregation, over ${plural(r.units, 'workload')} (the hold sweep counted once), among the strategies that may be the answer; the best of each column in bold:`,
+      '',
+      mdTable(
+        [
+          'strategy',
+          'geometric mean of ratios',
+          'sum of bytes',
+          'worst case',
+          'workloads won',
+          `at ${formatCount(r.counts.typical.measured ?? a.facts.typicalTables)} tables`,
+          `at ${formatCount(r.counts.max.measured ?? a.facts.maxTables)} tables`,
+          'sum, pages alone',
+        ],
+        r.table.map((x) => [
+          x.strategy,
+          bold(aggregateText(x, 'geomean', r.units), best('geomean', x.strategy)),
+          bold(aggregateText(x, 'sum', r.units), best('sum', x.strategy)),
+          bold(`${aggregateText(x, 'worst', r.units)} (${x.worstWorkload})`, best('worst', x.strategy)),
+          bold(aggregateText(x, 'won', r.units), best('won', x.strategy)),
+          x.at_typical === null
+            ? '–'
+            : bold(
+                formatBytes(x.at_typical),
+                least((y) => y.at_typical, x.at_typical),
+              ),
+          x.at_max === null
+            ? '–'
+            : bold(
+                formatBytes(x.at_max),
+                least((y) => y.at_max, x.at_max),
+              ),
+          formatBytes(x.pages_sum),
+        ]),
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+      '',
+    );
+  }
+  if (r.disagreements.length)
+    out.push('Where the aggregations disagree:', '', ...r.disagreements.map((d) => `- ${d}`), '');
+  if (r.givenBack.length) {
+    out.push(
+      'Memory given back after the peak, over the workloads that free tables (pages and metadata, summed):',
+      '',
+      mdTable(
+        ['strategy', 'workloads', 'held at the peaks', 'given back after them, at most', 'held at the ends', 'when'],
+        r.givenBack.map((g) => [
+          g.strategy,
+          String(g.workloads),
+          formatBytes(g.at_peak),
+          formatBytes(g.returned),
+          formatBytes(g.at_end),
+          g.when,
+        ]),
+        ['l', 'r', 'r', 'r', 'r', 'l'],
+      ),
+      '',
+    );
+  }
+  if (r.unavailable.length)
+    out.push(
+      'Never the answer here:',
+      '',
+      ...unavailableGroups(r.unavailable).map((u) => `- ${u.strategies.join(', ')}: ${u.kind}: ${u.why}.`),
+      '',
+    );
   if (r.flips.length) out.push('When the answer changes:', '', ...r.flips.map((f) => `- ${f}`));
   return out;
 }
@@ -196,7 +280,7 @@ function since(m: ReportModel): string[] {
         pair(r.density, (n) => n.toFixed(2)),
         pair(r.reuse, (n) => formatPercent(n)),
         pair(r.metadata, formatBytes),
-        pair(r.cost, (n) => n.toFixed(1)),
+        pair(r.cost, sig2),
       ]),
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
@@ -209,19 +293,29 @@ function since(m: ReportModel): string[] {
 function costSection(a: KernelAnswer): string[] {
   const c = a.cost;
   const out = [
-    'Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; the geometric mean over the workloads.',
+    `Modelled, not measured: the exact operation counts of each cell (allocations, frees, slow paths, page-allocator calls by order, bitmap words, list nodes) times a per-unit cost, per event; per workload (the hold sweep counted once), then the geometric mean over the workloads. Two significant digits: the units carry ranges of 3 to 10 times, given in brackets (every unit at its low end, at its high end). The units come from x86 cores, hot and uncontended, or are estimates; none was measured on the Cortex-A53, A72, A55 or A76 of these boards (the "measured on" column).`,
     '',
   ];
   if (c.strategies.length) {
     const cheapest = (c.strategies[0] as { ns_per_op: number }).ns_per_op;
+    const walker = new Map(c.walker?.with_walker.map((w) => [w.strategy, w.ns_per_op]) ?? []);
+    const head = ['strategy', 'kernel ns per event (range)', 'relative'];
+    if (walker.size) head.push("with the walker's cache maintenance");
     out.push(
       mdTable(
-        ['strategy', 'kernel ns per event', 'relative'],
-        c.strategies.map((s) => [s.strategy, s.ns_per_op.toFixed(1), `${(s.ns_per_op / cheapest).toFixed(2)}×`]),
-        ['l', 'r', 'r'],
+        head,
+        c.strategies.map((s) => [
+          s.strategy,
+          formatNs(s),
+          `${sig2(s.ns_per_op / cheapest)}×`,
+          ...(walker.size ? [`${sig2(walker.get(s.strategy) as number)} ns`] : []),
+        ]),
+        head.map((_, i) => (i === 0 ? 'l' : 'r')),
       ),
       '',
       `**Sensitivity:** ${c.sensitivity}`,
+      '',
+      `**Contention:** ${c.contention}`,
       '',
     );
   }
@@ -231,37 +325,67 @@ function costSection(a: KernelAnswer): string[] {
       '',
     );
   }
+  if (c.walker) out.push(...walkerLines(c.walker), '');
   out.push(
     mdTable(
-      ['unit', 'ns', 'range', 'source'],
-      c.units.map((u) => [u.unit, String(u.ns), `${u.low}–${u.high}`, u.source]),
-      ['l', 'r', 'r', 'l'],
+      ['unit', 'ns', 'range', 'measured on', 'contended', 'source'],
+      c.units.map((u) => [
+        u.unit,
+        String(u.ns),
+        `${u.low}–${u.high}`,
+        u.measured_on ?? 'not stated',
+        u.contended ? `${u.contended.ns} ns with ${u.contended.cpus} CPUs (${u.contended.source})` : '–',
+        u.source,
+      ]),
+      ['l', 'r', 'r', 'l', 'l', 'l'],
     ),
   );
   return out;
 }
 
-function constraints(a: KernelAnswer): string[] {
+/** The walker's cache maintenance: whether the platform pays it, and what each operation costs. */
+function walkerLines(w: NonNullable<KernelAnswer['cost']['walker']>): string[] {
   return [
-    'Every table below 4 GiB, and every allocation served. A strategy that breaks either is not ranked first.',
+    w.coherent
+      ? `**Cache maintenance:** none: this platform's IOMMU walks its tables coherently (${w.source}).`
+      : `**Cache maintenance:** this platform's IOMMU does not walk its tables coherently (${w.source}), so io-pgtable-arm-v7s cleans each table write to memory, the same for every strategy: an estimate (no published timing of DC CVAC or DSB SY on these cores), counts from the kernel source.`,
     '',
     mdTable(
-      ['strategy', 'promises', 'tables ≥ 4 GiB', 'failed allocations', 'verdict'],
+      ['operation', 'units', 'ns (range)'],
+      w.ops.map((o) => [o.op, o.counts, formatNs({ ns_per_op: o.ns, low: o.low, high: o.high })]),
+      ['l', 'l', 'r'],
+    ),
+  ];
+}
+
+function constraints(a: KernelAnswer): string[] {
+  return [
+    'A strategy the platform can use, every table where its walker can reach it, and every allocation served. A strategy that is not applicable, or breaks either in any cell, is never the answer and never ranked.',
+    '',
+    mdTable(
+      ['strategy', 'promises', `tables ≥ ${a.constraints[0]?.limit ?? '4 GiB'}`, 'failed allocations', 'verdict'],
       a.constraints.map((c) => [
         c.strategy,
         c.placement === 'dma32' ? 'DMA32' : c.placement,
-        String(c.dma32_violations),
+        String(c.placement_violations),
         String(c.alloc_failures),
-        c.qualifies ? 'ok' : `**${c.verdict}**${c.qualify.length ? `. ${c.qualify.join('; ')}.` : ''}`,
+        verdictText(c),
       ]),
       ['l', 'l', 'r', 'r', 'l'],
     ),
   ];
 }
 
+/** A constraint row's verdict, plain: the excluded are named so, never set in bold. */
+function verdictText(c: KernelAnswer['constraints'][number]): string {
+  if (!c.applicable) return `not applicable: ${c.not_applicable}`;
+  if (c.qualifies) return 'ok';
+  return `excluded: ${c.verdict}${c.qualify.length ? `. ${c.qualify.join('; ')}.` : ''}`;
+}
+
 function rankings(m: ReportModel): string[] {
   const out = [
-    'Rank in parentheses (1 = best) among the strategies that met the hard constraints in the workload; `=` a tie; `~` throughput within the 95 % margins of the next better one. A strategy that failed allocations or placed tables above 4 GiB there is **excluded**: its figures are shown, never ranked.',
+    "Rank in parentheses (1 = best) among the strategies that may be the answer; `=` a tie. A strategy that is not applicable on the platform, or that failed allocations or placed tables above 4 GiB anywhere in its platform's and kernel's records, is **not ranked**: its figures are shown, never ranked or marked best. The simulator's throughput is not a kernel figure and is not ranked here (see Harness speed).",
     '',
   ];
   const kernels = m.answers.length > 1;

@@ -1,4 +1,5 @@
 import type { FullRecord } from '../../core/record.ts';
+import { notApplicableOf } from '../report/applicability.ts';
 
 /**
  * How each strategy is drawn, the same in every chart: a fixed colour (Tableau 10 hues) and dot
@@ -40,8 +41,21 @@ export interface StrategyPalette {
   symbols: StrategySymbol[];
   /** Drawn dashed, index for index: strategies that do not promise DMA32 placement (the pre-patch baseline). */
   dashed: boolean[];
-  /** Excluded by the hard constraints, index for index: drawn muted, beneath the others, and named so in the legend. */
-  excluded: boolean[];
+  /**
+   * Why a strategy is never the answer, index for index ('excluded': it failed allocations or placed
+   * tables above 4 GiB; 'not applicable': the platform cannot use it), or null: drawn muted, beneath
+   * the others, and named so in the legend.
+   */
+  excluded: (MutedWhy | null)[];
+}
+
+/** Why a strategy is drawn muted. */
+export type MutedWhy = 'excluded' | 'not applicable';
+
+/** A strategy's name as a chart labels it: `dma-pool (not applicable)`. */
+export function chartLabel(palette: StrategyPalette, strategy: string): string {
+  const why = palette.excluded[palette.domain.indexOf(strategy)];
+  return why ? `${strategy} (${why})` : strategy;
 }
 
 /** A colour mixed 60 % toward white: how an excluded strategy is drawn. */
@@ -54,13 +68,15 @@ function mute(hex: string): string {
 
 /**
  * The colour and symbol scales for these strategies (duplicates ignored); those in `dashed` are
- * drawn dashed in line charts, those in `excluded` muted.
+ * drawn dashed in line charts, those in `excluded` muted (a set: excluded; a map: with why).
  */
 export function strategyPalette(
   strategies: Iterable<string>,
   dashed: ReadonlySet<string> = new Set(),
-  excluded: ReadonlySet<string> = new Set(),
+  excluded: ReadonlySet<string> | ReadonlyMap<string, MutedWhy> = new Set(),
 ): StrategyPalette {
+  const why = (s: string): MutedWhy | null =>
+    excluded instanceof Map ? (excluded.get(s) ?? null) : (excluded as ReadonlySet<string>).has(s) ? 'excluded' : null;
   const domain = [...new Set(strategies)];
   let fallback = 0;
   const range: string[] = [];
@@ -79,27 +95,30 @@ export function strategyPalette(
   }
   return {
     domain,
-    range: range.map((c, i) => (excluded.has(domain[i] as string) ? mute(c) : c)),
+    range: range.map((c, i) => (why(domain[i] as string) ? mute(c) : c)),
     symbols,
     dashed: domain.map((s) => dashed.has(s)),
-    excluded: domain.map((s) => excluded.has(s)),
+    excluded: domain.map(why),
   };
 }
 
 /**
- * The palette of a run's strategies, in order of first appearance: a strategy that places its
- * tables anywhere (a negative control such as the pre-patch baseline) is drawn dashed; one that
- * failed an allocation or placed a table above 4 GiB anywhere in the run is excluded (muted).
+ * The palette of a run's strategies (one platform's and kernel's), in order of first appearance: a
+ * strategy that places its tables anywhere (a negative control such as the pre-patch baseline) is
+ * drawn dashed; one the platform cannot use is not applicable, and one that failed an allocation or
+ * placed a table above 4 GiB anywhere in the records is excluded: both muted, never drawn as best.
  */
 export function recordsPalette(records: readonly FullRecord[]): StrategyPalette {
   const anywhere = new Set(records.filter((r) => r.detail.placement === 'any').map((r) => r.strategy));
-  const excluded = new Set(
-    records.filter((r) => r.alloc_failures > 0 || r.dma32_violations > 0).map((r) => r.strategy),
-  );
+  const muted = new Map<string, MutedWhy>();
+  for (const r of records) if (notApplicableOf(r) !== null) muted.set(r.strategy, 'not applicable');
+  for (const r of records)
+    if (!muted.has(r.strategy) && (r.alloc_failures > 0 || r.placement_violations > 0))
+      muted.set(r.strategy, 'excluded');
   return strategyPalette(
     records.map((r) => r.strategy),
     anywhere,
-    excluded,
+    muted,
   );
 }
 
@@ -113,7 +132,7 @@ export function pickStrategies(palette: StrategyPalette, strategies: Iterable<st
     picked.range.push(palette.range[i] as string);
     picked.symbols.push(palette.symbols[i] as StrategySymbol);
     picked.dashed.push(palette.dashed[i] as boolean);
-    picked.excluded.push(palette.excluded[i] as boolean);
+    picked.excluded.push(palette.excluded[i] ?? null);
   });
   return picked;
 }

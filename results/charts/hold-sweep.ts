@@ -2,6 +2,7 @@ import * as Plot from '@observablehq/plot';
 import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes } from '../number-text.ts';
+import { heldAtPeak } from '../report/held.ts';
 import { mean } from '../statistics.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { log2Axis, renderPlot, strategyLines } from './svg.ts';
@@ -30,7 +31,7 @@ function holdPoints(records: readonly FullRecord[]): Point[] {
   for (const rs of groups.values()) {
     const first = rs[0] as FullRecord;
     const tables = mean(rs.map((r) => r.allocs));
-    const footprint = mean(rs.map((r) => r.peak_footprint_bytes));
+    const footprint = mean(rs.map(heldAtPeak));
     const failures = mean(rs.map((r) => r.alloc_failures));
     if (tables > 0 && footprint > 0) {
       points.push({ strategy: first.strategy, cpus: first.cpus, tables, footprint, failures });
@@ -39,7 +40,7 @@ function holdPoints(records: readonly FullRecord[]): Point[] {
   return points.sort((a, b) => a.tables - b.tables);
 }
 
-/** Both axes log2: tables held, and peak footprint in bytes. */
+/** Both axes log2: tables held, and peak held (pages and metadata) in bytes. */
 function logAxes(xs: readonly number[], ys: readonly number[]) {
   return {
     x: {
@@ -53,7 +54,7 @@ function logAxes(xs: readonly number[], ys: readonly number[]) {
     y: {
       type: 'log' as const,
       base: 2,
-      label: 'peak footprint',
+      label: 'peak held (pages and metadata)',
       grid: true,
       ...log2Axis(Math.min(...ys), Math.max(...ys), 9),
       tickFormat: formatBytes,
@@ -62,7 +63,8 @@ function logAxes(xs: readonly number[], ys: readonly number[]) {
 }
 
 /**
- * Peak footprint against the tables asked for across the `hold:` workloads, log–log, a line with
+ * Peak held (pages and metadata, as the answer counts it) against the tables asked for across the
+ * `hold:` workloads, log–log, a line with
  * dots per strategy. Where a strategy starts failing allocations, a cross and a label say so (its
  * line goes on, flat, at what it could hold). Seeds are averaged; with several cpus values, one row
  * (facet) per cpus value. '' without hold workloads.
@@ -79,8 +81,11 @@ export function holdSweep(records: readonly FullRecord[]): string {
     legend,
     points.map((p) => p.strategy),
   );
-  // The first point where each strategy fails an allocation, per cpus value.
-  const failing = [...groupFirst(points.filter((p) => p.failures > 0)).values()];
+  // The first point where each strategy fails an allocation, per cpus value, and the table it failed at.
+  const failing = [...groupFirst(points.filter((p) => p.failures > 0)).values()].map((p) => ({
+    ...p,
+    from: firstFailure(p, points),
+  }));
   const cpusText = facet ? `cpus=${cpusValues.join(', ')}` : `cpus=${cpusValues[0]}`;
   return renderPlot(
     {
@@ -126,7 +131,7 @@ export function holdSweep(records: readonly FullRecord[]): string {
         Plot.text(failing, {
           x: 'tables',
           y: 'footprint',
-          text: (p: Point) => `${p.strategy} fails from ${p.tables} tables`,
+          text: (p: Point & { from: string }) => `${p.strategy} fails ${p.from}`,
           fill: '#cf222e',
           dy: -10,
           textAnchor: 'end',
@@ -134,8 +139,26 @@ export function holdSweep(records: readonly FullRecord[]): string {
         }),
       ],
     },
-    { title: `Hold sweep: peak footprint against tables held (${cpusText})`, legend: shown, symbols: true },
+    { title: `Hold sweep: peak held against tables held (${cpusText})`, legend: shown, symbols: true },
   );
+}
+
+/**
+ * Which table a strategy first failed at, in words. A hold allocates its tables one by one and frees
+ * none before the end, so a strategy that served `allocs − failures` tables failed from the next one
+ * on: exact when that count lies past the largest point where it failed nothing, as it does for every
+ * allocator whose failures, once they start, go on (dma-pool's atomic pool). Otherwise the points
+ * only bound it.
+ */
+function firstFailure(p: Point, points: readonly Point[]): string {
+  const served = p.tables - p.failures;
+  const clean = points.filter(
+    (q) => q.strategy === p.strategy && q.cpus === p.cpus && q.failures === 0 && q.tables < p.tables,
+  );
+  const lastClean = Math.max(0, ...clean.map((q) => q.tables));
+  return served >= lastClean && Number.isInteger(served)
+    ? `from table ${served + 1}`
+    : `from somewhere in ${lastClean + 1}..${p.tables} tables`;
 }
 
 /** The first point of each (strategy, cpus), points being sorted by tables. */

@@ -38,16 +38,16 @@ export function reportCharts(records: readonly FullRecord[]): Chart[] {
   }
   charts.push(
     {
-      title: 'Hold sweep: peak footprint against tables held',
+      title: 'Hold sweep: peak held against tables held',
       svg: holdSweep(records),
       caption:
-        'Peak footprint for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes. A red cross marks where a strategy starts failing allocations; excluded strategies are drawn muted, beneath the others.',
+        'What each strategy held at its peak, pages and metadata, for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes. A red cross marks the first point measured where a strategy fails allocations, and its label the table it first failed at; strategies that are excluded or not applicable are drawn muted, beneath the others, and named so.',
     },
     {
       title: 'Trade-off: footprint against modelled kernel cost',
       svg: tradeoff(records),
       caption:
-        'Each strategy at its modelled kernel cost (ns per event, from exact operation counts and the cost table) and its peak footprint relative to the best qualifying strategy of each workload (geometric mean; 1× = always the smallest). Lower left is better. Excluded strategies are muted: their footprint is not comparable, they failed allocations or placed tables above 4 GiB.',
+        'Each strategy that may be the answer at its modelled kernel cost (ns per event, from exact operation counts and the cost table) and what it held at its peak, pages and metadata, relative to the least of each workload (geometric mean; 1× = always the smallest); each workload counts once, the hold sweep as one, as in the answer. Lower left is better. Strategies that are excluded or not applicable are not drawn: they are never the answer.',
     },
     {
       title: 'Stranded memory under churn',

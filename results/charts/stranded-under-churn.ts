@@ -30,11 +30,13 @@ export function strandedUnderChurn(records: readonly FullRecord[]): string {
   const max = Math.max(...bars.map((b) => b.stranded));
   const ticks = binaryTicks(max, 7);
   const panel = strategies.length * 18 + 30;
+  // Room for the longest name on the y axis (11 px text, at most 6.6 px a character in Chromium).
+  const marginLeft = Math.max(90, Math.ceil(14 + 6.6 * Math.max(...strategies.map((x) => x.length))));
   return renderPlot(
     {
       height: 30 + 40 + cells.length * panel,
       marginTop: 30,
-      marginLeft: 90,
+      marginLeft,
       marginRight: 70,
       x: {
         label: 'peak stranded bytes',
@@ -61,7 +63,7 @@ export function strandedUnderChurn(records: readonly FullRecord[]): string {
           text: (c: string) => c,
           frameAnchor: 'top-left',
           dy: -8,
-          dx: -86,
+          dx: 4 - marginLeft,
           lineAnchor: 'bottom',
           fontWeight: 600,
         }),

@@ -1,6 +1,6 @@
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
-import type { StrategyPalette, StrategySymbol } from './colors.ts';
+import { chartLabel, type StrategyPalette, type StrategySymbol } from './colors.ts';
 
 /** Width of every chart, in px (the HTML report's text column is about as wide). */
 export const CHART_WIDTH = 760;
@@ -87,8 +87,8 @@ function legendLayout(palette: StrategyPalette): { rows: number; at: { x: number
   const at: { x: number; row: number }[] = [];
   let x = 0;
   let row = 0;
-  for (const [i, name] of palette.domain.entries()) {
-    const label = palette.excluded[i] ? `${name} (excluded)` : name;
+  for (const [_i, name] of palette.domain.entries()) {
+    const label = chartLabel(palette, name);
     const w = 26 + label.length * 6.5 + 14;
     if (x > 0 && x + w > CHART_WIDTH - 80) {
       x = 0;
@@ -129,7 +129,7 @@ function legendGroup(document: Document, palette: StrategyPalette, left: number,
     text.setAttribute('x', String(x + 26));
     text.setAttribute('y', String(y));
     text.setAttribute('dy', '0.32em');
-    text.textContent = palette.excluded[i] ? `${name} (excluded)` : name;
+    text.textContent = chartLabel(palette, name);
     if (palette.excluded[i]) text.setAttribute('fill', '#59636e');
     g.append(text);
   });
@@ -220,7 +220,7 @@ export function strategyLines<T extends { strategy: string }>(
 ): Plot.Markish[] {
   const flag = (list: boolean[]) => new Set(palette.domain.filter((_, i) => list[i]));
   const dashed = flag(palette.dashed);
-  const excluded = flag(palette.excluded);
+  const excluded = flag(palette.excluded.map((x) => x !== null));
   const marks: Plot.Markish[] = [];
   for (const muted of [true, false]) {
     for (const dash of [false, true]) {

@@ -1,50 +1,46 @@
 import * as Plot from '@observablehq/plot';
 import type { FullRecord } from '../../core/record.ts';
 import { plural } from '../number-text.ts';
+import { heldAtPeak } from '../report/held.ts';
+import { workloadUnits } from '../report/workload-units.ts';
+import { geometricMean } from '../statistics.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { CHART_WIDTH, frameTop, renderPlot } from './svg.ts';
 
 /** One point per strategy. */
 export interface TradeoffPoint {
   strategy: string;
-  /** Geometric mean over the cells of the modelled kernel ns per event. */
+  /** Geometric mean over the workloads of the modelled kernel ns per event. */
   kernel_ns_per_op: number;
-  /** Geometric mean over the cells of peak footprint ÷ the best qualifying strategy's peak footprint there. */
+  /** Geometric mean over the workloads of what it held at its peak ÷ the least any strategy drawn held there. */
   footprint_ratio: number;
-  /** (workload, cpus, seed) cells averaged over. */
+  /** Workloads averaged over (the hold sweep counted once). */
   cells: number;
 }
 
-const qualifies = (r: FullRecord) => r.alloc_failures === 0 && r.dma32_violations === 0;
-
 /**
- * The points of the trade-off chart. Only cells (workload, cpus, seed) where every strategy has a
- * modelled kernel cost, so that each strategy is averaged over the same workloads; cells whose best
- * footprint is 0 are left out. [] when nothing could be costed.
+ * The points of the trade-off chart, weighted as everywhere in the report (workload-units.ts: each
+ * workload once, the hold sweep as one): only strategies that may be the answer (applicable, never
+ * failed, never misplaced a table), so none that is never the answer is drawn as best; only
+ * workloads where every one of them has a modelled cost, so each is averaged over the same ones;
+ * memory as the answer counts it, pages and metadata at the peak. [] when nothing could be costed.
  */
 export function tradeoffPoints(records: readonly FullRecord[]): TradeoffPoint[] {
-  const costed = records.filter((r) => r.kernel_ns_per_op !== null && (r.kernel_ns_per_op as number) > 0);
-  const strategies = [...new Set(costed.map((r) => r.strategy))];
-  const cells = new Map<string, Map<string, FullRecord>>();
-  for (const r of costed) {
-    const key = JSON.stringify([r.workload, r.cpus, r.seed]);
-    const cell = cells.get(key) ?? new Map<string, FullRecord>();
-    if (!cell.has(r.strategy)) cell.set(r.strategy, r);
-    cells.set(key, cell);
-  }
-  // The best footprint of a cell among the strategies that met the hard constraints in it (else all).
-  const best = (cell: Map<string, FullRecord>) => {
-    const rows = [...cell.values()];
-    const ok = rows.filter(qualifies);
-    return Math.min(...(ok.length ? ok : rows).map((r) => r.peak_footprint_bytes));
-  };
-  const complete = [...cells.values()].filter((cell) => strategies.every((s) => cell.has(s)) && best(cell) > 0);
-  if (complete.length === 0) return [];
-  const geo = (xs: number[]) => Math.exp(xs.reduce((a, b) => a + Math.log(b), 0) / xs.length);
+  const palette = recordsPalette(records);
+  const drawn = new Set(palette.domain.filter((_, i) => palette.excluded[i] === null));
+  const cost = (r: FullRecord) => (r.kernel_ns_per_op !== null && r.kernel_ns_per_op > 0 ? r.kernel_ns_per_op : null);
+  const costs = workloadUnits(records, cost, drawn);
+  const strategies = [...drawn].filter((s) => costs.some((u) => u.figures.has(s)));
+  const ids = new Set(costs.filter((u) => strategies.every((s) => u.figures.has(s))).map((u) => u.id));
+  const held = workloadUnits(records, heldAtPeak, new Set(strategies)).filter(
+    (u) => ids.has(u.id) && strategies.every((s) => u.figures.has(s)) && Math.min(...u.figures.values()) > 0,
+  );
+  const complete = costs.filter((u) => held.some((h) => h.id === u.id));
+  if (complete.length === 0 || strategies.length === 0) return [];
   return strategies.map((s) => ({
     strategy: s,
-    kernel_ns_per_op: geo(complete.map((cell) => (cell.get(s) as FullRecord).kernel_ns_per_op as number)),
-    footprint_ratio: geo(complete.map((cell) => (cell.get(s) as FullRecord).peak_footprint_bytes / best(cell))),
+    kernel_ns_per_op: geometricMean(complete.map((u) => u.figures.get(s) as number)),
+    footprint_ratio: geometricMean(held.map((u) => (u.figures.get(s) as number) / Math.min(...u.figures.values()))),
     cells: complete.length,
   }));
 }
@@ -54,16 +50,15 @@ const MARGIN = { left: 64, right: 110, bottom: 30 };
 const INSET = 12;
 
 /**
- * Footprint against modelled kernel cost, a labelled point per strategy: x the geometric mean of
- * kernel ns per event, y the geometric mean of peak footprint relative to the best qualifying
- * strategy of each workload (1 = always the smallest; log scale). Lower left is better; excluded
- * strategies are muted and named so. '' when nothing could be costed.
+ * Memory against modelled kernel cost, a labelled point per strategy that may be the answer: x the
+ * geometric mean of kernel ns per event, y the geometric mean of peak held relative to the least of
+ * each workload (1 = always the smallest; log scale). Lower left is better. Strategies that are not
+ * applicable or excluded are not drawn. '' when nothing could be costed.
  */
 export function tradeoff(records: readonly FullRecord[]): string {
   const points = tradeoffPoints(records);
   if (points.length === 0) return '';
   const palette = recordsPalette(records);
-  const excluded = new Set(palette.domain.filter((_, i) => palette.excluded[i]));
   const legend = pickStrategies(
     palette,
     points.map((p) => p.strategy),
@@ -87,13 +82,13 @@ export function tradeoff(records: readonly FullRecord[]): string {
       marginBottom: MARGIN.bottom,
       inset: INSET,
       x: {
-        label: `modelled kernel ns per event (geometric mean over ${plural(n, 'workload')})`,
+        label: `modelled kernel ns per event (geometric mean over ${plural(n, 'workload')}, the hold sweep as one)`,
         domain: [0, xMax],
         grid: true,
       },
       y: {
         type: 'log',
-        label: 'peak footprint ÷ best qualifying (geometric mean)',
+        label: 'peak held (pages and metadata) ÷ the least (geometric mean)',
         grid: true,
         domain: [1, yMax],
         ticks: [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000].filter((t) => t <= yMax),
@@ -118,7 +113,7 @@ export function tradeoff(records: readonly FullRecord[]): string {
           return Plot.text([p], {
             x: 'kernel_ns_per_op',
             y: 'footprint_ratio',
-            text: (d: TradeoffPoint) => (excluded.has(d.strategy) ? `${d.strategy} (excluded)` : d.strategy),
+            text: (d: TradeoffPoint) => d.strategy,
             fill: 'strategy',
             dx: at.dx,
             dy: at.dy,
@@ -159,6 +154,7 @@ function placeLabels(points: TradeoffPoint[], pixel: (p: TradeoffPoint) => [numb
   const overlaps = (a: Box, b: Box) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
   return points.map((p, i) => {
     const [x, y] = xy[i] as [number, number];
+    // About 6.8 px a character of the 11 px bold label (Chromium renders 6.3-6.6).
     const w = p.strategy.length * 6.8;
     const box = (c: Placement): Box => {
       const left = c.anchor === 'start' ? x + c.dx : c.anchor === 'end' ? x + c.dx - w : x - w / 2;
@@ -166,7 +162,8 @@ function placeLabels(points: TradeoffPoint[], pixel: (p: TradeoffPoint) => [numb
     };
     const free = candidates.find((c) => {
       const b = box(c);
-      if (b[0] < 0 || b[2] > CHART_WIDTH) return false;
+      // Inside the frame: left of it are the y axis's tick labels.
+      if (b[0] < MARGIN.left || b[2] > CHART_WIDTH) return false;
       return !placed.some((o) => overlaps(b, o)) && !dots.some((d, j) => j !== i && overlaps(b, d));
     });
     const chosen = free ?? (candidates[0] as Placement);

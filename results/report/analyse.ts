@@ -1,4 +1,5 @@
 import { DEFAULT_KERNEL, isKernelVersion, type KernelVersion } from '../../core/kernel.ts';
+import { DEFAULT_PLATFORM, findPlatform } from '../../core/platforms.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { describeIncomplete } from '../completeness.ts';
@@ -7,6 +8,7 @@ import { plural } from '../number-text.ts';
 import { reproduceCommand } from '../reproduce.ts';
 import type { ReportOptions, RunResult } from '../run-schema.ts';
 import { findSweeps } from '../sweep-groups.ts';
+import { eligible } from './applicability.ts';
 import { constraints } from './constraints.ts';
 import { costSummary, speedSummary } from './cost.ts';
 import { crossovers } from './crossovers.ts';
@@ -16,6 +18,7 @@ import { objectiveOf } from './objective.ts';
 import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
 import { groupBy, kernelsOf } from './record-groups.ts';
+import { factsOf, type Scope, scopeKeyOf, scopesOf } from './scope.ts';
 import { claims } from './v51-claims.ts';
 
 /**
@@ -92,20 +95,24 @@ export function costedRecords(run: RunResult, options: ReportOptions = {}): Full
   return run.records.map((r) => ({ ...r, kernel_ns_per_op: kernelNsPerOp(r, table) }));
 }
 
-/** The answer for one kernel's records: constraints, crossovers, cost, claims, then the recommendation. */
+/** The answer for one platform's and kernel's records: constraints, crossovers, cost, claims, then the recommendation. */
 function answerFor(
-  kernel: string,
+  scope: Scope,
   records: readonly FullRecord[],
   objective: ObjectiveInfo,
   table: CostTable,
 ): KernelAnswer {
-  const gate = constraints(records);
-  const qualifying = new Set(gate.filter((g) => g.qualifies).map((g) => g.strategy));
-  const cross = crossovers(records, qualifying, objective);
-  const cost = costSummary(records, qualifying, table);
+  const facts = factsOf(scope.platform, scope.kernel);
+  const gate = constraints(records, findPlatform(scope.platform ?? DEFAULT_PLATFORM)?.kernels[scope.kernel]);
+  const may = new Set(gate.filter(eligible).map((g) => g.strategy));
+  const cross = crossovers(records, may, objective);
+  const cost = costSummary(records, may, table, facts, scope.kernel);
   return {
-    kernel,
-    recommendation: recommend(records, gate, cross, objective, cost),
+    kernel: scope.kernel,
+    platform: scope.platform,
+    title: scope.title,
+    facts,
+    recommendation: recommend(records, gate, cross, objective, cost, facts),
     constraints: gate,
     crossovers: cross,
     claims: claims(records, objective),
@@ -130,12 +137,17 @@ function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
   const table = costTable(run, options);
   const records = costedRecords(run, { ...options, costs: table });
   const objective = objectiveOf(options);
-  // Each kernel is its own machine: its records are analysed apart, never ranked against another's.
+  // Each platform under each kernel is its own machine: its records are analysed apart, never ranked against another's.
   const kernels = kernelsOf(records);
-  const answers = (kernels.length ? kernels : [DEFAULT_KERNEL]).map((k) =>
+  const scopes = scopesOf(records);
+  const answers = (
+    scopes.length
+      ? scopes
+      : [{ key: `\u0000${DEFAULT_KERNEL}`, platform: null, kernel: DEFAULT_KERNEL, title: `Linux ${DEFAULT_KERNEL}` }]
+  ).map((scope) =>
     answerFor(
-      k,
-      records.filter((r) => r.kernel === k),
+      scope,
+      records.filter((r) => scopeKeyOf(r) === scope.key),
       objective,
       table,
     ),
@@ -157,7 +169,7 @@ function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
     answers,
     since: sinceV51(records, answers),
     objective,
-    rankings: rankings(records),
+    rankings: rankings(records, answers),
     speed: speedSummary(records),
     workloads: notes,
     threats,

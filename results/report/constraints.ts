@@ -1,26 +1,35 @@
 import { comparedCellId } from '../../core/cell-key.ts';
+import { type PlatformKernel, placementLimitBytes, strategyRole } from '../../core/platforms.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
-import { formatCount, plural } from '../number-text.ts';
+import { formatBytes, formatCount, plural } from '../number-text.ts';
+import { notApplicableOf } from './applicability.ts';
 import type { ConstraintRow } from './model.ts';
 import { groupBy, placementOf } from './record-groups.ts';
 
 /**
  * Why a record's strategy is not ranked in its cell, or null: it failed allocations (io-pgtable maps
- * in atomic context and cannot wait) or placed tables at or above 4 GiB (an L1 entry holds bits
- * [31:10] of a table's address).
+ * in atomic context and cannot wait) or placed tables at or above its platform's limit (4 GiB: an L1
+ * entry holds bits [31:10] of a table's address; 2^35 under MediaTek's TTBR_EXT).
  */
 export function exclusionOf(r: FullRecord): string | null {
   const why: string[] = [];
   if (r.alloc_failures > 0) why.push(`${formatCount(r.alloc_failures)} of ${plural(r.allocs, 'allocation')} failed`);
-  if (r.dma32_violations > 0) why.push(`${plural(r.dma32_violations, 'table')} above 4 GiB`);
+  if (r.placement_violations > 0) why.push(`${plural(r.placement_violations, 'table')} above the platform's limit`);
   return why.length ? why.join('; ') : null;
+}
+
+/** Why the kernel could not build a record's need for parameter `k` (the records say), or null. */
+function unbuildable(r: FullRecord, k: string): string | null {
+  return r.detail.requirements_unbuildable?.[k] ?? null;
 }
 
 /**
  * What would qualify a strategy that failed allocations: for each parameter it says would have
  * served them (TableAllocator.requirements), the smallest value, exact when a variant of the same
- * strategy ran every one of its cells without failing, else a lower bound.
+ * strategy ran every one of its cells without failing, else a lower bound. A value the records say
+ * the kernel could not build (an atomic pool above the page allocator's largest order, without CMA)
+ * is never suggested: the row says that no value of the parameter serves the run, and why.
  */
 function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: readonly FullRecord[]): string[] {
   const params = rows.find((r) => r.detail.strategy_params)?.detail.strategy_params ?? {};
@@ -42,10 +51,12 @@ function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: re
     const has =
       v === undefined ? '' : ` (it has ${k}=${v}${typeof v === 'number' && v < 0 ? ", the kernel's default" : ''})`;
     const variant = variants[0];
-    if (variant) {
-      const need = Math.max(
-        ...variant[1].filter((r) => cells.has(comparedCellId(r))).map((r) => r.detail.requirements?.[k] ?? 0),
-      );
+    const measured = variant ? variant[1].filter((r) => cells.has(comparedCellId(r))) : rows;
+    const cannot = measured.map((r) => unbuildable(r, k)).find((w) => w !== null) ?? null;
+    if (cannot !== null) {
+      out.push(`no ${k} the kernel can build would serve every allocation of this run${has}: ${cannot}`);
+    } else if (variant) {
+      const need = Math.max(...measured.map((r) => r.detail.requirements?.[k] ?? 0));
       out.push(
         `${strategy} would have served every allocation of this run with ${k}=${need} or more${has}, as ${variant[0]}, which never failed, shows`,
       );
@@ -57,23 +68,30 @@ function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: re
 }
 
 /**
- * The hard constraints, before any ranking: every table below 4 GiB, and every allocation served.
- * A strategy that breaks either in any cell is not recommended, whatever its footprint; the row
- * says what would qualify it where a parameter is the binding limit.
+ * The hard constraints, before any ranking: every table below the platform's limit, and every
+ * allocation served. A strategy that breaks either in any cell is not recommended, whatever its
+ * footprint; the row says what would qualify it where a parameter is the binding limit. `facts`, the
+ * platform under the kernel (core/platforms.ts), names the limit and what a cache without a zone flag
+ * stands for there; without them the limit is 4 GiB.
  */
-export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
+export function constraints(records: readonly FullRecord[], facts?: PlatformKernel): ConstraintRow[] {
+  const limit = facts ? formatBytes(placementLimitBytes(facts)) : '4 GiB';
   return [...groupBy(records, (r) => r.strategy)].map(([strategy, rows]) => {
-    const violations = rows.reduce((n, r) => n + r.dma32_violations, 0);
+    const violations = rows.reduce((n, r) => n + r.placement_violations, 0);
     const failures = rows.reduce((n, r) => n + r.alloc_failures, 0);
     const broken = [
-      ...new Set(rows.filter((r) => r.dma32_violations > 0 || r.alloc_failures > 0).map((r) => r.workload)),
+      ...new Set(rows.filter((r) => r.placement_violations > 0 || r.alloc_failures > 0).map((r) => r.workload)),
     ];
     const placement = placementOf(rows, strategy);
+    const notApplicable = rows.map(notApplicableOf).find((w) => w !== null) ?? null;
     const why: string[] = [];
     const qualify: string[] = [];
     if (violations > 0) {
+      // What the strategy stands for here: on a board whose tables must lie below 4 GiB, the cache
+      // without SLAB_CACHE_DMA32 is the bug v5.1 fixed.
+      const role = facts ? strategyRole(facts, strategy) : '';
       why.push(
-        `${plural(violations, 'table')} above 4 GiB in ${plural(broken.length, 'workload')}: each a failed map ("Page table does not fit in PTE"), the bug v5.1 fixed`,
+        `${plural(violations, 'table')} at or above ${limit} in ${plural(broken.length, 'workload')}: each a failed map ("Page table does not fit in PTE")${role ? `; ${role}` : facts ? '' : ', the bug v5.1 fixed'}`,
       );
       qualify.push(
         placement === 'any'
@@ -93,8 +111,11 @@ export function constraints(records: readonly FullRecord[]): ConstraintRow[] {
     }
     return {
       strategy,
+      applicable: notApplicable === null,
+      not_applicable: notApplicable,
       placement,
-      dma32_violations: violations,
+      placement_violations: violations,
+      limit,
       alloc_failures: failures,
       broken_in: broken,
       verdict: why.length ? why.join('; ') : 'ok',

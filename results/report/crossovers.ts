@@ -21,7 +21,7 @@ function curves(records: readonly FullRecord[], objective: ObjectiveInfo): Map<s
   const out = new Map<string, Map<number, number>>();
   for (const r of records) {
     const curve = out.get(r.strategy) ?? new Map<number, number>();
-    curve.set(r.peak_live_tables, r[objective.key]);
+    curve.set(r.peak_live_tables, objective.held(r));
     out.set(r.strategy, curve);
   }
   return out;

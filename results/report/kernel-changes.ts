@@ -5,10 +5,10 @@ import { PAGE_SIZE } from '../../core/sizes.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes, formatCount, formatPercent, plural } from '../number-text.ts';
 import { geometricMean, mean } from '../statistics.ts';
+import { liveAtEnd } from './held.ts';
 import type { Crossover, KernelAnswer, SinceKernel, SinceRow, SinceSummary } from './model.ts';
-
-/** Live tables when the workload ended (the last point of its series). */
-const finalLive = (r: FullRecord) => r.detail.series.live_tables.at(-1) ?? 0;
+import { groupBy } from './record-groups.ts';
+import { workloadUnitOf } from './workload-units.ts';
 
 /** The pairs (v5.1 record, newer record) of one strategy, in the v5.1 run's order. */
 type Pair = [FullRecord, FullRecord];
@@ -48,12 +48,25 @@ function density(pairs: readonly Pair[]): [number, number] | null {
   return [per(largest[0]), per(largest[1])];
 }
 
+/**
+ * A figure of both kernels per workload, weighted as everywhere in the report (workload-units.ts):
+ * each workload once, the hold sweep's points averaged into one. Workloads where a value is missing
+ * or not positive are left out.
+ */
+function perWorkload(pairs: readonly Pair[], value: (r: FullRecord) => number | null): [number, number][] {
+  const out: [number, number][] = [];
+  for (const unit of groupBy(pairs, ([a]) => workloadUnitOf(a)).values()) {
+    const values = unit.map(([a, b]) => [value(a), value(b)] as const);
+    if (values.some(([x, y]) => x === null || y === null || x <= 0 || y <= 0)) continue;
+    out.push([mean(values.map(([x]) => x as number)), mean(values.map(([, y]) => y as number))]);
+  }
+  return out;
+}
+
 function row(strategy: string, pairs: readonly Pair[]): SinceRow {
-  const ratios = pairs
-    .filter(([a, b]) => a.peak_footprint_bytes > 0 && b.peak_footprint_bytes > 0)
-    .map(([a, b]) => b.peak_footprint_bytes / a.peak_footprint_bytes);
+  const ratios = perWorkload(pairs, (r) => r.peak_footprint_bytes).map(([a, b]) => b / a);
   const freeing = pairs.filter(([a]) => a.frees > 0);
-  const costed = pairs.filter(([a, b]) => (a.kernel_ns_per_op ?? 0) > 0 && (b.kernel_ns_per_op ?? 0) > 0);
+  const costed = perWorkload(pairs, (r) => r.kernel_ns_per_op);
   return {
     strategy,
     cells: pairs.length,
@@ -65,12 +78,7 @@ function row(strategy: string, pairs: readonly Pair[]): SinceRow {
       ? [mean(freeing.map(([a]) => a.reuse_rate)), mean(freeing.map(([, b]) => b.reuse_rate))]
       : null,
     metadata: [Math.max(...pairs.map(([a]) => a.metadata_bytes)), Math.max(...pairs.map(([, b]) => b.metadata_bytes))],
-    cost: costed.length
-      ? [
-          geometricMean(costed.map(([a]) => a.kernel_ns_per_op as number)),
-          geometricMean(costed.map(([, b]) => b.kernel_ns_per_op as number)),
-        ]
-      : null,
+    cost: costed.length ? [geometricMean(costed.map(([a]) => a)), geometricMean(costed.map(([, b]) => b))] : null,
   };
 }
 
@@ -103,7 +111,7 @@ function retention(strategy: string, pairs: readonly Pair[], base: string, kerne
   const [a, b] = most;
   const less = drained.filter(([x, y]) => y.final_footprint_bytes < x.final_footprint_bytes).length;
   return (
-    `${strategy} after frees: at the end of ${a.workload} (${formatCount(finalLive(a))} of its peak ${formatCount(a.peak_live_tables)} tables still live, the same peak footprint under both) it holds ${formatBytes(b.final_footprint_bytes)} under ${kernel} against ${formatBytes(a.final_footprint_bytes)} under ${base}` +
+    `${strategy} after frees: at the end of ${a.workload} (${formatCount(liveAtEnd(a))} of its peak ${formatCount(a.peak_live_tables)} tables still live, the same peak footprint under both) it holds ${formatBytes(b.final_footprint_bytes)} under ${kernel} against ${formatBytes(a.final_footprint_bytes)} under ${base}` +
     (drained.length > 1 ? `; less under ${kernel} in ${less} of ${plural(drained.length, 'such cell')}.` : '.')
   );
 }

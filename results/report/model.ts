@@ -1,6 +1,9 @@
 import type { Placement } from '../../core/placement.ts';
+import type { FullRecord } from '../../core/record.ts';
 import type { WorkloadCategory } from '../../core/workload-kind.ts';
 import type { Provenance } from '../run-schema.ts';
+import type { AggregationName, StrategyAggregates } from './aggregations.ts';
+import type { ScopeFacts } from './scope.ts';
 
 /**
  * The report's sections, in the order both renderers (Markdown and HTML) give them: the answer and
@@ -24,12 +27,18 @@ export const SECTIONS = [
 export type SectionId = (typeof SECTIONS)[number][0];
 
 /**
- * The answer for one kernel: what the run's records of that kernel recommend, and everything the
- * recommendation rests on. Kernels are never mixed: each is its own machine.
+ * The answer for one platform under one kernel: what the run's records of that scope recommend, and
+ * everything the recommendation rests on. Scopes are never mixed: each is its own machine.
  */
 export interface KernelAnswer {
   /** The Linux version whose allocators these records model ('5.1', '6.18'). */
   kernel: string;
+  /** The platform the records were run for, or null in a run without the platform axis. */
+  platform: string | null;
+  /** How headings name the scope: `Linux 5.1`, `mt8173, Linux 5.1`. */
+  title: string;
+  /** Where an engineer decides on this platform: its typical and its largest table count. */
+  facts: ScopeFacts;
   recommendation: Recommendation;
   constraints: ConstraintRow[];
   crossovers: Crossover[];
@@ -67,7 +76,7 @@ export interface SinceRow {
   cells: number;
   /** Cells where the peak, mean or final footprint differs. */
   footprint_differs: number;
-  /** Geometric mean over the cells of peak footprint new ÷ v5.1 (1 = unchanged). */
+  /** Geometric mean over the workloads (the hold sweep as one) of peak footprint new ÷ v5.1 (1 = unchanged). */
   peak_ratio: number;
   /** Failed allocations, summed over the cells: v5.1, then the newer kernel. */
   failures: [number, number];
@@ -77,7 +86,7 @@ export interface SinceRow {
   reuse: [number, number] | null;
   /** Largest metadata of the cells, in bytes. */
   metadata: [number, number];
-  /** Geometric mean of the modelled kernel ns per event over the cells costed under both, or null. */
+  /** Geometric mean over the workloads (the hold sweep as one) of the modelled kernel ns per event, costed under both, or null. */
   cost: [number, number] | null;
 }
 
@@ -97,23 +106,82 @@ export interface SinceSummary {
   kernels: SinceKernel[];
 }
 
+/** One strategy the answer compares, under each aggregation and at the table counts that decide. */
+export interface AggregateRow extends StrategyAggregates {
+  /** The pages alone, summed over the same workloads (the basis without metadata). */
+  pages_sum: number;
+  /** Held at the hold-sweep points that measured the platform's typical and largest table counts (null: not run). */
+  at_typical: number | null;
+  at_max: number | null;
+}
+
+/** Memory given back after the peak, over the workloads that free tables. */
+export interface GivenBackRow {
+  strategy: string;
+  /** Workloads that drain (fewer tables live at the end than at the peak). */
+  workloads: number;
+  /** Held at each one's peak, and at its end, summed (pages and metadata). */
+  at_peak: number;
+  at_end: number;
+  /** The most given back after each one's peak (its peak less the least held after it), summed. */
+  returned: number;
+  /** When it gives memory back, in words with numbers. */
+  when: string;
+}
+
+/** A strategy that is never the answer here, and why. */
+export interface Unavailable {
+  strategy: string;
+  kind: 'not applicable' | 'excluded';
+  why: string;
+}
+
 export interface Recommendation {
-  /** The strategy recommended, or null when none meets the hard constraints. */
+  /** The strategy the decision rule picks, or null when no strategy may be the answer. */
   strategy: string | null;
-  /** One or two sentences with its numbers. */
-  summary: string;
-  /** Key figures: label and formatted value. */
+  /** True when it is best under every aggregation: then, and only then, it is called the winner. */
+  agreed: boolean;
+  /** Strategies equal to it under every aggregation. */
+  tied: string[];
+  /** The decision rule, one sentence. */
+  rule: string;
+  /** The answer in one sentence. */
+  headline: string;
+  /** Key figures where an engineer decides: label and formatted value. */
   numbers: { label: string; value: string }[];
+  /** Every strategy compared, under each aggregation, in the order of the decision rule. */
+  table: AggregateRow[];
+  /** The platform's typical and largest table counts, and the hold-sweep points that measured them (null: not run). */
+  counts: {
+    typical: { wanted: number; measured: number | null };
+    max: { wanted: number; measured: number | null };
+  };
+  /** Workloads compared (the hold sweep as one). */
+  units: number;
+  winners: Record<AggregationName, string[]>;
+  /** Where the aggregations disagree, in words: who wins where, by how many bytes. */
+  disagreements: string[];
+  givenBack: GivenBackRow[];
+  /** Strategies never the answer here: not applicable on the platform, or excluded by the run. */
+  unavailable: Unavailable[];
   /** Conditions under which the answer changes, each a sentence. */
   flips: string[];
+  /** What the answer's non-default parameters mean, said once; '' for a default strategy. */
+  setting: string;
   /** When the answer is a variant (non-default parameters): the best strategy of another kind, should its setting not hold. */
   otherwise?: string;
 }
 
 export interface ConstraintRow {
   strategy: string;
+  /** False when the platform cannot use the strategy at all; `not_applicable` says why. */
+  applicable: boolean;
+  not_applicable: string | null;
   placement: Placement | 'unknown';
-  dma32_violations: number;
+  /** Tables at or above the platform's limit, over the strategy's cells. */
+  placement_violations: number;
+  /** The limit, in words: `4 GiB`, `32 GiB`. */
+  limit: string;
   alloc_failures: number;
   /** Workloads where it broke a constraint. */
   broken_in: string[];
@@ -132,8 +200,6 @@ export interface RankedValue {
   rank: number | null;
   /** Equal to another ranked strategy's value (exact metrics). */
   tie: boolean;
-  /** Throughput: not distinguishable from the next better one within the margins of error. */
-  within_noise: boolean;
 }
 
 /** One metric ranked among the strategies of a cell. */
@@ -149,7 +215,7 @@ interface CellStrategy {
   strategy: string;
   allocs: number;
   alloc_failures: number;
-  dma32_violations: number;
+  placement_violations: number;
   /** Why it is not ranked in this cell (failed allocations, tables above 4 GiB), or null. */
   excluded: string | null;
 }
@@ -168,9 +234,11 @@ export interface CellRanking {
 /** The memory figure the answer ranks by. */
 export interface ObjectiveInfo {
   name: 'peak' | 'mean';
-  /** The record field: peak_footprint_bytes or mean_footprint_bytes. */
-  key: 'peak_footprint_bytes' | 'mean_footprint_bytes';
-  /** Short label: "peak footprint". */
+  /** What a record's strategy held, pages and metadata (held.ts). */
+  held: (r: FullRecord) => number;
+  /** The pages alone, given beside it. */
+  pages: (r: FullRecord) => number;
+  /** Short label: "peak held". */
   label: string;
   /** Why it is the basis, for the answer. */
   why: string;
@@ -204,16 +272,48 @@ export interface WorkloadNote {
   provenance: string;
 }
 
-/** The modelled kernel cost of the qualifying strategies, and how robust its order is. */
+/** One walker operation's cache maintenance: the units it pays and their cost. */
+interface WalkerOp {
+  op: string;
+  /** `18 × dc_cvac_line + 3 × dsb_sy`. */
+  counts: string;
+  ns: number;
+  low: number;
+  high: number;
+}
+
+/** The modelled kernel cost of the strategies that may be the answer, and how robust its order is. */
 export interface CostSummary {
-  /** Cheapest first: geometric mean of kernel ns per event over the workloads all could be costed on. */
-  strategies: { strategy: string; ns_per_op: number }[];
+  /**
+   * Cheapest first: geometric mean over the workloads (the hold sweep as one) of kernel ns per event,
+   * with the same every unit at its low end and at its high end.
+   */
+  strategies: { strategy: string; ns_per_op: number; low: number; high: number }[];
   /** Strategies of the run the cost table has no entry for (their modelled kernel cost is empty). */
   uncosted: string[];
-  /** The units the run's strategies pay, with their value, range and source. */
-  units: { unit: string; ns: number; low: number; high: number; source: string }[];
+  /** The units paid, with their value, range, the CPU they were measured on and their source. */
+  units: {
+    unit: string;
+    ns: number;
+    low: number;
+    high: number;
+    measured_on?: string | undefined;
+    source: string;
+    contended?: { cpus: number; ns: number; source: string } | undefined;
+  }[];
   /** Which unit changes (halved, doubled, all low, all high) reorder the strategies. */
   sensitivity: string;
+  /** What pricing contention where a source measured it changes, one sentence. */
+  contention: string;
+  /** The cache maintenance of the platform's table walker (null: the cost table has none). */
+  walker: {
+    coherent: boolean;
+    /** Where the platform's coherence comes from. */
+    source: string;
+    ops: WalkerOp[];
+    /** Each strategy's cost with the maintenance added, when the walker is not coherent. */
+    with_walker: { strategy: string; ns_per_op: number }[];
+  } | null;
 }
 
 /** The simulator's own speed: JavaScript, not kernel time. */

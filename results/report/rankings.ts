@@ -4,61 +4,73 @@ import type { FullRecord } from '../../core/record.ts';
 import { metricValue } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatMetric } from '../metric-text.ts';
+import { notApplicableOf } from './applicability.ts';
 import { exclusionOf } from './constraints.ts';
-import type { CellRanking, MetricRanking, RankedValue } from './model.ts';
+import type { CellRanking, KernelAnswer, MetricRanking, RankedValue } from './model.ts';
 import { groupBy } from './record-groups.ts';
-
-/** The metrics ranked per workload, in report order: those the registry marks `rank`. */
-const RANKED_METRICS = METRICS.filter((m) => m.rank && m.better !== 'neutral');
-
-/** Two throughputs whose 95 % margins overlap cannot be told apart. */
-function overlap(a: FullRecord, b: FullRecord): boolean {
-  const x = a.ops_per_sec ?? 0;
-  const y = b.ops_per_sec ?? 0;
-  const mx = (x * (a.ops_per_sec_rme ?? 0)) / 100;
-  const my = (y * (b.ops_per_sec_rme ?? 0)) / 100;
-  return Math.abs(x - y) <= mx + my;
-}
+import { platformOf } from './scope.ts';
 
 /**
- * Rank one metric among the strategies of one cell that met the hard constraints there; equal
- * values share a rank. Excluded strategies follow, unranked: a strategy that failed allocations or
- * placed tables above 4 GiB in a cell is never best in it, whatever its figures.
+ * The metrics ranked per workload, in report order: those the registry marks `rank`, but never a
+ * timing one. The simulator's throughput is the speed of this JavaScript model (±150 % on a busy
+ * machine), not of the kernel: it is reported apart, in the harness speed section, never ranked.
  */
-function rank(rows: readonly FullRecord[], m: MetricDef): RankedValue[] {
+const RANKED_METRICS = METRICS.filter((m) => m.rank && m.better !== 'neutral' && m.kind !== 'timing');
+
+/**
+ * Rank one metric among the strategies of one cell that may be ranked there; equal values share a
+ * rank. The others follow, unranked: a strategy that is not applicable on the platform, or that
+ * failed allocations or placed tables above 4 GiB anywhere in its platform's and kernel's records,
+ * is never best, whatever its figures.
+ */
+function rank(rows: readonly FullRecord[], m: MetricDef, unranked: (r: FullRecord) => string | null): RankedValue[] {
   const value = (r: FullRecord) => metricValue(r, m);
   const numeric = rows.filter((r) => typeof value(r) === 'number');
-  const ranked = numeric.filter((r) => exclusionOf(r) === null);
+  const ranked = numeric.filter((r) => unranked(r) === null);
   const sorted = [...ranked].sort((a, b) =>
     m.better === 'lower' ? (value(a) as number) - (value(b) as number) : (value(b) as number) - (value(a) as number),
   );
-  const out: RankedValue[] = sorted.map((r, i) => {
+  const out: RankedValue[] = sorted.map((r, _i) => {
     const v = value(r) as number;
-    const prev = sorted[i - 1];
     return {
       strategy: r.strategy,
       value: v,
       text: formatMetric(m, r),
       rank: sorted.findIndex((s) => value(s) === v) + 1,
       tie: sorted.some((s) => s !== r && value(s) === v),
-      within_noise: m.kind === 'timing' && prev !== undefined && overlap(prev, r),
     };
   });
-  for (const r of numeric.filter((x) => exclusionOf(x) !== null)) {
+  for (const r of numeric.filter((x) => unranked(x) !== null)) {
     out.push({
       strategy: r.strategy,
       value: value(r) as number,
       text: formatMetric(m, r),
       rank: null,
       tie: false,
-      within_noise: false,
     });
   }
   return out;
 }
 
+/**
+ * Why a record is not ranked: not applicable on its platform; failed or misplaced in this cell; or
+ * excluded by its platform's and kernel's records elsewhere (a strategy that failed anywhere is never
+ * the answer, so never best in any table). Null when it may be ranked.
+ */
+function unrankedWhy(r: FullRecord, answers: readonly KernelAnswer[]): string | null {
+  const gate = answers
+    .find((a) => a.kernel === r.kernel && a.platform === platformOf(r))
+    ?.constraints.find((c) => c.strategy === r.strategy);
+  const na = notApplicableOf(r) ?? (gate && !gate.applicable ? gate.not_applicable : null);
+  if (na !== null) return `not applicable: ${na}`;
+  const here = exclusionOf(r);
+  if (here !== null) return here;
+  if (gate && !gate.qualifies) return `elsewhere in this run: ${gate.verdict}`;
+  return null;
+}
+
 /** Rankings per cell (hold sweep points excluded: the sweep chart and crossovers cover them). */
-export function rankings(records: readonly FullRecord[]): CellRanking[] {
+export function rankings(records: readonly FullRecord[], answers: readonly KernelAnswer[] = []): CellRanking[] {
   const out: CellRanking[] = [];
   for (const rows of groupBy(
     records.filter((r) => !isHoldWorkload(r.workload)),
@@ -67,7 +79,7 @@ export function rankings(records: readonly FullRecord[]): CellRanking[] {
     const first = rows[0] as FullRecord;
     const metrics: MetricRanking[] = [];
     for (const m of RANKED_METRICS) {
-      const ranked = rank(rows, m);
+      const ranked = rank(rows, m, (r) => unrankedWhy(r, answers));
       if (ranked.length === 0) continue;
       metrics.push({ metric: m.key, label: m.label, better: m.better as 'lower' | 'higher', rows: ranked });
     }
@@ -80,8 +92,8 @@ export function rankings(records: readonly FullRecord[]): CellRanking[] {
         strategy: r.strategy,
         allocs: r.allocs,
         alloc_failures: r.alloc_failures,
-        dma32_violations: r.dma32_violations,
-        excluded: exclusionOf(r),
+        placement_violations: r.placement_violations,
+        excluded: unrankedWhy(r, answers),
       })),
       metrics,
     });

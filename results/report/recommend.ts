@@ -1,111 +1,126 @@
-import { comparedCellId } from '../../core/cell-key.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
-import { formatBytes, plural } from '../number-text.ts';
-import { geometricMean } from '../statistics.ts';
-import type { ConstraintRow, CostSummary, Crossover, ObjectiveInfo, Recommendation } from './model.ts';
+import { formatBytes, formatCount, plural } from '../number-text.ts';
+import { type Aggregation, aggregate, DECISION_RULE, decide, disagreements } from './aggregations.ts';
+import { eligible } from './applicability.ts';
+import { formatNs } from './cost.ts';
+import { givenBack } from './given-back.ts';
+import type {
+  AggregateRow,
+  ConstraintRow,
+  CostSummary,
+  Crossover,
+  ObjectiveInfo,
+  Recommendation,
+  Unavailable,
+} from './model.ts';
 import { groupBy } from './record-groups.ts';
+import type { ScopeFacts } from './scope.ts';
+import { HOLD_SWEEP, workloadUnits } from './workload-units.ts';
+
+/** What a strategy held at a hold of exactly `n` tables asked for, or null when the sweep has no such point. */
+function heldAt(records: readonly FullRecord[], strategy: string, n: number | null, value: (r: FullRecord) => number) {
+  const r = records.find((x) => x.strategy === strategy && isHoldWorkload(x.workload) && x.allocs === n);
+  return r ? value(r) : null;
+}
 
 /**
- * Each qualifying strategy's memory score by one footprint figure: over every workload, its figure
- * divided by the best qualifying one's there, combined by geometric mean (1 = best everywhere). The
- * hold sweep counts as one workload (its points averaged the same way), so 127 sizes do not outvote
- * the rest.
+ * The count the hold sweep measured for a wanted one: the count itself, else the first point above it
+ * (the sweep steps by 64 above 64 tables), else null when the sweep stops below it.
  */
-function memoryScores(
+function measuredCount(records: readonly FullRecord[], wanted: number): number | null {
+  const counts = records.filter((r) => isHoldWorkload(r.workload)).map((r) => r.allocs);
+  const above = counts.filter((n) => n >= wanted);
+  return above.length ? Math.min(...above) : null;
+}
+
+/** A count as the answer names it: `100 tables`, or `128 tables (the first measured above 100)`. */
+function countText(c: { wanted: number; measured: number | null }): string {
+  if (c.measured === null) return `${plural(c.wanted, 'table')} (not run: the hold sweep stops below)`;
+  return c.measured === c.wanted
+    ? plural(c.wanted, 'table')
+    : `${plural(c.measured, 'table')} (the first point measured above ${formatCount(c.wanted)})`;
+}
+
+/** Every strategy compared, in the order of the decision rule, with the pages alone and the deciding counts. */
+function tableOf(
   records: readonly FullRecord[],
-  qualifying: ReadonlySet<string>,
-  key: ObjectiveInfo['key'],
-): Map<string, number> {
-  const ratios = new Map<string, number[]>();
-  const holdRatios = new Map<string, number[]>();
-  for (const rows of groupBy(records, comparedCellId).values()) {
-    const ok = rows.filter((r) => qualifying.has(r.strategy));
-    if (ok.length === 0) continue;
-    const best = Math.min(...ok.map((r) => r[key]));
-    for (const r of ok) {
-      const target = isHoldWorkload(r.workload) ? holdRatios : ratios;
-      // A strategy and its best rival both holding nothing are equal.
-      target.set(r.strategy, [
-        ...(target.get(r.strategy) ?? []),
-        best === 0 ? (r[key] === 0 ? 1 : Infinity) : r[key] / best,
-      ]);
-    }
-  }
-  const out = new Map<string, number>();
-  for (const s of qualifying) {
-    const parts = [...(ratios.get(s) ?? [])];
-    const hold = holdRatios.get(s);
-    if (hold?.length) parts.push(geometricMean(hold));
-    if (parts.length) out.set(s, geometricMean(parts));
+  agg: Aggregation,
+  objective: ObjectiveInfo,
+  counts: Recommendation['counts'],
+): AggregateRow[] {
+  const compared = new Set(agg.rows.map((r) => r.strategy));
+  const ids = new Set(agg.units.map((u) => u.id));
+  const pages = workloadUnits(records, objective.pages, compared).filter((u) => ids.has(u.id));
+  const order = decideOrder(agg);
+  return order.map((row) => ({
+    ...row,
+    pages_sum: pages.reduce((s, u) => s + (u.figures.get(row.strategy) ?? 0), 0),
+    at_typical: heldAt(records, row.strategy, counts.typical.measured, objective.held),
+    at_max: heldAt(records, row.strategy, counts.max.measured, objective.held),
+  }));
+}
+
+/** The rows in the decision rule's order: the answer first. */
+function decideOrder(agg: Aggregation) {
+  const rest = [...agg.rows];
+  const out = [];
+  while (rest.length) {
+    const next = decide({ ...agg, rows: rest });
+    const i = rest.findIndex((r) => r.strategy === next);
+    out.push(...rest.splice(i, 1));
   }
   return out;
 }
 
-/**
- * Where the winner is not the smallest: each workload (outside the hold sweep) where a qualifying
- * strategy needs less memory, and each crossover of the hold sweep it takes part in.
- */
-function memoryFlips(
-  records: readonly FullRecord[],
-  qualifying: ReadonlySet<string>,
-  winner: string,
-  cross: readonly Crossover[],
-  objective: ObjectiveInfo,
-): string[] {
-  const flips: string[] = [];
-  const key = objective.key;
-  for (const rows of groupBy(
-    records.filter((r) => !isHoldWorkload(r.workload)),
-    comparedCellId,
-  ).values()) {
-    const ok = rows.filter((r) => qualifying.has(r.strategy));
-    const w = ok.find((r) => r.strategy === winner);
-    const smallest = ok.reduce<FullRecord | undefined>(
-      (m, r) => (m === undefined || r[key] < m[key] ? r : m),
-      undefined,
-    );
-    if (w && smallest && smallest[key] < w[key]) {
-      flips.push(
-        `On ${w.workload}, ${smallest.strategy} needs less memory (${objective.label} ${formatBytes(smallest[key])} against ${formatBytes(w[key])}).`,
-      );
-    }
-  }
-  for (const c of cross) {
-    if (c.above === winner && c.changes === 1) flips.push(`Holding at most ${plural(c.from, 'table')}: ${c.sentence}`);
-    else if (c.below === winner && c.changes === 1)
-      flips.push(`Holding ${plural(c.to, 'table')} or more: ${c.sentence}`);
-    else if (c.above === winner || c.below === winner) flips.push(c.sentence);
-  }
-  return flips;
+/** The strategies never the answer for one reason, together: the reason is said once. */
+export function unavailableGroups(list: readonly Unavailable[]): { strategies: string[]; kind: string; why: string }[] {
+  return [...groupBy(list, (u) => `${u.kind}\u0000${u.why}`).values()].map((us) => ({
+    strategies: us.map((u) => u.strategy),
+    kind: (us[0] as Unavailable).kind,
+    why: (us[0] as Unavailable).why,
+  }));
 }
 
-/** For each excluded strategy whose variant qualifies: does that variant change the answer? */
-function qualifyingVariants(
-  gate: readonly ConstraintRow[],
-  ranked: readonly (readonly [string, number])[],
-  winner: string,
-  objective: ObjectiveInfo,
-): string[] {
-  const out: string[] = [];
-  for (const g of gate.filter((x) => !x.qualifies)) {
-    const variant = ranked.findIndex(([s]) => s !== g.strategy && specName(s) === specName(g.strategy));
-    const found = ranked[variant];
-    if (!found) continue;
-    out.push(
-      found[0] === winner
-        ? `${found[0]}, a variant of ${g.strategy} that qualifies, is the answer.`
-        : `${found[0]}, a variant of ${g.strategy} that qualifies, ranks #${variant + 1} by ${objective.label} (score ${found[1].toFixed(3)}): the answer does not change.`,
-    );
-  }
-  return out;
+/** The strategies that may never be the answer here, and why (a reason as one clause, no final stop). */
+function unavailableOf(gate: readonly ConstraintRow[]): Unavailable[] {
+  return [
+    ...gate
+      .filter((g) => !g.applicable)
+      .map((g) => ({
+        strategy: g.strategy,
+        kind: 'not applicable' as const,
+        why: (g.not_applicable ?? '').replace(/\.$/, ''),
+      })),
+    ...gate
+      .filter((g) => g.applicable && !g.qualifies)
+      .map((g) => ({
+        strategy: g.strategy,
+        kind: 'excluded' as const,
+        why: `${g.verdict}${g.qualify.length ? `. ${g.qualify.join('; ')}` : ''}`,
+      })),
+  ];
+}
+
+/** "X B", or "X B (Y holds Z B)" when another strategy compared holds less at that count. */
+function atCount(table: readonly AggregateRow[], chosen: string, pick: (r: AggregateRow) => number | null): string {
+  const mine = table.find((r) => r.strategy === chosen);
+  const v = mine ? pick(mine) : null;
+  if (v === null) return 'not run';
+  const less = table
+    .filter((r) => r.strategy !== chosen && pick(r) !== null && (pick(r) as number) < v)
+    .sort((a, b) => (pick(a) as number) - (pick(b) as number))[0];
+  return less
+    ? `${formatBytes(v)} (${less.strategy} holds ${formatBytes(pick(less) as number)}, ${formatBytes(v - (pick(less) as number))} less)`
+    : `${formatBytes(v)} (the least)`;
 }
 
 /**
- * The recommendation: among strategies that meet the hard constraints, the smallest memory score by
- * the objective (peak footprint by default); the mean-footprint score is shown beside it. Then the
- * conditions that change the answer, and what would qualify each excluded strategy.
+ * The answer for one platform and kernel: by the decision rule (DECISION_RULE) among the strategies
+ * that may be the answer; a winner only when it is best under every aggregation, else the rule's
+ * pick with the disagreements in words. Then the bytes where an engineer decides, memory given back,
+ * what is never the answer and why, and the conditions that change the answer.
  */
 export function recommend(
   records: readonly FullRecord[],
@@ -113,76 +128,147 @@ export function recommend(
   cross: readonly Crossover[],
   objective: ObjectiveInfo,
   cost: CostSummary,
+  facts: ScopeFacts,
 ): Recommendation {
-  const qualifying = new Set(gate.filter((g) => g.qualifies).map((g) => g.strategy));
-  const excludedLines = gate
-    .filter((g) => !g.qualifies)
-    .map((g) => `${g.strategy} is excluded: ${g.verdict}.${g.qualify.length ? ` ${g.qualify.join('; ')}.` : ''}`);
-  if (qualifying.size === 0) {
+  const compared = gate.filter(eligible).map((g) => g.strategy);
+  const unavailable = unavailableOf(gate);
+  const counts = {
+    typical: { wanted: facts.typicalTables, measured: measuredCount(records, facts.typicalTables) },
+    max: { wanted: facts.maxTables, measured: measuredCount(records, facts.maxTables) },
+  };
+  const agg = aggregate(records, objective.held, compared);
+  const chosen = compared.length ? decide(agg) : null;
+  if (chosen === null) {
     return {
       strategy: null,
-      summary: 'No strategy met the hard constraints in this run.',
+      agreed: false,
+      tied: [],
+      rule: DECISION_RULE,
+      headline:
+        'No strategy may be the answer: none of those run is both usable on this platform and free of failures.',
       numbers: [],
-      flips: excludedLines,
+      table: [],
+      counts,
+      units: 0,
+      winners: agg.winners,
+      disagreements: [],
+      givenBack: [],
+      unavailable,
+      flips: [],
+      setting: '',
     };
   }
-  const score = memoryScores(records, qualifying, objective.key);
-  const other = objective.key === 'peak_footprint_bytes' ? 'mean_footprint_bytes' : 'peak_footprint_bytes';
-  const otherLabel = other === 'peak_footprint_bytes' ? 'peak footprint' : 'mean footprint';
-  const otherScore = memoryScores(records, qualifying, other);
-  const ranked = [...score].sort((a, b) => a[1] - b[1] || (otherScore.get(a[0]) ?? 0) - (otherScore.get(b[0]) ?? 0));
-  const [winner, best] = ranked[0] as [string, number];
-  const second = ranked[1];
+  const table = tableOf(records, agg, objective, counts);
+  const mine = table.find((r) => r.strategy === chosen) as AggregateRow;
+  const agreed = agg.agreed.includes(chosen);
+  const tied = table
+    .filter(
+      (r) =>
+        r.strategy !== chosen &&
+        r.sum === mine.sum &&
+        r.worst === mine.worst &&
+        r.geomean === mine.geomean &&
+        r.won === mine.won,
+    )
+    .map((r) => r.strategy);
+  const n = agg.units.length;
+  const ties = tied.length ? ` (equal to ${tied.join(', ')} under every aggregation)` : '';
+  // A hypothetical platform's answer is kept apart: it is never a real platform's.
+  const apart = facts.hypothetical ? 'Hypothetical platform, never a real answer: ' : '';
+  const headline =
+    apart +
+    (agreed
+      ? `Use ${chosen}${ties}: it holds the least under every aggregation (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}, ${formatBytes(mine.worst)} at worst, ${mine.geomean.toFixed(2)}× the best by geometric mean, smallest on ${mine.won} of ${n}).`
+      : `No strategy holds the least under every aggregation; by the decision rule, ${chosen}${ties} (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}).`);
+  const next = table.find((r) => r.strategy !== chosen && !tied.includes(r.strategy));
   const numbers: { label: string; value: string }[] = [
-    { label: `memory score by ${objective.label} (1 = smallest everywhere)`, value: best.toFixed(3) },
-    { label: `memory score by ${otherLabel}`, value: (otherScore.get(winner) ?? Number.NaN).toFixed(3) },
+    {
+      label: `${objective.label} at ${countText(counts.typical)}, typical here`,
+      value: atCount(table, chosen, (r) => r.at_typical),
+    },
+    {
+      label: `${objective.label} at ${countText(counts.max)}, the most one page table holds`,
+      value: atCount(table, chosen, (r) => r.at_max),
+    },
+    {
+      label: `${objective.label} summed over ${plural(n, 'workload')}`,
+      value: next
+        ? `${formatBytes(mine.sum)} (next: ${next.strategy}, ${formatBytes(next.sum)}, ${next.sum >= mine.sum ? `${formatBytes(next.sum - mine.sum)} more` : `${formatBytes(mine.sum - next.sum)} less`})`
+        : formatBytes(mine.sum),
+    },
+    { label: `${objective.label} at worst`, value: `${formatBytes(mine.worst)} (${mine.worstWorkload})` },
   ];
-  if (second) {
-    numbers.push({
-      label: `next best by ${objective.label}: ${second[0]}`,
-      value: `${second[1].toFixed(3)} (${((second[1] / best - 1) * 100).toFixed(0)} % more memory)`,
-    });
+  const flips: string[] = [];
+  // Where another strategy compared holds less, workload by workload (the sweep: its crossovers below).
+  for (const u of agg.units) {
+    if (u.workload === HOLD_SWEEP) continue;
+    const m = u.figures.get(chosen) as number;
+    const [who, v] = [...u.figures].reduce((a, b) => (b[1] < a[1] ? b : a));
+    if (v < m)
+      flips.push(
+        `On ${u.workload}, ${who} holds less (${objective.label} ${formatBytes(v)} against ${formatBytes(m)}, ${formatBytes(m - v)} less).`,
+      );
   }
-  const mine = records.filter((r) => r.strategy === winner);
-  for (const n of [64, 4096]) {
-    const r = mine.find((x) => isHoldWorkload(x.workload) && x.peak_live_tables === n);
-    if (r)
-      numbers.push({
-        label: `peak footprint holding ${plural(n, 'table')}`,
-        value: formatBytes(r.peak_footprint_bytes),
-      });
+  for (const c of cross) {
+    if (c.above === chosen && c.changes === 1) flips.push(`Holding at most ${plural(c.from, 'table')}: ${c.sentence}`);
+    else if (c.below === chosen && c.changes === 1)
+      flips.push(`Holding ${plural(c.to, 'table')} or more: ${c.sentence}`);
+    else if (c.above === chosen || c.below === chosen) flips.push(c.sentence);
   }
-  const flips = memoryFlips(records, qualifying, winner, cross, objective);
   // Speed rests on the modelled kernel cost, never on the simulator's own speed.
   const cheapest = cost.strategies[0];
-  const mineCost = cost.strategies.find((c) => c.strategy === winner);
+  const mineCost = cost.strategies.find((c) => c.strategy === chosen);
   if (cheapest && mineCost) {
-    numbers.push({
-      label: 'modelled kernel cost (geometric mean)',
-      value: `${mineCost.ns_per_op.toFixed(1)} ns per event`,
-    });
-    if (cheapest.strategy !== winner) {
+    numbers.push({ label: 'modelled kernel cost (geometric mean; all units low–high)', value: formatNs(mineCost) });
+    if (cheapest.strategy !== chosen && cheapest.high < mineCost.low) {
       flips.push(
-        `If kernel CPU time mattered more than memory: ${cheapest.strategy} has the lowest modelled kernel cost, ${cheapest.ns_per_op.toFixed(1)} ns per event against ${mineCost.ns_per_op.toFixed(1)} (a model: see the sensitivity line).`,
+        `If kernel CPU time mattered more than memory: ${cheapest.strategy} has the lowest modelled kernel cost, ${formatNs(cheapest)} per event against ${formatNs(mineCost)} (a model: see the cost section).`,
+      );
+    } else if (cheapest.strategy !== chosen) {
+      flips.push(
+        `By modelled kernel cost ${cheapest.strategy} is cheapest, ${formatNs(cheapest)} per event against ${formatNs(mineCost)}, but the ranges overlap: the cost does not separate them.`,
       );
     }
   }
-  flips.push(...excludedLines, ...qualifyingVariants(gate, ranked, winner, objective));
-  // The winner's variant, in words, and the best strategy of another kind if its conditions do not hold.
-  const note = records.find((r) => r.strategy === winner)?.detail.strategy_note;
-  const fallback = note ? ranked.find(([s]) => specName(s) !== specName(winner)) : undefined;
-  if (note) {
+  // An excluded strategy whose variant may be the answer: does that variant change it?
+  const ranked = table.map((r) => r.strategy);
+  for (const g of gate.filter((x) => x.applicable && !x.qualifies)) {
+    const i = ranked.findIndex((s) => s !== g.strategy && specName(s) === specName(g.strategy));
+    const found = ranked[i];
+    if (found === undefined) continue;
+    flips.push(
+      found === chosen
+        ? `${found}, a variant of ${g.strategy} that qualifies, is the answer.`
+        : `${found}, a variant of ${g.strategy} that qualifies, comes #${i + 1} by the decision rule: the answer does not change.`,
+    );
+  }
+  // The answer's setting, said once; and the best strategy of another kind, should that setting not hold.
+  const setting = records.find((r) => r.strategy === chosen)?.detail.strategy_note ?? '';
+  const fallback = setting ? table.find((r) => specName(r.strategy) !== specName(chosen)) : undefined;
+  if (fallback) {
     flips.unshift(
-      `${winner} assumes ${note}.${fallback ? ` Where that does not hold, ${fallback[0]} is the best of the other strategies (score ${fallback[1].toFixed(3)}).` : ''}`,
+      `Where the setting of ${chosen} does not hold, ${fallback.strategy} is the best of the other strategies (${formatBytes(fallback.sum)} summed).`,
     );
   }
   return {
-    strategy: winner,
-    summary:
-      `${winner}${note ? ` (${note})` : ''}: of the strategies that kept every table below 4 GiB and never failed an allocation, it has the smallest ${objective.label} across the workloads of this run. ` +
-      `The answer ranks by ${objective.label}, ${objective.why}; each workload counts once (the hold sweep as one), relative to the best qualifying strategy there.`,
+    strategy: chosen,
+    agreed,
+    tied,
+    rule: DECISION_RULE,
+    headline,
     numbers,
+    table,
+    counts,
+    units: n,
+    winners: agg.winners,
+    disagreements: disagreements(agg, chosen),
+    givenBack: givenBack(
+      records,
+      table.map((r) => r.strategy),
+    ),
+    unavailable,
     flips,
-    ...(fallback ? { otherwise: fallback[0] } : {}),
+    setting,
+    ...(fallback ? { otherwise: fallback.strategy } : {}),
   };
 }

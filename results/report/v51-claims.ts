@@ -15,7 +15,7 @@ const POOL_BYTES = MAX_TABLES_PER_PGTABLE * TABLE_SIZE;
 
 /** "The most memory-efficient": slab-dma32 against the other v5.1 candidates, cell by cell. */
 function slabMostEfficient(records: readonly FullRecord[], objective: ObjectiveInfo): Claim {
-  const key = objective.key;
+  const held = objective.held;
   const claim = 'A DMA32 slab cache is the most memory-efficient option';
   const source = 'Boichat, v6 cover letter (Dec 2018)';
   let wins = 0;
@@ -26,9 +26,9 @@ function slabMostEfficient(records: readonly FullRecord[], objective: ObjectiveI
     const slab = candidates.find((r) => r.strategy === slabDma32);
     if (!slab || candidates.length < 2) continue;
     cells++;
-    const best = candidates.reduce((m, r) => (r[key] < m[key] ? r : m));
-    if (slab[key] <= best[key]) wins++;
-    else losses.push(`${slab.workload} (${best.strategy} ${formatBytes(best[key])} vs ${formatBytes(slab[key])})`);
+    const best = candidates.reduce((m, r) => (held(r) < held(m) ? r : m));
+    if (held(slab) <= held(best)) wins++;
+    else losses.push(`${slab.workload} (${best.strategy} ${formatBytes(held(best))} vs ${formatBytes(held(slab))})`);
   }
   if (cells === 0)
     return {

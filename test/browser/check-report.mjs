@@ -1,5 +1,6 @@
 // Open an HTML report in headless Chromium and check that it renders: no console or page errors,
-// no failed or external requests, and every <figure> holds an <svg> that has a size and marks.
+// no failed or external requests, and every <figure> holds an <svg> that has a size and marks and
+// no label running past its edge.
 // Usage: node test/browser/check-report.mjs REPORT.html SCREENSHOT.png
 // Prints a one-line JSON summary; exits 1 on any failure.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -79,6 +80,20 @@ try {
       const marks = [...svg.querySelectorAll('path, circle, rect')].filter((el) => !el.closest('.legend')).length;
       if (!(box.width > 0 && box.height > 0)) return { name, marks, problem: `empty box ${box.width}x${box.height}` };
       if (marks === 0) return { name, marks, problem: 'no marks (path/circle/rect)' };
+      // A label that runs past the SVG's edge is clipped in the page ("…nt_pool=0"): measured, not estimated.
+      const clipped = [...svg.querySelectorAll('text')].filter((t) => {
+        const b = t.getBoundingClientRect();
+        return (
+          b.width > 0 &&
+          (b.left < box.left - 1 || b.right > box.right + 1 || b.top < box.top - 1 || b.bottom > box.bottom + 1)
+        );
+      });
+      if (clipped.length)
+        return {
+          name,
+          marks,
+          problem: `labels clipped by the chart's edge: ${clipped.map((t) => JSON.stringify(t.textContent)).join(', ')}`,
+        };
       return { name, marks, problem: null };
     });
     const doc = document.documentElement;

@@ -90,3 +90,21 @@ describe('the terminal tables', () => {
     expect(text).toContain('peak footprint');
   });
 });
+
+describe('the terminal tables never mark a strategy the platform cannot use', () => {
+  it('names it not applicable and marks the smallest of the others best, though it holds less', () => {
+    const at = (strategy: string, bytes: number, applicable = true) =>
+      blankRecord(
+        { workload: 'hold:tables=4', strategy, cpus: 1, seed: 1 },
+        { allocs: 4, peak_live_tables: 4, peak_footprint_bytes: bytes, applicable },
+      );
+    const text = renderTables(
+      [at('slab-dma32', 16 * KiB), at('page-frag', 32 * KiB), at('dma-pool', 4 * KiB, false)],
+      false,
+    );
+    const row = (s: string) => text.split('\n').find((l) => l.includes(`${s} `)) as string;
+    expect(row('dma-pool')).toContain('dma-pool (not applicable)');
+    expect(row('dma-pool')).not.toContain('*');
+    expect(row('slab-dma32')).toContain('*16 KiB');
+  });
+});

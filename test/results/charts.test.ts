@@ -12,7 +12,8 @@ import {
   tradeoff,
   tradeoffPoints,
 } from '../../results/charts/index.ts';
-import { blankRecord } from '../records.ts';
+import type { TradeoffPoint } from '../../results/charts/tradeoff.ts';
+import { blankRecord, withTotals } from '../records.ts';
 
 /** A record with every metric zero except what is given; `series` as [event, footprint] pairs. */
 function rec(
@@ -25,7 +26,7 @@ function rec(
   return blankRecord(
     { workload, strategy, cpus, seed: 1 },
     {
-      ...over,
+      ...withTotals(over),
       detail: {
         // As the built-in strategies declare it: only the pre-patch baseline places tables anywhere.
         placement: strategy === 'slab-normal' ? 'any' : 'dma32',
@@ -174,7 +175,9 @@ describe('holdSweep', () => {
   });
 
   it('marks where a strategy starts failing, draws it muted beneath the others and names it excluded', () => {
-    // A dma-pool that fails from 64 tables on (its colour #9c755f muted: 0x9c + (255 − 0x9c) × 0.6 = 0xd7, …).
+    // A dma-pool that served 16 of the 64 tables asked for (48 failed): it failed from the 17th on,
+    // between the points measured, 16 (no failure) and 64. Its colour #9c755f muted:
+    // 0x9c + (255 − 0x9c) × 0.6 = 0xd7, …
     const failing = [
       hold('dma-pool', 1, 4 * KiB),
       hold('dma-pool', 16, 24 * KiB),
@@ -182,8 +185,8 @@ describe('holdSweep', () => {
     ];
     const svg = holdSweep([...records, ...failing]);
     const { root } = parse(svg);
-    expect(svg).toContain('dma-pool fails from 64 tables');
-    expect(svg).not.toContain('fails from 16');
+    expect(svg).toContain('dma-pool fails from table 17');
+    expect(svg).not.toContain('from table 65');
     expect([...root.querySelectorAll('.legend text')].map((t) => t.textContent)).toContain('dma-pool (excluded)');
     // Muted colour (60 % toward white), and its line comes before (beneath) the qualifying ones.
     const lines = [...root.querySelectorAll('g[aria-label="line"]')];
@@ -231,17 +234,45 @@ describe('tradeoff', () => {
     expect(gen.footprint_ratio).toBeCloseTo(256, 9);
   });
 
-  it('measures footprint against the best qualifying strategy, and names an excluded one', () => {
-    // dma-pool is the smallest in both cells but failed there: the ratios stay as without it.
+  it('never draws an excluded or not applicable strategy, which would look best: the ratios stay as without it', () => {
+    // dma-pool is the smallest in both cells but failed there; page-frag is the smallest too, but
+    // the platform cannot use it.
     const withPool = [
       ...records,
       costed('churn:a', 'dma-pool', 30, 8 * KiB, 5),
       costed('churn:b', 'dma-pool', 30, 8 * KiB, 5),
+      ...['churn:a', 'churn:b'].map((w) => ({
+        ...costed(w, 'page-frag', 5, 4 * KiB),
+        applicable: false,
+        detail: { ...costed(w, 'page-frag', 5, 4 * KiB).detail, applicability: 'no reason' },
+      })),
     ];
     const points = tradeoffPoints(withPool);
+    expect(points.map((p) => p.strategy)).toEqual(['slab-dma32', 'genalloc', 'full-page']);
     expect(points.find((p) => p.strategy === 'slab-dma32')?.footprint_ratio).toBeCloseTo(2, 12);
-    expect(points.find((p) => p.strategy === 'dma-pool')?.footprint_ratio).toBeCloseTo(0.5, 12);
-    expect(tradeoff(withPool)).toContain('>dma-pool (excluded)<');
+    const svg = tradeoff(withPool);
+    expect(svg).not.toContain('dma-pool');
+    expect(svg).not.toContain('page-frag');
+  });
+
+  it('weights the workloads as the answer does: the hold sweep is one workload, its points averaged', () => {
+    // Two sweep points and one churn. slab: sweep (10 + 30) / 2 = 20 ns, churn 80 ns → √(20 × 80) = 40;
+    // full-page: sweep (40 + 40) / 2 = 40, churn 10 → 20. Held: sweep means slab (16 + 16) / 2 = 16 KiB,
+    // full-page (4 + 8) / 2 = 6 KiB → ratios 16/6 and 1; churn slab 64 KiB, full-page 16 KiB → 4 and 1.
+    const sweep = [
+      costed('hold:tables=1', 'slab-dma32', 10, 16 * KiB),
+      costed('hold:tables=2', 'slab-dma32', 30, 16 * KiB),
+      costed('hold:tables=1', 'full-page', 40, 4 * KiB),
+      costed('hold:tables=2', 'full-page', 40, 8 * KiB),
+      costed('churn:b', 'slab-dma32', 80, 64 * KiB),
+      costed('churn:b', 'full-page', 10, 16 * KiB),
+    ];
+    const [slab, full] = tradeoffPoints(sweep) as [TradeoffPoint, TradeoffPoint];
+    expect(slab.cells).toBe(2);
+    expect(slab.kernel_ns_per_op).toBeCloseTo(40, 12);
+    expect(full.kernel_ns_per_op).toBeCloseTo(20, 12);
+    expect(slab.footprint_ratio).toBeCloseTo(Math.sqrt((16 / 6) * 4), 12);
+    expect(full.footprint_ratio).toBeCloseTo(1, 12);
   });
 
   it('draws a labelled point per strategy', () => {
@@ -325,7 +356,7 @@ describe('reportCharts', () => {
     expect(reportCharts(records).map((c) => c.title)).toEqual([
       'Footprint over time: churn:x',
       'Footprint over time: worst-case',
-      'Hold sweep: peak footprint against tables held',
+      'Hold sweep: peak held against tables held',
       'Stranded memory under churn',
     ]);
   });

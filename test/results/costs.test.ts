@@ -1,46 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KernelVersion } from '../../core/kernel.ts';
-import { parseParams } from '../../core/params.ts';
-import type { FullRecord } from '../../core/record.ts';
-import { type Cell, measureCell } from '../../harness/cell.ts';
-import { kernelNsPerOp, loadCosts } from '../../results/costs.ts';
+import { contendedScale, kernelNsPerOp, loadCosts, walkerNsPerOp } from '../../results/costs.ts';
 import { ResultsError } from '../../results/errors.ts';
-import { findStrategy } from '../../strategies/index.ts';
-import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
+import { costSummary } from '../../results/report/cost.ts';
+import { factsOf } from '../../results/report/scope.ts';
+import { measuredRecord } from '../records.ts';
 import { tempDir } from '../tmp.ts';
-import { workload } from '../workload-helpers.ts';
 
-/** A built-in strategy (`name` or `name:k=v`) measured on a workload, 4 CPUs, for a kernel (default v5.1). */
-function record(
-  strategy: string,
-  name: string,
-  raw: Record<string, string>,
-  kernel: KernelVersion = '5.1',
-): FullRecord {
-  const [base, params] = strategy.split(':') as [string, string | undefined];
-  const s = findStrategy(base);
-  if (!s) throw new Error(strategy);
-  const given = Object.fromEntries(
-    (params ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => kv.split('=') as [string, string]),
-  );
-  const cell: Cell = {
-    strategy: s,
-    strategyParams: parseParams(strategy, s.params, given),
-    strategyLabel: strategy,
-    workload: workload(name, raw),
-    machine: { ...DEFAULT_MACHINE, cpus: 4 },
-    kernel,
-    seed: 1,
-    check: false,
-    timed: false,
-  };
-  return measureCell(cell);
-}
+const record = measuredRecord;
 
 const { table } = loadCosts();
 const hold10 = (s: string) => record(s, 'hold', { tables: '10' });
@@ -110,9 +78,51 @@ describe('the modelled kernel cost, worked out by hand from the shipped table', 
   });
 });
 
+describe('the cache maintenance of a walker that is not coherent, and contention', () => {
+  it('full-page holding 10 tables: each table created cleans 18 lines and waits 3 times, 18 × 3 + 3 × 60 = 234 ns', () => {
+    // dma_map_single of the 1 KiB table (16 lines), the L1 install and the leaf; one DSB SY each.
+    expect(walkerNsPerOp(hold10('full-page'), table)).toBe(234);
+  });
+
+  it('a table freed cleans one line and waits once: ramp to 4 and back, (4 × 234 + 4 × 63) / 8 events', () => {
+    const r = record('full-page', 'ramp', { peak: '4' });
+    expect(walkerNsPerOp(r, table)).toBe((4 * 234 + 4 * (3 + 60)) / 8);
+  });
+
+  it('prices the page allocator contended where [S14b] measured it: order 3 at 4 CPUs, 4687 against 421 cycles', () => {
+    // page-frag holding 64 tables: two 32 KiB (order-3) refills. Uncontended: 64 × (page_frag_alloc 3
+    // + zero_1k 25) + 2 × 65 = 1922 ns; contended, the order-3 allocation costs 720 ns (65 × 4687 / 421).
+    const r = record('page-frag', 'hold', { tables: '64' });
+    expect(r.detail.work.page_allocs_order3).toBe(2);
+    expect(kernelNsPerOp(r, table)).toBe(1922 / 64);
+    const { scale, cpus } = contendedScale(table);
+    expect(cpus).toEqual([4]);
+    expect(kernelNsPerOp(r, table, scale)).toBe((64 * 28 + 2 * 720) / 64);
+  });
+});
+
+describe('the cost section prices contention and says where its source no longer holds', () => {
+  it('on 6.18 the order-3 zone-lock contention of 2016 overstates: orders 1–3 use per-CPU lists since v5.13', () => {
+    const text = (kernel: '5.1' | '6.18') =>
+      costSummary(
+        [record('page-frag', 'hold', { tables: '64' }, kernel)],
+        new Set(['page-frag']),
+        table,
+        factsOf('mt8173', '5.1'),
+        kernel,
+      ).contention;
+    // (64 × 28 + 2 × 720) / 64 = 50.5 ns contended, against 1922 / 64 = 30 uncontended.
+    expect(text('5.1')).toBe(
+      'With 4 CPUs allocating at once, as [S14b] measured it for page_alloc_order3 (x86, Linux 4.6; the other units as uncontended): page-frag 51 ns: the same order.',
+    );
+    expect(text('6.18')).toContain('so the order-3 contention [S14b] measured on the zone lock overstates Linux 6.18.');
+  });
+});
+
 describe('loadCosts', () => {
-  it('cites a source for every unit, or says it is an estimate', () => {
+  it('cites a source for every unit, or says it is an estimate, and the CPU it was measured on', () => {
     for (const [name, unit] of Object.entries(table.units)) {
+      expect(unit.measured_on, name).toMatch(/x86|arm64|none|estimate/);
       expect(unit.source, name).toMatch(/\[S\d+b?\]|^estimate/);
       expect(unit.low, name).toBeLessThanOrEqual(unit.ns);
       expect(unit.high, name).toBeGreaterThanOrEqual(unit.ns);

@@ -2,8 +2,10 @@ import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, htmlExporter, provenanceLine, renderHtml } from '../../results/html.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
-import type { CellRanking, KernelAnswer, ReportModel } from '../../results/report/model.ts';
+import type { CellRanking, KernelAnswer, Recommendation, ReportModel } from '../../results/report/model.ts';
 import { SECTIONS } from '../../results/report/model.ts';
+import { OBJECTIVES } from '../../results/report/objective.ts';
+import { factsOf } from '../../results/report/scope.ts';
 
 const EVIL = '<script>alert("x")</script> & <img src=x onerror=1>';
 
@@ -14,12 +16,12 @@ const RANKINGS: CellRanking[] = [
     kernel: '5.1',
     seed: 1,
     strategies: [
-      { strategy: 'slab-dma32', allocs: 100, alloc_failures: 0, dma32_violations: 0, excluded: null },
+      { strategy: 'slab-dma32', allocs: 100, alloc_failures: 0, placement_violations: 0, excluded: null },
       {
         strategy: 'slab-normal',
         allocs: 100,
         alloc_failures: 0,
-        dma32_violations: 100,
+        placement_violations: 100,
         excluded: `100 tables above 4 GiB ${EVIL}`,
       },
     ],
@@ -29,17 +31,17 @@ const RANKINGS: CellRanking[] = [
         label: 'peak footprint',
         better: 'lower',
         rows: [
-          { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: false, within_noise: false },
-          { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: null, tie: false, within_noise: false },
+          { strategy: 'slab-dma32', value: 1024, text: '1 KiB', rank: 1, tie: false },
+          { strategy: 'slab-normal', value: 1024, text: '1 KiB', rank: null, tie: false },
         ],
       },
       {
-        metric: 'ops_per_sec',
-        label: `events/s ${EVIL}`,
+        metric: 'reuse_rate',
+        label: `reuse ${EVIL}`,
         better: 'higher',
         rows: [
-          { strategy: 'slab-dma32', value: 1.9e6, text: `1.9 M ${EVIL}`, rank: 1, tie: false, within_noise: false },
-          { strategy: 'slab-normal', value: 2e6, text: '2.0 M', rank: null, tie: false, within_noise: false },
+          { strategy: 'slab-dma32', value: 0.5, text: `50 % ${EVIL}`, rank: 1, tie: false },
+          { strategy: 'slab-normal', value: 0.6, text: '60 %', rank: null, tie: false },
         ],
       },
     ],
@@ -47,23 +49,58 @@ const RANKINGS: CellRanking[] = [
 ];
 
 /** The answer for one kernel, with hostile text in every free-text field. */
+function recommendation(over: Partial<Recommendation> = {}): Recommendation {
+  const row = (strategy: string, sum: number) => ({
+    strategy,
+    geomean: sum / 1000,
+    sum,
+    worst: sum,
+    worstWorkload: `w ${EVIL}`,
+    won: sum === 1000 ? 1 : 0,
+    pages_sum: sum,
+    at_typical: sum,
+    at_max: null,
+  });
+  return {
+    strategy: 'slab-dma32',
+    agreed: true,
+    tied: [],
+    rule: `the rule ${EVIL}`,
+    headline: `slab-dma32 holds the least ${EVIL}`,
+    numbers: [
+      { label: 'peak held', value: '2 MiB' },
+      { label: `label ${EVIL}`, value: `value ${EVIL}` },
+    ],
+    table: [row('slab-dma32', 1000), row('full-page', 4000)],
+    counts: { typical: { wanted: 100, measured: 128 }, max: { wanted: 4096, measured: null } },
+    units: 1,
+    winners: { geomean: ['slab-dma32'], sum: ['slab-dma32'], worst: ['slab-dma32'], won: ['slab-dma32'] },
+    disagreements: [],
+    givenBack: [
+      { strategy: 'slab-dma32', workloads: 1, at_peak: 2048, at_end: 1024, returned: 1024, when: `later ${EVIL}` },
+    ],
+    unavailable: [{ strategy: 'slab-normal', kind: 'excluded', why: `128 tables above 4 GiB ${EVIL}` }],
+    flips: [`Below 16 tables full-page is smaller ${EVIL}`],
+    setting: '',
+    ...over,
+  };
+}
+
 function answer(over: Partial<KernelAnswer> = {}): KernelAnswer {
   return {
     kernel: '5.1',
-    recommendation: {
-      strategy: 'slab-dma32',
-      summary: `slab-dma32 qualifies and is smallest ${EVIL}`,
-      numbers: [
-        { label: 'peak footprint', value: '2 MiB' },
-        { label: `label ${EVIL}`, value: `value ${EVIL}` },
-      ],
-      flips: [`Below 16 tables full-page is smaller ${EVIL}`],
-    },
+    platform: null,
+    title: 'Linux 5.1',
+    facts: factsOf('mt8173', '5.1'),
+    recommendation: recommendation(),
     constraints: [
       {
         strategy: 'slab-dma32',
+        applicable: true,
+        not_applicable: null,
         placement: 'dma32',
-        dma32_violations: 0,
+        placement_violations: 0,
+        limit: '4 GiB',
         alloc_failures: 0,
         broken_in: [],
         verdict: 'ok',
@@ -72,8 +109,11 @@ function answer(over: Partial<KernelAnswer> = {}): KernelAnswer {
       },
       {
         strategy: 'slab-normal',
+        applicable: true,
+        not_applicable: null,
         placement: 'any',
-        dma32_violations: 128,
+        placement_violations: 128,
+        limit: '4 GiB',
         alloc_failures: 0,
         broken_in: ['hold:tables=1', 'hold:tables=2', 'hold:tables=4', 'hold:tables=8', `w${EVIL}`],
         verdict: `128 tables above 4 GiB ${EVIL}`,
@@ -100,12 +140,23 @@ function answer(over: Partial<KernelAnswer> = {}): KernelAnswer {
     ],
     cost: {
       strategies: [
-        { strategy: 'slab-dma32', ns_per_op: 20 },
-        { strategy: 'full-page', ns_per_op: 50 },
+        { strategy: 'slab-dma32', ns_per_op: 20, low: 10, high: 60 },
+        { strategy: 'full-page', ns_per_op: 50, low: 20, high: 150 },
       ],
       uncosted: [`mine ${EVIL}`],
-      units: [{ unit: 'slub_alloc_fast', ns: 8, low: 4.9, high: 30, source: `[S1] perf ${EVIL}` }],
+      units: [
+        {
+          unit: 'slub_alloc_fast',
+          ns: 8,
+          low: 4.9,
+          high: 30,
+          measured_on: `x86 ${EVIL}`,
+          source: `[S1] perf ${EVIL}`,
+        },
+      ],
       sensitivity: `No unit changes the order ${EVIL}`,
+      contention: `contended ${EVIL}`,
+      walker: null,
     },
     ...over,
   };
@@ -118,12 +169,7 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
     question: `Which allocator? ${EVIL}`,
     answers: [answer()],
     since: { base: null, note: `one kernel ${EVIL}`, kernels: [] },
-    objective: {
-      name: 'peak',
-      key: 'peak_footprint_bytes',
-      label: 'peak footprint',
-      why: `the memory the system must have ${EVIL}`,
-    },
+    objective: { ...OBJECTIVES.peak, why: `the memory the system must have ${EVIL}` },
     rankings: RANKINGS,
     speed: { rows: [{ strategy: 'slab-dma32', text: `1.2 M events/s ${EVIL}` }] },
     workloads: [{ workload: `trace:file=${EVIL}`, kind: 'real trace', provenance: `sha256 ${EVIL}` }],
@@ -221,18 +267,28 @@ describe('renderHtml', () => {
     expect(renderHtml(model(), [])).toContain('No charts');
   });
 
-  it('shows the answer with its numbers and flips, or that none qualifies', () => {
+  it('shows the answer with its rule, numbers, aggregations and flips, or that none may be the answer', () => {
     const section = doc(html).querySelector('#answer');
-    expect(section?.querySelector('.verdict-line')?.textContent).toContain('slab-dma32');
+    expect(section?.querySelector('.verdict-line')?.textContent).toBe('Winner: slab-dma32');
+    expect(section?.querySelector('.basis')?.textContent).toBe(`Decision rule. the rule ${EVIL}`);
     expect(section?.querySelectorAll('.numbers dt').length).toBe(2);
-    expect(section?.querySelectorAll('li').length).toBe(1);
-    const none = renderHtml(
-      model({ answers: [answer({ recommendation: { strategy: null, summary: 'none', numbers: [], flips: [] } })] }),
+    // The strategy never the answer, and the flip.
+    expect(section?.querySelectorAll('li').length).toBe(2);
+    // Every aggregation's best is marked, and only in the winner's row.
+    const rows = [...(section?.querySelectorAll('tbody tr') ?? [])].slice(0, 2);
+    expect(rows.map((r) => r.querySelectorAll('td.best').length)).toEqual([5, 0]);
+    const split = renderHtml(
+      model({ answers: [answer({ recommendation: recommendation({ agreed: false }) })] }),
       CHARTS,
     );
-    expect(doc(none).querySelector('#answer .verdict-line')?.textContent).toBe(
-      'No strategy meets the hard constraints.',
+    expect(doc(split).querySelector('#answer .verdict-line')?.textContent).toBe('By the decision rule: slab-dma32');
+    const none = renderHtml(
+      model({
+        answers: [answer({ recommendation: recommendation({ strategy: null, headline: 'none may be', table: [] }) })],
+      }),
+      CHARTS,
     );
+    expect(doc(none).querySelector('#answer .verdict-line')?.textContent).toBe('none may be');
   });
 
   it('shows DMA32 violations of slab-normal as the pre-patch bug', () => {
@@ -249,19 +305,19 @@ describe('renderHtml', () => {
     const tables = doc(html).querySelectorAll('#rankings table');
     expect(tables.length).toBe(1);
     const heads = [...(tables[0]?.querySelectorAll('thead th') ?? [])].map((t) => t.textContent);
-    expect(heads).toEqual(['Strategy', 'Failed allocations', 'peak footprint ↓', `events/s ${EVIL} ↑`]);
+    expect(heads).toEqual(['Strategy', 'Failed allocations', 'peak footprint ↓', `reuse ${EVIL} ↑`]);
     const rows = [...(tables[0]?.querySelectorAll('tbody tr') ?? [])];
     const cells = rows.map((tr) =>
       [...tr.querySelectorAll('td')].map((td) => ({ text: td.textContent, best: td.classList.contains('best') })),
     );
     expect(cells[0]?.[0]).toEqual({ text: '0', best: false });
     expect(cells[0]?.[1]).toEqual({ text: '1 KiB #1', best: true });
-    expect(cells[0]?.[2]).toEqual({ text: `1.9 M ${EVIL} #1`, best: true });
-    // slab-normal is faster and as small, but excluded: shown, not ranked, never best.
+    expect(cells[0]?.[2]).toEqual({ text: `50 % ${EVIL} #1`, best: true });
+    // slab-normal reuses more and is as small, but excluded: shown, not ranked, never best.
     expect(rows[1]?.classList.contains('excluded')).toBe(true);
-    expect(cells[1]?.[0]?.text).toBe(`excluded 100 tables above 4 GiB ${EVIL}`);
+    expect(cells[1]?.[0]?.text).toBe(`not ranked 100 tables above 4 GiB ${EVIL}`);
     expect(cells[1]?.[1]).toEqual({ text: '1 KiB', best: false });
-    expect(cells[1]?.[2]).toEqual({ text: '2.0 M', best: false });
+    expect(cells[1]?.[2]).toEqual({ text: '60 %', best: false });
   });
 
   it('gives each claim a verdict badge coloured by verdict', () => {

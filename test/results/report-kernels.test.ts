@@ -6,7 +6,7 @@ import { htmlExporter } from '../../results/html.ts';
 import { renderMarkdown } from '../../results/markdown.ts';
 import { analyse } from '../../results/report/analyse.ts';
 import type { RunResult } from '../../results/run-schema.ts';
-import { blankRecord, completeRun } from '../records.ts';
+import { blankRecord, completeRun, withTotals } from '../records.ts';
 
 function run(records: FullRecord[]): RunResult {
   return completeRun(records);
@@ -21,12 +21,18 @@ function records(): FullRecord[] {
   const hold = (strategy: string, kernel: string, peak: number) =>
     blankRecord(
       { workload: 'hold:tables=8', strategy, cpus: 4, kernel, seed: 1 },
-      { allocs: 8, events: 8, peak_live_tables: 8, peak_footprint_bytes: peak, final_footprint_bytes: peak },
+      withTotals({
+        allocs: 8,
+        events: 8,
+        peak_live_tables: 8,
+        peak_footprint_bytes: peak,
+        final_footprint_bytes: peak,
+      }),
     );
   const churn = (strategy: string, kernel: string, final: number) =>
     blankRecord(
       { workload: 'churn:live=16,ops=28', strategy, cpus: 4, kernel, seed: 1 },
-      {
+      withTotals({
         allocs: 16,
         frees: 12,
         events: 28,
@@ -39,7 +45,7 @@ function records(): FullRecord[] {
           samples: [],
           workload_info: {},
         },
-      },
+      }),
     );
   return [
     hold('a', '5.1', 8192),
@@ -90,12 +96,16 @@ describe('the report of a run with two kernels', () => {
   it('renders one answer subsection per kernel, a section said once where the kernels agree, and the kernel of each ranking', () => {
     const md = renderMarkdown(model);
     const answer = md.slice(md.indexOf('## The answer'), md.indexOf('## Since v5.1'));
-    expect(answer).toContain('Linux 5.1: `a`; Linux 6.18: `b`.');
-    expect(answer.indexOf('### Linux 5.1')).toBeLessThan(answer.indexOf('**Recommended: `a`.**'));
-    expect(answer.indexOf('### Linux 6.18')).toBeLessThan(answer.indexOf('**Recommended: `b`.**'));
+    expect(answer).toContain('mt8173, Linux 5.1: `a`; mt8173, Linux 6.18: `b`.');
+    // Under 5.1, a holds 8 KiB on the hold against b's 12 KiB and both 16 KiB on the churn: a is best
+    // by every aggregation (the worst case, 16 KiB, a tie), so it is called the winner; 6.18 the other way.
+    expect(answer.indexOf('### mt8173, Linux 5.1')).toBeLessThan(answer.indexOf('**Winner: `a`.**'));
+    expect(answer.indexOf('### mt8173, Linux 6.18')).toBeLessThan(answer.indexOf('**Winner: `b`.**'));
     const gate = md.slice(md.indexOf('## Hard constraints'), md.indexOf('## Claims'));
-    expect(gate).toContain('The same under every kernel of this run (Linux 5.1, 6.18).');
-    expect(gate).not.toContain('### Linux');
+    expect(gate).toContain(
+      'The same for every platform and kernel of this run (mt8173, Linux 5.1; mt8173, Linux 6.18).',
+    );
+    expect(gate).not.toContain('### mt8173');
     expect(md).toContain('### churn:live=16,ops=28 (cpus=4, kernel=6.18, seed=1)');
     expect(md).toContain('| a | 2 | 2 | 1.225× | 0 (same) | 4.00 → 2.67 |');
   });
@@ -123,10 +133,10 @@ describe('report.html of a real two-kernel run', () => {
     });
     const d = parseHTML(await htmlExporter.render(result)).document;
     const kernels = [...d.querySelectorAll('#answer h3.kernel')].map((h) => h.textContent);
-    expect(kernels).toEqual(['Linux 5.1', 'Linux 6.18']);
+    expect(kernels).toEqual(['mt8173, Linux 5.1', 'mt8173, Linux 6.18']);
     expect(d.querySelectorAll('#since tbody tr').length).toBe(2);
     const titles = [...d.querySelectorAll('#charts figcaption strong')].map((s) => s.textContent ?? '');
-    expect(titles.some((t) => t.endsWith('(Linux 5.1).'))).toBe(true);
-    expect(titles.some((t) => t.endsWith('(Linux 6.18).'))).toBe(true);
+    expect(titles.some((t) => t.endsWith('(mt8173, Linux 5.1).'))).toBe(true);
+    expect(titles.some((t) => t.endsWith('(mt8173, Linux 6.18).'))).toBe(true);
   });
 });
