@@ -161,10 +161,14 @@ function findings(a: KernelAnswer, b: KernelAnswer, rows: readonly SinceRow[], p
   for (const c of b.constraints) {
     const was = gateA.get(c.strategy);
     if (!was || was.qualifies === c.qualifies) continue;
+    // A strategy the platform cannot use under either kernel is never the answer: its failures are
+    // figures for information, said as such.
+    const na =
+      !c.applicable && !was.applicable ? ' (not applicable on the platform under either, whatever its failures)' : '';
     out.push(
       c.qualifies
-        ? `${c.strategy} qualifies under ${b.kernel} (no allocation failed) but not under ${a.kernel} (${was.verdict}).`
-        : `${c.strategy} no longer qualifies under ${b.kernel} (${c.verdict}); it did under ${a.kernel}.`,
+        ? `${c.strategy} serves every allocation under ${b.kernel} but not under ${a.kernel} (${was.verdict})${na}.`
+        : `${c.strategy} fails allocations under ${b.kernel} (${c.verdict}) and not under ${a.kernel}${na}.`,
     );
   }
   for (const r of rows) {

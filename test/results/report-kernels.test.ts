@@ -140,3 +140,19 @@ describe('report.html of a real two-kernel run', () => {
     expect(titles.some((t) => t.endsWith('(mt8173, Linux 6.18).'))).toBe(true);
   });
 });
+
+describe('Since v5.1 and a strategy the platform cannot use', () => {
+  it('says its failures changed, and that it is not applicable under either kernel', () => {
+    const pool = (kernel: string, failures: number) => ({
+      ...blankRecord(
+        { workload: 'hold:tables=8', strategy: 'p', cpus: 4, kernel, seed: 1 },
+        withTotals({ allocs: 8, alloc_failures: failures, peak_footprint_bytes: 4096 }),
+      ),
+      applicable: false,
+    });
+    const findings = analyse(run([...records(), pool('5.1', 2), pool('6.18', 0)])).since.kernels[0]?.findings;
+    expect(findings).toContain(
+      'p serves every allocation under 6.18 but not under 5.1 (2 allocations failed) (not applicable on the platform under either, whatever its failures).',
+    );
+  });
+});
