@@ -178,7 +178,7 @@ export function recommend(
   const headline =
     apart +
     (agreed
-      ? `Use ${chosen}${ties}: it holds the least under every aggregation (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}, ${formatBytes(mine.worst)} at worst, ${mine.geomean.toFixed(2)}× the best by geometric mean, smallest on ${mine.won} of ${n}).`
+      ? `Use ${chosen}${ties}: it holds the least under every aggregation (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}, ${formatBytes(mine.worst)} at worst, ${mine.geomean.toFixed(2)}× the least by geometric mean, smallest on ${mine.won} of ${n}).`
       : `No strategy holds the least under every aggregation; by the decision rule, ${chosen}${ties} (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}).`);
   const next = table.find((r) => r.strategy !== chosen && !tied.includes(r.strategy));
   const numbers: { label: string; value: string }[] = [

@@ -75,7 +75,7 @@ describe('the four aggregations, on records worked out by hand', () => {
     expect(r?.agreed).toBe(true);
     expect(r?.disagreements).toEqual([]);
     expect(r?.headline).toBe(
-      'Use z: it holds the least under every aggregation (peak held: 2 KiB summed over 4 workloads, 512 B at worst, 1.00× the best by geometric mean, smallest on 4 of 4).',
+      'Use z: it holds the least under every aggregation (peak held: 2 KiB summed over 4 workloads, 512 B at worst, 1.00× the least by geometric mean, smallest on 4 of 4).',
     );
   });
 
