@@ -34,6 +34,20 @@ export function blankRecord(
   };
 }
 
+/** A record's detail with a footprint series given as [event, footprint] pairs (no live tables). */
+export function seriesDetail(series: readonly [number, number][]): FullRecord['detail'] {
+  return {
+    work: {},
+    series: {
+      event: series.map(([e]) => e),
+      footprint_bytes: series.map(([, f]) => f),
+      live_tables: series.map(() => 0),
+    },
+    samples: [],
+    workload_info: {},
+  };
+}
+
 /**
  * The fields of a hand-made record with its totals (pages and metadata) following the pages and the
  * metadata given, as the meter's would for metadata that never changes: for tests of what the report

@@ -4,7 +4,7 @@ import { renderMarkdown } from '../../results/markdown.ts';
 import { aggregate, decide, disagreements } from '../../results/report/aggregations.ts';
 import { analyse } from '../../results/report/analyse.ts';
 import { heldAtPeak } from '../../results/report/held.ts';
-import { blankRecord, completeRun, measuredRecord, withTotals } from '../records.ts';
+import { blankRecord, completeRun, measuredRecord, seriesDetail, withTotals } from '../records.ts';
 
 const KiB = 1024;
 
@@ -159,16 +159,7 @@ describe('memory given back after the peak', () => {
         final_footprint_bytes: series.at(-1)?.[1] as number,
         total_final_footprint_bytes: series.at(-1)?.[1] as number,
         returned_after_peak_bytes: 16 * KiB - low,
-        detail: {
-          work: {},
-          series: {
-            event: series.map(([e]) => e),
-            footprint_bytes: series.map(([, f]) => f),
-            live_tables: series.map(() => 0),
-          },
-          samples: [],
-          workload_info: {},
-        },
+        detail: seriesDetail(series),
       });
     const x = churn(
       'x',

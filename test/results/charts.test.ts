@@ -13,7 +13,7 @@ import {
   tradeoffPoints,
 } from '../../results/charts/index.ts';
 import type { TradeoffPoint } from '../../results/charts/tradeoff.ts';
-import { blankRecord, withTotals } from '../records.ts';
+import { blankRecord, seriesDetail, withTotals } from '../records.ts';
 
 /** A record with every metric zero except what is given; `series` as [event, footprint] pairs. */
 function rec(
@@ -28,16 +28,9 @@ function rec(
     {
       ...withTotals(over),
       detail: {
+        ...seriesDetail(series),
         // As the built-in strategies declare it: only the pre-patch baseline places tables anywhere.
         placement: strategy === 'slab-normal' ? 'any' : 'dma32',
-        work: {},
-        series: {
-          event: series.map(([e]) => e),
-          footprint_bytes: series.map(([, f]) => f),
-          live_tables: series.map(() => 0),
-        },
-        samples: [],
-        workload_info: {},
       },
     },
   );
