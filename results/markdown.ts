@@ -255,7 +255,7 @@ function since(m: ReportModel): string[] {
   const s = m.since;
   if (s.base === null) return [s.note];
   const one = (k: SinceKernel) => [
-    `Linux ${k.kernel} against ${s.base}, cell by cell: the same workload, CPUs and seed under both kernels.`,
+    `Linux ${k.kernel} against ${k.base}, cell by cell: the same workload, platform, CPUs and seed under both kernels.`,
     '',
     ...k.findings.map((f) => `- ${f}`),
     '',
@@ -264,7 +264,7 @@ function since(m: ReportModel): string[] {
         'strategy',
         'cells',
         'footprint differs in',
-        `peak footprint, ${k.kernel} ÷ ${s.base}`,
+        `peak footprint, ${k.kernel} ÷ ${k.base}`,
         'failed allocations',
         'tables per page (largest hold)',
         'mean reuse',
@@ -287,7 +287,7 @@ function since(m: ReportModel): string[] {
   ];
   const [only] = s.kernels;
   if (s.kernels.length === 1 && only) return one(only);
-  return s.kernels.flatMap((k) => [`### Linux ${k.kernel}`, '', ...one(k), '']);
+  return s.kernels.flatMap((k) => [`### ${k.title}`, '', ...one(k), '']);
 }
 
 function costSection(a: KernelAnswer): string[] {

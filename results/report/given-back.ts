@@ -41,7 +41,11 @@ export function givenBack(records: readonly FullRecord[], strategies: readonly s
     if (rows.length === 0) continue;
     const atPeak = rows.reduce((s, r) => s + heldAtPeak(r), 0);
     const atEnd = rows.reduce((s, r) => s + heldAtEnd(r), 0);
-    const returned = rows.reduce((s, r) => s + r.returned_after_peak_bytes, 0);
+    // Before the metric, the least after the peak is not known: what it held at the end bounds it.
+    const returned = rows.reduce(
+      (s, r) => s + ((r.returned_after_peak_bytes as number | null) ?? heldAtPeak(r) - heldAtEnd(r)),
+      0,
+    );
     // Where it kept the most beyond what its live tables need.
     const excess = (r: FullRecord) => heldAtEnd(r) - liveAtEnd(r) * TABLE_SIZE;
     const most = rows.reduce((m, r) => (excess(r) > excess(m) ? r : m));

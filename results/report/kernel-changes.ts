@@ -226,13 +226,25 @@ export function sinceV51(records: readonly FullRecord[], answers: readonly Kerne
       kernels: [],
     };
   }
-  const base = (answers.find((x) => x.kernel === DEFAULT_KERNEL) ?? answers[0]) as KernelAnswer;
-  const kernels: SinceKernel[] = answers
-    .filter((x) => x !== base)
-    .map((b) => {
-      const pairs = pairsByStrategy(records, base.kernel, b.kernel);
+  // Each platform against itself: its newer kernels against its v5.1 (or its oldest) kernel.
+  const kernels: SinceKernel[] = [];
+  const several = new Set(answers.map((a) => a.platform)).size > 1;
+  for (const mine of groupBy(answers, (a) => a.platform ?? '').values()) {
+    const base = (mine.find((x) => x.kernel === DEFAULT_KERNEL) ?? mine[0]) as KernelAnswer;
+    const own = records.filter((r) => r.platform === base.platform || base.platform === null);
+    for (const b of mine.filter((x) => x !== base)) {
+      const pairs = pairsByStrategy(own, base.kernel, b.kernel);
       const rows = [...pairs].map(([s, p]) => row(s, p));
-      return { kernel: b.kernel, rows, findings: findings(base, b, rows, pairs) };
-    });
-  return { base: base.kernel, note: '', kernels };
+      kernels.push({
+        kernel: b.kernel,
+        base: base.kernel,
+        title: several && b.platform ? `${b.title.replace(/, Linux .*$/, '')}: Linux ${b.kernel}` : `Linux ${b.kernel}`,
+        rows,
+        findings: findings(base, b, rows, pairs),
+      });
+    }
+  }
+  if (kernels.length === 0)
+    return { base: null, note: 'No platform of this run runs two kernels: nothing to compare.', kernels };
+  return { base: (kernels[0] as SinceKernel).base, note: '', kernels };
 }

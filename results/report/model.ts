@@ -93,6 +93,10 @@ export interface SinceRow {
 /** What one newer kernel changes: the answer, the figures per strategy, and findings in words. */
 export interface SinceKernel {
   kernel: string;
+  /** The kernel compared against: the platform's v5.1, or its oldest. */
+  base: string;
+  /** How a heading names it: `Linux 6.18`, or `mt8173: Linux 6.18` when the run has several platforms. */
+  title: string;
   rows: SinceRow[];
   /** Sentences with numbers from the run: the answer, retention after frees, crossovers that moved… */
   findings: string[];

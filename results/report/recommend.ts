@@ -173,13 +173,13 @@ export function recommend(
     .map((r) => r.strategy);
   const n = agg.units.length;
   const ties = tied.length ? ` (equal to ${tied.join(', ')} under every aggregation)` : '';
+  const sentence = agreed
+    ? `Use ${chosen}${ties}: it holds the least under every aggregation (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}, ${formatBytes(mine.worst)} at worst, ${mine.geomean.toFixed(2)}× the least by geometric mean, smallest on ${mine.won} of ${n}).`
+    : `No strategy holds the least under every aggregation; by the decision rule, ${chosen}${ties} (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}).`;
   // A hypothetical platform's answer is kept apart: it is never a real platform's.
-  const apart = facts.hypothetical ? 'Hypothetical platform, never a real answer: ' : '';
-  const headline =
-    apart +
-    (agreed
-      ? `Use ${chosen}${ties}: it holds the least under every aggregation (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}, ${formatBytes(mine.worst)} at worst, ${mine.geomean.toFixed(2)}× the least by geometric mean, smallest on ${mine.won} of ${n}).`
-      : `No strategy holds the least under every aggregation; by the decision rule, ${chosen}${ties} (${objective.label}: ${formatBytes(mine.sum)} summed over ${plural(n, 'workload')}).`);
+  const headline = facts.hypothetical
+    ? `Hypothetical platform, never a real answer: ${sentence.replace(/^./, (c) => c.toLowerCase())}`
+    : sentence;
   const next = table.find((r) => r.strategy !== chosen && !tied.includes(r.strategy));
   const numbers: { label: string; value: string }[] = [
     {

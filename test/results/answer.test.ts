@@ -214,7 +214,7 @@ describe('answers per platform', () => {
       ['mt8173, Linux 5.1', 'slab-dma32'],
       ['coherent-v7s (hypothetical), Linux 5.1', 'dma-pool:coherent_pool=0'],
     ]);
-    expect(answers[1]?.recommendation.headline).toMatch(/^Hypothetical platform, never a real answer: Use dma-pool/);
+    expect(answers[1]?.recommendation.headline).toMatch(/^Hypothetical platform, never a real answer: use dma-pool/);
     expect(answers[0]?.recommendation.unavailable.map((u) => u.strategy)).toEqual(['dma-pool:coherent_pool=0']);
   });
 });

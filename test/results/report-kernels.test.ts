@@ -156,3 +156,19 @@ describe('Since v5.1 and a strategy the platform cannot use', () => {
     );
   });
 });
+
+describe('Since v5.1 with several platforms', () => {
+  it('compares each platform with itself, never one platform with another', () => {
+    // The same records on two platforms: each platform's 6.18 against its own 5.1.
+    const both = [
+      ...records(),
+      ...records().map((r) => ({ ...r, platform: 'apq8064', strategy: r.strategy === 'a' ? 'c' : r.strategy })),
+    ];
+    const since = analyse(run(both)).since;
+    expect(since.kernels.map((k) => [k.title, k.base, k.rows.map((r) => r.strategy)])).toEqual([
+      ['mt8173: Linux 6.18', '5.1', ['a', 'b']],
+      ['apq8064: Linux 6.18', '5.1', ['c', 'b']],
+    ]);
+    expect(since.kernels[1]?.findings).toContain('The answer changes: c under 5.1, b under 6.18.');
+  });
+});
