@@ -151,7 +151,14 @@ function answerBody(model: ReportModel, a: KernelAnswer, strategy: StrategyHtml)
     rec.strategy === null
       ? `<p class="verdict-line bad">${h(rec.headline)}</p>`
       : `<p class="verdict-line">${rec.agreed ? 'Winner' : 'By the decision rule'}: ${strategy(rec.strategy)}</p>\n<p>${h(rec.headline)}</p>`;
-  const setting = rec.setting ? `<p class="note">Its setting: ${h(rec.setting)}.</p>` : '';
+  const setting = [
+    rec.setting ? `<p class="note">Its setting: ${h(rec.setting)}.</p>` : '',
+    a.facts.upstream
+      ? `<p class="note">Upstream allocates these tables as <code>${h(a.facts.upstream)}</code> models here: ${h(a.facts.upstreamSource)}.</p>`
+      : '',
+  ]
+    .filter((x) => x !== '')
+    .join('\n');
   const basis = `<p class="note"><strong>Basis:</strong> ${h(model.objective.label)}, ${h(model.objective.why)}; the pages alone beside it.</p>`;
   const numbers =
     rec.numbers.length === 0

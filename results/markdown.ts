@@ -158,6 +158,11 @@ function answer(a: KernelAnswer, m: ReportModel): string[] {
   else {
     out.push(`**${r.agreed ? 'Winner' : 'By the decision rule'}: \`${r.strategy}\`.** ${r.headline}`, '');
     if (r.setting) out.push(`Its setting: ${r.setting}.`, '');
+    if (a.facts.upstream)
+      out.push(
+        `Upstream allocates these tables as \`${a.facts.upstream}\` models here: ${a.facts.upstreamSource}.`,
+        '',
+      );
   }
   out.push(`**Basis:** ${m.objective.label}, ${m.objective.why}; the pages alone beside it.`, '');
   if (r.numbers.length) {

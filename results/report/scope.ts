@@ -63,6 +63,9 @@ export interface ScopeFacts {
   hypothetical: boolean;
   /** One line on the platform, from its table (core/platforms.ts). */
   description: string;
+  /** The strategy that models what upstream allocates L2 tables with here, and the source. */
+  upstream: string;
+  upstreamSource: string;
 }
 
 /**
@@ -87,5 +90,7 @@ export function factsOf(platform: string | null, kernel: string): ScopeFacts {
     coherentSource: k?.coherentWalk.source ?? '',
     hypothetical: p.hypothetical,
     description: p.description,
+    upstream: k?.upstream.value ?? '',
+    upstreamSource: k?.upstream.source ?? '',
   };
 }

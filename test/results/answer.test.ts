@@ -216,5 +216,10 @@ describe('answers per platform', () => {
     ]);
     expect(answers[1]?.recommendation.headline).toMatch(/^Hypothetical platform, never a real answer: use dma-pool/);
     expect(answers[0]?.recommendation.unavailable.map((u) => u.strategy)).toEqual(['dma-pool:coherent_pool=0']);
+    // What upstream allocates with there, from the platform's table.
+    expect(answers[0]?.facts.upstream).toBe('slab-dma32');
+    expect(renderMarkdown(analyse(completeRun(records)))).toContain(
+      'Upstream allocates these tables as `slab-dma32` models here: the L2 kmem_cache with SLAB_CACHE_DMA32',
+    );
   });
 });
