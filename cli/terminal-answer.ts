@@ -12,9 +12,12 @@ export function answerLines(run: RunResult, options: ReportOptions, where: strin
   const model = analyse(run, options);
   const lines = model.answers.map((a) => {
     const scope = model.answers.length > 1 ? `${a.title}: ` : '';
-    const { strategy, agreed, otherwise } = a.recommendation;
+    const { strategy, agreed, tied, otherwise } = a.recommendation;
     if (strategy === null) return `  ${scope}none: no strategy that may be the answer here`;
-    const how = agreed ? 'least under every aggregation' : 'by the decision rule; the aggregations disagree';
+    const equal = tied.length ? `, equal to ${tied.join(', ')}` : '';
+    const how = agreed
+      ? `least under every aggregation${equal}`
+      : `by the decision rule${equal}; the aggregations disagree`;
     const unless = otherwise ? `; where its setting does not hold, ${otherwise}` : '';
     return `  ${scope}${strategy} (${how})${unless}`;
   });
