@@ -154,8 +154,8 @@ function placeLabels(points: TradeoffPoint[], pixel: (p: TradeoffPoint) => [numb
   const overlaps = (a: Box, b: Box) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
   return points.map((p, i) => {
     const [x, y] = xy[i] as [number, number];
-    // About 6.8 px a character of the 11 px bold label (Chromium renders 6.3-6.6).
-    const w = p.strategy.length * 6.8;
+    // The 11 px bold label: Chromium draws up to 7 px a character ("dma-pool:coherent_pool=0", 167 px).
+    const w = p.strategy.length * 7.2;
     const box = (c: Placement): Box => {
       const left = c.anchor === 'start' ? x + c.dx : c.anchor === 'end' ? x + c.dx - w : x - w / 2;
       return [left, y + c.dy - 7, left + w, y + c.dy + 7];
