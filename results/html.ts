@@ -3,6 +3,7 @@ import { strategyPalette } from './charts/colors.ts';
 import { formatBytes, formatCount, formatPercent, plural } from './number-text.ts';
 import { aggregateText } from './report/aggregations.ts';
 import { analyse, costedRecords } from './report/analyse.ts';
+import { unavailableGroups } from './report/answer-table.ts';
 import { formatNs, sig2 } from './report/cost.ts';
 import {
   type AggregateRow,
@@ -16,7 +17,6 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
-import { unavailableGroups } from './report/recommend.ts';
 import { scopeKeyOf, scopesOf } from './report/scope.ts';
 import type { Exporter, Provenance } from './run-schema.ts';
 

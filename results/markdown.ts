@@ -1,6 +1,7 @@
 import { formatBytes, formatCount, formatPercent, plural } from './number-text.ts';
 import { type AggregationName, aggregateText } from './report/aggregations.ts';
 import { analyse } from './report/analyse.ts';
+import { unavailableGroups } from './report/answer-table.ts';
 import { formatNs, sig2 } from './report/cost.ts';
 import {
   type AggregateRow,
@@ -11,7 +12,6 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
-import { unavailableGroups } from './report/recommend.ts';
 import type { Exporter } from './run-schema.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
