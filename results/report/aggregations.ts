@@ -20,6 +20,13 @@ const AGGREGATIONS: readonly { name: AggregationName; words: string }[] = [
   { name: 'won', words: 'the workloads won' },
 ];
 
+/** The aggregations' names, in the order the report lists them. */
+export const AGGREGATION_NAMES: readonly AggregationName[] = AGGREGATIONS.map((a) => a.name);
+
+/** How a sentence names an aggregation. */
+export const aggregationWords = (name: AggregationName): string =>
+  AGGREGATIONS.find((a) => a.name === name)?.words ?? name;
+
 /** One strategy under each aggregation. */
 export interface StrategyAggregates {
   strategy: string;
@@ -123,6 +130,22 @@ export function aggregateText(r: StrategyAggregates, name: AggregationName, unit
   }
 }
 
+/**
+ * A winner's figure against another's under an aggregation: "4 MiB against 4 MiB, 616 B less" when the
+ * rounding would hide the bytes between them.
+ */
+export function againstText(
+  winner: StrategyAggregates,
+  other: StrategyAggregates,
+  name: AggregationName,
+  units: number,
+) {
+  const a = aggregateText(winner, name, units);
+  const b = aggregateText(other, name, units);
+  const gap = name === 'sum' || name === 'worst' ? other[name] - winner[name] : 0;
+  return `${a} against ${b}${a === b && gap > 0 ? `, ${formatBytes(gap)} less` : ''}`;
+}
+
 const unitName = (u: WorkloadUnit) =>
   u.workload === HOLD_SWEEP ? 'the hold sweep (mean over its points)' : u.workload;
 
@@ -143,12 +166,7 @@ export function disagreements(agg: Aggregation, chosen: string): string[] {
   const n = agg.units.length;
   return [...rivals].map(([rival, names]) => {
     const other = row.get(rival) as StrategyAggregates;
-    const wins = names
-      .map(
-        (name) =>
-          `${AGGREGATIONS.find((a) => a.name === name)?.words} (${aggregateText(other, name, n)} against ${aggregateText(mine, name, n)})`,
-      )
-      .join(' and ');
+    const wins = names.map((name) => `${aggregationWords(name)} (${againstText(other, mine, name, n)})`).join(' and ');
     return `${rival} wins by ${wins}: ${where(agg.units, rival, chosen)}.`;
   });
 }
