@@ -5,7 +5,7 @@ import { PAGE_SIZE } from '../../core/sizes.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes, formatCount, formatPercent, plural } from '../number-text.ts';
 import { geometricMean, mean } from '../statistics.ts';
-import { liveAtEnd } from './held.ts';
+import { heldAtEnd, heldAtPeak, liveAtEnd } from './held.ts';
 import type { Crossover, KernelAnswer, SinceKernel, SinceRow, SinceSummary } from './model.ts';
 import { groupBy } from './record-groups.ts';
 import { workloadUnitOf } from './workload-units.ts';
@@ -28,6 +28,7 @@ function pairsByStrategy(records: readonly FullRecord[], base: string, kernel: s
   return out;
 }
 
+/** Whether the pages a strategy took differ between the kernels (its metadata is a column of its own). */
 const differs = (a: FullRecord, b: FullRecord) =>
   a.peak_footprint_bytes !== b.peak_footprint_bytes ||
   a.mean_footprint_bytes !== b.mean_footprint_bytes ||
@@ -64,7 +65,7 @@ function perWorkload(pairs: readonly Pair[], value: (r: FullRecord) => number | 
 }
 
 function row(strategy: string, pairs: readonly Pair[]): SinceRow {
-  const ratios = perWorkload(pairs, (r) => r.peak_footprint_bytes).map(([a, b]) => b / a);
+  const ratios = perWorkload(pairs, heldAtPeak).map(([a, b]) => b / a);
   const freeing = pairs.filter(([a]) => a.frees > 0);
   const costed = perWorkload(pairs, (r) => r.kernel_ns_per_op);
   return {
@@ -82,12 +83,9 @@ function row(strategy: string, pairs: readonly Pair[]): SinceRow {
   };
 }
 
-/** The pair with the largest relative change of a footprint figure, among pairs that failed nothing. */
-function largestChange(
-  pairs: readonly Pair[],
-  key: 'peak_footprint_bytes' | 'final_footprint_bytes',
-): Pair | undefined {
-  const rel = ([a, b]: Pair) => Math.abs(b[key] - a[key]) / Math.max(a[key], b[key], 1);
+/** The pair with the largest relative change of what is held (report's basis: pages and metadata). */
+function largestChange(pairs: readonly Pair[], held: (r: FullRecord) => number): Pair | undefined {
+  const rel = ([a, b]: Pair) => Math.abs(held(b) - held(a)) / Math.max(held(a), held(b), 1);
   return pairs.reduce<Pair | undefined>((m, p) => (m === undefined || rel(p) > rel(m) ? p : m), undefined);
 }
 
@@ -95,35 +93,31 @@ const clean = ([a, b]: Pair) => a.alloc_failures === 0 && b.alloc_failures === 0
 
 /**
  * What is given back after frees: among cells with frees where both kernels reached the same peak
- * footprint, failing nothing, those whose final footprint differs (SLUB keeping fewer or more empty
- * slabs after a drain); the one that differs most, in words.
+ * held, failing nothing, those where what is held at the end differs (SLUB keeping fewer or more empty
+ * slabs after a drain); the one that differs most, in words. Held is pages and metadata, the basis.
  */
 function retention(strategy: string, pairs: readonly Pair[], base: string, kernel: string): string | null {
   const drained = pairs.filter(
-    (p) =>
-      clean(p) &&
-      p[0].frees > 0 &&
-      p[0].peak_footprint_bytes === p[1].peak_footprint_bytes &&
-      p[0].final_footprint_bytes !== p[1].final_footprint_bytes,
+    (p) => clean(p) && p[0].frees > 0 && heldAtPeak(p[0]) === heldAtPeak(p[1]) && heldAtEnd(p[0]) !== heldAtEnd(p[1]),
   );
-  const most = largestChange(drained, 'final_footprint_bytes');
+  const most = largestChange(drained, heldAtEnd);
   if (!most) return null;
   const [a, b] = most;
-  const less = drained.filter(([x, y]) => y.final_footprint_bytes < x.final_footprint_bytes).length;
+  const less = drained.filter(([x, y]) => heldAtEnd(y) < heldAtEnd(x)).length;
   return (
-    `${strategy} after frees: at the end of ${a.workload} (${formatCount(liveAtEnd(a))} of its peak ${formatCount(a.peak_live_tables)} tables still live, the same peak footprint under both) it holds ${formatBytes(b.final_footprint_bytes)} under ${kernel} against ${formatBytes(a.final_footprint_bytes)} under ${base}` +
+    `${strategy} after frees: at the end of ${a.workload} (${formatCount(liveAtEnd(a))} of its peak ${formatCount(a.peak_live_tables)} tables still live, the same peak held under both) it holds ${formatBytes(heldAtEnd(b))} under ${kernel} against ${formatBytes(heldAtEnd(a))} under ${base}` +
     (drained.length > 1 ? `; less under ${kernel} in ${less} of ${plural(drained.length, 'such cell')}.` : '.')
   );
 }
 
-/** Where the peak footprint moved, among cells that failed nothing: the largest change, in words. */
+/** Where the peak held (pages and metadata) moved, among cells that failed nothing: the largest change, in words. */
 function peakMoves(strategy: string, pairs: readonly Pair[], base: string, kernel: string): string | null {
-  const moved = pairs.filter((p) => clean(p) && p[0].peak_footprint_bytes !== p[1].peak_footprint_bytes);
-  const most = largestChange(moved, 'peak_footprint_bytes');
+  const moved = pairs.filter((p) => clean(p) && heldAtPeak(p[0]) !== heldAtPeak(p[1]));
+  const most = largestChange(moved, heldAtPeak);
   if (!most) return null;
   const [a, b] = most;
-  const less = moved.filter(([x, y]) => y.peak_footprint_bytes < x.peak_footprint_bytes).length;
-  return `${strategy}: its peak footprint differs in ${plural(moved.length, 'cell')} (smaller under ${kernel} in ${less}); most on ${a.workload}, ${formatBytes(b.peak_footprint_bytes)} under ${kernel} against ${formatBytes(a.peak_footprint_bytes)} under ${base}.`;
+  const less = moved.filter(([x, y]) => heldAtPeak(y) < heldAtPeak(x)).length;
+  return `${strategy}: its peak held differs in ${plural(moved.length, 'cell')} (smaller under ${kernel} in ${less}); most on ${a.workload}, ${formatBytes(heldAtPeak(b))} under ${kernel} against ${formatBytes(heldAtPeak(a))} under ${base}.`;
 }
 
 const pairKey = (c: Crossover) => `${[c.below, c.above].sort().join('\u0000')}\u0000${c.cpus}`;
@@ -188,6 +182,8 @@ function findings(a: KernelAnswer, b: KernelAnswer, rows: readonly SinceRow[], p
   }
   for (const r of rows) {
     const p = pairs.get(r.strategy) ?? [];
+    // Where only the metadata changed, the same-pages line below says so, with both sizes.
+    if (r.footprint_differs === 0) continue;
     for (const line of [peakMoves(r.strategy, p, a.kernel, b.kernel), retention(r.strategy, p, a.kernel, b.kernel)])
       if (line) out.push(line);
   }
@@ -202,9 +198,7 @@ function findings(a: KernelAnswer, b: KernelAnswer, rows: readonly SinceRow[], p
       r.metadata[0] !== r.metadata[1]
         ? `; only its metadata changes, ${formatBytes(r.metadata[0])} → ${formatBytes(r.metadata[1])}`
         : '';
-    out.push(
-      `${r.strategy}: the same footprint, failures and reuse in all ${plural(r.cells, 'cell')}${reuse}${metadata}.`,
-    );
+    out.push(`${r.strategy}: the same pages, failures and reuse in all ${plural(r.cells, 'cell')}${reuse}${metadata}.`);
   }
   return out;
 }

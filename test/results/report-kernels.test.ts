@@ -81,16 +81,55 @@ describe('the report of a run with two kernels', () => {
     expect(k?.kernel).toBe('6.18');
     expect(k?.findings).toContain('The answer changes: a under 5.1, b under 6.18.');
     expect(k?.findings).toContain(
-      'a after frees: at the end of churn:live=16,ops=28 (4 of its peak 16 tables still live, the same peak footprint under both) it holds 4 KiB under 6.18 against 16 KiB under 5.1.',
+      'a after frees: at the end of churn:live=16,ops=28 (4 of its peak 16 tables still live, the same peak held under both) it holds 4 KiB under 6.18 against 16 KiB under 5.1.',
     );
     expect(k?.findings).toContain(
-      'a: its peak footprint differs in 1 cell (smaller under 6.18 in 0); most on hold:tables=8, 12 KiB under 6.18 against 8 KiB under 5.1.',
+      'a: its peak held differs in 1 cell (smaller under 6.18 in 0); most on hold:tables=8, 12 KiB under 6.18 against 8 KiB under 5.1.',
     );
     const a = k?.rows.find((r) => r.strategy === 'a');
     // Peak 12/8 on the hold and 16/16 on the churn: geometric mean √1.5. Holding 8 tables: 8 in 2
     // pages (4 a page) under 5.1, 8 in 3 under 6.18.
     expect(a?.peak_ratio).toBeCloseTo(Math.sqrt(1.5), 12);
     expect(a).toMatchObject({ cells: 2, footprint_differs: 2, failures: [0, 0], density: [4, 8 / 3] });
+  });
+
+  it('counts metadata in what "Since v5.1" says is held, and says when only the metadata changed', () => {
+    // c takes the same 8 KiB of pages under both kernels; its metadata is 4,224 B under 5.1 and
+    // 4,160 B under 6.18 (genalloc's gen_pool and bitmap). d takes 4 KiB more pages under 6.18 and
+    // keeps 640 B of metadata under both.
+    const rec = (strategy: string, kernel: string, pages: number, metadata: number) =>
+      blankRecord(
+        { workload: 'hold:tables=8', strategy, cpus: 4, kernel, seed: 1 },
+        withTotals({
+          allocs: 8,
+          events: 8,
+          peak_live_tables: 8,
+          peak_footprint_bytes: pages,
+          final_footprint_bytes: pages,
+          metadata_bytes: metadata,
+        }),
+      );
+    const m = analyse(
+      run([
+        rec('c', '5.1', 8192, 4224),
+        rec('c', '6.18', 8192, 4160),
+        rec('d', '5.1', 8192, 640),
+        rec('d', '6.18', 12288, 640),
+      ]),
+    );
+    const [k] = m.since.kernels;
+    const c = k?.rows.find((r) => r.strategy === 'c');
+    expect(c?.footprint_differs).toBe(0);
+    // Peak held, pages and metadata: (8192 + 4160) / (8192 + 4224).
+    expect(c?.peak_ratio).toBeCloseTo(12352 / 12416, 12);
+    expect(k?.findings).toContain(
+      'c: the same pages, failures and reuse in all 1 cell; only its metadata changes, 4.13 KiB → 4.06 KiB.',
+    );
+    expect(k?.findings.some((f) => f.startsWith('c: its peak held differs'))).toBe(false);
+    // d: 12288 + 640 = 12,928 B = 12.6 KiB under 6.18 against 8192 + 640 = 8,832 B = 8.63 KiB.
+    expect(k?.findings).toContain(
+      'd: its peak held differs in 1 cell (smaller under 6.18 in 0); most on hold:tables=8, 12.6 KiB under 6.18 against 8.63 KiB under 5.1.',
+    );
   });
 
   it('renders one answer subsection per kernel, a section said once where the kernels agree, and the kernel of each ranking', () => {
@@ -107,7 +146,7 @@ describe('the report of a run with two kernels', () => {
     );
     expect(gate).not.toContain('### mt8173');
     expect(md).toContain('### churn:live=16,ops=28 (cpus=4, kernel=6.18, seed=1)');
-    expect(md).toContain('| a | 2 | 2 | 1.225× | 0 (same) | 4.00 → 2.67 |');
+    expect(md).toContain('| a | 2 | 2 | 1.22× | 0 (same) | 4.00 → 2.67 |');
   });
 
   it('keeps a one-kernel report as it was, and says how to compare kernels', () => {
