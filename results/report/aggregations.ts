@@ -103,18 +103,21 @@ export function aggregate(
 
 /**
  * The decision rule, applied: the fewest bytes summed over the workloads; at equal sums the smaller
- * worst case, then the smaller geometric mean, then more workloads won. Null when nothing is compared.
+ * worst case, then the smaller geometric mean, then more workloads won; equal under all four, what
+ * upstream allocates with on the platform (slab-normal under TTBR_EXT, not the DMA32 cache it holds
+ * as much as). Null when nothing is compared.
  */
-export function decide(agg: Aggregation): string | null {
+export function decide(agg: Aggregation, upstream = ''): string | null {
+  const mine = (r: StrategyAggregates) => (r.strategy === upstream ? 0 : 1);
   const sorted = [...agg.rows].sort(
-    (a, b) => a.sum - b.sum || a.worst - b.worst || a.geomean - b.geomean || b.won - a.won,
+    (a, b) => a.sum - b.sum || a.worst - b.worst || a.geomean - b.geomean || b.won - a.won || mine(a) - mine(b),
   );
   return sorted[0]?.strategy ?? null;
 }
 
 /** The decision rule in one sentence, as the answer states it. */
 export const DECISION_RULE =
-  'Of the strategies this platform can use that never failed an allocation and kept every table where the walker can reach it, take the one that holds the fewest bytes (pages and metadata) summed over the workloads, the hold sweep counted once by its mean; at equal sums, the smaller worst case.';
+  'Of the strategies this platform can use that never failed an allocation and kept every table where the walker can reach it, take the one that holds the fewest bytes (pages and metadata) summed over the workloads, the hold sweep counted once by its mean; at equal sums, the smaller worst case; equal under every aggregation, what upstream allocates with here.';
 
 /** A value under an aggregation, as text. */
 export function aggregateText(r: StrategyAggregates, name: AggregationName, units: number): string {

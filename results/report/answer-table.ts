@@ -42,11 +42,12 @@ export function tableOf(
   agg: Aggregation,
   objective: ObjectiveInfo,
   counts: Recommendation['counts'],
+  upstream = '',
 ): AggregateRow[] {
   const compared = new Set(agg.rows.map((r) => r.strategy));
   const ids = new Set(agg.units.map((u) => u.id));
   const pages = workloadUnits(records, objective.pages, compared).filter((u) => ids.has(u.id));
-  const order = decideOrder(agg);
+  const order = decideOrder(agg, upstream);
   return order.map((row) => ({
     ...row,
     pages_sum: pages.reduce((s, u) => s + (u.figures.get(row.strategy) ?? 0), 0),
@@ -56,11 +57,11 @@ export function tableOf(
 }
 
 /** The rows in the decision rule's order: the answer first. */
-function decideOrder(agg: Aggregation) {
+function decideOrder(agg: Aggregation, upstream: string) {
   const rest = [...agg.rows];
   const out = [];
   while (rest.length) {
-    const next = decide({ ...agg, rows: rest });
+    const next = decide({ ...agg, rows: rest }, upstream);
     const i = rest.findIndex((r) => r.strategy === next);
     out.push(...rest.splice(i, 1));
   }

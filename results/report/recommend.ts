@@ -27,7 +27,7 @@ export function recommend(
   const unavailable = unavailableOf(gate);
   const counts = deciding(records, facts);
   const agg = aggregate(records, objective.held, compared);
-  const chosen = compared.length ? decide(agg) : null;
+  const chosen = compared.length ? decide(agg, facts.upstream) : null;
   const none = {
     strategy: null,
     agreed: false,
@@ -46,7 +46,7 @@ export function recommend(
     setting: '',
   };
   if (chosen === null) return none;
-  const table = tableOf(records, agg, objective, counts);
+  const table = tableOf(records, agg, objective, counts, facts.upstream);
   const mine = table.find((r) => r.strategy === chosen) as AggregateRow;
   const agreed = agg.agreed.includes(chosen);
   const tied = tiedWith(table, mine);

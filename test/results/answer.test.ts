@@ -123,6 +123,30 @@ describe('the four aggregations, on records worked out by hand', () => {
   });
 });
 
+describe('equal under every aggregation', () => {
+  it('answers with what upstream allocates with on the platform: slab-normal under TTBR_EXT, slab-dma32 on mt8173', () => {
+    // Both caches hold 16 KiB for 8 tables and 32 KiB for 20 on each platform: equal under all four
+    // aggregations. mt8188's 6.18 L2 cache has no zone flag (TTBR_EXT), mt8173's has SLAB_CACHE_DMA32.
+    const at = (platform: string, strategy: string, workload: string, bytes: number) =>
+      blankRecord(
+        { workload, strategy, platform, cpus: 8, kernel: '6.18', seed: 1 },
+        withTotals({ allocs: 1, events: 1, peak_live_tables: 1, peak_footprint_bytes: bytes }),
+      );
+    const records = ['mt8173', 'mt8188'].flatMap((p) =>
+      ['slab-dma32', 'slab-normal'].flatMap((s) => [
+        at(p, s, 'churn:live=8', 16 * KiB),
+        at(p, s, 'churn:live=20', 32 * KiB),
+      ]),
+    );
+    const answers = analyse(completeRun(records)).answers;
+    expect(answers.map((a) => [a.platform, a.recommendation.strategy, a.recommendation.agreed])).toEqual([
+      ['mt8173', 'slab-dma32', true],
+      ['mt8188', 'slab-normal', true],
+    ]);
+    expect(answers[1]?.recommendation.tied).toEqual(['slab-dma32']);
+  });
+});
+
 describe('one weighting of workloads everywhere', () => {
   it('counts the hold sweep once, by the mean of its points', () => {
     // Sweep: x 4 and 8 KiB (mean 6), y 16 and 16 (16); churn: x 64 KiB, y 32 KiB.
