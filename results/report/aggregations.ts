@@ -12,20 +12,22 @@ import { HOLD_SWEEP, type WorkloadUnit, workloadUnits } from './workload-units.t
  */
 export type AggregationName = 'geomean' | 'sum' | 'worst' | 'won';
 
-/** The aggregations, each with how a sentence names it. */
-const AGGREGATIONS: readonly { name: AggregationName; words: string }[] = [
-  { name: 'geomean', words: 'the geometric mean of ratios to the least' },
-  { name: 'sum', words: 'the sum of bytes over the workloads' },
-  { name: 'worst', words: 'the worst case, the most held in any cell' },
-  { name: 'won', words: 'the workloads won' },
+/** The aggregations, each with how a sentence names it, in full and in a list. */
+const AGGREGATIONS: readonly { name: AggregationName; words: string; short: string }[] = [
+  { name: 'geomean', words: 'the geometric mean of ratios to the least', short: 'the geometric mean of ratios' },
+  { name: 'sum', words: 'the sum of bytes over the workloads', short: 'the sum of bytes' },
+  { name: 'worst', words: 'the worst case, the most held in any cell', short: 'the worst case' },
+  { name: 'won', words: 'the workloads won', short: 'the workloads won' },
 ];
 
 /** The aggregations' names, in the order the report lists them. */
 export const AGGREGATION_NAMES: readonly AggregationName[] = AGGREGATIONS.map((a) => a.name);
 
-/** How a sentence names an aggregation. */
-export const aggregationWords = (name: AggregationName): string =>
-  AGGREGATIONS.find((a) => a.name === name)?.words ?? name;
+/** How a sentence names an aggregation: in full, or short, as one item of a list. */
+export const aggregationWords = (name: AggregationName, short = false): string => {
+  const a = AGGREGATIONS.find((x) => x.name === name);
+  return (short ? a?.short : a?.words) ?? name;
+};
 
 /** One strategy under each aggregation. */
 export interface StrategyAggregates {

@@ -115,7 +115,7 @@ function answerFor(
     recommendation: recommend(records, gate, cross, objective, cost, facts),
     constraints: gate,
     crossovers: cross,
-    claims: claims(records, objective),
+    claims: claims(records, objective, may),
     cost,
   };
 }
