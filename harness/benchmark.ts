@@ -48,6 +48,8 @@ export interface BenchmarkOptions {
   rounds?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, record: FullRecord) => void;
+  /** Called once `result` names the plan (its cells, all missing), before any cell runs: a caller can save it. */
+  onStart?: () => void;
   /** Told of each cell that fails (its strategy threw) or times out; the run goes on. */
   onFailure?: (cell: MissingCell) => void;
   /** Filled as cells finish (records too, unless `records` is given), so a caller can save it at any time. */
@@ -345,16 +347,28 @@ function missingCells(cells: readonly Cell[], states: readonly CellState[], roun
   return out;
 }
 
-/** What a cell lacks, or null when it is done. */
+/** What a cell lacks, or null when it is done; with its position in the plan. */
 function missingCell(cell: Cell, s: CellState | undefined, rounds: number | null): MissingCell | null {
-  const base = { ...keyOfCell(cell), module: cell.source?.module ?? null };
-  if (s?.failure) {
-    const { step, reason, error } = s.failure;
-    return { ...base, reason, step, error };
-  }
-  if (!s?.measured) return { ...base, reason: 'not run', step: null, error: null };
-  if (rounds !== null && cell.timed && !s.untimable && s.rounds < rounds) {
-    return { ...base, reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` };
+  const lack = lacking(s, cell.timed ? rounds : null);
+  if (!lack) return null;
+  const position = cell.source?.index ?? -1;
+  return {
+    ...keyOfCell(cell),
+    module: cell.source?.module ?? null,
+    ...lack,
+    ...(position >= 0 ? { cell: position } : {}),
+  };
+}
+
+/** Why a cell is not done: failed or timed out, not run, or not timed in every round (`rounds`: null when it is not timed). */
+function lacking(
+  s: CellState | undefined,
+  rounds: number | null,
+): Pick<MissingCell, 'reason' | 'step' | 'error'> | null {
+  if (s?.failure) return { reason: s.failure.reason, step: s.failure.step, error: s.failure.error };
+  if (!s?.measured) return { reason: 'not run', step: null, error: null };
+  if (rounds !== null && !s.untimable && s.rounds < rounds) {
+    return { reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` };
   }
   return null;
 }
@@ -408,6 +422,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     fixed('missing', missingCells(cells, states, rounds));
     if (!o.records) fixed('records', [...store.values()]);
   };
+  o.onStart?.();
   const outcome = await runCells(cells, {
     throughput: timeMs === null ? null : { timeMs, rounds: rounds ?? DEFAULT_ROUNDS },
     records: store,

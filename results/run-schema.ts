@@ -65,6 +65,8 @@ const missingShape = cellKeyShape.extend({
   step: z.enum(['metrics', 'throughput']).nullable(),
   /** The error, for failed and timeout. */
   error: z.string().nullable(),
+  /** The cell's position in the whole plan, as its record's `detail.cell` (absent in older runs). */
+  cell: z.number().int().nonnegative().optional(),
 });
 
 export type MissingCell = z.infer<typeof missingShape>;

@@ -4,6 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { InputError, type OptionName } from '../../core/errors.ts';
 import { resolveSpec } from '../../core/spec.ts';
 import { expandSweep } from '../../core/spec-ranges.ts';
+import type { HeldLock } from '../../os/lock.ts';
 import { GFP_KERNEL } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
 import { Slub618Cache, type SlubCounters } from '../../strategies/slub/cache-6.18.ts';
@@ -11,7 +12,7 @@ import { getOrder } from '../../strategies/slub/geometry.ts';
 import { SLUB_METADATA } from '../../strategies/slub/strategy.ts';
 import { ALLOC, type Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
-import { acquireLockNow, acquireLockWaiting, type HeldLock } from './lock.ts';
+import { takeCacheLockNow, takeCacheLockWaiting } from './cache-lock.ts';
 import { LiveCacheError, MsgMsgCache } from './msg-cache.ts';
 import {
   BUCKETS,
@@ -220,7 +221,7 @@ export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
     cleanup.ownLock = false;
     cleanup.lock = o.lock;
   } else {
-    cleanup.lock = o.lock === 'wait' ? await acquireLockWaiting(o.lockTimeoutMs ?? 600_000) : acquireLockNow();
+    cleanup.lock = o.lock === 'wait' ? await takeCacheLockWaiting(o.lockTimeoutMs ?? 600_000) : takeCacheLockNow();
   }
   cleanup.cacheName = first.bucket.cache;
   let interrupted: NodeJS.Signals | null = null;

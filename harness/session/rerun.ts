@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ResultsError } from './errors.ts';
-import { readRun } from './read-run.ts';
-import type { Provenance } from './run-schema.ts';
-import { isRunFile } from './write.ts';
+import { ResultsError } from '../../results/errors.ts';
+import { readRun } from '../../results/read-run.ts';
+import type { Provenance } from '../../results/run-schema.ts';
+import { isRunFile } from './out-dir.ts';
 
 /** What makes two runs the same: the plan (its hash covers l2bench's version), the shard, the files it read. */
 export interface PlanIdentity {
