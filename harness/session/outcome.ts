@@ -3,8 +3,11 @@ import { plural } from '../../results/number-text.ts';
 import type { MissingCell, RunResult } from '../../results/run-schema.ts';
 import { exitCodeOf, type StopSignal } from './stop-signals.ts';
 
-/** The formats saved while a run goes, in the order they are written: results.json first, the one that says what the run holds. */
-export const RESULT_FORMATS = ['json', 'csv'] as const;
+/**
+ * The formats saved while a run goes, in the order they are written: results.json last, so that
+ * when it shows a cell, results.csv has it too (a kill between the two leaves the older pair).
+ */
+export const RESULT_FORMATS = ['csv', 'json'] as const;
 
 /** Exit codes of a run beyond 0 (complete) and 2 (bad input); a stop signal's is 128 + its number. */
 const EXIT_WRITE_FAILED = 1;

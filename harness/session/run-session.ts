@@ -73,7 +73,7 @@ class RunSession {
   readonly #result = emptyResult();
   /** Every format asked for, in the order given (results.json added when not). */
   readonly #formats: string[];
-  /** The files saved while the run goes (results.json first: it is the one that says what the run holds). */
+  /** The files saved while the run goes: results.csv, then results.json, the one that says what the run holds. */
   readonly #saved: string[];
   readonly #reports: string[];
   readonly #autosave: Autosave;
