@@ -94,6 +94,22 @@ module.exports = {
       to: { path: allBut('kernel', 'core', 'os', 'strategies', 'workloads') },
     },
     {
+      name: 'kernel-tools-stand-apart',
+      comment:
+        'each kernel tool (kernel/live: the live check; kernel/tracefs: the recorder; a guest lab to come) is a product of its own: none imports another.',
+      severity: 'error',
+      from: { path: '^kernel/([^/]+)/' },
+      to: { path: '^kernel/', pathNot: '^kernel/$1/' },
+    },
+    {
+      name: 'kernel-tools-use-the-public-models',
+      comment:
+        "the live check reaches a model through what it shows every caller (the strategy's module, strategies/types.ts, the machine), never the SLUB cache's internals.",
+      severity: 'error',
+      from: { path: '^kernel/' },
+      to: { path: '^strategies/slub/', pathNot: '^strategies/slub/strategy\\.ts$' },
+    },
+    {
       name: 'harness-knows-no-kernel-tools',
       comment: 'the benchmark runner never needs a real kernel: harness/ never imports kernel/.',
       severity: 'error',
