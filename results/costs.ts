@@ -217,8 +217,3 @@ export function kernelNsPerOp(r: FullRecord, table: CostTable, scale: UnitScale 
   for (const [unit, n] of counts) ns += n * (table.units[unit]?.ns ?? 0) * (scale[unit] ?? 1);
   return ns / r.events;
 }
-
-/** Set every record's kernel_ns_per_op from the table. */
-export function applyCosts(records: FullRecord[], table: CostTable): void {
-  for (const r of records) r.kernel_ns_per_op = kernelNsPerOp(r, table);
-}

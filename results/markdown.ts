@@ -9,6 +9,7 @@ import {
   type SinceKernel,
 } from './report/model.ts';
 import type { Exporter } from './run-schema.ts';
+import { asRun } from './run-source.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
 function mdTable(
@@ -275,5 +276,5 @@ function rankings(m: ReportModel): string[] {
 export const markdownExporter: Exporter = {
   format: 'md',
   file: 'report.md',
-  render: (run, options) => renderMarkdown(analyse(run, options)),
+  render: (run, options) => renderMarkdown(analyse(asRun(run), options)),
 };

@@ -1,9 +1,9 @@
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { FullRecord } from '../core/record.ts';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
-import type { Exporter, ReportOptions, RunResult } from './run-schema.ts';
+import type { Exporter, ReportOptions, RunResult, RunSource } from './run-schema.ts';
+import { asSource } from './run-source.ts';
 
 /** Where a file is written before it is renamed into place. */
 const tmpOf = (file: string) => `${file}.${process.pid}.tmp`;
@@ -96,70 +96,64 @@ function exportersOf(formats: readonly string[]): Exporter[] {
 
 /**
  * Write a run in the given formats (csv, json, md, html) into a folder, one after another, each file
- * atomically. Resolves to the files. (The HTML report loads its chart libraries on first use.)
- * `records`, when given, are the run's records (read one at a time from a store on disk) in place
- * of `run.records`: the result files stream them, the reports read them all.
+ * atomically. Resolves to the files. The result files are written from the run's records one at a
+ * time (a RunSource: a spool, a results file read as a stream); the reports read them all. (The
+ * HTML report loads its chart libraries on first use.)
  */
 export async function writeResults(
   dir: string,
-  run: RunResult,
+  run: RunResult | RunSource,
   formats: readonly string[] = ['csv', 'json'],
   options: ReportOptions = {},
-  records?: Iterable<FullRecord>,
 ): Promise<string[]> {
+  const source = asSource(run);
   const files: string[] = [];
-  let held: RunResult | undefined;
   for (const exporter of exportersOf(formats)) {
     const file = join(dir, exporter.file);
-    if (!streamTo(file, exporter, run, records)) {
-      held ??= records ? { ...run, records: [...records] } : run;
-      writeAtomic(file, await exporter.render(held, options));
-    }
+    if (exporter.stream) streamTo(file, exporter.stream.bind(exporter), source);
+    else writeAtomic(file, await exporter.render(source, options));
     files.push(file);
   }
   return files;
 }
 
 /**
- * writeResults at once, for the formats that render without waiting (csv, json): the saves while a
- * run goes, and the last one on a second Ctrl-C, which cannot wait. Returns the files.
+ * The result files (csv, json) at once, streamed: the saves while a run goes, and the last one on a
+ * second Ctrl-C, which cannot wait. Returns the files.
  */
-export function writeResultsNow(
-  dir: string,
-  run: RunResult,
-  formats: readonly string[],
-  options: ReportOptions = {},
-  records?: Iterable<FullRecord>,
-): string[] {
+export function writeResultsNow(dir: string, run: RunSource, formats: readonly string[]): string[] {
   return exportersOf(formats).map((exporter) => {
     const file = join(dir, exporter.file);
-    if (streamTo(file, exporter, run, records)) return file;
-    const text = exporter.render(records ? { ...run, records: [...records] } : run, options);
-    if (typeof text !== 'string') throw new ResultsError(`format '${exporter.format}' cannot be written at once`);
-    writeAtomic(file, text);
+    if (!exporter.stream) throw new ResultsError(`format '${exporter.format}' cannot be written at once`);
+    streamTo(file, exporter.stream.bind(exporter), run);
     return file;
   });
 }
 
-/** Write a result file piece by piece if its exporter streams; false if it does not. */
-function streamTo(file: string, exporter: Exporter, run: RunResult, records?: Iterable<FullRecord>): boolean {
-  if (!exporter.stream) return false;
-  const stream = exporter.stream.bind(exporter);
-  writeAtomicWith(file, (write) => stream(run, records ?? run.records, write));
-  return true;
-}
+/** Bytes gathered before a write: a million records are not a million system calls. */
+const WRITE_CHUNK = 1 << 20;
 
-/** As writeAtomic, the text written piece by piece. */
-function writeAtomicWith(file: string, produce: (write: (text: string) => void) => void): void {
+/** Write a result file piece by piece, atomically: a temporary file beside it, then rename. */
+function streamTo(file: string, stream: NonNullable<Exporter['stream']>, run: RunSource): void {
   const tmp = tmpOf(file);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w');
     const out = fd;
-    produce((text) => {
-      const bytes = Buffer.from(text);
+    let parts: string[] = [];
+    let pending = 0;
+    const flush = () => {
+      const bytes = Buffer.from(parts.join(''));
       for (let done = 0; done < bytes.length; ) done += writeSync(out, bytes, done);
+      parts = [];
+      pending = 0;
+    };
+    stream(run, (text) => {
+      parts.push(text);
+      pending += text.length;
+      if (pending >= WRITE_CHUNK) flush();
     });
+    flush();
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);

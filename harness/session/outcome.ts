@@ -13,9 +13,6 @@ export const RESULT_FORMATS = ['csv', 'json'] as const;
 const EXIT_WRITE_FAILED = 1;
 const EXIT_CELLS_FAILED = 3;
 
-/** Failed cells named, at most. */
-const FAILURES_SHOWN = 10;
-
 /** A format's file name. */
 export const fileOf = (format: string): string => EXPORTERS.find((e) => e.format === format)?.file ?? format;
 
@@ -31,6 +28,8 @@ export interface Ending {
   dir: string;
   cells: number;
   result: RunResult;
+  /** The failed cells: how many, and the first few. */
+  failed: { count: number; first: MissingCell[] };
   stoppedBy: StopSignal | null;
   /** A stop signal came while the final files were written: the reports were skipped. */
   skippedReports: boolean;
@@ -92,24 +91,18 @@ export function endingOf(end: Ending): SessionOutcome {
     ]);
   }
   if (end.result.interrupted) return out(exitCodeOf(signal), [`interrupted by ${signal}; kept ${end.kept}`]);
-  const failed = failedCells(end.result);
-  if (failed.length > 0) {
+  if (end.failed.count > 0) {
     return out(EXIT_CELLS_FAILED, [
-      `${failed.length} of ${plural(end.cells, 'cell')} failed; the others are in ${end.files}`,
+      `${end.failed.count} of ${plural(end.cells, 'cell')} failed; the others are in ${end.files}`,
     ]);
   }
   return out(0, [], `${plural(end.cells, 'cell')}; results in ${end.files}\n`);
 }
 
-const failedCells = (result: RunResult) =>
-  result.missing.filter((m) => m.reason === 'failed' || m.reason === 'timeout');
-
 /** The failed cells, each in one line, the first few. */
 function failureLines(end: Ending): string[] {
-  const failed = failedCells(end.result);
-  const lines = failed.slice(0, FAILURES_SHOWN).map(describeFailure);
-  if (failed.length > FAILURES_SHOWN) {
-    lines.push(`and ${failed.length - FAILURES_SHOWN} more failed cells (see ${end.dir}/results.json)`);
-  }
+  const lines = end.failed.first.map(describeFailure);
+  const more = end.failed.count - end.failed.first.length;
+  if (more > 0) lines.push(`and ${more} more failed cells (see ${end.dir}/results.json)`);
   return lines;
 }

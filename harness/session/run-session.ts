@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import type { FullRecord } from '../../core/record.ts';
 import { plural } from '../../results/number-text.ts';
 import { SPOOL_FILE, SpooledRecords } from '../../results/record-store.ts';
-import type { ReportOptions, RunResult } from '../../results/run-schema.ts';
+import type { MissingCell, ReportOptions, RunResult, RunSource } from '../../results/run-schema.ts';
+import { headerOf, NO_MISSING } from '../../results/run-source.ts';
 import { writeResults, writeResultsNow } from '../../results/write.ts';
-import { type BenchmarkOptions, type BenchmarkPlan, emptyResult, runBenchmark } from '../benchmark.ts';
+import { type BenchmarkOptions, type BenchmarkPlan, emptyResult, type LiveRun, runBenchmark } from '../benchmark.ts';
 import { Autosave } from './autosave.ts';
 import { GuardedSpool } from './guarded-spool.ts';
 import { claimOutDir } from './out-dir.ts';
@@ -71,6 +72,8 @@ class RunSession {
   readonly #spool: SpooledRecords;
   readonly #store: GuardedSpool;
   readonly #result = emptyResult();
+  /** What the benchmark says of the cells not done yet, once it has started. */
+  #live: LiveRun = { missing: () => [], fullyTimed: () => 0 };
   /** Every format asked for, in the order given (results.json added when not). */
   readonly #formats: string[];
   /** The files saved while the run goes: results.csv, then results.json, the one that says what the run holds. */
@@ -116,11 +119,24 @@ class RunSession {
     );
   }
 
+  /** The run as the result files read it: its header, the spool's records, the cells not done. */
+  #source(): RunSource {
+    return {
+      header: headerOf(this.#result),
+      records: () => this.#store.values(),
+      missing: () => this.#live.missing(),
+      summary: () => {
+        const missing = NO_MISSING();
+        for (const m of this.#live.missing()) missing[m.reason]++;
+        return { records: this.#store.size, missing };
+      },
+    };
+  }
+
   /** Save the result files from the spool (and what the disk refused, held in memory). */
   #save(): void {
     const size = this.#store.size;
-    const records = { [Symbol.iterator]: () => this.#store.values() };
-    writeResultsNow(this.dir, this.#result, this.#saved, this.#options.report ?? {}, records);
+    writeResultsNow(this.dir, this.#source(), this.#saved);
     this.#savedRecords = size;
   }
 
@@ -140,7 +156,8 @@ class RunSession {
           signal: this.#abort.signal,
           result: this.#result,
           records: this.#store,
-          onStart: () => {
+          onStart: (live) => {
+            this.#live = live;
             // The plan on disk before any cell runs: a run killed now reads as 0 of N cells, not 0 of 0.
             try {
               this.#autosave.now();
@@ -223,10 +240,12 @@ class RunSession {
   /** The reports and the terminal's summary, skipped when a stop signal came while the results were written. */
   async #finishReports(): Promise<void> {
     if (this.#writeFailure) return;
-    this.#keptTimed = this.#result.interrupted ? fullyTimed(this.#store.values(), this.#result) : 0;
+    this.#keptTimed = this.#result.interrupted ? this.#live.fullyTimed() : 0;
     const records = () => this.#store.values();
     // The reports read every record: read them from the results once, for all.
-    const held = this.#reports.length ? { ...this.#result, records: [...records()] } : null;
+    const held = this.#reports.length
+      ? { ...this.#result, records: [...records()], missing: [...this.#live.missing()] }
+      : null;
     for (const format of this.#reports) {
       if (this.#skipRest || !held) break;
       await writeResults(this.dir, held, [format], this.#options.report ?? {});
@@ -263,6 +282,7 @@ class RunSession {
       dir: this.dir,
       cells: this.#plan.cells.length,
       result: this.#result,
+      failed: failedCells(this.#live.missing()),
       stoppedBy: this.#stoppedBy,
       skippedReports: this.#skipRest,
       writeFailure: this.#writeFailure,
@@ -281,10 +301,12 @@ function failedFile(error: unknown): string | null {
   return path ? path.replace(/\.\d+\.tmp$/, '') : null;
 }
 
-/** Records timed in every round: timed at all, and not among the cells missing rounds. */
-function fullyTimed(records: Iterable<FullRecord>, result: RunResult): number {
-  const notTimed = new Set(result.missing.filter((m) => m.reason === 'not timed').map((m) => m.cell ?? -1));
-  let timed = 0;
-  for (const r of records) if (r.ops_per_sec !== null && !notTimed.has(r.detail.cell ?? -2)) timed++;
-  return timed;
+/** The failed cells (their strategy threw, or ran past the cell timeout): how many, and the first few. */
+function failedCells(missing: Iterable<MissingCell>, shown = 10): Ending['failed'] {
+  const out: Ending['failed'] = { count: 0, first: [] };
+  for (const m of missing) {
+    if (m.reason !== 'failed' && m.reason !== 'timeout') continue;
+    if (out.count++ < shown) out.first.push(m);
+  }
+  return out;
 }
