@@ -6,6 +6,7 @@ import { type CostTable, kernelNsPerOp, loadCosts } from '../costs.ts';
 import { plural } from '../number-text.ts';
 import { reproduceCommand } from '../reproduce.ts';
 import type { ReportOptions, RunResult } from '../run-schema.ts';
+import { asSource } from '../run-source.ts';
 import { findSweeps } from '../sweep-groups.ts';
 import { constraints } from './constraints.ts';
 import { costSummary, speedSummary } from './cost.ts';
@@ -164,6 +165,6 @@ function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
     reproduce: reproduceCommand(run.provenance),
     provenance: run.provenance,
     interrupted: run.interrupted,
-    incomplete: describeIncomplete(run),
+    incomplete: describeIncomplete(asSource(run)),
   };
 }
