@@ -50,8 +50,17 @@ export class LockBusyError extends Error {
 
 export interface HeldLock {
   readonly path: string;
-  /** Remove the file and let the lock go (idempotent). */
+  /** Let the lock go (idempotent): the file is removed first when the lock was taken with `remove`. */
   release(): void;
+}
+
+export interface LockOptions {
+  /**
+   * Remove the file as the lock is let go (a run's output folder keeps no trace of its lock). A
+   * file many programs share stays: an older l2bench that opened it before it went, and locked it
+   * after, would hold a lock on a file no one else sees.
+   */
+  remove?: boolean;
 }
 
 /** The holder a lock file names (`PID HOST`, or a bare pid), or null when it names none. */
@@ -82,7 +91,7 @@ function stillNamed(fd: number, path: string): boolean {
  * Take the lock if it is free: null if another process holds it. Errors opening the file (a folder
  * that cannot be written) are thrown as they are.
  */
-export function tryLock(path: string): HeldLock | null {
+export function tryLock(path: string, options: LockOptions = {}): HeldLock | null {
   for (;;) {
     const fd = openSync(path, 'a+', 0o644);
     let taken = false;
@@ -105,9 +114,14 @@ export function tryLock(path: string): HeldLock | null {
       release() {
         if (!held) return;
         held = false;
-        // Removed while still held, so that no one takes a lock on a file about to go.
-        if (stillNamed(fd, path)) rmSync(path, { force: true });
-        closeSync(fd);
+        try {
+          // Removed while still held, so that no one takes a lock on a file about to go; else the
+          // holder's note goes, the lock matters.
+          if (options.remove && stillNamed(fd, path)) rmSync(path, { force: true });
+          else ftruncateSync(fd, 0);
+        } finally {
+          closeSync(fd);
+        }
       },
     };
   }
@@ -132,17 +146,17 @@ export function isLocked(path: string): boolean {
 }
 
 /** Take the lock now, or throw LockBusyError naming the holder. */
-export function lockNow(path: string): HeldLock {
-  const held = tryLock(path);
+export function lockNow(path: string, options: LockOptions = {}): HeldLock {
+  const held = tryLock(path, options);
   if (!held) throw new LockBusyError(path, lockHolder(path));
   return held;
 }
 
 /** Take the lock, waiting for its holder up to `timeoutMs`, then throw LockBusyError. */
-export async function lockWaiting(path: string, timeoutMs: number): Promise<HeldLock> {
+export async function lockWaiting(path: string, timeoutMs: number, options: LockOptions = {}): Promise<HeldLock> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const held = tryLock(path);
+    const held = tryLock(path, options);
     if (held) return held;
     if (Date.now() >= deadline) throw new LockBusyError(path, lockHolder(path));
     await sleep(50);

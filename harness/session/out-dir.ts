@@ -43,7 +43,7 @@ const busy = (dir: string) =>
 function lock(dir: string): () => void {
   let held: ReturnType<typeof tryLock>;
   try {
-    held = tryLock(join(dir, LOCK_FILE));
+    held = tryLock(join(dir, LOCK_FILE), { remove: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new OutDirError(dir, `folder is not writable (${code ?? (e as Error).message})`);

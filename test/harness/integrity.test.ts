@@ -295,7 +295,7 @@ describe('runs that cannot pass for complete', () => {
     await untilRecords(dir, 3, killed.child);
     killed.child.kill('SIGKILL');
     await killed.exited;
-    expect(readdirSync(dir).sort()).toEqual(['.l2bench.lock', 'results.csv', 'results.json']);
+    expect(readdirSync(dir).sort()).toEqual(['.l2bench-records.spool', '.l2bench.lock', 'results.csv', 'results.json']);
     writeFileSync(gate, '');
     const before = snapshot(dir);
     const refused = `l2bench: --out ${dir}: folder is not empty; refusing to overwrite a run\n`;

@@ -26,9 +26,12 @@ function holderProcess(path: string) {
 }
 
 describe('the one lock (flock)', () => {
-  it('a second take fails at once while the lock is held, naming the holder; release frees it and removes the file', () => {
+  it('a second take fails at once while the lock is held, naming the holder; release frees it (and removes the file if asked)', () => {
+    const kept = lockFile();
+    lockNow(kept).release();
+    expect(readFileSync(kept, 'utf8')).toBe('');
     const path = lockFile();
-    const held = lockNow(path);
+    const held = lockNow(path, { remove: true });
     expect(readFileSync(path, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
     // flock locks belong to the open file: a second open in this very process is refused too.
     expect(tryLock(path)).toBeNull();
