@@ -15,7 +15,6 @@ import {
 } from './report/model.ts';
 import { kernelsOf } from './report/record-groups.ts';
 import type { Exporter, Provenance } from './run-schema.ts';
-import { asRun } from './run-source.ts';
 
 /** A chart as the report shows it: a title, an inline SVG and optionally a sentence on how to read it. */
 export interface ReportChart {
@@ -483,8 +482,5 @@ async function chartsOf(records: readonly FullRecord[]): Promise<ReportChart[]> 
 export const htmlExporter: Exporter = {
   format: 'html',
   file: 'report.html',
-  render: async (source, options) => {
-    const run = asRun(source);
-    return renderHtml(analyse(run, options), await chartsOf(costedRecords(run, options)));
-  },
+  render: async (run, options) => renderHtml(analyse(run, options), await chartsOf(costedRecords(run, options))),
 };

@@ -9,7 +9,6 @@ import {
   type SinceKernel,
 } from './report/model.ts';
 import type { Exporter } from './run-schema.ts';
-import { asRun } from './run-source.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
 function mdTable(
@@ -276,5 +275,5 @@ function rankings(m: ReportModel): string[] {
 export const markdownExporter: Exporter = {
   format: 'md',
   file: 'report.md',
-  render: (run, options) => renderMarkdown(analyse(asRun(run), options)),
+  render: (run, options) => renderMarkdown(analyse(run, options)),
 };

@@ -39,11 +39,6 @@ export function asSource(run: RunResult | RunSource): RunSource {
   return 'header' in run && typeof run.records === 'function' ? (run as RunSource) : sourceOf(run as RunResult);
 }
 
-/** A run in memory, from either (a source is read whole: for a report that still reads every record). */
-export function asRun(run: RunResult | RunSource): RunResult {
-  return 'header' in run && typeof run.records === 'function' ? collectRun(run as RunSource) : (run as RunResult);
-}
-
 /** Every record and missing cell of a source, in memory: for runs known to be small (the API, tests). */
 export function collectRun(source: RunSource): RunResult {
   return { ...source.header, records: [...source.records()], missing: [...source.missing()] };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FullRecord } from '../../core/record.ts';
 import { plural } from '../../results/number-text.ts';
 import { SPOOL_FILE, SpooledRecords } from '../../results/record-store.ts';
-import type { MissingCell, ReportOptions, RunResult, RunSource } from '../../results/run-schema.ts';
+import type { MissingCell, ReportOptions, RunSource } from '../../results/run-schema.ts';
 import { headerOf, NO_MISSING } from '../../results/run-source.ts';
 import { writeResults, writeResultsNow } from '../../results/write.ts';
 import { type BenchmarkOptions, type BenchmarkPlan, emptyResult, type LiveRun, runBenchmark } from '../benchmark.ts';
@@ -18,7 +18,8 @@ export interface SummaryView {
   dir: string;
   records: () => Iterable<FullRecord>;
   size: number;
-  run: RunResult | null;
+  /** The run the reports were made from, when they were (the terminal's answer reads their analysis). */
+  run: RunSource | null;
 }
 
 export interface SessionOptions {
@@ -241,18 +242,23 @@ class RunSession {
   async #finishReports(): Promise<void> {
     if (this.#writeFailure) return;
     this.#keptTimed = this.#result.interrupted ? this.#live.fullyTimed() : 0;
-    const records = () => this.#store.values();
-    // The reports read every record: read them from the results once, for all.
-    const held = this.#reports.length
-      ? { ...this.#result, records: [...records()], missing: [...this.#live.missing()] }
-      : null;
+    // One source for the reports and the answer: they read the run once (results/report/report-records.ts).
+    const run = this.#source();
+    let reported = false;
     for (const format of this.#reports) {
-      if (this.#skipRest || !held) break;
-      await writeResults(this.dir, held, [format], this.#options.report ?? {});
+      if (this.#skipRest) break;
+      await writeResults(this.dir, run, [format], this.#options.report ?? {});
       this.#written.push(format);
+      reported = true;
     }
     if (!this.#skipRest && this.#options.summarize) {
-      this.#summary = this.#options.summarize({ dir: this.dir, records, size: this.#store.size, run: held });
+      const records = () => this.#store.values();
+      this.#summary = this.#options.summarize({
+        dir: this.dir,
+        records,
+        size: this.#store.size,
+        run: reported ? run : null,
+      });
     }
   }
 
