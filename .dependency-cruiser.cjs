@@ -1,12 +1,14 @@
 /**
  * Module boundaries, checked by `npm test` (dependency-cruiser). Data flows one way:
  * workload → events → strategy → page allocator; the harness meters and runs; results read the
- * records. The floors, bottom up: core/ (the shared vocabulary); strategies/ and workloads/ beside
- * each other; results/; harness/ (the benchmark runner) and kernel/ (the tools that touch a real
- * kernel) beside each other; cli/ on top. A floor imports only floors below it (and itself).
+ * records. The floors, bottom up: core/ (the shared vocabulary) and, beside it, os/ (the operating
+ * system's services: the one file lock); strategies/ and workloads/ beside each other; results/;
+ * harness/ (the benchmark runner) and kernel/ (the tools that touch a real kernel) beside each
+ * other; cli/ on top. A floor imports only floors below it (and itself).
  */
 const FOLDERS = [
   'core',
+  'os',
   'strategies',
   'workloads',
   'harness',
@@ -44,6 +46,24 @@ module.exports = {
       },
     },
     {
+      name: 'os-imports-nothing-of-the-project',
+      comment:
+        'os/ (the file lock, and the C library it calls) stands beside core/ on the ground floor: it imports nothing of the project, and of the packages only koffi.',
+      severity: 'error',
+      from: { path: '^os/' },
+      to: { path: PROJECT, pathNot: '^os/' },
+    },
+    {
+      name: 'os-needs-only-koffi',
+      comment: 'os/ reaches the C library through koffi and needs no other package.',
+      severity: 'error',
+      from: { path: '^os/' },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
+        pathNot: 'node_modules/koffi/',
+      },
+    },
+    {
       name: 'strategies-are-self-contained',
       comment: 'strategies/ (the allocators and the simulated machine) import only strategies/ and core/.',
       severity: 'error',
@@ -68,10 +88,26 @@ module.exports = {
     {
       name: 'kernel-tools-stand-beside-the-harness',
       comment:
-        'kernel/ (the live check, the tracefs recorder, the guest lab) uses the models (strategies/, workloads/) and core/, never the harness, the results or the CLI.',
+        'kernel/ (the live check, the tracefs recorder, the guest lab) uses the models (strategies/, workloads/), core/ and os/, never the harness, the results or the CLI.',
       severity: 'error',
       from: { path: '^kernel/' },
-      to: { path: allBut('kernel', 'core', 'strategies', 'workloads') },
+      to: { path: allBut('kernel', 'core', 'os', 'strategies', 'workloads') },
+    },
+    {
+      name: 'kernel-tools-stand-apart',
+      comment:
+        'each kernel tool (kernel/live: the live check; kernel/tracefs: the recorder; a guest lab to come) is a product of its own: none imports another.',
+      severity: 'error',
+      from: { path: '^kernel/([^/]+)/' },
+      to: { path: '^kernel/', pathNot: '^kernel/$1/' },
+    },
+    {
+      name: 'kernel-tools-use-the-public-models',
+      comment:
+        "the live check reaches a model through what it shows every caller (the strategy's module, strategies/types.ts, the machine), never the SLUB cache's internals.",
+      severity: 'error',
+      from: { path: '^kernel/' },
+      to: { path: '^strategies/slub/', pathNot: '^strategies/slub/strategy\\.ts$' },
     },
     {
       name: 'harness-knows-no-kernel-tools',
@@ -85,7 +121,7 @@ module.exports = {
       comment:
         'cli/ is the top floor: it turns flags into calls. Nothing below it imports it, so CLI wording stays there.',
       severity: 'error',
-      from: { path: '^(core|strategies|workloads|harness|kernel|results)/|^index\\.ts$' },
+      from: { path: '^(core|os|strategies|workloads|harness|kernel|results)/|^index\\.ts$' },
       to: { path: '^cli/' },
     },
     {

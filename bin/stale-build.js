@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 const root = new URL('../', import.meta.url);
 
 /** The folders of TypeScript sources the build compiles (tsconfig.build.json includes the same, and index.ts). */
-export const SOURCE_DIRS = ['core', 'strategies', 'workloads', 'harness', 'kernel', 'cli', 'results'];
+export const SOURCE_DIRS = ['core', 'os', 'strategies', 'workloads', 'harness', 'kernel', 'cli', 'results'];
 
 /** Why dist/ cannot be run, or null. Without the sources (an installed package), dist/ is all there is. */
 export function staleBuild() {

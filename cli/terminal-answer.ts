@@ -1,5 +1,5 @@
 import { analyse } from '../results/report/analyse.ts';
-import type { ReportOptions, RunResult } from '../results/run-schema.ts';
+import type { ReportOptions, RunResult, RunSource } from '../results/run-schema.ts';
 
 /**
  * The report's answer in a few lines for the terminal: for each platform and kernel of the run, the
@@ -7,9 +7,9 @@ import type { ReportOptions, RunResult } from '../results/run-schema.ts';
  * aggregation. A strategy that is not applicable or excluded is never named as the answer. Empty for
  * a run of one strategy (there is nothing to choose).
  */
-export function answerLines(run: RunResult, options: ReportOptions, where: string): string {
-  if (new Set(run.records.map((r) => r.strategy)).size < 2) return '';
+export function answerLines(run: RunResult | RunSource, options: ReportOptions, where: string): string {
   const model = analyse(run, options);
+  if (new Set(model.answers.flatMap((a) => a.constraints.map((c) => c.strategy))).size < 2) return '';
   const lines = model.answers.map((a) => {
     const scope = model.answers.length > 1 ? `${a.title}: ` : '';
     const { strategy, agreed, tied, otherwise } = a.recommendation;
@@ -21,7 +21,8 @@ export function answerLines(run: RunResult, options: ReportOptions, where: strin
     const unless = otherwise ? `; where its setting does not hold, ${otherwise}` : '';
     return `  ${scope}${strategy} (${how})${unless}`;
   });
-  const incomplete = run.complete ? '' : ' (from the cells that finished: the run is incomplete)';
+  const complete = 'header' in run ? run.header.complete : run.complete;
+  const incomplete = complete ? '' : ' (from the cells that finished: the run is incomplete)';
   return [`Recommended, by ${model.objective.label}${incomplete}; the reasoning is in ${where}:`, ...lines, ''].join(
     '\n',
   );

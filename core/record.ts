@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { CELL_KEY_COLUMNS, cellKeyShape } from './cell-key.ts';
+import { DEFAULT_KERNEL } from './kernel.ts';
 import {
   type ExactKey,
   METRICS,
@@ -18,6 +19,7 @@ import {
   type TimingKey,
 } from './metrics.ts';
 import { PLACEMENTS } from './placement.ts';
+import { DEFAULT_PLATFORM } from './platforms.ts';
 import { WORKLOAD_CATEGORIES } from './workload-kind.ts';
 
 /** How a record holds a metric of this unit and kind. */
@@ -32,14 +34,25 @@ type ValueShape<D> = D extends { unit: 'text' }
         : z.ZodNullable<z.ZodNumber>;
 
 /**
+ * A figure of this unit as a record may hold it: never negative (every metric counts or measures
+ * something), a count a whole number, a fraction at most 1. A file that says otherwise contradicts
+ * itself and is refused.
+ */
+function numberShape(unit: MetricDef['unit']): z.ZodNumber {
+  const n = z.number().nonnegative();
+  return unit === 'count' ? n.int() : unit === 'fraction' ? n.max(1) : n;
+}
+
+/**
  * Exact metrics are numbers (null in runs older than a metric with `since`); a timing one is null when
  * not timed, a modelled one when it cannot be costed (and absent from runs older than it: it is
  * computed again from the counts).
  */
 function valueShape(m: MetricDef): z.ZodType {
   if (m.unit === 'text') return z.string();
-  if (m.kind === 'exact') return m.since ? z.number().nullable().default(null) : z.number();
-  return m.kind === 'modelled' ? z.number().nullable().default(null) : z.number().nullable();
+  const n = numberShape(m.unit);
+  if (m.kind === 'exact') return m.since ? n.nullable().default(null) : n;
+  return m.kind === 'modelled' ? n.nullable().default(null) : n.nullable();
 }
 
 const metricsShape = z.object(
@@ -72,7 +85,7 @@ export type SeriesColumns = z.infer<typeof seriesShape>;
 /** What results.json keeps beside each row. */
 const detailShape = z.object({
   /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
-  cell: z.number().int().optional(),
+  cell: z.number().int().min(-1).optional(),
   /** Where the strategy promises to place its tables, from its own definition (absent in older runs). */
   placement: z.enum(PLACEMENTS).optional(),
   /** Every parameter of the strategy, defaults included. */
@@ -165,6 +178,22 @@ export const CSV_COLUMNS: readonly (keyof CellRecord)[] = [
 export const NOT_YET: TimingValues & ModelledValues = Object.fromEntries(
   METRICS.filter((m) => m.kind !== 'exact').map((m) => [m.key, null]),
 ) as TimingValues & ModelledValues;
+
+/** The metrics a record of an older run may lack, which the schema fills with null (it computes them again). */
+const FILLED: readonly MetricKey[] = METRICS.filter((m) => m.kind === 'modelled').map((m) => m.key);
+
+/**
+ * The defaults recordShape fills in (the kernel and platform of a run older than those axes, a modelled metric of a
+ * run older than it), applied in place to a record that recordShape has already accepted once: a
+ * reader reading a checked file again need not check it again.
+ */
+export function withRecordDefaults(record: FullRecord): FullRecord {
+  const r = record as unknown as Record<string, unknown>;
+  r.kernel ??= DEFAULT_KERNEL;
+  r.platform ??= DEFAULT_PLATFORM;
+  for (const key of FILLED) if (r[key] === undefined) r[key] = null;
+  return record;
+}
 
 /** A record's value of a metric. */
 export function metricValue(record: MetricValues, m: MetricDef): number | string | null {

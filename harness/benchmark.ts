@@ -21,6 +21,14 @@ import { type CellState, runCells } from './run-cells.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
 import { DEFAULT_ROUNDS } from './throughput.ts';
 
+/** What a running benchmark says of itself when asked, without holding every cell's answer. */
+export interface LiveRun {
+  /** The cells not done now, one at a time, in plan order. */
+  missing(): Iterable<MissingCell>;
+  /** Cells timed in every round so far. */
+  fullyTimed(): number;
+}
+
 /** What to run, for `l2bench run` and for scripts. Unset fields come from the suite, then the defaults. */
 export interface BenchmarkOptions {
   /** A suite file or built-in suite name; used when no workloads are given ('default' then). */
@@ -48,6 +56,12 @@ export interface BenchmarkOptions {
   rounds?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, record: FullRecord) => void;
+  /**
+   * Called once `result` names the plan (its cells, all missing), before any cell runs: a caller can
+   * save it. `missing` gives the cells not done at the moment it is read, one at a time (a plan of
+   * 10^6 cells is not 10^6 objects at once).
+   */
+  onStart?: (live: LiveRun) => void;
   /** Told of each cell that fails (its strategy threw) or times out; the run goes on. */
   onFailure?: (cell: MissingCell) => void;
   /** Filled as cells finish (records too, unless `records` is given), so a caller can save it at any time. */
@@ -332,29 +346,28 @@ function planIdentity(
   return { cells: cells.length, sha256: hash.digest('hex') };
 }
 
-/**
- * The planned cells without a complete record, and why: failed or timed out (with the error), not
- * run, or not timed in every round.
- */
-function missingCells(cells: readonly Cell[], states: readonly CellState[], rounds: number | null): MissingCell[] {
-  const out: MissingCell[] = [];
-  cells.forEach((cell, i) => {
-    const m = missingCell(cell, states[i], rounds);
-    if (m) out.push(m);
-  });
-  return out;
+/** What a cell lacks, or null when it is done; with its position in the plan. */
+function missingCell(cell: Cell, s: CellState | undefined, rounds: number | null): MissingCell | null {
+  const lack = lacking(s, cell.timed ? rounds : null);
+  if (!lack) return null;
+  const position = cell.source?.index ?? -1;
+  return {
+    ...keyOfCell(cell),
+    module: cell.source?.module ?? null,
+    ...lack,
+    ...(position >= 0 ? { cell: position } : {}),
+  };
 }
 
-/** What a cell lacks, or null when it is done. */
-function missingCell(cell: Cell, s: CellState | undefined, rounds: number | null): MissingCell | null {
-  const base = { ...keyOfCell(cell), module: cell.source?.module ?? null };
-  if (s?.failure) {
-    const { step, reason, error } = s.failure;
-    return { ...base, reason, step, error };
-  }
-  if (!s?.measured) return { ...base, reason: 'not run', step: null, error: null };
-  if (rounds !== null && cell.timed && !s.untimable && s.rounds < rounds) {
-    return { ...base, reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` };
+/** Why a cell is not done: failed or timed out, not run, or not timed in every round (`rounds`: null when it is not timed). */
+function lacking(
+  s: CellState | undefined,
+  rounds: number | null,
+): Pick<MissingCell, 'reason' | 'step' | 'error'> | null {
+  if (s?.failure) return { reason: s.failure.reason, step: s.failure.step, error: s.failure.error };
+  if (!s?.measured) return { reason: 'not run', step: null, error: null };
+  if (rounds !== null && !s.untimable && s.rounds < rounds) {
+    return { reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` };
   }
   return null;
 }
@@ -397,17 +410,22 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
   }
   // While the run goes, `missing` is worked out when read (a save, a failure), not after every cell:
   // recomputing it per cell is quadratic in the cells of a run.
+  const missingNow = function* (): Generator<MissingCell> {
+    for (let i = 0; i < cells.length; i++) {
+      const m = missingCell(cells[i] as Cell, states[i], rounds);
+      if (m) yield m;
+    }
+  };
   Object.defineProperty(result, 'missing', {
-    get: () => missingCells(cells, states, rounds),
+    get: () => [...missingNow()],
     enumerable: true,
     configurable: true,
   });
-  const settle = () => {
-    const fixed = (key: 'missing' | 'records', value: unknown) =>
-      Object.defineProperty(result, key, { value, writable: true, enumerable: true, configurable: true });
-    fixed('missing', missingCells(cells, states, rounds));
-    if (!o.records) fixed('records', [...store.values()]);
-  };
+  o.onStart?.({
+    missing: missingNow,
+    fullyTimed: () =>
+      cells.reduce((n, c, i) => n + (c.timed && rounds !== null && (states[i]?.rounds ?? 0) >= rounds ? 1 : 0), 0),
+  });
   const outcome = await runCells(cells, {
     throughput: timeMs === null ? null : { timeMs, rounds: rounds ?? DEFAULT_ROUNDS },
     records: store,
@@ -427,8 +445,14 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     },
   });
   result.interrupted = outcome.interrupted;
-  settle();
-  result.complete = !outcome.interrupted && result.missing.length === 0;
+  result.complete = !outcome.interrupted && missingNow().next().done === true;
+  // In memory, the records and the missing cells as arrays from now on; a caller's store keeps them.
+  if (!o.records) {
+    const fixed = (key: 'missing' | 'records', value: unknown) =>
+      Object.defineProperty(result, key, { value, writable: true, enumerable: true, configurable: true });
+    fixed('missing', [...missingNow()]);
+    fixed('records', [...store.values()]);
+  }
   return result;
 }
 

@@ -1,16 +1,19 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { eventStreamId } from '../core/cell-key.ts';
-import { InputError } from '../core/errors.ts';
-import { DEFAULT_PLATFORM } from '../core/platforms.ts';
 import type { FullRecord } from '../core/record.ts';
 import { type CostTable, kernelNsPerOp } from '../results/costs.ts';
 import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
 import type { EventChunk, Workload } from '../workloads/events.ts';
-import { holdEvents, MAX_HELD_EVENTS } from '../workloads/held-events.ts';
-import { type Cell, Machines, measureCell } from './cell.ts';
-import { type PoolTask, runInWorkers } from './parallel.ts';
-import { DEFAULT_ROUNDS, summarizeTiming, timeRound } from './throughput.ts';
-import type { CellJob, WorkerReply } from './worker/protocol.ts';
+import { MAX_HELD_EVENTS } from '../workloads/held-events.ts';
+import type { Cell } from './cell.ts';
+import {
+  type CellExecutor,
+  type CellStep,
+  jobOf,
+  LocalExecutor,
+  type StepHandlers,
+  WorkerExecutor,
+} from './cell-executors.ts';
+import { DEFAULT_ROUNDS, summarizeTiming } from './throughput.ts';
+import type { WorkerReply } from './worker/protocol.ts';
 
 export interface RunOptions {
   /** Time each cell: a budget in ms per cell, spread over `rounds` rounds; null skips throughput. */
@@ -66,26 +69,10 @@ class SharedStreams {
   }
 }
 
-/** The job a worker rebuilds a cell from; null for a cell that cannot travel (a Strategy object given to the API). */
-function jobOf(cell: Cell): CellJob | null {
-  if (!cell.source || cell.source.module === undefined) return null;
-  return {
-    source: cell.source,
-    strategyLabel: cell.strategyLabel,
-    machine: cell.machine,
-    kernel: cell.kernel,
-    platform: cell.platform ?? DEFAULT_PLATFORM,
-    machineOverrides: cell.machineOverrides ?? [],
-    seed: cell.seed,
-    check: cell.check,
-  };
-}
-
 /** A cell's error in one line: an invariant the checker caught, or the error's class and message. */
-const describe = (e: unknown): string => {
-  const err = e as Error;
-  if (err?.name === 'InvariantError') return `invariant broken: ${err.message}`;
-  return err?.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : String(err?.message ?? e);
+const describe = (e: { name?: string; message?: string }): string => {
+  if (e.name === 'InvariantError') return `invariant broken: ${e.message}`;
+  return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : String(e.message);
 };
 
 /**
@@ -96,151 +83,137 @@ const describe = (e: unknown): string => {
  * always goes first. Rounds interleave the cells in time, so a change of machine load mid-run
  * falls on every cell alike. Cells run where they can be stopped: Ctrl-C (the signal) stops the run
  * at once, keeping every finished cell; a cell that throws or runs past the timeout fails alone.
- * Cells whose strategy cannot travel to a worker run in this thread and cannot be stopped midway.
+ * Cells whose strategy cannot travel to a worker run in this thread (LocalExecutor) and cannot be
+ * stopped midway; every step goes through the same path whichever executor runs it.
  */
 export async function runCells(cells: readonly Cell[], options: RunOptions = {}): Promise<RunOutcome> {
-  const records: RecordStore = options.records ?? new MemoryRecords();
-  const states: CellState[] = options.states ?? [];
-  states.length = 0;
-  for (let i = 0; i < cells.length; i++) states.push({ measured: false, rounds: 0, untimable: false, failure: null });
-  const rounds = options.throughput ? (options.throughput.rounds ?? DEFAULT_ROUNDS) : 0;
-  const timedCount = options.throughput ? cells.filter((c) => c.timed).length : 0;
-  const total = cells.length + timedCount * rounds;
-  let done = 0;
-  const signal = options.signal;
-  const timeoutMs = options.cellTimeoutMs ?? null;
-  const jobs = cells.map(jobOf);
-  const modules = [...new Set(cells.map((c) => c.source?.module).filter((m): m is string => typeof m === 'string'))];
-  const machines = new Machines(2);
+  const run = new CellRun(cells, options);
+  let interrupted = await run.step('metrics', run.measureSteps(), Math.max(1, options.jobs ?? 1));
+  for (let r = 0; r < run.rounds && !interrupted; r++) interrupted = await run.step('throughput', run.roundSteps(r), 1);
+  return { records: run.records, states: run.states, interrupted };
+}
 
-  const fail = (i: number, step: 'metrics' | 'throughput', reason: 'failed' | 'timeout', error: string) => {
-    const state = states[i] as CellState;
-    state.failure = { step, reason, error };
-    options.onFailure?.(i, state);
-  };
+/** One run of cells: their states and records, and what each step's answer does to them. */
+class CellRun {
+  readonly records: RecordStore;
+  readonly states: CellState[];
+  /** Rounds of timing (0 without throughput). */
+  readonly rounds: number;
+  readonly #cells: readonly Cell[];
+  readonly #o: RunOptions;
+  readonly #local: LocalExecutor;
+  /** Which cells can run in a worker thread. */
+  readonly #portable: boolean[];
+  /** The streams the exact metrics generated, kept for the rounds of timing (within a bound). */
+  readonly #streams = new SharedStreams();
+  readonly #samples: number[][][];
+  readonly #total: number;
+  #done = 0;
 
-  // Exact metrics.
-  const measured = (i: number, record: FullRecord) => {
-    if (options.costs) record.kernel_ns_per_op = kernelNsPerOp(record, options.costs);
-    (states[i] as CellState).measured = true;
-    records.put(i, record);
-    options.onProgress?.(++done, total, record);
-  };
-  // The streams the exact metrics generated, kept for the rounds of timing (within a bound).
-  const streams = new SharedStreams();
-  const portable: PoolTask[] = [];
-  const local: number[] = [];
-  cells.forEach((cell, i) => {
-    const job = jobs[i];
-    const share = Boolean(options.throughput) && cell.timed;
-    if (!job) local.push(i);
-    else {
-      const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
-      portable.push({ position: i, group, task: { kind: 'measure', job, ...(share ? { share } : {}) } });
+  constructor(cells: readonly Cell[], o: RunOptions) {
+    this.#cells = cells;
+    this.#o = o;
+    this.records = o.records ?? new MemoryRecords();
+    this.states = o.states ?? [];
+    this.states.length = 0;
+    for (let i = 0; i < cells.length; i++) {
+      this.states.push({ measured: false, rounds: 0, untimable: false, failure: null });
     }
-  });
-  let interrupted = await runInWorkers(portable, {
-    workers: Math.max(1, options.jobs ?? 1),
-    modules,
-    timeoutMs,
-    ...(signal ? { signal } : {}),
-    onReply: (i, reply) => {
-      if ('record' in reply) {
-        if (reply.events) streams.keep((cells[i] as Cell).workload, reply.events);
-        measured(i, reply.record);
-      } else if ('error' in reply) fail(i, 'metrics', 'failed', describe(reply.error));
-    },
-    onLost: (i, reason, why) => fail(i, 'metrics', reason, why),
-  });
-  for (const i of local) {
-    if (interrupted) break;
-    await yieldToEventLoop();
-    if (signal?.aborted) interrupted = true;
-    else {
-      const cell = cells[i] as Cell;
-      try {
-        measured(i, measureCell(cell, machines.get(cell.machine)));
-      } catch (e) {
-        if (e instanceof InputError) throw e;
-        fail(i, 'metrics', 'failed', describe(e));
+    const timed = o.throughput ? cells.filter((c) => c.timed).length : 0;
+    this.rounds = timed && o.throughput ? (o.throughput.rounds ?? DEFAULT_ROUNDS) : 0;
+    this.#total = cells.length + timed * this.rounds;
+    this.#portable = cells.map((c) => jobOf(c) !== null);
+    this.#local = new LocalExecutor(cells, o.signal);
+    this.#samples = cells.map(() => []);
+  }
+
+  /** Run steps on both executors (worker threads for the cells that can travel there, then this thread). */
+  async step(kind: 'metrics' | 'throughput', steps: readonly CellStep[], workers: number): Promise<boolean> {
+    const handlers: StepHandlers = {
+      onReply: (i, reply) => this.#reply(kind, i, reply),
+      onLost: (i, reason, why) => this.#fail(i, kind, reason, why),
+    };
+    const timeoutMs = this.#o.cellTimeoutMs ?? null;
+    const signal = this.#o.signal ? { signal: this.#o.signal } : {};
+    const workerExecutor = new WorkerExecutor(this.#cells, { workers, timeoutMs, ...signal });
+    const executors: [CellExecutor, CellStep[]][] = [
+      [workerExecutor, steps.filter((s) => this.#portable[s.position])],
+      [this.#local, steps.filter((s) => !this.#portable[s.position])],
+    ];
+    for (const [executor, mine] of executors) if (await executor.run(mine, handlers)) return true;
+    return false;
+  }
+
+  /** Every cell's exact metrics, sharing each timed workload's events for the rounds to come. */
+  measureSteps(): CellStep[] {
+    const share = Boolean(this.#o.throughput);
+    return this.#cells.map((cell, position) => ({ kind: 'measure', position, share: share && cell.timed }));
+  }
+
+  /**
+   * Round r: every timed cell still to time once; workloads from a different one first in each round,
+   * and each workload's strategies rotated.
+   */
+  roundSteps(r: number): CellStep[] {
+    const budgetMs = (this.#o.throughput?.timeMs ?? 0) / this.rounds;
+    const groups = new Map<Workload, number[]>();
+    this.#cells.forEach((cell, i) => {
+      if (!cell.timed) return;
+      const list = groups.get(cell.workload);
+      if (list) list.push(i);
+      else groups.set(cell.workload, [i]);
+    });
+    const workloads = [...groups.values()];
+    const steps: CellStep[] = [];
+    for (let g = 0; g < workloads.length; g++) {
+      const members = workloads[(g + r) % workloads.length] as number[];
+      for (let k = 0; k < members.length; k++) {
+        const position = members[(k + g + r) % members.length] as number;
+        const s = this.states[position] as CellState;
+        if (!s.measured || s.failure !== null || s.untimable) continue;
+        const events = this.#streams.get((this.#cells[position] as Cell).workload);
+        steps.push({ kind: 'time', position, budgetMs, ...(events ? { events } : {}) });
       }
     }
+    return steps;
   }
-  if (interrupted || !options.throughput || timedCount === 0) return { records, states, interrupted };
 
-  // Throughput, in rounds.
-  const budgetMs = options.throughput.timeMs / rounds;
-  const samples: number[][][] = cells.map(() => []);
-  const timed = (i: number, events: number, round: number[] | null) => {
-    const state = states[i] as CellState;
-    const record = records.get(i) as FullRecord;
+  #reply(kind: 'metrics' | 'throughput', i: number, reply: WorkerReply): void {
+    if ('error' in reply) this.#fail(i, kind, 'failed', describe(reply.error));
+    else if ('record' in reply) {
+      if (reply.events) this.#streams.keep((this.#cells[i] as Cell).workload, reply.events);
+      this.#measured(i, reply.record);
+    } else this.#timed(i, reply.events, reply.samples);
+  }
+
+  #measured(i: number, record: FullRecord): void {
+    if (this.#o.costs) record.kernel_ns_per_op = kernelNsPerOp(record, this.#o.costs);
+    (this.states[i] as CellState).measured = true;
+    this.records.put(i, record);
+    this.#o.onProgress?.(++this.#done, this.#total, record);
+  }
+
+  /** A round of timing: the record again with every round so far (null: the stream is too long to time). */
+  #timed(i: number, events: number, round: number[] | null): void {
+    const state = this.states[i] as CellState;
+    const record = this.records.get(i) as FullRecord;
     if (round === null) state.untimable = true;
     else {
-      (samples[i] as number[][]).push(round);
+      const samples = this.#samples[i] as number[][];
+      samples.push(round);
       state.rounds++;
-      const { samples: all, rounds: medians, ...columns } = summarizeTiming(events, samples[i] as number[][]);
+      const { samples: all, rounds: medians, ...columns } = summarizeTiming(events, samples);
       Object.assign(record, columns);
       record.detail.samples = all;
       record.detail.rounds = medians;
-      records.put(i, record);
+      this.records.put(i, record);
     }
-    options.onProgress?.(++done, total, record);
-  };
-  const groups = new Map<unknown, number[]>();
-  cells.forEach((cell, i) => {
-    if (!cell.timed) return;
-    const list = groups.get(cell.workload);
-    if (list) list.push(i);
-    else groups.set(cell.workload, [i]);
-  });
-  const localEvents = new Map<unknown, EventChunk | null>();
-  const workloads = [...groups.values()];
-  for (let r = 0; r < rounds && !interrupted; r++) {
-    // Workloads from a different one first in each round, and each workload's strategies rotated.
-    const order: number[] = [];
-    for (let g = 0; g < workloads.length; g++) {
-      const members = workloads[(g + r) % workloads.length] as number[];
-      for (let k = 0; k < members.length; k++) order.push(members[(k + g + r) % members.length] as number);
-    }
-    const live = order.filter((i) => {
-      const s = states[i] as CellState;
-      return s.measured && s.failure === null && !s.untimable;
-    });
-    const tasks: PoolTask[] = [];
-    for (const i of live) {
-      const job = jobs[i];
-      if (!job) continue;
-      const events = streams.get((cells[i] as Cell).workload);
-      tasks.push({ position: i, task: { kind: 'time', job, budgetMs, ...(events ? { events } : {}) } });
-    }
-    interrupted = await runInWorkers(tasks, {
-      workers: 1,
-      modules,
-      timeoutMs,
-      ...(signal ? { signal } : {}),
-      onReply: (i, reply: WorkerReply) => {
-        if ('samples' in reply) timed(i, reply.events, reply.samples);
-        else if ('error' in reply) fail(i, 'throughput', 'failed', describe(reply.error));
-      },
-      onLost: (i, reason, why) => fail(i, 'throughput', reason, why),
-    });
-    for (const i of live) {
-      if (interrupted || jobs[i]) continue;
-      await yieldToEventLoop();
-      if (signal?.aborted) {
-        interrupted = true;
-        continue;
-      }
-      const cell = cells[i] as Cell;
-      try {
-        if (!localEvents.has(cell.workload)) localEvents.set(cell.workload, holdEvents(cell.workload));
-        const events = localEvents.get(cell.workload) ?? null;
-        timed(i, events?.length ?? 0, events ? timeRound(cell, events, machines.get(cell.machine), budgetMs) : null);
-      } catch (e) {
-        if (e instanceof InputError) throw e;
-        fail(i, 'throughput', 'failed', describe(e));
-      }
-    }
+    this.#o.onProgress?.(++this.#done, this.#total, record);
   }
-  return { records, states, interrupted };
+
+  #fail(i: number, step: 'metrics' | 'throughput', reason: 'failed' | 'timeout', error: string): void {
+    const state = this.states[i] as CellState;
+    state.failure = { step, reason, error };
+    this.#o.onFailure?.(i, state);
+  }
 }

@@ -1,5 +1,5 @@
 import { plural } from './number-text.ts';
-import type { MissingCell, RunResult } from './run-schema.ts';
+import type { MissingCell, RunSource } from './run-schema.ts';
 
 /** Cells named per kind of problem, at most. */
 const NAMED = 3;
@@ -7,17 +7,23 @@ const NAMED = 3;
 const cellName = (m: MissingCell) => `${m.strategy} on ${m.workload}${m.error ? ` (${m.error})` : ''}`;
 
 /**
- * What an incomplete run lacks, in one paragraph for the top of the report: failed and timed-out
- * cells by name, then how many were not run or not fully timed. Null for a complete run.
+ * What an incomplete run lacks, in one paragraph for the top of the report: why (cells failed, the
+ * run was interrupted, or it did not finish), failed and timed-out cells by name, then how many
+ * were not run or not fully timed. Null for a complete run.
  */
-export function describeIncomplete(run: RunResult): string | null {
-  if (run.complete) return null;
-  const unfinished = run.missing.some((m) => m.reason === 'not run' || m.reason === 'not timed');
-  const how = run.interrupted
-    ? 'it was interrupted'
-    : unfinished || run.missing.length === 0
+export function describeIncomplete(run: RunSource): string | null {
+  if (run.header.complete) return null;
+  const { records, missing } = run.summary();
+  const failed = missing.failed + missing.timeout;
+  const unfinished = missing['not run'] + missing['not timed'];
+  const how = [
+    failed > 0 ? 'some cells failed' : '',
+    run.header.interrupted ? 'it was interrupted' : '',
+    !run.header.interrupted && (unfinished > 0 || failed === 0)
       ? 'it did not finish (stopped, killed, or still running)'
-      : 'some cells failed';
+      : '',
+  ].filter(Boolean);
+  const named = namedCells(run.missing());
   const kinds: [MissingCell['reason'], string][] = [
     ['failed', 'failed'],
     ['timeout', 'timed out'],
@@ -25,13 +31,24 @@ export function describeIncomplete(run: RunResult): string | null {
     ['not timed', 'not timed in every round'],
   ];
   const parts = kinds.flatMap(([reason, label]) => {
-    const cells = run.missing.filter((m) => m.reason === reason);
-    if (cells.length === 0) return [];
-    if (reason === 'not run' || reason === 'not timed') return [`${plural(cells.length, 'cell')} ${label}`];
-    const named = cells.slice(0, NAMED).map(cellName).join('; ');
-    const more = cells.length > NAMED ? `; and ${cells.length - NAMED} more` : '';
-    return [`${plural(cells.length, 'cell')} ${label}: ${named}${more}`];
+    const count = missing[reason];
+    if (count === 0) return [];
+    const names = named[reason];
+    if (!names) return [`${plural(count, 'cell')} ${label}`];
+    const more = count > NAMED ? `; and ${count - NAMED} more` : '';
+    return [`${plural(count, 'cell')} ${label}: ${names.join('; ')}${more}`];
   });
-  const measured = `${run.records.length} of ${plural(run.cells, 'cell')} measured`;
-  return `Incomplete run: ${how}. ${measured}${parts.length ? `; ${parts.join('; ')}` : ''}. The report covers only the cells that finished.`;
+  const measured = `${records} of ${plural(run.header.cells, 'cell')} measured`;
+  return `Incomplete run: ${how.join(' and ')}. ${measured}${parts.length ? `; ${parts.join('; ')}` : ''}. The report covers only the cells that finished.`;
+}
+
+/** The first few failed and timed-out cells, by name. */
+function namedCells(missing: Iterable<MissingCell>): Partial<Record<MissingCell['reason'], string[]>> {
+  const out: Record<'failed' | 'timeout', string[]> = { failed: [], timeout: [] };
+  for (const m of missing) {
+    if (m.reason !== 'failed' && m.reason !== 'timeout') continue;
+    const list = out[m.reason];
+    if (list.length < NAMED) list.push(cellName(m));
+  }
+  return out;
 }

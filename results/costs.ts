@@ -281,8 +281,3 @@ export function contendedScale(table: CostTable): { scale: UnitScale; cpus: numb
   }
   return { scale, cpus: [...cpus].sort((a, b) => a - b) };
 }
-
-/** Set every record's kernel_ns_per_op from the table. */
-export function applyCosts(records: FullRecord[], table: CostTable): void {
-  for (const r of records) r.kernel_ns_per_op = kernelNsPerOp(r, table);
-}

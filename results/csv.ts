@@ -2,6 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { FullRecord } from '../core/record.ts';
 import { CSV_COLUMNS } from '../core/record.ts';
 import type { Exporter } from './run-schema.ts';
+import { asSource } from './run-source.ts';
 
 /** Rows rendered at a time when streaming. */
 const BATCH = 1000;
@@ -29,10 +30,10 @@ export const csvExporter: Exporter = {
   file: 'results.csv',
   render: (run) => {
     let text = '';
-    stream(run.records, (t) => {
+    stream(asSource(run).records(), (t) => {
       text += t;
     });
     return text;
   },
-  stream: (_run, records, write) => stream(records, write),
+  stream: (run, write) => stream(run.records(), write),
 };

@@ -1,31 +1,40 @@
-import type { FullRecord } from '../core/record.ts';
-import type { Exporter, RunResult } from './run-schema.ts';
+import type { Exporter, RunSource } from './run-schema.ts';
+import { asSource } from './run-source.ts';
 
-/** Stands for the records while the rest of the run is laid out. */
+/** Stand for the arrays while the rest of the run is laid out. */
 const RECORDS = '\u0000records\u0000';
+const MISSING = '\u0000missing\u0000';
 
-/**
- * results.json: every record with its work counters, and the provenance. The provenance and the
- * run's fields are indented for people; each record is one compact line (a default suite's
- * 2,224 records took 891 k lines and 18 MB indented), so the file stays a diffable, greppable list.
- */
-function stream(run: RunResult, records: Iterable<FullRecord>, write: (text: string) => void): void {
-  const layout = JSON.stringify(
-    run,
-    function (this: unknown, key: string, value: unknown) {
-      return this === run && key === 'records' ? RECORDS : value;
-    },
-    2,
-  );
-  const at = layout.indexOf(JSON.stringify(RECORDS));
-  write(layout.slice(0, at));
+/** Write the elements of an array, one a line: `[`, then each, then `]` (`[]` when there are none). */
+function writeArray(items: Iterable<unknown>, write: (text: string) => void): void {
   let first = true;
-  for (const r of records) {
-    write(`${first ? '[\n    ' : ',\n    '}${JSON.stringify(r)}`);
+  for (const item of items) {
+    write(`${first ? '[\n    ' : ',\n    '}${JSON.stringify(item)}`);
     first = false;
   }
   write(first ? '[]' : '\n  ]');
-  write(`${layout.slice(at + JSON.stringify(RECORDS).length)}\n`);
+}
+
+/**
+ * results.json: the provenance and the run's fields indented for people, first (whether the run is
+ * complete, and its cells, on the lines after the provenance), then every record, one compact line
+ * each (a default suite's 2,224 records took 891 k lines and 18 MB indented), then every missing
+ * cell, one a line: the file stays a diffable, greppable list that a reader takes a line at a time.
+ */
+function stream(run: RunSource, write: (text: string) => void): void {
+  const { schema, provenance, interrupted, complete, cells } = run.header;
+  const layout = JSON.stringify(
+    { schema, provenance, interrupted, complete, cells, records: RECORDS, missing: MISSING },
+    null,
+    2,
+  );
+  const records = layout.indexOf(JSON.stringify(RECORDS));
+  const missing = layout.indexOf(JSON.stringify(MISSING));
+  write(layout.slice(0, records));
+  writeArray(run.records(), write);
+  write(layout.slice(records + JSON.stringify(RECORDS).length, missing));
+  writeArray(run.missing(), write);
+  write(`${layout.slice(missing + JSON.stringify(MISSING).length)}\n`);
 }
 
 export const jsonExporter: Exporter = {
@@ -33,7 +42,7 @@ export const jsonExporter: Exporter = {
   file: 'results.json',
   render: (run) => {
     const parts: string[] = [];
-    stream(run, run.records, (t) => parts.push(t));
+    stream(asSource(run), (t) => parts.push(t));
     return parts.join('');
   },
   stream,

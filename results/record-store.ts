@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { FullRecord } from '../core/record.ts';
 
 /** Where a run's records go as its cells finish, by position in the plan. */
@@ -12,7 +12,7 @@ export interface RecordStore {
   values(): IterableIterator<FullRecord>;
 }
 
-/** The spool's name in a run's folder (unlinked as soon as it is open, where the system allows). */
+/** The spool's name in a run's folder (removed once the run's result files hold every record). */
 export const SPOOL_FILE = '.l2bench-records.spool';
 
 /** A spool smaller than this is never compacted. */
@@ -38,16 +38,17 @@ export class MemoryRecords implements RecordStore {
 }
 
 /**
- * Records in a file, one JSON text each, appended as they come (a record timed again is appended
- * anew): memory holds only where each cell's latest record starts and how long it is, 12 bytes a
- * cell of the plan, however many cells have finished. The file is unlinked as soon as it is open,
- * so nothing is left behind even by a process killed outright (where the system cannot unlink an
- * open file, `close` removes it).
+ * Records in a file, one JSON line each, appended as they come (a record timed again is appended
+ * anew, and the later line wins): memory holds only where each cell's latest record starts and how
+ * long it is, 12 bytes a cell of the plan, however many cells have finished. The file has a name in
+ * the run's folder while the run goes, so that it can be kept, and named, when the run's final
+ * files cannot be written (a full disk): `close` removes it once they are whole, `keep` leaves it.
+ * A process killed outright leaves it too: every record it finished, one a line.
  */
 export class SpooledRecords implements RecordStore {
-  readonly #file: string;
+  readonly file: string;
   #fd: number;
-  #unlinked = false;
+  #open = true;
   readonly #offset: Float64Array;
   readonly #length: Uint32Array;
   #end = 0;
@@ -59,33 +60,22 @@ export class SpooledRecords implements RecordStore {
 
   /** `compactAbove`: the file is never compacted below this many bytes (64 MiB). */
   constructor(file: string, cells: number, options: { compactAbove?: number } = {}) {
-    this.#file = file;
+    this.file = file;
     this.#compactAbove = options.compactAbove ?? COMPACT_FLOOR;
-    this.#fd = this.#open();
+    this.#fd = openSync(file, 'wx+');
     this.#offset = new Float64Array(cells).fill(-1);
     this.#length = new Uint32Array(cells);
   }
 
-  #open(): number {
-    const fd = openSync(this.#file, 'wx+');
-    try {
-      rmSync(this.#file);
-      this.#unlinked = true;
-    } catch {
-      // Removed on close instead.
-    }
-    return fd;
-  }
-
+  /** Append a record's line; a write that fails (a full disk) leaves the store as it was. */
   put(position: number, record: FullRecord): void {
     if (!(position >= 0 && position < this.#offset.length)) throw new RangeError(`no cell at position ${position}`);
-    const bytes = Buffer.from(JSON.stringify(record));
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#end + done);
+    const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
+    writeAll(this.#fd, bytes, this.#end);
     if (this.#offset[position] === -1) this.size++;
-    else this.#live -= this.#length[position] as number;
+    else this.#live -= (this.#length[position] as number) + 1;
     this.#offset[position] = this.#end;
-    this.#length[position] = bytes.length;
+    this.#length[position] = bytes.length - 1;
     this.#end += bytes.length;
     this.#live += bytes.length;
     // Each round of timing appends every timed record anew: copy the latest ones into a new file
@@ -93,38 +83,53 @@ export class SpooledRecords implements RecordStore {
     if (this.#end > this.#compactAbove && this.#end > 3 * this.#live) this.#compact();
   }
 
+  /** The latest records, in plan order, into a new file that then takes this one's name. */
   #compact(): void {
-    // Where the file could not be unlinked, its name is taken: it just grows.
-    if (!this.#unlinked) return;
-    const old = this.#fd;
-    const fd = this.#open();
+    const next = `${this.file}.compact`;
+    const fd = openSync(next, 'w+');
+    const offset = new Float64Array(this.#offset.length).fill(-1);
     let end = 0;
-    const buffer = Buffer.allocUnsafe(1 << 16);
-    for (let i = 0; i < this.#offset.length; i++) {
-      const at = this.#offset[i] as number;
-      if (at < 0) continue;
-      const length = this.#length[i] as number;
-      const bytes = length <= buffer.length ? buffer.subarray(0, length) : Buffer.allocUnsafe(length);
-      for (let done = 0; done < length; ) done += readSync(old, bytes, done, length - done, at + done);
-      for (let done = 0; done < length; ) done += writeSync(fd, bytes, done, length - done, end + done);
-      this.#offset[i] = end;
-      end += length;
+    try {
+      const buffer = Buffer.allocUnsafe(1 << 16);
+      for (let i = 0; i < this.#offset.length; i++) {
+        const at = this.#offset[i] as number;
+        if (at < 0) continue;
+        const length = (this.#length[i] as number) + 1;
+        const bytes = length <= buffer.length ? buffer.subarray(0, length) : Buffer.allocUnsafe(length);
+        readAll(this.#fd, bytes, at);
+        writeAll(fd, bytes, end);
+        offset[i] = end;
+        end += length;
+      }
+      renameSync(next, this.file);
+    } catch (e) {
+      // No room for the copy: go on with the file as it is.
+      closeSync(fd);
+      rmSync(next, { force: true });
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return;
+      throw e;
     }
-    closeSync(old);
+    closeSync(this.#fd);
     this.#fd = fd;
+    this.#offset.set(offset);
     this.#end = end;
+  }
+
+  /** Has this cell a record? (Without reading it.) */
+  has(position: number): boolean {
+    return (this.#offset[position] ?? -1) >= 0;
+  }
+
+  /** Cells of the plan: positions 0 to cells − 1. */
+  get cells(): number {
+    return this.#offset.length;
   }
 
   get(position: number): FullRecord | undefined {
     const at = this.#offset[position];
     if (at === undefined || at < 0) return undefined;
     const bytes = Buffer.allocUnsafe(this.#length[position] as number);
-    let done = 0;
-    while (done < bytes.length) {
-      const n = readSync(this.#fd, bytes, done, bytes.length - done, at + done);
-      if (n === 0) throw new Error(`${this.#file}: record of cell ${position} cut short`);
-      done += n;
-    }
+    readAll(this.#fd, bytes, at, () => `${this.file}: record of cell ${position} cut short`);
     return JSON.parse(bytes.toString('utf8')) as FullRecord;
   }
 
@@ -140,9 +145,30 @@ export class SpooledRecords implements RecordStore {
     return this.#end;
   }
 
-  /** Close and remove the file. */
+  /** Close and remove the file: the run's files hold every record now. */
   close(): void {
+    if (!this.#open) return;
+    this.#open = false;
     closeSync(this.#fd);
-    rmSync(this.#file, { force: true });
+    rmSync(this.file, { force: true });
+  }
+
+  /** Close and keep the file: it holds records no other file does. */
+  keep(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    closeSync(this.#fd);
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array, at: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, at + done);
+}
+
+function readAll(fd: number, bytes: Uint8Array, at: number, short = () => 'file cut short'): void {
+  for (let done = 0; done < bytes.length; ) {
+    const n = readSync(fd, bytes, done, bytes.length - done, at + done);
+    if (n === 0) throw new Error(short());
+    done += n;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cellKeyShape } from '../core/cell-key.ts';
-import { type FullRecord, recordShape } from '../core/record.ts';
+import type { FullRecord } from '../core/record.ts';
+import { recordShape } from '../core/record.ts';
 import { type CostTable, costTableShape } from './costs.ts';
 
 /** The version of results.json's format written now. */
@@ -9,7 +10,7 @@ export const RUN_SCHEMA = 'l2bench-run/2';
 export const READABLE_SCHEMAS = ['l2bench-run/1', RUN_SCHEMA] as const;
 
 /** Where a run came from, so that it can be trusted and reproduced. */
-const provenanceShape = z.object({
+export const provenanceShape = z.object({
   l2bench_version: z.string(),
   git_commit: z.string().nullable(),
   node_version: z.string(),
@@ -53,7 +54,7 @@ const provenanceShape = z.object({
 export type Provenance = z.infer<typeof provenanceShape>;
 
 /** A planned cell without a complete record, and why. */
-const missingShape = cellKeyShape.extend({
+export const missingShape = cellKeyShape.extend({
   /** The strategy's module file, or null for a built-in one. */
   module: z.string().nullable(),
   /**
@@ -65,6 +66,8 @@ const missingShape = cellKeyShape.extend({
   step: z.enum(['metrics', 'throughput']).nullable(),
   /** The error, for failed and timeout. */
   error: z.string().nullable(),
+  /** The cell's position in the whole plan, as its record's `detail.cell` (absent in older runs). */
+  cell: z.number().int().nonnegative().optional(),
 });
 
 export type MissingCell = z.infer<typeof missingShape>;
@@ -75,14 +78,14 @@ const common = {
   /** True when the run was interrupted: the records are the cells that finished. */
   interrupted: z.boolean(),
   /** Cells the run was to measure (records may be fewer when interrupted). */
-  cells: z.number().int(),
+  cells: z.number().int().nonnegative(),
 };
 
 /** l2bench-run/1: no `complete` or `missing`; read as complete unless interrupted. */
-export const runShapeV1 = z.object({ schema: z.literal('l2bench-run/1'), ...common });
+const runShapeV1 = z.object({ schema: z.literal('l2bench-run/1'), ...common });
 
 /** Everything an exporter may read: results.json as written now. */
-export const runShape = z.object({
+const runShape = z.object({
   schema: z.literal(RUN_SCHEMA),
   ...common,
   /**
@@ -96,6 +99,32 @@ export const runShape = z.object({
 
 export type RunResult = z.infer<typeof runShape>;
 
+/** A run's fields but its records and missing cells, as results.json holds them (l2bench-run/2, and /1 without complete). */
+export const runHeaderShape = runShape.omit({ records: true, missing: true });
+export const runHeaderShapeV1 = runShapeV1.omit({ records: true });
+
+/** A run's fields besides its records and its missing cells: what is known before reading them. */
+export type RunHeader = Omit<RunResult, 'records' | 'missing'>;
+
+/** How many records a run holds, and its missing cells by reason. */
+export interface RunSummary {
+  records: number;
+  missing: Record<MissingCell['reason'], number>;
+}
+
+/**
+ * A run as the result files, the reports, `compare` and `merge` read it: its header, and its
+ * records and missing cells one at a time, in plan order, as often as wanted. A run in memory, a
+ * run being written from its spool and a results.json on disk (read as a stream, never whole) are
+ * all one, so that memory never has to hold a run's records.
+ */
+export interface RunSource {
+  readonly header: RunHeader;
+  records(): Iterable<FullRecord>;
+  missing(): Iterable<MissingCell>;
+  summary(): RunSummary;
+}
+
 /** How the reports rank; the data files ignore it. */
 export interface ReportOptions {
   /** The memory figure the answer, the claims and the crossovers rank by: peak (default) or mean footprint. */
@@ -105,17 +134,18 @@ export interface ReportOptions {
 }
 
 /**
- * One output format, as hyperfine's exporters: a file name and a pure rendering. A rendering that
+ * One output format, as hyperfine's exporters: a file name and a pure rendering, from a run in
+ * memory or a RunSource (results/run-source.ts: a run read one record at a time). A rendering that
  * loads libraries on demand (the HTML report's charts) returns a promise.
  */
 export interface Exporter {
   readonly format: string;
   readonly file: string;
-  /** The whole file, from a run held in memory. */
-  render(run: RunResult, options?: ReportOptions): string | Promise<string>;
+  /** The whole file. */
+  render(run: RunResult | RunSource, options?: ReportOptions): string | Promise<string>;
   /**
-   * The same file written piece by piece, the records read one at a time (`run.records` ignored):
-   * memory stays flat however many records a run has. The result files have it; reports do not.
+   * The same file written piece by piece, the records read one at a time: memory stays flat however
+   * many records a run has. The result files have it; reports do not.
    */
-  stream?(run: RunResult, records: Iterable<FullRecord>, write: (text: string) => void): void;
+  stream?(run: RunSource, write: (text: string) => void): void;
 }

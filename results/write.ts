@@ -1,22 +1,9 @@
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { hostname } from 'node:os';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { FullRecord } from '../core/record.ts';
 import { OutDirError, ResultsError } from './errors.ts';
 import { EXPORTERS } from './index.ts';
-import { SPOOL_FILE } from './record-store.ts';
-import type { Exporter, ReportOptions, RunResult } from './run-schema.ts';
+import type { Exporter, ReportOptions, RunResult, RunSource } from './run-schema.ts';
+import { asSource } from './run-source.ts';
 
 /** Where a file is written before it is renamed into place. */
 const tmpOf = (file: string) => `${file}.${process.pid}.tmp`;
@@ -61,155 +48,6 @@ export function prepareOutDir(out: string | undefined, now: Date, root = 'runs')
   }
 }
 
-/** The lock file a run keeps in its output folder while it writes there. */
-const LOCK_FILE = '.l2bench.lock';
-
-const escaped = (name: string) => name.replaceAll('.', '\\.');
-/** The files a run writes into its folder, and the temporary files of its writes (`results.csv.PID.tmp`). */
-const RUN_FILES = (() => {
-  const results = EXPORTERS.map((e) => escaped(e.file)).join('|');
-  return new RegExp(
-    `^(?:(?:${results}|\\.l2bench-probe)\\.\\d+\\.tmp|${results}|${escaped(LOCK_FILE)}|${escaped(SPOOL_FILE)})$`,
-  );
-})();
-
-/** Is this a file a run writes into its folder (or a temporary file of one, left by a killed write)? */
-export const isRunFile = (name: string): boolean => RUN_FILES.test(name);
-
-/** What a lock file says: who holds the folder. */
-interface LockHolder {
-  pid: number;
-  host: string;
-}
-
-/**
- * Is the run that wrote this lock still alive? Its pid is checked on this host; a lock from another
- * host is taken as alive. A lock with no readable holder is being written (alive) unless older
- * than a few seconds (a run killed between creating and writing it).
- */
-function holderAlive(file: string): { alive: boolean; holder: LockHolder | null } {
-  let holder: LockHolder | null = null;
-  try {
-    holder = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
-  } catch {
-    // Unreadable: judged by age below.
-  }
-  if (!holder || typeof holder.pid !== 'number') {
-    let age = 0;
-    try {
-      age = Date.now() - statSync(file).mtimeMs;
-    } catch {
-      return { alive: false, holder: null };
-    }
-    return { alive: age < 5000, holder: null };
-  }
-  if (holder.host !== hostname()) return { alive: true, holder };
-  if (holder.pid === process.pid) return { alive: false, holder };
-  try {
-    process.kill(holder.pid, 0);
-    return { alive: true, holder };
-  } catch (e) {
-    return { alive: (e as NodeJS.ErrnoException).code === 'EPERM', holder };
-  }
-}
-
-/** Why the folder is busy (a live run holds its lock), or null. */
-function heldBy(dir: string): string | null {
-  const file = join(dir, LOCK_FILE);
-  let exists = true;
-  try {
-    statSync(file);
-  } catch {
-    exists = false;
-  }
-  if (!exists) return null;
-  const { alive, holder } = holderAlive(file);
-  if (!alive) return null;
-  const who = holder ? `pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}` : 'starting';
-  return `another l2bench run (${who}) is writing into this folder`;
-}
-
-/** Take the folder's lock (O_EXCL), or fail if a live run holds it; a stale lock is replaced. */
-function lock(dir: string): () => void {
-  const file = join(dir, LOCK_FILE);
-  const me = JSON.stringify({ pid: process.pid, host: hostname() } satisfies LockHolder);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(file, me, { flag: 'wx' });
-      return () => {
-        // Only our own lock: never one that replaced it.
-        try {
-          if (readFileSync(file, 'utf8') === me) rmSync(file, { force: true });
-        } catch {
-          // Already gone.
-        }
-      };
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new OutDirError(dir, `folder is not writable (${code ?? (e as Error).message})`);
-      const held = heldBy(dir);
-      if (held) throw new OutDirError(dir, held);
-      // A stale lock from a run that was killed: take its place.
-      rmSync(file, { force: true });
-    }
-  }
-  throw new OutDirError(dir, 'cannot take the folder lock: other runs keep taking it');
-}
-
-const entriesBut = (dir: string, except: string): string[] => {
-  try {
-    return readdirSync(dir).filter((f) => f !== except);
-  } catch (e) {
-    throw new OutDirError(dir, (e as Error).message);
-  }
-};
-
-/**
- * An output folder for a run, held by it: as prepareOutDir, and locked with an exclusive lock file
- * (O_EXCL, holding the pid) until `release`, so two runs can never write into one folder: the
- * second is refused before it writes anything. A lock left by a killed run does not block: its pid
- * is not alive. `rerun`, when given, may let the run take a folder that holds an unfinished run:
- * called with the folder locked, it says what the folder holds (its run's files are then removed,
- * and `replaced` says what was) or returns null (refused, as any folder that is not empty).
- */
-export function claimOutDir(
-  out: string | undefined,
-  now: Date,
-  root = 'runs',
-  rerun?: (dir: string) => string | null,
-): { dir: string; release: () => void; replaced: string | null } {
-  if (out === undefined) {
-    const dir = prepareOutDir(undefined, now, root);
-    return { dir, release: lock(dir), replaced: null };
-  }
-  const made = makeDir(out);
-  if (!made && entriesBut(out, LOCK_FILE).length > 0) {
-    // A finished (or killed) run's folder is refused untouched, before any lock is tried, unless
-    // a rerun may replace it; a live run's, always.
-    const held = heldBy(out);
-    const refusal = held ?? 'folder is not empty; refusing to overwrite a run';
-    if (held || !rerun?.(out)) throw new OutDirError(out, refusal);
-    const release = lock(out);
-    try {
-      // Asked again under the lock: another run may have written here since.
-      const replaced = rerun(out);
-      if (replaced === null) throw new OutDirError(out, refusal);
-      for (const f of entriesBut(out, LOCK_FILE)) rmSync(join(out, f), { force: true });
-      return { dir: out, release, replaced };
-    } catch (e) {
-      release();
-      throw e;
-    }
-  }
-  const release = lock(out);
-  // Another run may have written here between the look and the lock.
-  if (entriesBut(out, LOCK_FILE).length > 0) {
-    release();
-    throw new OutDirError(out, 'folder is not empty; refusing to overwrite a run');
-  }
-  return { dir: out, release, replaced: null };
-}
-
 /** Fail now, not after the run, when results could not be written into `dir`. */
 function probeWritable(dir: string): void {
   const probe = join(dir, tmpOf('.l2bench-probe'));
@@ -225,7 +63,7 @@ function probeWritable(dir: string): void {
  * mkdir one folder and its missing parents: true if made, false if it existed. Each level is made
  * on its own, because Node's recursive mkdir spins forever on some file systems (/proc).
  */
-function makeDir(dir: string): boolean {
+export function makeDir(dir: string): boolean {
   try {
     mkdirSync(dir);
     return true;
@@ -258,70 +96,64 @@ function exportersOf(formats: readonly string[]): Exporter[] {
 
 /**
  * Write a run in the given formats (csv, json, md, html) into a folder, one after another, each file
- * atomically. Resolves to the files. (The HTML report loads its chart libraries on first use.)
- * `records`, when given, are the run's records (read one at a time from a store on disk) in place
- * of `run.records`: the result files stream them, the reports read them all.
+ * atomically. Resolves to the files. The result files are written from the run's records one at a
+ * time (a RunSource: a spool, a results file read as a stream); the reports read them all. (The
+ * HTML report loads its chart libraries on first use.)
  */
 export async function writeResults(
   dir: string,
-  run: RunResult,
+  run: RunResult | RunSource,
   formats: readonly string[] = ['csv', 'json'],
   options: ReportOptions = {},
-  records?: Iterable<FullRecord>,
 ): Promise<string[]> {
+  const source = asSource(run);
   const files: string[] = [];
-  let held: RunResult | undefined;
   for (const exporter of exportersOf(formats)) {
     const file = join(dir, exporter.file);
-    if (!streamTo(file, exporter, run, records)) {
-      held ??= records ? { ...run, records: [...records] } : run;
-      writeAtomic(file, await exporter.render(held, options));
-    }
+    if (exporter.stream) streamTo(file, exporter.stream.bind(exporter), source);
+    else writeAtomic(file, await exporter.render(source, options));
     files.push(file);
   }
   return files;
 }
 
 /**
- * writeResults at once, for the formats that render without waiting (csv, json): the saves while a
- * run goes, and the last one on a second Ctrl-C, which cannot wait. Returns the files.
+ * The result files (csv, json) at once, streamed: the saves while a run goes, and the last one on a
+ * second Ctrl-C, which cannot wait. Returns the files.
  */
-export function writeResultsNow(
-  dir: string,
-  run: RunResult,
-  formats: readonly string[],
-  options: ReportOptions = {},
-  records?: Iterable<FullRecord>,
-): string[] {
+export function writeResultsNow(dir: string, run: RunSource, formats: readonly string[]): string[] {
   return exportersOf(formats).map((exporter) => {
     const file = join(dir, exporter.file);
-    if (streamTo(file, exporter, run, records)) return file;
-    const text = exporter.render(records ? { ...run, records: [...records] } : run, options);
-    if (typeof text !== 'string') throw new ResultsError(`format '${exporter.format}' cannot be written at once`);
-    writeAtomic(file, text);
+    if (!exporter.stream) throw new ResultsError(`format '${exporter.format}' cannot be written at once`);
+    streamTo(file, exporter.stream.bind(exporter), run);
     return file;
   });
 }
 
-/** Write a result file piece by piece if its exporter streams; false if it does not. */
-function streamTo(file: string, exporter: Exporter, run: RunResult, records?: Iterable<FullRecord>): boolean {
-  if (!exporter.stream) return false;
-  const stream = exporter.stream.bind(exporter);
-  writeAtomicWith(file, (write) => stream(run, records ?? run.records, write));
-  return true;
-}
+/** Bytes gathered before a write: a million records are not a million system calls. */
+const WRITE_CHUNK = 1 << 20;
 
-/** As writeAtomic, the text written piece by piece. */
-function writeAtomicWith(file: string, produce: (write: (text: string) => void) => void): void {
+/** Write a result file piece by piece, atomically: a temporary file beside it, then rename. */
+function streamTo(file: string, stream: NonNullable<Exporter['stream']>, run: RunSource): void {
   const tmp = tmpOf(file);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w');
     const out = fd;
-    produce((text) => {
-      const bytes = Buffer.from(text);
+    let parts: string[] = [];
+    let pending = 0;
+    const flush = () => {
+      const bytes = Buffer.from(parts.join(''));
       for (let done = 0; done < bytes.length; ) done += writeSync(out, bytes, done);
+      parts = [];
+      pending = 0;
+    };
+    stream(run, (text) => {
+      parts.push(text);
+      pending += text.length;
+      if (pending >= WRITE_CHUNK) flush();
     });
+    flush();
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);

@@ -44,6 +44,40 @@ export interface TableAllocator {
    * say what would qualify a strategy that failed.
    */
   requirements?(): Readonly<Record<string, number>>;
+  /**
+   * For an allocator that models a slab cache: the counters of /sys/kernel/slab/<cache>/ that a live
+   * check compares after every event, into `out` (cheap), and everything that folder shows.
+   */
+  sysfsCounters?(out: SlabCounters): SlabCounters;
+  sysfsView?(): SlabSysfs;
+}
+
+/** The sysfs counters a live check compares after every event (`slabs`, `partial`, `cpu_slabs`, the total of `slabs_cpu_partial`). */
+export interface SlabCounters {
+  slabs: number;
+  partial: number;
+  cpu_slabs: number;
+  slabs_cpu_partial: number;
+}
+
+/** What /sys/kernel/slab/<cache>/ shows (show_slab_objects and friends), one node. */
+export interface SlabSysfs {
+  /** All slabs of the cache (`slabs`). */
+  readonly slabs: number;
+  /** n->nr_partial (`partial`). */
+  readonly partial: number;
+  /** For each CPU with an active slab: 1 + the slab count of its partial list (`cpu_slabs`). */
+  readonly cpu_slabs: number;
+  /** Slabs on every CPU's partial list (`slabs_cpu_partial`, the number in parentheses). */
+  readonly slabs_cpu_partial: number;
+  /** The same per CPU (0 for a CPU whose list is empty, which sysfs leaves out). */
+  readonly slabs_cpu_partial_by_cpu: readonly number[];
+  /** All objects minus the free ones on the node partial list (`objects`). */
+  readonly objects: number;
+  /** Objects in use on the node partial list (`objects_partial`). */
+  readonly objects_partial: number;
+  /** Objects of every slab (`total_objects`). */
+  readonly total_objects: number;
 }
 
 export interface StrategyContext {

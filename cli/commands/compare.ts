@@ -6,7 +6,7 @@ import {
   formatComparison,
 } from '../../results/compare/comparison-text.ts';
 import { compareRuns, describeKey, regressions } from '../../results/compare/diff.ts';
-import { readRun } from '../../results/read-run.ts';
+import { openRun } from '../../results/read-run.ts';
 
 export interface CompareFlags {
   all?: boolean;
@@ -38,9 +38,9 @@ export function compareCommand(base: string, next: string, flags: CompareFlags):
   const noisePct = flags.noise === undefined ? 2 : parsePct(flags.noise, '--noise');
   const failPct =
     flags.failOnRegression === undefined ? undefined : parsePct(flags.failOnRegression, '--fail-on-regression');
-  const baseRun = readRun(base);
-  const nextRun = readRun(next);
-  const cmp = compareRuns(baseRun, nextRun, { noisePct });
+  const baseRun = openRun(base);
+  const nextRun = openRun(next);
+  const cmp = compareRuns(baseRun, nextRun, { noisePct, all: Boolean(flags.all) });
   const output = formatComparison(cmp, {
     format,
     all: Boolean(flags.all),

@@ -1,4 +1,5 @@
 import { InputError } from '../../core/errors.ts';
+import { CacheBusyError, cacheLockPath } from '../../kernel/live/cache-lock.ts';
 import {
   CheckInterrupted,
   type CheckResult,
@@ -7,7 +8,6 @@ import {
   runKernelCheck,
 } from '../../kernel/live/check.ts';
 import { LibcError } from '../../kernel/live/libc.ts';
-import { LockBusyError, lockPath } from '../../kernel/live/lock.ts';
 import { LiveCacheError } from '../../kernel/live/msg-cache.ts';
 import { BUCKETS, type Bucket, type KernelInfo, probeKernel } from '../../kernel/live/probe.ts';
 
@@ -61,7 +61,7 @@ function infoJson(i: KernelInfo) {
     kfence_sample_interval: i.kfence,
     online_cpus: i.cpus,
     sysv_limits: i.limits,
-    lock: lockPath(),
+    lock: cacheLockPath(),
   };
 }
 
@@ -101,7 +101,7 @@ function infoText(i: KernelInfo): string {
     i.limits
       ? `${plain}sysv limits     msgmnb ${i.limits.msgmnb}, msgmni ${i.limits.msgmni}, msgmax ${i.limits.msgmax}`
       : `${plain}sysv limits     unknown`,
-    `${plain}lock            ${lockPath()}`,
+    `${plain}lock            ${cacheLockPath()}`,
     i.usable ? 'usable: yes' : `usable: no: ${i.problems.join('; ')}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -147,7 +147,7 @@ export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
       ...(flags.out ? { outDir: flags.out } : {}),
     });
   } catch (e) {
-    if (e instanceof KernelRefusal || e instanceof LockBusyError) throw new InputError(`kernel check: ${e.message}`);
+    if (e instanceof KernelRefusal || e instanceof CacheBusyError) throw new InputError(`kernel check: ${e.message}`);
     if (e instanceof LiveCacheError || e instanceof LibcError) {
       // The live cache failed (a send, a receive, a queue): everything was cleaned up already.
       process.stderr.write(`l2bench: kernel check failed: ${e.message}\n`);

@@ -1,6 +1,6 @@
 import { splitList } from '../../core/spec.ts';
 import { incompleteShards, mergeRuns } from '../../results/merge.ts';
-import { readRun } from '../../results/read-run.ts';
+import { openRun } from '../../results/read-run.ts';
 import { prepareOutDir, writeResults } from '../../results/write.ts';
 
 /**
@@ -11,7 +11,7 @@ export function mergeCommand(
   paths: readonly string[],
   flags: { out?: string; format: string; partial?: boolean },
 ): Promise<string[]> {
-  const shards = paths.map((path) => ({ path, run: readRun(path) }));
+  const shards = paths.map((path) => ({ path, run: openRun(path) }));
   const run = mergeRuns(shards, { partial: flags.partial ?? false });
   const incomplete = incompleteShards(shards);
   if (incomplete.length) {

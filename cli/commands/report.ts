@@ -2,9 +2,10 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { splitList } from '../../core/spec.ts';
-import { applyCosts, loadCosts } from '../../results/costs.ts';
+import { loadCosts } from '../../results/costs.ts';
 import { EXPORTERS } from '../../results/index.ts';
-import { readRun } from '../../results/read-run.ts';
+import { openRun } from '../../results/read-run.ts';
+import { withCosts } from '../../results/run-source.ts';
 import { prepareOutDir, writeResults } from '../../results/write.ts';
 
 const REPORT_FORMATS = ['md', 'html'];
@@ -25,13 +26,9 @@ export function reportCommand(
       throw new InputError(`--format ${flags.format}: '${f}' is not a report format (allowed: ${allowed.join(', ')})`);
     }
   }
-  const run = readRun(path);
-  if (flags.costs !== undefined) {
-    // Every record's modelled cost again, from the counts it kept, with the table asked for.
-    const costs = loadCosts(flags.costs);
-    applyCosts(run.records, costs.table);
-    run.provenance.costs = { ...costs.provenance, table: costs.table };
-  }
+  const read = openRun(path);
+  // Every record's modelled cost again, from the counts it kept, with the table asked for.
+  const run = flags.costs === undefined ? read : withCosts(read, loadCosts(flags.costs));
   const folder = statSync(path).isDirectory() ? path : dirname(path);
   const dir = flags.out === undefined ? folder : prepareOutDir(flags.out, new Date());
   return writeResults(dir, run, formats, { objective: flags.objective ?? 'peak' });

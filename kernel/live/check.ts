@@ -4,14 +4,14 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { InputError, type OptionName } from '../../core/errors.ts';
 import { resolveSpec } from '../../core/spec.ts';
 import { expandSweep } from '../../core/spec-ranges.ts';
+import type { HeldLock } from '../../os/lock.ts';
 import { GFP_KERNEL } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
-import { Slub618Cache, type SlubCounters } from '../../strategies/slub/cache-6.18.ts';
-import { getOrder } from '../../strategies/slub/geometry.ts';
-import { SLUB_METADATA } from '../../strategies/slub/strategy.ts';
+import { slubCacheModel } from '../../strategies/slub/strategy.ts';
+import type { SlabCounters as ModelCounters, SlabSysfs, TableAllocator } from '../../strategies/types.ts';
 import { ALLOC, type Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
-import { acquireLockNow, acquireLockWaiting, type HeldLock } from './lock.ts';
+import { takeCacheLockNow, takeCacheLockWaiting } from './cache-lock.ts';
 import { LiveCacheError, MsgMsgCache } from './msg-cache.ts';
 import {
   BUCKETS,
@@ -199,10 +199,10 @@ class Cleanup {
 
 /**
  * `l2bench kernel check`: replay each workload on the live msg_msg bucket cache and on the SLUB
- * 6.18 model (the simulator's own Slub618Cache, built with the geometry sysfs shows and the online
- * CPU count), comparing slabs, partial, cpu_slabs and slabs_cpu_partial after every K events.
- * Whatever happens (agreement, divergence, an exception, SIGINT or SIGTERM), every message is
- * received, every queue removed, the cache shrunk and the lock released before it returns.
+ * 6.18 model (the simulator's own, through slubCacheModel: built with the geometry sysfs shows and
+ * the online CPU count), comparing slabs, partial, cpu_slabs and slabs_cpu_partial after every K
+ * events. Whatever happens (agreement, divergence, an exception, SIGINT or SIGTERM), every message
+ * is received, every queue removed, the cache shrunk and the lock released before it returns.
  */
 export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
   const plan = planCheck(o);
@@ -220,7 +220,7 @@ export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
     cleanup.ownLock = false;
     cleanup.lock = o.lock;
   } else {
-    cleanup.lock = o.lock === 'wait' ? await acquireLockWaiting(o.lockTimeoutMs ?? 600_000) : acquireLockNow();
+    cleanup.lock = o.lock === 'wait' ? await takeCacheLockWaiting(o.lockTimeoutMs ?? 600_000) : takeCacheLockNow();
   }
   cleanup.cacheName = first.bucket.cache;
   let interrupted: NodeJS.Signals | null = null;
@@ -242,83 +242,111 @@ export async function runKernelCheck(o: CheckOptions): Promise<CheckResult> {
   process.on('SIGTERM', onSignal);
   process.on('uncaughtException', onUncaught);
   process.on('exit', onExit);
-  let csvTmp: string | null = null;
-  let csvFd = -1;
+  const csv = new CheckpointFile(csvPath);
   try {
-    const info = probeKernel(plan.bucket);
-    if (!info.usable || !info.geometry || !info.limits) {
-      throw new KernelRefusal(`the kernel cannot serve as the oracle: ${info.problems.join('; ')}`);
-    }
-    if (o.outDir && csvPath) {
-      try {
-        mkdirSync(o.outDir, { recursive: true });
-      } catch (e) {
-        throw new InputError((e as Error).message, { option: 'outDir', value: o.outDir });
-      }
-      csvTmp = `${csvPath}.${process.pid}.tmp`;
-      csvFd = openSync(csvTmp, 'w');
-      writeSync(csvFd, CSV_HEADER);
-    }
-    const cpus = info.cpus;
-    const workloadCpus = o.cpus ?? cpus.length;
-    const results: WorkloadCheck[] = [];
-    let textBytes = 0;
-    let perQueue = 0;
-    for (const [index, w] of plan.workloads.entries()) {
-      const r = await checkOne(w, {
-        info,
-        geometry: info.geometry,
-        msgmnb: info.limits.msgmnb,
-        workloadCpus,
-        every: plan.every,
-        maxEvents: plan.maxEvents,
-        csvFd,
-        cleanup,
-        interrupted: () => interrupted,
-        faultAt: index === 0 ? o.injectFaultAt : undefined,
-        modelCpuPartial: o.modelCpuPartial,
-        onDriver(d) {
-          textBytes = d.textBytes;
-          perQueue = d.perQueue;
-        },
-      });
-      results.push(r);
-    }
-    if (csvFd >= 0 && csvTmp && csvPath) {
-      closeSync(csvFd);
-      csvFd = -1;
-      renameSync(csvTmp, csvPath);
-      csvTmp = null;
-    }
-    const diverged = results.find((r) => r.firstDivergence);
-    return {
-      kernel: info.release,
-      cache: info.bucket.cache,
-      geometry: info.geometry,
-      cpus,
-      workloadCpus,
-      fold:
-        workloadCpus > cpus.length
-          ? `workload CPUs 0-${workloadCpus - 1} folded onto the ${cpus.length} online CPUs (cpu mod ${cpus.length})`
-          : null,
-      textBytes,
-      perQueue,
-      every: plan.every,
-      results,
-      checkpoints: results.reduce((n, r) => n + r.checkpoints, 0),
-      matches: results.reduce((n, r) => n + r.matches, 0),
-      firstDivergence: diverged?.firstDivergence ? { ...diverged.firstDivergence, workload: diverged.workload } : null,
-      csv: csvPath,
-    };
+    return await checkAll(plan, o, cleanup, csv, () => interrupted);
   } finally {
-    if (csvFd >= 0) closeSync(csvFd);
-    if (csvTmp) rmSync(csvTmp, { force: true });
+    csv.discard();
     cleanup.all();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('uncaughtException', onUncaught);
     process.removeListener('exit', onExit);
   }
+}
+
+/** checkpoints.csv, written into a temporary file and renamed when every workload is checked. */
+class CheckpointFile {
+  #tmp: string | null = null;
+  fd = -1;
+
+  constructor(readonly path: string | null) {}
+
+  open(outDir: string): void {
+    if (!this.path) return;
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw new InputError((e as Error).message, { option: 'outDir', value: outDir });
+    }
+    this.#tmp = `${this.path}.${process.pid}.tmp`;
+    this.fd = openSync(this.#tmp, 'w');
+    writeSync(this.fd, CSV_HEADER);
+  }
+
+  finish(): void {
+    if (this.fd < 0 || !this.#tmp || !this.path) return;
+    closeSync(this.fd);
+    this.fd = -1;
+    renameSync(this.#tmp, this.path);
+    this.#tmp = null;
+  }
+
+  /** Close and remove what was not finished. */
+  discard(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    if (this.#tmp) rmSync(this.#tmp, { force: true });
+    this.#tmp = null;
+  }
+}
+
+/** Every workload of the plan, one after another, under the lock the caller holds. */
+async function checkAll(
+  plan: ReturnType<typeof planCheck>,
+  o: CheckOptions,
+  cleanup: Cleanup,
+  csv: CheckpointFile,
+  interrupted: () => NodeJS.Signals | null,
+): Promise<CheckResult> {
+  const info = probeKernel(plan.bucket);
+  if (!info.usable || !info.geometry || !info.limits) {
+    throw new KernelRefusal(`the kernel cannot serve as the oracle: ${info.problems.join('; ')}`);
+  }
+  if (o.outDir) csv.open(o.outDir);
+  const cpus = info.cpus;
+  const workloadCpus = o.cpus ?? cpus.length;
+  const results: WorkloadCheck[] = [];
+  let driver: { textBytes: number; perQueue: number } = { textBytes: 0, perQueue: 0 };
+  for (const [index, w] of plan.workloads.entries()) {
+    const r = await checkOne(w, {
+      info,
+      geometry: info.geometry,
+      msgmnb: info.limits.msgmnb,
+      workloadCpus,
+      every: plan.every,
+      maxEvents: plan.maxEvents,
+      csvFd: csv.fd,
+      cleanup,
+      interrupted,
+      faultAt: index === 0 ? o.injectFaultAt : undefined,
+      modelCpuPartial: o.modelCpuPartial,
+      onDriver(d) {
+        driver = { textBytes: d.textBytes, perQueue: d.perQueue };
+      },
+    });
+    results.push(r);
+  }
+  csv.finish();
+  const diverged = results.find((r) => r.firstDivergence);
+  return {
+    kernel: info.release,
+    cache: info.bucket.cache,
+    geometry: info.geometry,
+    cpus,
+    workloadCpus,
+    fold:
+      workloadCpus > cpus.length
+        ? `workload CPUs 0-${workloadCpus - 1} folded onto the ${cpus.length} online CPUs (cpu mod ${cpus.length})`
+        : null,
+    ...driver,
+    every: plan.every,
+    results,
+    checkpoints: results.reduce((n, r) => n + r.checkpoints, 0),
+    matches: results.reduce((n, r) => n + r.matches, 0),
+    firstDivergence: diverged?.firstDivergence ? { ...diverged.firstDivergence, workload: diverged.workload } : null,
+    csv: csv.path,
+  };
 }
 
 interface OneContext {
@@ -336,26 +364,28 @@ interface OneContext {
   onDriver(d: MsgMsgCache): void;
 }
 
-function modelCache(c: OneContext): Slub618Cache {
-  const size = c.info.bucket.bytes;
+/** A model that shows what sysfs shows. */
+type InspectableCache = TableAllocator & Required<Pick<TableAllocator, 'sysfsCounters' | 'sysfsView'>>;
+
+/** The model of the live cache: the SLUB 6.18 strategy's cache, with the live geometry and object size. */
+function modelCache(c: OneContext): InspectableCache {
   const n = c.info.cpus.length;
-  const minOrder = getOrder(size);
-  const machine = new Machine({ cpus: n });
-  return new Slub618Cache(machine.account(c.info.bucket.cache), {
-    objectSize: size,
+  const model = slubCacheModel({
+    pages: new Machine({ cpus: n }).account(c.info.bucket.cache),
+    kernel: '6.18',
     cpus: n,
+    objectSize: c.info.bucket.bytes,
     geometry: {
       order: c.geometry.order,
-      objects: c.geometry.objsPerSlab,
-      minOrder,
-      minObjects: Math.floor((4096 * 2 ** minOrder) / size),
-      minPartial: c.geometry.minPartial,
+      objectsPerSlab: c.geometry.objsPerSlab,
       cpuPartial: c.modelCpuPartial ?? c.geometry.cpuPartial,
+      minPartial: c.geometry.minPartial,
     },
-    allocFlags: 0,
+    // msg_msg's alloc_msg: kmalloc(…, GFP_KERNEL_ACCOUNT).
     callerGfp: GFP_KERNEL,
-    metadata: SLUB_METADATA,
   });
+  if (!model.sysfsCounters || !model.sysfsView) throw new Error('the SLUB 6.18 model shows no sysfs counters');
+  return model as InspectableCache;
 }
 
 function stateOf(
@@ -366,6 +396,83 @@ function stateOf(
   return { ...counters, by_cpu: byCpu, ...objects };
 }
 
+/** One workload replayed on the live cache and on the model, compared at every checkpoint. */
+class Replay {
+  readonly live: LiveCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
+  readonly want: ModelCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
+  events = 0;
+  checkpoints = 0;
+  matches = 0;
+  peakLive = 0;
+  peakModel = 0;
+  firstDivergence: Divergence | null = null;
+  #addr = new Float64Array(1024);
+  #csv = '';
+
+  constructor(
+    private readonly spec: string,
+    private readonly c: OneContext,
+    private readonly driver: MsgMsgCache,
+    private readonly model: InspectableCache,
+    private readonly counters: SlabCounters,
+  ) {}
+
+  /** What the model's sysfs shows now, in full. */
+  modelView(): SlabSysfs {
+    return this.model.sysfsView();
+  }
+
+  get cache(): string {
+    return this.counters.cache;
+  }
+
+  /** One event on both caches. */
+  event(kind: number, id: number, cpu: number): void {
+    if (kind === ALLOC) {
+      this.driver.alloc(id, cpu);
+      if (id >= this.#addr.length) {
+        let len = this.#addr.length;
+        while (len <= id) len *= 2;
+        const next = new Float64Array(len);
+        next.set(this.#addr);
+        this.#addr = next;
+      }
+      const a = this.model.alloc(cpu);
+      if (a < 0) throw new LiveCacheError(`the model ran out of memory at event ${this.events}`);
+      this.#addr[id] = a;
+    } else {
+      this.driver.free(id, cpu);
+      this.model.free(this.#addr[id] as number, cpu);
+    }
+    this.events++;
+  }
+
+  /** Read both caches' counters and compare them; `kind` null for the checkpoint after the last event. */
+  checkpoint(kind: number | null, id: number, wcpu: number): void {
+    const { live, want } = this;
+    this.counters.read(live);
+    this.model.sysfsCounters(want);
+    this.checkpoints++;
+    const same = FIELDS.every((f) => live[f] === want[f]);
+    if (same) this.matches++;
+    else if (!this.firstDivergence) {
+      this.firstDivergence = divergence(this.events, kind ?? ALLOC, id, wcpu, this.c.info.cpus, this, this.counters);
+    }
+    if (live.slabs > this.peakLive) this.peakLive = live.slabs;
+    if (want.slabs > this.peakModel) this.peakModel = want.slabs;
+    if (this.c.csvFd < 0) return;
+    const spec = this.spec.includes(',') ? `"${this.spec}"` : this.spec;
+    const what = kind === null ? 'end,,' : `${kind === ALLOC ? 'alloc' : 'free'},${id},${wcpu}`;
+    this.#csv += `${spec},${this.events},${what},${live.slabs},${want.slabs},${live.partial},${want.partial},${live.cpu_slabs},${want.cpu_slabs},${live.slabs_cpu_partial},${want.slabs_cpu_partial},${same ? 1 : 0}\n`;
+    if (this.#csv.length > 1 << 16) this.flushCsv();
+  }
+
+  flushCsv(): void {
+    if (this.c.csvFd >= 0 && this.#csv) writeSync(this.c.csvFd, this.#csv);
+    this.#csv = '';
+  }
+}
+
 async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
   const cache = c.info.bucket.cache;
   const workload = w.create(c.workloadCpus);
@@ -373,13 +480,12 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
   // Start from an empty cache: with no live objects a shrink always leaves 0 slabs.
   shrinkCache(cache);
   const counters = new SlabCounters(cache);
-  const live: LiveCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
-  const want: SlubCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
   try {
-    counters.read(live);
-    if (live.slabs !== 0) {
+    const start: LiveCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
+    counters.read(start);
+    if (start.slabs !== 0) {
       throw new KernelRefusal(
-        `${cache} still holds ${live.slabs} slab(s) after a shrink with no message of ours out: something else allocates from it`,
+        `${cache} still holds ${start.slabs} slab(s) after a shrink with no message of ours out: something else allocates from it`,
       );
     }
     const model = modelCache(c);
@@ -387,88 +493,34 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
     c.cleanup.cache = driver;
     c.cleanup.shrinkAtEnd = true;
     c.onDriver(driver);
-    let addr = new Float64Array(1024);
-    let events = 0;
-    let checkpoints = 0;
-    let matches = 0;
-    let peakLive = 0;
-    let peakModel = 0;
-    let firstDivergence: Divergence | null = null;
+    const replay = new Replay(w.spec, c, driver, model, counters);
     let truncated = false;
-    let csv = '';
-    const flushCsv = () => {
-      if (c.csvFd >= 0 && csv) writeSync(c.csvFd, csv);
-      csv = '';
-    };
     const started = performance.now();
     outer: for (const chunk of workload.chunks()) {
       for (let i = 0; i < chunk.length; i++) {
-        if (events >= c.maxEvents) {
+        if (replay.events >= c.maxEvents) {
           truncated = true;
           break outer;
         }
         const kind = chunk.kind[i] as number;
         const id = chunk.id[i] as number;
         const wcpu = chunk.cpu[i] as number;
-        const cpu = wcpu % n;
-        if (kind === ALLOC) {
-          driver.alloc(id, cpu);
-          if (id >= addr.length) {
-            let len = addr.length;
-            while (len <= id) len *= 2;
-            const next = new Float64Array(len);
-            next.set(addr);
-            addr = next;
-          }
-          const a = model.alloc(cpu);
-          if (a < 0) throw new LiveCacheError(`the model ran out of memory at event ${events}`);
-          addr[id] = a;
-        } else {
-          driver.free(id, cpu);
-          model.free(addr[id] as number, cpu);
+        replay.event(kind, id, wcpu % n);
+        if (c.faultAt !== undefined && replay.events >= c.faultAt) {
+          throw new Error(`injected fault after ${replay.events} events`);
         }
-        events++;
-        if (c.faultAt !== undefined && events >= c.faultAt) throw new Error(`injected fault after ${events} events`);
-        if (events % c.every !== 0) continue;
-        counters.read(live);
-        model.sysfsCounters(want);
-        checkpoints++;
-        const same =
-          live.slabs === want.slabs &&
-          live.partial === want.partial &&
-          live.cpu_slabs === want.cpu_slabs &&
-          live.slabs_cpu_partial === want.slabs_cpu_partial;
-        if (same) matches++;
-        else if (!firstDivergence)
-          firstDivergence = divergence(events, kind, id, wcpu, c.info.cpus, live, want, counters, model, cache);
-        if (live.slabs > peakLive) peakLive = live.slabs;
-        if (want.slabs > peakModel) peakModel = want.slabs;
-        if (c.csvFd >= 0) {
-          csv += `${w.spec.includes(',') ? `"${w.spec}"` : w.spec},${events},${kind === ALLOC ? 'alloc' : 'free'},${id},${wcpu},${live.slabs},${want.slabs},${live.partial},${want.partial},${live.cpu_slabs},${want.cpu_slabs},${live.slabs_cpu_partial},${want.slabs_cpu_partial},${same ? 1 : 0}\n`;
-          if (csv.length > 1 << 16) flushCsv();
-        }
+        if (replay.events % c.every === 0) replay.checkpoint(kind, id, wcpu);
       }
-      flushCsv();
+      replay.flushCsv();
       // Let SIGINT/SIGTERM handlers run between chunks.
       await yieldToLoop();
       const sig = c.interrupted();
       if (sig) throw new CheckInterrupted(sig);
     }
     // The last event is always a checkpoint.
-    if (events % c.every !== 0 && events > 0) {
-      counters.read(live);
-      model.sysfsCounters(want);
-      checkpoints++;
-      const same = FIELDS.every((f) => live[f] === want[f]);
-      if (same) matches++;
-      else if (!firstDivergence)
-        firstDivergence = divergence(events, ALLOC, -1, -1, c.info.cpus, live, want, counters, model, cache);
-      if (live.slabs > peakLive) peakLive = live.slabs;
-      if (want.slabs > peakModel) peakModel = want.slabs;
-      if (c.csvFd >= 0) {
-        csv += `${w.spec.includes(',') ? `"${w.spec}"` : w.spec},${events},end,,,${live.slabs},${want.slabs},${live.partial},${want.partial},${live.cpu_slabs},${want.cpu_slabs},${live.slabs_cpu_partial},${want.slabs_cpu_partial},${same ? 1 : 0}\n`;
-        flushCsv();
-      }
+    if (replay.events % c.every !== 0 && replay.events > 0) {
+      replay.checkpoint(null, -1, -1);
+      replay.flushCsv();
     }
     const seconds = (performance.now() - started) / 1000;
     const queues = driver.queueCount;
@@ -477,14 +529,14 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
     return {
       workload: workload.spec,
       notices: workload.notices ?? [],
-      events,
-      checkpoints,
-      matches,
-      eventsPerSec: seconds > 0 ? events / seconds : 0,
+      events: replay.events,
+      checkpoints: replay.checkpoints,
+      matches: replay.matches,
+      eventsPerSec: seconds > 0 ? replay.events / seconds : 0,
       seconds,
-      peakSlabs: { live: peakLive, model: peakModel },
-      final: { live: { ...live }, model: { ...want } },
-      firstDivergence,
+      peakSlabs: { live: replay.peakLive, model: replay.peakModel },
+      final: { live: { ...replay.live }, model: { ...replay.want } },
+      firstDivergence: replay.firstDivergence,
       truncated,
       queues,
     };
@@ -499,15 +551,13 @@ function divergence(
   id: number,
   cpu: number,
   cpus: readonly number[],
-  live: LiveCounters,
-  want: SlubCounters,
+  replay: Replay,
   counters: SlabCounters,
-  model: Slub618Cache,
-  cache: string,
 ): Divergence {
-  const view = model.sysfsView();
+  const { live, want } = replay;
+  const model = replay.modelView();
   const byCpuLive = counters.cpuPartialByCpu();
-  const n = view.slabs_cpu_partial_by_cpu.length;
+  const n = model.slabs_cpu_partial_by_cpu.length;
   return {
     event: events,
     kind: kind === ALLOC ? 'alloc' : 'free',
@@ -517,11 +567,11 @@ function divergence(
     live: stateOf(
       { ...live },
       Array.from({ length: n }, (_, i) => byCpuLive[cpus[i] as number] ?? 0),
-      readObjects(cache),
+      readObjects(replay.cache),
     ),
-    model: stateOf({ ...want }, view.slabs_cpu_partial_by_cpu, {
-      objects: view.objects,
-      total_objects: view.total_objects,
+    model: stateOf({ ...want }, model.slabs_cpu_partial_by_cpu, {
+      objects: model.objects,
+      total_objects: model.total_objects,
     }),
     fields: FIELDS.filter((f) => live[f] !== want[f]),
   };

@@ -1,20 +1,15 @@
-import koffi from 'koffi';
+import { lastErrno, libcFunction } from '../../os/libc.ts';
 
 /**
- * The few libc calls the live-kernel check needs, through koffi (prebuilt FFI, no compiler): System V
- * message queues, CPU affinity, and flock for a machine-wide lock. Linux only; loaded on first use so
- * that importing this module costs nothing on a machine that never drives a kernel.
+ * The few libc calls the live-kernel check needs, bound through os/libc.ts: System V message queues
+ * and CPU affinity. Linux only; bound on first use so that importing this module costs nothing on a
+ * machine that never drives a kernel.
  */
 
 const IPC_PRIVATE = 0;
 const IPC_CREAT = 0o1000;
 export const IPC_NOWAIT = 0o4000;
 const IPC_RMID = 0;
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-export const LOCK_UN = 8;
-const EAGAIN = 11;
-export const EWOULDBLOCK = EAGAIN;
 
 /** sizeof(cpu_set_t): 1024 CPUs. */
 export const CPU_SET_BYTES = 128;
@@ -31,7 +26,6 @@ export const LIBC_PROTOTYPES = {
   sched_setaffinity: 'int sched_setaffinity(int pid, size_t cpusetsize, const void *mask)',
   sched_getaffinity: 'int sched_getaffinity(int pid, size_t cpusetsize, void *mask)',
   sched_getcpu: 'int sched_getcpu(void)',
-  flock: 'int flock(int fd, int operation)',
   pread: 'long pread(int fd, void *buf, size_t count, long offset)',
 } as const;
 
@@ -43,7 +37,6 @@ interface Libc {
   sched_setaffinity(pid: number, size: number, mask: Buffer): number;
   sched_getaffinity(pid: number, size: number, mask: Buffer): number;
   sched_getcpu(): number;
-  flock(fd: number, op: number): number;
   pread(fd: number, buf: Buffer, count: number, offset: number): number;
 }
 
@@ -51,9 +44,8 @@ let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
   libc = Object.fromEntries(
-    Object.entries(LIBC_PROTOTYPES).map(([name, prototype]) => [name, lib.func(prototype)]),
+    Object.entries(LIBC_PROTOTYPES).map(([name, prototype]) => [name, libcFunction(prototype)]),
   ) as unknown as Libc;
   return libc;
 }
@@ -88,7 +80,7 @@ function errnoName(errno: number): string {
 }
 
 function check(call: string, result: number): number {
-  if (result < 0) throw new LibcError(call, koffi.errno());
+  if (result < 0) throw new LibcError(call, lastErrno());
   return result;
 }
 
@@ -103,19 +95,19 @@ export function msgget(): number {
  */
 export function msgsnd(id: number, msg: Buffer, textBytes: number): number {
   const r = load().msgsnd(id, msg, textBytes, IPC_NOWAIT);
-  return r < 0 ? -koffi.errno() : r;
+  return r < 0 ? -lastErrno() : r;
 }
 
 /** msgrcv() of the first message of type `type`, without blocking: the text bytes received, or −errno. */
 export function msgrcv(id: number, buf: Buffer, maxText: number, type: number): number {
   const r = load().msgrcv(id, buf, maxText, type, IPC_NOWAIT);
-  return r < 0 ? -koffi.errno() : r;
+  return r < 0 ? -lastErrno() : r;
 }
 
 /** msgctl(id, IPC_RMID): remove a queue, freeing every message left in it; 0 or −errno. */
 export function msgRemove(id: number): number {
   const r = load().msgctl(id, IPC_RMID, null);
-  return r < 0 ? -koffi.errno() : r;
+  return r < 0 ? -lastErrno() : r;
 }
 
 /** sched_setaffinity(0, …): pin the calling thread to one CPU. */
@@ -144,14 +136,8 @@ function currentCpu(): number {
   return check('sched_getcpu', load().sched_getcpu());
 }
 
-/** flock(fd, op): 0, or −errno (EWOULDBLOCK when LOCK_NB finds it held). */
-export function flock(fd: number, op: number): number {
-  const r = load().flock(fd, op);
-  return r < 0 ? -koffi.errno() : r;
-}
-
 /** pread(fd, buf, buf.length, 0): one read from the start (a sysfs file regenerates its text); bytes or −errno. */
 export function preadStart(fd: number, buf: Buffer): number {
   const r = load().pread(fd, buf, buf.length, 0);
-  return r < 0 ? -koffi.errno() : r;
+  return r < 0 ? -lastErrno() : r;
 }

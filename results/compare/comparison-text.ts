@@ -2,7 +2,7 @@ import type { CellKey } from '../../core/cell-key.ts';
 import { DEFAULT_KERNEL } from '../../core/kernel.ts';
 import { DEFAULT_PLATFORM } from '../../core/platforms.ts';
 import { formatSi, plural } from '../number-text.ts';
-import type { RunResult } from '../run-schema.ts';
+import type { RunSource } from '../run-schema.ts';
 import {
   type Comparison,
   describeKey,
@@ -21,8 +21,11 @@ export interface FormatOptions {
   /** Show unchanged and insignificant rows too. */
   all: boolean;
   /** Where the runs came from, for the heading. */
-  sources?: { base: { file: string; run: RunResult }; next: { file: string; run: RunResult } };
+  sources?: { base: { file: string; run: RunSource }; next: { file: string; run: RunSource } };
 }
+
+/** Cells of one run only named, at most (a run of 10^6 cells against another plan's). */
+const ONLY_NAMED = 50;
 
 const HEAD = ['workload', 'strategy', 'metric', 'base', 'new', 'change', 'verdict'] as const;
 /** Right-aligned columns in the text table. */
@@ -98,15 +101,10 @@ function markdownTable(rows: string[][]): string[] {
   return [line(HEAD), `|${HEAD.map((_, i) => (NUMERIC.has(i) ? '---:' : '---')).join('|')}|`, ...rows.map(line)];
 }
 
-function describeSource(label: string, file: string, run: RunResult): string {
-  const p = run.provenance;
+function describeSource(label: string, file: string, run: RunSource): string {
+  const p = run.header.provenance;
   const commit = p.git_commit ? ` (${p.git_commit.slice(0, 7)})` : '';
-  return `${label}: ${file}: l2bench ${p.l2bench_version}${commit}, ${p.started_at}, ${plural(run.records.length, 'cell')}`;
-}
-
-function sameValue<T>(keys: CellKey[], get: (k: CellKey) => T): T | undefined {
-  const values = new Set(keys.map(get));
-  return values.size === 1 ? [...values][0] : undefined;
+  return `${label}: ${file}: l2bench ${p.l2bench_version}${commit}, ${p.started_at}, ${plural(run.summary().records, 'cell')}`;
 }
 
 /** Render a comparison as a text or Markdown report (without the --fail-on-regression line). */
@@ -121,10 +119,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
   // Name platform, cpus, kernel and seed in the table only when the cells differ in them (the
   // platform and kernel in the notes only when they are not mt8173 and v5.1, those of runs before
   // their axes).
-  const platform = sameValue(cmp.matched, (k) => k.platform);
-  const cpus = sameValue(cmp.matched, (k) => k.cpus);
-  const kernel = sameValue(cmp.matched, (k) => k.kernel);
-  const seed = sameValue(cmp.matched, (k) => k.seed);
+  const { platform, cpus, kernel, seed } = cmp.same;
   const fixed = [
     platform === undefined || platform === DEFAULT_PLATFORM ? '' : `platform=${platform}`,
     cpus === undefined ? '' : `cpus=${cpus}`,
@@ -140,7 +135,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
     ].filter(Boolean);
   const keyLabel = (k: CellKey) => k.workload + (varying(k).length ? ` @${varying(k).join(',')}` : '');
   notes.push(
-    `${plural(cmp.matched.length, 'cell')} in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
+    `${plural(cmp.matched, 'cell')} in both runs${fixed.length ? ` (${fixed.join(', ')})` : ''}; exact metrics compared exactly; ` +
       `throughput: Mann–Whitney U test of the rounds (n = rounds, each timed in a fresh isolate; ops/s of its fastest sample; the change is that of their medians), Holm-corrected, at alpha ${cmp.alpha}, noise ${cmp.noisePct}%`,
   );
 
@@ -162,7 +157,7 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
 
   const tail: string[] = [];
   if (!options.all) {
-    const unchanged = cmp.rows.filter((r) => hiddenBecause(r) === 'unchanged').length;
+    const unchanged = cmp.unchanged + cmp.rows.filter((r) => hiddenBecause(r) === 'unchanged').length;
     const insignificant = cmp.rows.filter((r) => hiddenBecause(r) === 'not significant');
     const withinNoise = insignificant.filter((r) => r.kind === 'throughput' && r.verdict === 'within noise').length;
     if (unchanged > 0) tail.push(`hidden because unchanged (${unchanged}); --all shows them`);
@@ -172,8 +167,11 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
       );
     }
   }
-  const only = (label: string, keys: CellKey[]) =>
-    keys.length === 0 ? [] : [`only in ${label} (${keys.length}): ${keys.map(describeKey).join('; ')}`];
+  const only = (label: string, keys: CellKey[]) => {
+    if (keys.length === 0) return [];
+    const more = keys.length > ONLY_NAMED ? `; and ${keys.length - ONLY_NAMED} more` : '';
+    return [`only in ${label} (${keys.length}): ${keys.slice(0, ONLY_NAMED).map(describeKey).join('; ')}${more}`];
+  };
   tail.push(...only('base', cmp.onlyBase), ...only('new', cmp.onlyNew));
   tail.push(summary(cmp));
   paragraph(tail);

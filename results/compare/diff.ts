@@ -1,11 +1,11 @@
-import { type CellKey, cellId, cellKeyOf } from '../../core/cell-key.ts';
+import type { CellKey } from '../../core/cell-key.ts';
 import { DEFAULT_KERNEL } from '../../core/kernel.ts';
 import { EXACT_NUMERIC_KEYS, type ExactNumericKey, metricOf } from '../../core/metrics.ts';
 import { DEFAULT_PLATFORM } from '../../core/platforms.ts';
-import type { FullRecord } from '../../core/record.ts';
 import { ResultsError } from '../errors.ts';
 import { plural } from '../number-text.ts';
-import type { RunResult } from '../run-schema.ts';
+import type { RunResult, RunSource } from '../run-schema.ts';
+import { asSource } from '../run-source.ts';
 import {
   holmAdjust,
   type MannWhitneyResult,
@@ -14,6 +14,7 @@ import {
   median,
   shiftInterval,
 } from '../statistics.ts';
+import { type CellSide, joinCells } from './cell-join.ts';
 
 /** The throughput metric, computed from the replay samples. */
 const THROUGHPUT_METRIC = 'ops_per_sec';
@@ -23,6 +24,12 @@ export interface CompareOptions {
   alpha?: number;
   /** Throughput changes of at most this many percent are noise. Default 2. */
   noisePct?: number;
+  /**
+   * Keep every row (the default), or only those shown without --all: a changed exact metric, and
+   * every throughput row (hidden or not, decided once Holm's correction has seen them all).
+   * Without them, memory holds what changed, never a row per cell and metric.
+   */
+  all?: boolean;
 }
 
 type ExactVerdict = 'no change' | 'changed';
@@ -90,13 +97,21 @@ export interface ThroughputRow {
 
 export type Row = ExactRow | ThroughputRow;
 
+/** The key columns a comparison's cells may share. */
+type SharedColumns = Partial<Pick<CellKey, 'platform' | 'cpus' | 'kernel' | 'seed'>>;
+
 export interface Comparison {
   warnings: string[];
-  /** Cells matched in both runs, in the base run's order. */
-  matched: CellKey[];
+  /** Cells in both runs. */
+  matched: number;
+  /** The key columns every matched cell has the same value of, with that value. */
+  same: SharedColumns;
   onlyBase: CellKey[];
   onlyNew: CellKey[];
+  /** Rows, in the base run's order of their cells: every row, or (without `all`) those shown and every throughput row. */
   rows: Row[];
+  /** Exact rows with no change that `rows` leaves out (0 with `all`). */
+  unchanged: number;
   alpha: number;
   noisePct: number;
 }
@@ -112,19 +127,9 @@ function relativeChangePct(base: number, next: number): number {
   return ((next - base) / Math.abs(base)) * 100;
 }
 
-function index(run: RunResult, label: string): Map<string, FullRecord> {
-  const map = new Map<string, FullRecord>();
-  for (const r of run.records) {
-    const k = cellId(r);
-    if (map.has(k)) throw new ResultsError(`${label}: cell ${describeKey(r)} appears twice`);
-    map.set(k, r);
-  }
-  return map;
-}
-
-function exactRow(key: CellKey, metric: ExactNumericKey, b: FullRecord, n: FullRecord): ExactRow {
-  const base = b[metric];
-  const next = n[metric];
+function exactRow(key: CellKey, metric: ExactNumericKey, b: CellSide, n: CellSide): ExactRow {
+  const base = b.values[metric];
+  const next = n.values[metric];
   const numeric = typeof base === 'number' && typeof next === 'number';
   if (base === next)
     return { kind: 'exact', key, metric, base, next, changePct: 0, verdict: 'no change', direction: null };
@@ -148,18 +153,18 @@ function exactRow(key: CellKey, metric: ExactNumericKey, b: FullRecord, n: FullR
 const medianOf = (xs: readonly number[]): number => (xs.length === 0 ? Number.NaN : median([...xs]));
 
 /** The units of a record in ops/s: its round medians, or its samples; null when a time is not positive. */
-function units(r: FullRecord, unit: TimingSide['unit']): number[] | null {
-  const ms = unit === 'rounds' ? (r.detail.rounds ?? []) : r.detail.samples;
+function units(r: CellSide, unit: TimingSide['unit']): number[] | null {
+  const ms = unit === 'rounds' ? (r.rounds ?? []) : r.samples;
   const ops = ms.map((x) => r.events / (x / 1000));
   return ops.every((x) => Number.isFinite(x) && x >= 0) ? ops : null;
 }
 
 /** Rounds when both records have them; otherwise every sample counts as a unit (a run of one process). */
-function unitOf(b: FullRecord, n: FullRecord): TimingSide['unit'] {
-  return (b.detail.rounds?.length ?? 0) > 0 && (n.detail.rounds?.length ?? 0) > 0 ? 'rounds' : 'samples';
+function unitOf(b: CellSide, n: CellSide): TimingSide['unit'] {
+  return (b.rounds?.length ?? 0) > 0 && (n.rounds?.length ?? 0) > 0 ? 'rounds' : 'samples';
 }
 
-function throughputRow(key: CellKey, b: FullRecord, n: FullRecord): ThroughputRow {
+function throughputRow(key: CellKey, b: CellSide, n: CellSide): ThroughputRow {
   const unit = unitOf(b, n);
   const bs = units(b, unit) ?? [];
   const ns = units(n, unit) ?? [];
@@ -177,7 +182,7 @@ function throughputRow(key: CellKey, b: FullRecord, n: FullRecord): ThroughputRo
 }
 
 /** The interval of the change in percent at `level`, from the shift of log ops/s; null without units. */
-function changeInterval(r: ThroughputRow, b: FullRecord, n: FullRecord, level: number): ThroughputRow['interval'] {
+function changeInterval(r: ThroughputRow, b: CellSide, n: CellSide, level: number): ThroughputRow['interval'] {
   const log = (xs: number[] | null) => (xs ?? []).map(Math.log);
   const bs = log(units(b, r.base.unit));
   const ns = log(units(n, r.next.unit));
@@ -208,13 +213,13 @@ function throughputVerdict(r: ThroughputRow, m: number, alpha: number, noisePct:
  * tests at 5 % flag a few "regressions" between two runs of the same code. Adjusted p-values:
  * sorted ascending, p_(k) × (m − k), made monotone; then every verdict.
  */
-function holm(rows: Row[], sides: Map<ThroughputRow, [FullRecord, FullRecord]>, alpha: number, noisePct: number): void {
-  const tested = rows.filter((r): r is ThroughputRow => r.kind === 'throughput' && r.test !== null);
+function holm(sides: Map<ThroughputRow, [CellSide, CellSide]>, alpha: number, noisePct: number): void {
+  const tested = [...sides.keys()].filter((r) => r.test !== null);
   const adjusted = holmAdjust(tested.map((r) => r.test?.p ?? 1));
   tested.forEach((r, i) => {
     r.pAdjusted = adjusted[i] as number;
     r.verdict = throughputVerdict(r, tested.length, alpha, noisePct);
-    const [b, n] = sides.get(r) as [FullRecord, FullRecord];
+    const [b, n] = sides.get(r) as [CellSide, CellSide];
     // Simultaneous over the m cells (Bonferroni), like the correction of the tests.
     r.interval = changeInterval(r, b, n, alpha / tested.length);
   });
@@ -222,9 +227,9 @@ function holm(rows: Row[], sides: Map<ThroughputRow, [FullRecord, FullRecord]>, 
 
 const major = (version: string): string => version.split('.')[0] ?? version;
 
-function provenanceWarnings(base: RunResult, next: RunResult): string[] {
-  const pb = base.provenance;
-  const pn = next.provenance;
+function provenanceWarnings(base: RunSource, next: RunSource): string[] {
+  const pb = base.header.provenance;
+  const pn = next.header.provenance;
   const out: string[] = [];
   if (major(pb.l2bench_version) !== major(pn.l2bench_version)) {
     out.push(
@@ -243,12 +248,12 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
     [base, 'base'],
     [next, 'new'],
   ] as const) {
-    if (run.interrupted)
-      out.push(`the ${label} run was interrupted (${run.records.length} of ${plural(run.cells, 'cell')})`);
-    else if (!run.complete) {
-      out.push(
-        `the ${label} run is incomplete (${run.records.length} of ${plural(run.cells, 'cell')}; ${run.missing.length} missing, failed or not fully timed)`,
-      );
+    const { records, missing } = run.summary();
+    const cells = `${records} of ${plural(run.header.cells, 'cell')}`;
+    if (run.header.interrupted) out.push(`the ${label} run was interrupted (${cells})`);
+    else if (!run.header.complete) {
+      const all = missing.failed + missing.timeout + missing['not run'] + missing['not timed'];
+      out.push(`the ${label} run is incomplete (${cells}; ${all} missing, failed or not fully timed)`);
     }
   }
   const env = (['cpu_model', 'node_version', 'throughput_time_ms'] as const).filter((k) => pb[k] !== pn[k]);
@@ -260,60 +265,100 @@ function provenanceWarnings(base: RunResult, next: RunResult): string[] {
   return out;
 }
 
+/** The key columns that every cell seen so far shares. */
+class SharedKey {
+  readonly #first: Partial<CellKey> = {};
+  readonly #differ = new Set<string>();
+  #seen = false;
+
+  see(k: CellKey): void {
+    for (const c of ['platform', 'cpus', 'kernel', 'seed'] as const) {
+      if (!this.#seen) (this.#first as Record<string, unknown>)[c] = k[c];
+      else if (this.#first[c] !== k[c]) this.#differ.add(c);
+    }
+    this.#seen = true;
+  }
+
+  get shared(): SharedColumns {
+    return Object.fromEntries(Object.entries(this.#first).filter(([c]) => !this.#differ.has(c)));
+  }
+}
+
 /**
- * Match two runs by (workload, strategy, cpus, kernel, seed) and compare every matched cell: exact
- * metrics exactly, throughput by the Mann–Whitney U test of the rounds (Holm-corrected) with a noise
- * threshold. Refuses two runs with no cell in common.
+ * Match two runs by (workload, strategy, platform, cpus, kernel, seed) and compare every matched
+ * cell: exact metrics exactly, throughput by the Mann–Whitney U test of the rounds (Holm-corrected)
+ * with a noise threshold. Both runs are read a record at a time (joinCells): memory holds the rows
+ * kept (every row, or with `all: false` those shown), not the runs. Refuses two runs with no cell in common.
  */
-export function compareRuns(base: RunResult, next: RunResult, options: CompareOptions = {}): Comparison {
+export function compareRuns(
+  baseRun: RunResult | RunSource,
+  nextRun: RunResult | RunSource,
+  options: CompareOptions = {},
+): Comparison {
   const alpha = options.alpha ?? 0.05;
   const noisePct = options.noisePct ?? 2;
-  const bi = index(base, 'base');
-  const ni = index(next, 'new');
-  const matched: CellKey[] = [];
-  const onlyBase: CellKey[] = [];
-  const rows: Row[] = [];
-  const sides = new Map<ThroughputRow, [FullRecord, FullRecord]>();
-  let baseTimed = false;
-  let nextTimed = false;
-  for (const [k, b] of bi) {
-    const n = ni.get(k);
-    if (!n) {
-      onlyBase.push(cellKeyOf(b));
-      continue;
+  const keepAll = options.all ?? true;
+  const [base, next] = [asSource(baseRun), asSource(nextRun)];
+  const join = joinCells(base.records(), next.records());
+  const kept: { ordinal: number; rows: Row[] }[] = [];
+  const sides = new Map<ThroughputRow, [CellSide, CellSide]>();
+  const same = new SharedKey();
+  const timed = { base: false, next: false };
+  let matched = 0;
+  let unchanged = 0;
+  for (const [b, n] of join.pairs) {
+    matched++;
+    same.see(b.key);
+    const rows: Row[] = [];
+    for (const m of EXACT_NUMERIC_KEYS) {
+      const row = exactRow(b.key, m, b, n);
+      if (keepAll || row.verdict !== 'no change') rows.push(row);
+      else unchanged++;
     }
-    const key = cellKeyOf(b);
-    matched.push(key);
-    for (const m of EXACT_NUMERIC_KEYS) rows.push(exactRow(key, m, b, n));
-    baseTimed ||= b.detail.samples.length > 0;
-    nextTimed ||= n.detail.samples.length > 0;
+    timed.base ||= b.samples.length > 0;
+    timed.next ||= n.samples.length > 0;
     // A cell timed on neither side has no throughput to compare.
-    if (b.detail.samples.length > 0 || n.detail.samples.length > 0) {
-      const row = throughputRow(key, b, n);
+    if (b.samples.length > 0 || n.samples.length > 0) {
+      const row = throughputRow(b.key, b, n);
       sides.set(row, [b, n]);
       rows.push(row);
     }
+    if (rows.length > 0) kept.push({ ordinal: b.ordinal, rows });
   }
-  holm(rows, sides, alpha, noisePct);
-  const onlyNew = [...ni].filter(([k]) => !bi.has(k)).map(([, r]) => cellKeyOf(r));
-  if (matched.length === 0) {
+  if (matched === 0) {
+    const { base: nb, next: nn } = join.sizes();
     throw new ResultsError(
-      `nothing to compare: no (workload, strategy, cpus, kernel, seed) cell is in both runs (base ${plural(bi.size, 'cell')}, new ${ni.size})`,
+      `nothing to compare: no (workload, strategy, cpus, kernel, seed) cell is in both runs (base ${plural(nb, 'cell')}, new ${nn})`,
     );
   }
-  const warnings = provenanceWarnings(base, next);
-  const bySamples = rows.filter((r) => r.kind === 'throughput' && r.test && r.base.unit === 'samples').length;
+  holm(sides, alpha, noisePct);
+  const rows = kept.sort((x, y) => x.ordinal - y.ordinal).flatMap((k) => k.rows);
+  const warnings = [...provenanceWarnings(base, next), ...timingWarnings(sides, timed)];
+  return {
+    warnings,
+    matched,
+    same: same.shared,
+    onlyBase: join.onlyBase(),
+    onlyNew: join.onlyNew(),
+    rows,
+    unchanged,
+    alpha,
+    noisePct,
+  };
+}
+
+/** What the throughput rows rest on: samples of a single process, or one run timed and the other not. */
+function timingWarnings(sides: Map<ThroughputRow, unknown>, timed: { base: boolean; next: boolean }): string[] {
+  const out: string[] = [];
+  const bySamples = [...sides.keys()].filter((r) => r.test && r.base.unit === 'samples').length;
   if (bySamples > 0) {
-    warnings.push(
+    out.push(
       `throughput of ${plural(bySamples, 'cell')} compared sample by sample: a run older than l2bench-run/2 timed in one process, so the samples do not show the variation between processes and p-values are too small`,
     );
   }
-  if (baseTimed !== nextTimed) {
-    warnings.push(`throughput was measured only in the ${baseTimed ? 'base' : 'new'} run`);
-  } else if (!baseTimed) {
-    warnings.push('throughput was measured in neither run: exact metrics only');
-  }
-  return { warnings, matched, onlyBase, onlyNew, rows, alpha, noisePct };
+  if (timed.base !== timed.next) out.push(`throughput was measured only in the ${timed.base ? 'base' : 'new'} run`);
+  else if (!timed.base) out.push('throughput was measured in neither run: exact metrics only');
+  return out;
 }
 
 /** Why a row is hidden without --all, or null when it is shown. */

@@ -3,10 +3,11 @@ import { DEFAULT_PLATFORM, findPlatform } from '../../core/platforms.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { describeIncomplete } from '../completeness.ts';
-import { type CostTable, kernelNsPerOp, loadCosts } from '../costs.ts';
+import { type CostTable, loadCosts } from '../costs.ts';
 import { plural } from '../number-text.ts';
 import { reproduceCommand } from '../reproduce.ts';
-import type { ReportOptions, RunResult } from '../run-schema.ts';
+import type { ReportOptions, RunResult, RunSource } from '../run-schema.ts';
+import { asSource } from '../run-source.ts';
 import { findSweeps } from '../sweep-groups.ts';
 import { eligible } from './applicability.ts';
 import { constraints } from './constraints.ts';
@@ -18,6 +19,7 @@ import { objectiveOf } from './objective.ts';
 import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
 import { groupBy, kernelsOf } from './record-groups.ts';
+import { reportRecords } from './report-records.ts';
 import { factsOf, type Scope, scopeKeyOf, scopesOf } from './scope.ts';
 import { claims } from './v51-claims.ts';
 
@@ -85,14 +87,50 @@ const THREATS_618: readonly string[] = [
 const KERNEL_THREATS: Record<KernelVersion, readonly string[]> = { '5.1': [], '6.18': THREATS_618 };
 
 /** The cost table a report uses: the one asked for, the one the run recorded, or the shipped one. */
-function costTable(run: RunResult, options: ReportOptions): CostTable {
-  return options.costs ?? run.provenance.costs?.table ?? loadCosts().table;
+function costTable(run: RunSource, options: ReportOptions): CostTable {
+  return options.costs ?? run.header.provenance.costs?.table ?? loadCosts().table;
 }
 
-/** The run's records with their modelled kernel cost from the report's cost table (charts and analysis agree). */
-export function costedRecords(run: RunResult, options: ReportOptions = {}): FullRecord[] {
-  const table = costTable(run, options);
-  return run.records.map((r) => ({ ...r, kernel_ns_per_op: kernelNsPerOp(r, table) }));
+/** A run's records as the report reads them, and its model, worked out once per run and options. */
+interface Worked {
+  objective: string;
+  costs: ReportOptions['costs'];
+  source: RunSource;
+  table: CostTable;
+  records: FullRecord[];
+  model?: ReportModel;
+}
+
+/** What was worked out, by run (in memory, or the source it is read from) and options: a run does not change once reported. */
+const worked = new WeakMap<object, Worked[]>();
+
+/**
+ * The run read once for the report: the Markdown and HTML reports and the terminal's answer read
+ * the same run, through the same records (reportRecords: a projection of a few hundred bytes a
+ * record, read from the stream), analysed once.
+ */
+function workedOut(run: RunResult | RunSource, options: ReportOptions): Worked {
+  const objective = `${options.objective ?? ''}`;
+  const list = worked.get(run) ?? [];
+  const sameCosts = list.find((w) => w.costs === options.costs);
+  const found = list.find((w) => w === sameCosts && w.objective === objective);
+  if (found) return found;
+  const source = asSource(run);
+  const table = sameCosts?.table ?? costTable(source, options);
+  const entry: Worked = {
+    objective,
+    costs: options.costs,
+    source,
+    table,
+    records: sameCosts?.records ?? reportRecords(source, table),
+  };
+  worked.set(run, [...list, entry]);
+  return entry;
+}
+
+/** The run's records as the report reads them, with their modelled kernel cost from the report's cost table (charts and analysis agree). */
+export function costedRecords(run: RunResult | RunSource, options: ReportOptions = {}): FullRecord[] {
+  return workedOut(run, options).records;
 }
 
 /** The answer for one platform's and kernel's records: constraints, crossovers, cost, claims, then the recommendation. */
@@ -120,22 +158,15 @@ function answerFor(
   };
 }
 
-export function analyse(run: RunResult, options: ReportOptions = {}): ReportModel {
-  // The Markdown and HTML reports and the terminal's answer analyse the same run: once is enough.
-  const key = `${options.objective ?? ''}`;
-  const cached = analysed.get(run)?.find((a) => a.key === key && a.costs === options.costs);
-  if (cached) return cached.model;
-  const model = analyseOnce(run, options);
-  analysed.set(run, [...(analysed.get(run) ?? []), { key, costs: options.costs, model }]);
-  return model;
+/** What the report says of a run: its model, which the Markdown and HTML renderers render. */
+export function analyse(run: RunResult | RunSource, options: ReportOptions = {}): ReportModel {
+  const w = workedOut(run, options);
+  w.model ??= analyseOnce(w, options);
+  return w.model;
 }
 
-/** Models already worked out, by run and options (a run's records do not change once it is reported). */
-const analysed = new WeakMap<RunResult, { key: string; costs: ReportOptions['costs']; model: ReportModel }[]>();
-
-function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
-  const table = costTable(run, options);
-  const records = costedRecords(run, { ...options, costs: table });
+function analyseOnce({ source, table, records }: Worked, options: ReportOptions): ReportModel {
+  const run = source.header;
   const objective = objectiveOf(options);
   // Each platform under each kernel is its own machine: its records are analysed apart, never ranked against another's.
   const kernels = kernelsOf(records);
@@ -176,6 +207,6 @@ function analyseOnce(run: RunResult, options: ReportOptions): ReportModel {
     reproduce: reproduceCommand(run.provenance),
     provenance: run.provenance,
     interrupted: run.interrupted,
-    incomplete: describeIncomplete(run),
+    incomplete: describeIncomplete(source),
   };
 }

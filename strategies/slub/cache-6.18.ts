@@ -1,34 +1,6 @@
-import type { PageAllocator } from '../types.ts';
+import type { PageAllocator, SlabCounters, SlabSysfs } from '../types.ts';
 import { CPU_ACTIVE, CPU_PARTIAL, FREE_SLOT, NODE_PARTIAL, NOWHERE, SlubCacheBase, type SlubOptions } from './base.ts';
 import { cpuPartialSlabs } from './geometry.ts';
-
-/** What /sys/kernel/slab/<cache>/ shows (show_slab_objects and friends), one node. */
-export interface SlubSysfs {
-  /** All slabs of the cache (`slabs`). */
-  readonly slabs: number;
-  /** n->nr_partial (`partial`). */
-  readonly partial: number;
-  /** For each CPU with an active slab: 1 + the slab count of its partial list (`cpu_slabs`). */
-  readonly cpu_slabs: number;
-  /** Slabs on every CPU's partial list (`slabs_cpu_partial`, the number in parentheses). */
-  readonly slabs_cpu_partial: number;
-  /** The same per CPU (0 for a CPU whose list is empty, which sysfs leaves out). */
-  readonly slabs_cpu_partial_by_cpu: readonly number[];
-  /** All objects minus the free ones on the node partial list (`objects`). */
-  readonly objects: number;
-  /** Objects in use on the node partial list (`objects_partial`). */
-  readonly objects_partial: number;
-  /** Objects of every slab (`total_objects`). */
-  readonly total_objects: number;
-}
-
-/** The sysfs counters compared after each step of a live check. */
-export interface SlubCounters {
-  slabs: number;
-  partial: number;
-  cpu_slabs: number;
-  slabs_cpu_partial: number;
-}
 
 /** kmem_cache_shrink() moves slabs with at most this many free objects to the head, fullest first. */
 const SHRINK_PROMOTE_MAX = 32;
@@ -280,7 +252,7 @@ export class Slub618Cache extends SlubCacheBase {
    * with an active slab adds 1 + its partial list's slab count; one without adds nothing) and the
    * slab total of `slabs_cpu_partial`.
    */
-  sysfsCounters(out: SlubCounters): SlubCounters {
+  sysfsCounters(out: SlabCounters): SlabCounters {
     let cpuSlabs = 0;
     let cpuPartialTotal = 0;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
@@ -297,7 +269,7 @@ export class Slub618Cache extends SlubCacheBase {
   }
 
   /** What sysfs would show now (show_slab_objects, slabs_cpu_partial_show), for one node. */
-  sysfsView(): SlubSysfs {
+  sysfsView(): SlabSysfs {
     let slabs = 0;
     let totalObjects = 0;
     for (let s = 0; s < this.rowsEnd; s += this.stride) {

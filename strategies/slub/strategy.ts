@@ -2,13 +2,13 @@ import { DEFAULT_KERNEL, type KernelVersion, unknownKernel } from '../../core/ke
 import { intParam, type ParamDefs } from '../../core/params.ts';
 import type { Placement } from '../../core/placement.ts';
 import type { Requirement } from '../../core/requirements.ts';
-import { TABLE_SIZE } from '../../core/sizes.ts';
+import { PAGE_SIZE, TABLE_SIZE } from '../../core/sizes.ts';
 import { GFP_ATOMIC } from '../machine/gfp.ts';
-import type { Strategy, StrategyContext, TableAllocator } from '../types.ts';
-import type { SlubMetadata } from './base.ts';
+import type { PageAllocator, Strategy, StrategyContext, TableAllocator } from '../types.ts';
+import type { SlubCacheBase, SlubMetadata, SlubOptions } from './base.ts';
 import { SlubCache } from './cache.ts';
 import { Slub618Cache } from './cache-6.18.ts';
-import { minPartialFor, SLUB_DEFAULTS, slubGeometry, slubGeometry618 } from './geometry.ts';
+import { getOrder, minPartialFor, SLUB_DEFAULTS, slubGeometry, slubGeometry618 } from './geometry.ts';
 
 /**
  * What SLUB keeps outside its slabs for one cache on arm64 v5.1 (SLUB_DEBUG, SYSFS,
@@ -61,6 +61,62 @@ const SLUB_PARAMS: ParamDefs = {
   },
 };
 
+/** The geometry of a cache as /sys/kernel/slab/<cache>/ shows it (order, objs_per_slab, cpu_partial, min_partial). */
+export interface ShownGeometry {
+  order: number;
+  objectsPerSlab: number;
+  cpuPartial: number;
+  minPartial: number;
+}
+
+/**
+ * A SLUB cache as a running kernel built it, for the live check to replay: objects of
+ * `objectSize` bytes (a msg_msg bucket's), the geometry the kernel shows rather than one computed
+ * here, and the model of `kernel`. It is the same model the strategies run, inspected through
+ * TableAllocator.sysfsCounters and sysfsView, which only a model of 6.18 has (the kernel the live
+ * check runs on).
+ */
+export function slubCacheModel(o: {
+  pages: PageAllocator;
+  kernel: KernelVersion;
+  cpus: number;
+  objectSize: number;
+  geometry: ShownGeometry;
+  /** The gfp of the caller's kmalloc (msg_msg: GFP_KERNEL_ACCOUNT). */
+  callerGfp: number;
+}): TableAllocator {
+  // calculate_sizes(): oo is the shown order and its objects; min is the smallest order an object fits.
+  const minOrder = getOrder(o.objectSize);
+  const options = {
+    objectSize: o.objectSize,
+    cpus: o.cpus,
+    geometry: {
+      order: o.geometry.order,
+      objects: o.geometry.objectsPerSlab,
+      minOrder,
+      minObjects: Math.floor((PAGE_SIZE << minOrder) / o.objectSize),
+      minPartial: o.geometry.minPartial,
+      cpuPartial: o.geometry.cpuPartial,
+    },
+    allocFlags: 0,
+    callerGfp: o.callerGfp,
+    metadata: SLUB_METADATA,
+  };
+  return cacheOf(o.kernel, o.pages, options);
+}
+
+/** The SLUB cache of each kernel l2bench models. */
+function cacheOf(kernel: KernelVersion, pages: PageAllocator, options: SlubOptions): SlubCacheBase {
+  switch (kernel) {
+    case '5.1':
+      return new SlubCache(pages, options);
+    case '6.18':
+      return new Slub618Cache(pages, options);
+    default:
+      return unknownKernel(kernel);
+  }
+}
+
 /** calculate_order() and the cache's limits as each kernel sets them. */
 const GEOMETRY: Record<KernelVersion, typeof slubGeometry> = { '5.1': slubGeometry, '6.18': slubGeometry618 };
 
@@ -107,14 +163,7 @@ export function slubStrategy(spec: {
         callerGfp: GFP_ATOMIC,
         metadata: SLUB_METADATA,
       };
-      switch (kernel) {
-        case '5.1':
-          return new SlubCache(ctx.pages, options);
-        case '6.18':
-          return new Slub618Cache(ctx.pages, options);
-        default:
-          return unknownKernel(kernel);
-      }
+      return cacheOf(kernel, ctx.pages, options);
     },
   };
 }

@@ -192,5 +192,15 @@ describe('merge of a shard that is not complete', () => {
     expect(json).toMatchObject({ complete: false, interrupted: false, cells: 4 });
     expect(json.records.map((r: { strategy: string }) => r.strategy)).toEqual(['full-page', 'full-page']);
     expect(json.missing.map((m: { reason: string }) => m.reason)).toEqual(['failed', 'failed']);
+    // In plan order, as one run would have listed them: the cells of `throws` are 1 and 3.
+    expect(json.missing.map((m: { cell: number }) => m.cell)).toEqual([1, 3]);
+    const report = await l2bench(['report', join(dir, 'partial'), '--format', 'md']);
+    expect(report.code).toBe(0);
+    const banner = readFileSync(join(dir, 'partial/report.md'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('> '));
+    expect(banner).toBe(
+      `> **Incomplete run: some cells failed. 2 of 4 cells measured; 2 cells failed: throws on hold:tables=1 (boom); throws on hold:tables=2 (boom). The report covers only the cells that finished.**`,
+    );
   });
 });

@@ -52,6 +52,7 @@ interface RunJson {
     reason: string;
     step: string | null;
     error: string | null;
+    cell?: number;
   }[];
   records: {
     strategy: string;
@@ -121,7 +122,7 @@ describe('cells that fail', () => {
     expect(json.interrupted).toBe(false);
     expect(json.records.map((x) => x.strategy)).toEqual(['full-page', 'full-page']);
     expect(json.missing).toEqual(
-      [2, 3].map((n) => ({
+      [2, 3].map((n, i) => ({
         workload: `hold:tables=${n}`,
         strategy: 'throws',
         platform: 'mt8173',
@@ -132,6 +133,8 @@ describe('cells that fail', () => {
         reason: 'failed',
         step: 'metrics',
         error: 'boom in alloc',
+        // Their positions in the plan: each workload's strategies in turn.
+        cell: 2 * i + 1,
       })),
     );
     // The cells that ran were timed in every round, and ops/s is the events over the mean sample.
@@ -207,8 +210,8 @@ describe('runs that cannot pass for complete', () => {
     expect(json.cells).toBe(2);
     expect(json.records.map((x) => x.strategy)).toEqual(['full-page']);
     expect(json.missing).toMatchObject([{ strategy: 'stuck', workload: 'hold:tables=2', reason: 'not run' }]);
-    // The killed run's lock stays behind, stale.
-    expect(readdirSync(dir).sort()).toEqual(['.l2bench.lock', 'results.csv', 'results.json']);
+    // The killed run's lock file stays behind, locking nothing, and its spool, with every record it finished.
+    expect(readdirSync(dir).sort()).toEqual(['.l2bench-records.spool', '.l2bench.lock', 'results.csv', 'results.json']);
 
     const report = await l2bench(['report', join(dir, 'results.json'), '--format', 'md']);
     expect(report.code).toBe(0);
@@ -292,7 +295,7 @@ describe('runs that cannot pass for complete', () => {
     await untilRecords(dir, 3, killed.child);
     killed.child.kill('SIGKILL');
     await killed.exited;
-    expect(readdirSync(dir).sort()).toEqual(['.l2bench.lock', 'results.csv', 'results.json']);
+    expect(readdirSync(dir).sort()).toEqual(['.l2bench-records.spool', '.l2bench.lock', 'results.csv', 'results.json']);
     writeFileSync(gate, '');
     const before = snapshot(dir);
     const refused = `l2bench: --out ${dir}: folder is not empty; refusing to overwrite a run\n`;

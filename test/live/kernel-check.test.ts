@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../core/errors.ts';
+import { takeCacheLockWaiting } from '../../kernel/live/cache-lock.ts';
 import { type CheckOptions, runKernelCheck } from '../../kernel/live/check.ts';
-import { acquireLockWaiting, type HeldLock } from '../../kernel/live/lock.ts';
+import type { HeldLock } from '../../os/lock.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 
 // Figures observed on a live 6.18 kernel (kernel notes, section B2) and worked by hand from its
@@ -19,7 +20,7 @@ describe.skipIf(!o.usable)(liveTitle('kernel check against the live msg_msg-1k',
   beforeAll(async () => {
     // Held for the whole block: no other test file or CLI run drives the caches meanwhile, and the
     // cleanliness checks below see only what this file did.
-    lock = await acquireLockWaiting(LONG);
+    lock = await takeCacheLockWaiting(LONG);
   }, LONG);
   afterAll(() => {
     lock?.release();

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { acquireLockWaiting } from '../../kernel/live/lock.ts';
+import { takeCacheLockWaiting } from '../../kernel/live/cache-lock.ts';
 import { BIN, l2bench, ROOT } from '../cli.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 
@@ -88,7 +88,7 @@ describe.skipIf(!o.usable)(liveTitle('l2bench kernel on the live kernel', o), ()
       const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       expect(await exited).toBe(1);
       expect(stderr).toBe('l2bench: internal error during kernel check: boom from a timer\n');
-      const lock = await acquireLockWaiting(LONG);
+      const lock = await takeCacheLockWaiting(LONG);
       try {
         expect(kernelClean()).toEqual({ objects: 0, queues: 0 });
       } finally {
@@ -119,7 +119,7 @@ describe.skipIf(!o.usable)(liveTitle('l2bench kernel on the live kernel', o), ()
         expect(await exited).toBe(code);
         expectOneLine(stderr, /interrupted by SIG(INT|TERM); every message received, every queue removed/);
         // Checked under the lock, so no other test file's check is half-way.
-        const lock = await acquireLockWaiting(LONG);
+        const lock = await takeCacheLockWaiting(LONG);
         try {
           expect(kernelClean()).toEqual({ objects: 0, queues: 0 });
         } finally {

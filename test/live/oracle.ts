@@ -1,5 +1,6 @@
-import { acquireLockNow, type HeldLock, LockBusyError } from '../../kernel/live/lock.ts';
+import { CacheBusyError, takeCacheLockNow } from '../../kernel/live/cache-lock.ts';
 import { type Bucket, probeKernel, readObjects, sysvQueues } from '../../kernel/live/probe.ts';
+import type { HeldLock } from '../../os/lock.ts';
 
 /**
  * Whether the running kernel can serve as the oracle, decided when a test file is collected. System
@@ -10,9 +11,9 @@ export function oracle(bucket: Bucket = '1k'): { usable: boolean; reason: string
   let lock: HeldLock | null = null;
   let lockProblem = '';
   try {
-    lock = acquireLockNow();
+    lock = takeCacheLockNow();
   } catch (e) {
-    if (!(e instanceof LockBusyError)) lockProblem = `cannot take the lock: ${(e as Error).message}`;
+    if (!(e instanceof CacheBusyError)) lockProblem = `cannot take the lock: ${(e as Error).message}`;
   }
   try {
     const info = probeKernel(bucket);

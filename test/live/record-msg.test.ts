@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireLockWaiting, type HeldLock } from '../../kernel/live/lock.ts';
+import { takeCacheLockWaiting } from '../../kernel/live/cache-lock.ts';
 import { MsgMsgCache } from '../../kernel/live/msg-cache.ts';
 import { bucketSpec, probeKernel, shrinkCache } from '../../kernel/live/probe.ts';
 import { record } from '../../kernel/tracefs/record.ts';
+import type { HeldLock } from '../../os/lock.ts';
 import { tempDir } from '../tmp.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 
@@ -20,7 +21,7 @@ describe.skipIf(!o.usable)(liveTitle('record counts the msg_msg-1k allocations a
   let lock: HeldLock;
   beforeAll(async () => {
     // No other test file drives the msg_msg caches meanwhile.
-    lock = await acquireLockWaiting(600_000);
+    lock = await takeCacheLockWaiting(600_000);
   }, 660_000);
   afterAll(() => lock?.release());
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeIncomplete } from '../../results/completeness.ts';
 import { reproduceCommand } from '../../results/reproduce.ts';
 import type { MissingCell, Provenance, RunResult } from '../../results/run-schema.ts';
+import { asSource } from '../../results/run-source.ts';
 
 const PROVENANCE: Provenance = {
   l2bench_version: '0.1.0',
@@ -45,25 +46,27 @@ function run(over: Partial<RunResult>): RunResult {
 
 describe('the banner of an incomplete run', () => {
   it('says nothing for a complete run', () => {
-    expect(describeIncomplete(run({ complete: true }))).toBeNull();
+    expect(describeIncomplete(asSource(run({ complete: true })))).toBeNull();
   });
 
   it('names failed and timed-out cells, and counts the others', () => {
     const text = describeIncomplete(
-      run({
-        missing: [
-          missing('a', 'failed', 'boom'),
-          missing('b', 'failed', 'bang'),
-          missing('c', 'failed', 'pop'),
-          missing('d', 'failed', 'fizz'),
-          missing('e', 'timeout', 'stopped after 2 s (cell timeout)'),
-          missing('f', 'not run'),
-          missing('g', 'not timed', 'timed in 3 of 8 rounds'),
-        ],
-      }),
+      asSource(
+        run({
+          missing: [
+            missing('a', 'failed', 'boom'),
+            missing('b', 'failed', 'bang'),
+            missing('c', 'failed', 'pop'),
+            missing('d', 'failed', 'fizz'),
+            missing('e', 'timeout', 'stopped after 2 s (cell timeout)'),
+            missing('f', 'not run'),
+            missing('g', 'not timed', 'timed in 3 of 8 rounds'),
+          ],
+        }),
+      ),
     );
     expect(text).toBe(
-      'Incomplete run: it did not finish (stopped, killed, or still running). 0 of 10 cells measured; ' +
+      'Incomplete run: some cells failed and it did not finish (stopped, killed, or still running). 0 of 10 cells measured; ' +
         '4 cells failed: a on hold:tables=8 (boom); b on hold:tables=8 (bang); c on hold:tables=8 (pop); and 1 more; ' +
         '1 cell timed out: e on hold:tables=8 (stopped after 2 s (cell timeout)); 1 cell not run; 1 cell not timed in every round. ' +
         'The report covers only the cells that finished.',
@@ -71,11 +74,14 @@ describe('the banner of an incomplete run', () => {
   });
 
   it('tells a run that finished with failed cells from an interrupted one', () => {
-    expect(describeIncomplete(run({ missing: [missing('a', 'failed', 'boom')] }))).toMatch(
-      /^Incomplete run: some cells failed\. /,
-    );
-    expect(describeIncomplete(run({ interrupted: true, missing: [missing('a', 'not run')] }))).toMatch(
+    const banner = (over: Partial<RunResult>) => describeIncomplete(asSource(run(over)));
+    expect(banner({ missing: [missing('a', 'failed', 'boom')] })).toMatch(/^Incomplete run: some cells failed\. /);
+    expect(banner({ interrupted: true, missing: [missing('a', 'not run')] })).toMatch(
       /^Incomplete run: it was interrupted\. 0 of 10 cells measured; 1 cell not run\./,
+    );
+    // Shards merged with --partial: one had failed cells, another was stopped; both are said.
+    expect(banner({ interrupted: true, missing: [missing('a', 'failed', 'boom'), missing('b', 'not run')] })).toMatch(
+      /^Incomplete run: some cells failed and it was interrupted\. /,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryRecords, SpooledRecords } from '../../results/record-store.ts';
@@ -30,14 +30,21 @@ describe.each([
 });
 
 describe('SpooledRecords', () => {
-  it('leaves no file behind, even before it is closed (a process killed outright)', () => {
+  it('is a file of JSON lines, the later line of a cell winning; close removes it, keep leaves it', () => {
     const dir = tempDir('l2bench-spool-');
     const store = new SpooledRecords(join(dir, 'spool'), 2);
     store.put(1, rec(1));
-    expect(readdirSync(dir)).toEqual([]);
-    expect(store.get(1)).toEqual(rec(1));
-    store.close();
-    expect(existsSync(join(dir, 'spool'))).toBe(false);
+    store.put(0, rec(0));
+    store.put(1, rec(1, { ops_per_sec: 7 }));
+    const lines = readFileSync(join(dir, 'spool'), 'utf8').split('\n');
+    expect(lines.map((l) => (l ? JSON.parse(l) : l))).toEqual([rec(1), rec(0), rec(1, { ops_per_sec: 7 }), '']);
+    store.keep();
+    expect(readdirSync(dir)).toEqual(['spool']);
+    const other = new SpooledRecords(join(dir, 'other'), 1);
+    other.put(0, rec(0));
+    other.close();
+    other.close();
+    expect(existsSync(join(dir, 'other'))).toBe(false);
   });
 
   it('compacts the file once replaced records are most of it, keeping every latest record', () => {
@@ -48,7 +55,7 @@ describe('SpooledRecords', () => {
     // Timed again and again: each put appends a new copy of record 1.
     for (let round = 1; round <= 50; round++) {
       store.put(1, rec(1, { ops_per_sec: round }));
-      expect(store.bytes).toBeLessThanOrEqual(3 * (live + JSON.stringify(rec(1, { ops_per_sec: round })).length));
+      expect(store.bytes).toBeLessThanOrEqual(3 * (live + JSON.stringify(rec(1, { ops_per_sec: round })).length + 1));
     }
     expect([...store.values()]).toEqual([rec(0), rec(1, { ops_per_sec: 50 }), rec(2)]);
     store.close();

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ResultsError } from './errors.ts';
-import { readRun } from './read-run.ts';
-import type { Provenance } from './run-schema.ts';
-import { isRunFile } from './write.ts';
+import { ResultsError } from '../../results/errors.ts';
+import { openRun } from '../../results/read-run.ts';
+import type { Provenance } from '../../results/run-schema.ts';
+import { isRunFile } from './out-dir.ts';
 
 /** What makes two runs the same: the plan (its hash covers l2bench's version), the shard, the files it read. */
 export interface PlanIdentity {
@@ -25,21 +25,21 @@ const sameFiles = (a: PlanIdentity['inputFiles'], b: PlanIdentity['inputFiles'])
  */
 export function unfinishedRunOf(dir: string, plan: PlanIdentity): string | null {
   if (!readdirSync(dir).every(isRunFile)) return null;
-  let run: ReturnType<typeof readRun>;
+  let run: ReturnType<typeof openRun>;
   try {
-    run = readRun(join(dir, 'results.json'));
+    run = openRun(join(dir, 'results.json'));
   } catch (e) {
     if (e instanceof ResultsError) return null;
     throw e;
   }
-  const p = run.provenance.plan;
+  const p = run.header.provenance.plan;
   const shard = p?.shard ?? null;
   const same =
-    !run.complete &&
+    !run.header.complete &&
     p?.sha256 === plan.sha256 &&
     shard?.index === plan.shard?.index &&
     shard?.count === plan.shard?.count &&
-    sameFiles(run.provenance.input_files ?? [], plan.inputFiles);
+    sameFiles(run.header.provenance.input_files ?? [], plan.inputFiles);
   if (!same) return null;
-  return `an unfinished run of this ${plan.shard ? 'shard' : 'plan'} (${run.records.length} of ${run.cells} cells)`;
+  return `an unfinished run of this ${plan.shard ? 'shard' : 'plan'} (${run.summary().records} of ${run.header.cells} cells)`;
 }

@@ -1,0 +1,123 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { eventStreamId } from '../core/cell-key.ts';
+import { InputError } from '../core/errors.ts';
+import { DEFAULT_PLATFORM } from '../core/platforms.ts';
+import type { EventChunk, Workload } from '../workloads/events.ts';
+import { holdEvents } from '../workloads/held-events.ts';
+import { type Cell, Machines, measureCell } from './cell.ts';
+import { type PoolTask, runInWorkers } from './parallel.ts';
+import { timeRound } from './throughput.ts';
+import type { CellJob, WorkerReply } from './worker/protocol.ts';
+
+/** One step of a cell: its exact metrics, or one round of its timing. */
+export type CellStep =
+  /** `share`: hand the workload's events back (shared memory) for the rounds of timing to replay. */
+  | { readonly kind: 'measure'; readonly position: number; readonly share: boolean }
+  /** `events`: the workload's stream, when held; without it the stream is generated again. */
+  | { readonly kind: 'time'; readonly position: number; readonly budgetMs: number; readonly events?: EventChunk };
+
+/** Where a step's answer goes: a record, samples or the error its cell threw; or the step lost (timeout, a dead worker). */
+export interface StepHandlers {
+  onReply(position: number, reply: WorkerReply): void;
+  onLost(position: number, reason: 'timeout' | 'failed', why: string): void;
+}
+
+/**
+ * Where cells run. Both executors take the same steps and answer through the same handlers, so a
+ * run has one path whatever runs its cells. Resolves to whether the run was stopped (the signal).
+ */
+export interface CellExecutor {
+  run(steps: readonly CellStep[], handlers: StepHandlers): Promise<boolean>;
+}
+
+/** The job a worker rebuilds a cell from; null for a cell that cannot travel (a Strategy object given to the API). */
+export function jobOf(cell: Cell): CellJob | null {
+  if (!cell.source || cell.source.module === undefined) return null;
+  return {
+    source: cell.source,
+    strategyLabel: cell.strategyLabel,
+    machine: cell.machine,
+    kernel: cell.kernel,
+    platform: cell.platform ?? DEFAULT_PLATFORM,
+    machineOverrides: cell.machineOverrides ?? [],
+    seed: cell.seed,
+    check: cell.check,
+  };
+}
+
+/**
+ * Worker threads, each a fresh V8 isolate: a step can always be stopped (on the signal every
+ * worker is terminated; past the timeout, that step fails alone). A workload's steps go to one
+ * worker where they can, which keeps its events between them.
+ */
+export class WorkerExecutor implements CellExecutor {
+  constructor(
+    private readonly cells: readonly Cell[],
+    private readonly o: { workers: number; timeoutMs: number | null; signal?: AbortSignal },
+  ) {}
+
+  run(steps: readonly CellStep[], handlers: StepHandlers): Promise<boolean> {
+    const tasks: PoolTask[] = steps.map((step) => {
+      const cell = this.cells[step.position] as Cell;
+      const job = jobOf(cell) as CellJob;
+      if (step.kind === 'time') {
+        const events = step.events ? { events: step.events } : {};
+        return { position: step.position, task: { kind: 'time', job, budgetMs: step.budgetMs, ...events } };
+      }
+      const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
+      const share = step.share ? { share: true } : {};
+      return { position: step.position, group, task: { kind: 'measure', job, ...share } };
+    });
+    const modules = [...new Set(this.cells.map((c) => c.source?.module).filter((m) => typeof m === 'string'))];
+    return runInWorkers(tasks, {
+      workers: this.o.workers,
+      modules,
+      timeoutMs: this.o.timeoutMs,
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+      onReply: handlers.onReply,
+      onLost: handlers.onLost,
+    });
+  }
+}
+
+/**
+ * This thread, for cells whose strategy cannot travel to a worker (a Strategy object given to the
+ * API): the signal is looked at between steps, so a step stuck in a loop cannot be stopped.
+ */
+export class LocalExecutor implements CellExecutor {
+  readonly #machines = new Machines(2);
+  /** Each workload's events, held for its rounds of timing (null: too long to hold). */
+  readonly #events = new Map<Workload, EventChunk | null>();
+
+  constructor(
+    private readonly cells: readonly Cell[],
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  async run(steps: readonly CellStep[], handlers: StepHandlers): Promise<boolean> {
+    for (const step of steps) {
+      await yieldToEventLoop();
+      if (this.signal?.aborted) return true;
+      handlers.onReply(step.position, this.#step(step));
+    }
+    return false;
+  }
+
+  /** The step's answer as a worker would send it; bad input stops the run, as from a worker. */
+  #step(step: CellStep): WorkerReply {
+    const cell = this.cells[step.position] as Cell;
+    const index = step.position;
+    try {
+      const machine = this.#machines.get(cell.machine);
+      if (step.kind === 'measure') return { index, record: measureCell(cell, machine) };
+      if (!this.#events.has(cell.workload)) this.#events.set(cell.workload, holdEvents(cell.workload));
+      const events = this.#events.get(cell.workload) ?? null;
+      if (!events) return { index, samples: null, events: 0 };
+      return { index, samples: timeRound(cell, events, machine, step.budgetMs), events: events.length };
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const err = e as Error;
+      return { index, error: { name: err?.name || 'Error', message: String(err?.message ?? e) } };
+    }
+  }
+}
