@@ -48,6 +48,8 @@ export class Meter implements PageWatcher {
   #metadataSum = 0;
   readonly #placementLimit: number;
   #addr: Float64Array = new Float64Array(1024).fill(-1);
+  /** Events of the current block the strategy finished. */
+  #applied = 0;
   /** One bit per 1 KiB of DRAM: held a freed table, not handed out since. */
   readonly #freed: Uint32Array;
   readonly #dramBase: number;
@@ -78,150 +80,191 @@ export class Meter implements PageWatcher {
   }
 
   /**
-   * Every event into the strategy, then the footprint seen after it. The meter's state lives in
-   * locals for the length of the chunk (registers, not object fields, in the hot loop) and is
-   * written back at the end, also when the strategy throws.
+   * Every event into the strategy, then the footprint seen after it, a block of events at a time:
+   * one pass hands the block to the strategy, counting, and samples what is held after each event;
+   * then one pass over the samples for each measure. Each pass keeps its state in locals (registers,
+   * not object fields, in a tight loop) and writes it back at its end. When the strategy throws, the
+   * events it finished are observed before the error goes on: the meter stays as far as it got.
    */
   replay(chunk: EventChunk): void {
-    const { kind, id, cpu, length } = chunk;
+    for (let from = 0; from < chunk.length; from += BLOCK) {
+      this.#applied = 0;
+      try {
+        this.#apply(chunk, from, Math.min(from + BLOCK, chunk.length));
+      } finally {
+        this.#observe(this.#applied);
+      }
+    }
+  }
+
+  /** Events [from, to) into the strategy, counted; after each, the live tables and what the page allocator and strategy hold. */
+  #apply(chunk: EventChunk, from: number, to: number): void {
+    const { kind, id, cpu } = chunk;
     const tables = this.tables;
     const counters = this.#account.counters;
-    const series = this.series;
     const freed = this.#freed;
     const dramBase = this.#dramBase;
-    let addrOf: Float64Array = this.#addr;
-    let events = this.events;
-    let allocs = this.allocs;
-    let frees = this.frees;
-    let allocFailures = this.allocFailures;
-    let skippedFrees = this.skippedFrees;
-    let reusedAllocs = this.reusedAllocs;
+    const limit = this.#placementLimit;
+    const { held, live: lives, stranded, metadata } = SAMPLES;
+    let addrOf = this.#addr;
     let live = this.live;
-    let peakLive = this.peakLive;
-    let dma32Violations = this.dma32Violations;
-    let placementViolations = this.placementViolations;
-    const placementLimit = this.#placementLimit;
-    let totalPeak = this.totalPeakBytes;
-    let totalLow = this.totalLowAfterPeakBytes;
-    let metadataSum = this.#metadataSum;
-    let fragSum = this.#fragSum;
-    let fragEvents = this.#fragEvents;
-    let fragAtPeakLive = this.fragAtPeakLive;
-    let fragAtPeakFootprint = this.fragAtPeakFootprint;
-    let peakSeenPages = this.#peakSeenPages;
-    let peakFootprintPages = this.peakFootprintPages;
-    let peakStrandedBytes = this.peakStrandedBytes;
-    let footprintPageSum = this.#footprintPageSum;
-    // The series' open point in locals: its held pages (−1 when it holds no event yet) and its count.
-    let seriesStride = series.stride;
-    let seriesInStride = series.inStride;
-    let seriesHeld = series.pending ? series.openFootprint() / PAGE_SIZE : -1;
+    let allocs = 0;
+    let failures = 0;
+    let dma32 = 0;
+    let misplaced = 0;
+    let reused = 0;
+    let frees = 0;
+    let skipped = 0;
+    let i = from;
     try {
-      for (let i = 0; i < length; i++) {
+      for (; i < to; i++) {
         const t = id[i] as number;
         if (kind[i] === ALLOC) {
           if (t >= addrOf.length) addrOf = this.#grow(t);
           if ((addrOf[t] as number) >= 0) throw new RangeError(`table id ${t} allocated twice without a free`);
           allocs++;
           const addr = tables.alloc(cpu[i] as number);
-          if (addr < 0) {
-            allocFailures++;
-          } else {
+          if (addr < 0) failures++;
+          else {
             addrOf[t] = addr;
-            if (addr + TABLE_SIZE > DMA32_LIMIT) dma32Violations++;
-            if (addr + TABLE_SIZE > placementLimit) placementViolations++;
-            // A unit that held a freed table: reused, and unmarked.
-            const u = ((addr - dramBase) * PER_UNIT) | 0;
-            const word = freed[u >>> 5] as number;
-            const bit = 1 << (u & 31);
-            if ((word & bit) !== 0) {
-              freed[u >>> 5] = word & ~bit;
-              reusedAllocs++;
-            }
+            if (addr + TABLE_SIZE > DMA32_LIMIT) dma32++;
+            if (addr + TABLE_SIZE > limit) misplaced++;
+            reused += takeFreedMark(freed, unitOf(addr, dramBase));
             live++;
           }
         } else {
           const addr = t < addrOf.length ? (addrOf[t] as number) : -1;
           frees++;
-          if (addr < 0) {
-            skippedFrees++;
-          } else {
+          if (addr < 0) skipped++;
+          else {
             addrOf[t] = -1;
             live--;
-            const u = ((addr - dramBase) * PER_UNIT) | 0;
-            freed[u >>> 5] = (freed[u >>> 5] as number) | (1 << (u & 31));
+            setFreedMark(freed, unitOf(addr, dramBase));
             tables.free(addr, cpu[i] as number);
           }
         }
-        events++;
-        // After every event: footprint, fragmentation, stranded bytes and the series.
-        const held = counters.held;
-        const footprint = held * PAGE_SIZE;
-        const liveBytes = live * TABLE_SIZE;
-        const frag = liveBytes > 0 ? (footprint - liveBytes) / liveBytes : 0;
-        if (liveBytes > 0) {
-          fragSum += frag;
-          fragEvents++;
-        }
-        if (live > peakLive) {
-          peakLive = live;
-          fragAtPeakLive = frag;
-        }
-        // The first event at which the footprint is at its highest so far (pages taken at creation
-        // are first seen at event 1).
-        if (held > peakSeenPages) {
-          peakSeenPages = held;
-          fragAtPeakFootprint = frag;
-          if (held > peakFootprintPages) peakFootprintPages = held;
-        }
-        const stranded = tables.strandedBytes();
-        if (stranded > peakStrandedBytes) peakStrandedBytes = stranded;
-        footprintPageSum += held;
-        // Everything held for the tables: pages and the strategy's metadata.
-        const metadata = tables.metadataBytes();
-        const total = footprint + metadata;
-        metadataSum += metadata;
-        if (total > totalPeak) {
-          totalPeak = total;
-          totalLow = total;
-        } else if (total < totalLow) totalLow = total;
-        // Series.add, inlined: the first event of a point, or a higher footprint, becomes the point.
-        if (held > seriesHeld) {
-          series.set(events, footprint, live);
-          seriesHeld = held;
-        }
-        if (++seriesInStride >= seriesStride) {
-          series.close();
-          seriesStride = series.stride;
-          seriesInStride = 0;
-          seriesHeld = -1;
-        }
+        const k = i - from;
+        held[k] = counters.held;
+        lives[k] = live;
+        stranded[k] = tables.strandedBytes();
+        metadata[k] = tables.metadataBytes();
       }
     } finally {
-      series.inStride = seriesInStride;
-      series.pending = seriesHeld >= 0;
-      this.events = events;
-      this.allocs = allocs;
-      this.frees = frees;
-      this.allocFailures = allocFailures;
-      this.skippedFrees = skippedFrees;
-      this.reusedAllocs = reusedAllocs;
+      this.#applied = i - from;
       this.live = live;
-      this.peakLive = peakLive;
-      this.dma32Violations = dma32Violations;
-      this.placementViolations = placementViolations;
-      this.totalPeakBytes = totalPeak;
-      this.totalLowAfterPeakBytes = totalLow;
-      this.#metadataSum = metadataSum;
-      this.#fragSum = fragSum;
-      this.#fragEvents = fragEvents;
-      this.fragAtPeakLive = fragAtPeakLive;
-      this.fragAtPeakFootprint = fragAtPeakFootprint;
-      this.#peakSeenPages = peakSeenPages;
-      this.peakFootprintPages = peakFootprintPages;
-      this.peakStrandedBytes = peakStrandedBytes;
-      this.#footprintPageSum = footprintPageSum;
+      this.allocs += allocs;
+      this.allocFailures += failures;
+      this.dma32Violations += dma32;
+      this.placementViolations += misplaced;
+      this.reusedAllocs += reused;
+      this.frees += frees;
+      this.skippedFrees += skipped;
     }
+  }
+
+  /** The first n sampled events of a block, observed by each measure. */
+  #observe(n: number): void {
+    if (n === 0) return;
+    this.#observeFragmentation(n);
+    this.#observeTotals(n);
+    this.#observeSeries(n, this.events);
+    this.events += n;
+  }
+
+  /** Johnstone–Wilson fragmentation after each event, at the first peak of live tables and of footprint. */
+  #observeFragmentation(n: number): void {
+    const { held: helds, live: lives } = SAMPLES;
+    let fragSum = this.#fragSum;
+    let fragEvents = this.#fragEvents;
+    let peakLive = this.peakLive;
+    let fragAtPeakLive = this.fragAtPeakLive;
+    let peakSeen = this.#peakSeenPages;
+    let fragAtPeakFootprint = this.fragAtPeakFootprint;
+    for (let k = 0; k < n; k++) {
+      const held = helds[k] as number;
+      const live = lives[k] as number;
+      const liveBytes = live * TABLE_SIZE;
+      const frag = liveBytes > 0 ? (held * PAGE_SIZE - liveBytes) / liveBytes : 0;
+      if (liveBytes > 0) {
+        fragSum += frag;
+        fragEvents++;
+      }
+      if (live > peakLive) {
+        peakLive = live;
+        fragAtPeakLive = frag;
+      }
+      // The first event at which the footprint is at its highest so far (pages taken at creation
+      // are first seen at event 1).
+      if (held > peakSeen) {
+        peakSeen = held;
+        fragAtPeakFootprint = frag;
+      }
+    }
+    this.#fragSum = fragSum;
+    this.#fragEvents = fragEvents;
+    this.peakLive = peakLive;
+    this.fragAtPeakLive = fragAtPeakLive;
+    this.#peakSeenPages = peakSeen;
+    this.fragAtPeakFootprint = fragAtPeakFootprint;
+  }
+
+  /** Peak and sum of the pages held, peak stranded bytes, and pages plus metadata: peak, low after it, sum. */
+  #observeTotals(n: number): void {
+    const { held: helds, metadata: metadatas, stranded: strandeds } = SAMPLES;
+    let peakPages = this.peakFootprintPages;
+    let pageSum = this.#footprintPageSum;
+    let peakStranded = this.peakStrandedBytes;
+    let totalPeak = this.totalPeakBytes;
+    let totalLow = this.totalLowAfterPeakBytes;
+    let metadataSum = this.#metadataSum;
+    for (let k = 0; k < n; k++) {
+      const held = helds[k] as number;
+      const metadata = metadatas[k] as number;
+      const stranded = strandeds[k] as number;
+      if (held > peakPages) peakPages = held;
+      pageSum += held;
+      if (stranded > peakStranded) peakStranded = stranded;
+      const total = held * PAGE_SIZE + metadata;
+      metadataSum += metadata;
+      if (total > totalPeak) {
+        totalPeak = total;
+        totalLow = total;
+      } else if (total < totalLow) totalLow = total;
+    }
+    this.peakFootprintPages = peakPages;
+    this.#footprintPageSum = pageSum;
+    this.peakStrandedBytes = peakStranded;
+    this.totalPeakBytes = totalPeak;
+    this.totalLowAfterPeakBytes = totalLow;
+    this.#metadataSum = metadataSum;
+  }
+
+  /**
+   * The footprint series (Series.add, inlined: the series' open point in locals, its held pages −1
+   * while it holds no event): the first event of a point, or a higher footprint, becomes the point.
+   * `before`: the events replayed before these n.
+   */
+  #observeSeries(n: number, before: number): void {
+    const { held: helds, live: lives } = SAMPLES;
+    const series = this.series;
+    let stride = series.stride;
+    let inStride = series.inStride;
+    let pointHeld = series.pending ? series.openFootprint() / PAGE_SIZE : -1;
+    for (let k = 0; k < n; k++) {
+      const held = helds[k] as number;
+      if (held > pointHeld) {
+        series.set(before + k + 1, held * PAGE_SIZE, lives[k] as number);
+        pointHeld = held;
+      }
+      if (++inStride >= stride) {
+        series.close();
+        stride = series.stride;
+        inStride = 0;
+        pointHeld = -1;
+      }
+    }
+    series.inStride = inStride;
+    series.pending = pointHeld >= 0;
   }
 
   get meanFootprintBytes(): number {
@@ -306,8 +349,7 @@ export class Meter implements PageWatcher {
 
   /** @internal A block went back to the page allocator (PageWatcher): what comes from it later is fresh memory. */
   blockFreed(addr: number, order: number): void {
-    // The 1 KiB unit of DRAM an address is in: below 2^31 for any machine, so an integer.
-    let u = ((addr - this.#dramBase) * PER_UNIT) | 0;
+    let u = unitOf(addr, this.#dramBase);
     const end = u + (((PAGE_SIZE << order) * PER_UNIT) | 0);
     // Clear the bits a word at a time: partial words at the ends, whole words between.
     while (u < end) {
@@ -327,6 +369,39 @@ export class Meter implements PageWatcher {
     this.#addr = next;
     return next;
   }
+}
+
+/** Events per block: the samples below hold one block. */
+const BLOCK = 4096;
+/**
+ * What #apply samples after each event of a block, for the observing passes: shared by every meter,
+ * since a replay runs to its end before another starts (one thread) and reads only its own block.
+ */
+const SAMPLES = {
+  /** Pages the page allocator holds for the strategy. */
+  held: new Float64Array(BLOCK),
+  stranded: new Float64Array(BLOCK),
+  metadata: new Float64Array(BLOCK),
+  live: new Float64Array(BLOCK),
+};
+
+/** The 1 KiB unit of DRAM an address is in: below 2^31 for any machine, so an integer. */
+function unitOf(addr: number, dramBase: number): number {
+  return ((addr - dramBase) * PER_UNIT) | 0;
+}
+
+/** Unit u held a freed table: 1, and unmark it (a reuse); else 0. */
+function takeFreedMark(freed: Uint32Array, u: number): number {
+  const word = freed[u >>> 5] as number;
+  const bit = 1 << (u & 31);
+  if ((word & bit) === 0) return 0;
+  freed[u >>> 5] = word & ~bit;
+  return 1;
+}
+
+/** Unit u now holds a freed table. */
+function setFreedMark(freed: Uint32Array, u: number): void {
+  freed[u >>> 5] = (freed[u >>> 5] as number) | (1 << (u & 31));
 }
 
 function sum(values: Iterable<number>): number {
