@@ -52,6 +52,7 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
 
   const body: Record<SectionId, string> = {
     answer: answerSection(model, strategy),
+    platforms: platformsSection(model),
     since: sinceSection(model, strategy),
     constraints: perKernel(model, (a) => constraintsSection(a.constraints, strategy)),
     rankings: rankingsSection(model.rankings, strategy, model.answers.length > 1),
@@ -474,6 +475,28 @@ function chartsSection(charts: readonly ReportChart[]): string {
 <figcaption><strong>${h(c.title)}.</strong>${c.caption ? ` ${h(c.caption)}` : ''}</figcaption>
 </figure>`,
     )
+    .join('\n');
+}
+
+function platformsSection(model: ReportModel): string {
+  if (model.platforms.length === 0) return '<p>This run has no platform axis: its records name no platform.</p>';
+  return model.platforms
+    .map((p) => {
+      const rows = p.rows
+        .map(
+          (r) =>
+            `<tr><td>${h(r.fact)}</td><td>${h(r.kernel ?? 'any')}</td><td>${h(r.value)}</td><td>${h(r.source)}</td></tr>`,
+        )
+        .join('\n');
+      return `<h3>${h(p.name)}</h3>
+<p>${h(p.description)}. Driver: ${h(p.driver)}; board: ${h(p.board)}.</p>
+<div class="table-wrap"><table>
+<thead><tr><th>Fact</th><th>Kernel</th><th>Value</th><th>Source</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+    })
     .join('\n');
 }
 

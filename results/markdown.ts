@@ -69,6 +69,7 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   head.push(m.question, '');
   const body: Record<SectionId, string[]> = {
     answer: answerSection(m),
+    platforms: platformsSection(m),
     since: since(m),
     constraints: perKernel(m, constraints),
     claims: perKernel(m, (a) => [
@@ -115,6 +116,22 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   };
   const sections = SECTIONS.flatMap(([id, heading]) => [`## ${heading}`, '', ...body[id], '']);
   return [...head, ...sections].join('\n');
+}
+
+/** Each platform's facts with their sources; a run without the platform axis says so. */
+function platformsSection(m: ReportModel): string[] {
+  if (m.platforms.length === 0) return ['This run has no platform axis: its records name no platform.'];
+  return m.platforms.flatMap((p) => [
+    `### ${p.name}`,
+    '',
+    `${p.description}. Driver: ${p.driver}; board: ${p.board}.`,
+    '',
+    mdTable(
+      ['fact', 'kernel', 'value', 'source'],
+      p.rows.map((r) => [r.fact, r.kernel ?? 'any', r.value, r.source]),
+    ),
+    '',
+  ]);
 }
 
 /**

@@ -247,3 +247,27 @@ describe('answers per platform', () => {
     );
   });
 });
+
+describe('the platforms section', () => {
+  it("gives each platform's facts with their sources, for the kernels the run ran it under", () => {
+    // mt8188 under 6.18 only: TTBR_EXT puts tables below 2^35 = 32 GiB, and its board has 8 CPUs
+    // (2× Cortex-A78 + 6× Cortex-A55).
+    const records = ['slab-normal', 'full-page'].map((s) =>
+      blankRecord(
+        { workload: 'hold:tables=8', strategy: s, platform: 'mt8188', cpus: 8, kernel: '6.18', seed: 1 },
+        withTotals({ allocs: 8, events: 8, peak_live_tables: 8, peak_footprint_bytes: 16 * KiB }),
+      ),
+    );
+    const model = analyse(completeRun(records));
+    expect(model.platforms.map((p) => p.name)).toEqual(['mt8188']);
+    const rows = model.platforms[0]?.rows ?? [];
+    expect(rows.find((r) => r.fact === 'tables below')).toMatchObject({ kernel: '6.18', value: '32 GiB (2^35)' });
+    expect(rows.find((r) => r.fact === 'CPUs')).toMatchObject({ kernel: null, value: '8' });
+    expect(rows.every((r) => r.source.length > 0)).toBe(true);
+    expect(rows.some((r) => r.kernel === '5.1')).toBe(false);
+    const md = renderMarkdown(model);
+    const section = md.slice(md.indexOf('## Platforms'), md.indexOf('## Since v5.1'));
+    expect(section).toContain('### mt8188');
+    expect(section).toMatch(/\| tables below \| 6\.18 \| 32 GiB \(2\^35\) \| [^|]*TTBR_EXT[^|]* \|/);
+  });
+});

@@ -168,6 +168,15 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
     title: `L2 tables ${EVIL}`,
     question: `Which allocator? ${EVIL}`,
     answers: [answer()],
+    platforms: [
+      {
+        name: `mt8173 ${EVIL}`,
+        description: `MediaTek ${EVIL}`,
+        driver: `mtk_iommu ${EVIL}`,
+        board: `elm ${EVIL}`,
+        rows: [{ fact: 'CPUs', kernel: null, value: '4', source: `mt8173.dtsi ${EVIL}` }],
+      },
+    ],
     since: { base: null, note: `one kernel ${EVIL}`, kernels: [] },
     objective: { ...OBJECTIVES.peak, why: `the memory the system must have ${EVIL}` },
     rankings: RANKINGS,
@@ -213,6 +222,7 @@ describe('renderHtml', () => {
     const headings = [...doc(html).querySelectorAll('main > section > h2')].map((h) => h.textContent);
     expect(headings).toEqual([
       'The answer',
+      'Platforms',
       'Since v5.1',
       'Hard constraints',
       'Claims of the v5.1 decision, checked',
