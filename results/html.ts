@@ -171,6 +171,7 @@ function answerBody(model: ReportModel, a: KernelAnswer, strategy: StrategyHtml)
     rec.disagreements.length === 0
       ? ''
       : `<${sub}>Where the aggregations disagree</${sub}>\n<ul>${rec.disagreements.map((d) => `<li>${h(d)}</li>`).join('')}</ul>`;
+  const groups = rec.groups.length > 1 ? groupsTable(rec, strategy) : '';
   const given =
     rec.givenBack.length === 0
       ? ''
@@ -195,7 +196,33 @@ ${rec.givenBack.map((g) => `<tr><th scope="row">${strategy(g.strategy)}</th><td 
     rec.flips.length === 0
       ? ''
       : `<${sub}>What would change the answer</${sub}>\n<ul>${rec.flips.map((f) => `<li>${h(f)}</li>`).join('')}</ul>`;
-  return [rule, lead, setting, basis, numbers, table, disagree, given, never, flips].filter((s) => s !== '').join('\n');
+  return [rule, lead, setting, basis, numbers, table, disagree, groups, given, never, flips]
+    .filter((s) => s !== '')
+    .join('\n');
+}
+
+/** The sum of bytes by kind of workload, the least of each kind marked. */
+function groupsTable(r: KernelAnswer['recommendation'], strategy: StrategyHtml): string {
+  const rows = r.table
+    .map(
+      (x) =>
+        `<tr><th scope="row">${strategy(x.strategy)}</th>${r.groups
+          .map((g) => {
+            const v = g.sums[x.strategy];
+            if (v === undefined) return '<td class="num">–</td>';
+            const least = v === Math.min(...Object.values(g.sums));
+            return `<td class="num${least ? ' best' : ''}">${h(formatBytes(v))}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `<p>Summed by kind of workload (each workload once, the hold sweep as one), the least of each marked:</p>
+<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th>${r.groups.map((g) => `<th>${h(`${g.label} (${plural(g.workloads, 'workload')})`)}</th>`).join('')}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
 }
 
 /** Every strategy that may be the answer, under each aggregation; the best of each column marked. */

@@ -12,6 +12,7 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
+import type { GroupSums } from './report/workload-groups.ts';
 import type { Exporter } from './run-schema.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
@@ -116,6 +117,26 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   };
   const sections = SECTIONS.flatMap(([id, heading]) => [`## ${heading}`, '', ...body[id], '']);
   return [...head, ...sections].join('\n');
+}
+
+/** The sum of bytes by kind of workload, the least of each kind in bold. */
+function groupsTable(r: KernelAnswer['recommendation']): string[] {
+  const least = (g: GroupSums, s: string) => g.sums[s] === Math.min(...Object.values(g.sums));
+  return [
+    'Summed by kind of workload (each workload once, the hold sweep as one), the least of each in bold:',
+    '',
+    mdTable(
+      ['strategy', ...r.groups.map((g) => `${g.label} (${plural(g.workloads, 'workload')})`)],
+      r.table.map((x) => [
+        x.strategy,
+        ...r.groups.map((g) => {
+          const v = g.sums[x.strategy];
+          return v === undefined ? '–' : bold(formatBytes(v), least(g, x.strategy));
+        }),
+      ]),
+      ['l', ...r.groups.map(() => 'r' as const)],
+    ),
+  ];
 }
 
 /** Each platform's facts with their sources; a run without the platform axis says so. */
@@ -239,6 +260,7 @@ function answer(a: KernelAnswer, m: ReportModel): string[] {
   }
   if (r.disagreements.length)
     out.push('Where the aggregations disagree:', '', ...r.disagreements.map((d) => `- ${d}`), '');
+  if (r.groups.length > 1) out.push(...groupsTable(r), '');
   if (r.givenBack.length) {
     out.push(
       'Memory given back after the peak, over the workloads that free tables (pages and metadata, summed):',

@@ -5,6 +5,7 @@ import type { WorkloadCategory } from '../../core/workload-kind.ts';
 import type { Provenance } from '../run-schema.ts';
 import type { AggregationName, StrategyAggregates } from './aggregations.ts';
 import type { ScopeFacts } from './scope.ts';
+import type { GroupSums } from './workload-groups.ts';
 
 /**
  * The report's sections, in the order both renderers (Markdown and HTML) give them: the answer and
@@ -179,6 +180,8 @@ export interface Recommendation {
   winners: Record<AggregationName, string[]>;
   /** Where the aggregations disagree, in words: who wins where, by how many bytes. */
   disagreements: string[];
+  /** The sum of bytes by kind of workload (real traces, models, synthetic patterns), kinds the run has. */
+  groups: GroupSums[];
   givenBack: GivenBackRow[];
   /** Strategies never the answer here: not applicable on the platform, or excluded by the run. */
   unavailable: Unavailable[];

@@ -271,3 +271,35 @@ describe('the platforms section', () => {
     expect(section).toMatch(/\| tables below \| 6\.18 \| 32 GiB \(2\^35\) \| [^|]*TTBR_EXT[^|]* \|/);
   });
 });
+
+describe('the answer by kind of workload', () => {
+  it('sums each kind apart: real traces, models, synthetic patterns, the hold sweep once', () => {
+    // x and y on a real trace (1 and 2 KiB), an IOMMU model (4 and 3 KiB) and a two-point hold sweep
+    // (x 1 then 3 KiB, y 3 then 1 KiB: a mean of 2 KiB each, one workload).
+    const at = (strategy: string, workload: string, kib: number, category: 'real trace' | 'model' | 'synthetic') => {
+      const r = held(strategy, workload, kib * KiB);
+      return { ...r, detail: { ...r.detail, workload_category: category } } as FullRecord;
+    };
+    const records = [
+      at('x', 'trace:file=a.txt', 1, 'real trace'),
+      at('y', 'trace:file=a.txt', 2, 'real trace'),
+      at('x', 'iommu:scenario=camera', 4, 'model'),
+      at('y', 'iommu:scenario=camera', 3, 'model'),
+      at('x', 'hold:tables=1', 1, 'synthetic'),
+      at('y', 'hold:tables=1', 3, 'synthetic'),
+      at('x', 'hold:tables=2', 3, 'synthetic'),
+      at('y', 'hold:tables=2', 1, 'synthetic'),
+    ];
+    const r = analyse(completeRun(records)).answers[0]?.recommendation;
+    expect(r?.groups).toEqual([
+      { label: 'real traces', workloads: 1, sums: { x: 1 * KiB, y: 2 * KiB } },
+      { label: 'models', workloads: 1, sums: { x: 4 * KiB, y: 3 * KiB } },
+      { label: 'synthetic patterns', workloads: 1, sums: { x: 2 * KiB, y: 2 * KiB } },
+    ]);
+    const md = renderMarkdown(analyse(completeRun(records)));
+    expect(md).toContain(
+      '| strategy | real traces (1 workload) | models (1 workload) | synthetic patterns (1 workload) |',
+    );
+    expect(md).toContain('| x | **1 KiB** | 4 KiB | **2 KiB** |');
+  });
+});

@@ -76,6 +76,10 @@ function recommendation(over: Partial<Recommendation> = {}): Recommendation {
     units: 1,
     winners: { geomean: ['slab-dma32'], sum: ['slab-dma32'], worst: ['slab-dma32'], won: ['slab-dma32'] },
     disagreements: [],
+    groups: [
+      { label: 'real traces', workloads: 1, sums: { 'slab-dma32': 16384, 'full-page': 8192 } },
+      { label: 'synthetic patterns', workloads: 2, sums: { 'slab-dma32': 32768, 'full-page': 65536 } },
+    ],
     givenBack: [
       { strategy: 'slab-dma32', workloads: 1, at_peak: 2048, at_end: 1024, returned: 1024, when: `later ${EVIL}` },
     ],
@@ -287,6 +291,12 @@ describe('renderHtml', () => {
     // Every aggregation's best is marked, and only in the winner's row.
     const rows = [...(section?.querySelectorAll('tbody tr') ?? [])].slice(0, 2);
     expect(rows.map((r) => r.querySelectorAll('td.best').length)).toEqual([5, 0]);
+    // By kind of workload: full-page holds less on the real trace (8 KiB), slab-dma32 on the synthetic (32 KiB).
+    const kinds = [...(section?.querySelectorAll('tbody tr') ?? [])].slice(2, 4);
+    expect(kinds.map((r) => [...r.querySelectorAll('td')].map((td) => td.classList.contains('best')))).toEqual([
+      [false, true],
+      [true, false],
+    ]);
     const split = renderHtml(
       model({ answers: [answer({ recommendation: recommendation({ agreed: false }) })] }),
       CHARTS,
