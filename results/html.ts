@@ -52,6 +52,7 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
 
   const body: Record<SectionId, string> = {
     answer: answerSection(model, strategy),
+    platforms: platformsSection(model),
     since: sinceSection(model, strategy),
     constraints: perKernel(model, (a) => constraintsSection(a.constraints, strategy)),
     rankings: rankingsSection(model.rankings, strategy, model.answers.length > 1),
@@ -170,6 +171,7 @@ function answerBody(model: ReportModel, a: KernelAnswer, strategy: StrategyHtml)
     rec.disagreements.length === 0
       ? ''
       : `<${sub}>Where the aggregations disagree</${sub}>\n<ul>${rec.disagreements.map((d) => `<li>${h(d)}</li>`).join('')}</ul>`;
+  const groups = rec.groups.length > 1 ? groupsTable(rec, strategy) : '';
   const given =
     rec.givenBack.length === 0
       ? ''
@@ -194,7 +196,33 @@ ${rec.givenBack.map((g) => `<tr><th scope="row">${strategy(g.strategy)}</th><td 
     rec.flips.length === 0
       ? ''
       : `<${sub}>What would change the answer</${sub}>\n<ul>${rec.flips.map((f) => `<li>${h(f)}</li>`).join('')}</ul>`;
-  return [rule, lead, setting, basis, numbers, table, disagree, given, never, flips].filter((s) => s !== '').join('\n');
+  return [rule, lead, setting, basis, numbers, table, disagree, groups, given, never, flips]
+    .filter((s) => s !== '')
+    .join('\n');
+}
+
+/** The sum of bytes by kind of workload, the least of each kind marked. */
+function groupsTable(r: KernelAnswer['recommendation'], strategy: StrategyHtml): string {
+  const rows = r.table
+    .map(
+      (x) =>
+        `<tr><th scope="row">${strategy(x.strategy)}</th>${r.groups
+          .map((g) => {
+            const v = g.sums[x.strategy];
+            if (v === undefined) return '<td class="num">–</td>';
+            const least = v === Math.min(...Object.values(g.sums));
+            return `<td class="num${least ? ' best' : ''}">${h(formatBytes(v))}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `<p>Summed by kind of workload (each workload once, the hold sweep as one), the least of each marked:</p>
+<div class="table-wrap"><table>
+<thead><tr><th>Strategy</th>${r.groups.map((g) => `<th>${h(`${g.label} (${plural(g.workloads, 'workload')})`)}</th>`).join('')}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
 }
 
 /** Every strategy that may be the answer, under each aggregation; the best of each column marked. */
@@ -474,6 +502,28 @@ function chartsSection(charts: readonly ReportChart[]): string {
 <figcaption><strong>${h(c.title)}.</strong>${c.caption ? ` ${h(c.caption)}` : ''}</figcaption>
 </figure>`,
     )
+    .join('\n');
+}
+
+function platformsSection(model: ReportModel): string {
+  if (model.platforms.length === 0) return '<p>This run has no platform axis: its records name no platform.</p>';
+  return model.platforms
+    .map((p) => {
+      const rows = p.rows
+        .map(
+          (r) =>
+            `<tr><td>${h(r.fact)}</td><td>${h(r.kernel ?? 'any')}</td><td>${h(r.value)}</td><td>${h(r.source)}</td></tr>`,
+        )
+        .join('\n');
+      return `<h3>${h(p.name)}</h3>
+<p>${h(p.description)}. Driver: ${h(p.driver)}; board: ${h(p.board)}.</p>
+<div class="table-wrap"><table>
+<thead><tr><th>Fact</th><th>Kernel</th><th>Value</th><th>Source</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+    })
     .join('\n');
 }
 

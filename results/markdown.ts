@@ -12,6 +12,7 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
+import type { GroupSums } from './report/workload-groups.ts';
 import type { Exporter } from './run-schema.ts';
 
 /** A Markdown table; pipes in cells are escaped. */
@@ -69,6 +70,7 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   head.push(m.question, '');
   const body: Record<SectionId, string[]> = {
     answer: answerSection(m),
+    platforms: platformsSection(m),
     since: since(m),
     constraints: perKernel(m, constraints),
     claims: perKernel(m, (a) => [
@@ -115,6 +117,42 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   };
   const sections = SECTIONS.flatMap(([id, heading]) => [`## ${heading}`, '', ...body[id], '']);
   return [...head, ...sections].join('\n');
+}
+
+/** The sum of bytes by kind of workload, the least of each kind in bold. */
+function groupsTable(r: KernelAnswer['recommendation']): string[] {
+  const least = (g: GroupSums, s: string) => g.sums[s] === Math.min(...Object.values(g.sums));
+  return [
+    'Summed by kind of workload (each workload once, the hold sweep as one), the least of each in bold:',
+    '',
+    mdTable(
+      ['strategy', ...r.groups.map((g) => `${g.label} (${plural(g.workloads, 'workload')})`)],
+      r.table.map((x) => [
+        x.strategy,
+        ...r.groups.map((g) => {
+          const v = g.sums[x.strategy];
+          return v === undefined ? '–' : bold(formatBytes(v), least(g, x.strategy));
+        }),
+      ]),
+      ['l', ...r.groups.map(() => 'r' as const)],
+    ),
+  ];
+}
+
+/** Each platform's facts with their sources; a run without the platform axis says so. */
+function platformsSection(m: ReportModel): string[] {
+  if (m.platforms.length === 0) return ['This run has no platform axis: its records name no platform.'];
+  return m.platforms.flatMap((p) => [
+    `### ${p.name}`,
+    '',
+    `${p.description}. Driver: ${p.driver}; board: ${p.board}.`,
+    '',
+    mdTable(
+      ['fact', 'kernel', 'value', 'source'],
+      p.rows.map((r) => [r.fact, r.kernel ?? 'any', r.value, r.source]),
+    ),
+    '',
+  ]);
 }
 
 /**
@@ -222,6 +260,7 @@ function answer(a: KernelAnswer, m: ReportModel): string[] {
   }
   if (r.disagreements.length)
     out.push('Where the aggregations disagree:', '', ...r.disagreements.map((d) => `- ${d}`), '');
+  if (r.groups.length > 1) out.push(...groupsTable(r), '');
   if (r.givenBack.length) {
     out.push(
       'Memory given back after the peak, over the workloads that free tables (pages and metadata, summed):',

@@ -16,6 +16,7 @@ import { crossovers } from './crossovers.ts';
 import { sinceV51 } from './kernel-changes.ts';
 import type { KernelAnswer, ObjectiveInfo, ReportModel, WorkloadNote } from './model.ts';
 import { objectiveOf } from './objective.ts';
+import { platformSections } from './platforms-section.ts';
 import { rankings } from './rankings.ts';
 import { recommend } from './recommend.ts';
 import { groupBy, kernelsOf } from './record-groups.ts';
@@ -198,6 +199,7 @@ function analyseOnce({ source, table, records }: Worked, options: ReportOptions)
       'Linux v5.1 chose a SLUB cache with SLAB_CACHE_DMA32 over genalloc, page_frag and one page per table. ' +
       "Which strategy should allocate them, on this run's machine and workloads, and when would the answer change?",
     answers,
+    platforms: platformSections(answers),
     since: sinceV51(records, answers),
     objective,
     rankings: rankings(records, answers),

@@ -91,7 +91,7 @@ export function constraints(records: readonly FullRecord[], facts?: PlatformKern
       // without SLAB_CACHE_DMA32 is the bug v5.1 fixed.
       const role = facts ? strategyRole(facts, strategy) : '';
       why.push(
-        `${plural(violations, 'table')} at or above ${limit} in ${plural(broken.length, 'workload')}: each a failed map ("Page table does not fit in PTE")${role ? `; ${role}` : facts ? '' : ', the bug v5.1 fixed'}`,
+        `${plural(violations, 'table')} at or above ${limit} in ${plural(broken.length, 'cell')}: each a failed map ("Page table does not fit in PTE")${role ? `; ${role}` : facts ? '' : ', the bug v5.1 fixed'}`,
       );
       qualify.push(
         placement === 'any'

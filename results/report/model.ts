@@ -1,9 +1,11 @@
 import type { Placement } from '../../core/placement.ts';
+import type { PlatformFactRow } from '../../core/platform-facts.ts';
 import type { FullRecord } from '../../core/record.ts';
 import type { WorkloadCategory } from '../../core/workload-kind.ts';
 import type { Provenance } from '../run-schema.ts';
 import type { AggregationName, StrategyAggregates } from './aggregations.ts';
 import type { ScopeFacts } from './scope.ts';
+import type { GroupSums } from './workload-groups.ts';
 
 /**
  * The report's sections, in the order both renderers (Markdown and HTML) give them: the answer and
@@ -11,6 +13,7 @@ import type { ScopeFacts } from './scope.ts';
  */
 export const SECTIONS = [
   ['answer', 'The answer'],
+  ['platforms', 'Platforms'],
   ['since', 'Since v5.1'],
   ['constraints', 'Hard constraints'],
   ['claims', 'Claims of the v5.1 decision, checked'],
@@ -46,6 +49,16 @@ export interface KernelAnswer {
   cost: CostSummary;
 }
 
+/** One platform of the run: what it is, and its facts with their sources (core/platform-facts.ts). */
+export interface PlatformSection {
+  /** Its name, `(hypothetical)` after it where no such hardware exists. */
+  name: string;
+  description: string;
+  driver: string;
+  board: string;
+  rows: PlatformFactRow[];
+}
+
 /** What the design-decision report says, computed from a run; the Markdown and HTML exporters render it. */
 export interface ReportModel {
   title: string;
@@ -53,6 +66,8 @@ export interface ReportModel {
   question: string;
   /** One answer per kernel of the run, oldest first; a run of one kernel has one. */
   answers: KernelAnswer[];
+  /** The facts the answers rest on, per platform of the run, with their sources. */
+  platforms: PlatformSection[];
   /** What the newer kernels change against v5.1, from the records of both. */
   since: SinceSummary;
   /** What the answer, the claims and the crossovers rank memory by. */
@@ -165,6 +180,8 @@ export interface Recommendation {
   winners: Record<AggregationName, string[]>;
   /** Where the aggregations disagree, in words: who wins where, by how many bytes. */
   disagreements: string[];
+  /** The sum of bytes by kind of workload (real traces, models, synthetic patterns), kinds the run has. */
+  groups: GroupSums[];
   givenBack: GivenBackRow[];
   /** Strategies never the answer here: not applicable on the platform, or excluded by the run. */
   unavailable: Unavailable[];

@@ -8,6 +8,7 @@ import { eligible } from './applicability.ts';
 import { givenBack } from './given-back.ts';
 import type { AggregateRow, ConstraintRow, CostSummary, Crossover, ObjectiveInfo, Recommendation } from './model.ts';
 import type { ScopeFacts } from './scope.ts';
+import { sumsByGroup } from './workload-groups.ts';
 
 /**
  * The answer for one platform and kernel: by the decision rule (DECISION_RULE) among the strategies
@@ -40,6 +41,7 @@ export function recommend(
     units: 0,
     winners: agg.winners,
     disagreements: [],
+    groups: [],
     givenBack: [],
     unavailable,
     flips: [],
@@ -70,6 +72,7 @@ export function recommend(
     table,
     units,
     disagreements: disagreements(agg, chosen),
+    groups: sumsByGroup(agg.units),
     givenBack: givenBack(
       records,
       table.map((r) => r.strategy),

@@ -112,7 +112,8 @@ try {
   if (result.overflow > 0)
     summary.failures.push(`page is ${result.overflow}px wider than a ${VIEWPORT.width}px window`);
 
-  await page.screenshot({ path: screenshot, fullPage: true });
+  // A report of every platform is tens of thousands of pixels tall: its screenshot takes longer than the default 30 s.
+  await page.screenshot({ path: screenshot, fullPage: true, timeout: 180_000 });
 } catch (e) {
   summary.failures.push(String(e?.message ?? e).split('\n')[0]);
 } finally {

@@ -247,3 +247,59 @@ describe('answers per platform', () => {
     );
   });
 });
+
+describe('the platforms section', () => {
+  it("gives each platform's facts with their sources, for the kernels the run ran it under", () => {
+    // mt8188 under 6.18 only: TTBR_EXT puts tables below 2^35 = 32 GiB, and its board has 8 CPUs
+    // (2× Cortex-A78 + 6× Cortex-A55).
+    const records = ['slab-normal', 'full-page'].map((s) =>
+      blankRecord(
+        { workload: 'hold:tables=8', strategy: s, platform: 'mt8188', cpus: 8, kernel: '6.18', seed: 1 },
+        withTotals({ allocs: 8, events: 8, peak_live_tables: 8, peak_footprint_bytes: 16 * KiB }),
+      ),
+    );
+    const model = analyse(completeRun(records));
+    expect(model.platforms.map((p) => p.name)).toEqual(['mt8188']);
+    const rows = model.platforms[0]?.rows ?? [];
+    expect(rows.find((r) => r.fact === 'tables below')).toMatchObject({ kernel: '6.18', value: '32 GiB (2^35)' });
+    expect(rows.find((r) => r.fact === 'CPUs')).toMatchObject({ kernel: null, value: '8' });
+    expect(rows.every((r) => r.source.length > 0)).toBe(true);
+    expect(rows.some((r) => r.kernel === '5.1')).toBe(false);
+    const md = renderMarkdown(model);
+    const section = md.slice(md.indexOf('## Platforms'), md.indexOf('## Since v5.1'));
+    expect(section).toContain('### mt8188');
+    expect(section).toMatch(/\| tables below \| 6\.18 \| 32 GiB \(2\^35\) \| [^|]*TTBR_EXT[^|]* \|/);
+  });
+});
+
+describe('the answer by kind of workload', () => {
+  it('sums each kind apart: real traces, models, synthetic patterns, the hold sweep once', () => {
+    // x and y on a real trace (1 and 2 KiB), an IOMMU model (4 and 3 KiB) and a two-point hold sweep
+    // (x 1 then 3 KiB, y 3 then 1 KiB: a mean of 2 KiB each, one workload).
+    const at = (strategy: string, workload: string, kib: number, category: 'real trace' | 'model' | 'synthetic') => {
+      const r = held(strategy, workload, kib * KiB);
+      return { ...r, detail: { ...r.detail, workload_category: category } } as FullRecord;
+    };
+    const records = [
+      at('x', 'trace:file=a.txt', 1, 'real trace'),
+      at('y', 'trace:file=a.txt', 2, 'real trace'),
+      at('x', 'iommu:scenario=camera', 4, 'model'),
+      at('y', 'iommu:scenario=camera', 3, 'model'),
+      at('x', 'hold:tables=1', 1, 'synthetic'),
+      at('y', 'hold:tables=1', 3, 'synthetic'),
+      at('x', 'hold:tables=2', 3, 'synthetic'),
+      at('y', 'hold:tables=2', 1, 'synthetic'),
+    ];
+    const r = analyse(completeRun(records)).answers[0]?.recommendation;
+    expect(r?.groups).toEqual([
+      { label: 'real traces', workloads: 1, sums: { x: 1 * KiB, y: 2 * KiB } },
+      { label: 'models', workloads: 1, sums: { x: 4 * KiB, y: 3 * KiB } },
+      { label: 'synthetic patterns', workloads: 1, sums: { x: 2 * KiB, y: 2 * KiB } },
+    ]);
+    const md = renderMarkdown(analyse(completeRun(records)));
+    expect(md).toContain(
+      '| strategy | real traces (1 workload) | models (1 workload) | synthetic patterns (1 workload) |',
+    );
+    expect(md).toContain('| x | **1 KiB** | 4 KiB | **2 KiB** |');
+  });
+});

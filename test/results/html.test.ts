@@ -76,6 +76,10 @@ function recommendation(over: Partial<Recommendation> = {}): Recommendation {
     units: 1,
     winners: { geomean: ['slab-dma32'], sum: ['slab-dma32'], worst: ['slab-dma32'], won: ['slab-dma32'] },
     disagreements: [],
+    groups: [
+      { label: 'real traces', workloads: 1, sums: { 'slab-dma32': 16384, 'full-page': 8192 } },
+      { label: 'synthetic patterns', workloads: 2, sums: { 'slab-dma32': 32768, 'full-page': 65536 } },
+    ],
     givenBack: [
       { strategy: 'slab-dma32', workloads: 1, at_peak: 2048, at_end: 1024, returned: 1024, when: `later ${EVIL}` },
     ],
@@ -168,6 +172,15 @@ function model(over: Partial<ReportModel> = {}): ReportModel {
     title: `L2 tables ${EVIL}`,
     question: `Which allocator? ${EVIL}`,
     answers: [answer()],
+    platforms: [
+      {
+        name: `mt8173 ${EVIL}`,
+        description: `MediaTek ${EVIL}`,
+        driver: `mtk_iommu ${EVIL}`,
+        board: `elm ${EVIL}`,
+        rows: [{ fact: 'CPUs', kernel: null, value: '4', source: `mt8173.dtsi ${EVIL}` }],
+      },
+    ],
     since: { base: null, note: `one kernel ${EVIL}`, kernels: [] },
     objective: { ...OBJECTIVES.peak, why: `the memory the system must have ${EVIL}` },
     rankings: RANKINGS,
@@ -213,6 +226,7 @@ describe('renderHtml', () => {
     const headings = [...doc(html).querySelectorAll('main > section > h2')].map((h) => h.textContent);
     expect(headings).toEqual([
       'The answer',
+      'Platforms',
       'Since v5.1',
       'Hard constraints',
       'Claims of the v5.1 decision, checked',
@@ -277,6 +291,12 @@ describe('renderHtml', () => {
     // Every aggregation's best is marked, and only in the winner's row.
     const rows = [...(section?.querySelectorAll('tbody tr') ?? [])].slice(0, 2);
     expect(rows.map((r) => r.querySelectorAll('td.best').length)).toEqual([5, 0]);
+    // By kind of workload: full-page holds less on the real trace (8 KiB), slab-dma32 on the synthetic (32 KiB).
+    const kinds = [...(section?.querySelectorAll('tbody tr') ?? [])].slice(2, 4);
+    expect(kinds.map((r) => [...r.querySelectorAll('td')].map((td) => td.classList.contains('best')))).toEqual([
+      [false, true],
+      [true, false],
+    ]);
     const split = renderHtml(
       model({ answers: [answer({ recommendation: recommendation({ agreed: false }) })] }),
       CHARTS,

@@ -12,23 +12,26 @@ function run(records: FullRecord[]): RunResult {
   return completeRun(records);
 }
 
+/** A record of `strategy` holding 8 tables in `pages` to the end, with `metadata` beside them. */
+const hold = (strategy: string, kernel: string, pages: number, metadata = 0) =>
+  blankRecord(
+    { workload: 'hold:tables=8', strategy, cpus: 4, kernel, seed: 1 },
+    withTotals({
+      allocs: 8,
+      events: 8,
+      peak_live_tables: 8,
+      peak_footprint_bytes: pages,
+      final_footprint_bytes: pages,
+      metadata_bytes: metadata,
+    }),
+  );
+
 /**
  * Hand-made records of two strategies, a and b, under two kernels. Holding 8 tables, a needs 8 KiB
  * and b 12 KiB under 5.1, the other way round under 6.18; on a churn that frees 12 of 16 tables both
  * peak at 16 KiB, and a keeps 16 KiB to the end under 5.1 but 4 KiB under 6.18.
  */
 function records(): FullRecord[] {
-  const hold = (strategy: string, kernel: string, peak: number) =>
-    blankRecord(
-      { workload: 'hold:tables=8', strategy, cpus: 4, kernel, seed: 1 },
-      withTotals({
-        allocs: 8,
-        events: 8,
-        peak_live_tables: 8,
-        peak_footprint_bytes: peak,
-        final_footprint_bytes: peak,
-      }),
-    );
   const churn = (strategy: string, kernel: string, final: number) =>
     blankRecord(
       { workload: 'churn:live=16,ops=28', strategy, cpus: 4, kernel, seed: 1 },
@@ -97,24 +100,12 @@ describe('the report of a run with two kernels', () => {
     // c takes the same 8 KiB of pages under both kernels; its metadata is 4,224 B under 5.1 and
     // 4,160 B under 6.18 (genalloc's gen_pool and bitmap). d takes 4 KiB more pages under 6.18 and
     // keeps 640 B of metadata under both.
-    const rec = (strategy: string, kernel: string, pages: number, metadata: number) =>
-      blankRecord(
-        { workload: 'hold:tables=8', strategy, cpus: 4, kernel, seed: 1 },
-        withTotals({
-          allocs: 8,
-          events: 8,
-          peak_live_tables: 8,
-          peak_footprint_bytes: pages,
-          final_footprint_bytes: pages,
-          metadata_bytes: metadata,
-        }),
-      );
     const m = analyse(
       run([
-        rec('c', '5.1', 8192, 4224),
-        rec('c', '6.18', 8192, 4160),
-        rec('d', '5.1', 8192, 640),
-        rec('d', '6.18', 12288, 640),
+        hold('c', '5.1', 8192, 4224),
+        hold('c', '6.18', 8192, 4160),
+        hold('d', '5.1', 8192, 640),
+        hold('d', '6.18', 12288, 640),
       ]),
     );
     const [k] = m.since.kernels;

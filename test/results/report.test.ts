@@ -161,6 +161,8 @@ describe('the report', () => {
     const records = ['slab-normal', 'slab-dma32', 'full-page'].map((s) => record(s, 'hold', { tables: '100' }));
     const gate = constraints(records);
     expect(gate.find((g) => g.strategy === 'slab-normal')?.qualifies).toBe(false);
+    // One cell, not one workload: the answer counts workloads with the hold sweep as one.
+    expect(gate.find((g) => g.strategy === 'slab-normal')?.verdict).toMatch(/ at or above 4 GiB in 1 cell: /);
     const model = analyse(run(records));
     // slab-normal and slab-dma32 have the same footprint; only slab-dma32 may be recommended.
     expect(model.answers[0]?.recommendation.strategy).toBe('slab-dma32');
