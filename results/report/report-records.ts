@@ -43,8 +43,8 @@ export function reportRecords(run: RunSource, table: CostTable): FullRecord[] {
   const out: FullRecord[] = [];
   for (const r of run.records()) {
     const workload = strings.of(r.workload);
-    // The chart of a workload (per kernel) draws its first cpus and seed.
-    const chartKey = `${workload}\u0000${r.kernel}`;
+    // The chart of a workload (per platform and kernel: each scope has its charts) draws its first cpus and seed.
+    const chartKey = `${workload}\u0000${r.platform}\u0000${r.kernel}`;
     const streamKey = `${r.cpus}\u0000${r.seed}`;
     const first = !seen.has(workload);
     seen.add(workload);
