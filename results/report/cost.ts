@@ -61,6 +61,96 @@ function endScale(table: CostTable, used: ReadonlySet<string>, end: 'low' | 'hig
   return Object.fromEntries([...used].map((u) => [u, (table.units[u]?.[end] ?? 0) / (table.units[u]?.ns || 1)]));
 }
 
+type Scorer = (scale?: UnitScale) => Map<string, number>;
+
+/** Each one-unit change (halved, doubled) and each all-low or all-high end that reorders the strategies. */
+function reorderings(
+  scored: Scorer,
+  ranked: readonly string[],
+  used: ReadonlySet<string>,
+  table: CostTable,
+  ends: { low: Map<string, number>; high: Map<string, number> },
+): string[] {
+  const reorders: string[] = [];
+  const same = (o: string[]) => o.join('\u0000') === ranked.join('\u0000');
+  for (const unit of [...used].sort()) {
+    for (const [factor, verb] of [
+      [0.5, 'Halving'],
+      [2, 'Doubling'],
+    ] as const) {
+      const o = order(scored({ [unit]: factor }));
+      if (!same(o)) reorders.push(`${verb} ${unit} (${table.units[unit]?.ns} ns) orders them ${o.join(' < ')}.`);
+    }
+  }
+  for (const end of ['low', 'high'] as const) {
+    const o = order(ends[end]);
+    if (!same(o)) reorders.push(`With every unit at its ${end} end: ${o.join(' < ')}.`);
+  }
+  return reorders;
+}
+
+/** What contention changes, priced only where a source measured it. */
+function contentionText(
+  scored: Scorer,
+  ranked: readonly string[],
+  used: ReadonlySet<string>,
+  table: CostTable,
+  kernel: string,
+): string {
+  const { scale: contended, cpus } = contendedScale(table);
+  const paid = Object.keys(contended).filter((u) => used.has(u));
+  if (!paid.length) return 'No unit the strategies pay has a contended figure in the cost table.';
+  const c = scored(contended);
+  const o = order(c);
+  const same = o.join('\u0000') === ranked.join('\u0000');
+  const text = o.map((s) => `${s} ${sig2(c.get(s) as number)} ns`).join(', ');
+  let contention = `With ${cpus.join(' or ')} CPUs allocating at once, as [S14b] measured it for ${paid.join(', ')} (x86, Linux 4.6; the other units as uncontended): ${text}${same ? ': the same order' : `: the order becomes ${o.join(' < ')}`}.`;
+  // 44042b449872 (v5.13) put orders 1-3 on the per-CPU lists too: the zone lock [S14b] measured is then rarer.
+  if (compareKernels(kernel, '5.13') >= 0 && paid.some((u) => /order[1-3]$/.test(u)))
+    contention += ` Since 44042b449872 (v5.13) orders 1 to 3 also come from the per-CPU lists, so the order-3 contention [S14b] measured on the zone lock overstates Linux ${kernel}.`;
+  return contention;
+}
+
+/** The walker's cache maintenance: the same for every strategy, on a platform whose walker is not coherent. */
+function walkerSummary(
+  table: CostTable,
+  facts: ScopeFacts,
+  mine: readonly FullRecord[],
+  costed: ReadonlySet<string>,
+  ranked: readonly string[],
+): CostSummary['walker'] {
+  const w = table.walker;
+  if (!w) return null;
+  const unitsOf = (counts: Readonly<Record<string, number>>) => new Set(Object.keys(counts));
+  const op = (name: string, counts: Readonly<Record<string, number>>) => ({
+    op: name,
+    counts: Object.entries(counts)
+      .map(([u, n]) => `${n} × ${u}`)
+      .join(' + '),
+    ns: walkerOpNs(counts, table),
+    low: walkerOpNs(counts, table, endScale(table, unitsOf(counts), 'low')),
+    high: walkerOpNs(counts, table, endScale(table, unitsOf(counts), 'high')),
+  });
+  const withWalker = facts.coherentWalk
+    ? null
+    : costScores(mine, costed, (r) => {
+        const a = kernelNsPerOp(r, table);
+        const m = walkerNsPerOp(r, table);
+        return a === null || m === null ? null : a + m;
+      });
+  return {
+    coherent: facts.coherentWalk,
+    source: facts.coherentSource,
+    ops: [
+      op('a table created (a page mapped into a new L2 table)', w.table_alloc),
+      op('a table freed (a 1M/16M unmap)', w.table_free),
+      op('a page mapped into an existing table', w.page_map),
+      op('a page unmapped', w.page_unmap),
+    ],
+    with_walker: withWalker ? ranked.map((s) => ({ strategy: s, ns_per_op: withWalker.get(s) as number })) : [],
+  };
+}
+
 /**
  * The modelled kernel cost of the strategies that may be the answer, cheapest first, with the range
  * of each (every unit low, every unit high), and how robust that order is: every unit the run's
@@ -83,77 +173,14 @@ export function costSummary(
     (s) => !records.some((r) => r.strategy === s && kernelNsPerOp(r, table) !== null),
   );
   const mine = records.filter((x) => costed.has(x.strategy));
-  const scored = (scale: UnitScale = {}) => costScores(mine, costed, (r) => kernelNsPerOp(r, table, scale));
+  const scored: Scorer = (scale = {}) => costScores(mine, costed, (r) => kernelNsPerOp(r, table, scale));
   const base = scored();
   const ranked = order(base);
   const used = new Set<string>();
   for (const r of mine) for (const u of unitCounts(r, table)?.keys() ?? []) used.add(u);
   const low = scored(endScale(table, used, 'low'));
   const high = scored(endScale(table, used, 'high'));
-  const reorders: string[] = [];
-  const same = (o: string[]) => o.join('\u0000') === ranked.join('\u0000');
-  for (const unit of [...used].sort()) {
-    for (const [factor, verb] of [
-      [0.5, 'Halving'],
-      [2, 'Doubling'],
-    ] as const) {
-      const o = order(scored({ [unit]: factor }));
-      if (!same(o)) reorders.push(`${verb} ${unit} (${table.units[unit]?.ns} ns) orders them ${o.join(' < ')}.`);
-    }
-  }
-  for (const [end, scores] of [
-    ['low', low],
-    ['high', high],
-  ] as const) {
-    const o = order(scores);
-    if (!same(o)) reorders.push(`With every unit at its ${end} end: ${o.join(' < ')}.`);
-  }
-  // Contention, priced only where a source measured it.
-  const { scale: contended, cpus } = contendedScale(table);
-  const paid = Object.keys(contended).filter((u) => used.has(u));
-  let contention = 'No unit the strategies pay has a contended figure in the cost table.';
-  if (paid.length) {
-    const c = scored(contended);
-    const o = order(c);
-    const text = o.map((s) => `${s} ${sig2(c.get(s) as number)} ns`).join(', ');
-    contention = `With ${cpus.join(' or ')} CPUs allocating at once, as [S14b] measured it for ${paid.join(', ')} (x86, Linux 4.6; the other units as uncontended): ${text}${same(o) ? ': the same order' : `: the order becomes ${o.join(' < ')}`}.`;
-    // 44042b449872 (v5.13) put orders 1-3 on the per-CPU lists too: the zone lock [S14b] measured is then rarer.
-    if (compareKernels(kernel, '5.13') >= 0 && paid.some((u) => /order[1-3]$/.test(u)))
-      contention += ` Since 44042b449872 (v5.13) orders 1 to 3 also come from the per-CPU lists, so the order-3 contention [S14b] measured on the zone lock overstates Linux ${kernel}.`;
-  }
-  // The walker's cache maintenance: the same for every strategy, on a platform whose walker is not coherent.
-  let walker: CostSummary['walker'] = null;
-  if (table.walker) {
-    const w = table.walker;
-    const unitsOf = (counts: Readonly<Record<string, number>>) => new Set(Object.keys(counts));
-    const op = (name: string, counts: Readonly<Record<string, number>>) => ({
-      op: name,
-      counts: Object.entries(counts)
-        .map(([u, n]) => `${n} × ${u}`)
-        .join(' + '),
-      ns: walkerOpNs(counts, table),
-      low: walkerOpNs(counts, table, endScale(table, unitsOf(counts), 'low')),
-      high: walkerOpNs(counts, table, endScale(table, unitsOf(counts), 'high')),
-    });
-    const withWalker = facts.coherentWalk
-      ? null
-      : costScores(mine, costed, (r) => {
-          const a = kernelNsPerOp(r, table);
-          const m = walkerNsPerOp(r, table);
-          return a === null || m === null ? null : a + m;
-        });
-    walker = {
-      coherent: facts.coherentWalk,
-      source: facts.coherentSource,
-      ops: [
-        op('a table created (a page mapped into a new L2 table)', w.table_alloc),
-        op('a table freed (a 1M/16M unmap)', w.table_free),
-        op('a page mapped into an existing table', w.page_map),
-        op('a page unmapped', w.page_unmap),
-      ],
-      with_walker: withWalker ? ranked.map((s) => ({ strategy: s, ns_per_op: withWalker.get(s) as number })) : [],
-    };
-  }
+  const reorders = reorderings(scored, ranked, used, table, { low, high });
   const units = [...used, ...(table.walker && !facts.coherentWalk ? Object.keys(table.walker.table_alloc) : [])];
   return {
     strategies: ranked.map((s) => ({
@@ -168,8 +195,8 @@ export function costSummary(
       reorders.length === 0
         ? `No unit halved or doubled, and neither all-low nor all-high costs, changes the order ${ranked.join(' < ')}.`
         : `The order ${ranked.join(' < ')} changes when: ${reorders.join(' ')}`,
-    contention,
-    walker,
+    contention: contentionText(scored, ranked, used, table, kernel),
+    walker: walkerSummary(table, facts, mine, costed, ranked),
   };
 }
 
