@@ -189,6 +189,73 @@ function answerSection(m: ReportModel): string[] {
 /** A value in bold when it is the best of its column. */
 const bold = (text: string, best: boolean) => (best ? `**${text}**` : text);
 
+/** The answer's strategies under each aggregation, the best of each column in bold. */
+function aggregationTable(a: KernelAnswer): string[] {
+  const r = a.recommendation;
+  const best = (name: AggregationName, s: string) => r.winners[name].includes(s);
+  const least = (pick: (x: AggregateRow) => number | null, v: number | null) =>
+    v !== null && v === Math.min(...r.table.map(pick).filter((x): x is number => x !== null));
+  return [
+    `Under each aggregation, over ${plural(r.units, 'workload')} (the hold sweep counted once), among the strategies that may be the answer; the best of each column in bold:`,
+    '',
+    mdTable(
+      [
+        'strategy',
+        'geometric mean of ratios',
+        'sum of bytes',
+        'worst case',
+        'workloads won',
+        `at ${formatCount(r.counts.typical.measured ?? a.facts.typicalTables)} tables`,
+        `at ${formatCount(r.counts.max.measured ?? a.facts.maxTables)} tables`,
+        'sum, pages alone',
+      ],
+      r.table.map((x) => [
+        x.strategy,
+        bold(aggregateText(x, 'geomean', r.units), best('geomean', x.strategy)),
+        bold(aggregateText(x, 'sum', r.units), best('sum', x.strategy)),
+        bold(`${aggregateText(x, 'worst', r.units)} (${x.worstWorkload})`, best('worst', x.strategy)),
+        bold(aggregateText(x, 'won', r.units), best('won', x.strategy)),
+        x.at_typical === null
+          ? '–'
+          : bold(
+              formatBytes(x.at_typical),
+              least((y) => y.at_typical, x.at_typical),
+            ),
+        x.at_max === null
+          ? '–'
+          : bold(
+              formatBytes(x.at_max),
+              least((y) => y.at_max, x.at_max),
+            ),
+        formatBytes(x.pages_sum),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+  ];
+}
+
+/** Memory given back after the peak, per strategy, as a table. */
+function givenBackTable(r: KernelAnswer['recommendation']): string[] {
+  return [
+    'Memory given back after the peak, over the workloads that free tables (pages and metadata, summed):',
+    '',
+    mdTable(
+      ['strategy', 'workloads', 'held at the peaks', 'given back after them, at most', 'held at the ends', 'when'],
+      r.givenBack.map((g) => [
+        g.strategy,
+        String(g.workloads),
+        formatBytes(g.at_peak),
+        formatBytes(g.returned),
+        formatBytes(g.at_end),
+        g.when,
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'l'],
+    ),
+    '',
+  ];
+}
+
 function answer(a: KernelAnswer, m: ReportModel): string[] {
   const r = a.recommendation;
   const out = [`**Decision rule.** ${r.rule}`, ''];
@@ -215,71 +282,11 @@ function answer(a: KernelAnswer, m: ReportModel): string[] {
       '',
     );
   }
-  if (r.table.length) {
-    const best = (name: AggregationName, s: string) => r.winners[name].includes(s);
-    const least = (pick: (x: AggregateRow) => number | null, v: number | null) =>
-      v !== null && v === Math.min(...r.table.map(pick).filter((x): x is number => x !== null));
-    out.push(
-      `Under each aggregation, over ${plural(r.units, 'workload')} (the hold sweep counted once), among the strategies that may be the answer; the best of each column in bold:`,
-      '',
-      mdTable(
-        [
-          'strategy',
-          'geometric mean of ratios',
-          'sum of bytes',
-          'worst case',
-          'workloads won',
-          `at ${formatCount(r.counts.typical.measured ?? a.facts.typicalTables)} tables`,
-          `at ${formatCount(r.counts.max.measured ?? a.facts.maxTables)} tables`,
-          'sum, pages alone',
-        ],
-        r.table.map((x) => [
-          x.strategy,
-          bold(aggregateText(x, 'geomean', r.units), best('geomean', x.strategy)),
-          bold(aggregateText(x, 'sum', r.units), best('sum', x.strategy)),
-          bold(`${aggregateText(x, 'worst', r.units)} (${x.worstWorkload})`, best('worst', x.strategy)),
-          bold(aggregateText(x, 'won', r.units), best('won', x.strategy)),
-          x.at_typical === null
-            ? '–'
-            : bold(
-                formatBytes(x.at_typical),
-                least((y) => y.at_typical, x.at_typical),
-              ),
-          x.at_max === null
-            ? '–'
-            : bold(
-                formatBytes(x.at_max),
-                least((y) => y.at_max, x.at_max),
-              ),
-          formatBytes(x.pages_sum),
-        ]),
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-      ),
-      '',
-    );
-  }
+  if (r.table.length) out.push(...aggregationTable(a));
   if (r.disagreements.length)
     out.push('Where the aggregations disagree:', '', ...r.disagreements.map((d) => `- ${d}`), '');
   if (r.groups.length > 1) out.push(...groupsTable(r), '');
-  if (r.givenBack.length) {
-    out.push(
-      'Memory given back after the peak, over the workloads that free tables (pages and metadata, summed):',
-      '',
-      mdTable(
-        ['strategy', 'workloads', 'held at the peaks', 'given back after them, at most', 'held at the ends', 'when'],
-        r.givenBack.map((g) => [
-          g.strategy,
-          String(g.workloads),
-          formatBytes(g.at_peak),
-          formatBytes(g.returned),
-          formatBytes(g.at_end),
-          g.when,
-        ]),
-        ['l', 'r', 'r', 'r', 'r', 'l'],
-      ),
-      '',
-    );
-  }
+  if (r.givenBack.length) out.push(...givenBackTable(r));
   if (r.unavailable.length)
     out.push(
       'Never the answer here:',
