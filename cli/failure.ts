@@ -28,6 +28,9 @@ const FLAGS: Record<OptionName, string> = {
   out: '--out',
   rounds: '--rounds',
   cellTimeout: '--cell-timeout',
+  throughput: '--time',
+  check: '--check',
+  costs: '--costs',
 };
 
 /** An error's one line as the command line says it: flags instead of the API's option names. */

@@ -15,6 +15,7 @@ import { type Cell, type CellSource, keyOfCell } from './cell.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
+import { checkBenchmarkOptions } from './options.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { gitDirty, provenance, VERSION } from './provenance.ts';
 import { type CellState, runCells } from './run-cells.ts';
@@ -121,6 +122,7 @@ export interface BenchmarkPlan {
 
 /** The cells of a run, checked before any work: every spec, file and option. */
 export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan> {
+  checkBenchmarkOptions(o);
   const loaded = loadSuiteOf(o);
   const suite = loaded?.suite;
   const overrides = machineOf(o, suite);
@@ -128,15 +130,6 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const timeMs = timeBudgetOf(o, suite);
   const costs = loadCosts(o.costs);
   const rounds = timeMs === null ? null : (o.rounds ?? DEFAULT_ROUNDS);
-  if (rounds !== null && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 1000)) {
-    throw new InputError('must be a whole number from 1 to 1000', { option: 'rounds', value: String(rounds) });
-  }
-  if (o.cellTimeoutMs !== undefined && !(o.cellTimeoutMs > 0)) {
-    throw new InputError('must be a positive number of milliseconds', {
-      option: 'cellTimeout',
-      value: String(o.cellTimeoutMs),
-    });
-  }
   const cpus = o.cpus ?? suite?.cpus;
   const kernels = kernelsOf(o.kernels ?? suite?.kernel ?? [DEFAULT_KERNEL]);
   const skipped: { platform: string; kernel: string }[] = [];
@@ -379,6 +372,7 @@ function lacking(
  * `complete` turns true only when the run ends with every cell measured and timed.
  */
 export async function runBenchmark(o: BenchmarkOptions = {}, planned?: BenchmarkPlan): Promise<RunResult> {
+  checkBenchmarkOptions(o);
   // A plan already made from the same options (the CLI validates before it makes the folder) is not made twice.
   const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs } =
     planned ?? (await planBenchmark(o));
