@@ -1,0 +1,57 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { l2bench } from '../cli.ts';
+import { tempDir } from '../tmp.ts';
+
+/**
+ * The fault battery, inputs (issue 20, item 5): suite numbers, timer limits, corrupt gzip, and
+ * errors that name the flag given (or the default), each with the outcome known in advance.
+ */
+const dir = tempDir('l2bench-faults-inputs-');
+
+describe('fault battery: inputs', () => {
+  it('refuses a kernel version written as a number (YAML reads 5.10 as 5.1), naming the field', async () => {
+    const file = join(dir, 'numbers.yaml');
+    writeFileSync(file, "name: n\nkernel: [5.10]\ngroups:\n  - name: g\n    workloads: ['hold:tables=1']\n");
+    const r = await l2bench(['run', '--suite', file, '-s', 'full-page', '--no-throughput']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `l2bench: ${file}: kernel.0: 5.1 is a number: write kernel versions as text, quoted ('5.1'), since YAML reads 5.10 as 5.1\n`,
+    );
+  });
+
+  it('--cell-timeout stays within the timer: 2147484 s is refused, 2147483 s runs (no cell times out at once)', async () => {
+    const over = await l2bench([
+      'run',
+      '-w',
+      'hold:tables=1',
+      '-s',
+      'full-page',
+      '--no-throughput',
+      '--cell-timeout',
+      '2147484',
+    ]);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toBe(
+      "l2bench: --cell-timeout 2147484: out of range (allowed 0.001 to 2147483.647 seconds, the timer's limit)\n",
+    );
+    const out = join(dir, 'long-timeout');
+    const at = await l2bench([
+      'run',
+      '-w',
+      'hold:tables=1',
+      '-s',
+      'full-page',
+      '--no-throughput',
+      '--format',
+      'csv',
+      '--cell-timeout',
+      '2147483',
+      '-o',
+      out,
+    ]);
+    expect(at.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toMatchObject({ complete: true, cells: 1 });
+  });
+});
