@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
+import { notRegularFile } from '../core/file-kind.ts';
 import { KERNEL_VERSIONS } from '../core/kernel.ts';
 import { packageFile } from '../core/package-file.ts';
 import { PLATFORMS } from '../core/platforms.ts';
@@ -110,6 +111,17 @@ export function resolveSuiteModule(spec: string, suiteFile: string): string {
 /** Read and validate a suite file; errors name the file and the field path. */
 export function loadSuite(nameOrFile: string): { suite: Suite; file: string } {
   const file = BUILT_IN[nameOrFile] ?? nameOrFile;
+  const kind = notRegularFile(file);
+  if (kind) {
+    // Read twice (planned, then hashed for provenance): a FIFO's second read would wait forever.
+    throw new InputError(
+      `${kind}, not a regular file: a suite is read twice (to plan, then to hash it); save it to a file first`,
+      {
+        option: 'suite',
+        value: nameOrFile,
+      },
+    );
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

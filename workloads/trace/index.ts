@@ -6,7 +6,7 @@ import { type EventChunk, specString, type Workload, type WorkloadContext, type 
 import { cpuFoldNotices } from './cpu-fold.ts';
 import type { TraceFormat } from './detect.ts';
 import { finish, type PassOptions, type PassResult, replay } from './pass.ts';
-import { unchangedSince } from './source.ts';
+import { requireRegularTrace, unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
 
 export { TraceError } from './errors.ts';
@@ -93,6 +93,7 @@ export const trace: TraceKind = {
       notices: cpuFoldNotices(file, maxCpu, ctx.cpus),
       chunks,
     });
+    requireRegularTrace(file);
     const cached = cachedEvents(file, key, (onBytes, onOpen) => convert(file, options, onBytes, onOpen));
     if (cached) {
       const was = statSync(file);

@@ -26,9 +26,10 @@ export class LineReader {
     readonly file: string,
     readonly onBytes?: (bytes: Uint8Array) => void,
     bufferSize = BUFFER,
+    onText?: (bytes: Uint8Array) => void,
   ) {
     this.#buf = Buffer.allocUnsafe(bufferSize);
-    this.#source = new TraceSource(file, onBytes);
+    this.#source = new TraceSource(file, onBytes, onText);
     this.stats = this.#source.stats;
   }
 
@@ -103,9 +104,10 @@ export class ByteLineReader {
     readonly file: string,
     readonly onBytes?: (bytes: Uint8Array) => void,
     bufferSize = BUFFER,
+    onText?: (bytes: Uint8Array) => void,
   ) {
     this.buf = Buffer.allocUnsafe(bufferSize);
-    this.#source = new TraceSource(file, onBytes);
+    this.#source = new TraceSource(file, onBytes, onText);
     this.stats = this.#source.stats;
   }
 

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Gunzip } from 'fflate';
+import { notRegularFile } from '../../core/file-kind.ts';
 import { cannotRead, fileError, TraceError } from './errors.ts';
 
 /** Compressed bytes fed to the inflater at a time: its output for one feed stays a few MiB (1032× at worst). */
@@ -17,9 +18,11 @@ export class TraceSource {
   #fd: number | undefined;
   #inflate: GzipInflate | undefined;
 
+  /** onText sees the trace's bytes as read (decompressed ones for a .gz), in order. */
   constructor(
     readonly file: string,
     readonly onBytes?: (bytes: Uint8Array) => void,
+    readonly onText?: (bytes: Uint8Array) => void,
   ) {
     let fd: number | undefined;
     try {
@@ -42,7 +45,9 @@ export class TraceSource {
 
   /** Fill buf[off, off + len) with the next bytes of the (decompressed) trace: how many (0 at the end). */
   read(buf: Uint8Array, off: number, len: number): number {
-    return this.#inflate ? this.#inflate.read(buf, off, len) : this.#readRaw(buf, off, len);
+    const n = this.#inflate ? this.#inflate.read(buf, off, len) : this.#readRaw(buf, off, len);
+    if (n > 0) this.onText?.(buf.subarray(off, off + n));
+    return n;
   }
 
   close(): void {
@@ -69,6 +74,21 @@ export class TraceSource {
     } catch (e) {
       throw cannotRead(this.file, e);
     }
+  }
+}
+
+/**
+ * Refuse a trace that is not a regular file (a FIFO, /dev/stdin) before opening it: a workload reads
+ * its trace more than once (to check and hash it when created, then once per replay), and a second
+ * read of a FIFO waits forever. `trace stats` reads once, and streams one.
+ */
+export function requireRegularTrace(file: string): void {
+  const kind = notRegularFile(file);
+  if (kind) {
+    throw fileError(
+      file,
+      `${kind}, not a regular file: a run reads its trace more than once (to check and hash it, then once per replay); save it to a file first (trace stats reads one once)`,
+    );
   }
 }
 
