@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { l2bench } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
@@ -53,5 +54,21 @@ describe('fault battery: inputs', () => {
     ]);
     expect(at.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toMatchObject({ complete: true, cells: 1 });
+  });
+
+  it('names a gzip file corrupt in the middle as corrupt, in trace stats and in run, not by its garbage', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 50_000; i++) lines.push(`alloc,${i},0`, `free,${i},0`);
+    const gz = Buffer.from(gzipSync(`${lines.join('\n')}\n`));
+    for (let k = 0; k < 64; k++) gz.writeUInt8(gz.readUInt8((gz.length >> 1) + k) ^ 0x5a, (gz.length >> 1) + k);
+    const file = join(dir, 'corrupt.trace.gz');
+    writeFileSync(file, gz);
+    const corrupt = new RegExp(`^l2bench: ${file}: gzip data is corrupt or cut short \\(`);
+    const stats = await l2bench(['trace', 'stats', file]);
+    expect(stats.code).toBe(2);
+    expect(stats.stderr).toMatch(corrupt);
+    const run = await l2bench(['run', '-w', `trace:file=${file}`, '-s', 'full-page', '--no-throughput']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(corrupt);
   });
 });

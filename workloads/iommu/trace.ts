@@ -161,6 +161,8 @@ function* replayIommuTrace(
     if (teardown) pt.teardown();
     if (w.pending > 0) yield w.take();
     hooks.onMaxCpu?.(maxCpu);
+  } catch (e) {
+    throw reader.blame(e);
   } finally {
     reader.close();
   }

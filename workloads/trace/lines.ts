@@ -50,6 +50,11 @@ export class LineReader {
     }
   }
 
+  /** The error to report for `e`, met while reading: the gzip stream's own, if it is corrupt (TraceSource.blame). */
+  blame(e: unknown): unknown {
+    return this.#source.blame(e);
+  }
+
   close(): void {
     this.#source.close();
   }
@@ -181,6 +186,11 @@ export class ByteLineReader {
         this.pos = this.lineEnd;
       } else if (!this.fill()) return undefined;
     }
+  }
+
+  /** The error to report for `e`, met while reading: the gzip stream's own, if it is corrupt (TraceSource.blame). */
+  blame(e: unknown): unknown {
+    return this.#source.blame(e);
   }
 
   close(): void {

@@ -82,6 +82,8 @@ export function* replay(
     if (tracker.allocations === 0) throw fileError(file, noTables(options));
     if (w.pending > 0) yield w.take();
     return { format, lines: reader.line };
+  } catch (e) {
+    throw reader.blame(e);
   } finally {
     reader.close();
   }
@@ -119,6 +121,8 @@ function* replayStrings(
     if (tracker.allocations === 0) throw fileError(file, noTables(options));
     if (w.pending > 0) yield w.take();
     return { format, lines: reader.line };
+  } catch (e) {
+    throw reader.blame(e);
   } finally {
     reader.close();
   }

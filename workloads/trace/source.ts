@@ -50,6 +50,26 @@ export class TraceSource {
     return n;
   }
 
+  /**
+   * The error to report for `e`, met while reading this trace: inside a gzip stream, corruption
+   * inflates to garbage before the inflater or a CRC-32 notices, so a line error there may be the
+   * garbage's. The rest of the stream is inflated (and dropped) to find out: its own error, naming
+   * the file as corrupt, when it has one; else `e`.
+   */
+  blame(e: unknown): unknown {
+    if (!this.#inflate || !(e instanceof TraceError) || this.#fd === undefined || this.#inflate.failed) return e;
+    const sink = new Uint8Array(GZIP_FEED);
+    try {
+      while (this.#inflate.read(sink, 0, sink.length) > 0);
+    } catch (g) {
+      if (g instanceof TraceError) {
+        return new TraceError(`${g.message}; the text inflated before it was garbage (read as ${e.message})`);
+      }
+      throw g;
+    }
+    return e;
+  }
+
   close(): void {
     if (this.#fd === undefined) return;
     closeSync(this.#fd);
@@ -131,6 +151,8 @@ class GzipInflate {
   /** CRC-32 and length (mod 2^32) of the current member's inflated bytes. */
   #crc = 0;
   #size = 0;
+  /** The stream was found corrupt (the error was thrown). */
+  failed = false;
 
   constructor(
     readonly file: string,
@@ -155,7 +177,10 @@ class GzipInflate {
       this.preadRaw(trailer, offset - 8) === 8 &&
       trailer.readUInt32LE(0) === this.#crc &&
       trailer.readUInt32LE(4) === this.#size;
-    if (!ok) throw fileError(this.file, 'gzip data is corrupt or cut short (CRC-32 or length does not match)');
+    if (!ok) {
+      this.failed = true;
+      throw fileError(this.file, 'gzip data is corrupt or cut short (CRC-32 or length does not match)');
+    }
     this.#crc = 0;
     this.#size = 0;
   }
@@ -171,6 +196,7 @@ class GzipInflate {
       try {
         this.#gunzip.push(input.subarray(0, n), n === 0);
       } catch (e) {
+        this.failed = true;
         if (e instanceof TraceError) throw e;
         const what = e instanceof Error ? e.message : String(e);
         throw fileError(this.file, `gzip data is corrupt or cut short (${what})`);
