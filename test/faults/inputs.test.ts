@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { l2bench } from '../cli.ts';
+import { BIN, l2bench } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
 
 /**
@@ -70,5 +71,30 @@ describe('fault battery: inputs', () => {
     const run = await l2bench(['run', '-w', `trace:file=${file}`, '-s', 'full-page', '--no-throughput']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(corrupt);
+  });
+
+  it('names the default output folder, not a flag never given, when the working directory is read-only', async () => {
+    const ro = join(dir, 'read-only');
+    mkdirSync(ro);
+    chmodSync(dir, 0o755);
+    chmodSync(ro, 0o555);
+    // Root writes anywhere: as root the command runs as nobody, for whom the folder is read-only.
+    const asRoot = process.getuid?.() === 0;
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'run', '-w', 'hold:tables=1', '-s', 'full-page', '--no-throughput'], {
+        cwd: ro,
+        env: { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '', HOME: ro },
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^l2bench: no --out given, and the default runs\/[0-9TZ-]+: cannot create the folder, as its parent runs cannot be created \(EACCES\); give --out DIR\n$/,
+    );
   });
 });
