@@ -46,7 +46,8 @@ function program(): Command {
       '--machine <k=v,…>',
       "machine, instead of the platform board's: dram=SIZE, base=ADDR, fragment=FRACTION of ZONE_DMA32 taken at boot",
     )
-    .option('--check', 'run every strategy under the invariant checker')
+    .option('--check', 'run every strategy under the invariant checker (default: those loaded from a file only)')
+    .option('--no-check', 'run no strategy under the checker, not even one loaded from a file')
     .addOption(new Option('--no-throughput', 'skip the throughput measurement (memory metrics only)'))
     .option('--time <ms>', 'time budget per cell for throughput, in ms, spread over its rounds (default 100)')
     .option('--rounds <n>', 'rounds of timing per cell, each in a fresh worker thread (default 8)')

@@ -50,6 +50,7 @@ export interface BenchmarkOptions {
   seeds?: readonly number[];
   /** `dram=8G,base=0,fragment=0.25`, or the options themselves: they replace the platform board's. */
   machine?: string | MachineOverrides;
+  /** Run cells under the invariant checker: true every strategy, false none; unset, those loaded from a file. */
   check?: boolean;
   /** Throughput: a budget per cell in ms, spread over its rounds; or false for memory metrics only. */
   throughput?: false | { timeMs: number };
@@ -135,7 +136,7 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const skipped: { platform: string; kernel: string }[] = [];
   const plans = plansOf(o, loaded, strategies, {
     seeds: o.seeds ?? suite?.seeds ?? [1],
-    check: o.check ?? suite?.check ?? false,
+    check: o.check ?? suite?.check,
     targets: (platforms) => {
       const t = platformTargets({
         platforms,

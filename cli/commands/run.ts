@@ -87,7 +87,7 @@ function optionsOf(flags: RunFlags): BenchmarkOptions {
     ...(flags.platform !== undefined ? { platforms: splitList(flags.platform) } : {}),
     ...(flags.seed ? { seeds: ints(flags.seed, '--seed', LIMITS.seeds) } : {}),
     ...(flags.machine ? { machine: flags.machine } : {}),
-    ...(flags.check ? { check: true } : {}),
+    ...(flags.check !== undefined ? { check: flags.check } : {}),
     // Exact metrics on every core by default: records come back in plan order, identical to a serial run.
     jobs: flags.jobs
       ? (ints(flags.jobs, '--jobs', LIMITS.jobs)[0] as number)
