@@ -6,7 +6,8 @@ import { tempDir } from '../tmp.ts';
 
 /**
  * The fault battery, user strategy modules (issue 20, item 4): without --check, each bad module
- * fails its cell with one line naming the module and what is wrong (exit 3); never a stack trace, never a run that passes.
+ * fails its cell with one line naming the module and what is wrong (exit 3), or is refused at load
+ * (exit 2); never a stack trace, never a run that passes.
  */
 const dir = tempDir('l2bench-faults-modules-');
 
@@ -106,5 +107,36 @@ describe.concurrent('fault battery: user strategy modules are checked by default
     const odd = module('unchecked', 'return pages.allocPages(0x4, 0) + 512;');
     const r = await run(odd, '--no-check');
     expect(r.code).toBe(0);
+  });
+
+  it('a module that exits, or never settles, at import: refused in one line, exit 2', async () => {
+    const exits = join(dir, 'exits.mjs');
+    writeFileSync(exits, 'process.exit(0);\n');
+    const e = await run(exits);
+    expect([e.code, e.stderr.replace(/^.*running from source.*\n/, '')]).toEqual([
+      2,
+      `l2bench: --strategy ${exits}: cannot load (it calls process.exit(0) while loading)\n`,
+    ]);
+    const never = join(dir, 'never.mjs');
+    writeFileSync(never, 'export default await new Promise(() => {});\n');
+    const n = await run(never);
+    expect([n.code, n.stderr.replace(/^.*running from source.*\n/, '')]).toEqual([
+      2,
+      `l2bench: --strategy ${never}: cannot load (its top-level code never settles (an await on nothing that can finish))\n`,
+    ]);
+  });
+
+  it('a default export that arrives wrapped once more, as from CommonJS, is the strategy', async () => {
+    const cjs = join(dir, 'wrapped.cjs');
+    writeFileSync(
+      cjs,
+      `exports.default = { name: 'wrapped', description: '', placement: 'dma32', params: {},
+  create: ({ pages }) => ({ work: {}, metadataBytes: () => 0, strandedBytes: () => 0,
+    alloc: () => pages.allocPages(0x4, 0), free: (a) => pages.freePages(a, 0) }) };
+`,
+    );
+    const r = await run(cjs);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^│ wrapped +│/m);
   });
 });
