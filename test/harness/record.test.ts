@@ -14,6 +14,7 @@ import { ensureTracefs } from '../../kernel/tracefs/tracefs.ts';
 import { replay } from '../../workloads/trace/pass.ts';
 import { traceStats } from '../../workloads/trace/stats.ts';
 import { Tracker } from '../../workloads/trace/tracker.ts';
+import { liveTestsOff } from '../live/oracle.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/l2bench.js');
@@ -225,9 +226,9 @@ describe('record: refusals anywhere', () => {
   });
 });
 
-/** Root and a tracefs with the kmem events (mounted here if it is not yet). */
+/** Root and a tracefs with the kmem events (mounted here if it is not yet), unless L2BENCH_NO_LIVE is set. */
 function tracefsUsable(): boolean {
-  if (process.getuid?.() !== 0) return false;
+  if (liveTestsOff() || process.getuid?.() !== 0) return false;
   try {
     return existsSync(join(ensureTracefs(), 'events/kmem/kmalloc'));
   } catch {
