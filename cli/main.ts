@@ -138,6 +138,7 @@ function program(): Command {
     .option('--duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the command)')
     .option('-o, --out <file>', 'the trace to write (gzip when it ends in .gz); must not exist')
     .option('--buffer-kb <n>', "the instance's buffer_size_kb, per CPU (default 8192)")
+    .option('--allow-loss', 'exit 0 even when the kernel lost events (default: exit 4, the trace kept and marked)')
     .action(async (command, opts) => {
       const { recordCommand } = await import('./commands/record.ts');
       process.exitCode = await recordCommand(opts, command);
