@@ -28,6 +28,9 @@ const FLAGS: Record<OptionName, string> = {
   out: '--out',
   rounds: '--rounds',
   cellTimeout: '--cell-timeout',
+  throughput: '--time',
+  check: '--check',
+  costs: '--costs',
 };
 
 /** An error's one line as the command line says it: flags instead of the API's option names. */
@@ -36,7 +39,11 @@ export function cliMessage(e: Error): string {
     const value = e.input.value === undefined ? '' : ` ${e.input.value}`;
     return `${FLAGS[e.input.option]}${value}: ${e.problem}`;
   }
-  if (e instanceof OutDirError) return `--out ${e.dir}: ${e.problem}`;
+  if (e instanceof OutDirError) {
+    return e.given
+      ? `--out ${e.dir}: ${e.problem}`
+      : `no --out given, and the default ${e.dir}: ${e.problem}; give --out DIR`;
+  }
   return e.message;
 }
 

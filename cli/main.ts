@@ -46,7 +46,8 @@ function program(): Command {
       '--machine <k=v,…>',
       "machine, instead of the platform board's: dram=SIZE, base=ADDR, fragment=FRACTION of ZONE_DMA32 taken at boot",
     )
-    .option('--check', 'run every strategy under the invariant checker')
+    .option('--check', 'run every strategy under the invariant checker (default: those loaded from a file only)')
+    .option('--no-check', 'run no strategy under the checker, not even one loaded from a file')
     .addOption(new Option('--no-throughput', 'skip the throughput measurement (memory metrics only)'))
     .option('--time <ms>', 'time budget per cell for throughput, in ms, spread over its rounds (default 100)')
     .option('--rounds <n>', 'rounds of timing per cell, each in a fresh worker thread (default 8)')
@@ -137,6 +138,7 @@ function program(): Command {
     .option('--duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the command)')
     .option('-o, --out <file>', 'the trace to write (gzip when it ends in .gz); must not exist')
     .option('--buffer-kb <n>', "the instance's buffer_size_kb, per CPU (default 8192)")
+    .option('--allow-loss', 'exit 0 even when the kernel lost events (default: exit 4, the trace kept and marked)')
     .action(async (command, opts) => {
       const { recordCommand } = await import('./commands/record.ts');
       process.exitCode = await recordCommand(opts, command);

@@ -29,7 +29,10 @@ export type OptionName =
   | 'iommu'
   | 'out'
   | 'rounds'
-  | 'cellTimeout';
+  | 'cellTimeout'
+  | 'throughput'
+  | 'check'
+  | 'costs';
 
 export class InputError extends Error {
   override name = 'InputError';

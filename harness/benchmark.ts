@@ -15,6 +15,7 @@ import { type Cell, type CellSource, keyOfCell } from './cell.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
+import { checkBenchmarkOptions } from './options.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { gitDirty, provenance, VERSION } from './provenance.ts';
 import { type CellState, runCells } from './run-cells.ts';
@@ -49,6 +50,7 @@ export interface BenchmarkOptions {
   seeds?: readonly number[];
   /** `dram=8G,base=0,fragment=0.25`, or the options themselves: they replace the platform board's. */
   machine?: string | MachineOverrides;
+  /** Run cells under the invariant checker: true every strategy, false none; unset, those loaded from a file. */
   check?: boolean;
   /** Throughput: a budget per cell in ms, spread over its rounds; or false for memory metrics only. */
   throughput?: false | { timeMs: number };
@@ -121,6 +123,7 @@ export interface BenchmarkPlan {
 
 /** The cells of a run, checked before any work: every spec, file and option. */
 export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan> {
+  checkBenchmarkOptions(o);
   const loaded = loadSuiteOf(o);
   const suite = loaded?.suite;
   const overrides = machineOf(o, suite);
@@ -128,21 +131,12 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const timeMs = timeBudgetOf(o, suite);
   const costs = loadCosts(o.costs);
   const rounds = timeMs === null ? null : (o.rounds ?? DEFAULT_ROUNDS);
-  if (rounds !== null && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 1000)) {
-    throw new InputError('must be a whole number from 1 to 1000', { option: 'rounds', value: String(rounds) });
-  }
-  if (o.cellTimeoutMs !== undefined && !(o.cellTimeoutMs > 0)) {
-    throw new InputError('must be a positive number of milliseconds', {
-      option: 'cellTimeout',
-      value: String(o.cellTimeoutMs),
-    });
-  }
   const cpus = o.cpus ?? suite?.cpus;
   const kernels = kernelsOf(o.kernels ?? suite?.kernel ?? [DEFAULT_KERNEL]);
   const skipped: { platform: string; kernel: string }[] = [];
   const plans = plansOf(o, loaded, strategies, {
     seeds: o.seeds ?? suite?.seeds ?? [1],
-    check: o.check ?? suite?.check ?? false,
+    check: o.check ?? suite?.check,
     targets: (platforms) => {
       const t = platformTargets({
         platforms,
@@ -379,6 +373,7 @@ function lacking(
  * `complete` turns true only when the run ends with every cell measured and timed.
  */
 export async function runBenchmark(o: BenchmarkOptions = {}, planned?: BenchmarkPlan): Promise<RunResult> {
+  checkBenchmarkOptions(o);
   // A plan already made from the same options (the CLI validates before it makes the folder) is not made twice.
   const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs } =
     planned ?? (await planBenchmark(o));

@@ -23,6 +23,40 @@ function loadTypeScript(): Promise<void> {
   return typescript;
 }
 
+/**
+ * Import a user's module so that it cannot end the run behind our back: process.exit() while it
+ * evaluates throws instead (the run would end with exit 0 and no files), and a top-level await that
+ * never settles, found when the event loop runs dry ('beforeExit'), rejects instead of letting the
+ * process end silently.
+ */
+async function importGuarded(url: string): Promise<Record<string, unknown>> {
+  const exit = process.exit;
+  let onDry: (() => void) | undefined;
+  const never = new Promise<never>((_, reject) => {
+    onDry = () => reject(new Error('its top-level code never settles (an await on nothing that can finish)'));
+    process.once('beforeExit', onDry);
+  });
+  process.exit = ((code?: number | string | null) => {
+    throw new Error(`it calls process.exit(${code ?? ''}) while loading`);
+  }) as typeof process.exit;
+  try {
+    return (await Promise.race([import(url), never])) as Record<string, unknown>;
+  } finally {
+    process.exit = exit;
+    if (onDry) process.removeListener('beforeExit', onDry);
+  }
+}
+
+/**
+ * A TypeScript module with `export default` in a folder that is not an ES-module package loads as
+ * CommonJS, and its default export arrives wrapped once more ({ default: strategy }).
+ */
+function unwrapDefault(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || 'name' in v) return v;
+  const inner = (v as { default?: unknown }).default;
+  return typeof inner === 'object' && inner !== null ? inner : v;
+}
+
 /** Does a --strategy item name a module file rather than a built-in? */
 export function isModuleSpec(spec: string): boolean {
   const path = specName(spec);
@@ -38,13 +72,13 @@ export async function loadStrategyModule(spec: string): Promise<{ strategy: Stra
   let mod: Record<string, unknown>;
   try {
     await loadTypeScript();
-    mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+    mod = await importGuarded(pathToFileURL(resolve(path)).href);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ERR_MODULE_NOT_FOUND' ? 'no such module' : (err.message ?? String(e)).split('\n')[0];
     throw new InputError(`cannot load (${why})`, { option: 'strategies', value: path });
   }
-  const candidate = (mod.default ?? mod.strategy) as Partial<Strategy> | undefined;
+  const candidate = unwrapDefault(mod.default ?? mod.strategy) as Partial<Strategy> | undefined;
   const problems: string[] = [];
   if (!candidate || typeof candidate !== 'object') problems.push('no default export or `strategy` export');
   else {

@@ -29,7 +29,8 @@ export interface Plan {
   workloads: readonly string[];
   targets: readonly PlatformTarget[];
   seeds: readonly number[];
-  check: boolean;
+  /** Run cells under the invariant checker; undefined: those of strategies loaded from a file only. */
+  check: boolean | undefined;
   /** Measure throughput for these cells (when the run does). */
   throughput: boolean;
   /** Strategies loaded from modules (or given as objects), usable by name beside the built-in ones. */
@@ -96,7 +97,8 @@ export function expandPlan(plan: Plan, where?: string): Cell[] {
                 platform: t.platform,
                 machineOverrides: overrides[i]?.get(cpus) ?? [],
                 seed,
-                check: plan.check,
+                // A user's module is checked unless asked not to: an unchecked bad address would be measured.
+                check: plan.check ?? typeof s.module === 'string',
                 timed: plan.throughput,
                 source: { strategy: s.spec, module: s.module, workload: spec, index: -1 },
               });

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
+import { notRegularFile } from '../core/file-kind.ts';
 import { KERNEL_VERSIONS } from '../core/kernel.ts';
 import { packageFile } from '../core/package-file.ts';
 import { PLATFORMS } from '../core/platforms.ts';
@@ -10,11 +11,25 @@ import { formatSpec, parseSpec, renameSpec, specName } from '../core/spec.ts';
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
 const size = z.union([z.string(), z.number().int().nonnegative()]);
-/** A kernel version: YAML reads `6.18` as a number, so either form is taken as its text. */
-const kernel = z
-  .union([z.string(), z.number()])
-  .transform(String)
-  .pipe(z.enum(KERNEL_VERSIONS, { error: `expected one of ${KERNEL_VERSIONS.join(', ')}` }));
+/**
+ * A kernel version, as text: YAML reads `5.10` as the number 5.1, so a number is refused rather than
+ * guessed at (`kernel: ['5.1', '6.18']`).
+ */
+const kernel = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'number') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${v} is a number: write kernel versions as text, quoted ('${v}'), since YAML reads 5.10 as 5.1`,
+    });
+    return z.NEVER;
+  }
+  const text = String(v);
+  if (!(KERNEL_VERSIONS as readonly string[]).includes(text)) {
+    ctx.addIssue({ code: 'custom', message: `expected one of ${KERNEL_VERSIONS.join(', ')}` });
+    return z.NEVER;
+  }
+  return text as (typeof KERNEL_VERSIONS)[number];
+});
 
 const PLATFORM_NAMES = PLATFORMS.map((p) => p.name) as [string, ...string[]];
 /** A platform of core/platforms.ts, by name. */
@@ -96,6 +111,17 @@ export function resolveSuiteModule(spec: string, suiteFile: string): string {
 /** Read and validate a suite file; errors name the file and the field path. */
 export function loadSuite(nameOrFile: string): { suite: Suite; file: string } {
   const file = BUILT_IN[nameOrFile] ?? nameOrFile;
+  const kind = notRegularFile(file);
+  if (kind) {
+    // Read twice (planned, then hashed for provenance): a FIFO's second read would wait forever.
+    throw new InputError(
+      `${kind}, not a regular file: a suite is read twice (to plan, then to hash it); save it to a file first`,
+      {
+        option: 'suite',
+        value: nameOrFile,
+      },
+    );
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -17,8 +17,10 @@ export class OutDirError extends InputError {
     /** The folder at fault, as given. */
     readonly dir: string,
     problem: string,
+    /** False when the user named no folder and this one is the default (runs/<timestamp>). */
+    readonly given = true,
   ) {
     super(problem);
-    this.message = `output folder ${dir}: ${problem}`;
+    this.message = `${given ? 'output folder' : 'default output folder'} ${dir}: ${problem}`;
   }
 }

@@ -44,7 +44,13 @@ export function prepareOutDir(out: string | undefined, now: Date, root = 'runs')
     .replace(/\.\d+Z$/, 'Z');
   for (let n = 0; ; n++) {
     const dir = join(root, n === 0 ? stamp : `${stamp}-${n}`);
-    if (makeDir(dir)) return dir;
+    try {
+      if (makeDir(dir)) return dir;
+    } catch (e) {
+      // No folder was asked for: say it is the default one.
+      if (e instanceof OutDirError) throw new OutDirError(e.dir, e.problem, false);
+      throw e;
+    }
   }
 }
 
@@ -74,10 +80,22 @@ export function makeDir(dir: string): boolean {
     if (code === 'ENOENT' && parent !== dir) {
       try {
         makeDir(parent);
+      } catch (p) {
+        // The parent is what failed (a read-only working directory): say so, not ENOENT.
+        if (p instanceof OutDirError) {
+          const why = /\((\w+)\)$/.exec(p.problem)?.[1] ?? p.problem;
+          throw new OutDirError(dir, `cannot create the folder, as its parent ${p.dir} cannot be created (${why})`);
+        }
+        throw p;
+      }
+      try {
         mkdirSync(dir);
         return true;
-      } catch {
-        // fall through to the one-line error about the folder asked for
+      } catch (again) {
+        throw new OutDirError(
+          dir,
+          `cannot create the folder (${(again as NodeJS.ErrnoException).code ?? (again as Error).message})`,
+        );
       }
     }
     throw new OutDirError(dir, `cannot create the folder (${code ?? (e as Error).message})`);

@@ -49,7 +49,10 @@ export function createChecked(strategy: Strategy, ctx: StrategyContext & { pages
     alloc(cpu: number): number {
       const addr = inner.alloc(cpu);
       if (addr === -1) return addr;
-      if (!Number.isSafeInteger(addr) || addr < 0 || addr % TABLE_SIZE !== 0) {
+      if (typeof addr !== 'number' || !Number.isSafeInteger(addr) || addr < 0) {
+        throw new InvariantError(name, NaN, `alloc returned ${describeValue(addr)}, not an address`);
+      }
+      if (addr % TABLE_SIZE !== 0) {
         throw new InvariantError(name, addr, `table ${hex(addr)} is not 1 KiB-aligned`);
       }
       if (!pages.holds(addr))
@@ -79,4 +82,11 @@ export function createChecked(strategy: Strategy, ctx: StrategyContext & { pages
       inner.free(addr, cpu);
     },
   };
+}
+
+/** A returned value as a message shows it: 'NaN', "the string 'x'", 'undefined'. */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'number') return String(v);
+  return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
 }

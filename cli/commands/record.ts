@@ -10,7 +10,11 @@ export interface RecordFlags {
   out?: string;
   bufferKb?: string;
   iommu?: boolean;
+  allowLoss?: boolean;
 }
+
+/** The exit code of a recording that lost events, unless --allow-loss: the trace is kept but incomplete. */
+const LOST_EVENTS_EXIT = 4;
 
 /** A whole number from an option's text: refused in one line naming the option. */
 function wholeNumber(option: string, text: string): number {
@@ -27,7 +31,8 @@ function parseSeconds(text: string): number {
 /**
  * `l2bench record`: record kmem (or IOMMU) events into a trace file until --duration, the command's
  * exit or Ctrl-C (SIGINT or SIGTERM: a clean stop that keeps the trace). Returns the exit code;
- * refusals are one line on stderr, exit 2 for bad input and 1 for the environment.
+ * refusals are one line on stderr, exit 2 for bad input and 1 for the environment; a trace the
+ * kernel lost events of is kept, and exits LOST_EVENTS_EXIT unless --allow-loss.
  */
 export async function recordCommand(flags: RecordFlags, command: string[]): Promise<number> {
   const abort = new AbortController();
@@ -76,6 +81,12 @@ export async function recordCommand(flags: RecordFlags, command: string[]): Prom
       `wrote    ${r.file}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (r.lost.total > 0 && !flags.allowLoss) {
+      process.stderr.write(
+        `l2bench: record lost ${r.lost.total} events: ${r.file} is incomplete (its header and '# LOST' lines say where); --allow-loss accepts it\n`,
+      );
+      return LOST_EVENTS_EXIT;
+    }
     return 0;
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;

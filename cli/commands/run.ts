@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { InputError } from '../../core/errors.ts';
 import { splitList } from '../../core/spec.ts';
 import { type BenchmarkOptions, planBenchmark } from '../../harness/benchmark.ts';
+import { LIMITS } from '../../harness/options.ts';
 import { runSession, type SummaryView } from '../../harness/session/run-session.ts';
 import { EXPORTERS } from '../../results/index.ts';
 import { plural } from '../../results/number-text.ts';
@@ -36,14 +37,24 @@ export interface RunFlags {
 /** Runs of more cells print no tables: the terminal is no place for them, nor memory for the records. */
 const TABLE_CELLS = 20_000;
 
-/** `--cell-timeout SECONDS`: a positive number. */
+/** `--cell-timeout SECONDS`: a positive number, at most the timer's limit (LIMITS.cellTimeoutMs). */
 function parseSeconds(text: string, flag: string): number {
   const value = Number(text.trim());
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
     throw new InputError(`${flag} ${text}: not a positive number of seconds`);
   }
+  const max = LIMITS.cellTimeoutMs.max / 1000;
+  if (value * 1000 < LIMITS.cellTimeoutMs.min || value * 1000 > LIMITS.cellTimeoutMs.max) {
+    throw new InputError(
+      `${flag} ${text}: out of range (allowed ${LIMITS.cellTimeoutMs.min / 1000} to ${max} seconds, the timer's limit)`,
+    );
+  }
   return value;
 }
+
+/** A flag's whole numbers in the API's range for that option. */
+const ints = (text: string, flag: string, range: { min: number; max: number }) =>
+  parseIntList(text, flag, range.min, range.max);
 
 /** The output formats asked for, each known. */
 function formatsOf(flags: RunFlags): string[] {
@@ -71,14 +82,16 @@ function optionsOf(flags: RunFlags): BenchmarkOptions {
     ...(flags.suite ? { suite: flags.suite } : {}),
     ...(flags.strategy ? { strategies: splitList(flags.strategy) } : {}),
     ...(flags.workload?.length ? { workloads: flags.workload } : {}),
-    ...(flags.cpus ? { cpus: parseIntList(flags.cpus, '--cpus', 1, 4096) } : {}),
+    ...(flags.cpus ? { cpus: ints(flags.cpus, '--cpus', LIMITS.cpus) } : {}),
     ...(flags.kernel !== undefined ? { kernels: splitList(flags.kernel) } : {}),
     ...(flags.platform !== undefined ? { platforms: splitList(flags.platform) } : {}),
-    ...(flags.seed ? { seeds: parseIntList(flags.seed, '--seed', 0, 2 ** 31 - 1) } : {}),
+    ...(flags.seed ? { seeds: ints(flags.seed, '--seed', LIMITS.seeds) } : {}),
     ...(flags.machine ? { machine: flags.machine } : {}),
-    ...(flags.check ? { check: true } : {}),
+    ...(flags.check !== undefined ? { check: flags.check } : {}),
     // Exact metrics on every core by default: records come back in plan order, identical to a serial run.
-    jobs: flags.jobs ? (parseIntList(flags.jobs, '--jobs', 1, 256)[0] as number) : availableParallelism(),
+    jobs: flags.jobs
+      ? (ints(flags.jobs, '--jobs', LIMITS.jobs)[0] as number)
+      : Math.min(availableParallelism(), LIMITS.jobs.max),
     ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     ...(flags.costs ? { costs: flags.costs } : {}),
     ...(flags.cellTimeout ? { cellTimeoutMs: parseSeconds(flags.cellTimeout, '--cell-timeout') * 1000 } : {}),
@@ -86,9 +99,9 @@ function optionsOf(flags: RunFlags): BenchmarkOptions {
     ...(!flags.throughput
       ? { throughput: false }
       : flags.time
-        ? { throughput: { timeMs: parseIntList(flags.time, '--time', 1, 600_000)[0] as number } }
+        ? { throughput: { timeMs: ints(flags.time, '--time', LIMITS.timeMs)[0] as number } }
         : {}),
-    ...(flags.rounds ? { rounds: parseIntList(flags.rounds, '--rounds', 1, 1000)[0] as number } : {}),
+    ...(flags.rounds ? { rounds: ints(flags.rounds, '--rounds', LIMITS.rounds)[0] as number } : {}),
   };
 }
 

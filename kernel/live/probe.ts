@@ -282,18 +282,14 @@ export interface KernelInfo {
   readonly usable: boolean;
 }
 
-/** Probe everything `kernel info` shows and `kernel check` needs. */
-export function probeKernel(bucket: Bucket, ignoreQueues: ReadonlySet<number> = new Set()): KernelInfo {
-  const rel = release();
-  const model = modelFor(rel);
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  const spec = bucketSpec(bucket);
+/** The bucket's cache: whether it exists, its geometry and counts, and what keeps it from serving (added to problems). */
+function probeCache(
+  spec: BucketSpec,
+  root: boolean,
+  problems: string[],
+): Pick<KernelInfo, 'cachePath' | 'cacheExists' | 'geometry' | 'objects' | 'slabs'> {
   const cachePath = `${SLAB_DIR}/${spec.cache}`;
   const cacheExists = existsSync(cachePath);
-  const problems: string[] = [];
-  if (process.platform !== 'linux') problems.push(`not Linux (${process.platform})`);
-  if (!model) problems.push(`kernel ${rel} is outside 6.8–6.18, the versions the SLUB 6.18 model covers`);
-  if (!root) problems.push('not root: the sysfs slab files are root-only (mode 0400)');
   if (!cacheExists) {
     problems.push(
       `${cachePath} is missing: no dedicated msg_msg caches (CONFIG_SLAB_BUCKETS, Linux 6.11+), or the cache was merged`,
@@ -326,8 +322,11 @@ export function probeKernel(bucket: Bucket, ignoreQueues: ReadonlySet<number> = 
       );
     }
   }
-  const all = sysvQueues();
-  const busyQueues = all.filter((q) => !ignoreQueues.has(q.msqid) && mayHoldBucket(q, spec));
+  return { cachePath, cacheExists, geometry, objects, slabs };
+}
+
+/** KFENCE, the System V limits and the online CPUs, and what keeps them from serving (added to problems). */
+function probeSystem(problems: string[]): Pick<KernelInfo, 'kfence' | 'limits' | 'cpus'> {
   const kfence = kfenceInterval();
   if (kfence !== null && kfence > 0) {
     problems.push(`KFENCE is on (sample_interval ${kfence} ms): it serves some allocations from its own pool`);
@@ -344,6 +343,23 @@ export function probeKernel(bucket: Bucket, ignoreQueues: ReadonlySet<number> = 
   } catch {
     problems.push('cannot read /sys/devices/system/cpu/online');
   }
+  return { kfence, cpus, limits };
+}
+
+/** Probe everything `kernel info` shows and `kernel check` needs. */
+export function probeKernel(bucket: Bucket, ignoreQueues: ReadonlySet<number> = new Set()): KernelInfo {
+  const rel = release();
+  const model = modelFor(rel);
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const spec = bucketSpec(bucket);
+  const problems: string[] = [];
+  if (process.platform !== 'linux') problems.push(`not Linux (${process.platform})`);
+  if (!model) problems.push(`kernel ${rel} is outside 6.8–6.18, the versions the SLUB 6.18 model covers`);
+  if (!root) problems.push('not root: the sysfs slab files are root-only (mode 0400)');
+  const cache = probeCache(spec, root, problems);
+  const all = sysvQueues();
+  const busyQueues = all.filter((q) => !ignoreQueues.has(q.msqid) && mayHoldBucket(q, spec));
+  const system = probeSystem(problems);
   const staticProblems = [...problems];
   if (busyQueues.length > 0) {
     problems.push(
@@ -355,16 +371,10 @@ export function probeKernel(bucket: Bucket, ignoreQueues: ReadonlySet<number> = 
     model,
     root,
     bucket: spec,
-    cachePath,
-    cacheExists,
-    geometry,
-    objects,
-    slabs,
+    ...cache,
     busyQueues,
     queues: all.length,
-    kfence,
-    cpus,
-    limits,
+    ...system,
     problems,
     staticProblems,
     usable: problems.length === 0,

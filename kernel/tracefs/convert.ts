@@ -27,20 +27,24 @@ function eventLine(line: string): EventLine | undefined {
   return { cpu: parseUint(line, open + 1, close), timestamp, event: line.slice(p, q - 1), fields: q };
 }
 
-/**
- * An event line split, and counted (its CPU too); undefined for anything else, counting the events
- * a `CPU:N [LOST M EVENTS]` line reports lost.
- */
+/** An event line split, and counted (its CPU too); undefined for anything else. */
 function countedEventLine(line: string, counts: StreamCounts): EventLine | undefined {
   const e = eventLine(line);
-  if (!e) {
-    const lost = LOST.exec(line.trimStart());
-    if (lost) counts.reported_lost += Number(lost[2]);
-    return undefined;
-  }
+  if (!e) return undefined;
   counts.lines++;
   if (e.cpu > counts.max_cpu) counts.max_cpu = e.cpu;
   return e;
+}
+
+/**
+ * For a `CPU:N [LOST M EVENTS]` line of trace_pipe (the ring buffer overran there), the comment
+ * that marks the loss at that place in the trace, counted; '' for any other line.
+ */
+function lostMark(line: string, counts: StreamCounts): string {
+  const lost = LOST.exec(line.trimStart());
+  if (!lost) return '';
+  counts.reported_lost += Number(lost[2]);
+  return `# LOST ${lost[2]} events on CPU ${lost[1]} here\n`;
 }
 
 /** What a recording saw, counted as it streams. */
@@ -93,7 +97,7 @@ export class KmemConverter {
   /** The native lines for one line of trace_pipe text ('' when none). */
   convert(line: string): string {
     const e = countedEventLine(line, this.counts);
-    if (!e) return '';
+    if (!e) return lostMark(line, this.counts);
     const c = this.counts;
     const alloc = ALLOCS.has(e.event);
     if (!alloc && !FREES.has(e.event)) return '';
@@ -141,7 +145,7 @@ export class IommuPassThrough {
 
   convert(line: string): string {
     const e = countedEventLine(line, this.counts);
-    if (!e) return '';
+    if (!e) return lostMark(line, this.counts);
     if (e.event === 'map') this.counts.allocations++;
     else if (e.event === 'unmap') this.counts.frees++;
     else return '';

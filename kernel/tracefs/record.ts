@@ -244,6 +244,126 @@ function readLosses(inst: Instance, reported: number): Losses {
   return { overrun, commit_overrun: commit, dropped, reported, total: Math.max(sum, reported) };
 }
 
+/** Size the instance's buffer, set each event's filter and enable it, tracing still off: the buffer_size_kb the kernel took. */
+function arm(inst: Instance, plan: Plan, bufferKb: number): string {
+  inst.write('buffer_size_kb', String(bufferKb));
+  const took = inst.read('buffer_size_kb').trim();
+  inst.write('tracing_on', '0');
+  for (const e of plan.events) {
+    if (e.filter) inst.write(join('events', e.id, 'filter'), e.filter);
+    inst.write(join('events', e.id, 'enable'), '1');
+  }
+  return took;
+}
+
+/** When a recording stops: its duration, its command's exit, or its signal; whichever comes first. */
+class StopWhen {
+  stoppedBy: RecordResult['stoppedBy'] | undefined;
+  /** The command's exit code or signal, or why it could not run. */
+  commandStatus: number | string | undefined;
+  child: ChildProcess | undefined;
+  #wake: (() => void) | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #onAbort = () => this.#stop('signal');
+
+  constructor(readonly o: RecordOptions) {
+    if (o.signal?.aborted) this.#stop('signal');
+    o.signal?.addEventListener('abort', this.#onAbort);
+    this.#timer = o.durationSeconds ? setTimeout(() => this.#stop('duration'), o.durationSeconds * 1000) : undefined;
+  }
+
+  /** Run the command (once tracing is on): its exit stops the recording. */
+  start(command: readonly string[]): void {
+    const [cmd, ...args] = command as [string, ...string[]];
+    this.child = spawn(cmd, args, { stdio: 'inherit' });
+    this.child.on('error', (e) => {
+      this.commandStatus = `cannot run ${cmd} (${errnoOf(e)})`;
+      this.#stop('command');
+    });
+    this.child.on('exit', (code, sig) => {
+      this.commandStatus = code ?? sig ?? 'unknown';
+      this.#stop('command');
+    });
+  }
+
+  /** Wait ms, or less if the recording stops meanwhile. */
+  async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      sleep(ms).then(resolve, resolve);
+    });
+    this.#wake = undefined;
+  }
+
+  /** Stop listening (the timer, the signal); the command, if still running, is ended. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.o.signal?.removeEventListener('abort', this.#onAbort);
+    const c = this.child;
+    if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  }
+
+  #stop(why: RecordResult['stoppedBy']): void {
+    this.stoppedBy ??= why;
+    this.#wake?.();
+  }
+}
+
+/** trace_pipe read without blocking, converted, and written to the trace as it comes. */
+class PipeReader {
+  readonly #buf = Buffer.allocUnsafe(1 << 16);
+  readonly #utf8 = new StringDecoder('utf8'); // a character cut between two reads stays whole
+  #carry = '';
+
+  constructor(
+    readonly inst: Instance,
+    readonly pipe: number,
+    readonly converter: KmemConverter | IommuPassThrough,
+    readonly writer: TraceWriter,
+  ) {}
+
+  /** Read what trace_pipe holds now; false when it is empty. */
+  readSome(): boolean {
+    let n: number;
+    try {
+      n = readSync(this.pipe, this.#buf, 0, this.#buf.length, null);
+    } catch (e) {
+      if (errnoOf(e) === 'EAGAIN') return false;
+      throw environment(`cannot read ${join(this.inst.path, 'trace_pipe')} (${errnoOf(e)})`);
+    }
+    if (n === 0) return false;
+    const text = this.#carry + this.#utf8.write(this.#buf.subarray(0, n));
+    const last = text.lastIndexOf('\n');
+    this.#carry = text.slice(last + 1);
+    let out = '';
+    for (let a = 0; a <= last; ) {
+      const nl = text.indexOf('\n', a);
+      out += this.converter.convert(text.slice(a, nl));
+      a = nl + 1;
+    }
+    this.writer.write(out);
+    return true;
+  }
+
+  /** Read until `stop` says so, yielding to the event loop (the writer, the stop conditions) between bursts. */
+  async readUntil(stop: StopWhen, pollMs: number): Promise<void> {
+    while (stop.stoppedBy === undefined) {
+      const t = Date.now();
+      while (this.readSome() && Date.now() - t < 100);
+      if (this.writer.backedUp) await this.writer.drained();
+      if (stop.stoppedBy !== undefined) break;
+      await stop.pause(pollMs);
+    }
+  }
+
+  /** Take what the buffer still holds (tracing off), and the last line if it had no newline. */
+  drain(): void {
+    while (this.readSome());
+    if (this.#carry) this.writer.write(this.converter.convert(this.#carry));
+    this.#carry = '';
+  }
+}
+
 /**
  * Record kmem (or IOMMU) events through a tracing instance of our own into a trace file, streaming:
  * tracefs is mounted if needed, filters are set in the kernel, trace_pipe is read as events come,
@@ -258,95 +378,30 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   TraceWriter.check(o.out);
   const inst = new Instance(root);
   let writer: TraceWriter | undefined;
-  let child: ChildProcess | undefined;
+  let stop: StopWhen | undefined;
   try {
-    inst.write('buffer_size_kb', String(o.bufferKb ?? DEFAULT_BUFFER_KB));
-    const bufferKb = inst.read('buffer_size_kb').trim();
-    inst.write('tracing_on', '0');
-    for (const e of plan.events) {
-      if (e.filter) inst.write(join('events', e.id, 'filter'), e.filter);
-      inst.write(join('events', e.id, 'enable'), '1');
-    }
+    const bufferKb = arm(inst, plan, o.bufferKb ?? DEFAULT_BUFFER_KB);
     const pipe = inst.open('trace_pipe', constants.O_RDONLY | constants.O_NONBLOCK);
     const started = new Date();
     writer = new TraceWriter(o.out, header(plan, inst.name, bufferKb, started, {}));
     inst.write('tracing_on', '1');
     const converter = plan.converter();
-
-    // When to stop.
-    let stoppedBy: RecordResult['stoppedBy'] | undefined;
-    let commandStatus: number | string | undefined;
-    let wake: (() => void) | undefined;
-    const stop = (why: RecordResult['stoppedBy']) => {
-      stoppedBy ??= why;
-      wake?.();
-    };
-    const onAbort = () => stop('signal');
-    if (o.signal?.aborted) stop('signal');
-    o.signal?.addEventListener('abort', onAbort);
-    const timer = o.durationSeconds ? setTimeout(() => stop('duration'), o.durationSeconds * 1000) : undefined;
+    const reader = new PipeReader(inst, pipe, converter, writer);
+    stop = new StopWhen(o);
     o.onStart?.(inst.name);
-    if (o.command?.length) {
-      const [cmd, ...args] = o.command as [string, ...string[]];
-      child = spawn(cmd, args, { stdio: 'inherit' });
-      child.on('error', (e) => {
-        commandStatus = `cannot run ${cmd} (${errnoOf(e)})`;
-        stop('command');
-      });
-      child.on('exit', (code, sig) => {
-        commandStatus = code ?? sig ?? 'unknown';
-        stop('command');
-      });
-    }
-
-    const buf = Buffer.allocUnsafe(1 << 16);
-    const utf8 = new StringDecoder('utf8'); // a character cut between two reads stays whole
-    let carry = '';
-    /** Read what trace_pipe holds now; false when it is empty. */
-    const readSome = (): boolean => {
-      let n: number;
-      try {
-        n = readSync(pipe, buf, 0, buf.length, null);
-      } catch (e) {
-        if (errnoOf(e) === 'EAGAIN') return false;
-        throw environment(`cannot read ${join(inst.path, 'trace_pipe')} (${errnoOf(e)})`);
-      }
-      if (n === 0) return false;
-      const text = carry + utf8.write(buf.subarray(0, n));
-      const last = text.lastIndexOf('\n');
-      carry = text.slice(last + 1);
-      let out = '';
-      for (let a = 0; a <= last; ) {
-        const nl = text.indexOf('\n', a);
-        out += converter.convert(text.slice(a, nl));
-        a = nl + 1;
-      }
-      (writer as TraceWriter).write(out);
-      return true;
-    };
+    if (o.command?.length) stop.start(o.command);
     try {
-      while (stoppedBy === undefined) {
-        const t = Date.now();
-        while (readSome() && Date.now() - t < 100);
-        if (writer.backedUp) await writer.drained();
-        if (stoppedBy !== undefined) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          sleep(o.pollMs ?? 50).then(resolve, resolve);
-        });
-        wake = undefined;
-      }
+      await reader.readUntil(stop, o.pollMs ?? 50);
     } finally {
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
+      stop.dispose();
     }
     // Stop the events, then take what the buffer still holds.
     inst.write('tracing_on', '0');
-    while (readSome());
-    if (carry) writer.write(converter.convert(carry));
+    reader.drain();
     const ended = new Date();
     const lost = readLosses(inst, converter.counts.reported_lost);
     inst.close(pipe);
+    const { stoppedBy, commandStatus } = stop;
     if (typeof commandStatus === 'string' && commandStatus.startsWith('cannot run')) throw badInput(commandStatus);
     const end = { ended, stoppedBy: stoppedBy as string, lost, counts: converter.counts };
     await writer.finish(header(plan, inst.name, bufferKb, started, end));
@@ -363,7 +418,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       lost,
     };
   } finally {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    stop?.dispose();
     writer?.abort();
     inst.remove();
   }

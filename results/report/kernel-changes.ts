@@ -215,7 +215,7 @@ export function sinceV51(records: readonly FullRecord[], answers: readonly Kerne
       base: null,
       note:
         only === DEFAULT_KERNEL
-          ? 'This run models Linux v5.1 only: `--kernel 5.1,6.18` (or `kernel: [5.1, 6.18]` in a suite) shows what the 6.18 allocators change.'
+          ? 'This run models Linux v5.1 only: `--kernel 5.1,6.18` (or `kernel: ["5.1", "6.18"]` in a suite) shows what the 6.18 allocators change.'
           : `This run models Linux ${only} only: nothing to compare it with.`,
       kernels: [],
     };

@@ -150,7 +150,7 @@ describe.concurrent('l2bench refuses bad input with one line naming the culprit'
   it('an output folder that cannot be created', async () => {
     expectRefused(
       await l2bench(['run', '-s', 'full-page', '-w', 'hold', ...quick, '/proc/l2bench/out']),
-      /^l2bench: --out \/proc\/l2bench\/out: cannot create the folder \(ENOENT\)/,
+      /^l2bench: --out \/proc\/l2bench\/out: cannot create the folder, as its parent \/proc\/l2bench cannot be created \(ENOENT\)/,
     );
   });
 

@@ -59,7 +59,10 @@ describe('l2bench run (walking skeleton)', () => {
     [['run', '--machine', 'ram=4G'], /^l2bench: --machine: unknown key 'ram' \(allowed: dram, base, fragment\)\n$/],
     [['run', '--machine', 'fragment=1.5'], /^l2bench: --machine fragment=1\.5: .*\n$/],
     [['run', '--format', 'xml'], /^l2bench: --format xml: unknown format 'xml' \(allowed: csv, json.*\)\n$/],
-    [['run', '--out', '/proc/l2bench/x'], /^l2bench: --out \/proc\/l2bench\/x: cannot create the folder \(ENOENT\)\n$/],
+    [
+      ['run', '--out', '/proc/l2bench/x'],
+      /^l2bench: --out \/proc\/l2bench\/x: cannot create the folder, as its parent \/proc\/l2bench cannot be created \(ENOENT\)\n$/,
+    ],
   ])('refuses %j with one line and a non-zero exit', async (args, message) => {
     const r = await l2bench(args);
     expect(r.code).not.toBe(0);

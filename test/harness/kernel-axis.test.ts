@@ -99,20 +99,27 @@ describe('the kernel axis', () => {
     expect(a.plan.sha256).not.toBe(b.plan.sha256);
   });
 
-  it('takes `kernel:` from a suite, as numbers (YAML reads 6.18 as one) or text, and refuses others with the field', async () => {
+  it('takes `kernel:` from a suite as text, and refuses numbers (YAML reads 5.10 as 5.1) and others with the field', async () => {
     const dir = tmp();
     const suite = (kernel: string) => {
       const file = join(dir, `s${kernel.length}${Math.random()}.yaml`);
       writeFileSync(file, `name: k\nkernel: ${kernel}\ngroups:\n  - name: g\n    workloads: ['hold:tables=2']\n`);
       return file;
     };
-    const plan = await planBenchmark({ suite: suite('[5.1, "6.18"]'), strategies: ['full-page'] });
+    const plan = await planBenchmark({ suite: suite(`['5.1', "6.18"]`), strategies: ['full-page'] });
     expect(plan.cells.map((c) => c.kernel)).toEqual(['5.1', '6.18']);
     // A flag overrides the suite.
-    const flags = await planBenchmark({ suite: suite('[5.1, 6.18]'), strategies: ['full-page'], kernels: ['6.18'] });
+    const flags = await planBenchmark({
+      suite: suite(`['5.1', '6.18']`),
+      strategies: ['full-page'],
+      kernels: ['6.18'],
+    });
     expect(flags.cells.map((c) => c.kernel)).toEqual(['6.18']);
-    await expect(planBenchmark({ suite: suite('[5.1, 6.2]') })).rejects.toThrow(
+    await expect(planBenchmark({ suite: suite(`['5.1', '6.2']`) })).rejects.toThrow(
       /: kernel\.1: expected one of 5\.1, 6\.18$/,
+    );
+    await expect(planBenchmark({ suite: suite(`['5.1', 6.18]`) })).rejects.toThrow(
+      /: kernel\.1: 6\.18 is a number: write kernel versions as text, quoted \('6\.18'\)/,
     );
   });
 

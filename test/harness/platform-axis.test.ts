@@ -88,7 +88,7 @@ describe('the platform axis', () => {
       [
         'name: platforms',
         'strategies: [full-page]',
-        'kernel: [5.1, 6.18]',
+        'kernel: ["5.1", "6.18"]',
         'platform: [apq8064]',
         'groups:',
         '  - name: all',

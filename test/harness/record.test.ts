@@ -14,6 +14,7 @@ import { ensureTracefs } from '../../kernel/tracefs/tracefs.ts';
 import { replay } from '../../workloads/trace/pass.ts';
 import { traceStats } from '../../workloads/trace/stats.ts';
 import { Tracker } from '../../workloads/trace/tracker.ts';
+import { liveTestsOff } from '../live/oracle.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/l2bench.js');
@@ -92,6 +93,7 @@ describe('record: converting trace_pipe text', () => {
     expect(lines.map((l) => c.convert(l)).join('')).toBe(
       [
         'alloc,00000000aa,1,5.000001',
+        '# LOST 7 events on CPU 1 here', // where trace_pipe said so
         'free,00000000aa,0,5.000002', // handed out again (as 128 bytes): its free was lost
         'alloc,00000000bb,1,5.000005',
         'free,00000000bb,1,5.000006',
@@ -225,9 +227,9 @@ describe('record: refusals anywhere', () => {
   });
 });
 
-/** Root and a tracefs with the kmem events (mounted here if it is not yet). */
+/** Root and a tracefs with the kmem events (mounted here if it is not yet), unless L2BENCH_NO_LIVE is set. */
 function tracefsUsable(): boolean {
-  if (process.getuid?.() !== 0) return false;
+  if (liveTestsOff() || process.getuid?.() !== 0) return false;
   try {
     return existsSync(join(ensureTracefs(), 'events/kmem/kmalloc'));
   } catch {
@@ -270,6 +272,13 @@ describe.skipIf(!usable)('record on this machine (needs root and tracefs with th
     expect(head).toMatch(/^# selection: --size 4096$/m);
     expect(head).toMatch(/^# filter kmem:kmalloc: bytes_alloc == 4096$/m);
     expect(head).toMatch(/^# ended: \S+ \(duration\)/m);
+    // Every loss trace_pipe reported is marked where it happened, and the marks add up to its count.
+    const marks = [
+      ...gunzipSync(readFileSync(file))
+        .toString()
+        .matchAll(/^# LOST (\d+) events on CPU \d+ here$/gm),
+    ];
+    expect(marks.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(r.lost.reported);
     const s = traceStats(file);
     expect(s.lost_events).toBe(r.lost.total);
     // A free written for a lost one (realloc without free) is an ordinary free line in the native trace.
@@ -378,6 +387,33 @@ describe.skipIf(!usable)('record on this machine (needs root and tracefs with th
     expect(instances()).not.toContain(name);
     expect(traceStats(file).allocations).toBeGreaterThanOrEqual(10);
   }, 60_000);
+
+  it('l2bench record exits 4 when the kernel lost events, and 0 with --allow-loss; the trace is kept either way', async () => {
+    for (const allow of [false, true]) {
+      const file = out();
+      const args = ['record', '--size', '4096', '--buffer-kb', '4', '--out', file, ...(allow ? ['--allow-loss'] : [])];
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      await startedInstance(child);
+      // Stopped, the recorder cannot read: 3000 opens overflow its 4 KiB buffers, whatever the speed.
+      child.kill('SIGSTOP');
+      fileTraffic(3000);
+      child.kill('SIGCONT');
+      child.kill('SIGINT');
+      const [code, stdout, stderr] = await exited(child);
+      const lost = Number(/^LOST {5}(\d+) events/m.exec(stdout)?.[1]);
+      expect(lost).toBeGreaterThan(0);
+      expect(code).toBe(allow ? 0 : 4);
+      if (!allow) {
+        expect(stderr).toMatch(
+          new RegExp(
+            `^l2bench: record lost ${lost} events: ${file} is incomplete \\(its header and '# LOST' lines say where\\); --allow-loss accepts it\n$`,
+            'm',
+          ),
+        );
+      }
+      expect(traceStats(file).lost_events).toBe(lost);
+    }
+  }, 120_000);
 
   it('l2bench record -- COMMAND stops when the command exits', async () => {
     const file = out();

@@ -2,12 +2,22 @@ import { CacheBusyError, takeCacheLockNow } from '../../kernel/live/cache-lock.t
 import { type Bucket, probeKernel, readObjects, sysvQueues } from '../../kernel/live/probe.ts';
 import type { HeldLock } from '../../os/lock.ts';
 
+/** Set (to anything but '' or 0), it turns off every test that drives the live kernel (README: Quick start). */
+const NO_LIVE = 'L2BENCH_NO_LIVE';
+
+/** Are the tests that drive the live kernel (its msg_msg cache, System V queues, tracefs) turned off? */
+export function liveTestsOff(): boolean {
+  const v = process.env[NO_LIVE];
+  return v !== undefined && v !== '' && v !== '0';
+}
+
 /**
  * Whether the running kernel can serve as the oracle, decided when a test file is collected. System
  * V queues in use count only when the lock is free: while another test file (or CLI run) holds it,
  * the queues are its own.
  */
 export function oracle(bucket: Bucket = '1k'): { usable: boolean; reason: string } {
+  if (liveTestsOff()) return { usable: false, reason: `${NO_LIVE} is set` };
   let lock: HeldLock | null = null;
   let lockProblem = '';
   try {

@@ -6,7 +6,7 @@ import { cpuFoldNotices } from '../trace/cpu-fold.ts';
 import { fileError, lineError, quote } from '../trace/errors.ts';
 import { cpuColumn, eventStart, field, isHeader } from '../trace/ftrace.ts';
 import { ByteLineReader } from '../trace/lines.ts';
-import { unchangedSince } from '../trace/source.ts';
+import { requireRegularTrace, unchangedSince } from '../trace/source.ts';
 import { firstNonSpace, parseUint, tokenEnd } from '../trace/text.ts';
 import { SZ_4K, V7sPageTable } from './v7s.ts';
 
@@ -161,6 +161,8 @@ function* replayIommuTrace(
     if (teardown) pt.teardown();
     if (w.pending > 0) yield w.take();
     hooks.onMaxCpu?.(maxCpu);
+  } catch (e) {
+    throw reader.blame(e);
   } finally {
     reader.close();
   }
@@ -178,6 +180,7 @@ const UNFOLDED_CPUS = 0x10000;
  * every later workload on the same file; without the cache, the file is replayed on every pass.
  */
 export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean) {
+  requireRegularTrace(file);
   const cached = cachedEvents(
     file,
     { events: 'iommu trace', parser: IOMMU_TRACE_PARSER, teardown },

@@ -1,5 +1,3 @@
-import { TraceSource } from './source.ts';
-
 /** What a trace's leading `#` lines say, when `l2bench record` wrote them. */
 export interface RecordHeader {
   /** Events the kernel lost during the recording (`# lost_events: N`); undefined when not said. */
@@ -11,17 +9,27 @@ export interface RecordHeader {
 /** Bytes read for the header: it comes first and is a few lines. */
 const HEAD = 64 << 10;
 
-/** The header of a trace (plain or gzip), read from its first 64 KiB; empty for a trace without one. */
-export function readRecordHeader(file: string): RecordHeader {
-  const source = new TraceSource(file);
-  const buf = Buffer.alloc(HEAD);
-  let n = 0;
-  try {
-    for (let r = 1; n < HEAD && r > 0; n += r) r = source.read(buf, n, HEAD - n);
-  } finally {
-    source.close();
+/**
+ * Keeps the first 64 KiB of a trace's text as a pass reads it (PassHooks.onText), so that the header
+ * of a file read once (a FIFO) is known without reading it again.
+ */
+export class HeadKeeper {
+  readonly #buf = Buffer.alloc(HEAD);
+  #n = 0;
+  readonly onText = (bytes: Uint8Array): void => {
+    if (this.#n >= HEAD) return;
+    const take = Math.min(bytes.length, HEAD - this.#n);
+    this.#buf.set(bytes.subarray(0, take), this.#n);
+    this.#n += take;
+  };
+
+  header(): RecordHeader {
+    return parseRecordHeader(this.#buf.subarray(0, this.#n));
   }
-  const lines = buf.toString('utf8', 0, n).split('\n');
+}
+
+function parseRecordHeader(head: Uint8Array): RecordHeader {
+  const lines = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8').split('\n');
   const out: { lostEvents?: number; selection?: string } = {};
   for (const line of lines) {
     if (!line.startsWith('#')) break;

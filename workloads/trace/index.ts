@@ -5,8 +5,9 @@ import { type CacheKey, cachedEvents } from '../event-cache/index.ts';
 import { type EventChunk, specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
 import { cpuFoldNotices } from './cpu-fold.ts';
 import type { TraceFormat } from './detect.ts';
+import { HeadKeeper } from './header.ts';
 import { finish, type PassOptions, type PassResult, replay } from './pass.ts';
-import { unchangedSince } from './source.ts';
+import { requireRegularTrace, unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
 
 export { TraceError } from './errors.ts';
@@ -51,7 +52,7 @@ export interface TraceKind extends WorkloadKind {
  * Bump when the kmem trace parsers' events change for the same file and options: cached
  * conversions of the older parser are then converted again.
  */
-const KMEM_TRACE_PARSER = 1;
+const KMEM_TRACE_PARSER = 2;
 
 /** Converted with CPUs up to this unfolded (trace CPU c is kept as c): the cache folds them per run. */
 const UNFOLDED_CPUS = 0x10000;
@@ -84,20 +85,22 @@ export const trace: TraceKind = {
       cache: options.cache,
       site: options.site,
     };
-    const made = (sha256: string, format: TraceFormat, maxCpu: number, chunks: () => Iterable<EventChunk>) => ({
+    const made = (seen: Seen, chunks: () => Iterable<EventChunk>) => ({
       spec,
       kind: 'trace',
       category: 'real trace' as const,
       params: values,
-      info: { file, sha256, format },
-      notices: cpuFoldNotices(file, maxCpu, ctx.cpus),
+      info: { file, sha256: seen.sha256, format: seen.format },
+      notices: [...cpuFoldNotices(file, seen.maxCpu, ctx.cpus), ...lostNotices(file, seen.lostEvents)],
       chunks,
     });
+    requireRegularTrace(file);
     const cached = cachedEvents(file, key, (onBytes, onOpen) => convert(file, options, onBytes, onOpen));
     if (cached) {
       const was = statSync(file);
       const unchanged = unchangedSince(file, () => was);
-      return made(cached.sha256, cached.meta.format as TraceFormat, cached.meta.maxCpu as number, () => {
+      const meta = cached.meta as { format: TraceFormat; maxCpu: number; lostEvents: number };
+      return made({ sha256: cached.sha256, ...meta }, () => {
         unchanged(statSync(file));
         return cached.chunks(ctx.cpus);
       });
@@ -105,11 +108,17 @@ export const trace: TraceKind = {
     const hash = createHash('sha256');
     let opened: Stats | undefined;
     const tracker = new Tracker();
+    const head = new HeadKeeper();
     const { format } = finish(
-      replay(file, options, tracker, { onBytes: (b) => hash.update(b), onOpen: (s) => (opened = s) }),
+      replay(file, options, tracker, {
+        onBytes: (b) => hash.update(b),
+        onOpen: (s) => (opened = s),
+        onText: head.onText,
+      }),
     );
     const unchanged = unchangedSince(file, () => opened);
-    return made(hash.digest('hex'), format, tracker.maxCpu, function* () {
+    const lostEvents = head.header().lostEvents ?? 0;
+    return made({ sha256: hash.digest('hex'), format, maxCpu: tracker.maxCpu, lostEvents }, function* () {
       yield* replay(file, options, new Tracker(), { onOpen: unchanged });
     });
   },
@@ -123,6 +132,30 @@ function* convert(
   onOpen: (s: Stats) => void,
 ): Generator<EventChunk, Record<string, unknown>> {
   const tracker = new Tracker();
-  const result: PassResult = yield* replay(file, { ...options, cpus: UNFOLDED_CPUS }, tracker, { onBytes, onOpen });
-  return { format: result.format, lines: result.lines, maxCpu: tracker.maxCpu };
+  const head = new HeadKeeper();
+  const result: PassResult = yield* replay(file, { ...options, cpus: UNFOLDED_CPUS }, tracker, {
+    onBytes,
+    onOpen,
+    onText: head.onText,
+  });
+  const lostEvents = head.header().lostEvents ?? 0;
+  return { format: result.format, lines: result.lines, maxCpu: tracker.maxCpu, lostEvents };
+}
+
+/** What create() learns of a trace in its first read. */
+interface Seen {
+  readonly sha256: string;
+  readonly format: TraceFormat;
+  readonly maxCpu: number;
+  /** Events the kernel lost while recording it (`# lost_events:` of `l2bench record`), 0 when none or not said. */
+  readonly lostEvents: number;
+}
+
+/** A recording that lost events is replayed, but never passes for a complete one: the run says so. */
+function lostNotices(file: string, lost: number): string[] {
+  return lost > 0
+    ? [
+        `${file}: the kernel lost ${lost} events while recording it (its header says so, and '# LOST' lines where): results replay an incomplete trace`,
+      ]
+    : [];
 }

@@ -26,9 +26,10 @@ export class LineReader {
     readonly file: string,
     readonly onBytes?: (bytes: Uint8Array) => void,
     bufferSize = BUFFER,
+    onText?: (bytes: Uint8Array) => void,
   ) {
     this.#buf = Buffer.allocUnsafe(bufferSize);
-    this.#source = new TraceSource(file, onBytes);
+    this.#source = new TraceSource(file, onBytes, onText);
     this.stats = this.#source.stats;
   }
 
@@ -47,6 +48,11 @@ export class LineReader {
       if (this.#eof) return undefined;
       this.#fill();
     }
+  }
+
+  /** The error to report for `e`, met while reading: the gzip stream's own, if it is corrupt (TraceSource.blame). */
+  blame(e: unknown): unknown {
+    return this.#source.blame(e);
   }
 
   close(): void {
@@ -103,9 +109,10 @@ export class ByteLineReader {
     readonly file: string,
     readonly onBytes?: (bytes: Uint8Array) => void,
     bufferSize = BUFFER,
+    onText?: (bytes: Uint8Array) => void,
   ) {
     this.buf = Buffer.allocUnsafe(bufferSize);
-    this.#source = new TraceSource(file, onBytes);
+    this.#source = new TraceSource(file, onBytes, onText);
     this.stats = this.#source.stats;
   }
 
@@ -179,6 +186,11 @@ export class ByteLineReader {
         this.pos = this.lineEnd;
       } else if (!this.fill()) return undefined;
     }
+  }
+
+  /** The error to report for `e`, met while reading: the gzip stream's own, if it is corrupt (TraceSource.blame). */
+  blame(e: unknown): unknown {
+    return this.#source.blame(e);
   }
 
   close(): void {

@@ -20,6 +20,8 @@ export interface PassHooks {
   readonly onBytes?: (bytes: Uint8Array) => void;
   /** The file's fstat once it is open, before anything is read. */
   readonly onOpen?: (stats: Stats) => void;
+  /** The trace's text as it is read (decompressed), in order. */
+  readonly onText?: (bytes: Uint8Array) => void;
 }
 
 /** How a pass reads, for tests: the events, errors and counts are the same either way. */
@@ -50,7 +52,7 @@ export function* replay(
   read: ReadOptions = {},
 ): Generator<EventChunk, PassResult> {
   if (read.strings) return yield* replayStrings(file, options, tracker, hooks, read.bufferSize ?? BUFFER);
-  const reader = new ByteLineReader(file, hooks.onBytes, read.bufferSize ?? BUFFER);
+  const reader = new ByteLineReader(file, hooks.onBytes, read.bufferSize ?? BUFFER, hooks.onText);
   try {
     hooks.onOpen?.(reader.stats);
     const w = new ChunkWriter();
@@ -80,6 +82,8 @@ export function* replay(
     if (tracker.allocations === 0) throw fileError(file, noTables(options));
     if (w.pending > 0) yield w.take();
     return { format, lines: reader.line };
+  } catch (e) {
+    throw reader.blame(e);
   } finally {
     reader.close();
   }
@@ -93,7 +97,7 @@ function* replayStrings(
   hooks: PassHooks,
   bufferSize: number,
 ): Generator<EventChunk, PassResult> {
-  const reader = new LineReader(file, hooks.onBytes, bufferSize);
+  const reader = new LineReader(file, hooks.onBytes, bufferSize, hooks.onText);
   try {
     hooks.onOpen?.(reader.stats);
     const w = new ChunkWriter();
@@ -117,6 +121,8 @@ function* replayStrings(
     if (tracker.allocations === 0) throw fileError(file, noTables(options));
     if (w.pending > 0) yield w.take();
     return { format, lines: reader.line };
+  } catch (e) {
+    throw reader.blame(e);
   } finally {
     reader.close();
   }

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Gunzip } from 'fflate';
+import { notRegularFile } from '../../core/file-kind.ts';
 import { cannotRead, fileError, TraceError } from './errors.ts';
 
 /** Compressed bytes fed to the inflater at a time: its output for one feed stays a few MiB (1032× at worst). */
@@ -17,9 +18,11 @@ export class TraceSource {
   #fd: number | undefined;
   #inflate: GzipInflate | undefined;
 
+  /** onText sees the trace's bytes as read (decompressed ones for a .gz), in order. */
   constructor(
     readonly file: string,
     readonly onBytes?: (bytes: Uint8Array) => void,
+    readonly onText?: (bytes: Uint8Array) => void,
   ) {
     let fd: number | undefined;
     try {
@@ -42,7 +45,29 @@ export class TraceSource {
 
   /** Fill buf[off, off + len) with the next bytes of the (decompressed) trace: how many (0 at the end). */
   read(buf: Uint8Array, off: number, len: number): number {
-    return this.#inflate ? this.#inflate.read(buf, off, len) : this.#readRaw(buf, off, len);
+    const n = this.#inflate ? this.#inflate.read(buf, off, len) : this.#readRaw(buf, off, len);
+    if (n > 0) this.onText?.(buf.subarray(off, off + n));
+    return n;
+  }
+
+  /**
+   * The error to report for `e`, met while reading this trace: inside a gzip stream, corruption
+   * inflates to garbage before the inflater or a CRC-32 notices, so a line error there may be the
+   * garbage's. The rest of the stream is inflated (and dropped) to find out: its own error, naming
+   * the file as corrupt, when it has one; else `e`.
+   */
+  blame(e: unknown): unknown {
+    if (!this.#inflate || !(e instanceof TraceError) || this.#fd === undefined || this.#inflate.failed) return e;
+    const sink = new Uint8Array(GZIP_FEED);
+    try {
+      while (this.#inflate.read(sink, 0, sink.length) > 0);
+    } catch (g) {
+      if (g instanceof TraceError) {
+        return new TraceError(`${g.message}; the text inflated before it was garbage (read as ${e.message})`);
+      }
+      throw g;
+    }
+    return e;
   }
 
   close(): void {
@@ -69,6 +94,21 @@ export class TraceSource {
     } catch (e) {
       throw cannotRead(this.file, e);
     }
+  }
+}
+
+/**
+ * Refuse a trace that is not a regular file (a FIFO, /dev/stdin) before opening it: a workload reads
+ * its trace more than once (to check and hash it when created, then once per replay), and a second
+ * read of a FIFO waits forever. `trace stats` reads once, and streams one.
+ */
+export function requireRegularTrace(file: string): void {
+  const kind = notRegularFile(file);
+  if (kind) {
+    throw fileError(
+      file,
+      `${kind}, not a regular file: a run reads its trace more than once (to check and hash it, then once per replay); save it to a file first (trace stats reads one once)`,
+    );
   }
 }
 
@@ -111,6 +151,8 @@ class GzipInflate {
   /** CRC-32 and length (mod 2^32) of the current member's inflated bytes. */
   #crc = 0;
   #size = 0;
+  /** The stream was found corrupt (the error was thrown). */
+  failed = false;
 
   constructor(
     readonly file: string,
@@ -135,7 +177,10 @@ class GzipInflate {
       this.preadRaw(trailer, offset - 8) === 8 &&
       trailer.readUInt32LE(0) === this.#crc &&
       trailer.readUInt32LE(4) === this.#size;
-    if (!ok) throw fileError(this.file, 'gzip data is corrupt or cut short (CRC-32 or length does not match)');
+    if (!ok) {
+      this.failed = true;
+      throw fileError(this.file, 'gzip data is corrupt or cut short (CRC-32 or length does not match)');
+    }
     this.#crc = 0;
     this.#size = 0;
   }
@@ -151,6 +196,7 @@ class GzipInflate {
       try {
         this.#gunzip.push(input.subarray(0, n), n === 0);
       } catch (e) {
+        this.failed = true;
         if (e instanceof TraceError) throw e;
         const what = e instanceof Error ? e.message : String(e);
         throw fileError(this.file, `gzip data is corrupt or cut short (${what})`);

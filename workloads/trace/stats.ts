@@ -1,6 +1,6 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { TraceFormat } from './detect.ts';
-import { readRecordHeader } from './header.ts';
+import { HeadKeeper } from './header.ts';
 import { finish, replay } from './pass.ts';
 import { Tracker } from './tracker.ts';
 
@@ -58,8 +58,10 @@ export function traceStats(file: string, options: TraceStatsOptions = {}): Trace
   const lifetimes = new Lifetimes();
   const tracker = new Tracker((events) => lifetimes.push(events));
   const filter = { size: options.size ?? 1024, cache: options.cache ?? '', site: options.site ?? '' };
-  const { format, lines } = finish(replay(file, { ...filter, cpus: 1 }, tracker));
-  const header = readRecordHeader(file);
+  // One pass, the header kept as it goes: a FIFO (or any stream) is read once.
+  const head = new HeadKeeper();
+  const { format, lines } = finish(replay(file, { ...filter, cpus: 1 }, tracker, { onText: head.onText }));
+  const header = head.header();
   return {
     format,
     lines,
