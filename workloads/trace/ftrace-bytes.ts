@@ -41,6 +41,11 @@ export class FtraceByteParser {
   readonly #site: Uint8Array | undefined;
   /** A kmalloc event without name= counts as cache kmalloc-<size>: does that match cache=? */
   readonly #kmallocMatches: boolean;
+  // What #line found that #free and #alloc need: the trace CPU, where the values of name= and
+  // call_site= start (-1: none).
+  #traceCpu = 0;
+  #nameAt = -1;
+  #siteAt = -1;
 
   constructor(
     readonly file: string,
@@ -84,19 +89,22 @@ export class FtraceByteParser {
     return pos;
   }
 
-  /** Parse line number no at buf[pos] if it is a common one: push its events, return where the next line starts; -1 for the string parser. */
+  /**
+   * Parse line number no at buf[pos] if it is a common one: push its events, return where the next
+   * line starts; -1 for the string parser. The scan of the line stays in this one function (split
+   * into a call per part, it lost inlining: 3 to 4 calls more a line); the events it finds are
+   * pushed by #free and #alloc.
+   */
   #line(buf: Buffer, pos: number, no: number, w: ChunkWriter): number {
     // Long stretches are skipped by native searches (the newline, the '['), short ones byte by byte.
     const nl = buf.indexOf(10, pos);
-    let i = pos;
-    let c = buf[i] as number;
-    while (c === 32 || c === 9) c = buf[++i] as number;
-    if (c === 10) return i + 1; // blank
-    if (c === 13 && buf[i + 1] === 10) return i + 2; // blank, CRLF
+    let j = skipBlanks(buf, pos);
+    const c = buf[j] as number;
+    if (c === 10) return j + 1; // blank
+    if (c === 13 && buf[j + 1] === 10) return j + 2; // blank, CRLF
     if (c === 35) return nl + 1; // a comment
-
     // The CPU column: the first '[' followed by digits and ']'.
-    let open = buf.indexOf(91, i);
+    let open = buf.indexOf(91, j);
     let close = -1;
     for (;;) {
       if (open < 0 || open > nl) return -1; // none: a header line, or an error
@@ -109,9 +117,8 @@ export class FtraceByteParser {
       open = buf.indexOf(91, open + 1);
     }
     if (close - open - 1 > 15) return -1;
-
     // The timestamp ends at the first ': ' after the column; the event is the first of the next three tokens ending in ':'.
-    let j = buf.indexOf(58, close);
+    j = buf.indexOf(58, close);
     for (;;) {
       if (j < 0 || j > nl) return nl + 1; // no event: ignored
       if (buf[j + 1] === 32) break;
@@ -119,23 +126,15 @@ export class FtraceByteParser {
     }
     j += 2;
     let p = -1;
-    let q = -1;
-    for (let tries = 0; tries < 3; tries++) {
-      c = buf[j] as number;
-      while (c === 32 || c === 9) c = buf[++j] as number;
+    for (let tries = 0; tries < 3 && p < 0; tries++) {
+      j = skipBlanks(buf, j);
       if (isEnd(buf, j)) return nl + 1; // ignored
       const s = j;
       j = tokenEnd(buf, j);
-      if (j - s > 1 && buf[j - 1] === 58) {
-        p = s;
-        q = j;
-        break;
-      }
+      if (j - s > 1 && buf[j - 1] === 58) p = s;
     }
-    if (p < 0) return nl + 1; // ignored
-    const ev = eventKind(buf, p, q - 1);
-    if (ev === Ev.Other) return nl + 1; // other events are ignored
-
+    const ev = p < 0 ? Ev.Other : eventKind(buf, p, j - 1);
+    if (ev === Ev.Other) return nl + 1; // no event, or another event: ignored
     // The first ` ptr=`, ` bytes_alloc=`, ` name=`, ` call_site=` after the event.
     const alloc = ev !== Ev.Free;
     const wantName = alloc && this.#cache !== undefined;
@@ -145,7 +144,7 @@ export class FtraceByteParser {
     let name = -1;
     let site = -1;
     // From space to space (a native search each): the keys all start with one.
-    for (j = buf.indexOf(32, q); j >= 0 && j < nl; j = buf.indexOf(32, j + 1)) {
+    for (j = buf.indexOf(32, j); j >= 0 && j < nl; j = buf.indexOf(32, j + 1)) {
       const k = buf[j + 1] as number;
       if (k === 112) {
         if (ptr < 0 && buf[j + 2] === 116 && buf[j + 3] === 114 && buf[j + 4] === 61) ptr = j + 5; // ptr=
@@ -159,68 +158,87 @@ export class FtraceByteParser {
       if (ptr >= 0 && (!alloc || (bytes >= 0 && (!wantName || name >= 0) && (!wantSite || site >= 0)))) break;
     }
     if (ptr < 0) return -1; // an error
-    // The pointer's end, and whether it is ASCII, in one pass.
-    let ptrEnd = ptr;
-    let high = 0;
-    for (;;) {
-      const b = buf[ptrEnd] as number;
-      if (b === 32 || b === 9 || b === 10 || (b === 13 && buf[ptrEnd + 1] === 10)) break;
-      high |= b;
-      ptrEnd++;
+    const ptrEnd = pointerEnd(buf, ptr);
+    if (ptrEnd < 0) return -1;
+    this.#traceCpu = parseDigits(buf, open + 1, close);
+    if (!alloc) this.#free(buf, ptr, ptrEnd, w);
+    else {
+      this.#nameAt = name;
+      this.#siteAt = site;
+      if (!this.#alloc(buf, ev, ptr, ptrEnd, bytes, no, w)) return -1;
     }
-    if (ptrEnd === ptr || ptrEnd - ptr > KEY_BYTES || high >= 128) return -1;
-    const traceCpu = parseDigits(buf, open + 1, close);
-    const cpu = traceCpu % this.cpus;
+    return nl + 1;
+  }
+
+  /** A free of the pointer buf[ptr, ptrEnd): pushed when it frees a live table, else skipped. */
+  #free(buf: Buffer, ptr: number, ptrEnd: number, w: ChunkWriter): void {
     const tracker = this.tracker;
-    const none = isNullPtr(buf, ptr, ptrEnd);
-
-    if (!alloc) {
-      if (traceCpu > tracker.maxCpu) tracker.maxCpu = traceCpu;
-      if (none) tracker.skip();
-      else {
-        this.#table.load(buf, ptr, ptrEnd);
-        const id = tracker.freeLoaded();
-        if (id < 0) tracker.skip();
-        else w.push(FREE, id, cpu);
-      }
-      return nl + 1;
-    }
-
-    if (bytes < 0) return -1; // an error
-    const bytesEnd = tokenEnd(buf, bytes);
-    if (bytesEnd === bytes || bytesEnd - bytes > 15) return -1;
-    for (let k = bytes; k < bytesEnd; k++) if ((buf[k] as number) < 48 || (buf[k] as number) > 57) return -1;
-    const size = parseDigits(buf, bytes, bytesEnd);
-    // Decide everything the string parser might do differently before counting anything.
-    let keep = size === this.filter.size;
-    if (keep && !none && this.#cache !== undefined) {
-      if (name >= 0) {
-        const e = tokenEnd(buf, name);
-        if (!isAscii(buf, name, e)) return -1;
-        keep = equals(buf, name, e, this.#cache);
-      } else if (ev === Ev.Kmalloc) keep = this.#kmallocMatches;
-      else return -1; // an error: no name=
-    }
-    if (keep && !none && this.#site !== undefined) {
-      if (site < 0) return -1; // an error: no call_site=
-      let e = tokenEnd(buf, site);
-      if (!isAscii(buf, site, e)) return -1;
-      for (let k = site; k < e; k++) {
-        if (buf[k] === 43) {
-          e = k; // the function, before +
-          break;
-        }
-      }
-      keep = equals(buf, site, e, this.#site);
-    }
+    const traceCpu = this.#traceCpu;
     if (traceCpu > tracker.maxCpu) tracker.maxCpu = traceCpu;
-    if (none) return nl + 1; // a failed allocation
+    let id = -1;
+    if (!isNullPtr(buf, ptr, ptrEnd)) {
+      this.#table.load(buf, ptr, ptrEnd);
+      id = tracker.freeLoaded();
+    }
+    if (id < 0) tracker.skip();
+    else w.push(FREE, id, traceCpu % this.cpus);
+  }
+
+  /**
+   * An allocation of the pointer buf[ptr, ptrEnd) on line no: pushed when it passes the filter, after
+   * the free its pointer's old table missed. False, having counted nothing, for the string parser.
+   */
+  #alloc(buf: Buffer, ev: Ev, ptr: number, ptrEnd: number, bytes: number, no: number, w: ChunkWriter): boolean {
+    const size = allocSize(buf, bytes);
+    if (size < 0) return false; // an error
+    // Decide everything the string parser might do differently before counting anything.
+    const none = isNullPtr(buf, ptr, ptrEnd);
+    let keep = size === this.filter.size;
+    if (keep && !none) {
+      const match = this.#filterMatch(buf, ev);
+      if (match < 0) return false;
+      keep = match === 1;
+    }
+    const tracker = this.tracker;
+    const traceCpu = this.#traceCpu;
+    if (traceCpu > tracker.maxCpu) tracker.maxCpu = traceCpu;
+    if (none) return true; // a failed allocation
     this.#table.load(buf, ptr, ptrEnd);
+    const cpu = traceCpu % this.cpus;
     // A pointer handed out again: the free of its old table is missing from the trace.
     const old = tracker.reallocLoaded(keep, no);
     if (old >= 0) w.push(FREE, old, cpu);
     if (keep) w.push(ALLOC, tracker.lastAlloc, cpu);
-    return nl + 1;
+    return true;
+  }
+
+  /** Whether an allocation passes cache= and then site=: 1 or 0; -1 for the string parser (an error, or non-ASCII). */
+  #filterMatch(buf: Buffer, ev: Ev): number {
+    const cache = this.#cacheMatch(buf, ev);
+    return cache === 1 ? this.#siteMatch(buf) : cache;
+  }
+
+  /** Its slab cache (name=, or kmalloc-<size> for a kmalloc event without one) against cache=, as #filterMatch. */
+  #cacheMatch(buf: Buffer, ev: Ev): number {
+    if (this.#cache === undefined) return 1;
+    const name = this.#nameAt;
+    if (name < 0) {
+      if (ev === Ev.Kmalloc) return this.#kmallocMatches ? 1 : 0;
+      return -1; // an error: no name=
+    }
+    const e = tokenEnd(buf, name);
+    if (!isAscii(buf, name, e)) return -1;
+    return equals(buf, name, e, this.#cache) ? 1 : 0;
+  }
+
+  /** Its call site's function (call_site=, up to a +) against site=, as #filterMatch. */
+  #siteMatch(buf: Buffer): number {
+    if (this.#site === undefined) return 1;
+    const site = this.#siteAt;
+    if (site < 0) return -1; // an error: no call_site=
+    const e = tokenEnd(buf, site);
+    if (!isAscii(buf, site, e)) return -1;
+    return equals(buf, site, functionEnd(buf, site, e), this.#site) ? 1 : 0;
   }
 
   /** Parse the line buf[a, nl) as a string, the way the line reader and replay() give it to ftraceParser. */
@@ -268,6 +286,41 @@ function startsWith(buf: Uint8Array, a: number, s: Uint8Array): boolean {
 function isAscii(buf: Uint8Array, a: number, b: number): boolean {
   for (let k = a; k < b; k++) if ((buf[k] as number) >= 128) return false;
   return true;
+}
+
+/** The first byte at or after i that is not a space or tab. */
+function skipBlanks(buf: Uint8Array, i: number): number {
+  let c = buf[i] as number;
+  while (c === 32 || c === 9) c = buf[++i] as number;
+  return i;
+}
+
+/** End of the pointer at buf[a]: -1 when it is empty, longer than KEY_BYTES or not ASCII. */
+function pointerEnd(buf: Uint8Array, a: number): number {
+  let b = a;
+  let high = 0;
+  for (;;) {
+    const c = buf[b] as number;
+    if (c === 32 || c === 9 || c === 10 || (c === 13 && buf[b + 1] === 10)) break;
+    high |= c;
+    b++;
+  }
+  return b === a || b - a > KEY_BYTES || high >= 128 ? -1 : b;
+}
+
+/** The size in bytes_alloc= whose value starts at buf[a] (a < 0: none): -1 unless 1 to 15 digits. */
+function allocSize(buf: Uint8Array, a: number): number {
+  if (a < 0) return -1;
+  const b = tokenEnd(buf, a);
+  if (b === a || b - a > 15) return -1;
+  for (let k = a; k < b; k++) if ((buf[k] as number) < 48 || (buf[k] as number) > 57) return -1;
+  return parseDigits(buf, a, b);
+}
+
+/** End of the function in the call site buf[a, b): before its +, if any. */
+function functionEnd(buf: Uint8Array, a: number, b: number): number {
+  for (let k = a; k < b; k++) if (buf[k] === 43) return k;
+  return b;
 }
 
 /** Whether buf[i] ends the line's text: its '\n', or the '\r' of its '\r\n'. */
