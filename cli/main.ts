@@ -9,6 +9,7 @@ import { reportFailure } from './failure.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** The l2bench command: its own options and error handling, then each group of subcommands. */
 function program(): Command {
   const cli = new Command('l2bench')
     .description(
@@ -24,6 +25,15 @@ function program(): Command {
         process.exit(0);
       process.exit(2);
     });
+  addRun(cli);
+  addReaders(cli);
+  addTraceTools(cli);
+  addKernel(cli);
+  return cli;
+}
+
+/** `run`: the run's axes, its measurement, its outputs and its share of the cells. */
+function addRun(cli: Command): void {
   cli
     .command('run')
     .description(
@@ -75,6 +85,10 @@ function program(): Command {
       const { runCommand } = await import('./commands/run.ts');
       process.exitCode = await runCommand(opts);
     });
+}
+
+/** The commands that read what runs wrote, or what l2bench knows: list, report, compare, merge. */
+function addReaders(cli: Command): void {
   cli
     .command('list')
     .description('list the built-in strategies or workloads with their parameters, or the platforms with their facts')
@@ -127,6 +141,10 @@ function program(): Command {
       const { mergeCommand } = await import('./commands/merge.ts');
       for (const f of await mergeCommand(shards, opts)) process.stdout.write(`${f}\n`);
     });
+}
+
+/** The commands for real traces: record one, inspect one, and the cache of converted ones. */
+function addTraceTools(cli: Command): void {
   cli
     .command('record')
     .description('record kmem (or IOMMU) events through a tracefs instance of its own into a trace file')
@@ -163,6 +181,10 @@ function program(): Command {
       const { cacheCommand } = await import('./commands/cache.ts');
       process.stdout.write(cacheCommand(action));
     });
+}
+
+/** `kernel info` and `kernel check`: the live kernel as the oracle of the SLUB 6.18 model. */
+function addKernel(cli: Command): void {
   const kernel = cli
     .command('kernel')
     .description('check the SLUB 6.18 model against the running kernel (msg_msg-* caches driven by System V messages)');
@@ -198,7 +220,6 @@ function program(): Command {
       const { kernelCheckCommand } = await import('./commands/kernel.ts');
       process.exitCode = await kernelCheckCommand(opts);
     });
-  return cli;
 }
 
 program().parseAsync(process.argv).catch(reportFailure);

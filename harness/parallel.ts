@@ -69,106 +69,133 @@ interface Slot {
  */
 export function runInWorkers(tasks: readonly PoolTask[], o: PoolOptions): Promise<boolean> {
   if (tasks.length === 0 || o.signal?.aborted) return Promise.resolve(Boolean(o.signal?.aborted));
-  const setup: WorkerSetup = { modules: o.modules };
-  const slots = new Set<Slot>();
-  const pick = new TaskPicker(tasks);
-  let settled = false;
   return new Promise<boolean>((resolve, reject) => {
-    const finish = (outcome: { aborted: boolean } | { error: Error }) => {
-      if (settled) return;
-      settled = true;
-      o.signal?.removeEventListener('abort', onAbort);
-      const all = [...slots];
-      slots.clear();
-      for (const s of all) retire(s);
-      void Promise.all(all.map((s) => s.worker.terminate())).then(() =>
-        'error' in outcome ? reject(outcome.error) : resolve(outcome.aborted),
-      );
-    };
-    const onAbort = () => finish({ aborted: true });
-    o.signal?.addEventListener('abort', onAbort);
+    const pool = new WorkerPool(tasks, o, (outcome) =>
+      'error' in outcome ? reject(outcome.error) : resolve(outcome.aborted),
+    );
+    pool.start(Math.min(o.workers, tasks.length));
+  });
+}
 
-    const retire = (slot: Slot) => {
-      slot.retired = true;
-      if (slot.timer) clearTimeout(slot.timer);
-      slot.timer = null;
-    };
+type PoolOutcome = { aborted: boolean } | { error: Error };
 
-    /** Give the slot its next task, or let it go when none is left; finish when every slot is idle. */
-    const feed = (slot: Slot) => {
-      if (settled) return;
-      slot.current = null;
-      const busy = new Set([...slots].filter((s) => s !== slot && s.current).map((s) => s.group));
-      const t = pick.next(slot.group, busy);
-      if (!t) {
-        retire(slot);
-        slots.delete(slot);
-        void slot.worker.terminate();
-        if (slots.size === 0) finish({ aborted: false });
+/** The workers of one runInWorkers call, the tasks they hold, and how the call ends. */
+class WorkerPool {
+  readonly #o: PoolOptions;
+  readonly #setup: WorkerSetup;
+  readonly #pick: TaskPicker;
+  readonly #slots = new Set<Slot>();
+  readonly #settle: (outcome: PoolOutcome) => void;
+  #settled = false;
+  readonly #onAbort = () => this.#finish({ aborted: true });
+
+  constructor(tasks: readonly PoolTask[], o: PoolOptions, settle: (outcome: PoolOutcome) => void) {
+    this.#o = o;
+    this.#setup = { modules: o.modules };
+    this.#pick = new TaskPicker(tasks);
+    this.#settle = settle;
+  }
+
+  start(workers: number): void {
+    this.#o.signal?.addEventListener('abort', this.#onAbort);
+    for (let i = 0; i < workers; i++) this.#spawn();
+  }
+
+  /** Settle once: every worker terminated first, then the call resolves or rejects. */
+  #finish(outcome: PoolOutcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#o.signal?.removeEventListener('abort', this.#onAbort);
+    const all = [...this.#slots];
+    this.#slots.clear();
+    for (const s of all) retire(s);
+    void Promise.all(all.map((s) => s.worker.terminate())).then(() => this.#settle(outcome));
+  }
+
+  /** Give the slot its next task, or let it go when none is left; finish when every slot is idle. */
+  #feed(slot: Slot): void {
+    if (this.#settled) return;
+    slot.current = null;
+    const busy = new Set([...this.#slots].filter((s) => s !== slot && s.current).map((s) => s.group));
+    const t = this.#pick.next(slot.group, busy);
+    if (!t) {
+      this.#drop(slot);
+      if (this.#slots.size === 0) this.#finish({ aborted: false });
+      return;
+    }
+    slot.current = t;
+    slot.group = t.group;
+    const limit = this.#o.timeoutMs;
+    if (limit !== null) {
+      const why = `stopped after ${limit / 1000} s (cell timeout)`;
+      slot.timer = setTimeout(() => this.#lose(slot, 'timeout', why), limit);
+    }
+    slot.worker.postMessage(t.task);
+  }
+
+  /** The slot's task is lost: report it, drop the worker, and start another if tasks remain. */
+  #lose(slot: Slot, reason: 'timeout' | 'failed', why: string): void {
+    if (this.#settled || slot.retired) return;
+    this.#drop(slot);
+    if (slot.current) this.#o.onLost(slot.current.position, reason, why);
+    slot.current = null;
+    if (this.#pick.left > 0) this.#spawn();
+    else if (this.#slots.size === 0) this.#finish({ aborted: false });
+  }
+
+  /** Retire the slot and terminate its worker. */
+  #drop(slot: Slot): void {
+    retire(slot);
+    this.#slots.delete(slot);
+    void slot.worker.terminate();
+  }
+
+  #spawn(): void {
+    const worker = new Worker(ENTRY, { workerData: this.#setup });
+    const slot: Slot = { worker, ready: false, current: null, group: undefined, timer: null, retired: false };
+    this.#slots.add(slot);
+    worker.on('message', (reply: WorkerReply | { ready: true }) => this.#onMessage(slot, reply));
+    worker.on('error', (e) => {
+      if (this.#settled || slot.retired) return;
+      // Before it is ready a worker could not load the code or a module: nothing can run.
+      if (!slot.ready) return this.#finish({ error: e });
+      this.#lose(slot, 'failed', `${e.name || 'Error'}: ${e.message} (uncaught in the worker thread)`);
+    });
+    worker.on('exit', (code) => {
+      if (this.#settled || slot.retired) return;
+      if (!slot.ready)
+        return this.#finish({ error: new Error(`a worker thread exited with code ${code} while starting`) });
+      this.#lose(slot, 'failed', `the worker thread exited with code ${code}`);
+    });
+  }
+
+  #onMessage(slot: Slot, reply: WorkerReply | { ready: true }): void {
+    if (this.#settled || slot.retired) return;
+    if ('ready' in reply) {
+      slot.ready = true;
+      this.#feed(slot);
+      return;
+    }
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    const position = slot.current?.position as number;
+    if ('error' in reply) {
+      const error = revive(reply.error);
+      if (error instanceof InputError) {
+        this.#finish({ error });
         return;
       }
-      slot.current = t;
-      slot.group = t.group;
-      const limit = o.timeoutMs;
-      if (limit !== null) {
-        slot.timer = setTimeout(() => lose(slot, 'timeout', `stopped after ${limit / 1000} s (cell timeout)`), limit);
-      }
-      slot.worker.postMessage(t.task);
-    };
+    }
+    this.#o.onReply(position, reply);
+    this.#feed(slot);
+  }
+}
 
-    /** The slot's task is lost: report it, drop the worker, and start another if tasks remain. */
-    const lose = (slot: Slot, reason: 'timeout' | 'failed', why: string) => {
-      if (settled || slot.retired) return;
-      retire(slot);
-      slots.delete(slot);
-      void slot.worker.terminate();
-      if (slot.current) o.onLost(slot.current.position, reason, why);
-      slot.current = null;
-      if (pick.left > 0) spawn();
-      else if (slots.size === 0) finish({ aborted: false });
-    };
-
-    const spawn = () => {
-      const slot: Slot = {
-        worker: new Worker(ENTRY, { workerData: setup }),
-        ready: false,
-        current: null,
-        group: undefined,
-        timer: null,
-        retired: false,
-      };
-      slots.add(slot);
-      slot.worker.on('message', (reply: WorkerReply | { ready: true }) => {
-        if (settled || slot.retired) return;
-        if ('ready' in reply) {
-          slot.ready = true;
-          return feed(slot);
-        }
-        if (slot.timer) clearTimeout(slot.timer);
-        slot.timer = null;
-        const position = slot.current?.position as number;
-        if ('error' in reply) {
-          const error = revive(reply.error);
-          if (error instanceof InputError) return finish({ error });
-        }
-        o.onReply(position, reply);
-        feed(slot);
-      });
-      slot.worker.on('error', (e) => {
-        if (settled || slot.retired) return;
-        // Before it is ready a worker could not load the code or a module: nothing can run.
-        if (!slot.ready) return finish({ error: e });
-        lose(slot, 'failed', `${e.name || 'Error'}: ${e.message} (uncaught in the worker thread)`);
-      });
-      slot.worker.on('exit', (code) => {
-        if (settled || slot.retired) return;
-        if (!slot.ready) return finish({ error: new Error(`a worker thread exited with code ${code} while starting`) });
-        lose(slot, 'failed', `the worker thread exited with code ${code}`);
-      });
-    };
-
-    for (let i = 0; i < Math.min(o.workers, tasks.length); i++) spawn();
-  });
+/** Terminated on purpose from now: its exit is not a failure, its timer stopped. */
+function retire(slot: Slot): void {
+  slot.retired = true;
+  if (slot.timer) clearTimeout(slot.timer);
+  slot.timer = null;
 }
 
 /** Hands out tasks in plan order, keeping each worker on its group while the group lasts. */
