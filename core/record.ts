@@ -135,27 +135,30 @@ const recordObject = cellKeyShape
   .extend({ detail: detailShape });
 
 /**
- * A record of a run written before the platform axis, with the fields it did not have but implies
- * exactly: every such run modelled mt8173, whose limit is 4 GiB (placement_violations is
+ * The fields a record of a run written before the platform axis did not have but implies exactly,
+ * set in place: every such run modelled mt8173, whose limit is 4 GiB (placement_violations is
  * dma32_violations), and its final metadata is metadata_bytes (the final total is that plus the
- * final pages). Newer records pass as they are.
+ * final pages). Newer records are left as they are. Whether anything was set.
  */
+function fillOlderRun(r: Record<string, unknown>): boolean {
+  let filled = false;
+  if (r.placement_violations === undefined && typeof r.dma32_violations === 'number') {
+    r.placement_violations = r.dma32_violations;
+    filled = true;
+  }
+  const { final_footprint_bytes: pages, metadata_bytes: metadata } = r;
+  if (r.total_final_footprint_bytes === undefined && typeof pages === 'number' && typeof metadata === 'number') {
+    r.total_final_footprint_bytes = pages + metadata;
+    filled = true;
+  }
+  return filled;
+}
+
+/** A record of an older run with what it implies (fillOlderRun), as a copy: the input is not changed. */
 function fromOlderRun(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return raw;
-  const r = raw as Record<string, unknown>;
-  const placement = r.placement_violations === undefined && typeof r.dma32_violations === 'number';
-  const final =
-    r.total_final_footprint_bytes === undefined &&
-    typeof r.final_footprint_bytes === 'number' &&
-    typeof r.metadata_bytes === 'number';
-  if (!placement && !final) return raw;
-  return {
-    ...r,
-    ...(placement ? { placement_violations: r.dma32_violations } : {}),
-    ...(final
-      ? { total_final_footprint_bytes: (r.final_footprint_bytes as number) + (r.metadata_bytes as number) }
-      : {}),
-  };
+  const copy = { ...(raw as Record<string, unknown>) };
+  return fillOlderRun(copy) ? copy : raw;
 }
 
 export const recordShape = z.preprocess(fromOlderRun, recordObject);
@@ -179,18 +182,24 @@ export const NOT_YET: TimingValues & ModelledValues = Object.fromEntries(
   METRICS.filter((m) => m.kind !== 'exact').map((m) => [m.key, null]),
 ) as TimingValues & ModelledValues;
 
-/** The metrics a record of an older run may lack, which the schema fills with null (it computes them again). */
-const FILLED: readonly MetricKey[] = METRICS.filter((m) => m.kind === 'modelled').map((m) => m.key);
+/**
+ * The metrics a record of an older run may lack, which the schema fills with null: a modelled one
+ * (computed again from the counts), an exact one newer than the run (absent: nothing implies it).
+ */
+const FILLED: readonly MetricKey[] = METRICS.filter(
+  (m) => m.kind === 'modelled' || (m.kind === 'exact' && m.since !== undefined),
+).map((m) => m.key);
 
 /**
- * The defaults recordShape fills in (the kernel and platform of a run older than those axes, a modelled metric of a
- * run older than it), applied in place to a record that recordShape has already accepted once: a
- * reader reading a checked file again need not check it again.
+ * What recordShape fills in (the kernel and platform of a run older than those axes, the metrics an
+ * older run implies, null for a metric newer than the run), applied in place to a record that
+ * recordShape has already accepted once: a reader reading a checked file again need not check it again.
  */
 export function withRecordDefaults(record: FullRecord): FullRecord {
   const r = record as unknown as Record<string, unknown>;
   r.kernel ??= DEFAULT_KERNEL;
   r.platform ??= DEFAULT_PLATFORM;
+  fillOlderRun(r);
   for (const key of FILLED) if (r[key] === undefined) r[key] = null;
   return record;
 }

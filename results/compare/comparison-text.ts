@@ -161,6 +161,8 @@ export function formatComparison(cmp: Comparison, options: FormatOptions): strin
     const insignificant = cmp.rows.filter((r) => hiddenBecause(r) === 'not significant');
     const withinNoise = insignificant.filter((r) => r.kind === 'throughput' && r.verdict === 'within noise').length;
     if (unchanged > 0) tail.push(`hidden because unchanged (${unchanged}); --all shows them`);
+    const oneSided = cmp.oneSided + cmp.rows.filter((r) => hiddenBecause(r) === 'in one run only').length;
+    if (oneSided > 0) tail.push(`hidden because in one run only (${oneSided}); --all shows them`);
     if (insignificant.length > 0) {
       tail.push(
         `hidden because not significant (${insignificant.length}): ${insignificant.length - withinNoise} no significant change, ${withinNoise} within noise; --all shows them`,

@@ -32,7 +32,8 @@ export interface CompareOptions {
   all?: boolean;
 }
 
-type ExactVerdict = 'no change' | 'changed';
+/** `not in base` / `not in new`: a metric newer than that run (written before it was measured), not compared. */
+type ExactVerdict = 'no change' | 'changed' | 'not in base' | 'not in new';
 
 /** An exact metric of one cell. */
 export interface ExactRow {
@@ -112,6 +113,8 @@ export interface Comparison {
   rows: Row[];
   /** Exact rows with no change that `rows` leaves out (0 with `all`). */
   unchanged: number;
+  /** Exact rows of a metric newer than one of the runs that `rows` leaves out (0 with `all`). */
+  oneSided: number;
   alpha: number;
   noisePct: number;
 }
@@ -133,7 +136,11 @@ function exactRow(key: CellKey, metric: ExactNumericKey, b: CellSide, n: CellSid
   const numeric = typeof base === 'number' && typeof next === 'number';
   if (base === next)
     return { kind: 'exact', key, metric, base, next, changePct: 0, verdict: 'no change', direction: null };
-  if (!numeric) return { kind: 'exact', key, metric, base, next, changePct: null, verdict: 'changed', direction: null };
+  if (!numeric) {
+    // An exact metric is null only in a run older than it (its `since`): absent there, not a change.
+    const verdict = base === null ? 'not in base' : next === null ? 'not in new' : 'changed';
+    return { kind: 'exact', key, metric, base, next, changePct: null, verdict, direction: null };
+  }
   const dir = metricOf(metric).better;
   const up = next > base;
   const direction = dir === 'neutral' ? 'neutral' : (dir === 'lower') === up ? 'worse' : 'better';
@@ -306,14 +313,19 @@ export function compareRuns(
   const timed = { base: false, next: false };
   let matched = 0;
   let unchanged = 0;
+  let oneSided = 0;
+  const newer = { base: new Set<string>(), next: new Set<string>() };
   for (const [b, n] of join.pairs) {
     matched++;
     same.see(b.key);
     const rows: Row[] = [];
     for (const m of EXACT_NUMERIC_KEYS) {
       const row = exactRow(b.key, m, b, n);
-      if (keepAll || row.verdict !== 'no change') rows.push(row);
-      else unchanged++;
+      if (row.verdict === 'not in base') newer.base.add(m);
+      if (row.verdict === 'not in new') newer.next.add(m);
+      if (keepAll || row.verdict === 'changed') rows.push(row);
+      else if (row.verdict === 'no change') unchanged++;
+      else oneSided++;
     }
     timed.base ||= b.samples.length > 0;
     timed.next ||= n.samples.length > 0;
@@ -333,7 +345,7 @@ export function compareRuns(
   }
   holm(sides, alpha, noisePct);
   const rows = kept.sort((x, y) => x.ordinal - y.ordinal).flatMap((k) => k.rows);
-  const warnings = [...provenanceWarnings(base, next), ...timingWarnings(sides, timed)];
+  const warnings = [...provenanceWarnings(base, next), ...timingWarnings(sides, timed), ...olderRunWarnings(newer)];
   return {
     warnings,
     matched,
@@ -342,6 +354,7 @@ export function compareRuns(
     onlyNew: join.onlyNew(),
     rows,
     unchanged,
+    oneSided,
     alpha,
     noisePct,
   };
@@ -361,9 +374,19 @@ function timingWarnings(sides: Map<ThroughputRow, unknown>, timed: { base: boole
   return out;
 }
 
+/** The metrics a run was written before, which are not compared. */
+function olderRunWarnings(newer: { base: Set<string>; next: Set<string> }): string[] {
+  const say = (side: string, keys: Set<string>) =>
+    keys.size === 0 ? [] : [`the ${side} run was written before ${[...keys].join(', ')}: not compared`];
+  return [...say('base', newer.base), ...say('new', newer.next)];
+}
+
 /** Why a row is hidden without --all, or null when it is shown. */
-export function hiddenBecause(row: Row): 'unchanged' | 'not significant' | null {
-  if (row.kind === 'exact') return row.verdict === 'no change' ? 'unchanged' : null;
+export function hiddenBecause(row: Row): 'unchanged' | 'in one run only' | 'not significant' | null {
+  if (row.kind === 'exact') {
+    if (row.verdict === 'changed') return null;
+    return row.verdict === 'no change' ? 'unchanged' : 'in one run only';
+  }
   return row.verdict === 'no significant change' || row.verdict === 'within noise' ? 'not significant' : null;
 }
 
