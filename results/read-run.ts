@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FullRecord, withRecordDefaults } from '../core/record.ts';
 import { ResultsError } from './errors.ts';
@@ -55,9 +55,22 @@ function openResults(path: string): { file: string; fd: number } {
     return { file, fd };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (folder && code === 'ENOENT') throw new ResultsError(`${path}: a folder with no results.json`);
+    if (folder && code === 'ENOENT') throw new ResultsError(`${path}: ${noResults(path)}`);
     throw new ResultsError(`${file}: cannot read: ${READ_ERRORS[code] ?? (e as Error).message}`);
   }
+}
+
+/** Why a folder holds no results.json: a run killed before its first save leaves its lock and spool, or nothing of a run. */
+function noResults(dir: string): string {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    // Said as a folder with no results.json.
+  }
+  return files.some((f) => f.startsWith('.l2bench'))
+    ? 'a run that was killed (or is still starting) before it saved results.json: no results to read'
+    : 'a folder with no results.json';
 }
 
 /**

@@ -178,6 +178,8 @@ function streamTo(file: string, stream: NonNullable<Exporter['stream']>, run: Ru
   } catch (e) {
     if (fd !== null) closeSync(fd);
     rmSync(tmp, { force: true });
+    // A failed write (a full disk) names no file: name the one it was writing, as a failed open does.
+    if (e instanceof Error && !('path' in e)) Object.assign(e, { path: tmp });
     throw e;
   }
 }

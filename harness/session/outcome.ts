@@ -33,6 +33,8 @@ export interface Ending {
   stoppedBy: StopSignal | null;
   /** A stop signal came while the final files were written: the reports were skipped. */
   skippedReports: boolean;
+  /** What was being written then: `the results` or `the reports`. */
+  writing: string;
   writeFailure: WriteFailure | null;
   /** `N of M cells (K of T timed) in FILES`, where the result files were written. */
   kept: string;
@@ -87,7 +89,7 @@ export function endingOf(end: Ending): SessionOutcome {
   }
   if (end.skippedReports && !end.result.interrupted) {
     return out(exitCodeOf(signal), [
-      `interrupted by ${signal} while writing the reports; every cell is in ${end.files}`,
+      `interrupted by ${signal} while writing ${end.writing}; every cell is in ${end.files}`,
     ]);
   }
   if (end.result.interrupted) return out(exitCodeOf(signal), [`interrupted by ${signal}; kept ${end.kept}`]);

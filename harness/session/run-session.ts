@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FullRecord } from '../../core/record.ts';
 import { plural } from '../../results/number-text.ts';
 import { SPOOL_FILE, SpooledRecords } from '../../results/record-store.ts';
@@ -88,8 +89,8 @@ class RunSession {
   #writeFailure: WriteFailure | null = null;
   /** The result files were written whole at the end. */
   #finalSaved = false;
-  /** Records in results.json as last saved. */
-  #savedRecords = 0;
+  /** Records in results.json as last saved; null before it was. */
+  #savedRecords: number | null = null;
   readonly #written: string[] = [];
   #summary = '';
   #keptTimed = 0;
@@ -217,7 +218,7 @@ class RunSession {
       this.#stoppedBy ??= signal;
       // A signal while the files are written: the results are finished, the rest skipped; a second leaves at once.
       if (!this.#skipRest) this.#skipRest = true;
-      else this.#leaveNow(`interrupted by ${this.#stoppedBy} while writing the reports`);
+      else this.#leaveNow(`interrupted by ${this.#stoppedBy} while writing ${this.#writing()}`);
     });
     try {
       if (this.#writeFailure) this.#result.complete = false;
@@ -228,6 +229,8 @@ class RunSession {
         return this.#spool.keep();
       }
       this.#finalSaved = true;
+      // A signal that came while the results were written is handled here, before anything else is.
+      await turnEventLoop();
       await this.#finishReports();
     } finally {
       stopListening();
@@ -262,6 +265,11 @@ class RunSession {
     }
   }
 
+  /** What the final files are at: the results, or (once they are whole) the reports. */
+  #writing(): string {
+    return this.#finalSaved && this.#reports.length > 0 ? 'the reports' : 'the results';
+  }
+
   /** `N of M cells (K of T timed) in FILES`. */
   #keptLine(): string {
     const timedCells = this.#plan.timeMs === null ? 0 : this.#plan.cells.filter((c) => c.timed).length;
@@ -271,8 +279,13 @@ class RunSession {
 
   /** Where the cells are when the result files could not be written: the spool, and the last save. */
   #unwritableLine(): string {
-    const saved = `${join(this.dir, 'results.json')} holds ${this.#savedRecords} of them (complete: false)`;
-    return `${this.#store.size} of ${plural(this.#plan.cells.length, 'cell')} are in ${this.#spool.file}; ${saved}`;
+    const json = join(this.dir, 'results.json');
+    const saved =
+      this.#savedRecords === null
+        ? `${json} was never written`
+        : `${json} holds ${this.#savedRecords} of them (complete: false)`;
+    const lost = this.#store.unsaved ? `; ${plural(this.#store.unsaved, 'more cell')} could not be written at all` : '';
+    return `${this.#spool.size} of ${plural(this.#plan.cells.length, 'cell')} are in ${this.#spool.file}; ${saved}${lost}`;
   }
 
   /** The files of these formats, in the order the formats were given. */
@@ -291,6 +304,7 @@ class RunSession {
       failed: failedCells(this.#live.missing()),
       stoppedBy: this.#stoppedBy,
       skippedReports: this.#skipRest,
+      writing: this.#writing(),
       writeFailure: this.#writeFailure,
       kept: this.#finalSaved ? this.#keptLine() : '',
       unwritable: this.#unwritableLine(),
@@ -299,6 +313,15 @@ class RunSession {
     };
     return endingOf(ending);
   }
+}
+
+/**
+ * Let the event loop poll once: a signal that came during synchronous work (a write) is read in
+ * the poll phase, which two check phases in a row always have between them.
+ */
+async function turnEventLoop(): Promise<void> {
+  await yieldToEventLoop();
+  await yieldToEventLoop();
 }
 
 /** The file a write error names (Node's errors carry the path written: a temporary file beside the result). */
