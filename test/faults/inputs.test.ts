@@ -24,35 +24,14 @@ describe('fault battery: inputs', () => {
   });
 
   it('--cell-timeout stays within the timer: 2147484 s is refused, 2147483 s runs (no cell times out at once)', async () => {
-    const over = await l2bench([
-      'run',
-      '-w',
-      'hold:tables=1',
-      '-s',
-      'full-page',
-      '--no-throughput',
-      '--cell-timeout',
-      '2147484',
-    ]);
+    const one = ['run', '-w', 'hold:tables=1', '-s', 'full-page', '--no-throughput'];
+    const over = await l2bench([...one, '--cell-timeout', '2147484']);
     expect(over.code).toBe(2);
     expect(over.stderr).toBe(
       "l2bench: --cell-timeout 2147484: out of range (allowed 0.001 to 2147483.647 seconds, the timer's limit)\n",
     );
     const out = join(dir, 'long-timeout');
-    const at = await l2bench([
-      'run',
-      '-w',
-      'hold:tables=1',
-      '-s',
-      'full-page',
-      '--no-throughput',
-      '--format',
-      'csv',
-      '--cell-timeout',
-      '2147483',
-      '-o',
-      out,
-    ]);
+    const at = await l2bench([...one, '--format', 'csv', '--cell-timeout', '2147483', '-o', out]);
     expect(at.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toMatchObject({ complete: true, cells: 1 });
   });
