@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describeHolder, type HeldLock, LockBusyError, lockNow, lockWaiting } from '../../os/lock.ts';
+import { queueListPath, removeLeftoverQueues } from './leftover-queues.ts';
 
 /**
  * The machine-wide lock that keeps two drivers of the msg_msg caches apart (two CLI runs, two
@@ -19,12 +20,18 @@ export class CacheBusyError extends Error {
   }
 }
 
+/** Just taken: the queues a killed holder left (and their messages in msg_msg-*) are removed first. */
+function clean(lock: HeldLock, path: string): HeldLock {
+  removeLeftoverQueues(queueListPath(path));
+  return lock;
+}
+
 const busy = (e: unknown) => (e instanceof LockBusyError ? new CacheBusyError(e) : e);
 
 /** Take the cache lock now, or throw CacheBusyError naming the holder (the CLI: never wait). */
 export function takeCacheLockNow(path = cacheLockPath()): HeldLock {
   try {
-    return lockNow(path);
+    return clean(lockNow(path), path);
   } catch (e) {
     throw busy(e);
   }
@@ -33,7 +40,7 @@ export function takeCacheLockNow(path = cacheLockPath()): HeldLock {
 /** Take the cache lock, waiting for its holder up to `timeoutMs` (tests: two files never drive the cache at once). */
 export async function takeCacheLockWaiting(timeoutMs: number, path = cacheLockPath()): Promise<HeldLock> {
   try {
-    return await lockWaiting(path, timeoutMs);
+    return clean(await lockWaiting(path, timeoutMs), path);
   } catch (e) {
     throw busy(e);
   }

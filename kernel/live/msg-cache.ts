@@ -1,4 +1,6 @@
+import { cacheLockPath } from './cache-lock.ts';
 import { CpuWorkers } from './cpu-workers.ts';
+import { noteQueue, queueListPath } from './leftover-queues.ts';
 import { getAffinity, LibcError, msgget, msgRemove, msgrcv, msgsnd, pinToCpu, setAffinity } from './libc.ts';
 import type { BucketSpec } from './probe.ts';
 
@@ -98,7 +100,10 @@ export class MsgMsgCache {
     let q = this.#open[this.#open.length - 1];
     if (q === undefined) {
       try {
-        this.#queues.push(msgget());
+        const id = msgget();
+        this.#queues.push(id);
+        // Listed, so that if this process is killed the next holder of the lock removes it.
+        noteQueue(queueListPath(cacheLockPath()), id);
       } catch (e) {
         throw new LiveCacheError(
           `no more System V queues after ${this.#queues.length} (${(e as Error).message}): the workload holds more tables at once than msgmni queues of ${this.perQueue} messages allow`,

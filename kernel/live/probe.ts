@@ -202,6 +202,8 @@ export interface SysvQueue {
   readonly msqid: number;
   readonly cbytes: number;
   readonly qnum: number;
+  /** msg_ctime: when it was made (or last changed by IPC_SET), in seconds. */
+  readonly ctime: number;
 }
 
 export function sysvQueues(): SysvQueue[] {
@@ -215,7 +217,13 @@ export function sysvQueues(): SysvQueue[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 5) continue;
-    out.push({ key: Number(f[0]), msqid: Number(f[1]), cbytes: Number(f[3]), qnum: Number(f[4]) });
+    out.push({
+      key: Number(f[0]),
+      msqid: Number(f[1]),
+      cbytes: Number(f[3]),
+      qnum: Number(f[4]),
+      ctime: Number(f[13]),
+    });
   }
   return out;
 }

@@ -28,7 +28,7 @@ describe('reading the kernel', () => {
 
   it('tells which System V queues may hold messages of a bucket', () => {
     const spec = bucketSpec('1k');
-    const q = (cbytes: number, qnum: number) => ({ key: 0, msqid: 1, cbytes, qnum });
+    const q = (cbytes: number, qnum: number) => ({ key: 0, msqid: 1, cbytes, qnum, ctime: 0 });
     expect(mayHoldBucket(q(0, 0), spec)).toBe(false);
     expect(mayHoldBucket(q(976, 1), spec)).toBe(true);
     expect(mayHoldBucket(q(100, 1), spec)).toBe(false);
