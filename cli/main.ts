@@ -28,6 +28,7 @@ function program(): Command {
   addRun(cli);
   addReaders(cli);
   addTraceTools(cli);
+  addLab(cli);
   addKernel(cli);
   return cli;
 }
@@ -180,6 +181,34 @@ function addTraceTools(cli: Command): void {
     .action(async (action) => {
       const { cacheCommand } = await import('./commands/cache.ts');
       process.stdout.write(cacheCommand(action));
+    });
+}
+
+/** `lab info` and `lab prepare`: the guest lab the capture tools run in. */
+function addLab(cli: Command): void {
+  const lab = cli
+    .command('lab')
+    .description(
+      'the guest lab: a Debian Linux 6.1 guest under QEMU (TCG) with an emulated VT-d IOMMU and real drivers',
+    );
+  lab
+    .command('info')
+    .description('what the lab has ready and what is missing (exit 1 when a guest cannot boot)')
+    .option('--json', 'one JSON object')
+    .action(async (opts) => {
+      const { labInfoCommand } = await import('./commands/lab.ts');
+      const { output, exitCode } = labInfoCommand(opts);
+      process.stdout.write(output);
+      process.exitCode = exitCode;
+    });
+  lab
+    .command('prepare')
+    .description(
+      'install QEMU and busybox, download and unpack the guest kernel, build the initramfs (root; reuses what is there)',
+    )
+    .action(async () => {
+      const { labPrepareCommand } = await import('./commands/lab.ts');
+      process.exitCode = await labPrepareCommand();
     });
 }
 
