@@ -165,8 +165,10 @@ function addTraceTools(cli: Command): void {
   const trace = cli.command('trace').description('inspect real traces');
   trace
     .command('stats')
-    .description('what a trace holds: events, allocations, frees, skipped frees, peak live, lifetimes')
-    .argument('<file>', 'a native (alloc,ID[,CPU]) or ftrace kmem trace')
+    .description(
+      'what a trace holds: events, allocations, frees, skipped frees, peak live, lifetimes (an IOMMU trace: maps, unmaps, sizes, 1 MiB slots, lifetimes, unmatched events)',
+    )
+    .argument('<file>', 'a native (alloc,ID[,CPU]) or ftrace kmem trace, or an iommu:map/unmap trace')
     .option('--size <bytes>', 'table size: ftrace allocations kept when bytes_alloc equals it', '1024')
     .option('--cache <name>', 'keep one slab cache (kmalloc events: kmalloc-1k)')
     .option('--site <function>', 'keep one call_site function')

@@ -81,3 +81,11 @@ export function parseIommuLine(file: string, no: number, line: string): IommuEve
 function whole(text: string | undefined): number {
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : -1;
 }
+
+/** The timestamp of an event line in seconds (the token before `: EVENT:`), NaN when it has none. */
+export function stampOf(line: string, at: number): number {
+  const colon = line.lastIndexOf(': ', at);
+  if (colon < 0) return Number.NaN;
+  const from = line.lastIndexOf(' ', colon - 1) + 1;
+  return Number(line.slice(from, colon));
+}

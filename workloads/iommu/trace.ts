@@ -4,6 +4,7 @@ import { cachedEvents } from '../event-cache/index.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE } from '../events.ts';
 import { cpuFoldNotices } from '../trace/cpu-fold.ts';
 import { fileError } from '../trace/errors.ts';
+import { readRecordHeader } from '../trace/header.ts';
 import { ByteLineReader } from '../trace/lines.ts';
 import { requireRegularTrace, unchangedSince } from '../trace/source.ts';
 import { parseIommuLine } from './events.ts';
@@ -131,6 +132,13 @@ function* replayIommuTrace(
   }
 }
 
+/** What the v7s page table does with a trace (one CPU, no teardown): table allocations, frees and peak, and what was skipped. */
+export function v7sReplay(file: string): IommuTraceCounts {
+  const counts = emptyCounts();
+  for (const _ of replayIommuTrace(file, 1, false, counts));
+  return counts;
+}
+
 /** Bump when the IOMMU trace parser's or the v7s model's table events change for the same file: cached conversions are then made again. */
 const IOMMU_TRACE_PARSER = 1;
 
@@ -144,6 +152,9 @@ const UNFOLDED_CPUS = 0x10000;
  */
 export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean) {
   requireRegularTrace(file);
+  // A captured trace says where it came from (`# source:`, l2bench capture): carried into the results.
+  const source = readRecordHeader(file).source;
+  const origin: Record<string, string> = source ? { source } : {};
   const cached = cachedEvents(
     file,
     { events: 'iommu trace', parser: IOMMU_TRACE_PARSER, teardown },
@@ -164,7 +175,7 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
     const counts = cached.meta.counts as IommuTraceCounts;
     let last = emptyCounts();
     return {
-      info: { file, sha256: cached.sha256, format: 'iommu' },
+      info: { file, sha256: cached.sha256, format: 'iommu', ...origin },
       notices: cpuFoldNotices(file, cached.meta.maxCpu as number, cpus),
       lastPass: () => ({ ...last }),
       *chunks(): Iterable<EventChunk> {
@@ -185,7 +196,7 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
   const unchanged = unchangedSince(file, () => opened);
   let last = emptyCounts();
   return {
-    info: { file, sha256: hash.digest('hex'), format: 'iommu' },
+    info: { file, sha256: hash.digest('hex'), format: 'iommu', ...origin },
     notices: cpuFoldNotices(file, maxCpu, cpus),
     lastPass: () => ({ ...last }),
     *chunks(): Iterable<EventChunk> {
