@@ -186,7 +186,7 @@ function addTraceTools(cli: Command): void {
     });
 }
 
-/** `lab info` and `lab prepare`: the guest lab the capture tools run in. */
+/** `lab info`, `lab prepare` and `capture`: the guest lab, and real IOMMU traces from its drivers. */
 function addLab(cli: Command): void {
   const lab = cli
     .command('lab')
@@ -211,6 +211,23 @@ function addLab(cli: Command): void {
     .action(async () => {
       const { labPrepareCommand } = await import('./commands/lab.ts');
       process.exitCode = await labPrepareCommand();
+    });
+  cli
+    .command('capture')
+    .description(
+      "boot the guest lab, run a workload, and write each device's iommu:map/unmap trace, a shared-domain trace and a manifest",
+    )
+    .option('-w, --workload <name>', 'what runs in the guest (--list names them)')
+    .option('--invalidation <mode>', 'strict (iommu.strict=1, the default) or lazy (iommu.strict=0)')
+    .option('--vcpus <n>', "the guest's vCPUs: 1 (default) or 2")
+    .option('-o, --out <dir>', 'the folder to write (must not exist)')
+    .option('--keep-raw', "also keep the guest's own trace, probe hits included (guest-raw.trace.gz)")
+    .option('--timeout <seconds>', 'stop a guest that has not finished by then (default 600)')
+    .option('--list', 'list the workloads')
+    .option('--verbose', "show the guest's console")
+    .action(async (opts) => {
+      const { captureCommand } = await import('./commands/capture.ts');
+      process.exitCode = await captureCommand(opts);
     });
 }
 

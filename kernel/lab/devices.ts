@@ -61,3 +61,8 @@ export const DEVICES: readonly Device[] = [
     qemu: ['-netdev', 'hubport,hubid=0,id=hub1', '-device', 'e1000e,netdev=hub1,addr=0x6'],
   },
 ];
+
+/** A PCI device's name in captures: the lab's name for its devices, pci-0000-00-1f-2 for another. */
+export function deviceName(pci: string): string {
+  return DEVICES.find((d) => d.pci === pci)?.name ?? `pci-${pci.replace(/[:.]/g, '-')}`;
+}

@@ -26,9 +26,13 @@ export const HOST_PACKAGES = [
   },
 ] as const;
 
+/** dpkg-query's output format, in its own field syntax. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's fields, not a template
+const DPKG_FORMAT = '${db:Status-Status} ${Version}';
+
 /** The installed version of a Debian package, or undefined when it is not installed. */
 export function installedVersion(pkg: string): string | undefined {
-  const r = query('dpkg-query', ['-W', '-f=${db:Status-Status} ${Version}', pkg]);
+  const r = query('dpkg-query', ['-W', `-f=${DPKG_FORMAT}`, pkg]);
   if (r?.code !== 0) return undefined;
   const [status, version] = r.stdout.trim().split(' ');
   return status === 'installed' && version ? version : undefined;
