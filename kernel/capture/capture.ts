@@ -4,6 +4,7 @@ import { type CaptureManifest, MANIFEST } from '../../workloads/iommu/manifest.t
 import { LabError, LabInterrupted, labInput } from '../lab/errors.ts';
 import { bootGuest } from '../lab/guest.ts';
 import { type Lab, loadLab } from '../lab/info.ts';
+import { removeStale } from '../lab/stale.ts';
 import { type CaptureSource, captureManifest, qemuVersion, traceHeader } from './describe.ts';
 import { readGuestFacts } from './guest-facts.ts';
 import { captureScript, GUEST_OUTPUT } from './guest-script.ts';
@@ -55,6 +56,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   if (!existsSync(parent) || !statSync(parent).isDirectory()) throw labInput(`${o.out}: no folder ${parent}`);
   const lab = o.lab ?? loadLab();
   const stage = join(parent, `.${basename(out)}.${process.pid}.tmp`);
+  removeStale(parent, new RegExp(`^\\.${basename(out).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.tmp$`));
   rmSync(stage, { recursive: true, force: true });
   try {
     const share = join(stage, 'guest');

@@ -6,6 +6,7 @@ import { type Lab, loadLab } from './info.ts';
 import { CONSOLE_MARK, GUEST_SCRIPT, STATUS_FILE } from './init.ts';
 import { buildBootInitramfs, type GuestFile } from './initramfs.ts';
 import { QemuProcess } from './qemu.ts';
+import { removeStale } from './stale.ts';
 
 /** What to boot: the API for anything that runs code in the guest (captures, test modules). */
 export interface BootOptions {
@@ -113,7 +114,8 @@ export async function bootGuest(o: BootOptions): Promise<BootResult> {
   const lab = o.lab ?? loadLab();
   const timeout = o.timeoutSeconds ?? DEFAULT_TIMEOUT;
   mkdirSync(lab.runs, { recursive: true });
-  const runDir = mkdtempSync(join(lab.runs, 'boot-'));
+  removeStale(lab.runs, /^boot-(\d+)-/);
+  const runDir = mkdtempSync(join(lab.runs, `boot-${process.pid}-`));
   const t0 = performance.now();
   try {
     const initramfs = await buildBootInitramfs({
