@@ -61,7 +61,7 @@ NS=$(cat /tmp/ns.pid)
 in_ns() { nsenter -n -t $NS "$@"; }
 ip link set $ENET netns $NS || fail "cannot move $ENET into a namespace"
 in_ns sh -c "ip link set lo up && ip link set $ENET up && ip addr add 10.0.0.2/24 dev $ENET" || fail "cannot set up $ENET"
-mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/4m bs=1048576 count=4 2>/dev/null && echo ok > /tmp/www/small
+mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/4m bs=1048576 count=4 2>/dev/null && dd if=/dev/zero of=/tmp/www/1m bs=1048576 count=1 2>/dev/null && echo ok > /tmp/www/small
 httpd -p 10.0.0.1:80 -h /tmp/www && in_ns httpd -p 10.0.0.2:80 -h /tmp/www || fail "cannot start httpd"
 i=0; while ! ping -q -c 1 -W 1 10.0.0.2 > /dev/null 2>&1; do i=$((i + 1)); [ $i -le 30 ] || fail "no link between 10.0.0.1 and 10.0.0.2"; done
 

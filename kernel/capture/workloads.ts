@@ -4,7 +4,7 @@
  * fragment may call `fail MESSAGE` (in a background part too), `parts_done` (wait for the background
  * parts whose PIDs it added to $parts, failing if one did; a bare `wait` would also wait for the
  * network namespace's holder, which never ends) and `in_ns COMMAND` (run on the e1000e side, 10.0.0.2; virtio-net is
- * 10.0.0.1, and each side serves /4m and /small over HTTP). Sizes and
+ * 10.0.0.1, and each side serves /4m, /1m and /small over HTTP). Sizes and
  * counts are fixed, so that a workload's name says what ran (its sha256 goes into the manifest);
  * guest time is emulated (TCG), so how long each takes is not a property of the workload.
  */
@@ -51,11 +51,11 @@ for s in $(seq ${streams}); do
 done
 parts_done`;
 
-/** HTTP downloads of a 4 MiB file both ways: virtio-net sends and e1000e receives, then the reverse. */
-const netBulk = (rounds: number) => `
+/** HTTP downloads of a file (4m or 1m: its MiB) both ways: virtio-net sends and e1000e receives, then the reverse. */
+const netBulk = (rounds: number, file: '4m' | '1m') => `
 for i in $(seq ${rounds}); do
-  in_ns wget -q -O /dev/null http://10.0.0.1/4m || fail "download over virtio-net"
-  wget -q -O /dev/null http://10.0.0.2/4m || fail "download over e1000e"
+  in_ns wget -q -O /dev/null http://10.0.0.1/${file} || fail "download over virtio-net"
+  wget -q -O /dev/null http://10.0.0.2/${file} || fail "download over e1000e"
 done`;
 
 /** Small packets: pings of 56 bytes every 10 ms both ways, and short HTTP requests. */
@@ -90,7 +90,7 @@ export const CAPTURE_WORKLOADS: readonly CaptureWorkload[] = [
   {
     name: 'net-bulk',
     description: 'TCP bulk transfer between virtio-net and e1000e on one hub: a 4 MiB HTTP download each way',
-    script: netBulk(1),
+    script: netBulk(1, '4m'),
   },
   {
     name: 'net-small',
@@ -101,15 +101,15 @@ export const CAPTURE_WORKLOADS: readonly CaptureWorkload[] = [
   {
     name: 'mix',
     description:
-      'all at once: block-direct (2 MiB per size), nvme-deep (16 streams × 3 rounds), net-bulk, net-small (100 pings, 20 requests)',
+      'all at once: block-direct (1 MiB per size), nvme-deep (16 streams × 2 rounds), net-bulk (1 MiB each way), net-small (60 pings, 10 requests)',
     script: `
-( ${directIo('vda', 2, SIZES)} ) &
+( ${directIo('vda', 1, SIZES)} ) &
 parts="$parts $!"
-( ${nvmeDeep(16, 3)} ) &
+( ${nvmeDeep(16, 2)} ) &
 parts="$parts $!"
-( ${netBulk(1)} ) &
+( ${netBulk(1, '1m')} ) &
 parts="$parts $!"
-( ${netSmall(100, 20)} ) &
+( ${netSmall(60, 10)} ) &
 parts="$parts $!"
 parts_done`,
   },
