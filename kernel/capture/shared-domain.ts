@@ -63,7 +63,9 @@ export interface SharedDomainCounts {
 /**
  * IOVA domains replayed through l2bench's model of iova.c (alloc_iova_fast with per-CPU rcaches,
  * the one the v7s scenarios use, with the guest's magazine size): each range a domain of the guest
- * allocated (alloc_iova_fast: its size in pages, on its CPU) is allocated here too, and given back
+ * allocated (alloc_iova_fast: its size in pages, on its CPU) is allocated here too, at the point the
+ * guest's call entered alloc_iova_fast (an interrupt that gives ranges back can come between that
+ * and the call's first map, which says where the guest's range is), and given back
  * when the guest gave it back (free_iova_fast: at the unmap when strict, at the flush queue's flush
  * when lazy). Fed every device's ranges, it is one domain for all devices, as mtk_iommu puts its
  * masters in one domain with one page table: the sizes, order, CPUs and the time each range stays
@@ -80,21 +82,25 @@ export class SharedDomain {
   }
 
   /**
-   * Device dev's domain allocated pages at pfn on cpu (alloc_iova_fast asked for pages): the first
-   * page the shared domain gives it, or -1. As alloc_iova_fast does since v5.11, a size below 32
-   * pages is rounded up to a power of two first (the rcaches hold only those).
+   * alloc_iova_fast of pages on cpu, when the guest's call entered it: the first page the model
+   * gives, or -1. As alloc_iova_fast does since v5.11, a size below 32 pages is rounded up to a
+   * power of two first (the rcaches hold only those).
    */
-  alloc(dev: string, pfn: number, pages: number, cpu: number): number {
+  alloc(pages: number, cpu: number): number {
     const shared = this.#iova.allocFast(pages < ROUND_BELOW ? 2 ** orderBase2(pages) : pages, cpu);
     if (shared < 0) this.counts.iova_failures++;
     else this.counts.ranges++;
+    return shared;
+  }
+
+  /** Device dev's domain got pages at pfn (its call's first map says where) for what alloc() gave: shared. */
+  bind(dev: string, pfn: number, pages: number, shared: number): void {
     let ranges = this.#domains.get(dev);
     if (!ranges) {
       ranges = new Ranges();
       this.#domains.set(dev, ranges);
     }
     ranges.add({ pfn, pages, shared });
-    return shared;
   }
 
   /** Device dev's domain gave back pages at pfn on cpu. */

@@ -104,6 +104,15 @@ function moveIova(line: string, iova: number): string {
 
 const hex16 = (n: number) => n.toString(16).padStart(16, '0');
 
+/** An IOVA allocation the models made when the guest's call entered alloc_iova_fast. */
+interface Asked {
+  readonly dev: string;
+  readonly pages: number;
+  /** The first page the shared domain, and the replica of the device's own, gave it. */
+  readonly shared: number;
+  readonly own: number;
+}
+
 interface Out {
   readonly w: GzipLines;
   maps: number;
@@ -114,8 +123,8 @@ interface Out {
  * Split a guest's trace by device and build the shared-domain trace, streaming. A first pass finds
  * which IOVA domain is which device's; the second attributes every event (attribute.ts) and writes
  * it to its device's trace as the guest printed it, replays every domain's IOVA allocations and
- * frees (alloc_iova_fast: its size, placed where the call's first map is; free_iova_fast) into
- * the shared domain and into a replica of the device's own, and writes each event to the shared-domain trace at the IOVA the
+ * frees (alloc_iova_fast when entered: its size, the guest's range found at the call's first map;
+ * free_iova_fast) into the shared domain and into a replica of the device's own, and writes each event to the shared-domain trace at the IOVA the
  * shared domain gave its range (with ` device=NAME`). Events no probe names go to
  * unattributed.trace.gz. Every file is gzip, with its header first.
  */
@@ -129,8 +138,8 @@ export function splitCapture(o: SplitOptions): SplitResult {
     own.set(dev, d);
     return d;
   };
-  /** alloc_iova_fast entries per CPU, waiting for their call's first map. */
-  const asked = new Map<number, ProbeHit[]>();
+  /** alloc_iova_fast entries per CPU, allocated in the models, waiting for their call's first map. */
+  const asked = new Map<number, Asked[]>();
   const perDevice = new Map<string, Out & { device: CapturedDevice }>();
   const writers: GzipLines[] = [];
   const open = (file: string, header: string[]) => {
@@ -154,9 +163,20 @@ export function splitCapture(o: SplitOptions): SplitResult {
         who.probe(hit);
         const cpu = hit.cpu % o.vcpus;
         if (hit.event === 'iova_alloc') {
+          // Allocate in the models now, where the guest did; the call's first map will say where the guest's range went.
+          const dev = domains.get(hit.iovad);
+          if (dev === undefined) {
+            unpaired++;
+            continue;
+          }
           const list = asked.get(hit.cpu) ?? [];
           asked.set(hit.cpu, list);
-          list.push(hit);
+          list.push({
+            dev,
+            pages: hit.size,
+            shared: shared.alloc(hit.size, cpu),
+            own: ownOf(dev).model.alloc(hit.size, cpu),
+          });
           if (list.length > MAX_ASKED) {
             list.shift();
             unpaired++;
@@ -173,7 +193,6 @@ export function splitCapture(o: SplitOptions): SplitResult {
       }
       if (!event) continue;
       const isMap = event.kind === 'map';
-      const cpu = event.cpu % o.vcpus;
       if (isMap) maps++;
       else unmaps++;
       const a = who.event(event);
@@ -201,15 +220,16 @@ export function splitCapture(o: SplitOptions): SplitResult {
         // asked for on this CPU (an interrupt nesting another call asks and maps in between).
         const list = asked.get(event.cpu) ?? [];
         let i = list.length - 1;
-        while (i >= 0 && domains.get((list[i] as ProbeHit).iovad) !== dev) i--;
+        while (i >= 0 && (list[i] as Asked).dev !== dev) i--;
         if (i < 0) unpaired++;
         else {
-          const ask = list.splice(i, 1)[0] as ProbeHit;
+          const ask = list.splice(i, 1)[0] as Asked;
           const pfn = Math.floor(at / PAGE);
-          shared.alloc(dev, pfn, ask.size, cpu);
+          shared.bind(dev, pfn, ask.pages, ask.shared);
           const d = ownOf(dev);
+          d.model.bind(dev, pfn, ask.pages, ask.own);
           d.allocs++;
-          if (d.model.alloc(dev, pfn, ask.size, cpu) === pfn) d.matches++;
+          if (ask.own === pfn) d.matches++;
         }
       }
       const iova = shared.translate(dev, at);
