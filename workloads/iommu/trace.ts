@@ -7,7 +7,7 @@ import { fileError } from '../trace/errors.ts';
 import { readRecordHeader } from '../trace/header.ts';
 import { ByteLineReader } from '../trace/lines.ts';
 import { requireRegularTrace, unchangedSince } from '../trace/source.ts';
-import { parseIommuLine } from './events.ts';
+import { type IommuEvent, parseIommuLine } from './events.ts';
 import { SZ_4K, V7sPageTable } from './v7s.ts';
 
 const SZ_4G = 2 ** 32;
@@ -51,6 +51,41 @@ const emptyCounts = (): IommuTraceCounts => ({
 });
 
 /**
+ * One map or unmap through the v7s page table, counted: whole 4 KiB pages around the range, as
+ * dma-iommu aligns before iommu_map (which refuses less); a range crossing the top of the 4 GiB
+ * space once folded is skipped.
+ */
+function applyIommuEvent(pt: V7sPageTable, e: IommuEvent, counts: IommuTraceCounts): void {
+  const { iova, size } = e;
+  const paddr = e.paddr.low;
+  if (e.kind === 'map') counts.maps++;
+  else {
+    counts.unmaps++;
+    if (size === 0) {
+      counts.unmaps_empty++;
+      return;
+    }
+  }
+  if (size === 0) return;
+  if (iova.high) counts.folded++;
+  const off = iova.low % SZ_4K;
+  const start4k = iova.low - off;
+  const bytes = Math.ceil((size + off) / SZ_4K) * SZ_4K;
+  if (off !== 0 || bytes !== size || (e.kind === 'map' && paddr % SZ_4K !== 0)) counts.rounded++;
+  if (start4k + bytes > SZ_4G) {
+    counts.wrapped++;
+    return;
+  }
+  if (e.kind === 'map') {
+    if (pt.iommuMap(start4k, paddr - (paddr % SZ_4K), bytes) !== 'ok') counts.map_failures++;
+    return;
+  }
+  const done = pt.iommuUnmap(start4k, bytes);
+  if (done === 0) counts.unmaps_not_mapped++;
+  else if (done < bytes) counts.unmaps_partial++;
+}
+
+/**
  * Replay a trace of the iommu:map and iommu:unmap tracepoints, as tracefs prints them
  * (`IOMMU: iova=0x… - 0x… paddr=0x… size=N`, `IOMMU: iova=0x… - 0x… size=N unmapped_size=N`), through
  * the v7s page table the scenarios use: a map is iommu_map (page sizes by the alignment of iova and
@@ -90,34 +125,7 @@ function* replayIommuTrace(
       if (e === undefined) continue;
       if (e.cpu > maxCpu) maxCpu = e.cpu;
       cpu = e.cpu % cpus;
-      const { iova, size } = e;
-      const paddr = e.paddr.low;
-      if (e.kind === 'map') counts.maps++;
-      else {
-        counts.unmaps++;
-        if (size === 0) {
-          counts.unmaps_empty++;
-          continue;
-        }
-      }
-      if (size === 0) continue;
-      if (iova.high) counts.folded++;
-      // Whole 4 KiB pages around the range, as dma-iommu aligns before iommu_map (which refuses less).
-      const off = iova.low % SZ_4K;
-      const start4k = iova.low - off;
-      const bytes = Math.ceil((size + off) / SZ_4K) * SZ_4K;
-      if (off !== 0 || bytes !== size || (e.kind === 'map' && paddr % SZ_4K !== 0)) counts.rounded++;
-      if (start4k + bytes > SZ_4G) {
-        counts.wrapped++;
-        continue;
-      }
-      if (e.kind === 'map') {
-        if (pt.iommuMap(start4k, paddr - (paddr % SZ_4K), bytes) !== 'ok') counts.map_failures++;
-      } else {
-        const done = pt.iommuUnmap(start4k, bytes);
-        if (done === 0) counts.unmaps_not_mapped++;
-        else if (done < bytes) counts.unmaps_partial++;
-      }
+      applyIommuEvent(pt, e, counts);
       if (w.pending >= 4096) yield w.take();
     }
     if (counts.maps === 0) throw fileError(file, 'no iommu:map event (an IOMMU trace has `map: IOMMU: iova=…` lines)');
