@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { readRecordHeader } from '../trace/header.ts';
 import { ByteLineReader } from '../trace/lines.ts';
 import { type Lifetime, Lifetimes } from '../trace/stats.ts';
@@ -190,6 +191,12 @@ const SNIFF = 64 << 10;
 
 /** Whether a trace holds iommu:map or iommu:unmap events among its first lines (plain or gzip). */
 export function isIommuTrace(file: string): boolean {
+  // A FIFO is read once, by the pass itself: sniffing it would eat its head (it is taken as a kmem trace).
+  try {
+    if (!statSync(file).isFile()) return false;
+  } catch {
+    return false; // the pass names what is wrong with the file
+  }
   const reader = new ByteLineReader(file, undefined, SNIFF);
   try {
     let seen = 0;
