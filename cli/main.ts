@@ -28,6 +28,7 @@ function program(): Command {
   addRun(cli);
   addReaders(cli);
   addTraceTools(cli);
+  addLab(cli);
   addKernel(cli);
   return cli;
 }
@@ -164,8 +165,10 @@ function addTraceTools(cli: Command): void {
   const trace = cli.command('trace').description('inspect real traces');
   trace
     .command('stats')
-    .description('what a trace holds: events, allocations, frees, skipped frees, peak live, lifetimes')
-    .argument('<file>', 'a native (alloc,ID[,CPU]) or ftrace kmem trace')
+    .description(
+      'what a trace holds: events, allocations, frees, skipped frees, peak live, lifetimes (an IOMMU trace: maps, unmaps, sizes, 1 MiB slots, lifetimes, unmatched events)',
+    )
+    .argument('<file>', 'a native (alloc,ID[,CPU]) or ftrace kmem trace, or an iommu:map/unmap trace')
     .option('--size <bytes>', 'table size: ftrace allocations kept when bytes_alloc equals it', '1024')
     .option('--cache <name>', 'keep one slab cache (kmalloc events: kmalloc-1k)')
     .option('--site <function>', 'keep one call_site function')
@@ -180,6 +183,51 @@ function addTraceTools(cli: Command): void {
     .action(async (action) => {
       const { cacheCommand } = await import('./commands/cache.ts');
       process.stdout.write(cacheCommand(action));
+    });
+}
+
+/** `lab info`, `lab prepare` and `capture`: the guest lab, and real IOMMU traces from its drivers. */
+function addLab(cli: Command): void {
+  const lab = cli
+    .command('lab')
+    .description(
+      'the guest lab: a Debian Linux 6.1 guest under QEMU (TCG) with an emulated VT-d IOMMU and real drivers',
+    );
+  lab
+    .command('info')
+    .description('what the lab has ready and what is missing (exit 1 when a guest cannot boot)')
+    .option('--json', 'one JSON object')
+    .action(async (opts) => {
+      const { labInfoCommand } = await import('./commands/lab.ts');
+      const { output, exitCode } = labInfoCommand(opts);
+      process.stdout.write(output);
+      process.exitCode = exitCode;
+    });
+  lab
+    .command('prepare')
+    .description(
+      'install QEMU and busybox, download and unpack the guest kernel, build the initramfs (root; reuses what is there)',
+    )
+    .action(async () => {
+      const { labPrepareCommand } = await import('./commands/lab.ts');
+      process.exitCode = await labPrepareCommand();
+    });
+  cli
+    .command('capture')
+    .description(
+      "boot the guest lab, run a workload, and write each device's iommu:map/unmap trace, a shared-domain trace and a manifest",
+    )
+    .option('-w, --workload <name>', 'what runs in the guest (--list names them)')
+    .option('--invalidation <mode>', 'strict (iommu.strict=1, the default) or lazy (iommu.strict=0)')
+    .option('--vcpus <n>', "the guest's vCPUs: 1 (default) or 2")
+    .option('-o, --out <dir>', 'the folder to write (must not exist)')
+    .option('--keep-raw', "also keep the guest's own trace, probe hits included (guest-raw.trace.gz)")
+    .option('--timeout <seconds>', 'stop a guest that has not finished by then (default 600)')
+    .option('--list', 'list the workloads')
+    .option('--verbose', "show the guest's console")
+    .action(async (opts) => {
+      const { captureCommand } = await import('./commands/capture.ts');
+      process.exitCode = await captureCommand(opts);
     });
 }
 

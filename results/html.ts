@@ -17,6 +17,7 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
+import { NO_CAPTURES, realCapturesTable } from './report/real-captures.ts';
 import { scopeKeyOf, scopesOf } from './report/scope.ts';
 import type { Exporter, Provenance } from './run-schema.ts';
 
@@ -52,6 +53,7 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
 
   const body: Record<SectionId, string> = {
     answer: answerSection(model, strategy),
+    captures: perKernel(model, capturesSection),
     platforms: platformsSection(model),
     since: sinceSection(model, strategy),
     constraints: perKernel(model, (a) => constraintsSection(a.constraints, strategy)),
@@ -419,6 +421,23 @@ const VERDICT_CLASS: Record<Claim['verdict'], string> = {
   partly: 'partly',
   'not tested': 'untested',
 };
+
+/** What the real IOMMU captures change in a scope's answer: the sentences, then the figures behind them. */
+function capturesSection(a: KernelAnswer): string {
+  if (!a.real) return `<p>${h(NO_CAPTURES)}</p>`;
+  const t = realCapturesTable(a.real);
+  const cell = (c: { text: string; pick: boolean }, i: number) =>
+    i === 0
+      ? `<th scope="row">${h(c.text)}</th>`
+      : `<td class="num">${c.pick ? `<strong>${h(c.text)}</strong>` : h(c.text)}</td>`;
+  return `<p>${h(a.real.sentences.join(' '))}</p>
+<div class="table-wrap"><table>
+<thead><tr>${t.head.map((x) => `<th>${h(x)}</th>`).join('')}</tr></thead>
+<tbody>
+${t.rows.map((row) => `<tr>${row.map(cell).join('')}</tr>`).join('\n')}
+</tbody>
+</table></div>`;
+}
 
 function claimsSection(claims: readonly Claim[]): string {
   if (claims.length === 0) return '<p>No claims were checked.</p>';

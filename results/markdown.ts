@@ -12,6 +12,7 @@ import {
   type SectionId,
   type SinceKernel,
 } from './report/model.ts';
+import { NO_CAPTURES, realCapturesTable } from './report/real-captures.ts';
 import type { GroupSums } from './report/workload-groups.ts';
 import type { Exporter } from './run-schema.ts';
 
@@ -70,6 +71,7 @@ export function renderMarkdown(m: ReportModel, charts: readonly { title: string;
   head.push(m.question, '');
   const body: Record<SectionId, string[]> = {
     answer: answerSection(m),
+    captures: perKernel(m, capturesSection),
     platforms: platformsSection(m),
     since: since(m),
     constraints: perKernel(m, constraints),
@@ -135,6 +137,21 @@ function groupsTable(r: KernelAnswer['recommendation']): string[] {
         }),
       ]),
       ['l', ...r.groups.map(() => 'r' as const)],
+    ),
+  ];
+}
+
+/** What the real IOMMU captures change in a scope's answer: the sentences, then the figures behind them. */
+function capturesSection(a: KernelAnswer): string[] {
+  if (!a.real) return [NO_CAPTURES];
+  const t = realCapturesTable(a.real);
+  return [
+    a.real.sentences.join(' '),
+    '',
+    mdTable(
+      t.head,
+      t.rows.map((row) => row.map((c) => (c.pick ? `**${c.text}**` : c.text))),
+      t.head.map((_, i) => (i === 0 ? 'l' : 'r')),
     ),
   ];
 }

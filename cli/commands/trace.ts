@@ -1,5 +1,7 @@
 import { InputError } from '../../core/errors.ts';
+import { isIommuTrace } from '../../workloads/iommu/stats.ts';
 import { QUANTILE_ERROR, traceStats } from '../../workloads/trace/stats.ts';
+import { iommuStatsText } from './trace-iommu.ts';
 
 export interface TraceFlags {
   size?: string;
@@ -9,6 +11,7 @@ export interface TraceFlags {
 
 /** `l2bench trace stats FILE`: what a trace holds, as the trace workload would replay it. */
 export function traceStatsCommand(file: string, flags: TraceFlags): string {
+  if (isIommuTrace(file)) return iommuStatsText(file);
   const size = flags.size === undefined ? 1024 : Number(flags.size);
   if (!Number.isInteger(size) || size < 1) throw new InputError(`--size ${flags.size}: not a positive whole number`);
   const s = traceStats(file, { size, cache: flags.cache ?? '', site: flags.site ?? '' });

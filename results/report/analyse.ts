@@ -18,6 +18,7 @@ import type { KernelAnswer, ObjectiveInfo, ReportModel, WorkloadNote } from './m
 import { objectiveOf } from './objective.ts';
 import { platformSections } from './platforms-section.ts';
 import { rankings } from './rankings.ts';
+import { realCaptures } from './real-captures.ts';
 import { recommend } from './recommend.ts';
 import { groupBy, kernelsOf } from './record-groups.ts';
 import { reportRecords } from './report-records.ts';
@@ -156,6 +157,7 @@ function answerFor(
     crossovers: cross,
     claims: claims(records, objective, may),
     cost,
+    real: realCaptures(records, objective.held, [...may], facts.upstream),
   };
 }
 

@@ -4,6 +4,7 @@ import type { FullRecord } from '../../core/record.ts';
 import type { WorkloadCategory } from '../../core/workload-kind.ts';
 import type { Provenance } from '../run-schema.ts';
 import type { AggregationName, StrategyAggregates } from './aggregations.ts';
+import type { RealCaptures } from './real-captures.ts';
 import type { ScopeFacts } from './scope.ts';
 import type { GroupSums } from './workload-groups.ts';
 
@@ -13,6 +14,7 @@ import type { GroupSums } from './workload-groups.ts';
  */
 export const SECTIONS = [
   ['answer', 'The answer'],
+  ['captures', 'What the real captures change'],
   ['platforms', 'Platforms'],
   ['since', 'Since v5.1'],
   ['constraints', 'Hard constraints'],
@@ -47,6 +49,8 @@ export interface KernelAnswer {
   crossovers: Crossover[];
   claims: Claim[];
   cost: CostSummary;
+  /** The answer on the real IOMMU captures against the illustrative scenarios (real-captures.ts); null without captures. */
+  real?: RealCaptures | null;
 }
 
 /** One platform of the run: what it is, and its facts with their sources (core/platform-facts.ts). */

@@ -1,5 +1,6 @@
 import type { FullRecord } from '../../core/record.ts';
-import type { WorkloadCategory } from '../../core/workload-kind.ts';
+import { parseSpec } from '../../core/spec.ts';
+import { isWorkloadOf, WORKLOAD_NAMES, type WorkloadCategory } from '../../core/workload-kind.ts';
 import type { WorkloadUnit } from './workload-units.ts';
 
 /**
@@ -38,3 +39,27 @@ export function sumsByGroup(units: readonly WorkloadUnit[]): GroupSums[] {
     return [{ label, workloads: mine.length, sums }];
   });
 }
+
+/**
+ * The IOMMU workloads the report tells apart: real captures (`iommu:trace=`, the map and unmap
+ * events of real drivers, l2bench capture) and the illustrative scenarios (`iommu:scenario=`, a
+ * model with invented inputs). A record says which by its workload category; a run written before
+ * categories were recorded says it by its spec (a trace= parameter).
+ */
+export type IommuGroup = 'real capture' | 'illustrative scenario';
+
+/** Which IOMMU group a record's workload belongs to, or null for a workload that is not iommu's. */
+export function iommuGroupOf(r: Pick<FullRecord, 'workload' | 'detail'>): IommuGroup | null {
+  if (!isWorkloadOf(r.workload, WORKLOAD_NAMES.iommu)) return null;
+  const category = r.detail.workload_category;
+  if (category !== undefined) return category === 'real trace' ? 'real capture' : 'illustrative scenario';
+  return parseSpec(r.workload).params.trace ? 'real capture' : 'illustrative scenario';
+}
+
+/** Is this record's workload a real IOMMU capture (iommu:trace=)? */
+export const isRealCapture = (r: Pick<FullRecord, 'workload' | 'detail'>): boolean =>
+  iommuGroupOf(r) === 'real capture';
+
+/** Is this record's workload an illustrative IOMMU scenario (iommu:scenario=)? */
+export const isIommuScenario = (r: Pick<FullRecord, 'workload' | 'detail'>): boolean =>
+  iommuGroupOf(r) === 'illustrative scenario';

@@ -149,8 +149,9 @@ describe('the default suite', () => {
     const timed = plan.cells.filter((c) => c.timed);
     expect(timed.length).toBe(6 * 8 * 2);
     expect(new Set(timed.map((c) => c.platform))).toEqual(new Set(['mt8173']));
-    // mt8173: the 139 workloads of the suite before platforms, and its typical count (100 tables).
-    expect(plan.cells.filter((c) => c.platform === 'mt8173').length).toBe((139 + 1) * 8 * 2);
+    // mt8173: the 139 workloads of the suite before platforms, its typical count (100 tables), and the
+    // 80 traces of the real captures (16 captures: 4 devices and the shared domain each).
+    expect(plan.cells.filter((c) => c.platform === 'mt8173').length).toBe((139 + 1 + 16 * 5) * 8 * 2);
     // The full hold sweep on mt8173 and mt8188 (127 points and 100); powers of two and 100 elsewhere.
     const holds = (p: string) =>
       new Set(

@@ -226,6 +226,7 @@ describe('renderHtml', () => {
     const headings = [...doc(html).querySelectorAll('main > section > h2')].map((h) => h.textContent);
     expect(headings).toEqual([
       'The answer',
+      'What the real captures change',
       'Platforms',
       'Since v5.1',
       'Hard constraints',

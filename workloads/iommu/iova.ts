@@ -11,6 +11,18 @@ const IOVA_RANGE_CACHE_MAX_SIZE = 6;
 const IOVA_MAG_SIZE = 128;
 const MAX_GLOBAL_MAGS = 32;
 
+/** The index of the first value ≥ value in a sorted array (its length when none). */
+export function lowerBound(sorted: readonly number[], value: number): number {
+  let a = 0;
+  let b = sorted.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if ((sorted[m] as number) < value) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
 /** roundup_pow_of_two / order_base_2 on page counts. */
 export function orderBase2(n: number): number {
   return n <= 1 ? 0 : 32 - Math.clz32(n - 1);
@@ -38,6 +50,11 @@ export class IovaDomain {
     /** dma_32bit_pfn, also the exclusive limit of the device: 1 << (32 − PAGE_SHIFT). */
     readonly limitPfn: number,
     cpus: number,
+    /**
+     * PFNs per rcache magazine: 128 in v5.1; 127 since "iommu/iova: Optimize iova_magazine alloc
+     * size" (a 1 KiB magazine), which Debian's 6.1.192 has (kernel/capture checks it on every capture).
+     */
+    readonly magazineSize = IOVA_MAG_SIZE,
   ) {
     this.#max32 = limitPfn;
     this.#rcaches = Array.from({ length: IOVA_RANGE_CACHE_MAX_SIZE }, () =>
@@ -117,14 +134,7 @@ export class IovaDomain {
 
   /** Index of the first range with lo ≥ pfn (the anchor's index when none). */
   #indexOf(pfn: number): number {
-    let a = 0;
-    let b = this.#lo.length;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if ((this.#lo[m] as number) < pfn) a = m + 1;
-      else b = m;
-    }
-    return a;
+    return lowerBound(this.#lo, pfn);
   }
 
   /** __iova_rcache_get(): loaded, else prev (swapped in), else a full magazine from the depot. */
@@ -149,8 +159,8 @@ export class IovaDomain {
     const order = orderBase2(size);
     if (order >= IOVA_RANGE_CACHE_MAX_SIZE) return false;
     const rc = (this.#rcaches[order] as CpuRcache[])[cpu] as CpuRcache;
-    if (rc.loaded.length === IOVA_MAG_SIZE) {
-      if (rc.prev.length < IOVA_MAG_SIZE) [rc.loaded, rc.prev] = [rc.prev, rc.loaded];
+    if (rc.loaded.length === this.magazineSize) {
+      if (rc.prev.length < this.magazineSize) [rc.loaded, rc.prev] = [rc.prev, rc.loaded];
       else {
         const depot = this.#depots[order] as number[][];
         const full = rc.loaded;

@@ -3,11 +3,11 @@ import { type Stats, statSync } from 'node:fs';
 import { cachedEvents } from '../event-cache/index.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE } from '../events.ts';
 import { cpuFoldNotices } from '../trace/cpu-fold.ts';
-import { fileError, lineError, quote } from '../trace/errors.ts';
-import { cpuColumn, eventStart, field, isHeader } from '../trace/ftrace.ts';
+import { fileError } from '../trace/errors.ts';
+import { readRecordHeader } from '../trace/header.ts';
 import { ByteLineReader } from '../trace/lines.ts';
 import { requireRegularTrace, unchangedSince } from '../trace/source.ts';
-import { firstNonSpace, parseUint, tokenEnd } from '../trace/text.ts';
+import { type IommuEvent, parseIommuLine } from './events.ts';
 import { SZ_4K, V7sPageTable } from './v7s.ts';
 
 const SZ_4G = 2 ** 32;
@@ -50,17 +50,39 @@ const emptyCounts = (): IommuTraceCounts => ({
   unmaps_empty: 0,
 });
 
-/** A 64-bit hex value as `0x…` prints it: its low 32 bits and whether any bit above is set. */
-interface Hex {
-  readonly low: number;
-  readonly high: boolean;
-}
-
-function parseHex(text: string | undefined): Hex | undefined {
-  if (text === undefined || !/^0x[0-9a-fA-F]{1,16}$/.test(text)) return undefined;
-  const digits = text.slice(2);
-  const cut = Math.max(0, digits.length - 8);
-  return { low: Number.parseInt(digits.slice(cut), 16), high: cut > 0 && /[1-9a-fA-F]/.test(digits.slice(0, cut)) };
+/**
+ * One map or unmap through the v7s page table, counted: whole 4 KiB pages around the range, as
+ * dma-iommu aligns before iommu_map (which refuses less); a range crossing the top of the 4 GiB
+ * space once folded is skipped.
+ */
+function applyIommuEvent(pt: V7sPageTable, e: IommuEvent, counts: IommuTraceCounts): void {
+  const { iova, size } = e;
+  const paddr = e.paddr.low;
+  if (e.kind === 'map') counts.maps++;
+  else {
+    counts.unmaps++;
+    if (size === 0) {
+      counts.unmaps_empty++;
+      return;
+    }
+  }
+  if (size === 0) return;
+  if (iova.high) counts.folded++;
+  const off = iova.low % SZ_4K;
+  const start4k = iova.low - off;
+  const bytes = Math.ceil((size + off) / SZ_4K) * SZ_4K;
+  if (off !== 0 || bytes !== size || (e.kind === 'map' && paddr % SZ_4K !== 0)) counts.rounded++;
+  if (start4k + bytes > SZ_4G) {
+    counts.wrapped++;
+    return;
+  }
+  if (e.kind === 'map') {
+    if (pt.iommuMap(start4k, paddr - (paddr % SZ_4K), bytes) !== 'ok') counts.map_failures++;
+    return;
+  }
+  const done = pt.iommuUnmap(start4k, bytes);
+  if (done === 0) counts.unmaps_not_mapped++;
+  else if (done < bytes) counts.unmaps_partial++;
 }
 
 /**
@@ -99,61 +121,11 @@ function* replayIommuTrace(
   try {
     hooks.onOpen?.(reader.stats);
     for (let line = reader.nextText(); line !== undefined; line = reader.nextText()) {
-      const start = firstNonSpace(line);
-      if (start < 0 || line.charCodeAt(start) === 35 /* # */) continue;
-      const no = reader.line;
-      const open = cpuColumn(line, start);
-      if (open < 0) {
-        if (isHeader(line, start)) continue;
-        throw lineError(file, no, `not an ftrace event line (no [CPU] column): ${quote(line.slice(start))}`);
-      }
-      const close = line.indexOf(']', open);
-      const p = eventStart(line, close);
-      if (p < 0) continue;
-      const q = tokenEnd(line, p);
-      const name = line.slice(p, q - 1);
-      if (name !== 'map' && name !== 'unmap') continue;
-      const traceCpu = parseUint(line, open + 1, close);
-      if (traceCpu > maxCpu) maxCpu = traceCpu;
-      cpu = traceCpu % cpus;
-      const iova = parseHex(field(line, q, ' iova='));
-      if (!iova) throw lineError(file, no, `${name} without a hex iova= (${quote(field(line, q, ' iova=') ?? '')})`);
-      const sizeKey = name === 'map' ? ' size=' : ' unmapped_size=';
-      const sizeText = field(line, q, sizeKey) ?? '';
-      const size = /^\d{1,15}$/.test(sizeText) ? Number(sizeText) : -1;
-      if (size < 0)
-        throw lineError(file, no, `${name} without a whole number in ${sizeKey.trim()} (${quote(sizeText)})`);
-      let paddr = 0;
-      if (name === 'map') {
-        const pa = parseHex(field(line, q, ' paddr='));
-        if (!pa) throw lineError(file, no, `map without a hex paddr= (${quote(field(line, q, ' paddr=') ?? '')})`);
-        paddr = pa.low;
-        counts.maps++;
-      } else {
-        counts.unmaps++;
-        if (size === 0) {
-          counts.unmaps_empty++;
-          continue;
-        }
-      }
-      if (size === 0) continue;
-      if (iova.high) counts.folded++;
-      // Whole 4 KiB pages around the range, as dma-iommu aligns before iommu_map (which refuses less).
-      const off = iova.low % SZ_4K;
-      const start4k = iova.low - off;
-      const bytes = Math.ceil((size + off) / SZ_4K) * SZ_4K;
-      if (off !== 0 || bytes !== size || (name === 'map' && paddr % SZ_4K !== 0)) counts.rounded++;
-      if (start4k + bytes > SZ_4G) {
-        counts.wrapped++;
-        continue;
-      }
-      if (name === 'map') {
-        if (pt.iommuMap(start4k, paddr - (paddr % SZ_4K), bytes) !== 'ok') counts.map_failures++;
-      } else {
-        const done = pt.iommuUnmap(start4k, bytes);
-        if (done === 0) counts.unmaps_not_mapped++;
-        else if (done < bytes) counts.unmaps_partial++;
-      }
+      const e = parseIommuLine(file, reader.line, line);
+      if (e === undefined) continue;
+      if (e.cpu > maxCpu) maxCpu = e.cpu;
+      cpu = e.cpu % cpus;
+      applyIommuEvent(pt, e, counts);
       if (w.pending >= 4096) yield w.take();
     }
     if (counts.maps === 0) throw fileError(file, 'no iommu:map event (an IOMMU trace has `map: IOMMU: iova=…` lines)');
@@ -166,6 +138,13 @@ function* replayIommuTrace(
   } finally {
     reader.close();
   }
+}
+
+/** What the v7s page table does with a trace (one CPU, no teardown): table allocations, frees and peak, and what was skipped. */
+export function v7sReplay(file: string): IommuTraceCounts {
+  const counts = emptyCounts();
+  for (const _ of replayIommuTrace(file, 1, false, counts));
+  return counts;
 }
 
 /** Bump when the IOMMU trace parser's or the v7s model's table events change for the same file: cached conversions are then made again. */
@@ -181,6 +160,9 @@ const UNFOLDED_CPUS = 0x10000;
  */
 export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean) {
   requireRegularTrace(file);
+  // A captured trace says where it came from (`# source:`, l2bench capture): carried into the results.
+  const source = readRecordHeader(file).source;
+  const origin: Record<string, string> = source ? { source } : {};
   const cached = cachedEvents(
     file,
     { events: 'iommu trace', parser: IOMMU_TRACE_PARSER, teardown },
@@ -201,7 +183,7 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
     const counts = cached.meta.counts as IommuTraceCounts;
     let last = emptyCounts();
     return {
-      info: { file, sha256: cached.sha256, format: 'iommu' },
+      info: { file, sha256: cached.sha256, format: 'iommu', ...origin },
       notices: cpuFoldNotices(file, cached.meta.maxCpu as number, cpus),
       lastPass: () => ({ ...last }),
       *chunks(): Iterable<EventChunk> {
@@ -222,7 +204,7 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
   const unchanged = unchangedSince(file, () => opened);
   let last = emptyCounts();
   return {
-    info: { file, sha256: hash.digest('hex'), format: 'iommu' },
+    info: { file, sha256: hash.digest('hex'), format: 'iommu', ...origin },
     notices: cpuFoldNotices(file, maxCpu, cpus),
     lastPass: () => ({ ...last }),
     *chunks(): Iterable<EventChunk> {
