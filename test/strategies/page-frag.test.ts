@@ -146,3 +146,47 @@ describe('page-frag (__page_frag_alloc_align, 6.18)', () => {
     expect(b.tables.work).toEqual(a.tables.work);
   });
 });
+
+// 6.1 (mm/page_alloc.c, page_frag_alloc_align): v5.1's carving with an alignment mask; 1 KiB
+// fragments never need it.
+describe('page-frag (page_frag_alloc_align, 6.1)', () => {
+  const v61 = () => instance(pageFrag, {}, {}, '6.1');
+
+  it("carves downward as v5.1: fragment k of a 32 KiB page at 32768 − 1024·k; v5.1's 24-byte struct", () => {
+    const { tables, account } = v61();
+    const addrs = allocMany(tables, 33);
+    const base = (addrs[0] as number) - 31 * KiB;
+    for (let k = 1; k <= 32; k++) expect(addrs[k - 1]).toBe(base + 32 * KiB - k * KiB);
+    expect(account.counters.allocs[3]).toBe(2);
+    expect(tables.metadataBytes()).toBe(24);
+  });
+
+  it('reuses the cached page from its end once every fragment is back: the 33rd after 32 frees is the first', () => {
+    const { tables, account } = v61();
+    const first = allocMany(tables, 32);
+    for (const a of first) tables.free(a, 0);
+    expect(tables.alloc(0)).toBe(first[0]);
+    expect(account.counters.allocs[3]).toBe(1);
+  });
+
+  it('hands out the addresses v5.1 does, event by event, on the same machine history', () => {
+    const a = instance(pageFrag);
+    const b = v61();
+    const liveA: number[] = [];
+    const liveB: number[] = [];
+    let x = 777;
+    for (let i = 0; i < 3000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      if (liveA.length > 0 && x % 3 === 0) {
+        const k = x % liveA.length;
+        a.tables.free(liveA.splice(k, 1)[0] as number, 0);
+        b.tables.free(liveB.splice(k, 1)[0] as number, 0);
+      } else {
+        liveA.push(a.tables.alloc(0));
+        liveB.push(b.tables.alloc(0));
+        expect(liveB.at(-1)).toBe(liveA.at(-1));
+      }
+    }
+    expect(b.tables.work).toEqual(a.tables.work);
+  });
+});
