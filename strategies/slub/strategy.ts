@@ -74,8 +74,8 @@ export interface ShownGeometry {
  * A SLUB cache as a running kernel built it, for the live check to replay: objects of
  * `objectSize` bytes (a msg_msg bucket's), the geometry the kernel shows rather than one computed
  * here, and the model of `kernel`. It is the same model the strategies run, inspected through
- * TableAllocator.sysfsCounters and sysfsView, which only a model of 6.18 has (the kernel the live
- * check runs on).
+ * TableAllocator.sysfsCounters and sysfsView, which the models of 6.1 and 6.18 have (the live
+ * check runs on 6.18, the guest check on 6.1).
  */
 export function slubCacheModel(o: {
   pages: PageAllocator;
