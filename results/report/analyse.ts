@@ -1,5 +1,5 @@
 import { DEFAULT_KERNEL, isKernelVersion, type KernelVersion } from '../../core/kernel.ts';
-import { DEFAULT_PLATFORM, findPlatform } from '../../core/platforms.ts';
+import { DEFAULT_PLATFORM, factsUnder, findPlatform } from '../../core/platforms.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { describeIncomplete } from '../completeness.ts';
@@ -150,7 +150,8 @@ function answerFor(
   table: CostTable,
 ): KernelAnswer {
   const facts = factsOf(scope.platform, scope.kernel);
-  const gate = constraints(records, findPlatform(scope.platform ?? DEFAULT_PLATFORM)?.kernels[scope.kernel]);
+  const platform = findPlatform(scope.platform ?? DEFAULT_PLATFORM);
+  const gate = constraints(records, platform && factsUnder(platform, scope.kernel));
   const may = new Set(gate.filter(eligible).map((g) => g.strategy));
   const cross = crossovers(records, may, objective);
   const cost = costSummary(records, may, table, facts, scope.kernel);
