@@ -47,7 +47,7 @@ function addRun(cli: Command): void {
     )
     .option('-w, --workload <spec>', 'a workload NAME[:key=value,…]; key=a..b sweeps (repeatable)', collect)
     .option('--cpus <list>', "CPU counts of the simulated machine, comma-separated (default: each platform's board)")
-    .option('--kernel <list>', 'Linux versions whose allocators to model, comma-separated: 5.1 (default), 6.18')
+    .option('--kernel <list>', 'Linux versions whose allocators to model, comma-separated: 5.1 (default), 6.1, 6.18')
     .option(
       '--platform <list>',
       'platforms, comma-separated (default mt8173): each on its board, under the kernels it runs (l2bench list platforms)',

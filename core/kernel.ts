@@ -4,7 +4,7 @@
  * what it does under it: they `switch` over a KernelVersion with `unknownKernel` as the default, or
  * keep a `Record<KernelVersion, …>`.
  */
-export const KERNEL_VERSIONS = ['5.1', '6.18'] as const;
+export const KERNEL_VERSIONS = ['5.1', '6.1', '6.18'] as const;
 
 export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
 

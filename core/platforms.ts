@@ -5,9 +5,11 @@
  * prints. The facts come from the project's research of the 5.1, 6.1 and 6.18 trees: 5.1.0, 6.1
  * (6.1-rc7, checked against 6.1.166 stable where it matters) and 6.18.2.
  *
- * A platform runs a kernel when it has facts for it and l2bench models the kernel (KERNEL_VERSIONS):
- * adding a kernel to l2bench plans no platform under it until its facts are written here.
+ * A platform runs a kernel when it has facts for it. Facts are keyed by KernelVersion, and the
+ * per-kernel tables below are Records of it: adding a kernel to KERNEL_VERSIONS does not compile
+ * until each table says what that kernel does, so no kernel is quietly given another's facts.
  */
+import { isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from './kernel.ts';
 import { GiB } from './sizes.ts';
 
 /** A fact and where it comes from. */
@@ -68,14 +70,17 @@ export interface Platform {
   /** What the simulated machine does not describe of this platform (empty when nothing known). */
   readonly modelGaps: readonly string[];
   /** The facts per kernel version; a kernel without facts is one the platform does not run. */
-  readonly kernels: Readonly<Partial<Record<string, PlatformKernel>>>;
+  readonly kernels: Readonly<Partial<Record<KernelVersion, PlatformKernel>>>;
 }
 
 const fact = <T>(value: T, source: string): Sourced<T> => ({ value, source });
 
+/** One fact per kernel l2bench models: a kernel added to KERNEL_VERSIONS does not compile until each says its own. */
+type PerKernel<T> = Readonly<Record<KernelVersion, Sourced<T>>>;
+
 // Facts every v7s user inherits from io-pgtable-arm-v7s and the arm64 page allocator.
 
-const MAX_ORDER_ARM64 = {
+const MAX_ORDER_ARM64: PerKernel<number> = {
   '5.1': fact(
     10,
     'include/linux/mmzone.h MAX_ORDER = CONFIG_FORCE_MAX_ZONEORDER, default 11, orders 0–10 (arch/arm64/Kconfig, 5.1)',
@@ -89,13 +94,13 @@ const MAX_ORDER_ARM64 = {
     'include/linux/mmzone.h MAX_PAGE_ORDER = CONFIG_ARCH_FORCE_MAX_ORDER, default 10 with 4K pages (arch/arm64/Kconfig, 6.18)',
   ),
 };
-const MAX_ORDER_ARM = {
+const MAX_ORDER_ARM: PerKernel<number> = {
   '5.1': fact(10, 'CONFIG_FORCE_MAX_ZONEORDER default 11, orders 0–10 (arch/arm/Kconfig, 5.1)'),
   '6.1': fact(10, 'CONFIG_ARCH_FORCE_MAX_ORDER default 11, orders 0–10 (arch/arm/Kconfig, 6.1)'),
   '6.18': fact(10, 'CONFIG_ARCH_FORCE_MAX_ORDER default 10 (arch/arm/Kconfig, 6.18)'),
 };
 
-const BELOW_4G = {
+const BELOW_4G: PerKernel<number> = {
   '5.1': fact(32, 'phys != (arm_v7s_iopte)phys in __arm_v7s_alloc_table (drivers/iommu/io-pgtable-arm-v7s.c, 5.1)'),
   '6.1': fact(
     32,
@@ -111,7 +116,7 @@ const TTBR_EXT_35 = fact(
   'PGTABLE_PA_35_EN sets IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT, oas 35 (mtk_iommu_domain_finalise, drivers/iommu/mtk_iommu.c, 6.18): phys >= (1ULL << cfg->oas) in __arm_v7s_alloc_table',
 );
 
-const DMA32_FLAGS = {
+const DMA32_FLAGS: PerKernel<L2CacheFlags> = {
   '5.1': fact<L2CacheFlags>(
     'SLAB_CACHE_DMA32',
     'ARM_V7S_TABLE_SLAB_FLAGS with CONFIG_ZONE_DMA32, in arm_v7s_alloc_pgtable (drivers/iommu/io-pgtable-arm-v7s.c, 5.1)',
@@ -130,7 +135,7 @@ const TTBR_EXT_FLAGS = fact<L2CacheFlags>(
   'TTBR_EXT ? 0 : ARM_V7S_TABLE_SLAB_FLAGS in arm_v7s_alloc_pgtable (drivers/iommu/io-pgtable-arm-v7s.c, 6.18)',
 );
 
-const GFP_MTK = {
+const GFP_MTK: PerKernel<string> = {
   '5.1': fact(
     'GFP_ATOMIC, hard-coded',
     '__arm_v7s_map allocates L2 tables with GFP_ATOMIC (drivers/iommu/io-pgtable-arm-v7s.c, 5.1)',
@@ -144,7 +149,7 @@ const GFP_MTK = {
     "__arm_v7s_map passes the caller's gfp; __iommu_dma_map and iommu_dma_map_sg pass GFP_ATOMIC, __iommu_dma_alloc_noncontiguous the caller's (drivers/iommu/dma-iommu.c, 6.18)",
   ),
 };
-const ATOMIC_CALLERS = {
+const ATOMIC_CALLERS: PerKernel<boolean> = {
   '5.1': fact(
     false,
     'GFP_ATOMIC in __arm_v7s_map, called under spin_lock_irqsave; map/unmap "can be called in irq context" (W. Deacon, <20181205144130.GA16121@arm.com>)',
@@ -169,7 +174,7 @@ const CMA_CHROMEOS = fact<number | null>(
   "the board's kernel config is not known; upstream arm64 defconfig has CONFIG_DMA_CMA=y, CONFIG_CMA_SIZE_MBYTES=32 (arch/arm64/configs/defconfig, 5.1 and 6.18)",
 );
 
-const NOT_COHERENT_MTK = {
+const NOT_COHERENT_MTK: PerKernel<boolean> = {
   '5.1': fact(
     false,
     'no IO_PGTABLE_QUIRK_NO_DMA in mtk_iommu_domain_finalise (drivers/iommu/mtk_iommu.c, 5.1); no dma-coherent on the m4u node',
@@ -191,7 +196,7 @@ const UPSTREAM_SLAB_TTBR_EXT = fact(
 );
 
 /** An mtk_iommu SoC whose tables must lie below 4 GiB under this kernel. */
-function mtkBelow4G(kernel: '5.1' | '6.1' | '6.18', maxL2Tables = L2_4096): PlatformKernel {
+function mtkBelow4G(kernel: KernelVersion, maxL2Tables = L2_4096): PlatformKernel {
   return {
     coherentWalk: NOT_COHERENT_MTK[kernel],
     tableAddressBits: BELOW_4G[kernel],
@@ -223,6 +228,23 @@ const MT8173_BOARD: Board = {
     4 * GiB,
     'the R13 has 4 GB of RAM (retail specification); the DT size is a placeholder the firmware fills in',
   ),
+};
+
+// What each kernel's io-pgtable calls a coherent walk, and where msm_iommu's map path gets its gfp.
+const COHERENT_WALK_FLAG: Readonly<Record<KernelVersion, string>> = {
+  '5.1': 'IO_PGTABLE_QUIRK_NO_DMA',
+  '6.1': 'cfg.coherent_walk',
+  '6.18': 'cfg.coherent_walk',
+};
+const MSM_NOT_COHERENT: Readonly<Record<KernelVersion, string>> = {
+  '5.1': 'no IO_PGTABLE_QUIRK_NO_DMA',
+  '6.1': 'coherent_walk not set',
+  '6.18': 'coherent_walk not set',
+};
+const MSM_MAP_GFP: Readonly<Record<KernelVersion, string>> = {
+  '5.1': '__arm_v7s_map allocates with GFP_ATOMIC, under spin_lock_irqsave(&priv->pgtlock) in msm_iommu_map (5.1)',
+  '6.1': 'msm_iommu_map passes GFP_ATOMIC under spin_lock_irqsave(&priv->pgtlock) (drivers/iommu/msm_iommu.c, 6.1)',
+  '6.18': 'msm_iommu_map passes GFP_ATOMIC under spin_lock_irqsave(&priv->pgtlock) (drivers/iommu/msm_iommu.c, 6.18)',
 };
 
 const MSM_NOTE =
@@ -336,12 +358,12 @@ export const PLATFORMS: readonly Platform[] = [
     typicalL2Tables: fact(null, 'no count found for this SoC'),
     modelGaps: [MSM_NOTE],
     kernels: Object.fromEntries(
-      (['5.1', '6.1', '6.18'] as const).map((k) => [
+      KERNEL_VERSIONS.map((k) => [
         k,
         {
           coherentWalk: fact(
             false,
-            `${k === '5.1' ? 'no IO_PGTABLE_QUIRK_NO_DMA' : 'coherent_walk not set'} in msm_iommu_domain_config (drivers/iommu/msm_iommu.c, ${k})`,
+            `${MSM_NOT_COHERENT[k]} in msm_iommu_domain_config (drivers/iommu/msm_iommu.c, ${k})`,
           ),
           tableAddressBits: fact(
             32,
@@ -351,12 +373,7 @@ export const PLATFORMS: readonly Platform[] = [
             'SLAB_CACHE_DMA',
             `ARM_V7S_TABLE_SLAB_FLAGS without CONFIG_ZONE_DMA32 (arm has none); without CONFIG_ZONE_DMA it is ZONE_NORMAL (io-pgtable-arm-v7s.c, ${k})`,
           ),
-          mapGfp: fact(
-            'GFP_ATOMIC',
-            k === '5.1'
-              ? '__arm_v7s_map allocates with GFP_ATOMIC, under spin_lock_irqsave(&priv->pgtlock) in msm_iommu_map (5.1)'
-              : `msm_iommu_map passes GFP_ATOMIC under spin_lock_irqsave(&priv->pgtlock) (drivers/iommu/msm_iommu.c, ${k})`,
-          ),
+          mapGfp: fact('GFP_ATOMIC', MSM_MAP_GFP[k]),
           allocMaySleep: fact(
             false,
             `msm_iommu_map holds a spinlock with interrupts off (drivers/iommu/msm_iommu.c, ${k})`,
@@ -387,13 +404,13 @@ export const PLATFORMS: readonly Platform[] = [
       'hypothetical hardware: no upstream v7s user sets coherent_walk (mtk_iommu, msm_iommu; arm-smmu DTs with v7s have no dma-coherent)',
     ],
     kernels: Object.fromEntries(
-      (['5.1', '6.1', '6.18'] as const).map((k) => [
+      KERNEL_VERSIONS.map((k) => [
         k,
         {
           ...mtkBelow4G(k),
           coherentWalk: fact(
             true,
-            `hypothetical: as arm-smmu sets ${k === '5.1' ? 'IO_PGTABLE_QUIRK_NO_DMA' : 'cfg.coherent_walk'} from ARM_SMMU_FEAT_COHERENT_WALK (arm_smmu_init_domain_context, ${k})`,
+            `hypothetical: as arm-smmu sets ${COHERENT_WALK_FLAG[k]} from ARM_SMMU_FEAT_COHERENT_WALK (arm_smmu_init_domain_context, ${k})`,
           ),
         } satisfies PlatformKernel,
       ]),
@@ -410,6 +427,11 @@ export const DEFAULT_PLATFORM = 'mt8173';
 /** A platform by name, or undefined. */
 export function findPlatform(name: string): Platform | undefined {
   return PLATFORMS.find((p) => p.name === name);
+}
+
+/** A platform's facts under a kernel named in a record (any text), or undefined when it does not run it. */
+export function factsUnder(platform: Platform, kernel: string): PlatformKernel | undefined {
+  return isKernelVersion(kernel) ? platform.kernels[kernel] : undefined;
 }
 
 /** The bytes below which its tables must lie: 4 GiB, or 2^oas under TTBR_EXT. */

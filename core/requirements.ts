@@ -4,6 +4,7 @@
  * figures may be shown for information, never ranked, bolded or drawn as the best. That is apart
  * from "excluded", which a run decides (failed allocations, misplaced tables).
  */
+import { type KernelVersion, unknownKernel } from './kernel.ts';
 import type { Platform, PlatformKernel } from './platforms.ts';
 
 export type Requirement =
@@ -31,14 +32,20 @@ export interface Applicability {
 const APPLICABLE: Applicability = { applicable: true, reason: '' };
 
 /** Where a non-coherent device's dma_alloc_coherent memory comes from under this kernel. */
-function remappedBy(kernel: string): string {
-  return kernel === '5.1'
-    ? 'arch_dma_alloc gives it from dma_alloc_from_pool or dma_common_contiguous_remap (kernel/dma/remap.c, 5.1)'
-    : `dma_direct_alloc gives it from the atomic pool or dma_common_contiguous_remap (kernel/dma/direct.c, ${kernel})`;
+function remappedBy(kernel: KernelVersion): string {
+  switch (kernel) {
+    case '5.1':
+      return 'arch_dma_alloc gives it from dma_alloc_from_pool or dma_common_contiguous_remap (kernel/dma/remap.c, 5.1)';
+    case '6.1':
+    case '6.18':
+      return `dma_direct_alloc gives it from the atomic pool or dma_common_contiguous_remap (kernel/dma/direct.c, ${kernel})`;
+    default:
+      return unknownKernel(kernel);
+  }
 }
 
 /** Whether `facts` (the platform under `kernel`) offers `req`, and if not, why. */
-function offers(req: Requirement, platform: Platform, kernel: string, facts: PlatformKernel): Applicability {
+function offers(req: Requirement, platform: Platform, kernel: KernelVersion, facts: PlatformKernel): Applicability {
   const coherent = facts.coherentWalk;
   switch (req.kind) {
     case 'linear-coherent-memory':
@@ -89,7 +96,11 @@ function offers(req: Requirement, platform: Platform, kernel: string, facts: Pla
  * Whether a strategy with these requirements can serve `platform` under `kernel`: the first
  * requirement it does not offer gives the reason. A platform that does not run the kernel offers nothing.
  */
-export function applicabilityOf(requires: readonly Requirement[], platform: Platform, kernel: string): Applicability {
+export function applicabilityOf(
+  requires: readonly Requirement[],
+  platform: Platform,
+  kernel: KernelVersion,
+): Applicability {
   const facts = platform.kernels[kernel];
   if (!facts) return { applicable: false, reason: `${platform.name} does not run Linux ${kernel}.` };
   for (const req of requires) {

@@ -4,15 +4,17 @@ import { __GFP_NOWARN, GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.t
 import type { PageAllocator } from './types.ts';
 
 /**
- * The arm64 atomic DMA pool of Linux 6.18 (kernel/dma/pool.c), as dma_alloc_coherent uses it for a
+ * The arm64 atomic DMA pool of Linux 6.1 and 6.18 (kernel/dma/pool.c), as dma_alloc_coherent uses it for a
  * non-coherent device called with GFP_ATOMIC (dma_direct_alloc → dma_direct_alloc_from_pool). The
  * dynamic pools came with 54adadf9b085 "dma-pool: dynamically expanding atomic pools" and the size
  * rule with 1d659236fb43 "dma-pool: scale the default DMA coherent pool size with memory capacity"
  * (both v5.8; research note: ids from the log, rules read in the 6.18.0 and a later mainline
- * kernel/dma/pool.c).
+ * kernel/dma/pool.c). 6.1's pool.c is the same for what is modelled here (read in 6.1.0 [src]):
+ * MAX_ORDER − 1 there is MAX_PAGE_ORDER here, both 10; the rest is flags, remapping and messages.
  *
  * On the MT8173-like board the allocation goes to the pool of the zone below 4 GiB (ZONE_DMA on
- * 6.18 arm64, which covers the same pages as the simulated machine's ZONE_DMA32).
+ * 6.1 and 6.18 arm64, which covers the same pages as the simulated machine's ZONE_DMA32;
+ * dma_direct_optimal_gfp_mask picks GFP_DMA for a 32-bit mask when zone_dma_bits is 32, read in 6.1.0).
  */
 
 const SZ_128K = 128 * 1024;
@@ -170,4 +172,37 @@ export class AtomicPool618 {
       return;
     }
   }
+}
+
+/**
+ * The pool a dma_pool's pages come from: coherent_pool= in KiB (−1: not given, the size from RAM,
+ * totalram_pages() being `totalramPages`).
+ */
+export function atomicPoolFor(
+  pages: PageAllocator,
+  work: AtomicPoolWork,
+  coherentPoolKiB: number,
+  totalramPages: number,
+  growth: PoolGrowth,
+): AtomicPool618 {
+  const defaultBytes = atomicPoolDefaultBytes(totalramPages);
+  return new AtomicPool618(pages, work, {
+    sizeBytes: coherentPoolKiB < 0 ? defaultBytes : coherentPoolKiB * 1024,
+    defaultBytes,
+    growth,
+  });
+}
+
+/**
+ * coherent_pool: the KiB of pool that `pages` pool pages need (plus a page once one was refused),
+ * when that is a value coherent_pool= could give: `bound` (a coherent device, or a pool that never
+ * grows) and at most 4 MiB, the largest boot chunk. A pool that grows needs no larger one.
+ */
+export function atomicPoolRequirements(
+  pages: number,
+  work: AtomicPoolWork,
+  bound: boolean,
+): Readonly<Record<string, number>> {
+  const kib = ((pages + (work.atomic_pool_exhausted > 0 ? 1 : 0)) * PAGE_SIZE) / 1024;
+  return bound && kib <= 4096 ? { coherent_pool: kib } : {};
 }

@@ -1,5 +1,5 @@
 import { PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
-import { AtomicPool618, atomicPoolDefaultBytes, type PoolGrowth } from './atomic-pool.ts';
+import { type AtomicPool618, atomicPoolFor, atomicPoolRequirements, type PoolGrowth } from './atomic-pool.ts';
 import { kmallocSize } from './kmalloc.ts';
 import { hex, isAligned } from './machine/constants.ts';
 import { GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
@@ -79,15 +79,8 @@ export class DmaPool618 implements TableAllocator {
   constructor(pages: PageAllocator, coherentPoolKiB: number, totalramPages: number, growth: PoolGrowth) {
     this.#pages = pages;
     for (const offset of this.#offsets) this.#isBlock[offset / TABLE_SIZE] = 1;
-    const defaultBytes = atomicPoolDefaultBytes(totalramPages);
     this.#atomic =
-      coherentPoolKiB === 0
-        ? null
-        : new AtomicPool618(pages, this.work, {
-            sizeBytes: coherentPoolKiB < 0 ? defaultBytes : coherentPoolKiB * 1024,
-            defaultBytes,
-            growth,
-          });
+      coherentPoolKiB === 0 ? null : atomicPoolFor(pages, this.work, coherentPoolKiB, totalramPages, growth);
     this.#poolBound = coherentPoolKiB === 0 || growth === 'none';
   }
 
@@ -136,9 +129,7 @@ export class DmaPool618 implements TableAllocator {
    * grows needs no larger one.
    */
   requirements(): Readonly<Record<string, number>> {
-    const pages = this.#poolPages + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
-    const kib = (pages * PAGE_SIZE) / 1024;
-    return this.#poolBound && kib <= 4096 ? { coherent_pool: kib } : {};
+    return atomicPoolRequirements(this.#poolPages, this.work, this.#poolBound);
   }
 
   /** pool_alloc_page() and pool_initialise_page(): a page whose blocks go on the stack, first on top. */

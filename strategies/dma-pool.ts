@@ -3,7 +3,14 @@ import { choiceParam, intParam, type ParamValues } from '../core/params.ts';
 import type { PlatformKernel } from '../core/platforms.ts';
 import type { Requirement } from '../core/requirements.ts';
 import { MiB, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
-import { getOrder, type PoolGrowth } from './atomic-pool.ts';
+import {
+  type AtomicPool618,
+  type AtomicPoolWork,
+  atomicPoolFor,
+  atomicPoolRequirements,
+  getOrder,
+  type PoolGrowth,
+} from './atomic-pool.ts';
 import { DmaPool618 } from './dma-pool-6.18.ts';
 import { kmallocSize } from './kmalloc.ts';
 import { hex, isAligned } from './machine/constants.ts';
@@ -12,16 +19,115 @@ import { DEFAULT_MACHINE } from './machine/machine.ts';
 import { SummaryBitmap } from './summary-bitmap.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
 
-/** struct dma_page (40 bytes), kmalloc'ed per pool page: kmalloc-128, the smallest on arm64 v5.1. */
-const DMA_PAGE_BYTES = kmallocSize(40, '5.1');
+/** struct dma_page (40 bytes on 64-bit v5.1 and 6.1), kmalloc'ed per pool page: kmalloc-128 on arm64. */
+const DMA_PAGE_STRUCT = 40;
 /** struct dma_pool (104 bytes), kmalloc'ed once: kmalloc-128. */
-const DMA_POOL_BYTES = kmallocSize(104, '5.1');
+const DMA_POOL_STRUCT = 104;
 
 /** coherent_pool= default on arm64 (DEFAULT_DMA_COHERENT_POOL_SIZE): 256 KiB. */
 const DEFAULT_COHERENT_POOL_KIB = 256;
 /** log2(TABLE_SIZE): a block's number from its offset in the page. */
 const TABLE_SHIFT = 10;
 const PER_PAGE = 1 / PAGE_SIZE;
+
+/** dma_alloc_coherent() of one pool page, as the kernel supplies it to this device. */
+interface PoolPageSource {
+  /** The page's address, or −1 when it cannot be had (counted in the strategy's work). */
+  take(): number;
+  /** Bookkeeping the supply adds for this pool (the atomic pool's chunk headers). */
+  metadataBytes(): number;
+  /** The coherent_pool= that would have served a pool of `pages` pages (see TableAllocator.requirements). */
+  requirements(pages: number): Readonly<Record<string, number>>;
+}
+
+/**
+ * The arm64 v5.1 atomic coherent pool (arch_dma_alloc → __alloc_from_pool: coherent_pool=, 256 KiB
+ * by default, taken at boot, never grown), or plain pages for a coherent device (coherent_pool=0).
+ * Only the pages this pool takes are charged; a pool larger than the default is memory reserved at
+ * boot for these tables: its extra pages are held from creation and handed out first.
+ */
+class FixedCoherentPool implements PoolPageSource {
+  readonly #pages: PageAllocator;
+  readonly #work: { atomic_pool_exhausted: number };
+  /** Pages the pool can give (Infinity for a coherent device). */
+  readonly #poolPages: number;
+  readonly #reserved: number[] = [];
+  #taken = 0;
+
+  constructor(pages: PageAllocator, work: { atomic_pool_exhausted: number }, coherentPoolKiB: number) {
+    this.#pages = pages;
+    this.#work = work;
+    this.#poolPages = coherentPoolKiB === 0 ? Number.POSITIVE_INFINITY : (coherentPoolKiB * 1024) / PAGE_SIZE;
+    // atomic_pool_init() takes the whole pool at boot (GFP_DMA32 on arm64 v5.1): the part above the
+    // default is there only for this pool, so it is held from the start.
+    const extra = Math.max(0, coherentPoolKiB - DEFAULT_COHERENT_POOL_KIB) * 1024;
+    for (let i = 0; i < extra / PAGE_SIZE; i++) {
+      const page = pages.allocPages(GFP_KERNEL | GFP_DMA32, 0);
+      if (page < 0) break;
+      this.#reserved.push(page);
+    }
+  }
+
+  take(): number {
+    if (this.#taken >= this.#poolPages) {
+      this.#work.atomic_pool_exhausted++;
+      return -1;
+    }
+    const page =
+      this.#taken < this.#reserved.length
+        ? (this.#reserved[this.#taken] as number)
+        : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
+    if (page >= 0) this.#taken++;
+    return page;
+  }
+
+  metadataBytes(): number {
+    return 0;
+  }
+
+  /** The pages taken, plus one once the pool refused one (then a lower bound); coherent_pool=0 measures the need exactly. */
+  requirements(pages: number): Readonly<Record<string, number>> {
+    return { coherent_pool: ((pages + (this.#work.atomic_pool_exhausted > 0 ? 1 : 0)) * PAGE_SIZE) / 1024 };
+  }
+}
+
+/**
+ * The atomic DMA pool of 6.1 (kernel/dma/pool.c, read in 6.1.0 [src]): 6.18's, sized from RAM and
+ * grown by a worker (AtomicPool618), or plain pages for a coherent device (coherent_pool=0).
+ */
+class GrowingCoherentPool implements PoolPageSource {
+  readonly #pages: PageAllocator;
+  readonly #atomic: AtomicPool618 | null;
+  readonly #work: AtomicPoolWork;
+  readonly #bound: boolean;
+
+  constructor(
+    pages: PageAllocator,
+    work: AtomicPoolWork,
+    coherentPoolKiB: number,
+    totalramPages: number,
+    growth: PoolGrowth,
+  ) {
+    this.#pages = pages;
+    this.#work = work;
+    this.#atomic = coherentPoolKiB === 0 ? null : atomicPoolFor(pages, work, coherentPoolKiB, totalramPages, growth);
+    this.#bound = coherentPoolKiB === 0 || growth === 'none';
+  }
+
+  take(): number {
+    return this.#atomic ? this.#atomic.take() : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
+  }
+
+  /** A vzalloc'ed gen_pool_chunk header (a page) per chunk the worker added for this pool. */
+  metadataBytes(): number {
+    return PAGE_SIZE * (this.#atomic?.grownChunks ?? 0);
+  }
+
+  requirements(pages: number): Readonly<Record<string, number>> {
+    return atomicPoolRequirements(pages, this.#work, this.#bound);
+  }
+}
+
 /**
  * A pool page's record: page->offset (the first free block's offset, or PAGE_SIZE = allocation when
  * full), page->in_use, the page frame number of page->vaddr, and from LINK the next-offset word
@@ -43,18 +149,20 @@ const REC = 8;
  * non-blocking dma_alloc_coherent for such a device comes from the atomic pool preallocated at boot
  * (arch_dma_alloc → dma_alloc_from_pool, kernel/dma/remap.c; coherent_pool=, 256 KiB by default), shared with every other
  * atomic user. Only the pages this pool takes are charged to it; it fails once the pool is used up.
+ *
+ * 6.1's mm/dmapool.c is this algorithm line for line (read in 6.1.0 and 6.1.166 [src]; the v6.4
+ * rework came later): the same boundary test (3 blocks of 4), newest-first list walks and LIFO
+ * chains. Its pages come from 6.1's atomic pool, which is 6.18's (GrowingCoherentPool).
  */
 class DmaPool implements TableAllocator {
-  readonly work = {
-    /** Pool pages visited by the list walks of dma_pool_alloc and pool_find_page. */
-    pages_walked: 0,
-    /** New pages refused because the atomic coherent pool was used up. */
-    atomic_pool_exhausted: 0,
-  };
+  readonly work: { pages_walked: number; atomic_pool_exhausted: number };
 
-  readonly #pages: PageAllocator;
+  readonly #pages: PoolPageSource;
   /** Offsets of the usable blocks of a fresh page, in chain order (pool_initialise_page). */
   readonly #chain: number[];
+  /** kmalloc buckets of struct dma_pool and struct dma_page on the modelled kernel. */
+  readonly #poolBytes: number;
+  readonly #pageBytes: number;
   // Per pool page, in creation order (the list is the reverse: list_add puts new pages first): one
   // record of REC words, so that a page's state is one cache line.
   #nPages = 0;
@@ -68,27 +176,17 @@ class DmaPool implements TableAllocator {
   /** The pages with a free block: finds the newest such page in O(log n), without walking. */
   readonly #hasFree = new SummaryBitmap();
 
-  /** Pages the atomic pool can give (Infinity for a coherent device, which gets plain pages). */
-  readonly #poolPages: number;
-  /**
-   * A pool larger than the default is memory reserved at boot for these tables: its extra pages,
-   * held from creation, handed out before any page of the default (shared) pool.
-   */
-  readonly #reserved: number[] = [];
-  #reservedUsed = 0;
-
-  constructor(pages: PageAllocator, boundaryFixed: boolean, coherentPoolKiB: number) {
-    this.#pages = pages;
-    this.#poolPages = coherentPoolKiB === 0 ? Number.POSITIVE_INFINITY : (coherentPoolKiB * 1024) / PAGE_SIZE;
-    // atomic_pool_init() takes the whole pool at boot (GFP_DMA32 on arm64 v5.1): the part above the
-    // default is there only for this pool, so it is held from the start.
-    const extra = Math.max(0, coherentPoolKiB - DEFAULT_COHERENT_POOL_KIB) * 1024;
-    for (let i = 0; i < extra / PAGE_SIZE; i++) {
-      const page = pages.allocPages(GFP_KERNEL | GFP_DMA32, 0);
-      if (page < 0) break;
-      this.#reserved.push(page);
-    }
+  constructor(
+    work: { pages_walked: number; atomic_pool_exhausted: number },
+    source: PoolPageSource,
+    boundaryFixed: boolean,
+    kernel: KernelVersion,
+  ) {
+    this.work = work;
+    this.#pages = source;
     this.#chain = initialChain(TABLE_SIZE, PAGE_SIZE, PAGE_SIZE, boundaryFixed);
+    this.#poolBytes = kmallocSize(DMA_POOL_STRUCT, kernel);
+    this.#pageBytes = kmallocSize(DMA_PAGE_STRUCT, kernel);
   }
 
   /** The usable blocks per page: 3 with the v5.1 boundary test, 4 with the later fix. */
@@ -139,16 +237,12 @@ class DmaPool implements TableAllocator {
   }
 
   metadataBytes(): number {
-    return DMA_POOL_BYTES + DMA_PAGE_BYTES * this.#nPages;
+    return this.#poolBytes + this.#pageBytes * this.#nPages + this.#pages.metadataBytes();
   }
 
-  /**
-   * coherent_pool: the KiB of atomic pool the pages taken so far need, plus a page once the pool has
-   * refused one (then a lower bound). A coherent IOMMU (coherent_pool=0) measures the exact need.
-   */
+  /** coherent_pool: the KiB of atomic pool the pages taken so far need, as the page source says. */
   requirements(): Readonly<Record<string, number>> {
-    const pages = this.#nPages + (this.work.atomic_pool_exhausted > 0 ? 1 : 0);
-    return { coherent_pool: (pages * PAGE_SIZE) / 1024 };
+    return this.#pages.requirements(this.#nPages);
   }
 
   /** Freed blocks always go back on their page's chain: nothing is stranded (the unusable 4th block never held a table). */
@@ -158,14 +252,7 @@ class DmaPool implements TableAllocator {
 
   /** pool_alloc_page(): dma_alloc_coherent of one page, chained by pool_initialise_page. */
   #allocPage(): number {
-    if (this.#nPages >= this.#poolPages) {
-      this.work.atomic_pool_exhausted++;
-      return -1;
-    }
-    const vaddr =
-      this.#reservedUsed < this.#reserved.length
-        ? (this.#reserved[this.#reservedUsed++] as number)
-        : this.#pages.allocPages(GFP_ATOMIC | GFP_DMA32, 0);
+    const vaddr = this.#pages.take();
     if (vaddr < 0) return -1;
     const page = this.#nPages++;
     if ((page + 1) * REC > this.#rec.length) {
@@ -260,12 +347,13 @@ function dmaPoolRequires(params: ParamValues): readonly Requirement[] {
 export const dmaPool: Strategy = {
   name: 'dma-pool',
   description:
-    'dma_pool of 1 KiB blocks on 4 KiB coherent pages from the arm64 atomic pool, pages never freed (v5.1: 3 usable per page, a fixed 256 KiB pool; 6.18: 4 per page, one LIFO stack of free blocks, a pool sized from RAM that grows)',
+    'dma_pool of 1 KiB blocks on 4 KiB coherent pages from the arm64 atomic pool, pages never freed (v5.1: 3 usable per page, a fixed 256 KiB pool; 6.1: 3 per page, a pool sized from RAM that grows; 6.18: 4 per page, one LIFO stack of free blocks, the growing pool)',
   placement: 'dma32',
   params: {
     boundary_fix: {
       kind: 'int',
-      description: '1 models the later boundary fix on v5.1 (4 blocks per page); 0 is v5.1; 6.18 always has the fix',
+      description:
+        '1 models the later boundary fix on v5.1 and 6.1 (4 blocks per page); 0 is their code; 6.18 always has the fix',
       default: 0,
       min: 0,
       max: 1,
@@ -273,7 +361,7 @@ export const dmaPool: Strategy = {
     coherent_pool: {
       kind: 'int',
       description:
-        "KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=; any part above the kernel's default is held from boot); -1: the kernel's default (v5.1: 256 KiB; 6.18: 128 KiB per GiB of RAM, 128 KiB to 4 MiB); 0: a DMA-coherent IOMMU, plain pages",
+        "KiB of the arm64 atomic coherent pool its pages come from (coherent_pool=; any part above the kernel's default is held from boot); -1: the kernel's default (v5.1: 256 KiB; 6.1, 6.18: 128 KiB per GiB of RAM, 128 KiB to 4 MiB); 0: a DMA-coherent IOMMU, plain pages",
       default: -1,
       min: -1,
       max: 1 << 20,
@@ -281,7 +369,7 @@ export const dmaPool: Strategy = {
     pool_growth: {
       kind: 'choice',
       description:
-        "6.18: the atomic pool's expansion worker runs after the allocation that schedules it (worker), or never in time (none: the boot-time pool is all there is); v5.1's pool never grows",
+        "6.1, 6.18: the atomic pool's expansion worker runs after the allocation that schedules it (worker), or never in time (none: the boot-time pool is all there is); v5.1's pool never grows",
       default: 'worker',
       choices: ['worker', 'none'],
     },
@@ -291,21 +379,33 @@ export const dmaPool: Strategy = {
     key === 'coherent_pool' ? atomicPoolUnbuildable(kernel, value, facts) : '',
   create: (ctx) => {
     const coherentPool = intParam(ctx.params, 'coherent_pool');
+    const growth = choiceParam(ctx.params, 'pool_growth') as PoolGrowth;
+    const totalramPages = ctx.totalramPages ?? DEFAULT_MACHINE.dramBytes / PAGE_SIZE;
     const kernel = ctx.kernel ?? DEFAULT_KERNEL;
     switch (kernel) {
-      case '5.1':
-        return new DmaPool(
+      case '5.1': {
+        const work = { pages_walked: 0, atomic_pool_exhausted: 0 };
+        const source = new FixedCoherentPool(
           ctx.pages,
-          intParam(ctx.params, 'boundary_fix') === 1,
+          work,
           coherentPool < 0 ? DEFAULT_COHERENT_POOL_KIB : coherentPool,
         );
+        return new DmaPool(work, source, intParam(ctx.params, 'boundary_fix') === 1, kernel);
+      }
+      case '6.1': {
+        // v5.1's dma_pool on 6.18's atomic pool (see DmaPool); boundary_fix still models the later fix.
+        const work = {
+          pages_walked: 0,
+          atomic_pool_exhausted: 0,
+          atomic_pool_pages: 0,
+          atomic_pool_grows: 0,
+          atomic_pool_grown_pages: 0,
+        };
+        const source = new GrowingCoherentPool(ctx.pages, work, coherentPool, totalramPages, growth);
+        return new DmaPool(work, source, intParam(ctx.params, 'boundary_fix') === 1, kernel);
+      }
       case '6.18':
-        return new DmaPool618(
-          ctx.pages,
-          coherentPool,
-          ctx.totalramPages ?? DEFAULT_MACHINE.dramBytes / PAGE_SIZE,
-          choiceParam(ctx.params, 'pool_growth') as PoolGrowth,
-        );
+        return new DmaPool618(ctx.pages, coherentPool, totalramPages, growth);
       default:
         return unknownKernel(kernel);
     }

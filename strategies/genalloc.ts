@@ -13,7 +13,7 @@ const MIN_ALLOC_ORDER = 10;
 const POOL_ORDER = 10;
 const POOL_BITS = MAX_TABLES_PER_PGTABLE;
 const BITS_PER_LONG = 64;
-/** struct gen_pool (56 bytes) from kmalloc: kmalloc-128 on arm64 v5.1 (KMALLOC_MIN_SIZE 128), kmalloc-64 on 6.18. */
+/** struct gen_pool (56 bytes) from kmalloc: kmalloc-128 on arm64 v5.1 and 6.1 (KMALLOC_MIN_SIZE 128), kmalloc-64 on 6.18. */
 const GEN_POOL_STRUCT = 56;
 /** struct gen_pool_chunk (48 B; 56 B since chunk owners, 795ee30648c7, v5.3) + the 512 B bitmap, from vzalloc: one whole page. */
 const CHUNK_VZALLOC_BYTES = PAGE_SIZE;
@@ -29,6 +29,9 @@ const CHUNK_VZALLOC_BYTES = PAGE_SIZE;
  * wrappers, chunk owners (795ee30648c7, v5.3: a larger chunk header, still one vzalloc page) and
  * wider bit counts (36845663843f). Only the kmalloc bucket of struct gen_pool follows the 6.18 arm64
  * kmalloc caches (strategies/kmalloc.ts).
+ *
+ * 6.1: the same algorithms and accounting (lib/genalloc.c, lib/bitmap.c read in 6.1.0 [src]); its
+ * struct gen_pool takes kmalloc-128, as on v5.1.
  */
 class GenPool implements TableAllocator {
   readonly work = {

@@ -4,8 +4,9 @@ import type { KernelVersion } from '../core/kernel.ts';
  * The bytes kmalloc(size) takes on the modelled arm64 kernel: the size of the smallest kmalloc cache
  * that holds it.
  *
- * v5.1: ARCH_DMA_MINALIGN is 128, so KMALLOC_MIN_SIZE is 128 and nothing smaller than kmalloc-128
- * exists (kmalloc-192 is not used either: 136..192 bytes go to kmalloc-256).
+ * v5.1 and 6.1: ARCH_DMA_MINALIGN is 128, so KMALLOC_MIN_SIZE is 128 and nothing smaller than
+ * kmalloc-128 exists (kmalloc-192 is not used either: 136..192 bytes go to kmalloc-256); 6.1's
+ * include/linux/slab.h and setup_kmalloc_cache_index_table() are v5.1's here [src].
  *
  * 6.18: since v6.5 the kmalloc caches on arm64 go down to ARCH_KMALLOC_MINALIGN (8 bytes) when
  * CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC is set and swiotlb is allocated (`__kmalloc_minalign()`,
@@ -15,6 +16,7 @@ import type { KernelVersion } from '../core/kernel.ts';
  */
 const KMALLOC_CACHES: Record<KernelVersion, readonly number[]> = {
   '5.1': [128, 256],
+  '6.1': [128, 256],
   '6.18': [8, 16, 32, 64, 96, 128, 192, 256],
 };
 

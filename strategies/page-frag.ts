@@ -15,9 +15,12 @@ const PAGE_FRAG_CACHE_MAX_SIZE = PAGE_SIZE << PAGE_FRAG_CACHE_MAX_ORDER;
  * space for 'size' and 'pfmemalloc'" (v6.13; research note: commit id from the log, struct read in a
  * 6.18.0 mm_types_task.h).
  */
-const PAGE_FRAG_CACHE_BYTES: Record<KernelVersion, number> = { '5.1': 24, '6.18': 16 };
-/** Which way a page is carved: down from its end (v5.1) or up from offset 0 (6.18, 8218f62c9c9b). */
-const CARVES_UPWARD: Record<KernelVersion, boolean> = { '5.1': false, '6.18': true };
+const PAGE_FRAG_CACHE_BYTES: Record<KernelVersion, number> = { '5.1': 24, '6.1': 24, '6.18': 16 };
+/**
+ * Which way a page is carved: down from its end (v5.1, and 6.1, whose page_frag_alloc_align in
+ * mm/page_alloc.c still starts at nc->offset = size [src]) or up from offset 0 (6.18, 8218f62c9c9b).
+ */
+const CARVES_UPWARD: Record<KernelVersion, boolean> = { '5.1': false, '6.1': false, '6.18': true };
 
 /**
  * A page_frag_cache handing out 1 KiB fragments for the v3 io-pgtable patch: mm/page_alloc.c in
@@ -27,6 +30,8 @@ const CARVES_UPWARD: Record<KernelVersion, boolean> = { '5.1': false, '6.18': tr
  * v5.1 carves each page downward from its end. 6.18 carves upward from offset 0 — fragment k of a
  * page at 1024·k — since 8218f62c9c9b "mm: page_frag: use initial zero offset for
  * page_frag_alloc_align()" (v6.13; research note: commit id from the log, the 6.18.0 file read).
+ * 6.1 is v5.1's code with an alignment mask (page_frag_alloc_align, v5.12) and a pfmemalloc guard
+ * (read in 6.1.0 and 6.1.166 mm/page_alloc.c [src]): it carves downward, and its struct is v5.1's.
  * Nothing else that decides footprint, reuse or failures changed for 1 KiB GFP_ATOMIC fragments:
  * the refill is still order 3 with NORETRY|NOWARN|NOMEMALLOC|COMP, then order 0 (6.18 also clears
  * __GFP_DIRECT_RECLAIM on the order-3 try, which GFP_ATOMIC never has); a page is still reused only
@@ -143,7 +148,7 @@ class PageFrag implements TableAllocator {
 export const pageFrag: Strategy = {
   name: V51_CANDIDATES.pageFrag,
   description:
-    'page_frag_cache carving 1 KiB fragments from 32 KiB pages (downward on v5.1, upward on 6.18); a page is reused or freed only when all its fragments are free',
+    'page_frag_cache carving 1 KiB fragments from 32 KiB pages (downward on v5.1 and 6.1, upward on 6.18); a page is reused or freed only when all its fragments are free',
   placement: 'dma32',
   params: {},
   // Refills fall back to order 0, so no block order is required; the caller's gfp, any context.

@@ -1,4 +1,4 @@
-import { KERNEL_VERSIONS } from '../../core/kernel.ts';
+import { KERNEL_VERSIONS, type KernelVersion } from '../../core/kernel.ts';
 import { boardFacts, kernelFacts, type PlatformFactRow } from '../../core/platform-facts.ts';
 import { DEFAULT_PLATFORM, PLATFORMS, type Platform, type PlatformKernel } from '../../core/platforms.ts';
 import { applicabilityOf } from '../../core/requirements.ts';
@@ -9,7 +9,7 @@ import { requirementsOf } from '../../strategies/types.ts';
 const line = (indent: string, f: PlatformFactRow) => `${indent}${f.fact}: ${f.value}\n${indent}  (${f.source})`;
 
 /** The built-in strategies (with their default parameters) the platform cannot use under the kernel, with why. */
-function notApplicable(platform: Platform, kernel: string): string[] {
+function notApplicable(platform: Platform, kernel: KernelVersion): string[] {
   return STRATEGIES.flatMap((s) => {
     const params = Object.fromEntries(Object.entries(s.params).map(([key, d]) => [key, d.default]));
     const a = applicabilityOf(requirementsOf(s, params), platform, kernel);
@@ -17,18 +17,12 @@ function notApplicable(platform: Platform, kernel: string): string[] {
   });
 }
 
-function kernelLines(platform: Platform, kernel: string, k: PlatformKernel): string[] {
+function kernelLines(platform: Platform, kernel: KernelVersion, k: PlatformKernel): string[] {
   return [
     `  Linux ${kernel}:`,
     ...kernelFacts(kernel, k).map((f) => line('    ', f)),
     ...notApplicable(platform, kernel),
   ];
-}
-
-/** Kernels the platform has facts for that l2bench does not model yet. */
-function later(p: Platform): string {
-  const more = Object.keys(p.kernels).filter((k) => !(KERNEL_VERSIONS as readonly string[]).includes(k));
-  return more.length ? ` (facts also for ${more.join(', ')}, which l2bench does not model yet)` : '';
 }
 
 /** `l2bench list platforms`: each platform, its board and, per kernel it runs, its facts with their sources. */
@@ -43,7 +37,7 @@ export function listPlatforms(): string {
       `  board: ${p.board.name}`,
       ...boardFacts(p).map((f) => line('  ', f)),
       ...p.modelGaps.map((g) => `  not modelled: ${g}`),
-      `  kernels: ${runs.length ? runs.join(', ') : 'none l2bench models'}${later(p)}`,
+      `  kernels: ${runs.length ? runs.join(', ') : 'none l2bench models'}`,
       ...runs.flatMap((k) => kernelLines(p, k, p.kernels[k] as PlatformKernel)),
       '',
     );

@@ -1,5 +1,5 @@
 import { DEFAULT_KERNEL, isKernelVersion, type KernelVersion } from '../../core/kernel.ts';
-import { DEFAULT_PLATFORM, findPlatform } from '../../core/platforms.ts';
+import { DEFAULT_PLATFORM, factsUnder, findPlatform } from '../../core/platforms.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { describeIncomplete } from '../completeness.ts';
@@ -85,8 +85,16 @@ const THREATS_618: readonly string[] = [
   "Where no 6.18 source was found the v5.1 behaviour is kept under 6.18: SLUB's per-cache metadata (struct kmem_cache and kmem_cache_node sizes), slab-normal's placement (the pre-patch baseline keeps tables anywhere, though GFP_DMA means a zone below 4 GiB on 6.18 arm64), and the page allocator's costs in the cost table.",
 ];
 
+/** What the 6.1 models leave at v5.1 or assume, said when a run has 6.1 records. */
+const THREATS_61: readonly string[] = [
+  'Under 6.1 only the allocators change: the simulated machine (zones as v5.1 arm64 draws them, the buddy allocator without per-CPU lists, no reclaim) is the same under every kernel. On 6.1 arm64 the zone below 4 GiB on this board is ZONE_DMA (zone_dma_bits 32 without dma-ranges) and ZONE_DMA32 is empty; it holds the same pages.',
+  "The IOMMU workload is v5.1's dma-iommu and io-pgtable-arm-v7s model, which 6.1 still follows where L2 tables are allocated and freed: splitting a section on a partial unmap allocates a table, and dma-iommu maps with GFP_ATOMIC (iommu_map_atomic) [src]. Its IOVA allocator was not compared with 6.1's.",
+  "6.1 dma-pool: v5.1's dma_pool (3 blocks per page, list walks) on 6.18's atomic pool, which 6.1's kernel/dma/pool.c matches [src]; as on 6.18, the growth worker is assumed to run right after the allocation that schedules it, and other atomic users are assumed not to touch the pool.",
+  "SLUB's per-cache metadata is v5.1's under 6.1 (struct kmem_cache would be about 256 bytes, not 384, by the 6.1 struct [derived]). Freelist randomisation (CONFIG_SLAB_FREELIST_RANDOM, on in Debian's 6.1) changes which object a table gets, not how many slabs are held. slab-normal keeps the pre-patch placement (tables anywhere), though GFP_DMA means ZONE_DMA below 4 GiB on 6.1 arm64.",
+];
+
 /** What the model of each kernel leaves out or assumes, said when a run has its records (v5.1's are THREATS). */
-const KERNEL_THREATS: Record<KernelVersion, readonly string[]> = { '5.1': [], '6.18': THREATS_618 };
+const KERNEL_THREATS: Record<KernelVersion, readonly string[]> = { '5.1': [], '6.1': THREATS_61, '6.18': THREATS_618 };
 
 /** The cost table a report uses: the one asked for, the one the run recorded, or the shipped one. */
 function costTable(run: RunSource, options: ReportOptions): CostTable {
@@ -143,7 +151,8 @@ function answerFor(
   table: CostTable,
 ): KernelAnswer {
   const facts = factsOf(scope.platform, scope.kernel);
-  const gate = constraints(records, findPlatform(scope.platform ?? DEFAULT_PLATFORM)?.kernels[scope.kernel]);
+  const platform = findPlatform(scope.platform ?? DEFAULT_PLATFORM);
+  const gate = constraints(records, platform && factsUnder(platform, scope.kernel));
   const may = new Set(gate.filter(eligible).map((g) => g.strategy));
   const cross = crossovers(records, may, objective);
   const cost = costSummary(records, may, table, facts, scope.kernel);

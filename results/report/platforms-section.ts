@@ -1,5 +1,5 @@
 import { boardFacts, kernelFacts, type PlatformFactRow } from '../../core/platform-facts.ts';
-import { findPlatform } from '../../core/platforms.ts';
+import { factsUnder, findPlatform } from '../../core/platforms.ts';
 import type { KernelAnswer, PlatformSection } from './model.ts';
 
 /**
@@ -15,7 +15,7 @@ export function platformSections(answers: readonly KernelAnswer[]): PlatformSect
     if (!p) return [];
     const rows: PlatformFactRow[] = [...boardFacts(p)];
     for (const k of runs) {
-      const facts = p.kernels[k];
+      const facts = factsUnder(p, k);
       if (facts) rows.push(...kernelFacts(k, facts));
     }
     return [

@@ -1,4 +1,4 @@
-import { DEFAULT_PLATFORM, findPlatform, type Platform } from '../../core/platforms.ts';
+import { DEFAULT_PLATFORM, factsUnder, findPlatform, type Platform } from '../../core/platforms.ts';
 import type { FullRecord } from '../../core/record.ts';
 import { groupBy, kernelsOf } from './record-groups.ts';
 
@@ -75,7 +75,7 @@ export interface ScopeFacts {
  */
 export function factsOf(platform: string | null, kernel: string): ScopeFacts {
   const p = findPlatform(platform ?? DEFAULT_PLATFORM) ?? (findPlatform(DEFAULT_PLATFORM) as Platform);
-  const k = p.kernels[kernel] ?? Object.values(p.kernels).at(-1);
+  const k = factsUnder(p, kernel) ?? Object.values(p.kernels).at(-1);
   const fallback = findPlatform(DEFAULT_PLATFORM)?.typicalL2Tables;
   const typical = p.typicalL2Tables.value ?? fallback?.value ?? 100;
   return {

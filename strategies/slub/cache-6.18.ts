@@ -20,6 +20,11 @@ const SHRINK_PROMOTE_MAX = 32;
 export class Slub618Cache extends SlubCacheBase {
   /** s->cpu_partial_slabs (slub_set_cpu_partial). */
   readonly cpuPartialSlabs: number;
+  /**
+   * get_partial_node() with cpu_partial_slabs 0: 6.18 keeps the first slab only; 6.1 (Slub61Cache)
+   * tests `partial_slabs > cpu_partial_slabs / 2` after each slab, so it moves one more.
+   */
+  protected readonly stopsAtFirstWithoutLimit: boolean = true;
 
   constructor(pages: PageAllocator, o: SlubOptions) {
     super(pages, o);
@@ -76,7 +81,7 @@ export class Slub618Cache extends SlubCacheBase {
   /**
    * get_partial_node(): from the node list's head, the first slab is taken for the CPU; each
    * following one goes to put_cpu_partial(drain=0), stopping once more than cpu_partial_slabs / 2
-   * have been moved (at once when cpu_partial_slabs is 0). Returns the first slab, or −1.
+   * have been moved (on 6.18 at once when cpu_partial_slabs is 0). Returns the first slab, or −1.
    */
   private getPartialNode(cpu: number): number {
     if (this.nrPartialSlabs === 0) return -1;
@@ -89,7 +94,7 @@ export class Slub618Cache extends SlubCacheBase {
       this.removePartial(slab);
       if (first < 0) {
         first = slab;
-        if (limit === 0) break;
+        if (limit === 0 && this.stopsAtFirstWithoutLimit) break;
       } else {
         this.putCpuPartial(cpu, slab, false);
         if (++moved > Math.floor(limit / 2)) break;

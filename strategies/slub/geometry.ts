@@ -159,6 +159,17 @@ export function cpuPartialSlabs(cpuPartial: number, objectsPerSlab: number): num
   return Math.ceil((2 * cpuPartial) / objectsPerSlab);
 }
 
+/**
+ * kmem_cache_open()'s geometry on Linux 6.1 (mm/slub.c, read in 6.1.0 and 6.1.166): v5.1's
+ * calculate_order() loop (calc_slab_order, fractions 16 to 4, min_objects lowered one by one), fed
+ * with num_present_cpus() since 3286222fc609 (v5.11) instead of nr_cpu_ids — both are `nrCpus`
+ * here — and 6.18's set_cpu_partial() sizes (24 objects for 1 KiB, 23e98ad1ce89, v5.16). For 1 KiB
+ * objects it gives the same order and objects as 6.18's refactored calculate_order.
+ */
+export function slubGeometry61(size: number, nrCpus: number, t: SlubTunables = SLUB_DEFAULTS): SlubGeometry {
+  return { ...slubGeometry(size, nrCpus, t), cpuPartial: cpuPartialFor618(size) };
+}
+
 /** kmem_cache_open()'s geometry on Linux 6.18 for `size`-byte objects with `nrCpus` present CPUs. */
 export function slubGeometry618(size: number, nrCpus: number, t: SlubTunables = SLUB_DEFAULTS): SlubGeometry {
   const order = calculateOrder618(size, nrCpus, t);

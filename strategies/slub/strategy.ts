@@ -7,8 +7,9 @@ import { GFP_ATOMIC } from '../machine/gfp.ts';
 import type { PageAllocator, Strategy, StrategyContext, TableAllocator } from '../types.ts';
 import type { SlubCacheBase, SlubMetadata, SlubOptions } from './base.ts';
 import { SlubCache } from './cache.ts';
+import { Slub61Cache } from './cache-6.1.ts';
 import { Slub618Cache } from './cache-6.18.ts';
-import { getOrder, minPartialFor, SLUB_DEFAULTS, slubGeometry, slubGeometry618 } from './geometry.ts';
+import { getOrder, minPartialFor, SLUB_DEFAULTS, slubGeometry, slubGeometry61, slubGeometry618 } from './geometry.ts';
 
 /**
  * What SLUB keeps outside its slabs for one cache on arm64 v5.1 (SLUB_DEBUG, SYSFS,
@@ -47,7 +48,7 @@ const SLUB_PARAMS: ParamDefs = {
   cpu_partial: {
     kind: 'int',
     description:
-      "objects kept on per-CPU partial lists (sysfs cpu_partial); -1: the kernel's set_cpu_partial() (6 on v5.1, 24 on 6.18)",
+      "objects kept on per-CPU partial lists (sysfs cpu_partial); -1: the kernel's set_cpu_partial() (6 on v5.1, 24 on 6.1 and 6.18)",
     default: -1,
     min: -1,
     max: 100000,
@@ -73,8 +74,8 @@ export interface ShownGeometry {
  * A SLUB cache as a running kernel built it, for the live check to replay: objects of
  * `objectSize` bytes (a msg_msg bucket's), the geometry the kernel shows rather than one computed
  * here, and the model of `kernel`. It is the same model the strategies run, inspected through
- * TableAllocator.sysfsCounters and sysfsView, which only a model of 6.18 has (the kernel the live
- * check runs on).
+ * TableAllocator.sysfsCounters and sysfsView, which the models of 6.1 and 6.18 have (the live
+ * check runs on 6.18, the guest check on 6.1).
  */
 export function slubCacheModel(o: {
   pages: PageAllocator;
@@ -110,6 +111,8 @@ function cacheOf(kernel: KernelVersion, pages: PageAllocator, options: SlubOptio
   switch (kernel) {
     case '5.1':
       return new SlubCache(pages, options);
+    case '6.1':
+      return new Slub61Cache(pages, options);
     case '6.18':
       return new Slub618Cache(pages, options);
     default:
@@ -118,7 +121,11 @@ function cacheOf(kernel: KernelVersion, pages: PageAllocator, options: SlubOptio
 }
 
 /** calculate_order() and the cache's limits as each kernel sets them. */
-const GEOMETRY: Record<KernelVersion, typeof slubGeometry> = { '5.1': slubGeometry, '6.18': slubGeometry618 };
+const GEOMETRY: Record<KernelVersion, typeof slubGeometry> = {
+  '5.1': slubGeometry,
+  '6.1': slubGeometry61,
+  '6.18': slubGeometry618,
+};
 
 /**
  * A SLUB cache of 1 KiB, 1 KiB-aligned objects as io-pgtable-arm-v7s creates it, with the given slab
@@ -146,7 +153,7 @@ export function slubStrategy(spec: {
         minObjects: intParam(p, 'min_objects'),
       };
       const kernel = ctx.kernel ?? DEFAULT_KERNEL;
-      // 6.18 computes the order from num_present_cpus(), v5.1 from nr_cpu_ids: both are ctx.cpus here.
+      // 6.1 and 6.18 compute the order from num_present_cpus(), v5.1 from nr_cpu_ids: both are ctx.cpus here.
       const computed = GEOMETRY[kernel](TABLE_SIZE, ctx.cpus, tunables);
       const cpuPartial = intParam(p, 'cpu_partial');
       const geometry = {
@@ -159,7 +166,8 @@ export function slubStrategy(spec: {
         cpus: ctx.cpus,
         geometry,
         allocFlags: spec.allocFlags,
-        // __arm_v7s_alloc_table: kmem_cache_zalloc(data->l2_tables, gfp), gfp always GFP_ATOMIC.
+        // __arm_v7s_alloc_table: kmem_cache_zalloc(data->l2_tables, gfp): always GFP_ATOMIC on v5.1; the
+        // caller's gfp since v5.9, which dma-iommu's maps still make GFP_ATOMIC on 6.1 (iommu_map_atomic).
         callerGfp: GFP_ATOMIC,
         metadata: SLUB_METADATA,
       };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KERNEL_VERSIONS } from '../../core/kernel.ts';
+import { KERNEL_VERSIONS, type KernelVersion } from '../../core/kernel.ts';
 import {
   DEFAULT_PLATFORM,
   findPlatform,
@@ -18,7 +18,7 @@ function platform(name: string): Platform {
   return p;
 }
 
-function facts(name: string, kernel: string): PlatformKernel {
+function facts(name: string, kernel: KernelVersion): PlatformKernel {
   const k = platform(name).kernels[kernel];
   if (!k) throw new Error(`${name} ${kernel}`);
   return k;

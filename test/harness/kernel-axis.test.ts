@@ -15,7 +15,7 @@ const spy: Strategy = {
   name: 'kernel-spy',
   create(ctx) {
     const inner = fullPage.create(ctx);
-    const seen: Record<KernelVersion, number> = { '5.1': 51, '6.18': 618 };
+    const seen: Record<KernelVersion, number> = { '5.1': 51, '6.1': 61, '6.18': 618 };
     const work = { kernel: seen[ctx.kernel ?? '5.1'], totalram_pages: ctx.totalramPages ?? -1 };
     return Object.assign(Object.create(inner) as typeof inner, { work });
   },
@@ -85,7 +85,7 @@ describe('the kernel axis', () => {
     await expect(refused).rejects.toThrow(InputError);
     await expect(refused).rejects.toMatchObject({
       input: { option: 'kernels', value: '6.19' },
-      problem: 'not a kernel l2bench models (allowed: 5.1, 6.18)',
+      problem: 'not a kernel l2bench models (allowed: 5.1, 6.1, 6.18)',
     });
     await expect(planBenchmark({ workloads: ['hold'], kernels: [] })).rejects.toMatchObject({
       input: { option: 'kernels' },
@@ -116,7 +116,7 @@ describe('the kernel axis', () => {
     });
     expect(flags.cells.map((c) => c.kernel)).toEqual(['6.18']);
     await expect(planBenchmark({ suite: suite(`['5.1', '6.2']`) })).rejects.toThrow(
-      /: kernel\.1: expected one of 5\.1, 6\.18$/,
+      /: kernel\.1: expected one of 5\.1, 6\.1, 6\.18$/,
     );
     await expect(planBenchmark({ suite: suite(`['5.1', 6.18]`) })).rejects.toThrow(
       /: kernel\.1: 6\.18 is a number: write kernel versions as text, quoted \('6\.18'\)/,

@@ -136,22 +136,27 @@ describe('the default suite', () => {
     const pairs = new Set(plan.cells.map((c) => `${c.platform} ${c.kernel}`));
     expect([...pairs].sort()).toEqual([
       'apq8064 5.1',
+      'apq8064 6.1',
       'apq8064 6.18',
       'coherent-v7s 5.1',
+      'coherent-v7s 6.1',
       'coherent-v7s 6.18',
       'mt8173 5.1',
+      'mt8173 6.1',
       'mt8173 6.18',
+      'mt8183 6.1',
       'mt8183 6.18',
+      'mt8186 6.1',
       'mt8186 6.18',
       'mt8188 6.18',
     ]);
-    // Simulator speed: the six synthetic streams × 8 strategies × 2 kernels, on mt8173 only, as before.
+    // Simulator speed: the six synthetic streams × 8 strategies × 3 kernels, on mt8173 only.
     const timed = plan.cells.filter((c) => c.timed);
-    expect(timed.length).toBe(6 * 8 * 2);
+    expect(timed.length).toBe(6 * 8 * 3);
     expect(new Set(timed.map((c) => c.platform))).toEqual(new Set(['mt8173']));
     // mt8173: the 139 workloads of the suite before platforms, its typical count (100 tables), and the
     // 80 traces of the real captures (16 captures: 4 devices and the shared domain each).
-    expect(plan.cells.filter((c) => c.platform === 'mt8173').length).toBe((139 + 1 + 16 * 5) * 8 * 2);
+    expect(plan.cells.filter((c) => c.platform === 'mt8173').length).toBe((139 + 1 + 16 * 5) * 8 * 3);
     // The full hold sweep on mt8173 and mt8188 (127 points and 100); powers of two and 100 elsewhere.
     const holds = (p: string) =>
       new Set(

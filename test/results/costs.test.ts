@@ -57,6 +57,18 @@ describe('the modelled kernel cost, worked out by hand from the shipped table', 
     expect(kernelNsPerOp(coherent, table)).toBe((450 + 420) / 10);
   });
 
+  it("dma-pool on 6.1 (dma-pool@6.1): v5.1's list walk, 6.18's atomic pool pages and grown chunk", () => {
+    // 10 tables at 3 per page: 4 pages (the boot pool's first, then 3 of the 128-page chunk the worker
+    // added after it). Walks: allocations 0, 1, 1, 1, 1, 1, 2, 1, 1, 3 = 12. 450 + 12 × list_visit 3
+    // + 4 × atomic_pool_page_alloc 400 + 128 × atomic_pool_grow_page 200 = 27686.
+    const pool = record('dma-pool', 'hold', { tables: '10' }, '6.1');
+    expect(pool.detail.work).toMatchObject({ pages_walked: 12, atomic_pool_pages: 4, atomic_pool_grown_pages: 128 });
+    expect(kernelNsPerOp(pool, table)).toBeCloseTo(27686 / 10, 12);
+    // A coherent IOMMU on 6.1 pays as on v5.1: the walk and 4 buddy pages, zeroed.
+    const coherent = record('dma-pool:coherent_pool=0', 'hold', { tables: '10' }, '6.1');
+    expect(kernelNsPerOp(coherent, table)).toBeCloseTo((450 + 12 * 3 + 4 * 140) / 10, 12);
+  });
+
   it("prefers an entry for the record's kernel, and never applies one to another kernel", () => {
     const file = join(tempDir('l2bench-costs-'), 'kernel.yaml');
     writeFileSync(file, 'strategies:\n  full-page@6.18: { alloc: [zero_1k], free: [] }\n');

@@ -1,6 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { pageFrag } from '../../strategies/page-frag.ts';
-import { allocMany, instance, KiB } from '../helpers.ts';
+import { allocMany, type Instance, instance, KiB } from '../helpers.ts';
+
+/**
+ * A deterministic churn through two instances side by side: an LCG picks, each step, a free of a
+ * live table (one step in `freeOneIn`, the same table in both) or an allocation; `check` runs after
+ * each step, with the two addresses of an allocation.
+ */
+function sideBySide(
+  a: Instance,
+  b: Instance,
+  o: { seed: number; steps: number; freeOneIn: number },
+  check: (allocated: [number, number] | null) => void,
+): void {
+  const liveA: number[] = [];
+  const liveB: number[] = [];
+  let x = o.seed;
+  for (let i = 0; i < o.steps; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    if (liveA.length > 0 && x % o.freeOneIn === 0) {
+      const k = x % liveA.length;
+      a.tables.free(liveA.splice(k, 1)[0] as number, 0);
+      b.tables.free(liveB.splice(k, 1)[0] as number, 0);
+      check(null);
+    } else {
+      liveA.push(a.tables.alloc(0));
+      liveB.push(b.tables.alloc(0));
+      check([liveA.at(-1) as number, liveB.at(-1) as number]);
+    }
+  }
+}
 
 describe('page-frag (page_frag_alloc, v5.1)', () => {
   it('carves 1 KiB fragments downward from the end of a 32 KiB page', () => {
@@ -125,24 +154,43 @@ describe('page-frag (__page_frag_alloc_align, 6.18)', () => {
   it('holds, strands and returns exactly the pages v5.1 does, event by event: only the offsets differ', () => {
     const a = instance(pageFrag);
     const b = v618();
-    // A deterministic churn: 3 allocations then a free of the oldest live one, with a few bursts of frees.
-    const liveA: number[] = [];
-    const liveB: number[] = [];
-    let x = 12345;
-    for (let i = 0; i < 4000; i++) {
-      x = (x * 1103515245 + 12345) % 2 ** 31;
-      if (liveA.length > 0 && x % 4 === 0) {
-        const k = x % liveA.length;
-        a.tables.free(liveA.splice(k, 1)[0] as number, 0);
-        b.tables.free(liveB.splice(k, 1)[0] as number, 0);
-      } else {
-        liveA.push(a.tables.alloc(0));
-        liveB.push(b.tables.alloc(0));
-      }
+    sideBySide(a, b, { seed: 12345, steps: 4000, freeOneIn: 4 }, () => {
       expect(b.account.heldBytes).toBe(a.account.heldBytes);
       expect(b.tables.strandedBytes()).toBe(a.tables.strandedBytes());
-    }
+    });
     expect(b.account.counters.pagesReturned).toBe(a.account.counters.pagesReturned);
+    expect(b.tables.work).toEqual(a.tables.work);
+  });
+});
+
+// 6.1 (mm/page_alloc.c, page_frag_alloc_align): v5.1's carving with an alignment mask; 1 KiB
+// fragments never need it.
+describe('page-frag (page_frag_alloc_align, 6.1)', () => {
+  const v61 = () => instance(pageFrag, {}, {}, '6.1');
+
+  it("carves downward as v5.1: fragment k of a 32 KiB page at 32768 − 1024·k; v5.1's 24-byte struct", () => {
+    const { tables, account } = v61();
+    const addrs = allocMany(tables, 33);
+    const base = (addrs[0] as number) - 31 * KiB;
+    for (let k = 1; k <= 32; k++) expect(addrs[k - 1]).toBe(base + 32 * KiB - k * KiB);
+    expect(account.counters.allocs[3]).toBe(2);
+    expect(tables.metadataBytes()).toBe(24);
+  });
+
+  it('reuses the cached page from its end once every fragment is back: the 33rd after 32 frees is the first', () => {
+    const { tables, account } = v61();
+    const first = allocMany(tables, 32);
+    for (const a of first) tables.free(a, 0);
+    expect(tables.alloc(0)).toBe(first[0]);
+    expect(account.counters.allocs[3]).toBe(1);
+  });
+
+  it('hands out the addresses v5.1 does, event by event, on the same machine history', () => {
+    const a = instance(pageFrag);
+    const b = v61();
+    sideBySide(a, b, { seed: 777, steps: 3000, freeOneIn: 3 }, (allocated) => {
+      if (allocated) expect(allocated[1]).toBe(allocated[0]);
+    });
     expect(b.tables.work).toEqual(a.tables.work);
   });
 });

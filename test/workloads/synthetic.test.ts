@@ -41,6 +41,32 @@ describe('synthetic generators: counts and peak live in closed form', () => {
     expect([s.events, s.allocs, s.peakLive, s.finalLive]).toEqual([2 * 300 * 7, 2100, 300, 0]);
   });
 
+  it('handoff: 2NR events, peak N; round r allocates on CPU r mod C and frees everything on the next CPU', () => {
+    const d = drain(workload('handoff', { tables: '5', rounds: '3' }, 1, 2));
+    expect([d.events, d.allocs, d.frees, d.peakLive, d.finalLive]).toEqual([30, 15, 15, 5, 0]);
+    const events: string[] = [];
+    for (const c of workload('handoff', { tables: '2', rounds: '3' }, 1, 2).chunks()) {
+      for (let i = 0; i < c.length; i++) events.push(`${c.kind[i] === 0 ? 'a' : 'f'}${c.id[i]}@${c.cpu[i]}`);
+    }
+    // fifo: the oldest first; CPU 1 frees round 0's tables before it ever allocates.
+    expect(events).toEqual([
+      'a0@0',
+      'a1@0',
+      'f0@1',
+      'f1@1',
+      'a1@1',
+      'a0@1',
+      'f1@0',
+      'f0@0',
+      'a0@0',
+      'a1@0',
+      'f0@1',
+      'f1@1',
+    ]);
+    // One CPU: every event on CPU 0.
+    expect([...drain(workload('handoff', { rounds: '2' }, 1, 1)).cpus]).toEqual([0]);
+  });
+
   it('frag-adversary: N + 2(N − ⌈N/keep⌉) events, peak N, N live at the end', () => {
     const d = drain(workload('frag-adversary', { tables: '4096' }));
     expect(d.events).toBe(4096 + 2 * (4096 - 128));

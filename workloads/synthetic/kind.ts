@@ -11,7 +11,8 @@ export function syntheticKind(def: {
   name: string;
   description: string;
   params: ParamDefs;
-  events(s: Stream, values: ParamValues): Generator<EventChunk>;
+  /** The script: `cpus` is the machine's CPU count, for patterns that place events themselves. */
+  events(s: Stream, values: ParamValues, cpus: number): Generator<EventChunk>;
 }): WorkloadKind {
   return {
     name: def.name,
@@ -24,8 +25,9 @@ export function syntheticKind(def: {
         category: 'synthetic',
         params: values,
         *chunks() {
-          const s = new Stream(ctx.seed, ctx.cpus, spread(values));
-          yield* def.events(s, values);
+          // A kind without a `cpus` parameter places its events itself (allocOn, freeOn).
+          const s = new Stream(ctx.seed, ctx.cpus, 'cpus' in def.params && spread(values));
+          yield* def.events(s, values, ctx.cpus);
           yield* s.rest();
         },
       };

@@ -37,6 +37,20 @@ export class Stream {
     return this.#writer.push(FREE, id, this.#frees++ % this.#cpus);
   }
 
+  /** Allocate a new table on a given CPU; true when a chunk is full. */
+  allocOn(cpu: number): boolean {
+    const id = this.#ids.take();
+    this.live.add(id);
+    return this.#writer.push(ALLOC, id, cpu);
+  }
+
+  /** Free a live table chosen by `order` on a given CPU; true when a chunk is full. */
+  freeOn(order: FreeOrder, cpu: number): boolean {
+    const id = this.live.remove(order, this.rng);
+    this.#ids.give(id);
+    return this.#writer.push(FREE, id, cpu);
+  }
+
   /** Free a table by id, outside the live set (for patterns that free by position); true when a chunk is full. */
   freeId(id: number): boolean {
     this.#ids.give(id);
