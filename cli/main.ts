@@ -235,7 +235,9 @@ function addLab(cli: Command): void {
 function addKernel(cli: Command): void {
   const kernel = cli
     .command('kernel')
-    .description('check the SLUB 6.18 model against the running kernel (msg_msg-* caches driven by System V messages)');
+    .description(
+      'check the models against a kernel: the running one (SLUB 6.18, msg_msg-* caches driven by System V messages), or a Linux 6.1 guest of the lab (--guest: every strategy, through a test module)',
+    );
   kernel
     .command('info')
     .description(
@@ -264,7 +266,17 @@ function addKernel(cli: Command): void {
       '--model-cpu-partial <n>',
       "give the model another cpu_partial than sysfs's, to see what a divergence looks like",
     )
+    .option(
+      '--guest <kernel>',
+      "instead of the running kernel: a guest of the lab (6.1), where a test module drives the kernel's own allocators",
+    )
+    .option('--strategy <list>', 'with --guest: slab-dma32, genalloc, page-frag, full-page, dma-pool, or all', 'all')
     .action(async (opts) => {
+      if (opts.guest !== undefined) {
+        const { kernelGuestCheckCommand } = await import('./commands/kernel-guest.ts');
+        process.exitCode = await kernelGuestCheckCommand({ ...opts, guest: opts.guest });
+        return;
+      }
       const { kernelCheckCommand } = await import('./commands/kernel.ts');
       process.exitCode = await kernelCheckCommand(opts);
     });

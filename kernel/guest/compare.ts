@@ -22,7 +22,7 @@ const FIELDS: Record<GuestStrategy['letter'], readonly string[]> = {
   d: ['pages', 'offset'],
 };
 
-interface GuestDivergence {
+export interface GuestDivergence {
   readonly strategy: string;
   /** The event of the workload after which the states differed (1-based). */
   readonly event: number;

@@ -83,7 +83,7 @@ export class Slub618Cache extends SlubCacheBase {
    * following one goes to put_cpu_partial(drain=0), stopping once more than cpu_partial_slabs / 2
    * have been moved (on 6.18 at once when cpu_partial_slabs is 0). Returns the first slab, or −1.
    */
-  private getPartialNode(cpu: number): number {
+  protected getPartialNode(cpu: number): number {
     if (this.nrPartialSlabs === 0) return -1;
     let first = -1;
     let moved = 0;
@@ -134,7 +134,7 @@ export class Slub618Cache extends SlubCacheBase {
    * put_cpu_partial(): push on this CPU's partial list; with drain, a list already holding
    * cpu_partial_slabs is first detached and given to __put_partials, and the slab starts a new one.
    */
-  private putCpuPartial(cpu: number, slab: number, drain: boolean): void {
+  protected putCpuPartial(cpu: number, slab: number, drain: boolean): void {
     let old = this.cpuPartial(cpu);
     let slabs = 0;
     let toPut = -1;
@@ -160,7 +160,7 @@ export class Slub618Cache extends SlubCacheBase {
    * __put_partials(): walk a detached per-CPU list from its head: an empty slab is discarded when
    * nr_partial ≥ min_partial at that moment, any other slab goes to the node list's tail.
    */
-  private putPartials(head: number): void {
+  protected putPartials(head: number): void {
     let discard = -1;
     for (let slab = head; slab >= 0; ) {
       const following = this.next(slab);
@@ -185,7 +185,7 @@ export class Slub618Cache extends SlubCacheBase {
    * slab unfrozen; then it is discarded if empty and nr_partial ≥ min_partial, else added to the
    * node list (at the tail if it had remote frees, at the head if not), unless it is full.
    */
-  private deactivateSlab(slab: number, cpuFreelist: number): void {
+  protected deactivateSlab(slab: number, cpuFreelist: number): void {
     const toTail = this.freelist(slab) >= 0;
     if (cpuFreelist >= 0) {
       let count = 1;
@@ -205,6 +205,11 @@ export class Slub618Cache extends SlubCacheBase {
     } else if (this.freelist(slab) >= 0) {
       this.addPartial(slab, toTail);
     }
+  }
+
+  /** has_cpu_slab(): whether flush_all() queues a flush on this CPU (an active slab or a partial list). */
+  hasCpuSlab(cpu: number): boolean {
+    return this.cpuSlab(cpu) >= 0 || this.cpuPartial(cpu) >= 0;
   }
 
   /** flush_cpu_slab(): flush_slab() (deactivate the active slab), then put_partials() for the CPU list. */
