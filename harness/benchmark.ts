@@ -366,6 +366,13 @@ function lacking(
   return null;
 }
 
+/** The strategies loaded from a file that run without the invariant checker, once each, in plan order. */
+function uncheckedStrategies(cells: readonly Cell[]): string[] {
+  return [
+    ...new Set(cells.filter((c) => !c.check && typeof c.source?.module === 'string').map((c) => c.strategyLabel)),
+  ];
+}
+
 /**
  * Run a benchmark and return every record with its provenance; `planned`, if given, is
  * planBenchmark(o) already made. `result` (when given) is kept up
@@ -390,6 +397,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     costs: { ...costs.provenance, table: costs.table },
     git_dirty: gitDirty(),
     input_files: inputFiles,
+    unchecked_strategies: uncheckedStrategies(cells),
   };
   result.cells = cells.length;
   result.complete = false;

@@ -47,6 +47,8 @@ export const provenanceShape = z.object({
   input_files: z
     .array(z.object({ kind: z.enum(['strategy module', 'suite']), path: z.string(), sha256: z.string() }))
     .optional(),
+  /** Strategies loaded from a file that ran without the invariant checker (--no-check): their figures are unchecked. */
+  unchecked_strategies: z.array(z.string()).optional(),
   /** Rounds of timing per cell, each in a fresh isolate (throughput only). */
   throughput_rounds: z.number().int().positive().nullable().optional(),
 });

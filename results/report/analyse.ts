@@ -196,6 +196,11 @@ function analyseOnce({ source, table, records }: Worked, options: ReportOptions)
     ),
   );
   const threats = [...THREATS, ...kernels.flatMap((k) => (isKernelVersion(k) ? KERNEL_THREATS[k] : []))];
+  const unchecked = run.provenance.unchecked_strategies ?? [];
+  if (unchecked.length)
+    threats.unshift(
+      `${unchecked.join(', ')} ran without the invariant checker (--no-check): a bad address, an overlap or a double free would not have failed ${unchecked.length === 1 ? 'its' : 'their'} cells, so ${unchecked.length === 1 ? 'its' : 'their'} figures are unchecked.`,
+    );
   if (run.interrupted)
     threats.unshift(`The run was interrupted: ${records.length} of ${plural(run.cells, 'cell')} were measured.`);
   const notes = collapseSweeps(workloadNotes(records));

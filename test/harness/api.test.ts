@@ -91,6 +91,25 @@ describe('programmatic API', () => {
     expect(run.records.map((r) => [r.strategy, r.peak_footprint_bytes])).toEqual([['packed-page:slots=2', 3 * 4096]]);
   });
 
+  it('says in the report which user modules ran without the invariant checker, and only those', async () => {
+    const run = (check?: boolean) =>
+      runBenchmark({
+        workloads: ['hold:tables=2'],
+        strategies: ['./examples/my-strategy.ts', 'full-page'],
+        throughput: false,
+        ...(check === undefined ? {} : { check }),
+      });
+    const unchecked = await run(false);
+    // full-page is built in: never checked unless asked, and never called unchecked.
+    expect(unchecked.provenance.unchecked_strategies).toEqual(['packed-page']);
+    expect(renderMarkdown(analyse(unchecked))).toContain(
+      'packed-page ran without the invariant checker (--no-check): a bad address, an overlap or a double free would not have failed its cells, so its figures are unchecked.',
+    );
+    const checked = await run();
+    expect(checked.provenance.unchecked_strategies).toEqual([]);
+    expect(renderMarkdown(analyse(checked))).not.toContain('without the invariant checker');
+  });
+
   it("reports a user's module exactly like a built-in: its own declared placement", async () => {
     // packed-page declares placement 'dma32'; a copy of it declaring 'any' must be reported as 'any'.
     const anywhere: Strategy = { ...packedPage, name: 'packed-anywhere', placement: 'any' };
