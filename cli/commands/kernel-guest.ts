@@ -30,12 +30,14 @@ export async function kernelGuestCheckCommand(flags: GuestCheckFlags): Promise<n
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let result: GuestCheckResult;
-  let lock: HeldLock | null = null;
+  let lock = null as HeldLock | null;
   try {
-    // The live check's lock: one check that drives a kernel at a time on this machine.
-    const wait = process.env.L2BENCH_LOCK_WAIT_MS;
-    lock = wait ? await takeCacheLockWaiting(Number(wait) || 0) : takeCacheLockNow();
     result = await runGuestCheck({
+      // The live check's lock, once the inputs are checked: one check that drives a kernel at a time on this machine.
+      beforeWork: async () => {
+        const wait = process.env.L2BENCH_LOCK_WAIT_MS;
+        lock = wait ? await takeCacheLockWaiting(Number(wait) || 0) : takeCacheLockNow();
+      },
       onBoot: (events) =>
         process.stderr.write(`l2bench: kernel check: booting the Linux ${flags.guest} guest for ${events} events\n`),
       workloads: flags.workload ?? [],

@@ -29,6 +29,11 @@ export interface GuestCheckOptions {
   readonly signal?: AbortSignal;
   /** The lab folder (default: the lab's own). */
   readonly labDir?: string;
+  /**
+   * Called once the inputs and the lab are checked, before any work: the caller takes the live
+   * check's lock there, so that bad input is refused in one line whoever holds it.
+   */
+  readonly beforeWork?: () => Promise<void>;
   /** Called once everything is checked and the module built, as the guest boots. */
   readonly onBoot?: (events: number) => void;
 }
@@ -131,6 +136,7 @@ export async function runGuest(o: GuestCheckOptions): Promise<GuestRun> {
       `the guest lab is not ready: ${info.problems.join('; ') || 'not prepared'} (run l2bench lab prepare as root)`,
     );
   }
+  await o.beforeWork?.();
   const share = mkdtempSync(join(tmpdir(), 'l2bench-guest-check-'));
   const started = performance.now();
   try {
