@@ -17,6 +17,8 @@ const FLAGS: Record<OptionName, string> = {
   shard: '--shard',
   bucket: '--bucket',
   every: '--every',
+  shrinkEvery: '--shrink-every',
+  flushEvery: '--flush-every',
   maxEvents: '--max-events',
   outDir: '--out',
   cache: '--cache',

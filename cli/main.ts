@@ -257,6 +257,11 @@ function addKernel(cli: Command): void {
     .option('-w, --workload <spec>', 'a workload NAME[:key=value,…] (repeatable)', collect)
     .option('--cpus <n>', "the workload's CPU count; CPUs beyond the online ones are folded (default: online CPUs)")
     .option('--every <k>', 'compare after every K events (and after the last)', '1')
+    .option('--shrink-every <k>', 'shrink the cache and the model after every K events, then compare')
+    .option(
+      '--flush-every <k>',
+      "flush every CPU's slabs of the cache and the model after every K events, then compare",
+    )
     .option('--bucket <size>', 'msg_msg bucket: 64, 96, 128, 192, 256, 512, 1k, 2k, 4k', '1k')
     .option('--seed <n>', "the workload's seed", '1')
     .option('--max-events <n>', 'replay at most N events of each workload')

@@ -19,6 +19,8 @@ export type OptionName =
   | 'shard'
   | 'bucket'
   | 'every'
+  | 'shrinkEvery'
+  | 'flushEvery'
   | 'maxEvents'
   | 'outDir'
   | 'cache'

@@ -50,6 +50,14 @@ export interface TableAllocator {
    */
   sysfsCounters?(out: SlabCounters): SlabCounters;
   sysfsView?(): SlabSysfs;
+  /**
+   * For a slab cache, what a live check does to the kernel's cache between events: flush_all()
+   * (every CPU's active slab and partial list put to the node), kmem_cache_shrink(), and how many
+   * CPUs hold slabs (has_cpu_slab: those flush_all() queues work on).
+   */
+  flushAll?(): void;
+  shrink?(): void;
+  cpusHoldingSlabs?(): number;
 }
 
 /** The sysfs counters a live check compares after every event (`slabs`, `partial`, `cpu_slabs`, the total of `slabs_cpu_partial`). */

@@ -111,6 +111,8 @@ export interface CheckFlags {
   workload?: string[];
   cpus?: string;
   every?: string;
+  shrinkEvery?: string;
+  flushEvery?: string;
   bucket?: string;
   out?: string;
   json?: boolean;
@@ -126,6 +128,8 @@ export interface CheckFlags {
 export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
   const bucket = bucketFlag(flags.bucket);
   const every = intFlag(flags.every, '--every', 1, 2 ** 31 - 1);
+  const shrinkEvery = intFlag(flags.shrinkEvery, '--shrink-every', 1, 2 ** 31 - 1);
+  const flushEvery = intFlag(flags.flushEvery, '--flush-every', 1, 2 ** 31 - 1);
   const cpus = intFlag(flags.cpus, '--cpus', 1, 4096);
   const maxEvents = intFlag(flags.maxEvents, '--max-events', 1, 2 ** 31 - 1);
   const seed = intFlag(flags.seed, '--seed', 0, 2 ** 31 - 1);
@@ -140,6 +144,8 @@ export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
         ? { lock: 'wait' as const, lockTimeoutMs: Number(process.env.L2BENCH_LOCK_WAIT_MS) || 0 }
         : { lock: 'fail' as const }),
       ...(every !== undefined ? { every } : {}),
+      ...(shrinkEvery !== undefined ? { shrinkEvery } : {}),
+      ...(flushEvery !== undefined ? { flushEvery } : {}),
       ...(cpus !== undefined ? { cpus } : {}),
       ...(maxEvents !== undefined ? { maxEvents } : {}),
       ...(seed !== undefined ? { seed } : {}),
@@ -191,6 +197,9 @@ function checkJson(r: CheckResult) {
       final: w.final,
       queues: w.queues,
       truncated: w.truncated,
+      shrinks: w.maintenance.shrinks,
+      flushes: w.maintenance.flushes,
+      maintenance_skipped: w.maintenance.skipped,
       first_divergence: w.firstDivergence,
     })),
     csv: r.csv,
@@ -208,6 +217,18 @@ function side(s: CheckState): string[] {
   ];
 }
 
+/** What was compared after: an event, a shrink or flush made after the event, or the last event. */
+function stepText(d: { kind: string; id: number; cpu: number; onCpu: number }): string {
+  if (d.kind !== 'alloc' && d.kind !== 'free') return d.kind === 'end' ? 'the last event' : `a ${d.kind} after it`;
+  return `${d.kind} of table ${d.id} on CPU ${d.cpu}${d.onCpu !== d.cpu ? ` → online CPU ${d.onCpu}` : ''}`;
+}
+
+function maintenanceText(m: { shrinks: number; flushes: number; skipped: number }): string {
+  const made = [m.shrinks ? `${m.shrinks} shrinks` : '', m.flushes ? `${m.flushes} flushes` : ''].filter(Boolean);
+  if (m.skipped) made.push(`${m.skipped} skipped with slabs on several CPUs`);
+  return made.length ? `; ${made.join(', ')}` : '';
+}
+
 function checkText(r: CheckResult): string {
   const g = r.geometry;
   const out = [
@@ -216,7 +237,7 @@ function checkText(r: CheckResult): string {
   if (r.fold) out.push(r.fold);
   for (const w of r.results) {
     out.push(
-      `${w.workload}: ${w.events} events, ${w.checkpoints} checkpoints (every ${r.every}), ${w.matches} match, ${Math.round(w.eventsPerSec)} events/s; peak ${w.peakSlabs.live} slabs (model ${w.peakSlabs.model}), final slabs ${w.final.live.slabs} partial ${w.final.live.partial} cpu_slabs ${w.final.live.cpu_slabs} slabs_cpu_partial ${w.final.live.slabs_cpu_partial}${w.truncated ? ' (cut at --max-events)' : ''}`,
+      `${w.workload}: ${w.events} events, ${w.checkpoints} checkpoints (every ${r.every}${maintenanceText(w.maintenance)}), ${w.matches} match, ${Math.round(w.eventsPerSec)} events/s; peak ${w.peakSlabs.live} slabs (model ${w.peakSlabs.model}), final slabs ${w.final.live.slabs} partial ${w.final.live.partial} cpu_slabs ${w.final.live.cpu_slabs} slabs_cpu_partial ${w.final.live.slabs_cpu_partial}${w.truncated ? ' (cut at --max-events)' : ''}`,
     );
   }
   const d = r.firstDivergence;
@@ -226,7 +247,7 @@ function checkText(r: CheckResult): string {
     const model = side(d.model);
     const width = Math.max(...live.map((s) => s.length), 4);
     out.push(
-      `first divergence in ${d.workload} after event ${d.event} (${d.kind} of table ${d.id} on CPU ${d.cpu}${d.onCpu !== d.cpu ? ` → online CPU ${d.onCpu}` : ''}); differs: ${d.fields.join(', ')}`,
+      `first divergence in ${d.workload} after event ${d.event} (${stepText(d)}); differs: ${d.fields.join(', ')}`,
       `  ${''.padEnd(18)}${'live'.padEnd(width + 2)}model`,
       ...labels.map(
         (l, i) =>

@@ -7,8 +7,13 @@ import { expandSweep } from '../../core/spec-ranges.ts';
 import type { HeldLock } from '../../os/lock.ts';
 import { GFP_KERNEL } from '../../strategies/machine/gfp.ts';
 import { Machine } from '../../strategies/machine/machine.ts';
-import { slubCacheModel } from '../../strategies/slub/strategy.ts';
-import type { SlabCounters as ModelCounters, SlabSysfs, TableAllocator } from '../../strategies/types.ts';
+import { type SlubModelInput, slubCacheModel } from '../../strategies/slub/strategy.ts';
+import type {
+  SlabCounters as ModelCounters,
+  PageAllocator,
+  SlabSysfs,
+  TableAllocator,
+} from '../../strategies/types.ts';
 import { ALLOC, type Workload } from '../../workloads/events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
 import { takeCacheLockNow, takeCacheLockWaiting } from './cache-lock.ts';
@@ -17,6 +22,7 @@ import {
   BUCKETS,
   type Bucket,
   type CacheGeometry,
+  flushCache,
   type KernelInfo,
   type LiveCounters,
   probeKernel,
@@ -62,8 +68,45 @@ export interface CheckOptions {
   readonly lockTimeoutMs?: number;
   /** Give the model this cpu_partial instead of the cache's (a deliberately wrong model shows a divergence). */
   readonly modelCpuPartial?: number;
+  /** Shrink the cache and the model after every K events (where at most one CPU holds slabs). */
+  readonly shrinkEvery?: number;
+  /** Flush every CPU of the cache and the model after every K events (where at most one CPU holds slabs). */
+  readonly flushEvery?: number;
+  /** Models to compare beside the check's own (built from the same input), each until it first differs. */
+  readonly variants?: readonly ModelVariant[];
   /** Test hook: throw after this many events of the first workload, to prove the cleanup. */
   readonly injectFaultAt?: number;
+}
+
+/** What the check does between two comparisons: an event, a shrink or flush of the cache, the end. */
+type Step = 'alloc' | 'free' | MaintenanceStep | 'end';
+
+/**
+ * `shrink`: kmem_cache_shrink (`echo 1 > shrink`): flush every CPU, discard every empty node slab,
+ * sort the rest. `flush`: flush_all alone (cpu_partial written its own value): every CPU's active
+ * slab deactivated and partial list put to the node.
+ */
+type MaintenanceStep = 'shrink' | 'flush';
+
+/**
+ * A model compared beside the check's own, on the same live counters at the same checkpoints: the
+ * mutation test's mutants (each one rule changed) must each differ from the kernel somewhere. It
+ * is built from what the check builds its own model from (slubCacheModel's input).
+ */
+export interface ModelVariant {
+  readonly name: string;
+  create(input: SlubModelInput): TableAllocator;
+}
+
+/** Where a variant first differed from the live cache in one workload (or threw, with the error). */
+export interface VariantDivergence {
+  readonly workload: string;
+  readonly event: number;
+  readonly step: Step;
+  readonly id: number;
+  readonly cpu: number;
+  readonly fields: readonly string[];
+  readonly error?: string;
 }
 
 export interface CheckState extends LiveCounters {
@@ -74,9 +117,9 @@ export interface CheckState extends LiveCounters {
 }
 
 interface Divergence {
-  /** Events replayed when the states differed (the event below was the last one). */
+  /** Events replayed when the states differed (the step below came after the last one). */
   readonly event: number;
-  readonly kind: 'alloc' | 'free';
+  readonly kind: Step;
   readonly id: number;
   /** The workload's CPU and the online CPU it ran on. */
   readonly cpu: number;
@@ -102,6 +145,16 @@ interface WorkloadCheck {
   /** Set when --max-events cut the workload short. */
   readonly truncated: boolean;
   readonly queues: number;
+  /** Shrinks and flushes made, and those skipped because more than one CPU held slabs. */
+  readonly maintenance: Maintenance;
+  /** Each variant's first difference from the live cache in this workload, or null. */
+  readonly variants: readonly { readonly name: string; readonly divergence: VariantDivergence | null }[];
+}
+
+interface Maintenance {
+  shrinks: number;
+  flushes: number;
+  skipped: number;
 }
 
 export interface CheckResult {
@@ -146,6 +199,7 @@ function planCheck(o: CheckOptions): {
   bucket: Bucket;
   seed: number;
   maxEvents: number;
+  steps: { step: MaintenanceStep; every: number }[];
 } {
   if (o.workloads.length === 0)
     throw new InputError('kernel check needs a workload (e.g. ramp:peak=100,order=fifo)', { option: 'workloads' });
@@ -157,13 +211,16 @@ function planCheck(o: CheckOptions): {
   const maxEvents = positiveInt(o.maxEvents, 'maxEvents', 10_000_000);
   if (o.cpus !== undefined) positiveInt(o.cpus, 'cpus', 1, 4096);
   const seed = o.seed ?? 1;
+  const steps: { step: MaintenanceStep; every: number }[] = [];
+  if (o.shrinkEvery !== undefined) steps.push({ step: 'shrink', every: positiveInt(o.shrinkEvery, 'shrinkEvery', 1) });
+  if (o.flushEvery !== undefined) steps.push({ step: 'flush', every: positiveInt(o.flushEvery, 'flushEvery', 1) });
   const workloads = o.workloads.flatMap((w) =>
     expandSweep(w).map((spec) => {
       const { item, params } = resolveSpec(spec, 'workload', WORKLOADS);
       return { spec, create: (cpus: number) => item.create(params, { seed, cpus }) };
     }),
   );
-  return { workloads, every, bucket, seed, maxEvents };
+  return { workloads, every, bucket, seed, maxEvents, steps };
 }
 
 /** Everything a check holds in the kernel, undone by one synchronous call from any exit path. */
@@ -321,6 +378,8 @@ async function checkAll(
       interrupted,
       faultAt: index === 0 ? o.injectFaultAt : undefined,
       modelCpuPartial: o.modelCpuPartial,
+      steps: plan.steps,
+      variants: o.variants ?? [],
       onDriver(d) {
         driver = { textBytes: d.textBytes, perQueue: d.perQueue };
       },
@@ -361,17 +420,27 @@ interface OneContext {
   interrupted(): NodeJS.Signals | null;
   faultAt: number | undefined;
   modelCpuPartial: number | undefined;
+  steps: readonly { step: MaintenanceStep; every: number }[];
+  variants: readonly ModelVariant[];
   onDriver(d: MsgMsgCache): void;
 }
 
-/** A model that shows what sysfs shows. */
-type InspectableCache = TableAllocator & Required<Pick<TableAllocator, 'sysfsCounters' | 'sysfsView'>>;
+/** A model that shows what sysfs shows, and flushes and shrinks as the kernel's cache does. */
+type InspectableCache = TableAllocator &
+  Required<Pick<TableAllocator, 'sysfsCounters' | 'sysfsView' | 'flushAll' | 'shrink' | 'cpusHoldingSlabs'>>;
 
-/** The model of the live cache: the SLUB 6.18 strategy's cache, with the live geometry and object size. */
-function modelCache(c: OneContext): InspectableCache {
+function inspectable(model: TableAllocator, name: string): InspectableCache {
+  if (!model.sysfsCounters || !model.sysfsView || !model.flushAll || !model.shrink || !model.cpusHoldingSlabs) {
+    throw new Error(`${name} shows no sysfs counters or cannot flush and shrink`);
+  }
+  return model as InspectableCache;
+}
+
+/** What the model of the live cache is built from: the SLUB 6.18 strategy's cache, with the live geometry and object size. */
+function modelInput(c: OneContext, pages: PageAllocator): SlubModelInput {
   const n = c.info.cpus.length;
-  const model = slubCacheModel({
-    pages: new Machine({ cpus: n }).account(c.info.bucket.cache),
+  return {
+    pages,
     kernel: '6.18',
     cpus: n,
     objectSize: c.info.bucket.bytes,
@@ -383,9 +452,51 @@ function modelCache(c: OneContext): InspectableCache {
     },
     // msg_msg's alloc_msg: kmalloc(…, GFP_KERNEL_ACCOUNT).
     callerGfp: GFP_KERNEL,
-  });
-  if (!model.sysfsCounters || !model.sysfsView) throw new Error('the SLUB 6.18 model shows no sysfs counters');
-  return model as InspectableCache;
+  };
+}
+
+/** One model replaying the workload beside the live cache: its own table addresses and counters. */
+class ModelReplay {
+  readonly want: ModelCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
+  #addr = new Float64Array(1024);
+
+  constructor(readonly model: InspectableCache) {}
+
+  alloc(id: number, cpu: number, event: number): void {
+    const a = this.model.alloc(cpu);
+    if (a < 0) throw new LiveCacheError(`the model ran out of memory at event ${event}`);
+    if (id >= this.#addr.length) {
+      let len = this.#addr.length;
+      while (len <= id) len *= 2;
+      const next = new Float64Array(len);
+      next.set(this.#addr);
+      this.#addr = next;
+    }
+    this.#addr[id] = a;
+  }
+
+  free(id: number, cpu: number): void {
+    this.model.free(this.#addr[id] as number, cpu);
+  }
+
+  /** The kernel's shrink or flush, on the model: kmem_cache_shrink, or flush_all. */
+  maintain(step: MaintenanceStep): void {
+    if (step === 'shrink') this.model.shrink();
+    else this.model.flushAll();
+  }
+
+  /** The counters that differ from the live ones (the model's are read into `want`). */
+  differs(live: LiveCounters): string[] {
+    const want = this.model.sysfsCounters(this.want);
+    return FIELDS.filter((f) => live[f] !== want[f]);
+  }
+}
+
+/** A variant being replayed, until it first differs from the live cache (or throws). */
+interface VariantReplay {
+  readonly name: string;
+  replay: ModelReplay | null;
+  divergence: VariantDivergence | null;
 }
 
 function stateOf(
@@ -396,73 +507,110 @@ function stateOf(
   return { ...counters, by_cpu: byCpu, ...objects };
 }
 
-/** One workload replayed on the live cache and on the model, compared at every checkpoint. */
+/** One workload replayed on the live cache and on the model (and its variants), compared at every checkpoint. */
 class Replay {
   readonly live: LiveCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
-  readonly want: ModelCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
   events = 0;
   checkpoints = 0;
   matches = 0;
   peakLive = 0;
   peakModel = 0;
   firstDivergence: Divergence | null = null;
-  #addr = new Float64Array(1024);
+  readonly maintenance: Maintenance = { shrinks: 0, flushes: 0, skipped: 0 };
   #csv = '';
 
   constructor(
     private readonly spec: string,
     private readonly c: OneContext,
     private readonly driver: MsgMsgCache,
-    private readonly model: InspectableCache,
+    private readonly main: ModelReplay,
+    readonly variants: readonly VariantReplay[],
     private readonly counters: SlabCounters,
   ) {}
 
+  get want(): ModelCounters {
+    return this.main.want;
+  }
+
   /** What the model's sysfs shows now, in full. */
   modelView(): SlabSysfs {
-    return this.model.sysfsView();
+    return this.main.model.sysfsView();
   }
 
   get cache(): string {
     return this.counters.cache;
   }
 
-  /** One event on both caches. */
-  event(kind: number, id: number, cpu: number): void {
+  /** One event on both caches (and every variant still replaying). */
+  event(kind: number, id: number, cpu: number, wcpu: number): void {
     if (kind === ALLOC) {
       this.driver.alloc(id, cpu);
-      if (id >= this.#addr.length) {
-        let len = this.#addr.length;
-        while (len <= id) len *= 2;
-        const next = new Float64Array(len);
-        next.set(this.#addr);
-        this.#addr = next;
-      }
-      const a = this.model.alloc(cpu);
-      if (a < 0) throw new LiveCacheError(`the model ran out of memory at event ${this.events}`);
-      this.#addr[id] = a;
+      this.main.alloc(id, cpu, this.events);
     } else {
       this.driver.free(id, cpu);
-      this.model.free(this.#addr[id] as number, cpu);
+      this.main.free(id, cpu);
+    }
+    for (const v of this.variants) {
+      if (!v.replay) continue;
+      try {
+        if (kind === ALLOC) v.replay.alloc(id, cpu, this.events);
+        else v.replay.free(id, cpu);
+      } catch (e) {
+        this.variantLost(v, kind === ALLOC ? 'alloc' : 'free', id, wcpu, [], (e as Error).message);
+      }
     }
     this.events++;
   }
 
-  /** Read both caches' counters and compare them; `kind` null for the checkpoint after the last event. */
-  checkpoint(kind: number | null, id: number, wcpu: number): void {
-    const { live, want } = this;
+  /**
+   * A shrink or flush of the live cache and of every model. The kernel flushes CPUs concurrently
+   * (flush_all queues one work item per CPU that holds slabs), so with slabs on more than one CPU
+   * the node list's order afterwards is a race: such a step is skipped, in the kernel and the models alike.
+   */
+  maintain(step: MaintenanceStep): void {
+    if (this.main.model.cpusHoldingSlabs() > 1) {
+      this.maintenance.skipped++;
+      return;
+    }
+    if (step === 'shrink') {
+      shrinkCache(this.cache);
+      this.maintenance.shrinks++;
+    } else {
+      flushCache(this.cache);
+      this.maintenance.flushes++;
+    }
+    this.main.maintain(step);
+    for (const v of this.variants) {
+      try {
+        v.replay?.maintain(step);
+      } catch (e) {
+        this.variantLost(v, step, -1, -1, [], (e as Error).message);
+      }
+    }
+    this.checkpoint(step, -1, -1);
+  }
+
+  /** Read the live counters after `step` and compare every model with them. */
+  checkpoint(step: Step, id: number, wcpu: number): void {
+    const { live } = this;
     this.counters.read(live);
-    this.model.sysfsCounters(want);
+    const differs = this.main.differs(live);
+    const want = this.main.want;
     this.checkpoints++;
-    const same = FIELDS.every((f) => live[f] === want[f]);
+    const same = differs.length === 0;
     if (same) this.matches++;
     else if (!this.firstDivergence) {
-      this.firstDivergence = divergence(this.events, kind ?? ALLOC, id, wcpu, this.c.info.cpus, this, this.counters);
+      this.firstDivergence = divergence(this.events, step, id, wcpu, this.c.info.cpus, this, this.counters, differs);
+    }
+    for (const v of this.variants) {
+      const fields = v.replay?.differs(live);
+      if (fields?.length) this.variantLost(v, step, id, wcpu, fields);
     }
     if (live.slabs > this.peakLive) this.peakLive = live.slabs;
     if (want.slabs > this.peakModel) this.peakModel = want.slabs;
     if (this.c.csvFd < 0) return;
     const spec = this.spec.includes(',') ? `"${this.spec}"` : this.spec;
-    const what = kind === null ? 'end,,' : `${kind === ALLOC ? 'alloc' : 'free'},${id},${wcpu}`;
+    const what = step === 'alloc' || step === 'free' ? `${step},${id},${wcpu}` : `${step},,`;
     this.#csv += `${spec},${this.events},${what},${live.slabs},${want.slabs},${live.partial},${want.partial},${live.cpu_slabs},${want.cpu_slabs},${live.slabs_cpu_partial},${want.slabs_cpu_partial},${same ? 1 : 0}\n`;
     if (this.#csv.length > 1 << 16) this.flushCsv();
   }
@@ -470,6 +618,11 @@ class Replay {
   flushCsv(): void {
     if (this.c.csvFd >= 0 && this.#csv) writeSync(this.c.csvFd, this.#csv);
     this.#csv = '';
+  }
+
+  private variantLost(v: VariantReplay, step: Step, id: number, cpu: number, fields: string[], error?: string): void {
+    v.replay = null;
+    v.divergence = { workload: this.spec, event: this.events, step, id, cpu, fields, ...(error ? { error } : {}) };
   }
 }
 
@@ -488,12 +641,21 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
         `${cache} still holds ${start.slabs} slab(s) after a shrink with no message of ours out: something else allocates from it`,
       );
     }
-    const model = modelCache(c);
+    const main = new ModelReplay(
+      inspectable(slubCacheModel(modelInput(c, new Machine({ cpus: n }).account(cache))), 'the SLUB 6.18 model'),
+    );
+    // The variants share one machine: each takes its own pages from it, and none runs short.
+    const shared = new Machine({ cpus: n });
+    const variants: VariantReplay[] = c.variants.map((v) => ({
+      name: v.name,
+      replay: new ModelReplay(inspectable(v.create(modelInput(c, shared.account(v.name))), v.name)),
+      divergence: null,
+    }));
     const driver = new MsgMsgCache(c.info.bucket, c.info.cpus, c.msgmnb);
     c.cleanup.cache = driver;
     c.cleanup.shrinkAtEnd = true;
     c.onDriver(driver);
-    const replay = new Replay(w.spec, c, driver, model, counters);
+    const replay = new Replay(w.spec, c, driver, main, variants, counters);
     let truncated = false;
     const started = performance.now();
     outer: for (const chunk of workload.chunks()) {
@@ -505,11 +667,12 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
         const kind = chunk.kind[i] as number;
         const id = chunk.id[i] as number;
         const wcpu = chunk.cpu[i] as number;
-        replay.event(kind, id, wcpu % n);
+        replay.event(kind, id, wcpu % n, wcpu);
         if (c.faultAt !== undefined && replay.events >= c.faultAt) {
           throw new Error(`injected fault after ${replay.events} events`);
         }
-        if (replay.events % c.every === 0) replay.checkpoint(kind, id, wcpu);
+        if (replay.events % c.every === 0) replay.checkpoint(kind === ALLOC ? 'alloc' : 'free', id, wcpu);
+        for (const m of c.steps) if (replay.events % m.every === 0) replay.maintain(m.step);
       }
       replay.flushCsv();
       // Let SIGINT/SIGTERM handlers run between chunks.
@@ -519,7 +682,7 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
     }
     // The last event is always a checkpoint.
     if (replay.events % c.every !== 0 && replay.events > 0) {
-      replay.checkpoint(null, -1, -1);
+      replay.checkpoint('end', -1, -1);
       replay.flushCsv();
     }
     const seconds = (performance.now() - started) / 1000;
@@ -539,6 +702,8 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
       firstDivergence: replay.firstDivergence,
       truncated,
       queues,
+      maintenance: { ...replay.maintenance },
+      variants: replay.variants.map((v) => ({ name: v.name, divergence: v.divergence })),
     };
   } finally {
     counters.close();
@@ -547,12 +712,13 @@ async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
 
 function divergence(
   events: number,
-  kind: number,
+  kind: Step,
   id: number,
   cpu: number,
   cpus: readonly number[],
   replay: Replay,
   counters: SlabCounters,
+  fields: readonly string[],
 ): Divergence {
   const { live, want } = replay;
   const model = replay.modelView();
@@ -560,7 +726,7 @@ function divergence(
   const n = model.slabs_cpu_partial_by_cpu.length;
   return {
     event: events,
-    kind: kind === ALLOC ? 'alloc' : 'free',
+    kind,
     id,
     cpu,
     onCpu: cpu < 0 ? -1 : (cpus[cpu % cpus.length] as number),
@@ -573,6 +739,6 @@ function divergence(
       objects: model.objects,
       total_objects: model.total_objects,
     }),
-    fields: FIELDS.filter((f) => live[f] !== want[f]),
+    fields,
   };
 }

@@ -196,6 +196,15 @@ export function shrinkCache(cache: string): void {
   writeFileSync(`${SLAB_DIR}/${cache}/shrink`, '1');
 }
 
+/**
+ * flush_all() alone: cpu_partial_store() sets cpu_partial and flushes every CPU's slabs to the node
+ * (mm/slub.c, 6.1 and 6.18), so writing the file its own value flushes and changes nothing else.
+ */
+export function flushCache(cache: string): void {
+  const file = `${SLAB_DIR}/${cache}/cpu_partial`;
+  writeFileSync(file, String(readNumber(file)));
+}
+
 /** A row of /proc/sysvipc/msg. */
 export interface SysvQueue {
   readonly key: number;

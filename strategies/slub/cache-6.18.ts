@@ -212,6 +212,18 @@ export class Slub618Cache extends SlubCacheBase {
     return this.cpuSlab(cpu) >= 0 || this.cpuPartial(cpu) >= 0;
   }
 
+  /** How many CPUs has_cpu_slab() is true for. */
+  cpusHoldingSlabs(): number {
+    let n = 0;
+    for (let cpu = 0; cpu < this.cpus; cpu++) if (this.hasCpuSlab(cpu)) n++;
+    return n;
+  }
+
+  /** flush_all(): flush_cpu_slab() on every CPU that holds slabs (here in CPU order). */
+  flushAll(): void {
+    for (let cpu = 0; cpu < this.cpus; cpu++) if (this.hasCpuSlab(cpu)) this.flushCpu(cpu);
+  }
+
   /** flush_cpu_slab(): flush_slab() (deactivate the active slab), then put_partials() for the CPU list. */
   flushCpu(cpu: number): void {
     const slab = this.cpuSlab(cpu);

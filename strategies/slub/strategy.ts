@@ -63,7 +63,7 @@ const SLUB_PARAMS: ParamDefs = {
 };
 
 /** The geometry of a cache as /sys/kernel/slab/<cache>/ shows it (order, objs_per_slab, cpu_partial, min_partial). */
-export interface ShownGeometry {
+interface ShownGeometry {
   order: number;
   objectsPerSlab: number;
   cpuPartial: number;
@@ -77,7 +77,12 @@ export interface ShownGeometry {
  * TableAllocator.sysfsCounters and sysfsView, which the models of 6.1 and 6.18 have (the live
  * check runs on 6.18, the guest check on 6.1).
  */
-export function slubCacheModel(o: {
+export function slubCacheModel(o: SlubModelInput): TableAllocator {
+  return cacheOf(o.kernel, o.pages, slubModelOptions(o));
+}
+
+/** What slubCacheModel builds a cache from. */
+export interface SlubModelInput {
   pages: PageAllocator;
   kernel: KernelVersion;
   cpus: number;
@@ -85,10 +90,13 @@ export function slubCacheModel(o: {
   geometry: ShownGeometry;
   /** The gfp of the caller's kmalloc (msg_msg: GFP_KERNEL_ACCOUNT). */
   callerGfp: number;
-}): TableAllocator {
+}
+
+/** The options slubCacheModel gives the cache (a variant of the model is built with the same). */
+export function slubModelOptions(o: SlubModelInput): SlubOptions {
   // calculate_sizes(): oo is the shown order and its objects; min is the smallest order an object fits.
   const minOrder = getOrder(o.objectSize);
-  const options = {
+  return {
     objectSize: o.objectSize,
     cpus: o.cpus,
     geometry: {
@@ -103,7 +111,6 @@ export function slubCacheModel(o: {
     callerGfp: o.callerGfp,
     metadata: SLUB_METADATA,
   };
-  return cacheOf(o.kernel, o.pages, options);
 }
 
 /** The SLUB cache of each kernel l2bench models. */

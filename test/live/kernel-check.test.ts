@@ -126,6 +126,60 @@ describe.skipIf(!o.usable)(liveTitle('kernel check against the live msg_msg-1k',
   );
 
   it(
+    'a flush between events (flush_all): ramp of 100 freed in order, flushed after event 196: 5 slabs, all on the node',
+    async () => {
+      // 6 full slabs and S7 active with 4 live. Frees S1..S6: S4's first free drains [S3, S2, S1]
+      // (empty) to the node, then [S6, S5, S4] (empty) sit on CPU 0's list. The flush deactivates S7
+      // (4 live, no remote frees: to the head, nr_partial 4), then puts S6 (nr 4 < 5: kept), S5 and
+      // S4 (discarded). The last 4 frees empty S7 on the node with nr_partial 5: discarded.
+      const d = tmp();
+      const r = await check(['ramp:peak=100,order=fifo'], { flushEvery: 196, outDir: d });
+      expect(r.firstDivergence).toBeNull();
+      expect(r.results[0]?.maintenance).toEqual({ shrinks: 0, flushes: 1, skipped: 0 });
+      const flush = readFileSync(join(d, 'checkpoints.csv'), 'utf8')
+        .split('\n')
+        .find((l) => l.includes(',flush,'));
+      // After the quoted workload: slabs, partial, cpu_slabs, slabs_cpu_partial, live and model side by side.
+      expect(flush?.split(',').slice(2, 15)).toEqual([
+        '196',
+        'flush',
+        '',
+        '',
+        '5',
+        '5',
+        '5',
+        '5',
+        '0',
+        '0',
+        '0',
+        '0',
+        '1',
+      ]);
+      expect(r.results[0]?.final.live).toEqual({ slabs: 4, partial: 4, cpu_slabs: 0, slabs_cpu_partial: 0 });
+      expect(kernelClean()).toEqual({ objects: 0, queues: 0 });
+    },
+    LONG,
+  );
+
+  it(
+    'skips a shrink or flush while two CPUs hold slabs (their flushes race), and agrees around the others',
+    async () => {
+      const r = await check(['churn:live=100,ops=1000,cpus=spread', 'handoff:tables=100,rounds=3'], {
+        shrinkEvery: 50,
+        flushEvery: 70,
+      });
+      expect(r.firstDivergence).toBeNull();
+      expect(r.matches).toBe(r.checkpoints);
+      const [spread, handoff] = r.results.map((w) => w.maintenance);
+      expect(spread?.skipped).toBeGreaterThan(0);
+      expect((handoff?.shrinks ?? 0) + (handoff?.flushes ?? 0)).toBeGreaterThan(0);
+      const made = r.results.reduce((n, w) => n + w.maintenance.shrinks + w.maintenance.flushes, 0);
+      expect(r.checkpoints).toBe(1100 + 600 + made);
+    },
+    LONG,
+  );
+
+  it(
     'folds workload CPUs beyond the online ones (cpu mod online) and says so',
     async () => {
       const r = await check(['churn:live=100,ops=1000,cpus=spread'], { cpus: 5 });

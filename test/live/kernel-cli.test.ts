@@ -25,6 +25,7 @@ describe('l2bench kernel: bad input is one line and exit 2, before touching the 
   it.each([
     [['kernel', 'check'], /^l2bench: --workload: kernel check needs a workload/],
     [['kernel', 'check', '-w', 'hold:tables=1', '--every', '0'], /--every 0/],
+    [['kernel', 'check', '-w', 'hold:tables=1', '--flush-every', 'x'], /--flush-every x/],
     [['kernel', 'info', '--bucket', '8k'], /--bucket 8k/],
   ])(
     'refuses %j',
@@ -70,6 +71,22 @@ describe.skipIf(!o.usable)(liveTitle('l2bench kernel on the live kernel', o), ()
         /first divergence in ramp:peak=1000,order=fifo after event 1017 \(free of table 16 on CPU 0\)/,
       );
       expect(r.stdout).toMatch(/^ {2}partial +0 +1 +<$/m);
+    },
+    LONG,
+  );
+
+  it(
+    'kernel check --flush-every and --shrink-every flush or shrink the cache and the model between events',
+    async () => {
+      const r = await l2bench(
+        ['kernel', 'check', '-w', 'ramp:peak=100,order=fifo', '--flush-every', '196', '--shrink-every', '150'],
+        WAIT,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(
+        /ramp:peak=100,order=fifo: 200 events, 202 checkpoints \(every 1; 1 shrinks, 1 flushes\)/,
+      );
+      expect(r.stdout).toMatch(/^agreement: 202 of 202 checkpoints match$/m);
     },
     LONG,
   );
