@@ -119,6 +119,216 @@ interface Out {
   unmaps: number;
 }
 
+/** A device's trace, and the replica of its own IOVA domain with how often it agreed with the guest. */
+type DeviceOut = Out & { readonly device: CapturedDevice };
+interface OwnDomain {
+  readonly model: SharedDomain;
+  allocs: number;
+  matches: number;
+}
+
+/**
+ * The second pass's state: the files it writes (opened on first use, closed by close() on every
+ * exit), the shared domain and each device's replica, the allocations waiting for their first map,
+ * and the counts. Fed one line of the guest's trace at a time.
+ */
+class Splitter {
+  readonly #o: SplitOptions;
+  readonly #domains: Map<string, string>;
+  readonly #who = new Attributor();
+  readonly #shared: SharedDomain;
+  readonly #own = new Map<string, OwnDomain>();
+  /** alloc_iova_fast entries per CPU, allocated in the models, waiting for their call's first map. */
+  readonly #asked = new Map<number, Asked[]>();
+  readonly #perDevice = new Map<string, DeviceOut>();
+  readonly #writers: GzipLines[] = [];
+  readonly #sharedOut: Out;
+  #lost: Out | undefined;
+  readonly #raw: GzipLines | undefined;
+  #maps = 0;
+  #unmaps = 0;
+  #outside = 0;
+  #unpaired = 0;
+
+  /** Opens the shared-domain trace, and the copy of the guest's trace when kept. */
+  constructor(o: SplitOptions, domains: Map<string, string>) {
+    this.#o = o;
+    this.#domains = domains;
+    this.#shared = new SharedDomain(o.vcpus);
+    this.#sharedOut = { w: this.#open('shared.trace.gz', o.header({ shared: true })), maps: 0, unmaps: 0 };
+    this.#raw = o.keepRaw ? new GzipLines(join(o.outDir, 'guest-raw.trace.gz')) : undefined;
+    if (this.#raw) this.#writers.push(this.#raw);
+  }
+
+  #open(file: string, header: string[]): GzipLines {
+    const w = new GzipLines(join(this.#o.outDir, file));
+    this.#writers.push(w);
+    for (const h of header) w.write(h);
+    return w;
+  }
+
+  #ownOf(dev: string): OwnDomain {
+    const d = this.#own.get(dev) ?? { model: new SharedDomain(this.#o.vcpus), allocs: 0, matches: 0 };
+    this.#own.set(dev, d);
+    return d;
+  }
+
+  /** One line of the guest's trace: kept, then a probe hit replayed or an event written where it belongs. */
+  line({ line, event, hit }: { line: string; event?: IommuEvent; hit?: ProbeHit }): void {
+    this.#raw?.write(line);
+    if (hit) this.#probe(hit);
+    else if (event) this.#event(event, line);
+  }
+
+  #probe(hit: ProbeHit): void {
+    this.#who.probe(hit);
+    const cpu = hit.cpu % this.#o.vcpus;
+    if (hit.event === 'iova_alloc') this.#iovaAlloc(hit, cpu);
+    else if (hit.event === 'iova_free') this.#iovaFree(hit, cpu);
+  }
+
+  /** alloc_iova_fast entered: allocate in the models now, where the guest did; the call's first map will say where the guest's range went. */
+  #iovaAlloc(hit: ProbeHit, cpu: number): void {
+    const dev = this.#domains.get(hit.iovad);
+    if (dev === undefined) {
+      this.#unpaired++;
+      return;
+    }
+    const list = this.#asked.get(hit.cpu) ?? [];
+    this.#asked.set(hit.cpu, list);
+    list.push({
+      dev,
+      pages: hit.size,
+      shared: this.#shared.alloc(hit.size, cpu),
+      own: this.#ownOf(dev).model.alloc(hit.size, cpu),
+    });
+    if (list.length > MAX_ASKED) {
+      list.shift();
+      this.#unpaired++;
+    }
+  }
+
+  /** free_iova_fast: give the range back in the shared domain and in the device's replica. */
+  #iovaFree(hit: ProbeHit, cpu: number): void {
+    const dev = this.#domains.get(hit.iovad);
+    if (dev === undefined) this.#shared.counts.frees_unmatched++;
+    else {
+      this.#shared.free(dev, hit.pfn, hit.size, cpu);
+      this.#ownOf(dev).model.free(dev, hit.pfn, hit.size, cpu);
+    }
+  }
+
+  /** An iommu event: to its device's trace (or unattributed), then to the shared-domain trace. */
+  #event(event: IommuEvent, line: string): void {
+    const isMap = event.kind === 'map';
+    if (isMap) this.#maps++;
+    else this.#unmaps++;
+    const a = this.#who.event(event);
+    const out = a.dev === undefined ? this.#unattributed() : this.#deviceOut(a.dev);
+    count(out, line, isMap);
+    if (a.dev === undefined) return;
+    const at = event.iova.low + (event.iova.high ? 2 ** 32 : 0);
+    if (isMap && a.first) this.#pairFirstMap(a.dev, event.cpu, at);
+    this.#writeShared(a.dev, (out as DeviceOut).device, line, at, isMap);
+  }
+
+  #unattributed(): Out {
+    this.#lost ??= { w: this.#open('unattributed.trace.gz', this.#o.header({})), maps: 0, unmaps: 0 };
+    return this.#lost;
+  }
+
+  #deviceOut(dev: string): DeviceOut {
+    let d = this.#perDevice.get(dev);
+    if (!d) {
+      const device = deviceFor(dev, this.#o.devices);
+      d = { w: this.#open(`${device.name}.trace.gz`, this.#o.header({ device })), device, maps: 0, unmaps: 0 };
+      this.#perDevice.set(dev, d);
+    }
+    return d;
+  }
+
+  /**
+   * The call's range starts at its first map: pair it with the newest allocation its domain asked
+   * for on this CPU (an interrupt nesting another call asks and maps in between).
+   */
+  #pairFirstMap(dev: string, cpu: number, at: number): void {
+    const list = this.#asked.get(cpu) ?? [];
+    let i = list.length - 1;
+    while (i >= 0 && (list[i] as Asked).dev !== dev) i--;
+    if (i < 0) {
+      this.#unpaired++;
+      return;
+    }
+    const ask = list.splice(i, 1)[0] as Asked;
+    const pfn = Math.floor(at / PAGE);
+    this.#shared.bind(dev, pfn, ask.pages, ask.shared);
+    const d = this.#ownOf(dev);
+    d.model.bind(dev, pfn, ask.pages, ask.own);
+    d.allocs++;
+    if (ask.own === pfn) d.matches++;
+  }
+
+  /** The event at the IOVA the shared domain gave its range, with its device; counted outside when it gave none. */
+  #writeShared(dev: string, device: CapturedDevice, line: string, at: number, isMap: boolean): void {
+    const iova = this.#shared.translate(dev, at);
+    if (iova < 0) {
+      this.#outside++;
+      return;
+    }
+    count(this.#sharedOut, `${moveIova(line, iova)} device=${device.name}`, isMap);
+  }
+
+  #finished(w: GzipLines) {
+    return { file: w.file.slice(this.#o.outDir.length + 1), ...w.finish() };
+  }
+
+  /** Finishes every file (devices by address, shared, unattributed, the guest's copy) and counts. */
+  result(domainCounts: { iova_domains: number; iova_domain_conflicts: number }): SplitResult {
+    const devices = [...this.#perDevice.entries()]
+      .sort((x, y) => x[0].localeCompare(y[0]))
+      .map(([dev, d]) => ({
+        ...this.#finished(d.w),
+        device: d.device,
+        maps: d.maps,
+        unmaps: d.unmaps,
+        iova_allocs: this.#own.get(dev)?.allocs ?? 0,
+        iova_model_matches: this.#own.get(dev)?.matches ?? 0,
+      }));
+    const sharedOut = this.#sharedOut;
+    const lost = this.#lost;
+    return {
+      devices,
+      shared: {
+        ...this.#finished(sharedOut.w),
+        maps: sharedOut.maps,
+        unmaps: sharedOut.unmaps,
+        counts: { ...this.#shared.counts, events_outside: this.#outside },
+      },
+      unattributed: lost ? { ...this.#finished(lost.w), maps: lost.maps, unmaps: lost.unmaps } : null,
+      raw: this.#raw ? this.#finished(this.#raw) : null,
+      attribution: {
+        ...this.#who.finish(),
+        ...domainCounts,
+        maps: this.#maps,
+        unmaps: this.#unmaps,
+        iova_allocs_unpaired: this.#unpaired,
+      },
+    };
+  }
+
+  /** Closes every file opened (a finished one is already closed). */
+  close(): void {
+    for (const w of this.#writers) w.close();
+  }
+}
+
+/** Writes a line to an output and counts it as a map or an unmap. */
+function count(out: Out, line: string, isMap: boolean): void {
+  out.w.write(line);
+  if (isMap) out.maps++;
+  else out.unmaps++;
+}
+
 /**
  * Split a guest's trace by device and build the shared-domain trace, streaming. A first pass finds
  * which IOVA domain is which device's; the second attributes every event (attribute.ts) and writes
@@ -130,141 +340,11 @@ interface Out {
  */
 export function splitCapture(o: SplitOptions): SplitResult {
   const { domains, domainCounts } = firstPass(o.raw);
-  const who = new Attributor();
-  const shared = new SharedDomain(o.vcpus);
-  const own = new Map<string, { model: SharedDomain; allocs: number; matches: number }>();
-  const ownOf = (dev: string) => {
-    const d = own.get(dev) ?? { model: new SharedDomain(o.vcpus), allocs: 0, matches: 0 };
-    own.set(dev, d);
-    return d;
-  };
-  /** alloc_iova_fast entries per CPU, allocated in the models, waiting for their call's first map. */
-  const asked = new Map<number, Asked[]>();
-  const perDevice = new Map<string, Out & { device: CapturedDevice }>();
-  const writers: GzipLines[] = [];
-  const open = (file: string, header: string[]) => {
-    const w = new GzipLines(join(o.outDir, file));
-    writers.push(w);
-    for (const h of header) w.write(h);
-    return w;
-  };
-  const sharedOut: Out = { w: open('shared.trace.gz', o.header({ shared: true })), maps: 0, unmaps: 0 };
-  let lost: Out | undefined;
-  const raw = o.keepRaw ? new GzipLines(join(o.outDir, 'guest-raw.trace.gz')) : undefined;
-  if (raw) writers.push(raw);
-  let maps = 0;
-  let unmaps = 0;
-  let outside = 0;
-  let unpaired = 0;
+  const split = new Splitter(o, domains);
   try {
-    for (const { line, event, hit } of lines(o.raw)) {
-      raw?.write(line);
-      if (hit) {
-        who.probe(hit);
-        const cpu = hit.cpu % o.vcpus;
-        if (hit.event === 'iova_alloc') {
-          // Allocate in the models now, where the guest did; the call's first map will say where the guest's range went.
-          const dev = domains.get(hit.iovad);
-          if (dev === undefined) {
-            unpaired++;
-            continue;
-          }
-          const list = asked.get(hit.cpu) ?? [];
-          asked.set(hit.cpu, list);
-          list.push({
-            dev,
-            pages: hit.size,
-            shared: shared.alloc(hit.size, cpu),
-            own: ownOf(dev).model.alloc(hit.size, cpu),
-          });
-          if (list.length > MAX_ASKED) {
-            list.shift();
-            unpaired++;
-          }
-        } else if (hit.event === 'iova_free') {
-          const dev = domains.get(hit.iovad);
-          if (dev === undefined) shared.counts.frees_unmatched++;
-          else {
-            shared.free(dev, hit.pfn, hit.size, cpu);
-            ownOf(dev).model.free(dev, hit.pfn, hit.size, cpu);
-          }
-        }
-        continue;
-      }
-      if (!event) continue;
-      const isMap = event.kind === 'map';
-      if (isMap) maps++;
-      else unmaps++;
-      const a = who.event(event);
-      let out: Out & { device?: CapturedDevice };
-      if (a.dev === undefined) {
-        lost ??= { w: open('unattributed.trace.gz', o.header({})), maps: 0, unmaps: 0 };
-        out = lost;
-      } else {
-        let d = perDevice.get(a.dev);
-        if (!d) {
-          const device = deviceFor(a.dev, o.devices);
-          d = { w: open(`${device.name}.trace.gz`, o.header({ device })), device, maps: 0, unmaps: 0 };
-          perDevice.set(a.dev, d);
-        }
-        out = d;
-      }
-      out.w.write(line);
-      if (isMap) out.maps++;
-      else out.unmaps++;
-      if (!out.device) continue;
-      const dev = a.dev as string;
-      const at = event.iova.low + (event.iova.high ? 2 ** 32 : 0);
-      if (isMap && a.first) {
-        // The call's range starts at its first map: pair it with the newest allocation its domain
-        // asked for on this CPU (an interrupt nesting another call asks and maps in between).
-        const list = asked.get(event.cpu) ?? [];
-        let i = list.length - 1;
-        while (i >= 0 && (list[i] as Asked).dev !== dev) i--;
-        if (i < 0) unpaired++;
-        else {
-          const ask = list.splice(i, 1)[0] as Asked;
-          const pfn = Math.floor(at / PAGE);
-          shared.bind(dev, pfn, ask.pages, ask.shared);
-          const d = ownOf(dev);
-          d.model.bind(dev, pfn, ask.pages, ask.own);
-          d.allocs++;
-          if (ask.own === pfn) d.matches++;
-        }
-      }
-      const iova = shared.translate(dev, at);
-      if (iova < 0) {
-        outside++;
-        continue;
-      }
-      sharedOut.w.write(`${moveIova(line, iova)} device=${out.device.name}`);
-      if (isMap) sharedOut.maps++;
-      else sharedOut.unmaps++;
-    }
-    const finished = (w: GzipLines) => ({ file: w.file.slice(o.outDir.length + 1), ...w.finish() });
-    const devices = [...perDevice.entries()]
-      .sort((x, y) => x[0].localeCompare(y[0]))
-      .map(([dev, d]) => ({
-        ...finished(d.w),
-        device: d.device,
-        maps: d.maps,
-        unmaps: d.unmaps,
-        iova_allocs: own.get(dev)?.allocs ?? 0,
-        iova_model_matches: own.get(dev)?.matches ?? 0,
-      }));
-    return {
-      devices,
-      shared: {
-        ...finished(sharedOut.w),
-        maps: sharedOut.maps,
-        unmaps: sharedOut.unmaps,
-        counts: { ...shared.counts, events_outside: outside },
-      },
-      unattributed: lost ? { ...finished(lost.w), maps: lost.maps, unmaps: lost.unmaps } : null,
-      raw: raw ? finished(raw) : null,
-      attribution: { ...who.finish(), ...domainCounts, maps, unmaps, iova_allocs_unpaired: unpaired },
-    };
+    for (const l of lines(o.raw)) split.line(l);
+    return split.result(domainCounts);
   } finally {
-    for (const w of writers) w.close();
+    split.close();
   }
 }
