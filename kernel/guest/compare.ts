@@ -78,22 +78,15 @@ function modelState(
   return out;
 }
 
-/**
- * Replay `workload` in the model of one strategy (the given kernel's, on `cpus` CPUs, workload
- * CPUs folded onto them as the guest's events were) and compare it with the kernel's reports,
- * event by event, stopping at the first difference.
- */
-export function compareStrategy(
-  s: GuestStrategy,
-  workload: Workload,
-  reports: readonly GuestReport[],
-  o: {
-    cpus: number;
-    kernel: KernelVersion;
-    /** Another model than the strategy's own (a mutant), built on the same pages. */
-    create?: (pages: PageAccount) => TableAllocator;
-  },
-): StrategyComparison {
+interface CompareOptions {
+  cpus: number;
+  kernel: KernelVersion;
+  /** Another model than the strategy's own (a mutant), built on the same pages. */
+  create?: (pages: PageAccount) => TableAllocator;
+}
+
+/** The strategy's model (or the mutant) on a fresh machine, and the pages it takes. */
+function buildModel(s: GuestStrategy, o: CompareOptions): { pages: PageAccount; model: TableAllocator } {
   const { name, params } = parseSpec(s.strategy, 'strategy');
   const def = findStrategy(name);
   if (!def) throw new Error(`no strategy ${name}`);
@@ -108,6 +101,81 @@ export function compareStrategy(
       kernel: o.kernel,
       totalramPages: machine.totalPages,
     });
+  return { pages, model };
+}
+
+/** One event of the workload: its kind, table id and CPU (folded onto the guest's). */
+interface Step {
+  readonly kind: number;
+  readonly id: number;
+  readonly cpu: number;
+}
+
+/** The module's report `event` (1-based) must be this event of the workload, on its CPU. */
+function checkReport(
+  s: GuestStrategy,
+  workload: Workload,
+  r: GuestReport | undefined,
+  event: number,
+  e: Step,
+): GuestReport {
+  if (!r || r.id !== e.id || r.kind !== (e.kind === ALLOC ? 'a' : 'f')) {
+    throw new GuestProtocolError(
+      `${s.strategy}: the module's report ${event} is not event ${event} of ${workload.spec} (${r ? `${r.kind} ${r.id}` : 'missing'})`,
+    );
+  }
+  if (r.cpu !== e.cpu) throw new GuestProtocolError(`${s.strategy}: event ${event} ran on CPU ${r.cpu}, not ${e.cpu}`);
+  return r;
+}
+
+/** The event in the model: the table's address (-1 for a failed alloc or a free of nothing). */
+function replayEvent(model: TableAllocator, addr: Map<number, number>, e: Step): number {
+  if (e.kind === ALLOC) {
+    const at = model.alloc(e.cpu);
+    if (at >= 0) addr.set(e.id, at);
+    return at;
+  }
+  const at = addr.get(e.id) ?? -1;
+  addr.delete(e.id);
+  if (at >= 0) model.free(at, e.cpu);
+  return at;
+}
+
+/** What the comparison found at the first event whose states differ. */
+function divergence(
+  strategy: string,
+  fields: readonly string[],
+  event: number,
+  e: Step,
+  want: Record<string, number>,
+  got: Record<string, number>,
+  differ: readonly string[],
+): GuestDivergence {
+  const pick = (x: Record<string, number>) => Object.fromEntries(fields.map((f) => [f, x[f] as number]));
+  return {
+    strategy,
+    event,
+    kind: e.kind === ALLOC ? 'alloc' : 'free',
+    id: e.id,
+    cpu: e.cpu,
+    model: pick(want),
+    kernel: pick(got),
+    fields: differ,
+  };
+}
+
+/**
+ * Replay `workload` in the model of one strategy (the given kernel's, on `cpus` CPUs, workload
+ * CPUs folded onto them as the guest's events were) and compare it with the kernel's reports,
+ * event by event, stopping at the first difference.
+ */
+export function compareStrategy(
+  s: GuestStrategy,
+  workload: Workload,
+  reports: readonly GuestReport[],
+  o: CompareOptions,
+): StrategyComparison {
+  const { pages, model } = buildModel(s, o);
   const fields = FIELDS[s.letter];
   const counters: SlabCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
   const addr = new Map<number, number>();
@@ -115,47 +183,17 @@ export function compareStrategy(
   let matches = 0;
   for (const c of workload.chunks()) {
     for (let i = 0; i < c.length; i++) {
-      const kind = c.kind[i] as number;
-      const id = c.id[i] as number;
-      const cpu = (c.cpu[i] as number) % o.cpus;
+      const e: Step = { kind: c.kind[i] as number, id: c.id[i] as number, cpu: (c.cpu[i] as number) % o.cpus };
       const r = reports[event];
       event++;
-      if (!r || r.id !== id || r.kind !== (kind === ALLOC ? 'a' : 'f')) {
-        throw new GuestProtocolError(
-          `${s.strategy}: the module's report ${event} is not event ${event} of ${workload.spec} (${r ? `${r.kind} ${r.id}` : 'missing'})`,
-        );
-      }
-      if (r.cpu !== cpu) throw new GuestProtocolError(`${s.strategy}: event ${event} ran on CPU ${r.cpu}, not ${cpu}`);
-      let at: number;
-      if (kind === ALLOC) {
-        at = model.alloc(cpu);
-        if (at >= 0) addr.set(id, at);
-      } else {
-        at = addr.get(id) ?? -1;
-        addr.delete(id);
-        if (at >= 0) model.free(at, cpu);
-      }
-      const want = modelState(s.letter, model, pages, kind, at, counters);
-      const got = kernelState(s.letter, r);
+      const report = checkReport(s, workload, r, event, e);
+      const at = replayEvent(model, addr, e);
+      const want = modelState(s.letter, model, pages, e.kind, at, counters);
+      const got = kernelState(s.letter, report);
       const differ = fields.filter((f) => want[f] !== got[f]);
       if (differ.length > 0) {
-        const pick = (x: Record<string, number>) => Object.fromEntries(fields.map((f) => [f, x[f] as number]));
-        return {
-          strategy: s.strategy,
-          events: event,
-          matches,
-          compared: fields,
-          firstDivergence: {
-            strategy: s.strategy,
-            event,
-            kind: kind === ALLOC ? 'alloc' : 'free',
-            id,
-            cpu,
-            model: pick(want),
-            kernel: pick(got),
-            fields: differ,
-          },
-        };
+        const firstDivergence = divergence(s.strategy, fields, event, e, want, got, differ);
+        return { strategy: s.strategy, events: event, matches, compared: fields, firstDivergence };
       }
       matches++;
     }
