@@ -100,6 +100,90 @@ function qemuArgs(o: {
   ];
 }
 
+type QemuEnd = Awaited<ReturnType<QemuProcess['wait']>>;
+
+/** The boot's vCPUs, once they and the share are checked. */
+function checkBoot(o: BootOptions): 1 | 2 {
+  const vcpus = o.vcpus ?? 1;
+  if (vcpus !== 1 && vcpus !== 2) throw labInput(`vcpus ${vcpus}: the lab boots 1 or 2 vCPUs`);
+  if (!existsSync(o.share) || !statSync(o.share).isDirectory()) throw labInput(`share ${o.share}: not a folder`);
+  return vcpus;
+}
+
+/** A fresh folder for this boot's files, under the lab's runs (those of dead processes removed first). */
+function makeRunDir(lab: Lab): string {
+  mkdirSync(lab.runs, { recursive: true });
+  removeStale(lab.runs, /^boot-(\d+)-/);
+  return mkdtempSync(join(lab.runs, `boot-${process.pid}-`));
+}
+
+/**
+ * Run QEMU until it exits, times out or is aborted, and stop it whatever happens; the guest's
+ * uptime when /init said it was ready, read from the console as it comes.
+ */
+async function runQemu(
+  qemuBinary: string,
+  args: readonly string[],
+  consoleLog: string,
+  timeout: number,
+  o: BootOptions,
+): Promise<{ end: QemuEnd; readySeconds: number | undefined }> {
+  let readySeconds: number | undefined;
+  const qemu = new QemuProcess(qemuBinary, args, {
+    consoleLog,
+    onConsole: (line) => {
+      const ready = line.startsWith(`${CONSOLE_MARK} ready at `)
+        ? Number.parseFloat(line.split(' ')[3] ?? '')
+        : Number.NaN;
+      if (!Number.isNaN(ready)) readySeconds = ready;
+      o.onConsole?.(line);
+    },
+  });
+  if (qemu.pid !== undefined) o.onStart?.(qemu.pid);
+  let end: QemuEnd;
+  try {
+    end = await qemu.wait(timeout * 1000, o.signal);
+  } finally {
+    await qemu.kill();
+  }
+  return { end, readySeconds };
+}
+
+/** An abort, a timeout or a QEMU that failed, as the error that says so. */
+function checkEnd(end: QemuEnd, timeout: number, consoleText: string): void {
+  const tail = lastLines(consoleText);
+  if (end.how === 'aborted') throw new LabInterrupted('the guest');
+  if (end.how === 'timeout')
+    throw new LabError(
+      `the guest did not finish within ${timeout} s (hung?): QEMU was stopped${tail ? `; console: ${tail}` : ''}`,
+    );
+  if (end.code !== 0) {
+    const why = end.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/hub \d+ is not connected/.test(l))
+      .pop();
+    throw new LabError(`QEMU failed (exit ${end.code ?? end.signal})${why ? `: ${why}` : ''}`);
+  }
+}
+
+/** The script's exit status from the share (the file removed), or why the guest never wrote it. */
+function readStatus(share: string, consoleText: string): number {
+  const statusFile = join(share, STATUS_FILE);
+  if (!existsSync(statusFile)) {
+    const crash = /^.*(Kernel panic - not syncing|BUG: |Oops: |general protection fault).*$/m.exec(consoleText)?.[0];
+    const tail = lastLines(consoleText);
+    throw new LabError(
+      crash
+        ? `the guest kernel crashed before the script finished: ${crash.trim()}`
+        : `the guest powered off before its script finished${tail ? `; console: ${tail}` : ''}`,
+    );
+  }
+  const status = Number(readFileSync(statusFile, 'utf8').trim());
+  rmSync(statusFile, { force: true });
+  return status;
+}
+
 /**
  * Boot the guest, run the script, and stop: resolves once QEMU has exited, with the script's
  * status. QEMU is stopped on every way out: the guest powering off, a timeout (LabError), an abort
@@ -108,14 +192,10 @@ function qemuArgs(o: {
  * are removed at the end.
  */
 export async function bootGuest(o: BootOptions): Promise<BootResult> {
-  const vcpus = o.vcpus ?? 1;
-  if (vcpus !== 1 && vcpus !== 2) throw labInput(`vcpus ${vcpus}: the lab boots 1 or 2 vCPUs`);
-  if (!existsSync(o.share) || !statSync(o.share).isDirectory()) throw labInput(`share ${o.share}: not a folder`);
+  const vcpus = checkBoot(o);
   const lab = o.lab ?? loadLab();
   const timeout = o.timeoutSeconds ?? DEFAULT_TIMEOUT;
-  mkdirSync(lab.runs, { recursive: true });
-  removeStale(lab.runs, /^boot-(\d+)-/);
-  const runDir = mkdtempSync(join(lab.runs, `boot-${process.pid}-`));
+  const runDir = makeRunDir(lab);
   const t0 = performance.now();
   try {
     const initramfs = await buildBootInitramfs({
@@ -138,50 +218,10 @@ export async function bootGuest(o: BootOptions): Promise<BootResult> {
       devices: o.devices ?? DEVICES.map((d) => d.name),
     });
     const consoleLog = join(runDir, 'console.log');
-    let readySeconds: number | undefined;
-    const qemu = new QemuProcess(lab.qemu, args, {
-      consoleLog,
-      onConsole: (line) => {
-        const ready = line.startsWith(`${CONSOLE_MARK} ready at `)
-          ? Number.parseFloat(line.split(' ')[3] ?? '')
-          : Number.NaN;
-        if (!Number.isNaN(ready)) readySeconds = ready;
-        o.onConsole?.(line);
-      },
-    });
-    if (qemu.pid !== undefined) o.onStart?.(qemu.pid);
-    let end: Awaited<ReturnType<QemuProcess['wait']>>;
-    try {
-      end = await qemu.wait(timeout * 1000, o.signal);
-    } finally {
-      await qemu.kill();
-    }
+    const { end, readySeconds } = await runQemu(lab.qemu, args, consoleLog, timeout, o);
     const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
-    const tail = lastLines(consoleText);
-    if (end.how === 'aborted') throw new LabInterrupted('the guest');
-    if (end.how === 'timeout')
-      throw new LabError(
-        `the guest did not finish within ${timeout} s (hung?): QEMU was stopped${tail ? `; console: ${tail}` : ''}`,
-      );
-    if (end.code !== 0) {
-      const why = end.stderr
-        .trim()
-        .split('\n')
-        .filter((l) => !/hub \d+ is not connected/.test(l))
-        .pop();
-      throw new LabError(`QEMU failed (exit ${end.code ?? end.signal})${why ? `: ${why}` : ''}`);
-    }
-    const statusFile = join(o.share, STATUS_FILE);
-    if (!existsSync(statusFile)) {
-      const crash = /^.*(Kernel panic - not syncing|BUG: |Oops: |general protection fault).*$/m.exec(consoleText)?.[0];
-      throw new LabError(
-        crash
-          ? `the guest kernel crashed before the script finished: ${crash.trim()}`
-          : `the guest powered off before its script finished${tail ? `; console: ${tail}` : ''}`,
-      );
-    }
-    const status = Number(readFileSync(statusFile, 'utf8').trim());
-    rmSync(statusFile, { force: true });
+    checkEnd(end, timeout, consoleText);
+    const status = readStatus(o.share, consoleText);
     return {
       status,
       console: consoleText,
