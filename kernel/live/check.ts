@@ -626,31 +626,41 @@ class Replay {
   }
 }
 
+/** The cache must start empty: with no live objects a shrink always leaves 0 slabs. */
+function requireEmptyCache(cache: string, counters: SlabCounters): void {
+  const start: LiveCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
+  counters.read(start);
+  if (start.slabs !== 0) {
+    throw new KernelRefusal(
+      `${cache} still holds ${start.slabs} slab(s) after a shrink with no message of ours out: something else allocates from it`,
+    );
+  }
+}
+
+/** The SLUB 6.18 model on n CPUs, and each variant beside it. */
+function modelsFor(c: OneContext, cache: string, n: number): { main: ModelReplay; variants: VariantReplay[] } {
+  const main = new ModelReplay(
+    inspectable(slubCacheModel(modelInput(c, new Machine({ cpus: n }).account(cache))), 'the SLUB 6.18 model'),
+  );
+  // The variants share one machine: each takes its own pages from it, and none runs short.
+  const shared = new Machine({ cpus: n });
+  const variants: VariantReplay[] = c.variants.map((v) => ({
+    name: v.name,
+    replay: new ModelReplay(inspectable(v.create(modelInput(c, shared.account(v.name))), v.name)),
+    divergence: null,
+  }));
+  return { main, variants };
+}
+
 async function checkOne(w: Planned, c: OneContext): Promise<WorkloadCheck> {
   const cache = c.info.bucket.cache;
   const workload = w.create(c.workloadCpus);
   const n = c.info.cpus.length;
-  // Start from an empty cache: with no live objects a shrink always leaves 0 slabs.
   shrinkCache(cache);
   const counters = new SlabCounters(cache);
   try {
-    const start: LiveCounters = { slabs: 0, partial: 0, cpu_slabs: 0, slabs_cpu_partial: 0 };
-    counters.read(start);
-    if (start.slabs !== 0) {
-      throw new KernelRefusal(
-        `${cache} still holds ${start.slabs} slab(s) after a shrink with no message of ours out: something else allocates from it`,
-      );
-    }
-    const main = new ModelReplay(
-      inspectable(slubCacheModel(modelInput(c, new Machine({ cpus: n }).account(cache))), 'the SLUB 6.18 model'),
-    );
-    // The variants share one machine: each takes its own pages from it, and none runs short.
-    const shared = new Machine({ cpus: n });
-    const variants: VariantReplay[] = c.variants.map((v) => ({
-      name: v.name,
-      replay: new ModelReplay(inspectable(v.create(modelInput(c, shared.account(v.name))), v.name)),
-      divergence: null,
-    }));
+    requireEmptyCache(cache, counters);
+    const { main, variants } = modelsFor(c, cache, n);
     const driver = new MsgMsgCache(c.info.bucket, c.info.cpus, c.msgmnb);
     c.cleanup.cache = driver;
     c.cleanup.shrinkAtEnd = true;
