@@ -94,6 +94,8 @@ export function realCaptures(
   const captures = new Set(captured.map(captureOf)).size;
   const sentences = [
     `On the ${plural(traces, 'captured trace')} (${plural(captures, 'capture')}, per device and shared; ${Math.min(...peaks)} to ${Math.max(...peaks)} live L2 tables at the peak) the rule picks ${pick(real)}.`,
+    // What a capture does not represent (issue 18): the guest's drivers, IOVA allocator and timing are not a v7s SoC's.
+    "They are real map and unmap streams of an x86 guest's block, NVMe and network drivers behind an emulated VT-d (Linux 6.1, QEMU TCG): not a v7s SoC's display, camera or codec masters, its IOVA layout or its timing.",
     ...(real.strategy && !real.agreed
       ? disagreements(real.aggregation, real.strategy).map((d) => `On the captures, ${d}`)
       : []),

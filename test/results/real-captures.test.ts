@@ -30,6 +30,7 @@ describe('realCaptures', () => {
     expect([rc?.scenarios?.strategy, rc?.scenarios?.units]).toEqual(['b', 1]);
     expect([rc?.all.strategy, rc?.without.strategy]).toEqual(['b', 'b']);
     expect(rc?.sentences.join(' ')).toContain('the real captures disagree with them');
+    expect(rc?.sentences.join(' ')).toContain("not a v7s SoC's display, camera or codec masters");
     expect(rc?.sentences.join(' ')).toContain('the real captures do not change the answer');
     const t = rc ? realCapturesTable(rc) : null;
     expect(t?.head).toEqual([
