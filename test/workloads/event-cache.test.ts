@@ -1,34 +1,20 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  type Stats,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, type Stats, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseParams } from '../../core/params.ts';
 import { fileHash } from '../../workloads/event-cache/hash.ts';
 import { cachedEvents } from '../../workloads/event-cache/index.ts';
 import { clearCache, listCache } from '../../workloads/event-cache/store.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE, type Workload } from '../../workloads/events.ts';
 import { trace } from '../../workloads/trace/index.ts';
+import { tempDir, traceWriter } from '../tmp.ts';
 import { workload } from '../workload-helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'l2bench-event-cache-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('l2bench-event-cache-test-');
+const write = traceWriter(dir);
 let files = 0;
-function write(text: string): string {
-  const file = join(dir, `t${files++}.trace`);
-  writeFileSync(file, text);
-  return file;
-}
 
 /** Each test gets an empty cache folder of its own. */
 let cache = '';

@@ -1,26 +1,20 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseParams } from '../../core/params.ts';
 import { ALLOC, FREE, type Workload } from '../../workloads/events.ts';
 import { TraceError, type TraceWorkload, trace } from '../../workloads/trace/index.ts';
 import { traceStats } from '../../workloads/trace/stats.ts';
+import { tempDir, traceWriter } from '../tmp.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 const KMALLOC_1K = fixture('ftrace-kmalloc-1k.txt');
 const RAW = fixture('ftrace-kmem-raw-excerpt.txt');
 
-const dir = mkdtempSync(join(tmpdir(), 'l2bench-trace-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
+const dir = tempDir('l2bench-trace-test-');
 /** A trace file in the test's temporary directory. */
-function write(text: string): string {
-  const file = join(dir, `t${files++}.trace`);
-  writeFileSync(file, text);
-  return file;
-}
+const write = traceWriter(dir);
 
 function make(file: string, params: Record<string, string> = {}, cpus = 4): TraceWorkload {
   return trace.create(parseParams('workload trace', trace.params, { file, ...params }), { seed: 1, cpus });
