@@ -57,14 +57,17 @@ describe('fault battery: inputs', () => {
     mkdirSync(ro);
     chmodSync(dir, 0o755);
     chmodSync(ro, 0o555);
-    // Root writes anywhere: as root the command runs as nobody, for whom the folder is read-only.
+    // Root writes anywhere, whatever the mode: as root the folder is made read-only by a bind mount in
+    // a mount namespace of the command's own (running it as another user would need the checkout to
+    // be readable by that user, which a checkout under a private folder is not).
     const asRoot = process.getuid?.() === 0;
+    const run = [BIN, 'run', '-w', 'hold:tables=1', '-s', 'full-page', '--no-throughput'];
+    const readOnly = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && cd "$1" && shift && exec "$@"';
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'run', '-w', 'hold:tables=1', '-s', 'full-page', '--no-throughput'], {
-        cwd: ro,
-        env: { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '', HOME: ro },
-        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-      });
+      const env = { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '', HOME: ro };
+      const child = asRoot
+        ? spawn('unshare', ['-m', 'sh', '-c', readOnly, 'sh', ro, process.execPath, ...run], { env })
+        : spawn(process.execPath, run, { cwd: ro, env });
       let stderr = '';
       child.stderr.on('data', (d) => {
         stderr += d;
@@ -73,7 +76,7 @@ describe('fault battery: inputs', () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^l2bench: no --out given, and the default runs\/[0-9TZ-]+: cannot create the folder, as its parent runs cannot be created \(EACCES\); give --out DIR\n$/,
+      /^l2bench: no --out given, and the default runs\/[0-9TZ-]+: cannot create the folder, as its parent runs cannot be created \((EACCES|EROFS)\); give --out DIR\n$/,
     );
   });
 });
