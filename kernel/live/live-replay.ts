@@ -171,11 +171,19 @@ export class LiveReplay {
     else if (!this.firstDivergence) this.firstDivergence = this.#found(step, id, wcpu);
     if (failures.length) this.#variantFailures(failures, j);
     const nv = this.variants.length;
+    const vc = r.variantCounters;
     for (let v = 0; v < nv; v++) {
       if (!(this.variants[v] as VariantState).live) continue;
       const at = (j * nv + v) * 4;
-      const fields = COUNTERS.filter((f, k) => live[f] !== r.variantCounters[at + k]);
-      if (fields.length) this.#lose(v, step, id, wcpu, fields, this.events);
+      if (
+        live.slabs !== vc[at] ||
+        live.partial !== vc[at + 1] ||
+        live.cpu_slabs !== vc[at + 2] ||
+        live.slabs_cpu_partial !== vc[at + 3]
+      ) {
+        const fields = COUNTERS.filter((f, k) => live[f] !== vc[at + k]);
+        this.#lose(v, step, id, wcpu, fields, this.events);
+      }
     }
     if (live.slabs > this.peakLive) this.peakLive = live.slabs;
     if (want.slabs > this.peakModel) this.peakModel = want.slabs;
