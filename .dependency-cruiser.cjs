@@ -48,7 +48,7 @@ module.exports = {
     {
       name: 'os-imports-nothing-of-the-project',
       comment:
-        'os/ (the file lock, and the C library it calls) stands beside core/ on the ground floor: it imports nothing of the project, and of the packages only koffi.',
+        'os/ (the file lock, the C library it calls, the stop signals) stands beside core/ on the ground floor: it imports nothing of the project, and of the packages only koffi.',
       severity: 'error',
       from: { path: '^os/' },
       to: { path: PROJECT, pathNot: '^os/' },

@@ -1,12 +1,7 @@
 import { InputError } from '../../core/errors.ts';
 import { CacheBusyError, cacheLockPath } from '../../kernel/live/cache-lock.ts';
-import {
-  CheckInterrupted,
-  type CheckResult,
-  type CheckState,
-  KernelRefusal,
-  runKernelCheck,
-} from '../../kernel/live/check.ts';
+import { CheckInterrupted, KernelRefusal, runKernelCheck } from '../../kernel/live/check.ts';
+import type { CheckResult, CheckState } from '../../kernel/live/check-types.ts';
 import { LibcError } from '../../kernel/live/libc.ts';
 import { LiveCacheError } from '../../kernel/live/msg-cache.ts';
 import { BUCKETS, type Bucket, type KernelInfo, probeKernel } from '../../kernel/live/probe.ts';
@@ -122,8 +117,9 @@ export interface CheckFlags {
 }
 
 /**
- * `l2bench kernel check`: prints the report; returns the exit code (0 agreement, 1 divergence or a
- * failed send/receive, 2 bad input or a kernel that cannot serve, 130/143 interrupted).
+ * `l2bench kernel check`: prints the report; returns the exit code (0 agreement, 1 divergence, a
+ * model that threw or a failed send/receive, 2 bad input or a kernel that cannot serve, 128 + the
+ * signal's number when SIGINT, SIGTERM or SIGHUP stopped it, as a run).
  */
 export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
   const bucket = bucketFlag(flags.bucket);
@@ -161,22 +157,30 @@ export async function kernelCheckCommand(flags: CheckFlags): Promise<number> {
     }
     if (e instanceof CheckInterrupted) {
       process.stderr.write(`l2bench: kernel check ${e.message}\n`);
-      return e.signal === 'SIGINT' ? 130 : 143;
+      return e.exitCode;
     }
     throw e;
   }
   for (const note of new Set(result.results.flatMap((w) => w.notices)))
     process.stderr.write(`l2bench: note: ${note}\n`);
   process.stdout.write(flags.json ? `${JSON.stringify(checkJson(result), null, 2)}\n` : checkText(result));
-  return result.firstDivergence ? 1 : 0;
+  const failed = result.modelError;
+  if (failed) {
+    // What was checked before it (a divergence included) is reported above.
+    process.stderr.write(
+      `l2bench: kernel check: the model threw after event ${failed.event} of ${failed.workload} (${failed.step}): ${failed.message}; the check stopped there\n`,
+    );
+  }
+  return result.firstDivergence || failed ? 1 : 0;
 }
 
 function checkJson(r: CheckResult) {
   return {
-    agreement: r.firstDivergence === null,
+    agreement: r.firstDivergence === null && r.modelError === null,
     checkpoints: r.checkpoints,
     matches: r.matches,
     first_divergence: r.firstDivergence,
+    model_error: r.modelError,
     kernel: r.kernel,
     cache: r.cache,
     geometry: r.geometry,
@@ -201,6 +205,7 @@ function checkJson(r: CheckResult) {
       flushes: w.maintenance.flushes,
       maintenance_skipped: w.maintenance.skipped,
       first_divergence: w.firstDivergence,
+      model_error: w.modelError,
     })),
     csv: r.csv,
   };
@@ -237,7 +242,7 @@ function checkText(r: CheckResult): string {
   if (r.fold) out.push(r.fold);
   for (const w of r.results) {
     out.push(
-      `${w.workload}: ${w.events} events, ${w.checkpoints} checkpoints (every ${r.every}${maintenanceText(w.maintenance)}), ${w.matches} match, ${Math.round(w.eventsPerSec)} events/s; peak ${w.peakSlabs.live} slabs (model ${w.peakSlabs.model}), final slabs ${w.final.live.slabs} partial ${w.final.live.partial} cpu_slabs ${w.final.live.cpu_slabs} slabs_cpu_partial ${w.final.live.slabs_cpu_partial}${w.truncated ? ' (cut at --max-events)' : ''}`,
+      `${w.workload}: ${w.events} events, ${w.checkpoints} checkpoints (every ${r.every}${maintenanceText(w.maintenance)}), ${w.matches} match, ${Math.round(w.eventsPerSec)} events/s; peak ${w.peakSlabs.live} slabs (model ${w.peakSlabs.model}), final slabs ${w.final.live.slabs} partial ${w.final.live.partial} cpu_slabs ${w.final.live.cpu_slabs} slabs_cpu_partial ${w.final.live.slabs_cpu_partial}${w.truncated ? ' (cut at --max-events)' : ''}${w.modelError ? ' (stopped: the model threw)' : ''}`,
     );
   }
   const d = r.firstDivergence;
@@ -254,7 +259,7 @@ function checkText(r: CheckResult): string {
           `  ${l.padEnd(18)}${(live[i] as string).padEnd(width + 2)}${model[i]}${live[i] !== model[i] ? '   <' : ''}`,
       ),
     );
-  } else {
+  } else if (!r.modelError) {
     out.push(`agreement: ${r.matches} of ${r.checkpoints} checkpoints match`);
   }
   if (r.csv) out.push(`checkpoints in ${r.csv}`);

@@ -1,7 +1,7 @@
+import { exitCodeOf, type StopSignal } from '../../os/stop-signals.ts';
 import { EXPORTERS } from '../../results/index.ts';
 import { plural } from '../../results/number-text.ts';
 import type { MissingCell, RunResult } from '../../results/run-schema.ts';
-import { exitCodeOf, type StopSignal } from './stop-signals.ts';
 
 /**
  * The formats saved while a run goes, in the order they are written: results.json last, so that

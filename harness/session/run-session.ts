@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FullRecord } from '../../core/record.ts';
+import { exitCodeOf, onStopSignals, type StopSignal } from '../../os/stop-signals.ts';
 import { plural } from '../../results/number-text.ts';
 import { SPOOL_FILE, SpooledRecords } from '../../results/record-store.ts';
 import type { MissingCell, ReportOptions, RunSource } from '../../results/run-schema.ts';
@@ -12,7 +13,6 @@ import { GuardedSpool } from './guarded-spool.ts';
 import { claimOutDir } from './out-dir.ts';
 import { type Ending, endingOf, fileOf, RESULT_FORMATS, type SessionOutcome, type WriteFailure } from './outcome.ts';
 import { unfinishedRunOf } from './rerun.ts';
-import { exitCodeOf, onStopSignals, type StopSignal } from './stop-signals.ts';
 
 /** What the terminal's summary reads: the run's records, and the run the reports were made from (when they were). */
 export interface SummaryView {

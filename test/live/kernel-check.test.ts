@@ -250,6 +250,24 @@ describe.skipIf(!o.usable)(liveTitle('kernel check against the live msg_msg-1k',
   );
 
   it(
+    'a model that throws stops its workload before the failing event, and the check after it',
+    async () => {
+      // ramp of 1000 allocates its first 1000 events: event 700 is an allocation.
+      process.env.L2BENCH_TEST_MODEL_FAULT = 'throw@700';
+      try {
+        const r = await check(['ramp:peak=1000,order=random', 'hold:tables=10']);
+        expect(r.modelError).toMatchObject({ workload: 'ramp:peak=1000,order=random', event: 699, step: 'alloc' });
+        expect(r.results).toHaveLength(1);
+        expect(r.results[0]).toMatchObject({ events: 699, checkpoints: 699, matches: 699, firstDivergence: null });
+      } finally {
+        delete process.env.L2BENCH_TEST_MODEL_FAULT;
+      }
+      expect(kernelClean()).toEqual({ objects: 0, queues: 0 });
+    },
+    LONG,
+  );
+
+  it(
     'cleans up after an error in the middle of a run: every message received, every queue removed',
     async () => {
       await expect(check(['ramp:peak=1000,order=random'], { injectFaultAt: 700 })).rejects.toThrow(

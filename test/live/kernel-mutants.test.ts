@@ -1,15 +1,9 @@
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeCacheLockWaiting } from '../../kernel/live/cache-lock.ts';
-import {
-  type CheckOptions,
-  type ModelVariant,
-  runKernelCheck,
-  type VariantDivergence,
-} from '../../kernel/live/check.ts';
+import { type CheckOptions, runKernelCheck } from '../../kernel/live/check.ts';
+import type { VariantDivergence } from '../../kernel/live/check-types.ts';
 import type { HeldLock } from '../../os/lock.ts';
-import { Slub618Cache } from '../../strategies/slub/cache-6.18.ts';
-import { slubModelOptions } from '../../strategies/slub/strategy.ts';
 import { SLUB_MUTANTS } from '../mutants/slub-mutants.ts';
 import { kernelClean, liveTitle, oracle } from './oracle.ts';
 
@@ -57,11 +51,8 @@ const ADDED: Run[] = [
 const label = (r: Run, workload: string) =>
   `${workload}${r.flushEvery ? ` flush/${r.flushEvery}` : ''}${r.shrinkEvery ? ` shrink/${r.shrinkEvery}` : ''}`;
 
-/** Each mutant, built from what the check builds its own model from. */
-const VARIANTS: ModelVariant[] = SLUB_MUTANTS.map((m) => {
-  const v = m.variant(Slub618Cache);
-  return { name: m.name, create: (input) => v.create(input.pages, slubModelOptions(input)) };
-});
+/** Each mutant, replayed in the check's model thread (slub-mutant-variants.ts). */
+const VARIANTS = new URL('./slub-mutant-variants.ts', import.meta.url).href;
 
 describe.skipIf(!o.usable)(liveTitle('mutants of the SLUB 6.18 model against the live msg_msg-1k', o), () => {
   let lock: HeldLock;
@@ -79,7 +70,7 @@ describe.skipIf(!o.usable)(liveTitle('mutants of the SLUB 6.18 model against the
       const builtIn = new Set<string>();
       let checkpoints = 0;
       for (const run of [...BUILT_IN, ...ADDED]) {
-        const r = await runKernelCheck({ ...run, variants: VARIANTS, lock });
+        const r = await runKernelCheck({ ...run, variantsModule: VARIANTS, lock });
         expect(r.firstDivergence, run.workloads.join(' ')).toBeNull();
         expect(r.matches).toBe(r.checkpoints);
         checkpoints += r.checkpoints;
