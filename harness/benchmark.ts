@@ -15,6 +15,7 @@ import { type Cell, type CellSource, keyOfCell } from './cell.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
+import { MissingJson } from './missing-json.ts';
 import { checkBenchmarkOptions } from './options.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { gitDirty, provenance, VERSION } from './provenance.ts';
@@ -28,6 +29,8 @@ export interface LiveRun {
   missing(): Iterable<MissingCell>;
   /** The cells that failed or timed out, in plan order: of missing(), without making an entry for each cell not run. */
   failed(): Iterable<MissingCell>;
+  /** missing() as results.json lists it (RunSource.missingJson), the entries of cells not run kept ready. */
+  missingJson(): Iterable<string>;
   /** Cells timed in every round so far. */
   fullyTimed(): number;
 }
@@ -437,8 +440,14 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     enumerable: true,
     configurable: true,
   });
+  const missingJson = new MissingJson(
+    cells.length,
+    (i) => missingCell(cells[i] as Cell, states[i], rounds),
+    (i) => !states[i]?.measured && !states[i]?.failure,
+  );
   o.onStart?.({
     missing: missingNow,
+    missingJson: () => missingJson.texts(),
     *failed() {
       for (let i = 0; i < cells.length; i++) {
         if (!states[i]?.failure) continue;

@@ -124,6 +124,12 @@ export interface RunSource {
   readonly header: RunHeader;
   records(): Iterable<FullRecord>;
   missing(): Iterable<MissingCell>;
+  /**
+   * The same cells as results.json lists them, for a source that keeps their text ready (a run
+   * being saved, harness/missing-json.ts): each string the JSON of one or more entries joined by
+   * `,\n    ` (results/json.ts ENTRY_SEPARATOR).
+   */
+  missingJson?(): Iterable<string>;
   summary(): RunSummary;
 }
 

@@ -75,7 +75,7 @@ class RunSession {
   readonly #store: GuardedSpool;
   readonly #result = emptyResult();
   /** What the benchmark says of the cells not done yet, once it has started. */
-  #live: LiveRun = { missing: () => [], failed: () => [], fullyTimed: () => 0 };
+  #live: LiveRun = { missing: () => [], failed: () => [], missingJson: () => [], fullyTimed: () => 0 };
   /** Every format asked for, in the order given (results.json added when not). */
   readonly #formats: string[];
   /** The files saved while the run goes: results.csv, then results.json, the one that says what the run holds. */
@@ -127,6 +127,7 @@ class RunSession {
       header: headerOf(this.#result),
       records: () => this.#store.values(),
       missing: () => this.#live.missing(),
+      missingJson: () => this.#live.missingJson(),
       summary: () => {
         const missing = NO_MISSING();
         for (const m of this.#live.missing()) missing[m.reason]++;
