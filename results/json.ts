@@ -41,7 +41,7 @@ function stream(run: RunSource, write: (text: string) => void): void {
   const records = layout.indexOf(JSON.stringify(RECORDS));
   const missing = layout.indexOf(JSON.stringify(MISSING));
   write(layout.slice(0, records));
-  writeTexts(asJson(run.records()), write);
+  writeTexts(run.recordsJson?.() ?? asJson(run.records()), write);
   write(layout.slice(records + JSON.stringify(RECORDS).length, missing));
   writeTexts(run.missingJson?.() ?? asJson(run.missing()), write);
   write(`${layout.slice(missing + JSON.stringify(MISSING).length)}\n`);

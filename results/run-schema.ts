@@ -123,6 +123,8 @@ export interface RunSummary {
 export interface RunSource {
   readonly header: RunHeader;
   records(): Iterable<FullRecord>;
+  /** The same records as results.json lists them (JSON.stringify of each), for a source that holds them as text (a run's spool). */
+  recordsJson?(): Iterable<string>;
   missing(): Iterable<MissingCell>;
   /**
    * The same cells as results.json lists them, for a source that keeps their text ready (a run

@@ -126,6 +126,7 @@ class RunSession {
     return {
       header: headerOf(this.#result),
       records: () => this.#store.values(),
+      recordsJson: () => this.#store.texts(),
       missing: () => this.#live.missing(),
       missingJson: () => this.#live.missingJson(),
       summary: () => {
