@@ -78,6 +78,16 @@ export const METRICS = [
     description: 'frees of tables whose allocation had failed',
   }),
   metric({
+    key: 'lost_events',
+    label: 'lost events',
+    unit: 'count',
+    better: 'neutral',
+    kind: 'exact',
+    since: 'lost-events',
+    description:
+      'events the kernel lost while recording the replayed trace (its `# lost_events:` header); 0 for a generated workload',
+  }),
+  metric({
     key: 'alloc_failures',
     label: 'failed allocations',
     short: 'failures',

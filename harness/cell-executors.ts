@@ -7,7 +7,7 @@ import { holdEvents } from '../workloads/held-events.ts';
 import { type Cell, Machines, measureCell } from './cell.ts';
 import { type PoolTask, runInWorkers } from './parallel.ts';
 import { timeRound } from './throughput.ts';
-import type { CellJob, WorkerReply } from './worker/protocol.ts';
+import type { CellJob, WorkerReply, WorkerTask } from './worker/protocol.ts';
 
 /** One step of a cell: its exact metrics, or one round of its timing. */
 export type CellStep =
@@ -60,13 +60,16 @@ export class WorkerExecutor implements CellExecutor {
     const tasks: PoolTask[] = steps.map((step) => {
       const cell = this.cells[step.position] as Cell;
       const job = jobOf(cell) as CellJob;
+      // Literals, not spreads: a run of 10^6 cells makes a task for each before it starts (and
+      // before a stop signal can be heard), and spreading made that seconds, not milliseconds.
       if (step.kind === 'time') {
-        const events = step.events ? { events: step.events } : {};
-        return { position: step.position, task: { kind: 'time', job, budgetMs: step.budgetMs, ...events } };
+        const { budgetMs, events } = step;
+        const task: WorkerTask = events ? { kind: 'time', job, budgetMs, events } : { kind: 'time', job, budgetMs };
+        return { position: step.position, task };
       }
       const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
-      const share = step.share ? { share: true } : {};
-      return { position: step.position, group, task: { kind: 'measure', job, ...share } };
+      const task: WorkerTask = step.share ? { kind: 'measure', job, share: true } : { kind: 'measure', job };
+      return { position: step.position, group, task };
     });
     const modules = [...new Set(this.cells.map((c) => c.source?.module).filter((m) => typeof m === 'string'))];
     return runInWorkers(tasks, {

@@ -15,7 +15,7 @@ import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';
 import { requirementsOf, type Strategy, type TableAllocator } from '../strategies/types.ts';
 import type { EventChunk, Workload } from '../workloads/events.ts';
-import { Meter } from './meter.ts';
+import { Meter, type WorkloadValues } from './meter.ts';
 
 export interface Cell {
   readonly strategy: Strategy;
@@ -135,6 +135,7 @@ export function measureCell(cell: Cell, machine?: Machine, events?: EventChunk):
     ...keyOfCell(cell),
     applicable,
     ...meter.exactValues(),
+    ...workloadValues(cell.workload),
     ...NOT_YET,
     detail: {
       cell: cell.source?.index ?? -1,
@@ -152,6 +153,11 @@ export function measureCell(cell: Cell, machine?: Machine, events?: EventChunk):
       workload_info: { ...(cell.workload.info ?? {}), ...(cell.workload.lastPass?.() ?? {}) },
     },
   };
+}
+
+/** The exact metrics the workload says of itself: the events its recording lost (0 for a generated one). */
+function workloadValues(workload: Workload): WorkloadValues {
+  return { lost_events: workload.lostEvents ?? 0 };
 }
 
 /** For each value requirements() names that the kernel could not build on the platform, why. */

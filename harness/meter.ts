@@ -6,6 +6,11 @@ import type { TableAllocator } from '../strategies/types.ts';
 import { ALLOC, type EventChunk } from '../workloads/events.ts';
 import { Series } from './series.ts';
 
+/** The exact metrics the workload says rather than the replay computes (measureCell takes them from it). */
+export type WorkloadValues = Pick<ExactValues, 'lost_events'>;
+/** The exact metrics a replay computes. */
+type MeteredValues = Omit<ExactValues, keyof WorkloadValues>;
+
 /** 1 / TABLE_SIZE: a multiplication, exact for a power of two, is cheaper than the division. */
 const PER_UNIT = 1 / TABLE_SIZE;
 
@@ -294,10 +299,11 @@ export class Meter implements PageWatcher {
   }
 
   /**
-   * Every exact metric of the registry (results/metrics.ts), after the last event: the figures a
-   * record holds. A new exact metric does not compile until it is computed here.
+   * Every exact metric of the registry (results/metrics.ts) a replay computes, after the last event:
+   * the figures a record holds but what the workload itself says (WorkloadValues). A new exact metric
+   * does not compile until it is computed here or named there.
    */
-  exactValues(): ExactValues {
+  exactValues(): MeteredValues {
     const pages = this.#account.counters;
     const events = this.events;
     const perEvent = Object.entries(this.tables.work)

@@ -153,6 +153,20 @@ function parseEntryKey(key: string): { name: string; params: Readonly<Record<str
   return { ...parseSpec(at < 0 ? key : key.slice(0, at), 'cost-table entry'), kernel };
 }
 
+type ParsedEntry = ReturnType<typeof parseEntryKey> & { entry: CostTable['strategies'][string] };
+
+/** Each table's entries with their keys parsed, once: a report costs every record, 10^6 in a large run. */
+const parsedCache = new WeakMap<CostTable, readonly ParsedEntry[]>();
+
+function parsedEntries(table: CostTable): readonly ParsedEntry[] {
+  let parsed = parsedCache.get(table);
+  if (!parsed) {
+    parsed = Object.entries(table.strategies).map(([key, entry]) => ({ ...parseEntryKey(key), entry }));
+    parsedCache.set(table, parsed);
+  }
+  return parsed;
+}
+
 /**
  * The table's entry for a record's strategy: among the entries whose name is the strategy's, whose
  * parameters all match the record's and whose kernel (if any) is the record's, the one naming the
@@ -163,8 +177,7 @@ function entryFor(r: FullRecord, table: CostTable): CostTable['strategies'][stri
   const base = specName(r.strategy);
   const params = r.detail.strategy_params ?? {};
   let best: { entry: CostTable['strategies'][string]; specificity: number } | undefined;
-  for (const [key, entry] of Object.entries(table.strategies)) {
-    const { name, params: wanted, kernel } = parseEntryKey(key);
+  for (const { name, params: wanted, kernel, entry } of parsedEntries(table)) {
     if (name !== base || (kernel !== null && kernel !== r.kernel)) continue;
     const matches = Object.entries(wanted).every(([k, v]) => String(params[k]) === v);
     const specificity = 2 * Object.keys(wanted).length + (kernel === null ? 0 : 1);

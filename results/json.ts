@@ -5,14 +5,24 @@ import { asSource } from './run-source.ts';
 const RECORDS = '\u0000records\u0000';
 const MISSING = '\u0000missing\u0000';
 
-/** Write the elements of an array, one a line: `[`, then each, then `]` (`[]` when there are none). */
-function writeArray(items: Iterable<unknown>, write: (text: string) => void): void {
+/** Between two elements of an array: each on a line of its own. */
+export const ENTRY_SEPARATOR = ',\n    ';
+
+/**
+ * Write the elements of an array, one a line: `[`, then each, then `]` (`[]` when there are none).
+ * Each text is one element's JSON, or several joined by ENTRY_SEPARATOR.
+ */
+function writeTexts(texts: Iterable<string>, write: (text: string) => void): void {
   let first = true;
-  for (const item of items) {
-    write(`${first ? '[\n    ' : ',\n    '}${JSON.stringify(item)}`);
+  for (const text of texts) {
+    write(`${first ? '[\n    ' : ENTRY_SEPARATOR}${text}`);
     first = false;
   }
   write(first ? '[]' : '\n  ]');
+}
+
+function* asJson(items: Iterable<unknown>): Generator<string> {
+  for (const item of items) yield JSON.stringify(item);
 }
 
 /**
@@ -31,9 +41,9 @@ function stream(run: RunSource, write: (text: string) => void): void {
   const records = layout.indexOf(JSON.stringify(RECORDS));
   const missing = layout.indexOf(JSON.stringify(MISSING));
   write(layout.slice(0, records));
-  writeArray(run.records(), write);
+  writeTexts(run.recordsJson?.() ?? asJson(run.records()), write);
   write(layout.slice(records + JSON.stringify(RECORDS).length, missing));
-  writeArray(run.missing(), write);
+  writeTexts(run.missingJson?.() ?? asJson(run.missing()), write);
   write(`${layout.slice(missing + JSON.stringify(MISSING).length)}\n`);
 }
 

@@ -57,6 +57,10 @@ export class SpooledRecords implements RecordStore {
   size = 0;
 
   readonly #compactAbove: number;
+  /** The bytes of the file last read, from #windowAt: the lines text() gives are read a window at a time. */
+  #window = Buffer.allocUnsafe(1 << 20);
+  #windowAt = 0;
+  #windowBytes = 0;
 
   /** `compactAbove`: the file is never compacted below this many bytes (64 MiB). */
   constructor(file: string, cells: number, options: { compactAbove?: number } = {}) {
@@ -111,6 +115,7 @@ export class SpooledRecords implements RecordStore {
     }
     closeSync(this.#fd);
     this.#fd = fd;
+    this.#windowBytes = 0; // its bytes were the old file's
     this.#offset.set(offset);
     this.#end = end;
   }
@@ -126,11 +131,8 @@ export class SpooledRecords implements RecordStore {
   }
 
   get(position: number): FullRecord | undefined {
-    const at = this.#offset[position];
-    if (at === undefined || at < 0) return undefined;
-    const bytes = Buffer.allocUnsafe(this.#length[position] as number);
-    readAll(this.#fd, bytes, at, () => `${this.file}: record of cell ${position} cut short`);
-    return JSON.parse(bytes.toString('utf8')) as FullRecord;
+    const text = this.text(position);
+    return text === undefined ? undefined : (JSON.parse(text) as FullRecord);
   }
 
   *values(): IterableIterator<FullRecord> {
@@ -138,6 +140,31 @@ export class SpooledRecords implements RecordStore {
       const r = this.get(i);
       if (r !== undefined) yield r;
     }
+  }
+
+  /**
+   * Cell `position`'s record as its line holds it, JSON.stringify of the record (undefined without
+   * one): what results.json lists, read without parsing it and making it again, which took most of
+   * a save (and of a stop) once a run had finished tens of thousands of cells.
+   */
+  text(position: number): string | undefined {
+    const at = this.#offset[position];
+    if (at === undefined || at < 0) return undefined;
+    const length = this.#length[position] as number;
+    if (at < this.#windowAt || at + length > this.#windowAt + this.#windowBytes) this.#readWindow(at, length, position);
+    return this.#window.toString('utf8', at - this.#windowAt, at - this.#windowAt + length);
+  }
+
+  /**
+   * Read the file from `at` into the window, at least `length` bytes: cells finish about in plan
+   * order, so the lines read in plan order mostly follow one another, a read a window, not a line.
+   */
+  #readWindow(at: number, length: number, position: number): void {
+    if (length > this.#window.length) this.#window = Buffer.allocUnsafe(length);
+    const bytes = Math.min(this.#window.length, this.#end - at);
+    readAll(this.#fd, this.#window.subarray(0, bytes), at, () => `${this.file}: record of cell ${position} cut short`);
+    this.#windowAt = at;
+    this.#windowBytes = bytes;
   }
 
   /** Bytes in the file: the latest records and those replaced since the last compaction. */

@@ -123,7 +123,15 @@ export interface RunSummary {
 export interface RunSource {
   readonly header: RunHeader;
   records(): Iterable<FullRecord>;
+  /** The same records as results.json lists them (JSON.stringify of each), for a source that holds them as text (a run's spool). */
+  recordsJson?(): Iterable<string>;
   missing(): Iterable<MissingCell>;
+  /**
+   * The same cells as results.json lists them, for a source that keeps their text ready (a run
+   * being saved, harness/missing-json.ts): each string the JSON of one or more entries joined by
+   * `,\n    ` (results/json.ts ENTRY_SEPARATOR).
+   */
+  missingJson?(): Iterable<string>;
   summary(): RunSummary;
 }
 

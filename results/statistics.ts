@@ -241,3 +241,20 @@ export function holmAdjust(ps: readonly number[]): number[] {
   });
   return out;
 }
+
+/**
+ * The least of the values (Infinity for none), as Math.min, without passing them as arguments: a
+ * spread of a few hundred thousand values (the records of a large run) overflows the stack.
+ */
+export function least(xs: Iterable<number>): number {
+  let m = Infinity;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+
+/** The greatest of the values (−Infinity for none), as Math.max, without passing them as arguments (see least). */
+export function most(xs: Iterable<number>): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}

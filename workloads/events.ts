@@ -34,6 +34,12 @@ export interface Workload {
   /** Where the events come from, for provenance (a trace's file and checksum). */
   readonly info?: Readonly<Record<string, string | number>>;
   /**
+   * Events the kernel lost while recording the trace this workload replays (the `# lost_events:`
+   * header `l2bench record` and `l2bench capture` write): the replay misses them. Absent (0) for a
+   * generated workload.
+   */
+  readonly lostEvents?: number;
+  /**
    * What the user should know about how it replays (a trace's CPUs folded onto fewer simulated
    * ones), one line each: the caller says it (the CLI on stderr, once); a workload never prints.
    */

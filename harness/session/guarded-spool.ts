@@ -41,6 +41,15 @@ export class GuardedSpool implements RecordStore {
     return this.#held.get(position) ?? this.#spool.get(position);
   }
 
+  /** Every record held as results.json lists it (JSON.stringify of each), in plan order (RunSource.recordsJson). */
+  *texts(): IterableIterator<string> {
+    for (let i = 0; i < this.#spool.cells; i++) {
+      const held = this.#held.get(i);
+      const text = held ? JSON.stringify(held) : this.#spool.text(i);
+      if (text !== undefined) yield text;
+    }
+  }
+
   *values(): IterableIterator<FullRecord> {
     for (let i = 0; i < this.#spool.cells; i++) {
       const r = this.get(i);

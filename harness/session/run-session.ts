@@ -75,7 +75,7 @@ class RunSession {
   readonly #store: GuardedSpool;
   readonly #result = emptyResult();
   /** What the benchmark says of the cells not done yet, once it has started. */
-  #live: LiveRun = { missing: () => [], fullyTimed: () => 0 };
+  #live: LiveRun = { missing: () => [], failed: () => [], missingJson: () => [], fullyTimed: () => 0 };
   /** Every format asked for, in the order given (results.json added when not). */
   readonly #formats: string[];
   /** The files saved while the run goes: results.csv, then results.json, the one that says what the run holds. */
@@ -126,7 +126,9 @@ class RunSession {
     return {
       header: headerOf(this.#result),
       records: () => this.#store.values(),
+      recordsJson: () => this.#store.texts(),
       missing: () => this.#live.missing(),
+      missingJson: () => this.#live.missingJson(),
       summary: () => {
         const missing = NO_MISSING();
         for (const m of this.#live.missing()) missing[m.reason]++;
@@ -301,7 +303,7 @@ class RunSession {
       dir: this.dir,
       cells: this.#plan.cells.length,
       result: this.#result,
-      failed: failedCells(this.#live.missing()),
+      failed: failedCells(this.#live.failed()),
       stoppedBy: this.#stoppedBy,
       skippedReports: this.#skipRest,
       writing: this.#writing(),
@@ -331,11 +333,8 @@ function failedFile(error: unknown): string | null {
 }
 
 /** The failed cells (their strategy threw, or ran past the cell timeout): how many, and the first few. */
-function failedCells(missing: Iterable<MissingCell>, shown = 10): Ending['failed'] {
+function failedCells(failed: Iterable<MissingCell>, shown = 10): Ending['failed'] {
   const out: Ending['failed'] = { count: 0, first: [] };
-  for (const m of missing) {
-    if (m.reason !== 'failed' && m.reason !== 'timeout') continue;
-    if (out.count++ < shown) out.first.push(m);
-  }
+  for (const m of failed) if (out.count++ < shown) out.first.push(m);
   return out;
 }

@@ -3,7 +3,7 @@ import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes } from '../number-text.ts';
 import { heldAtPeak } from '../report/held.ts';
-import { mean } from '../statistics.ts';
+import { least, mean, most } from '../statistics.ts';
 import { pickStrategies, recordsPalette } from './colors.ts';
 import { log2Axis, renderPlot, strategyLines } from './svg.ts';
 
@@ -48,7 +48,7 @@ function logAxes(xs: readonly number[], ys: readonly number[]) {
       base: 2,
       label: 'tables held (asked for)',
       grid: true,
-      ...log2Axis(Math.min(...xs), Math.max(...xs), 13),
+      ...log2Axis(least(xs), most(xs), 13),
       tickFormat: (d: number) => String(d),
     },
     y: {
@@ -56,7 +56,7 @@ function logAxes(xs: readonly number[], ys: readonly number[]) {
       base: 2,
       label: 'peak held (pages and metadata)',
       grid: true,
-      ...log2Axis(Math.min(...ys), Math.max(...ys), 9),
+      ...log2Axis(least(ys), most(ys), 9),
       tickFormat: formatBytes,
     },
   };

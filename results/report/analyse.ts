@@ -14,6 +14,7 @@ import { constraints } from './constraints.ts';
 import { costSummary, speedSummary } from './cost.ts';
 import { crossovers } from './crossovers.ts';
 import { sinceV51 } from './kernel-changes.ts';
+import { lostEventThreats } from './lost-events.ts';
 import type { KernelAnswer, ObjectiveInfo, ReportModel, WorkloadNote } from './model.ts';
 import { objectiveOf } from './objective.ts';
 import { platformSections } from './platforms-section.ts';
@@ -196,6 +197,7 @@ function analyseOnce({ source, table, records }: Worked, options: ReportOptions)
     ),
   );
   const threats = [...THREATS, ...kernels.flatMap((k) => (isKernelVersion(k) ? KERNEL_THREATS[k] : []))];
+  threats.unshift(...lostEventThreats(records));
   const unchecked = run.provenance.unchecked_strategies ?? [];
   if (unchecked.length)
     threats.unshift(

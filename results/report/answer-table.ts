@@ -1,5 +1,6 @@
 import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
+import { least } from '../statistics.ts';
 import { type Aggregation, decide } from './aggregations.ts';
 import type { AggregateRow, ConstraintRow, ObjectiveInfo, Recommendation, Unavailable } from './model.ts';
 import { groupBy } from './record-groups.ts';
@@ -25,7 +26,7 @@ function heldAt(records: readonly FullRecord[], strategy: string, n: number | nu
 function measuredCount(records: readonly FullRecord[], wanted: number): number | null {
   const counts = records.filter((r) => isHoldWorkload(r.workload)).map((r) => r.allocs);
   const above = counts.filter((n) => n >= wanted);
-  return above.length ? Math.min(...above) : null;
+  return above.length ? least(above) : null;
 }
 
 /** The platform's typical and largest table counts, and the hold-sweep points that measured them. */

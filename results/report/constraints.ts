@@ -3,6 +3,7 @@ import { type PlatformKernel, placementLimitBytes, strategyRole } from '../../co
 import type { FullRecord } from '../../core/record.ts';
 import { specName } from '../../core/spec.ts';
 import { formatBytes, formatCount, plural } from '../number-text.ts';
+import { most } from '../statistics.ts';
 import { notApplicableOf } from './applicability.ts';
 import type { ConstraintRow } from './model.ts';
 import { groupBy, placementOf } from './record-groups.ts';
@@ -37,7 +38,7 @@ function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: re
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.detail.requirements ?? {})))];
   const out: string[] = [];
   for (const k of keys) {
-    const own = Math.max(...rows.map((r) => r.detail.requirements?.[k] ?? 0));
+    const own = most(rows.map((r) => r.detail.requirements?.[k] ?? 0));
     // A variant that never failed in any of this strategy's cells measured the exact need.
     const variants = [...groupBy(all, (r) => r.strategy)].filter(
       ([label, vr]) =>
@@ -56,7 +57,7 @@ function qualifyingValues(strategy: string, rows: readonly FullRecord[], all: re
     if (cannot !== null) {
       out.push(`no ${k} the kernel can build would serve every allocation of this run${has}: ${cannot}`);
     } else if (variant) {
-      const need = Math.max(...measured.map((r) => r.detail.requirements?.[k] ?? 0));
+      const need = most(measured.map((r) => r.detail.requirements?.[k] ?? 0));
       out.push(
         `${strategy} would have served every allocation of this run with ${k}=${need} or more${has}, as ${variant[0]}, which never failed, shows`,
       );

@@ -10,7 +10,7 @@ import {
   walkerOpNs,
 } from '../costs.ts';
 import { formatCount, formatPercentValue, formatRate } from '../number-text.ts';
-import { geometricMean } from '../statistics.ts';
+import { geometricMean, most } from '../statistics.ts';
 import type { CostSummary, SpeedSummary } from './model.ts';
 import { groupBy } from './record-groups.ts';
 import type { ScopeFacts } from './scope.ts';
@@ -210,7 +210,7 @@ export function speedSummary(records: readonly FullRecord[]): SpeedSummary {
   const kernels = new Set(timed.map((r) => r.kernel)).size > 1;
   const label = (r: FullRecord) => (kernels ? `${r.strategy} (Linux ${r.kernel})` : r.strategy);
   const rows = [...groupBy(timed, label)].map(([strategy, rs]) => {
-    const rme = Math.max(...rs.map((r) => r.ops_per_sec_rme ?? 0));
+    const rme = most(rs.map((r) => r.ops_per_sec_rme ?? 0));
     return {
       strategy,
       text: `${formatRate(geometricMean(rs.map((r) => r.ops_per_sec as number)))} (worst margin ± ${formatPercentValue(rme)}, ${rs.length} workloads)`,

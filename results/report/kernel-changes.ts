@@ -4,7 +4,7 @@ import type { FullRecord } from '../../core/record.ts';
 import { PAGE_SIZE } from '../../core/sizes.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { formatBytes, formatCount, formatPercent, plural } from '../number-text.ts';
-import { geometricMean, mean } from '../statistics.ts';
+import { geometricMean, mean, most } from '../statistics.ts';
 import { heldAtEnd, heldAtPeak, liveAtEnd } from './held.ts';
 import type { Crossover, KernelAnswer, SinceKernel, SinceRow, SinceSummary } from './model.ts';
 import { groupBy } from './record-groups.ts';
@@ -78,7 +78,7 @@ function row(strategy: string, pairs: readonly Pair[]): SinceRow {
     reuse: freeing.length
       ? [mean(freeing.map(([a]) => a.reuse_rate)), mean(freeing.map(([, b]) => b.reuse_rate))]
       : null,
-    metadata: [Math.max(...pairs.map(([a]) => a.metadata_bytes)), Math.max(...pairs.map(([, b]) => b.metadata_bytes))],
+    metadata: [most(pairs.map(([a]) => a.metadata_bytes)), most(pairs.map(([, b]) => b.metadata_bytes))],
     cost: costed.length ? [geometricMean(costed.map(([a]) => a)), geometricMean(costed.map(([, b]) => b))] : null,
   };
 }

@@ -1,6 +1,7 @@
 import type { FullRecord } from '../../core/record.ts';
 import { parseSpec } from '../../core/spec.ts';
 import { plural } from '../number-text.ts';
+import { least, most } from '../statistics.ts';
 import { type Aggregation, aggregate, aggregateText, decide, disagreements } from './aggregations.ts';
 import { isIommuScenario, isRealCapture } from './workload-groups.ts';
 
@@ -93,7 +94,7 @@ export function realCaptures(
   const traces = new Set(captured.map((r) => r.workload)).size;
   const captures = new Set(captured.map(captureOf)).size;
   const sentences = [
-    `On the ${plural(traces, 'captured trace')} (${plural(captures, 'capture')}, per device and shared; ${Math.min(...peaks)} to ${Math.max(...peaks)} live L2 tables at the peak) the rule picks ${pick(real)}.`,
+    `On the ${plural(traces, 'captured trace')} (${plural(captures, 'capture')}, per device and shared; ${least(peaks)} to ${most(peaks)} live L2 tables at the peak) the rule picks ${pick(real)}.`,
     // What a capture does not represent (issue 18): the guest's drivers, IOVA allocator and timing are not a v7s SoC's.
     "They are real map and unmap streams of an x86 guest's block, NVMe and network drivers behind an emulated VT-d (Linux 6.1, QEMU TCG): not a v7s SoC's display, camera or codec masters, its IOVA layout or its timing.",
     ...(real.strategy && !real.agreed
@@ -107,7 +108,7 @@ export function realCaptures(
   return {
     traces,
     captures,
-    peakTables: [Math.min(...peaks), Math.max(...peaks)],
+    peakTables: [least(peaks), most(peaks)],
     real,
     scenarios,
     without,

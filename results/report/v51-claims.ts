@@ -5,6 +5,7 @@ import { parseSpec } from '../../core/spec.ts';
 import { V51_CANDIDATES } from '../../core/v51-candidates.ts';
 import { isWorkloadOf, WORKLOAD_NAMES } from '../../core/workload-kind.ts';
 import { formatBytes, formatPercent, plural } from '../number-text.ts';
+import { least, most } from '../statistics.ts';
 import {
   AGGREGATION_NAMES,
   againstText,
@@ -148,7 +149,7 @@ function capturesText(captures: readonly FullRecord[]): string {
   const allocs = captures.reduce((s, r) => s + r.allocs, 0);
   return (
     `real captures of a Linux 6.1 guest's drivers (x86 under an emulated VT-d, not MT8173; ${plural(captures.length, 'trace')}): ` +
-    `peak ${Math.min(...peaks)} to ${Math.max(...peaks)} tables, ${frees} frees of ${allocs}`
+    `peak ${least(peaks)} to ${most(peaks)} tables, ${frees} frees of ${allocs}`
   );
 }
 

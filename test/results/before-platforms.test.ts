@@ -11,13 +11,19 @@ import { tempDir } from '../tmp.ts';
  * Runs written by l2bench before the platform axis (commit 9cdbd7b, the last before it), with
  * `run -s slab-dma32,full-page,slab-normal -w ramp:peak=6 --kernel 5.1,6.18 --time 10 --rounds 2
  * --format json -j 1` whole and as --shard 1/2 and 2/2. Their records have no platform,
- * placement_violations, total_peak/mean/final_footprint_bytes or returned_after_peak_bytes.
+ * placement_violations, total_peak/mean/final_footprint_bytes or returned_after_peak_bytes (nor
+ * lost_events, newer still).
  */
 const FIXTURES = join(ROOT, 'test/fixtures/before-platforms');
 const RUN = join(FIXTURES, 'run/results.json');
 const SHARDS = [join(FIXTURES, 'shard-1'), join(FIXTURES, 'shard-2')];
 /** The metrics measured since the platform axis that nothing in an older record implies. */
-const NEWER = ['total_peak_footprint_bytes', 'total_mean_footprint_bytes', 'returned_after_peak_bytes'] as const;
+const NEWER = [
+  'lost_events',
+  'total_peak_footprint_bytes',
+  'total_mean_footprint_bytes',
+  'returned_after_peak_bytes',
+] as const;
 
 const byStrategy = (records: readonly FullRecord[], strategy: string) => records.filter((r) => r.strategy === strategy);
 
@@ -97,9 +103,9 @@ describe('a run written before the platform axis', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      'warning: the base run was written before total_peak_footprint_bytes, total_mean_footprint_bytes, returned_after_peak_bytes: not compared',
+      'warning: the base run was written before lost_events, total_peak_footprint_bytes, total_mean_footprint_bytes, returned_after_peak_bytes: not compared',
     );
-    expect(r.stdout).toContain('hidden because in one run only (18)'); // 3 metrics × 6 cells
+    expect(r.stdout).toContain('hidden because in one run only (24)'); // 4 metrics × 6 cells
     const cmp = compareRuns(openRun(RUN), openRun(out));
     const rows = cmp.rows.filter((row) => row.kind === 'exact');
     for (const row of rows.filter((x) => (NEWER as readonly string[]).includes(x.metric))) {

@@ -55,9 +55,32 @@ describe('SpooledRecords', () => {
     // Timed again and again: each put appends a new copy of record 1.
     for (let round = 1; round <= 50; round++) {
       store.put(1, rec(1, { ops_per_sec: round }));
+      // Read between puts, from the file's start: a compaction moves the lines (1 comes before 2 in
+      // the new file), and a read after it must find them there, not in what was read before it.
+      expect(store.get(0)).toEqual(rec(0));
+      expect(store.get(1)).toEqual(rec(1, { ops_per_sec: round }));
       expect(store.bytes).toBeLessThanOrEqual(3 * (live + JSON.stringify(rec(1, { ops_per_sec: round })).length + 1));
     }
     expect([...store.values()]).toEqual([rec(0), rec(1, { ops_per_sec: 50 }), rec(2)]);
+    store.close();
+  });
+
+  it('gives each latest record as its line, JSON.stringify of it, a record longer than the read window too', () => {
+    const store = new SpooledRecords(join(tempDir('l2bench-spool-'), 'spool'), 3);
+    // A strategy note of 600,000 characters, 1.2 MB in UTF-8: a line longer than the 1 MiB window text() reads.
+    const long = rec(2, { detail: { ...rec(2).detail, strategy_note: 'é'.repeat(600_000) } });
+    store.put(0, rec(0));
+    store.put(0, rec(0, { ops_per_sec: 9 }));
+    store.put(2, long);
+    expect([0, 1, 2].map((i) => store.text(i))).toEqual([
+      JSON.stringify(rec(0, { ops_per_sec: 9 })),
+      undefined,
+      JSON.stringify(long),
+    ]);
+    expect(store.text(0)).toBe(JSON.stringify(rec(0, { ops_per_sec: 9 }))); // read again after a longer line
+    // A line appended after a read, beyond the window read then.
+    store.put(1, rec(1));
+    expect(store.get(1)).toEqual(rec(1));
     store.close();
   });
 

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   geometricMean,
   holmAdjust,
+  least,
   mannWhitneyCritical,
   mannWhitneyMinP,
   mannWhitneyU,
+  most,
   normalTwoSidedP,
   shiftInterval,
   studentTQuantile,
@@ -168,5 +170,19 @@ describe('the shift of one sample from another, with its interval (Hodges–Lehm
       ),
     ).toEqual({ estimate: 10, low: 7, high: 13 });
     expect(shiftInterval([1, 2, 3], [4, 5, 6], 0.05)).toEqual({ estimate: 3, low: -Infinity, high: Infinity });
+  });
+});
+
+describe('least and most, over as many values as a large run has records', () => {
+  it('are Math.min and Math.max of the values, and ±Infinity of none', () => {
+    expect([least([3, -2, 7]), most([3, -2, 7])]).toEqual([-2, 7]);
+    expect([least([]), most([])]).toEqual([Infinity, -Infinity]);
+  });
+
+  it('take 10^6 values, which Math.min(...values) cannot (a RangeError: the call stack overflows)', () => {
+    // 1, 2, …, 10^6 reversed: the least is 1, the greatest 10^6.
+    const values = Array.from({ length: 1_000_000 }, (_, i) => 1_000_000 - i);
+    expect(() => Math.min(...values)).toThrow(RangeError);
+    expect([least(values), most(values)]).toEqual([1, 1_000_000]);
   });
 });

@@ -4,7 +4,7 @@ import { cachedEvents } from '../event-cache/index.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE } from '../events.ts';
 import { cpuFoldNotices } from '../trace/cpu-fold.ts';
 import { fileError } from '../trace/errors.ts';
-import { readRecordHeader } from '../trace/header.ts';
+import { lostNotices, readRecordHeader } from '../trace/header.ts';
 import { ByteLineReader } from '../trace/lines.ts';
 import { requireRegularTrace, unchangedSince } from '../trace/source.ts';
 import { type IommuEvent, parseIommuLine } from './events.ts';
@@ -160,8 +160,9 @@ const UNFOLDED_CPUS = 0x10000;
  */
 export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean) {
   requireRegularTrace(file);
-  // A captured trace says where it came from (`# source:`, l2bench capture): carried into the results.
-  const source = readRecordHeader(file).source;
+  // A captured trace says where it came from (`# source:`, l2bench capture): carried into the results;
+  // a recorded or captured one what the kernel lost (`# lost_events:`): carried into each cell.
+  const { source, lostEvents = 0 } = readRecordHeader(file);
   const origin: Record<string, string> = source ? { source } : {};
   const cached = cachedEvents(
     file,
@@ -184,7 +185,8 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
     let last = emptyCounts();
     return {
       info: { file, sha256: cached.sha256, format: 'iommu', ...origin },
-      notices: cpuFoldNotices(file, cached.meta.maxCpu as number, cpus),
+      notices: [...cpuFoldNotices(file, cached.meta.maxCpu as number, cpus), ...lostNotices(file, lostEvents)],
+      lostEvents,
       lastPass: () => ({ ...last }),
       *chunks(): Iterable<EventChunk> {
         unchanged(statSync(file));
@@ -205,7 +207,8 @@ export function iommuTraceWorkload(file: string, cpus: number, teardown: boolean
   let last = emptyCounts();
   return {
     info: { file, sha256: hash.digest('hex'), format: 'iommu', ...origin },
-    notices: cpuFoldNotices(file, maxCpu, cpus),
+    notices: [...cpuFoldNotices(file, maxCpu, cpus), ...lostNotices(file, lostEvents)],
+    lostEvents,
     lastPass: () => ({ ...last }),
     *chunks(): Iterable<EventChunk> {
       const counts = emptyCounts();

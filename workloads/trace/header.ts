@@ -59,3 +59,12 @@ function parseRecordHeader(head: Uint8Array): RecordHeader {
   }
   return out;
 }
+
+/** A recording that lost events is replayed, but never passes for a complete one: the run says so. */
+export function lostNotices(file: string, lost: number): string[] {
+  return lost > 0
+    ? [
+        `${file}: the kernel lost ${lost} events while recording it (its header says so, and '# LOST' lines where): results replay an incomplete trace`,
+      ]
+    : [];
+}

@@ -5,7 +5,7 @@ import { type CacheKey, cachedEvents } from '../event-cache/index.ts';
 import { type EventChunk, specString, type Workload, type WorkloadContext, type WorkloadKind } from '../events.ts';
 import { cpuFoldNotices } from './cpu-fold.ts';
 import type { TraceFormat } from './detect.ts';
-import { HeadKeeper } from './header.ts';
+import { HeadKeeper, lostNotices } from './header.ts';
 import { finish, type PassOptions, type PassResult, replay } from './pass.ts';
 import { requireRegularTrace, unchangedSince } from './source.ts';
 import { Tracker } from './tracker.ts';
@@ -92,6 +92,7 @@ export const trace: TraceKind = {
       params: values,
       info: { file, sha256: seen.sha256, format: seen.format },
       notices: [...cpuFoldNotices(file, seen.maxCpu, ctx.cpus), ...lostNotices(file, seen.lostEvents)],
+      lostEvents: seen.lostEvents,
       chunks,
     });
     requireRegularTrace(file);
@@ -149,13 +150,4 @@ interface Seen {
   readonly maxCpu: number;
   /** Events the kernel lost while recording it (`# lost_events:` of `l2bench record`), 0 when none or not said. */
   readonly lostEvents: number;
-}
-
-/** A recording that lost events is replayed, but never passes for a complete one: the run says so. */
-function lostNotices(file: string, lost: number): string[] {
-  return lost > 0
-    ? [
-        `${file}: the kernel lost ${lost} events while recording it (its header says so, and '# LOST' lines where): results replay an incomplete trace`,
-      ]
-    : [];
 }
