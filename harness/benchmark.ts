@@ -17,6 +17,7 @@ import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
 import { MissingJson } from './missing-json.ts';
 import { checkBenchmarkOptions } from './options.ts';
+import { dropSpare, startSpareWorker } from './parallel.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { gitDirty, provenance, VERSION } from './provenance.ts';
 import { type CellState, runCells } from './run-cells.ts';
@@ -133,6 +134,25 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const suite = loaded?.suite;
   const overrides = machineOf(o, suite);
   const strategies = await resolveStrategies(o, loaded);
+  // The run's first worker thread loads its code now, while the workloads below are made (a trace
+  // converted); a run of strategy objects only has no use for one.
+  if (!o.strategies?.every((s) => typeof s !== 'string')) startSpareWorker([...new Set(strategies.modules.values())]);
+  try {
+    return await planCells(o, loaded, strategies, overrides);
+  } catch (e) {
+    dropSpare();
+    throw e;
+  }
+}
+
+/** planBenchmark's cells and what provenance records of them, from its checked options and strategies. */
+async function planCells(
+  o: BenchmarkOptions,
+  loaded: LoadedSuite,
+  strategies: ResolvedStrategies,
+  overrides: MachineOverrides,
+): Promise<BenchmarkPlan> {
+  const suite = loaded?.suite;
   const timeMs = timeBudgetOf(o, suite);
   const costs = loadCosts(o.costs);
   const rounds = timeMs === null ? null : (o.rounds ?? DEFAULT_ROUNDS);
@@ -468,7 +488,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     onProgress(done, total, record) {
       o.onProgress?.(done, total, record);
     },
-  });
+  }).finally(dropSpare); // a run whose cells all ran on this thread left it waiting
   result.interrupted = outcome.interrupted;
   result.complete = !outcome.interrupted && missingNow().next().done === true;
   // In memory, the records and the missing cells as arrays from now on; a caller's store keeps them.
