@@ -4,6 +4,7 @@ import { METRICS, type MetricDef } from '../core/metrics.ts';
 import type { CellRecord } from '../core/record.ts';
 import { metricValue } from '../core/record.ts';
 import { formatMetric } from '../results/metric-text.ts';
+import { formatCount } from '../results/number-text.ts';
 import { findSweeps, type Sweep } from '../results/sweep-groups.ts';
 
 /** The terminal's columns: the metrics the registry marks `table`, in registry order. */
@@ -117,7 +118,7 @@ function sweepTable(sweep: Sweep, rows: readonly CellRecord[], color: boolean): 
       always && first ? unranked(first) : strategy,
       ...cells.map((r, i) => {
         if (!r) return '–';
-        if (r.alloc_failures > 0) return `${r.alloc_failures.toLocaleString('en-US')} failed`;
+        if (r.alloc_failures > 0) return `${formatCount(r.alloc_failures)} failed`;
         if (r.placement_violations > 0)
           return always ? formatMetric(SWEEP_METRIC, r) : `${formatMetric(SWEEP_METRIC, r)} >limit`;
         if (r.applicable === false) return formatMetric(SWEEP_METRIC, r);

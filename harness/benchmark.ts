@@ -17,8 +17,9 @@ import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
 import { MissingJson } from './missing-json.ts';
 import { checkBenchmarkOptions } from './options.ts';
+import { dropSpare, startSpareWorker } from './parallel.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
-import { gitDirty, provenance, VERSION } from './provenance.ts';
+import { type GitState, gitState, provenance, VERSION } from './provenance.ts';
 import { type CellState, runCells } from './run-cells.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
 import { DEFAULT_ROUNDS } from './throughput.ts';
@@ -124,6 +125,8 @@ export interface BenchmarkPlan {
   costs: ReturnType<typeof loadCosts>;
   /** What the plan's workloads want the user told (a trace's CPUs folded), each once, in plan order. */
   notices: string[];
+  /** l2bench's git commit and state, asked of git when the plan began (it runs beside the plan's work). */
+  git: Promise<GitState>;
 }
 
 /** The cells of a run, checked before any work: every spec, file and option. */
@@ -133,6 +136,26 @@ export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan>
   const suite = loaded?.suite;
   const overrides = machineOf(o, suite);
   const strategies = await resolveStrategies(o, loaded);
+  // The run's first worker thread loads its code now, while the workloads below are made (a trace
+  // converted); a run of strategy objects only has no use for one.
+  if (!o.strategies?.every((s) => typeof s !== 'string')) startSpareWorker([...new Set(strategies.modules.values())]);
+  const git = gitState();
+  try {
+    return { ...(await planCells(o, loaded, strategies, overrides)), git };
+  } catch (e) {
+    dropSpare();
+    throw e;
+  }
+}
+
+/** planBenchmark's cells and what provenance records of them, from its checked options and strategies. */
+async function planCells(
+  o: BenchmarkOptions,
+  loaded: LoadedSuite,
+  strategies: ResolvedStrategies,
+  overrides: MachineOverrides,
+): Promise<Omit<BenchmarkPlan, 'git'>> {
+  const suite = loaded?.suite;
   const timeMs = timeBudgetOf(o, suite);
   const costs = loadCosts(o.costs);
   const rounds = timeMs === null ? null : (o.rounds ?? DEFAULT_ROUNDS);
@@ -391,11 +414,13 @@ function uncheckedStrategies(cells: readonly Cell[]): string[] {
 export async function runBenchmark(o: BenchmarkOptions = {}, planned?: BenchmarkPlan): Promise<RunResult> {
   checkBenchmarkOptions(o);
   // A plan already made from the same options (the CLI validates before it makes the folder) is not made twice.
-  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs } =
+  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs, git } =
     planned ?? (await planBenchmark(o));
   const result: RunResult = o.result ?? emptyResult();
+  const startedAt = new Date();
+  const { commit, dirty } = await git;
   result.provenance = {
-    ...provenance({ ...machine }, new Date()),
+    ...provenance({ ...machine }, startedAt, commit),
     suite,
     kernels: [...kernels],
     platforms: [...platforms],
@@ -404,7 +429,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     jobs: o.jobs ?? 1,
     plan: { ...plan, shard: o.shard ?? null },
     costs: { ...costs.provenance, table: costs.table },
-    git_dirty: gitDirty(),
+    git_dirty: dirty,
     input_files: inputFiles,
     unchecked_strategies: uncheckedStrategies(cells),
   };
@@ -468,7 +493,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     onProgress(done, total, record) {
       o.onProgress?.(done, total, record);
     },
-  });
+  }).finally(dropSpare); // a run whose cells all ran on this thread left it waiting
   result.interrupted = outcome.interrupted;
   result.complete = !outcome.interrupted && missingNow().next().done === true;
   // In memory, the records and the missing cells as arrays from now on; a caller's store keeps them.
@@ -485,7 +510,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
 export function emptyResult(): RunResult {
   return {
     schema: RUN_SCHEMA,
-    provenance: { ...provenance({}, new Date()), suite: '', throughput_time_ms: null, jobs: 1, plan: null },
+    provenance: { ...provenance({}, new Date(), null), suite: '', throughput_time_ms: null, jobs: 1, plan: null },
     records: [],
     interrupted: false,
     complete: false,

@@ -151,9 +151,12 @@ class WorkerPool {
   }
 
   #spawn(): void {
-    const worker = new Worker(ENTRY, { workerData: this.#setup });
+    const spare = takeSpare(this.#setup);
+    const worker = spare?.worker ?? new Worker(ENTRY, { workerData: this.#setup });
     const slot: Slot = { worker, ready: false, current: null, group: undefined, timer: null, retired: false };
     this.#slots.add(slot);
+    // A spare that said it was ready before this pool listened is fed on the next turn, as if it had just said so.
+    if (spare?.ready) queueMicrotask(() => this.#onMessage(slot, { ready: true }));
     worker.on('message', (reply: WorkerReply | { ready: true }) => this.#onMessage(slot, reply));
     worker.on('error', (e) => {
       if (this.#settled || slot.retired) return;
@@ -189,6 +192,79 @@ class WorkerPool {
     this.#o.onReply(position, reply);
     this.#feed(slot);
   }
+}
+
+/** A worker started before its run knew its tasks (startSpareWorker), and what it has said so far. */
+interface Spare {
+  readonly worker: Worker;
+  /** Its strategy modules, sorted: a pool with other modules cannot use it. */
+  readonly modules: string;
+  ready: boolean;
+  /** It failed to start or exited: a pool starts its own, which reports why. */
+  failed: boolean;
+  readonly listeners: { message: (m: unknown) => void; error: () => void; exit: () => void };
+}
+
+let spare: Spare | null = null;
+
+const moduleKey = (modules: readonly string[]) => JSON.stringify([...new Set(modules)].sort());
+
+/**
+ * Start one worker thread now, for the next runInWorkers with these strategy modules to take as its
+ * first worker: loading the worker's code (a tenth of a second and more) then overlaps the plan's
+ * own work on the main thread (a trace's conversion above all) instead of following it. At most one
+ * waits at a time (a newer one replaces it); it does not keep the process alive (unref), and one that
+ * fails to start is dropped quietly: the pool starts its own worker, which reports the failure.
+ */
+export function startSpareWorker(modules: readonly string[]): void {
+  dropSpare();
+  const worker = new Worker(ENTRY, { workerData: { modules: [...modules] } satisfies WorkerSetup });
+  const s: Spare = {
+    worker,
+    modules: moduleKey(modules),
+    ready: false,
+    failed: false,
+    listeners: {
+      message: (m) => {
+        if (m && typeof m === 'object' && 'ready' in m) s.ready = true;
+      },
+      error: () => {
+        s.failed = true;
+      },
+      exit: () => {
+        s.failed = true;
+      },
+    },
+  };
+  worker.on('message', s.listeners.message).on('error', s.listeners.error).on('exit', s.listeners.exit);
+  worker.unref(); // after the listeners: adding a 'message' listener refs the worker's port again
+  spare = s;
+}
+
+/** What the waiting spare worker is doing: none waits, or it is starting, ready, or failed. */
+export function spareState(): 'none' | 'starting' | 'ready' | 'failed' {
+  if (!spare) return 'none';
+  return spare.failed ? 'failed' : spare.ready ? 'ready' : 'starting';
+}
+
+/** Terminate the waiting spare worker, if any. */
+export function dropSpare(): void {
+  const s = spare;
+  spare = null;
+  if (s) void s.worker.terminate();
+}
+
+/** The waiting spare, taken by a pool with the same modules (its listeners the pool's from now), or null. */
+function takeSpare(setup: WorkerSetup): { worker: Worker; ready: boolean } | null {
+  const s = spare;
+  if (!s || s.failed || s.modules !== moduleKey(setup.modules)) {
+    dropSpare();
+    return null;
+  }
+  spare = null;
+  s.worker.off('message', s.listeners.message).off('error', s.listeners.error).off('exit', s.listeners.exit);
+  s.worker.ref();
+  return { worker: s.worker, ready: s.ready };
 }
 
 /** Terminated on purpose from now: its exit is not a failure, its timer stopped. */

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { packageFile, packageRoot } from '../core/package-file.ts';
@@ -10,49 +10,50 @@ const packageJson = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')
 
 export const VERSION = packageJson.version;
 
+/** l2bench's own git checkout: its commit and whether tracked files changed; both null outside one. */
+export interface GitState {
+  commit: string | null;
+  dirty: boolean | null;
+}
+
+/** `git ARGS` in l2bench's folder: its standard output, or null when git fails or is missing. */
+function git(args: readonly string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd: packageRoot() }, (error, stdout) => resolve(error ? null : stdout));
+  });
+}
+
 /**
  * The commit of l2bench's own git checkout, or null: outside git, or when l2bench's folder is not
  * the top of the checkout git finds (a package installed in node_modules of another project's
- * repository, whose commit says nothing of l2bench's code).
+ * repository, whose commit says nothing of l2bench's code); and whether tracked files have
+ * uncommitted changes. Asynchronous, so that a run starts it before its plan's work and git runs
+ * beside it: run synchronously after a trace's conversion, git's two processes held the main thread
+ * for a tenth of that run's time on a busy machine.
  */
-function gitCommit(): string | null {
+export async function gitState(): Promise<GitState> {
   const root = packageRoot();
+  const [top, head] = ((await git(['rev-parse', '--show-toplevel', 'HEAD'])) ?? '').trim().split('\n');
+  let commit: string | null = null;
   try {
-    const [top, head] = execFileSync('git', ['rev-parse', '--show-toplevel', 'HEAD'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .toString()
-      .trim()
-      .split('\n');
-    return top && head && realpathSync(top) === realpathSync(root) ? head : null;
+    commit = top && head && realpathSync(top) === realpathSync(root) ? head : null;
   } catch {
-    return null;
+    commit = null;
   }
-}
-
-/** Whether l2bench's git checkout has uncommitted changes to tracked files; null outside one (as gitCommit). */
-export function gitDirty(): boolean | null {
-  if (gitCommit() === null) return null;
-  try {
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-      cwd: packageRoot(),
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return status.length > 0;
-  } catch {
-    return null;
-  }
+  if (commit === null) return { commit: null, dirty: null };
+  const status = await git(['status', '--porcelain', '--untracked-files=no']);
+  return { commit, dirty: status === null ? null : status.length > 0 };
 }
 
 /** Where and how this run happens. */
 export function provenance(
   machine: Record<string, number>,
   now: Date,
+  gitCommit: string | null,
 ): Omit<Provenance, 'suite' | 'throughput_time_ms' | 'jobs' | 'plan'> {
   return {
     l2bench_version: VERSION,
-    git_commit: gitCommit(),
+    git_commit: gitCommit,
     node_version: process.version,
     v8_version: process.versions.v8,
     cpu_model: cpus()[0]?.model ?? 'unknown',

@@ -279,7 +279,7 @@ function sinceSection(model: ReportModel, strategy: StrategyHtml): string {
     const rows = k.rows
       .map(
         (r) =>
-          `<tr><th scope="row">${strategy(r.strategy)}</th><td class="num">${r.cells}</td><td class="num">${r.footprint_differs}</td><td class="num">${r.peak_ratio.toFixed(2)}×</td><td class="num">${h(pair(r.failures, (n) => n.toLocaleString('en-US')))}</td><td class="num">${h(pair(r.density, (n) => n.toFixed(2)))}</td><td class="num">${h(pair(r.reuse, (n) => formatPercent(n)))}</td><td class="num">${h(pair(r.metadata, formatBytes))}</td><td class="num">${h(pair(r.cost, sig2))}</td></tr>`,
+          `<tr><th scope="row">${strategy(r.strategy)}</th><td class="num">${r.cells}</td><td class="num">${r.footprint_differs}</td><td class="num">${r.peak_ratio.toFixed(2)}×</td><td class="num">${h(pair(r.failures, formatCount))}</td><td class="num">${h(pair(r.density, (n) => n.toFixed(2)))}</td><td class="num">${h(pair(r.reuse, (n) => formatPercent(n)))}</td><td class="num">${h(pair(r.metadata, formatBytes))}</td><td class="num">${h(pair(r.cost, sig2))}</td></tr>`,
       )
       .join('\n');
     return `<p>Linux ${h(k.kernel)} against ${h(k.base)}, cell by cell: the same workload, platform, CPUs and seed under both kernels.</p>

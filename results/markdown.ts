@@ -344,7 +344,7 @@ function since(m: ReportModel): string[] {
         String(r.cells),
         String(r.footprint_differs),
         `${r.peak_ratio.toFixed(2)}×`,
-        pair(r.failures, (n) => n.toLocaleString('en-US')),
+        pair(r.failures, formatCount),
         pair(r.density, (n) => n.toFixed(2)),
         pair(r.reuse, (n) => formatPercent(n)),
         pair(r.metadata, formatBytes),

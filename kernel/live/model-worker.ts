@@ -95,6 +95,41 @@ const multiples = (k: number, from: number, to: number) => Math.floor(to / k) - 
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** What one batch sends back: each model's counters at its checkpoints, the steps made, the variants lost, the model's failure. */
+class BatchOut {
+  /** Checkpoints written, and maintenance steps decided. */
+  cp = 0;
+  mi = 0;
+  failure: ModelFailure | null = null;
+  view: SlabSysfs | null = null;
+  readonly counters: Int32Array;
+  readonly made: Uint8Array;
+  readonly variantCounters: Int32Array;
+  readonly variantFailures: VariantFailure[] = [];
+
+  /** `most`: the checkpoints and steps the batch can hold at most; `variants`: how many variants there are. */
+  constructor(
+    most: number,
+    readonly variants: number,
+  ) {
+    this.counters = new Int32Array(4 * (most + 1));
+    this.made = new Uint8Array(most);
+    this.variantCounters = new Int32Array(variants * 4 * (most + 1));
+  }
+
+  reply(): Extract<FromModel, { type: 'replayed' }> {
+    return {
+      type: 'replayed',
+      counters: this.counters.subarray(0, this.cp * 4),
+      made: this.made.subarray(0, this.mi),
+      variantCounters: this.variantCounters.subarray(0, this.cp * this.variants * 4),
+      variantFailures: this.variantFailures,
+      failure: this.failure,
+      view: this.view,
+    };
+  }
+}
+
 /** The models of one workload, and how far they got. */
 class WorkloadModels {
   readonly main: ModelReplay;
@@ -127,108 +162,108 @@ class WorkloadModels {
     // At most: every event checkpoint, every maintenance step made, and the end.
     const most =
       multiples(every, this.events, end) + steps.reduce((s, x) => s + multiples(x.every, this.events, end), 0);
-    const counters = new Int32Array(4 * (most + 1));
-    const made = new Uint8Array(most);
-    const nv = this.variants.length;
-    const variantCounters = new Int32Array(nv * 4 * (most + 1));
-    const variantFailures: VariantFailure[] = [];
-    let cp = 0;
-    let mi = 0;
-    let failure: ModelFailure | null = null;
-    let view: SlabSysfs | null = null;
-    const lose = (v: number, step: Step, id: number, cpu: number, e: unknown) => {
-      this.variants[v] = null;
-      variantFailures.push({
-        variant: v,
-        event: this.events,
-        step,
-        id,
-        cpu,
-        message: errorText(e),
-        checkpointsBefore: cp,
-      });
-    };
-    /** The counters of every model after `step`; false when the model threw reading its own. */
-    const checkpoint = (step: Step): boolean => {
-      try {
-        this.main.write(counters, cp * 4);
-        if (this.checkpoints === this.viewAt) view = this.main.model.sysfsView();
-      } catch (e) {
-        failure = { event: this.events, step, message: errorText(e) };
-        this.failed = true;
-        return false;
-      }
-      for (let v = 0; v < nv; v++) {
-        const at = (cp * nv + v) * 4;
-        try {
-          this.variants[v]?.write(variantCounters, at);
-        } catch (e) {
-          lose(v, step, -1, -1, e);
-        }
-        if (!this.variants[v]) variantCounters.fill(-1, at, at + 4);
-      }
-      cp++;
-      this.checkpoints++;
-      return true;
-    };
-    events: for (let i = 0; i < n && !this.failed; i++) {
+    const out = new BatchOut(most, this.variants.length);
+    for (let i = 0; i < n && !this.failed; i++) {
       const kind = m.kind[i] as number;
-      const id = m.id[i] as number;
-      const wcpu = m.cpu[i] as number;
-      const cpu = wcpu % cpus;
       const step = kind === ALLOC ? 'alloc' : 'free';
-      try {
-        if (fault && this.events + 1 === fault.at) injectFault(fault.kind, this.events + 1);
-        this.main.event(kind, id, cpu, this.events);
-      } catch (e) {
-        failure = { event: this.events, step, message: errorText(e) };
-        this.failed = true;
-        break;
-      }
-      for (let v = 0; v < nv; v++) {
-        try {
-          this.variants[v]?.event(kind, id, cpu, this.events);
-        } catch (e) {
-          lose(v, step, id, wcpu, e);
-        }
-      }
+      if (!this.#event(out, kind, m.id[i] as number, m.cpu[i] as number)) break;
       this.events++;
-      if (this.events % every === 0 && !checkpoint(step)) break;
-      for (const s of steps) {
-        if (this.events % s.every !== 0) continue;
-        let skip: boolean;
-        try {
-          // The kernel flushes CPUs concurrently: with slabs on more than one CPU the result is a race, skipped.
-          skip = this.main.model.cpusHoldingSlabs() > 1;
-          if (!skip) this.main.maintain(s.step);
-        } catch (e) {
-          failure = { event: this.events, step: s.step, message: errorText(e) };
-          this.failed = true;
-          break events;
-        }
-        made[mi++] = skip ? 0 : 1;
-        if (skip) continue;
-        for (let v = 0; v < nv; v++) {
-          try {
-            this.variants[v]?.maintain(s.step);
-          } catch (e) {
-            lose(v, s.step, -1, -1, e);
-          }
-        }
-        if (!checkpoint(s.step)) break events;
-      }
+      if (this.events % every === 0 && !this.#checkpoint(out, step)) break;
+      if (!this.#maintenance(out)) break;
     }
     // The last event is always a checkpoint.
-    if (m.last && !this.failed && this.events % every !== 0 && this.events > 0) checkpoint('end');
-    return {
-      type: 'replayed',
-      counters: counters.subarray(0, cp * 4),
-      made: made.subarray(0, mi),
-      variantCounters: variantCounters.subarray(0, cp * nv * 4),
-      variantFailures,
-      failure,
-      view,
-    };
+    if (m.last && !this.failed && this.events % every !== 0 && this.events > 0) this.#checkpoint(out, 'end');
+    return out.reply();
+  }
+
+  /** One event into every model; false when the model threw (the batch ends there). */
+  #event(out: BatchOut, kind: number, id: number, wcpu: number): boolean {
+    const cpu = wcpu % cpus;
+    const step = kind === ALLOC ? 'alloc' : 'free';
+    try {
+      if (fault && this.events + 1 === fault.at) injectFault(fault.kind, this.events + 1);
+      this.main.event(kind, id, cpu, this.events);
+    } catch (e) {
+      return this.#fail(out, step, e);
+    }
+    for (let v = 0; v < this.variants.length; v++) {
+      try {
+        this.variants[v]?.event(kind, id, cpu, this.events);
+      } catch (e) {
+        this.#lose(out, v, step, id, wcpu, e);
+      }
+    }
+    return true;
+  }
+
+  /** The shrinks and flushes due after this event, each followed by a checkpoint; false when the model threw. */
+  #maintenance(out: BatchOut): boolean {
+    for (const s of steps) {
+      if (this.events % s.every !== 0) continue;
+      let skip: boolean;
+      try {
+        // The kernel flushes CPUs concurrently: with slabs on more than one CPU the result is a race, skipped.
+        skip = this.main.model.cpusHoldingSlabs() > 1;
+        if (!skip) this.main.maintain(s.step);
+      } catch (e) {
+        return this.#fail(out, s.step, e);
+      }
+      out.made[out.mi++] = skip ? 0 : 1;
+      if (skip) continue;
+      for (let v = 0; v < this.variants.length; v++) {
+        try {
+          this.variants[v]?.maintain(s.step);
+        } catch (e) {
+          this.#lose(out, v, s.step, -1, -1, e);
+        }
+      }
+      if (!this.#checkpoint(out, s.step)) return false;
+    }
+    return true;
+  }
+
+  /** The counters of every model after `step`; false when the model threw reading its own. */
+  #checkpoint(out: BatchOut, step: Step): boolean {
+    try {
+      this.main.write(out.counters, out.cp * 4);
+      if (this.checkpoints === this.viewAt) out.view = this.main.model.sysfsView();
+    } catch (e) {
+      return this.#fail(out, step, e);
+    }
+    const nv = this.variants.length;
+    for (let v = 0; v < nv; v++) {
+      const at = (out.cp * nv + v) * 4;
+      try {
+        this.variants[v]?.write(out.variantCounters, at);
+      } catch (e) {
+        this.#lose(out, v, step, -1, -1, e);
+      }
+      if (!this.variants[v]) out.variantCounters.fill(-1, at, at + 4);
+    }
+    out.cp++;
+    this.checkpoints++;
+    return true;
+  }
+
+  /** The model threw at `step`: the workload stops here. Always false. */
+  #fail(out: BatchOut, step: Step, e: unknown): false {
+    out.failure = { event: this.events, step, message: errorText(e) };
+    this.failed = true;
+    return false;
+  }
+
+  /** Variant v threw: it is dropped, and the main thread told where. */
+  #lose(out: BatchOut, v: number, step: Step, id: number, cpu: number, e: unknown): void {
+    this.variants[v] = null;
+    out.variantFailures.push({
+      variant: v,
+      event: this.events,
+      step,
+      id,
+      cpu,
+      message: errorText(e),
+      checkpointsBefore: out.cp,
+    });
   }
 }
 
