@@ -1,11 +1,14 @@
 import { DEFAULT_KERNEL, type KernelVersion } from '../core/kernel.ts';
 import { choiceParam } from '../core/params.ts';
-import { MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE as TABLE_BYTES } from '../core/sizes.ts';
 import { V51_CANDIDATES } from '../core/v51-candidates.ts';
 import { kmallocSize } from './kmalloc.ts';
 import { hex } from './machine/constants.ts';
 import { GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+
+/** Module-local copies of imported constants: V8 folds these into the code, an imported binding is loaded and checked at every use. */
+const TABLE_SIZE = TABLE_BYTES;
 
 /** gen_pool_create(10, -1): one bit per 1 KiB. */
 const MIN_ALLOC_ORDER = 10;
