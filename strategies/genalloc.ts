@@ -50,11 +50,12 @@ class GenPool implements TableAllocator {
   readonly #start: number;
   #avail: number;
   readonly #bestFit: boolean;
-  readonly #kernel: KernelVersion;
+  /** The struct gen_pool's kmalloc bucket and the chunk's vzalloc page: fixed for the pool's life, found once, not per event. */
+  readonly #metadataBytes: number;
 
   constructor(pages: PageAllocator, bestFit: boolean, kernel: KernelVersion) {
     this.#bestFit = bestFit;
-    this.#kernel = kernel;
+    this.#metadataBytes = kmallocSize(GEN_POOL_STRUCT, kernel) + CHUNK_VZALLOC_BYTES;
     // If the order-10 block cannot be had, the pool has no chunk and every allocation fails, as
     // gen_pool_alloc does on an empty pool.
     this.#start = pages.allocPages(GFP_KERNEL | GFP_DMA32, POOL_ORDER);
@@ -89,7 +90,7 @@ class GenPool implements TableAllocator {
   }
 
   metadataBytes(): number {
-    return kmallocSize(GEN_POOL_STRUCT, this.#kernel) + CHUNK_VZALLOC_BYTES;
+    return this.#metadataBytes;
   }
 
   strandedBytes(): number {

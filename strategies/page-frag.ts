@@ -55,7 +55,8 @@ class PageFrag implements TableAllocator {
   };
 
   readonly #pages: PageAllocator;
-  readonly #kernel: KernelVersion;
+  /** sizeof(struct page_frag_cache) on the kernel: looked up once, not per event. */
+  readonly #cacheBytes: number;
   readonly #upward: boolean;
   /** nc->va, or −1 when no page is cached. */
   #va = -1;
@@ -68,7 +69,7 @@ class PageFrag implements TableAllocator {
 
   constructor(pages: PageAllocator, kernel: KernelVersion) {
     this.#pages = pages;
-    this.#kernel = kernel;
+    this.#cacheBytes = PAGE_FRAG_CACHE_BYTES[kernel];
     this.#upward = CARVES_UPWARD[kernel];
   }
 
@@ -120,7 +121,7 @@ class PageFrag implements TableAllocator {
   }
 
   metadataBytes(): number {
-    return PAGE_FRAG_CACHE_BYTES[this.#kernel];
+    return this.#cacheBytes;
   }
 
   strandedBytes(): number {
