@@ -1,15 +1,24 @@
 import type { ExactValues } from '../core/record.ts';
-import { DMA32_LIMIT, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { DMA32_LIMIT as DMA32_BYTES, PAGE_SIZE as PAGE_BYTES, TABLE_SIZE as TABLE_BYTES } from '../core/sizes.ts';
 import { MAX_ORDER } from '../strategies/machine/constants.ts';
 import type { PageAccount, PageWatcher } from '../strategies/machine/machine.ts';
 import type { TableAllocator } from '../strategies/types.ts';
-import { ALLOC, type EventChunk } from '../workloads/events.ts';
+import { ALLOC as ALLOC_KIND, type EventChunk } from '../workloads/events.ts';
 import { Series } from './series.ts';
 
 /** The exact metrics the workload says rather than the replay computes (measureCell takes them from it). */
 export type WorkloadValues = Pick<ExactValues, 'lost_events'>;
 /** The exact metrics a replay computes. */
 type MeteredValues = Omit<ExactValues, keyof WorkloadValues>;
+
+/**
+ * Module-local copies of imported constants: V8 folds these into the code, where an imported
+ * binding is loaded and checked at every use in the replay loop.
+ */
+const PAGE_SIZE = PAGE_BYTES;
+const TABLE_SIZE = TABLE_BYTES;
+const DMA32_LIMIT = DMA32_BYTES;
+const ALLOC = ALLOC_KIND;
 
 /** 1 / TABLE_SIZE: a multiplication, exact for a power of two, is cheaper than the division. */
 const PER_UNIT = 1 / TABLE_SIZE;

@@ -2,7 +2,7 @@ import { DEFAULT_KERNEL, type KernelVersion, unknownKernel } from '../core/kerne
 import { choiceParam, intParam, type ParamValues } from '../core/params.ts';
 import type { PlatformKernel } from '../core/platforms.ts';
 import type { Requirement } from '../core/requirements.ts';
-import { MiB, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { MiB, PAGE_SIZE as PAGE_BYTES, TABLE_SIZE as TABLE_BYTES } from '../core/sizes.ts';
 import {
   type AtomicPool618,
   type AtomicPoolWork,
@@ -18,6 +18,10 @@ import { GFP_ATOMIC, GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import { DEFAULT_MACHINE } from './machine/machine.ts';
 import { SummaryBitmap } from './summary-bitmap.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+
+/** Module-local copies of imported constants: V8 folds these into the code, an imported binding is loaded and checked at every use. */
+const PAGE_SIZE = PAGE_BYTES;
+const TABLE_SIZE = TABLE_BYTES;
 
 /** struct dma_page (40 bytes on 64-bit v5.1 and 6.1), kmalloc'ed per pool page: kmalloc-128 on arm64. */
 const DMA_PAGE_STRUCT = 40;

@@ -1,11 +1,14 @@
 import { DEFAULT_KERNEL, type KernelVersion } from '../core/kernel.ts';
 import { choiceParam } from '../core/params.ts';
-import { MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { MAX_TABLES_PER_PGTABLE, PAGE_SIZE, TABLE_SIZE as TABLE_BYTES } from '../core/sizes.ts';
 import { V51_CANDIDATES } from '../core/v51-candidates.ts';
 import { kmallocSize } from './kmalloc.ts';
 import { hex } from './machine/constants.ts';
 import { GFP_DMA32, GFP_KERNEL } from './machine/gfp.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+
+/** Module-local copies of imported constants: V8 folds these into the code, an imported binding is loaded and checked at every use. */
+const TABLE_SIZE = TABLE_BYTES;
 
 /** gen_pool_create(10, -1): one bit per 1 KiB. */
 const MIN_ALLOC_ORDER = 10;
@@ -47,11 +50,12 @@ class GenPool implements TableAllocator {
   readonly #start: number;
   #avail: number;
   readonly #bestFit: boolean;
-  readonly #kernel: KernelVersion;
+  /** The struct gen_pool's kmalloc bucket and the chunk's vzalloc page: fixed for the pool's life, found once, not per event. */
+  readonly #metadataBytes: number;
 
   constructor(pages: PageAllocator, bestFit: boolean, kernel: KernelVersion) {
     this.#bestFit = bestFit;
-    this.#kernel = kernel;
+    this.#metadataBytes = kmallocSize(GEN_POOL_STRUCT, kernel) + CHUNK_VZALLOC_BYTES;
     // If the order-10 block cannot be had, the pool has no chunk and every allocation fails, as
     // gen_pool_alloc does on an empty pool.
     this.#start = pages.allocPages(GFP_KERNEL | GFP_DMA32, POOL_ORDER);
@@ -86,7 +90,7 @@ class GenPool implements TableAllocator {
   }
 
   metadataBytes(): number {
-    return kmallocSize(GEN_POOL_STRUCT, this.#kernel) + CHUNK_VZALLOC_BYTES;
+    return this.#metadataBytes;
   }
 
   strandedBytes(): number {

@@ -1,9 +1,13 @@
 import { DEFAULT_KERNEL, type KernelVersion } from '../core/kernel.ts';
-import { PAGE_SIZE, TABLE_SIZE } from '../core/sizes.ts';
+import { PAGE_SIZE as PAGE_BYTES, TABLE_SIZE as TABLE_BYTES } from '../core/sizes.ts';
 import { V51_CANDIDATES } from '../core/v51-candidates.ts';
 import { hex, isAligned } from './machine/constants.ts';
 import { __GFP_COMP, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, GFP_ATOMIC, GFP_DMA32 } from './machine/gfp.ts';
 import type { PageAllocator, Strategy, TableAllocator } from './types.ts';
+
+/** Module-local copies of imported constants: V8 folds these into the code, an imported binding is loaded and checked at every use. */
+const PAGE_SIZE = PAGE_BYTES;
+const TABLE_SIZE = TABLE_BYTES;
 
 /** PAGE_FRAG_CACHE_MAX_SIZE with 4 KiB pages: 32 KiB, order 3. */
 const PAGE_FRAG_CACHE_MAX_ORDER = 3;
@@ -51,7 +55,8 @@ class PageFrag implements TableAllocator {
   };
 
   readonly #pages: PageAllocator;
-  readonly #kernel: KernelVersion;
+  /** sizeof(struct page_frag_cache) on the kernel: looked up once, not per event. */
+  readonly #cacheBytes: number;
   readonly #upward: boolean;
   /** nc->va, or −1 when no page is cached. */
   #va = -1;
@@ -64,7 +69,7 @@ class PageFrag implements TableAllocator {
 
   constructor(pages: PageAllocator, kernel: KernelVersion) {
     this.#pages = pages;
-    this.#kernel = kernel;
+    this.#cacheBytes = PAGE_FRAG_CACHE_BYTES[kernel];
     this.#upward = CARVES_UPWARD[kernel];
   }
 
@@ -116,7 +121,7 @@ class PageFrag implements TableAllocator {
   }
 
   metadataBytes(): number {
-    return PAGE_FRAG_CACHE_BYTES[this.#kernel];
+    return this.#cacheBytes;
   }
 
   strandedBytes(): number {

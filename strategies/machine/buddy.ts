@@ -1,5 +1,8 @@
-import { MAX_ORDER } from './constants.ts';
+import { MAX_ORDER as ORDERS } from './constants.ts';
 import { PageUndo } from './undo.ts';
+
+/** Module-local copies of imported constants: V8 folds these into the code, an imported binding is loaded and checked at every use. */
+const MAX_ORDER = ORDERS;
 
 /**
  * The buddy allocator of mm/page_alloc.c (v5.1), one free area per zone and order, over flat typed

@@ -1,7 +1,7 @@
 import { GiB, PAGE_SIZE as PAGE_BYTES } from '../../core/sizes.ts';
 import type { PageAllocator } from '../types.ts';
 import { Buddy } from './buddy.ts';
-import { hex, isAligned, MAX_ORDER } from './constants.ts';
+import { hex, isAligned, MAX_ORDER as ORDERS } from './constants.ts';
 import { gfpZone, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL } from './gfp.ts';
 import { PageUndo } from './undo.ts';
 
@@ -28,6 +28,7 @@ export const DEFAULT_MACHINE: MachineOptions = {
 /** Module-local copies of imported constants: V8 folds these into the code, not imported bindings. */
 const PAGE_SIZE = PAGE_BYTES;
 const PER_PAGE = 1 / PAGE_BYTES;
+const MAX_ORDER = ORDERS;
 
 /** Largest DRAM the simulator accepts: its per-page arrays cost about 20 bytes a page. */
 const MAX_DRAM_BYTES = 64 * GiB;

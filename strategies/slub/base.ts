@@ -80,7 +80,8 @@ export abstract class SlubCacheBase implements TableAllocator {
   readonly #sizeShift: number;
   protected readonly geo: SlubGeometry;
   protected readonly allocGfp: number;
-  protected readonly meta: SlubMetadata;
+  /** The descriptors' bytes (see metadataBytes): fixed for the cache's life, summed once, not per event. */
+  readonly #metadataBytes: number;
   protected readonly cpus: number;
   /** Length of a slab's row: the header, then a free pointer for each of the most objects a slab of this cache holds. */
   protected readonly stride: number;
@@ -105,7 +106,7 @@ export abstract class SlubCacheBase implements TableAllocator {
     this.#sizeShift = (o.objectSize & (o.objectSize - 1)) === 0 ? 31 - Math.clz32(o.objectSize) : -1;
     this.geo = o.geometry;
     this.cpus = o.cpus;
-    this.meta = o.metadata;
+    this.#metadataBytes = o.metadata.cacheBytes + o.metadata.nodeBytes + o.metadata.perCpuBytes * o.cpus;
     this.allocGfp = (o.callerGfp ?? GFP_ATOMIC) | o.allocFlags;
     this.stride = HEADER + Math.max(o.geometry.objects, o.geometry.minObjects);
     this.percpu = new Int32Array(o.cpus * CPU_ROW).fill(-1);
@@ -261,7 +262,7 @@ export abstract class SlubCacheBase implements TableAllocator {
    * free pointer inside free objects, so only the cache's descriptors count.
    */
   metadataBytes(): number {
-    return this.meta.cacheBytes + this.meta.nodeBytes + this.meta.perCpuBytes * this.cpus;
+    return this.#metadataBytes;
   }
 
   /** Any CPU can allocate a freed object again: SLUB strands nothing. */

@@ -1,4 +1,9 @@
-import { CPU_ACTIVE, CPU_PARTIAL, NOWHERE, SlubCacheBase } from './base.ts';
+import { CPU_ACTIVE as ACTIVE, NOWHERE as FULL, CPU_PARTIAL as PARTIAL, SlubCacheBase } from './base.ts';
+
+/** Module-local copies of imported constants: V8 folds these into the code, an imported binding is loaded and checked at every use. */
+const CPU_ACTIVE = ACTIVE;
+const CPU_PARTIAL = PARTIAL;
+const NOWHERE = FULL;
 
 /**
  * One SLUB kmem_cache on one node as Linux v5.1 runs it (mm/slub.c): the per-CPU partial list is
