@@ -63,7 +63,7 @@ function logAxes(xs: readonly number[], ys: readonly number[]) {
 }
 
 /** The most table counts the chart draws: a sweep of more is drawn at every k-th count. */
-export const MOST_DRAWN_COUNTS = 1000;
+const MOST_DRAWN_COUNTS = 1000;
 
 /**
  * The points at the table counts drawn: every count when there are at most `most`, else every k-th

@@ -112,10 +112,6 @@ export class RecordColumns {
   readonly #last = { event: new Column(), footprint_bytes: new Column(), live_tables: new Column() };
   readonly #whole = new Map<number, Series>();
 
-  get size(): number {
-    return this.#size;
-  }
-
   /**
    * Add a record, with its modelled kernel cost, as the report reads it: of its detail, not the
    * timing samples or the cell's position, which the report does not read, nor the workload's
