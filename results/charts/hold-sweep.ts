@@ -17,26 +17,53 @@ interface Point {
   failures: number;
 }
 
-/** One point per strategy, cpus value and hold workload, its seeds averaged; by tables asked for. */
-function holdPoints(records: readonly FullRecord[]): Point[] {
-  const groups = new Map<string, FullRecord[]>();
+/**
+ * The hold records by strategy, cpus value and workload, in the order each first appears: the first
+ * record of each, and the others (more seeds) of those that have more. Nested maps of the names the
+ * records share, not a key string and a list per group: a sweep of 10^6 cells has 10^6 groups.
+ */
+function holdGroups(records: readonly FullRecord[]): { firsts: FullRecord[]; more: Map<number, FullRecord[]> } {
+  const index = new Map<string, Map<number, Map<string, number>>>();
+  const firsts: FullRecord[] = [];
+  const more = new Map<number, FullRecord[]>();
   for (const r of records) {
     if (!isHoldWorkload(r.workload)) continue;
-    const key = JSON.stringify([r.strategy, r.cpus, r.workload]);
-    const list = groups.get(key);
-    if (list) list.push(r);
-    else groups.set(key, [r]);
+    const byWorkload = inner(inner(index, r.strategy), r.cpus);
+    const group = byWorkload.get(r.workload);
+    if (group === undefined) {
+      byWorkload.set(r.workload, firsts.length);
+      firsts.push(r);
+    } else {
+      const list = more.get(group);
+      if (list) list.push(r);
+      else more.set(group, [r]);
+    }
   }
+  return { firsts, more };
+}
+
+/** The map under `key`, made empty if there is none. */
+function inner<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  const found = outer.get(key);
+  if (found) return found;
+  const made = new Map<K2, V>();
+  outer.set(key, made);
+  return made;
+}
+
+/** One point per strategy, cpus value and hold workload, its seeds averaged; by tables asked for. */
+function holdPoints(records: readonly FullRecord[]): Point[] {
+  const { firsts, more } = holdGroups(records);
   const points: Point[] = [];
-  for (const rs of groups.values()) {
-    const first = rs[0] as FullRecord;
+  firsts.forEach((first, group) => {
+    const rs = [first, ...(more.get(group) ?? [])];
     const tables = mean(rs.map((r) => r.allocs));
     const footprint = mean(rs.map(heldAtPeak));
     const failures = mean(rs.map((r) => r.alloc_failures));
     if (tables > 0 && footprint > 0) {
       points.push({ strategy: first.strategy, cpus: first.cpus, tables, footprint, failures });
     }
-  }
+  });
   return points.sort((a, b) => a.tables - b.tables);
 }
 
