@@ -220,8 +220,8 @@ export function unitCounts(r: FullRecord, table: CostTable): Map<string, number>
   return counts;
 }
 
-/** The most records whose unit counts are kept per table: more than an ordinary run has, a few MB. */
-const COUNTS_KEPT = 1 << 16;
+/** The most records whose unit counts are kept per table: more than an ordinary run has, some 25 MB. */
+const COUNTS_KEPT = 1 << 17;
 
 /** Unit counts already worked out, by table and record (a record's counters never change once measured). */
 const countsCache = new WeakMap<

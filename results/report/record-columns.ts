@@ -150,13 +150,17 @@ export class RecordColumns {
     return Number.isNaN(v) ? undefined : v === 1;
   }
 
-  /** A record's detail: its shared part with its work counters and its series, whole or its last point. */
-  detail(at: number): Detail {
-    const shared = this.#details.values[this.#detail.get(at)] as Omit<Detail, 'series' | 'work'>;
-    return { ...shared, work: this.#work.get(at), series: this.#series(at) };
+  /** The part of a record's detail it shares with others (all but its work counters and series). */
+  shared(at: number): Omit<Detail, 'series' | 'work'> {
+    return this.#details.values[this.#detail.get(at)] as Omit<Detail, 'series' | 'work'>;
   }
 
-  #series(at: number): Series {
+  work(at: number): Record<string, number> {
+    return this.#work.get(at);
+  }
+
+  /** A record's series, whole or its last point. */
+  series(at: number): Series {
     const whole = this.#whole.get(at);
     if (whole) return whole;
     const event = this.#last.event.get(at);
@@ -205,6 +209,46 @@ Object.defineProperty(RecordView.prototype, 'applicable', {
 });
 Object.defineProperty(RecordView.prototype, 'detail', {
   get(this: RecordView) {
-    return this.columns.detail(this.at);
+    return new DetailView(this.columns, this.at);
   },
 });
+
+/** A record's detail read from the columns, as the record: an object of two fields, getters on its prototype. */
+class DetailView {
+  constructor(
+    readonly columns: RecordColumns,
+    readonly at: number,
+  ) {}
+
+  get work(): Record<string, number> {
+    return this.columns.work(this.at);
+  }
+
+  get series(): Series {
+    return this.columns.series(this.at);
+  }
+}
+
+/** Every field of a detail but its work and series: those a record shares with others. */
+const SHARED_DETAIL = {
+  cell: true,
+  placement: true,
+  strategy_params: true,
+  strategy_note: true,
+  requirements: true,
+  requirements_unbuildable: true,
+  applicability: true,
+  machine_overrides: true,
+  workload_category: true,
+  samples: true,
+  rounds: true,
+  workload_info: true,
+} satisfies Record<Exclude<keyof Detail, 'work' | 'series'>, true>;
+
+for (const k of Object.keys(SHARED_DETAIL) as (keyof typeof SHARED_DETAIL)[]) {
+  Object.defineProperty(DetailView.prototype, k, {
+    get(this: DetailView) {
+      return this.columns.shared(this.at)[k];
+    },
+  });
+}
