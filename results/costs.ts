@@ -203,22 +203,31 @@ export type UnitScale = Readonly<Record<string, number>>;
  * the strategy (a user's strategy without a mapping), or a counter or page order it cannot cost.
  */
 export function unitCounts(r: FullRecord, table: CostTable): Map<string, number> | null {
-  // The sensitivity analysis costs every record under many scales: count its units once per table.
-  let byRecord = countsCache.get(table);
-  if (!byRecord) {
-    byRecord = new WeakMap();
-    countsCache.set(table, byRecord);
+  // The sensitivity analysis costs every record under many scales: count its units once per table,
+  // for as many records as COUNTS_KEPT; past them the counts kept are dropped and counted anew, so
+  // that a run of 10^6 cells does not keep a map for each.
+  let kept = countsCache.get(table);
+  if (!kept || kept.size >= COUNTS_KEPT) {
+    kept = { byRecord: new WeakMap(), size: 0 };
+    countsCache.set(table, kept);
   }
-  let counts = byRecord.get(r);
+  let counts = kept.byRecord.get(r);
   if (counts === undefined) {
     counts = countUnits(r, table);
-    byRecord.set(r, counts);
+    kept.byRecord.set(r, counts);
+    kept.size++;
   }
   return counts;
 }
 
+/** The most records whose unit counts are kept per table: more than an ordinary run has, some 25 MB. */
+const COUNTS_KEPT = 1 << 17;
+
 /** Unit counts already worked out, by table and record (a record's counters never change once measured). */
-const countsCache = new WeakMap<CostTable, WeakMap<FullRecord, Map<string, number> | null>>();
+const countsCache = new WeakMap<
+  CostTable,
+  { byRecord: WeakMap<FullRecord, Map<string, number> | null>; size: number }
+>();
 
 function countUnits(r: FullRecord, table: CostTable): Map<string, number> | null {
   const entry = entryFor(r, table);

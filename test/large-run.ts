@@ -12,7 +12,7 @@ const STRATEGIES = ['slab-dma32', 'genalloc', 'page-frag', 'full-page'] as const
  * footprint a closed form of the tables held (a slab of 16 tables a slab, a 4 MiB pool, 4 tables a
  * page, a page a table), so that the run's answer is known without reading it.
  */
-function sweepRecord(i: number): FullRecord {
+export function sweepRecord(i: number): FullRecord {
   const tables = Math.floor(i / STRATEGIES.length) + 1;
   const strategy = STRATEGIES[i % STRATEGIES.length] as (typeof STRATEGIES)[number];
   const pages = {

@@ -1,7 +1,7 @@
 import type { FullRecord } from '../../core/record.ts';
 import { isHoldWorkload } from '../../core/workload-kind.ts';
 import { footprintOverTime } from './footprint-over-time.ts';
-import { holdSweep } from './hold-sweep.ts';
+import { holdSweepChart } from './hold-sweep.ts';
 import { strandedUnderChurn } from './stranded-under-churn.ts';
 import { tradeoff } from './tradeoff.ts';
 
@@ -36,12 +36,12 @@ export function reportCharts(records: readonly FullRecord[]): Chart[] {
       caption: `Pages each strategy holds from the page allocator as the workload runs (cpus=${r.cpus}, seed=${r.seed}; log scale; each point is the highest footprint of its stretch of events).`,
     });
   }
+  const sweep = holdSweepChart(records);
   charts.push(
     {
       title: 'Hold sweep: peak held against tables held',
-      svg: holdSweep(records),
-      caption:
-        'What each strategy held at its peak, pages and metadata, for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes. A red cross marks the first point measured where a strategy fails allocations, and its label the table it first failed at; strategies that are excluded or not applicable are drawn muted, beneath the others, and named so.',
+      svg: sweep.svg,
+      caption: `What each strategy held at its peak, pages and metadata, for a given number of tables held at once, log–log. Where lines cross, the cheaper strategy changes. A red cross marks the first point measured where a strategy fails allocations, and its label the table it first failed at; strategies that are excluded or not applicable are drawn muted, beneath the others, and named so.${sweep.note}`,
     },
     {
       title: 'Trade-off: footprint against modelled kernel cost',
