@@ -31,7 +31,7 @@ export interface LiveRun {
   /** The cells that failed or timed out, in plan order: of missing(), without making an entry for each cell not run. */
   failed(): Iterable<MissingCell>;
   /** missing() as results.json lists it (RunSource.missingJson), the entries of cells not run kept ready. */
-  missingJson(): Iterable<string>;
+  missingJson(): Iterable<string | Uint8Array>;
   /** Cells timed in every round so far. */
   fullyTimed(): number;
 }
