@@ -16,6 +16,7 @@ import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
 import { MissingJson } from './missing-json.ts';
+import { notRunJson } from './not-run-json.ts';
 import { checkBenchmarkOptions } from './options.ts';
 import { dropSpare, startSpareWorker } from './parallel.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
@@ -31,7 +32,7 @@ export interface LiveRun {
   /** The cells that failed or timed out, in plan order: of missing(), without making an entry for each cell not run. */
   failed(): Iterable<MissingCell>;
   /** missing() as results.json lists it (RunSource.missingJson), the entries of cells not run kept ready. */
-  missingJson(): Iterable<string>;
+  missingJson(): Iterable<string | Uint8Array>;
   /** Cells timed in every round so far. */
   fullyTimed(): number;
 }
@@ -458,10 +459,12 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     enumerable: true,
     configurable: true,
   });
+  const entry = (i: number) => missingCell(cells[i] as Cell, states[i], rounds);
   const missingJson = new MissingJson(
     cells.length,
-    (i) => missingCell(cells[i] as Cell, states[i], rounds),
+    entry,
     (i) => !states[i]?.measured && !states[i]?.failure,
+    notRunJson(cells, entry),
   );
   o.onStart?.({
     missing: missingNow,

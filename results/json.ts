@@ -1,5 +1,5 @@
 import type { Exporter, RunSource } from './run-schema.ts';
-import { asSource } from './run-source.ts';
+import { asSource, textOf } from './run-source.ts';
 
 /** Stand for the arrays while the rest of the run is laid out. */
 const RECORDS = '\u0000records\u0000';
@@ -12,10 +12,11 @@ export const ENTRY_SEPARATOR = ',\n    ';
  * Write the elements of an array, one a line: `[`, then each, then `]` (`[]` when there are none).
  * Each text is one element's JSON, or several joined by ENTRY_SEPARATOR.
  */
-function writeTexts(texts: Iterable<string>, write: (text: string) => void): void {
+function writeTexts(texts: Iterable<string | Uint8Array>, write: (text: string | Uint8Array) => void): void {
   let first = true;
   for (const text of texts) {
-    write(`${first ? '[\n    ' : ENTRY_SEPARATOR}${text}`);
+    write(first ? '[\n    ' : ENTRY_SEPARATOR);
+    write(text);
     first = false;
   }
   write(first ? '[]' : '\n  ]');
@@ -31,7 +32,7 @@ function* asJson(items: Iterable<unknown>): Generator<string> {
  * each (a default suite's 2,224 records took 891 k lines and 18 MB indented), then every missing
  * cell, one a line: the file stays a diffable, greppable list that a reader takes a line at a time.
  */
-function stream(run: RunSource, write: (text: string) => void): void {
+function stream(run: RunSource, write: (text: string | Uint8Array) => void): void {
   const { schema, provenance, interrupted, complete, cells } = run.header;
   const layout = JSON.stringify(
     { schema, provenance, interrupted, complete, cells, records: RECORDS, missing: MISSING },
@@ -52,7 +53,7 @@ export const jsonExporter: Exporter = {
   file: 'results.json',
   render: (run) => {
     const parts: string[] = [];
-    stream(asSource(run), (t) => parts.push(t));
+    stream(asSource(run), (t) => parts.push(textOf(t)));
     return parts.join('');
   },
   stream,

@@ -1,5 +1,6 @@
-import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { FullRecord } from '../core/record.ts';
+import { csvRow } from './csv.ts';
+import { LineFile } from './line-file.ts';
 
 /** Where a run's records go as its cells finish, by position in the plan. */
 export interface RecordStore {
@@ -14,9 +15,6 @@ export interface RecordStore {
 
 /** The spool's name in a run's folder (removed once the run's result files hold every record). */
 export const SPOOL_FILE = '.l2bench-records.spool';
-
-/** A spool smaller than this is never compacted. */
-const COMPACT_FLOOR = 64 << 20;
 
 /** Records in memory: what an API caller gets back as `result.records`. */
 export class MemoryRecords implements RecordStore {
@@ -44,158 +42,94 @@ export class MemoryRecords implements RecordStore {
  * the run's folder while the run goes, so that it can be kept, and named, when the run's final
  * files cannot be written (a full disk): `close` removes it once they are whole, `keep` leaves it.
  * A process killed outright leaves it too: every record it finished, one a line.
+ *
+ * Beside it, each record's results.csv row, made once as the record comes, in a file with no name
+ * (removed from the folder once opened, gone however the process ends: the records make it again):
+ * a save, or a stop, copies the rows and the records' lines as they are, in plan order, rather than
+ * parsing every record and formatting it again, which took most of a stop once tens of thousands
+ * of cells had finished.
  */
 export class SpooledRecords implements RecordStore {
   readonly file: string;
-  #fd: number;
-  #open = true;
-  readonly #offset: Float64Array;
-  readonly #length: Uint32Array;
-  #end = 0;
-  /** Bytes of the latest records: the rest of the file is records replaced since. */
-  #live = 0;
-  size = 0;
+  readonly #json: LineFile;
+  readonly #csv: LineFile;
 
-  readonly #compactAbove: number;
-  /** The bytes of the file last read, from #windowAt: the lines text() gives are read a window at a time. */
-  #window = Buffer.allocUnsafe(1 << 20);
-  #windowAt = 0;
-  #windowBytes = 0;
-
-  /** `compactAbove`: the file is never compacted below this many bytes (64 MiB). */
+  /** `compactAbove`: the files are never compacted below this many bytes (64 MiB). */
   constructor(file: string, cells: number, options: { compactAbove?: number } = {}) {
     this.file = file;
-    this.#compactAbove = options.compactAbove ?? COMPACT_FLOOR;
-    this.#fd = openSync(file, 'wx+');
-    this.#offset = new Float64Array(cells).fill(-1);
-    this.#length = new Uint32Array(cells);
-  }
-
-  /** Append a record's line; a write that fails (a full disk) leaves the store as it was. */
-  put(position: number, record: FullRecord): void {
-    if (!(position >= 0 && position < this.#offset.length)) throw new RangeError(`no cell at position ${position}`);
-    const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
-    writeAll(this.#fd, bytes, this.#end);
-    if (this.#offset[position] === -1) this.size++;
-    else this.#live -= (this.#length[position] as number) + 1;
-    this.#offset[position] = this.#end;
-    this.#length[position] = bytes.length - 1;
-    this.#end += bytes.length;
-    this.#live += bytes.length;
-    // Each round of timing appends every timed record anew: copy the latest ones into a new file
-    // once the replaced ones are most of it, so the disk used stays within three times the records.
-    if (this.#end > this.#compactAbove && this.#end > 3 * this.#live) this.#compact();
-  }
-
-  /** The latest records, in plan order, into a new file that then takes this one's name. */
-  #compact(): void {
-    const next = `${this.file}.compact`;
-    const fd = openSync(next, 'w+');
-    const offset = new Float64Array(this.#offset.length).fill(-1);
-    let end = 0;
+    this.#json = new LineFile(file, cells, options);
     try {
-      const buffer = Buffer.allocUnsafe(1 << 16);
-      for (let i = 0; i < this.#offset.length; i++) {
-        const at = this.#offset[i] as number;
-        if (at < 0) continue;
-        const length = (this.#length[i] as number) + 1;
-        const bytes = length <= buffer.length ? buffer.subarray(0, length) : Buffer.allocUnsafe(length);
-        readAll(this.#fd, bytes, at);
-        writeAll(fd, bytes, end);
-        offset[i] = end;
-        end += length;
-      }
-      renameSync(next, this.file);
+      this.#csv = new LineFile(`${file}.csv`, cells, { ...options, anonymous: true });
     } catch (e) {
-      // No room for the copy: go on with the file as it is.
-      closeSync(fd);
-      rmSync(next, { force: true });
-      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return;
+      this.#json.close();
       throw e;
     }
-    closeSync(this.#fd);
-    this.#fd = fd;
-    this.#windowBytes = 0; // its bytes were the old file's
-    this.#offset.set(offset);
-    this.#end = end;
+  }
+
+  get size(): number {
+    return this.#json.size;
+  }
+
+  /** Append a record's line and its row; a write that fails (a full disk) leaves the store as it was. */
+  put(position: number, record: FullRecord): void {
+    if (!(position >= 0 && position < this.cells)) throw new RangeError(`no cell at position ${position}`);
+    const row = Buffer.from(csvRow(record));
+    const line = Buffer.from(`${JSON.stringify(record)}\n`);
+    const rowAt = this.#csv.append(row);
+    const lineAt = this.#json.append(line);
+    this.#csv.set(position, rowAt, row.length);
+    this.#json.set(position, lineAt, line.length);
   }
 
   /** Has this cell a record? (Without reading it.) */
   has(position: number): boolean {
-    return (this.#offset[position] ?? -1) >= 0;
+    return this.#json.has(position);
   }
 
   /** Cells of the plan: positions 0 to cells − 1. */
   get cells(): number {
-    return this.#offset.length;
+    return this.#json.cells;
   }
 
   get(position: number): FullRecord | undefined {
-    const text = this.text(position);
+    const text = this.#json.text(position);
     return text === undefined ? undefined : (JSON.parse(text) as FullRecord);
   }
 
   *values(): IterableIterator<FullRecord> {
-    for (let i = 0; i < this.#offset.length; i++) {
+    for (let i = 0; i < this.cells; i++) {
       const r = this.get(i);
       if (r !== undefined) yield r;
     }
   }
 
   /**
-   * Cell `position`'s record as its line holds it, JSON.stringify of the record (undefined without
-   * one): what results.json lists, read without parsing it and making it again, which took most of
-   * a save (and of a stop) once a run had finished tens of thousands of cells.
+   * Cell `position`'s record as its line holds it, JSON.stringify of the record, in UTF-8 (undefined
+   * without one): what results.json lists. Bytes valid until the next read of the spool.
    */
-  text(position: number): string | undefined {
-    const at = this.#offset[position];
-    if (at === undefined || at < 0) return undefined;
-    const length = this.#length[position] as number;
-    if (at < this.#windowAt || at + length > this.#windowAt + this.#windowBytes) this.#readWindow(at, length, position);
-    return this.#window.toString('utf8', at - this.#windowAt, at - this.#windowAt + length);
+  json(position: number): Buffer | undefined {
+    return this.#json.bytesOf(position);
   }
 
-  /**
-   * Read the file from `at` into the window, at least `length` bytes: cells finish about in plan
-   * order, so the lines read in plan order mostly follow one another, a read a window, not a line.
-   */
-  #readWindow(at: number, length: number, position: number): void {
-    if (length > this.#window.length) this.#window = Buffer.allocUnsafe(length);
-    const bytes = Math.min(this.#window.length, this.#end - at);
-    readAll(this.#fd, this.#window.subarray(0, bytes), at, () => `${this.file}: record of cell ${position} cut short`);
-    this.#windowAt = at;
-    this.#windowBytes = bytes;
+  /** Cell `position`'s results.csv row, its newline included (undefined without one); bytes as json() gives. */
+  csv(position: number): Buffer | undefined {
+    return this.#csv.bytesOf(position, true);
   }
 
   /** Bytes in the file: the latest records and those replaced since the last compaction. */
   get bytes(): number {
-    return this.#end;
+    return this.#json.bytes;
   }
 
   /** Close and remove the file: the run's files hold every record now. */
   close(): void {
-    if (!this.#open) return;
-    this.#open = false;
-    closeSync(this.#fd);
-    rmSync(this.file, { force: true });
+    this.#json.close();
+    this.#csv.close();
   }
 
   /** Close and keep the file: it holds records no other file does. */
   keep(): void {
-    if (!this.#open) return;
-    this.#open = false;
-    closeSync(this.#fd);
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array, at: number): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, at + done);
-}
-
-function readAll(fd: number, bytes: Uint8Array, at: number, short = () => 'file cut short'): void {
-  for (let done = 0; done < bytes.length; ) {
-    const n = readSync(fd, bytes, done, bytes.length - done, at + done);
-    if (n === 0) throw new Error(short());
-    done += n;
+    this.#json.keep();
+    this.#csv.keep();
   }
 }

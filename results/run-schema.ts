@@ -123,15 +123,20 @@ export interface RunSummary {
 export interface RunSource {
   readonly header: RunHeader;
   records(): Iterable<FullRecord>;
-  /** The same records as results.json lists them (JSON.stringify of each), for a source that holds them as text (a run's spool). */
-  recordsJson?(): Iterable<string>;
+  /**
+   * The same records as results.json lists them (JSON.stringify of each), for a source that holds
+   * them as text (a run's spool): a string, or its UTF-8 bytes, each valid until the next is read.
+   */
+  recordsJson?(): Iterable<string | Uint8Array>;
+  /** The same records as results.csv rows, each with its newline (results/csv.ts csvRow), as recordsJson gives them. */
+  recordsCsv?(): Iterable<string | Uint8Array>;
   missing(): Iterable<MissingCell>;
   /**
    * The same cells as results.json lists them, for a source that keeps their text ready (a run
-   * being saved, harness/missing-json.ts): each string the JSON of one or more entries joined by
-   * `,\n    ` (results/json.ts ENTRY_SEPARATOR).
+   * being saved, harness/missing-json.ts): each the JSON of one or more entries joined by
+   * `,\n    ` (results/json.ts ENTRY_SEPARATOR), as a string or its UTF-8 bytes.
    */
-  missingJson?(): Iterable<string>;
+  missingJson?(): Iterable<string | Uint8Array>;
   summary(): RunSummary;
 }
 
@@ -155,7 +160,8 @@ export interface Exporter {
   render(run: RunResult | RunSource, options?: ReportOptions): string | Promise<string>;
   /**
    * The same file written piece by piece, the records read one at a time: memory stays flat however
-   * many records a run has. The result files have it; reports do not.
+   * many records a run has. Each piece is text or its UTF-8 bytes, which `write` copies (or writes)
+   * before it returns. The result files have it; reports do not.
    */
-  stream?(run: RunSource, write: (text: string) => void): void;
+  stream?(run: RunSource, write: (text: string | Uint8Array) => void): void;
 }

@@ -4,6 +4,10 @@ import type { MissingCell, RunHeader, RunResult, RunSource, RunSummary } from '.
 /** No missing cell of any reason. */
 export const NO_MISSING = (): RunSummary['missing'] => ({ failed: 0, timeout: 0, 'not run': 0, 'not timed': 0 });
 
+/** A piece of a result file as text (a source may give its UTF-8 bytes). */
+export const textOf = (piece: string | Uint8Array): string =>
+  typeof piece === 'string' ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength).toString('utf8');
+
 /** Count records and missing cells by reading them. */
 function countRun(records: Iterable<unknown>, missing: Iterable<MissingCell>): RunSummary {
   let n = 0;

@@ -151,27 +151,56 @@ export function writeResultsNow(dir: string, run: RunSource, formats: readonly s
 /** Bytes gathered before a write: a million records are not a million system calls. */
 const WRITE_CHUNK = 1 << 20;
 
+/**
+ * Pieces of a file gathered in one buffer and written a buffer at a time: text encoded into it,
+ * bytes copied into it (a piece of more than half the buffer written as it is), so that a save
+ * copies what a run keeps ready, records and rows, with no string or buffer made per piece.
+ */
+class BufferedWrites {
+  readonly #fd: number;
+  readonly #buffer = Buffer.allocUnsafe(WRITE_CHUNK);
+  #used = 0;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  write(piece: string | Uint8Array): void {
+    // UTF-8 takes at most 3 bytes for each UTF-16 unit of a string.
+    const most = typeof piece === 'string' ? 3 * piece.length : piece.length;
+    if (most > WRITE_CHUNK - this.#used) {
+      this.flush();
+      if (most > WRITE_CHUNK / 2) {
+        writeAll(this.#fd, typeof piece === 'string' ? Buffer.from(piece) : piece);
+        return;
+      }
+    }
+    if (typeof piece === 'string') this.#used += this.#buffer.write(piece, this.#used);
+    else {
+      this.#buffer.set(piece, this.#used);
+      this.#used += piece.length;
+    }
+  }
+
+  flush(): void {
+    writeAll(this.#fd, this.#buffer.subarray(0, this.#used));
+    this.#used = 0;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+}
+
 /** Write a result file piece by piece, atomically: a temporary file beside it, then rename. */
 function streamTo(file: string, stream: NonNullable<Exporter['stream']>, run: RunSource): void {
   const tmp = tmpOf(file);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w');
-    const out = fd;
-    let parts: string[] = [];
-    let pending = 0;
-    const flush = () => {
-      const bytes = Buffer.from(parts.join(''));
-      for (let done = 0; done < bytes.length; ) done += writeSync(out, bytes, done);
-      parts = [];
-      pending = 0;
-    };
-    stream(run, (text) => {
-      parts.push(text);
-      pending += text.length;
-      if (pending >= WRITE_CHUNK) flush();
-    });
-    flush();
+    const out = new BufferedWrites(fd);
+    stream(run, (piece) => out.write(piece));
+    out.flush();
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);

@@ -1,4 +1,5 @@
 import type { FullRecord } from '../../core/record.ts';
+import { csvRow } from '../../results/csv.ts';
 import type { RecordStore, SpooledRecords } from '../../results/record-store.ts';
 
 /**
@@ -41,12 +42,24 @@ export class GuardedSpool implements RecordStore {
     return this.#held.get(position) ?? this.#spool.get(position);
   }
 
-  /** Every record held as results.json lists it (JSON.stringify of each), in plan order (RunSource.recordsJson). */
-  *texts(): IterableIterator<string> {
+  /**
+   * Every record held as results.json lists it (JSON.stringify of each), in plan order
+   * (RunSource.recordsJson): the spool's lines as bytes, those the disk refused made now.
+   */
+  *jsonTexts(): IterableIterator<string | Uint8Array> {
     for (let i = 0; i < this.#spool.cells; i++) {
       const held = this.#held.get(i);
-      const text = held ? JSON.stringify(held) : this.#spool.text(i);
+      const text = held ? JSON.stringify(held) : this.#spool.json(i);
       if (text !== undefined) yield text;
+    }
+  }
+
+  /** Every record held as results.csv rows, in plan order (RunSource.recordsCsv), as jsonTexts gives them. */
+  *csvRows(): IterableIterator<string | Uint8Array> {
+    for (let i = 0; i < this.#spool.cells; i++) {
+      const held = this.#held.get(i);
+      const row = held ? csvRow(held) : this.#spool.csv(i);
+      if (row !== undefined) yield row;
     }
   }
 

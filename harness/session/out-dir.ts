@@ -14,7 +14,7 @@ const escaped = (name: string) => name.replaceAll('.', '\\.');
 const RUN_FILES = (() => {
   const results = EXPORTERS.map((e) => escaped(e.file)).join('|');
   return new RegExp(
-    `^(?:(?:${results}|\\.l2bench-probe)\\.\\d+\\.tmp|${results}|${escaped(LOCK_FILE)}|${escaped(SPOOL_FILE)}(?:\\.compact)?)$`,
+    `^(?:(?:${results}|\\.l2bench-probe)\\.\\d+\\.tmp|${results}|${escaped(LOCK_FILE)}|${escaped(SPOOL_FILE)}(?:\\.csv)?(?:\\.compact)?)$`,
   );
 })();
 

@@ -126,7 +126,8 @@ class RunSession {
     return {
       header: headerOf(this.#result),
       records: () => this.#store.values(),
-      recordsJson: () => this.#store.texts(),
+      recordsJson: () => this.#store.jsonTexts(),
+      recordsCsv: () => this.#store.csvRows(),
       missing: () => this.#live.missing(),
       missingJson: () => this.#live.missingJson(),
       summary: () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MissingJson } from '../../harness/missing-json.ts';
 import { ENTRY_SEPARATOR } from '../../results/json.ts';
 import type { MissingCell } from '../../results/run-schema.ts';
+import { textOf } from '../../results/run-source.ts';
 
 /** A plan of `cells` cells, each done, failed or not run; its entries as results.json lists them. */
 function plan(cells: number) {
@@ -29,7 +30,7 @@ function plan(cells: number) {
       .map((_, i) => entry(i))
       .filter((m) => m !== null)
       .map((m) => JSON.stringify(m));
-  const listed = () => [...json.texts()].join(ENTRY_SEPARATOR).split(ENTRY_SEPARATOR);
+  const listed = () => [...json.texts()].map(textOf).join(ENTRY_SEPARATOR).split(ENTRY_SEPARATOR);
   return { state, expected, listed, texts: () => [...json.texts()] };
 }
 

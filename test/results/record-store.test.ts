@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { csvExporter } from '../../results/csv.ts';
 import { MemoryRecords, SpooledRecords } from '../../results/record-store.ts';
-import { blankRecord } from '../records.ts';
+import { blankRecord, completeRun } from '../records.ts';
 import { tempDir } from '../tmp.ts';
 
 const rec = (n: number, over = {}) =>
@@ -67,21 +68,39 @@ describe('SpooledRecords', () => {
 
   it('gives each latest record as its line, JSON.stringify of it, a record longer than the read window too', () => {
     const store = new SpooledRecords(join(tempDir('l2bench-spool-'), 'spool'), 3);
-    // A strategy note of 600,000 characters, 1.2 MB in UTF-8: a line longer than the 1 MiB window text() reads.
+    // A strategy note of 600,000 characters, 1.2 MB in UTF-8: a line longer than the 1 MiB window json() reads.
     const long = rec(2, { detail: { ...rec(2).detail, strategy_note: 'é'.repeat(600_000) } });
     store.put(0, rec(0));
     store.put(0, rec(0, { ops_per_sec: 9 }));
     store.put(2, long);
-    expect([0, 1, 2].map((i) => store.text(i))).toEqual([
-      JSON.stringify(rec(0, { ops_per_sec: 9 })),
-      undefined,
-      JSON.stringify(long),
-    ]);
-    expect(store.text(0)).toBe(JSON.stringify(rec(0, { ops_per_sec: 9 }))); // read again after a longer line
+    const text = (i: number) => store.json(i)?.toString('utf8');
+    expect([0, 1, 2].map(text)).toEqual([JSON.stringify(rec(0, { ops_per_sec: 9 })), undefined, JSON.stringify(long)]);
+    expect(text(0)).toBe(JSON.stringify(rec(0, { ops_per_sec: 9 }))); // read again after a longer line
     // A line appended after a read, beyond the window read then.
     store.put(1, rec(1));
     expect(store.get(1)).toEqual(rec(1));
     store.close();
+  });
+
+  it('keeps each latest record’s results.csv row, as the whole file has it, in a file that is in no folder', () => {
+    const dir = tempDir('l2bench-spool-');
+    const store = new SpooledRecords(join(dir, 'spool'), 4, { compactAbove: 0 });
+    // A workload whose name needs quoting, and a record timed again and again (compacted on the way).
+    const quoted = rec(3, { workload: 'trace:file="a,b.trace"' });
+    store.put(3, quoted);
+    store.put(0, rec(0));
+    for (let round = 1; round <= 20; round++) store.put(1, rec(1, { ops_per_sec: round * 1.5 }));
+    const latest = [rec(0), rec(1, { ops_per_sec: 30 }), quoted];
+    // The rows of results.csv as the exporter writes them from the records, header dropped.
+    const csv = csvExporter.render(completeRun(latest)) as string;
+    const rows = csv.split(/(?<=\n)/).slice(1);
+    expect(rows).toHaveLength(3);
+    expect([0, 1, 2, 3].map((i) => store.csv(i)?.toString('utf8'))).toEqual([rows[0], rows[1], undefined, rows[2]]);
+    expect(rows[2]).toMatch(/^"trace:file=""a,b\.trace"""/);
+    // Only the spool of records has a name: the rows go with the process, however it ends.
+    expect(readdirSync(dir)).toEqual(['spool']);
+    store.close();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('refuses a position outside the plan', () => {
