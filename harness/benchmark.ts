@@ -446,39 +446,14 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
       configurable: true,
     });
   }
-  // While the run goes, `missing` is worked out when read (a save, a failure), not after every cell:
-  // recomputing it per cell is quadratic in the cells of a run.
-  const missingNow = function* (): Generator<MissingCell> {
-    for (let i = 0; i < cells.length; i++) {
-      const m = missingCell(cells[i] as Cell, states[i], rounds);
-      if (m) yield m;
-    }
-  };
+  const live = liveRunOf(cells, states, rounds);
+  const missingNow = () => live.missing();
   Object.defineProperty(result, 'missing', {
     get: () => [...missingNow()],
     enumerable: true,
     configurable: true,
   });
-  const entry = (i: number) => missingCell(cells[i] as Cell, states[i], rounds);
-  const missingJson = new MissingJson(
-    cells.length,
-    entry,
-    (i) => !states[i]?.measured && !states[i]?.failure,
-    notRunJson(cells, entry),
-  );
-  o.onStart?.({
-    missing: missingNow,
-    missingJson: () => missingJson.texts(),
-    *failed() {
-      for (let i = 0; i < cells.length; i++) {
-        if (!states[i]?.failure) continue;
-        const m = missingCell(cells[i] as Cell, states[i], rounds);
-        if (m) yield m;
-      }
-    },
-    fullyTimed: () =>
-      cells.reduce((n, c, i) => n + (c.timed && rounds !== null && (states[i]?.rounds ?? 0) >= rounds ? 1 : 0), 0),
-  });
+  o.onStart?.(live);
   const outcome = await runCells(cells, {
     throughput: timeMs === null ? null : { timeMs, rounds: rounds ?? DEFAULT_ROUNDS },
     records: store,
@@ -498,7 +473,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     },
   }).finally(dropSpare); // a run whose cells all ran on this thread left it waiting
   result.interrupted = outcome.interrupted;
-  result.complete = !outcome.interrupted && missingNow().next().done === true;
+  result.complete = !outcome.interrupted && missingNow()[Symbol.iterator]().next().done === true;
   // In memory, the records and the missing cells as arrays from now on; a caller's store keeps them.
   if (!o.records) {
     const fixed = (key: 'missing' | 'records', value: unknown) =>
@@ -507,6 +482,39 @@ export async function runBenchmark(o: BenchmarkOptions = {}, planned?: Benchmark
     fixed('records', [...store.values()]);
   }
   return result;
+}
+
+/**
+ * What the benchmark says of the cells not done while they run (LiveRun), read from their states
+ * when asked. While the run goes, `missing` is worked out when read (a save, a failure), not after
+ * every cell: recomputing it per cell is quadratic in the cells of a run.
+ */
+function liveRunOf(cells: readonly Cell[], states: readonly (CellState | undefined)[], rounds: number | null): LiveRun {
+  const entry = (i: number) => missingCell(cells[i] as Cell, states[i], rounds);
+  const missingJson = new MissingJson(
+    cells.length,
+    entry,
+    (i) => !states[i]?.measured && !states[i]?.failure,
+    notRunJson(cells, entry),
+  );
+  return {
+    *missing() {
+      for (let i = 0; i < cells.length; i++) {
+        const m = entry(i);
+        if (m) yield m;
+      }
+    },
+    missingJson: () => missingJson.texts(),
+    *failed() {
+      for (let i = 0; i < cells.length; i++) {
+        if (!states[i]?.failure) continue;
+        const m = entry(i);
+        if (m) yield m;
+      }
+    },
+    fullyTimed: () =>
+      cells.reduce((n, c, i) => n + (c.timed && rounds !== null && (states[i]?.rounds ?? 0) >= rounds ? 1 : 0), 0),
+  };
 }
 
 /** An empty result to fill while running (so an interrupted run can still be written): not complete. */
