@@ -75,11 +75,22 @@ export class Buddy {
 
   /** __rmqueue_smallest(): the smallest free block of at least `order`, split by expand(); −1 if none. */
   allocate(zone: number, order: number): number {
+    const area = zone * MAX_ORDER + order;
+    const page = this.#head[area] as number;
+    // A block of the order asked for: expand() has nothing to split. Kept small, so that V8 inlines it.
+    if (page < 0) return this.#allocateLarger(zone, order);
+    this.#unlink(page, area);
+    this.zoneFreePages[zone] = (this.zoneFreePages[zone] as number) - (1 << order);
+    return page;
+  }
+
+  /** __rmqueue_smallest() past the order asked for: the first larger block, split by expand(). */
+  #allocateLarger(zone: number, order: number): number {
     const area0 = zone * MAX_ORDER;
-    for (let current = order; current < MAX_ORDER; current++) {
+    for (let current = order + 1; current < MAX_ORDER; current++) {
       const page = this.#head[area0 + current] as number;
       if (page < 0) continue;
-      this.#unlink(page, zone, current);
+      this.#unlink(page, area0 + current);
       // expand(): the caller keeps the lowest part; each upper half goes to the head of its list.
       let high = current;
       while (high > order) {
@@ -104,7 +115,7 @@ export class Buddy {
       buddyPfn = pfn ^ (1 << order);
       const buddy = buddyPfn - this.basePfn;
       if (buddy < lo || buddy >= hi || this.freeOrder[buddy] !== order) break;
-      this.#unlink(buddy, zone, order);
+      this.#unlink(buddy, zone * MAX_ORDER + order);
       pfn &= buddyPfn;
       order++;
     }
@@ -153,8 +164,8 @@ export class Buddy {
     }
   }
 
-  #unlink(page: number, zone: number, order: number): void {
-    const area = zone * MAX_ORDER + order;
+  /** Take page off the free list of its area (zone * MAX_ORDER + order). */
+  #unlink(page: number, area: number): void {
     const next = this.#next[page] as number;
     const prev = this.#prev[page] as number;
     this.#undo.touch(page);

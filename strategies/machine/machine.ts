@@ -192,35 +192,39 @@ export class Machine {
    * new block, or −1.
    */
   allocBlock(id: number, gfp: number, order: number): number {
-    // The zonelist of gfp_zone(gfp): from the highest allowed zone down (Normal, then DMA32).
+    // The zonelist of gfp_zone(gfp): from the highest allowed zone down (Normal, then DMA32). An
+    // empty zone has empty free lists, so the buddy allocator finds nothing there.
     for (let zone = gfpZone(gfp); zone >= 0; zone--) {
-      const z = this.zones[zone] as ZoneInfo;
-      if (z.end <= z.start) continue;
       const page = this.buddy.allocate(zone, order);
-      if (page < 0) continue;
-      const n = 1 << order;
-      this.#undo.touchRange(page, page + n - 1);
-      for (let i = 0; i < n; i++) {
-        this.owner[page + i] = id;
-        this.#headOf[page + i] = page;
-      }
-      this.#blockOrder[page] = order;
-      this.#private[page] = 0;
-      return page;
+      if (page >= 0) return this.#hold(id, page, order);
     }
     return -1;
   }
 
-  /** @internal The first page of the 2^order-page block at addr that `id` holds, or −1. */
-  heldBlock(id: number, addr: number, order: number): number {
-    const page = this.#pageIndex(addr);
-    return page >= 0 && isAligned(addr, PAGE_SIZE) && this.#blockOrder[page] === order && this.owner[page] === id
-      ? page
-      : -1;
+  /** The new block at page goes to holder id: its pages' owner and head, its order, page->private 0. */
+  #hold(id: number, page: number, order: number): number {
+    const n = 1 << order;
+    this.#undo.touchRange(page, page + n - 1);
+    for (let i = 0; i < n; i++) {
+      this.owner[page + i] = id;
+      this.#headOf[page + i] = page;
+    }
+    this.#blockOrder[page] = order;
+    this.#private[page] = 0;
+    return page;
   }
 
-  /** @internal Give back a held block found by heldBlock. */
-  freeBlock(page: number, order: number): void {
+  /** @internal The page index of addr when it is the start of a page in DRAM, else −1 (small: V8 inlines it). */
+  pageAt(addr: number): number {
+    return isAligned(addr, PAGE_SIZE) ? this.#pageIndex(addr) : -1;
+  }
+
+  /**
+   * @internal Give back the 2^order-page block starting at page (from pageAt) if `id` holds it as
+   * such; false when it does not. Integers only cross this call.
+   */
+  releaseBlock(id: number, page: number, order: number): boolean {
+    if (page < 0 || this.#blockOrder[page] !== order || this.owner[page] !== id) return false;
     const n = 1 << order;
     this.#undo.touchRange(page, page + n - 1);
     for (let i = 0; i < n; i++) {
@@ -229,6 +233,7 @@ export class Machine {
     }
     this.#blockOrder[page] = -1;
     this.buddy.free(page, order);
+    return true;
   }
 
   /** @internal The held head page of addr, checked against its holder. */
@@ -347,9 +352,8 @@ export class PageAccount implements PageAllocator {
   }
 
   freePages(addr: number, order: number): void {
-    const page = this.machine.heldBlock(this.id, addr, order);
-    if (page < 0) notHeldBlock(this.label, addr, order);
-    this.machine.freeBlock(page, order);
+    const machine = this.machine;
+    if (!machine.releaseBlock(this.id, machine.pageAt(addr), order)) notHeldBlock(this.label, addr, order);
     const c = this.counters;
     c.frees[order] = (c.frees[order] as number) + 1;
     c.held -= 1 << order;
