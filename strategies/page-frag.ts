@@ -54,98 +54,109 @@ class PageFrag implements TableAllocator {
     page_reuses: 0,
   };
 
-  readonly #pages: PageAllocator;
+  private readonly pages: PageAllocator;
   /** sizeof(struct page_frag_cache) on the kernel: looked up once, not per event. */
-  readonly #cacheBytes: number;
-  readonly #upward: boolean;
+  private readonly cacheBytes: number;
+  private readonly upward: boolean;
   /** nc->va, or −1 when no page is cached. */
-  #va = -1;
-  #size = 0;
+  private va = -1;
+  private size = 0;
   /** nc->offset: v5.1, the start of the last fragment carved (down to 0); 6.18, where the next one starts. */
-  #offset = 0;
-  #bias = 0;
+  private offset = 0;
+  private bias = 0;
   /** Freed fragments on held pages that cannot be handed out again yet. */
-  #strandedFragments = 0;
+  private strandedFragments = 0;
 
   constructor(pages: PageAllocator, kernel: KernelVersion) {
-    this.#pages = pages;
-    this.#cacheBytes = PAGE_FRAG_CACHE_BYTES[kernel];
-    this.#upward = CARVES_UPWARD[kernel];
+    this.pages = pages;
+    this.cacheBytes = PAGE_FRAG_CACHE_BYTES[kernel];
+    this.upward = CARVES_UPWARD[kernel];
   }
 
   /** page_frag_alloc(nc, 1024, GFP_ATOMIC | GFP_DMA32). */
   alloc(): number {
-    if (this.#va < 0 && !this.#refill()) return -1;
-    let offset = this.#next();
-    if (offset < 0) {
-      // page_ref_sub_and_test(page, pagecnt_bias): zero means every fragment came back.
-      const refcount = this.#pages.getPrivate(this.#va) - this.#bias;
-      this.#pages.setPrivate(this.#va, refcount);
-      if (refcount !== 0) {
-        // The page is retired: it lives on through its outstanding fragments.
-        if (!this.#refill()) return -1;
-      } else {
-        // The same page again, from its start: its end on v5.1, offset 0 on 6.18.
-        this.#strandedFragments -= this.#size / TABLE_SIZE;
-        this.#pages.setPrivate(this.#va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
-        this.#bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
-        this.#offset = this.#upward ? 0 : this.#size;
-        this.work.page_reuses++;
-      }
-      offset = this.#next();
+    const offset = this.va < 0 ? -1 : this.next();
+    // The cached page is used up (or there is none): kept out of line, so that this stays small enough for V8 to inline.
+    return offset < 0 ? this.allocFromNewPage() : this.take(offset);
+  }
+
+  /** The fragment at offset of the cached page: one reference of the bias, and the offset moves on. */
+  private take(offset: number): number {
+    this.bias--;
+    this.offset = this.upward ? offset + TABLE_SIZE : offset;
+    return this.va + offset;
+  }
+
+  /** page_frag_alloc() when the fragment does not fit: the cached page reused if every fragment came back, else a refill. */
+  private allocFromNewPage(): number {
+    if (this.va < 0) return this.refill() ? this.take(this.next()) : -1;
+    // page_ref_sub_and_test(page, pagecnt_bias): zero means every fragment came back.
+    const refcount = this.pages.getPrivate(this.va) - this.bias;
+    this.pages.setPrivate(this.va, refcount);
+    if (refcount !== 0) {
+      // The page is retired: it lives on through its outstanding fragments.
+      if (!this.refill()) return -1;
+    } else {
+      // The same page again, from its start: its end on v5.1, offset 0 on 6.18.
+      this.strandedFragments -= this.size / TABLE_SIZE;
+      this.pages.setPrivate(this.va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
+      this.bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
+      this.offset = this.upward ? 0 : this.size;
+      this.work.page_reuses++;
     }
-    this.#bias--;
-    this.#offset = this.#upward ? offset + TABLE_SIZE : offset;
-    return this.#va + offset;
+    return this.take(this.next());
   }
 
   /** Where the next fragment of the cached page starts, or −1 when it does not fit. */
-  #next(): number {
-    if (this.#upward) return this.#offset + TABLE_SIZE <= this.#size ? this.#offset : -1;
-    const offset = this.#offset - TABLE_SIZE;
+  private next(): number {
+    if (this.upward) return this.offset + TABLE_SIZE <= this.size ? this.offset : -1;
+    const offset = this.offset - TABLE_SIZE;
     return offset < 0 ? -1 : offset;
   }
 
   /** page_frag_free(): drop one reference; the page goes back to the buddy allocator at zero. */
   free(addr: number): void {
-    if (!isAligned(addr, TABLE_SIZE)) throw new Error(`page-frag: free of ${hex(addr)}, which is not a fragment start`);
-    const refcount = this.#pages.getPrivate(addr) - 1;
-    this.#pages.setPrivate(addr, refcount);
-    this.#strandedFragments++;
-    if (refcount === 0) {
-      const head = this.#pages.compoundHead(addr);
-      const order = this.#pages.compoundOrder(addr);
-      this.#strandedFragments -= (PAGE_SIZE << order) / TABLE_SIZE;
-      this.#pages.freePages(head, order);
-    }
+    if (!isAligned(addr, TABLE_SIZE)) notAFragment(addr);
+    const refcount = this.pages.getPrivate(addr) - 1;
+    this.pages.setPrivate(addr, refcount);
+    this.strandedFragments++;
+    if (refcount === 0) this.freePage(addr);
+  }
+
+  /** free_the_page(): the last reference is gone, the whole page goes back. */
+  private freePage(addr: number): void {
+    const head = this.pages.compoundHead(addr);
+    const order = this.pages.compoundOrder(addr);
+    this.strandedFragments -= (PAGE_SIZE << order) / TABLE_SIZE;
+    this.pages.freePages(head, order);
   }
 
   metadataBytes(): number {
-    return this.#cacheBytes;
+    return this.cacheBytes;
   }
 
   strandedBytes(): number {
-    return this.#strandedFragments * TABLE_SIZE;
+    return this.strandedFragments * TABLE_SIZE;
   }
 
   /** __page_frag_cache_refill(), then the setup of page_frag_alloc's refill label. */
-  #refill(): boolean {
+  private refill(): boolean {
     const gfp = GFP_ATOMIC | GFP_DMA32;
     let order = PAGE_FRAG_CACHE_MAX_ORDER;
-    let va = this.#pages.allocPages(gfp | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY | __GFP_NOMEMALLOC, order);
+    let va = this.pages.allocPages(gfp | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY | __GFP_NOMEMALLOC, order);
     if (va < 0) {
       order = 0;
-      va = this.#pages.allocPages(gfp, order);
+      va = this.pages.allocPages(gfp, order);
       if (va >= 0) this.work.order0_fallbacks++;
     }
-    this.#va = va;
+    this.va = va;
     if (va < 0) return false;
     this.work.refills++;
-    this.#size = PAGE_SIZE << order;
+    this.size = PAGE_SIZE << order;
     // page_ref_add(page, PAGE_FRAG_CACHE_MAX_SIZE): the allocation's own reference plus the bias.
-    this.#pages.setPrivate(va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
-    this.#bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
-    this.#offset = this.#upward ? 0 : this.#size;
+    this.pages.setPrivate(va, PAGE_FRAG_CACHE_MAX_SIZE + 1);
+    this.bias = PAGE_FRAG_CACHE_MAX_SIZE + 1;
+    this.offset = this.upward ? 0 : this.size;
     return true;
   }
 }
@@ -160,3 +171,8 @@ export const pageFrag: Strategy = {
   requires: [{ kind: 'dma32-pages' }],
   create: (ctx) => new PageFrag(ctx.pages, ctx.kernel ?? DEFAULT_KERNEL),
 };
+
+// Kept out of the hot method, so that it stays small enough for V8 to inline.
+function notAFragment(addr: number): never {
+  throw new Error(`page-frag: free of ${hex(addr)}, which is not a fragment start`);
+}

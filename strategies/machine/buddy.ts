@@ -12,16 +12,16 @@ const MAX_ORDER = ORDERS;
 export class Buddy {
   /** Order of the free block whose first page this is, or −1. */
   readonly freeOrder: Int8Array;
-  readonly #next: Int32Array;
-  readonly #prev: Int32Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
   /** List head, tail and length of each (zone, order) free area, at zone * MAX_ORDER + order. */
-  readonly #head: Int32Array;
-  readonly #tail: Int32Array;
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
   readonly nrFree: Int32Array;
   /** Free pages in each zone. */
   readonly zoneFreePages: Float64Array;
   /** Writes to the per-page lists since the checkpoint, so that `reset` restores only what changed. */
-  readonly #undo: PageUndo;
+  private readonly undo: PageUndo;
   /** The free areas and zone counts at the checkpoint (small: zones × MAX_ORDER). */
   #saved: { head: Int32Array; tail: Int32Array; nrFree: Int32Array; zoneFreePages: Float64Array } | null = null;
 
@@ -34,34 +34,34 @@ export class Buddy {
     readonly zoneEnd: readonly number[],
   ) {
     this.freeOrder = new Int8Array(pages).fill(-1);
-    this.#next = new Int32Array(pages);
-    this.#prev = new Int32Array(pages);
+    this.next = new Int32Array(pages);
+    this.prev = new Int32Array(pages);
     const areas = zoneStart.length * MAX_ORDER;
-    this.#head = new Int32Array(areas).fill(-1);
-    this.#tail = new Int32Array(areas).fill(-1);
+    this.head = new Int32Array(areas).fill(-1);
+    this.tail = new Int32Array(areas).fill(-1);
     this.nrFree = new Int32Array(areas);
     this.zoneFreePages = new Float64Array(zoneStart.length);
-    this.#undo = new PageUndo([this.freeOrder, this.#next, this.#prev], pages);
+    this.undo = new PageUndo([this.freeOrder, this.next, this.prev], pages);
   }
 
   /** Remember the state now (after boot): `reset` comes back to it. */
   checkpoint(): void {
     this.#saved = {
-      head: this.#head.slice(),
-      tail: this.#tail.slice(),
+      head: this.head.slice(),
+      tail: this.tail.slice(),
       nrFree: this.nrFree.slice(),
       zoneFreePages: this.zoneFreePages.slice(),
     };
-    this.#undo.arm();
+    this.undo.arm();
   }
 
   /** Back to the checkpoint, in O(pages touched since). */
   reset(): void {
     const saved = this.#saved;
     if (!saved) throw new Error('buddy reset without a checkpoint');
-    this.#undo.restore();
-    this.#head.set(saved.head);
-    this.#tail.set(saved.tail);
+    this.undo.restore();
+    this.head.set(saved.head);
+    this.tail.set(saved.tail);
     this.nrFree.set(saved.nrFree);
     this.zoneFreePages.set(saved.zoneFreePages);
   }
@@ -76,26 +76,26 @@ export class Buddy {
   /** __rmqueue_smallest(): the smallest free block of at least `order`, split by expand(); −1 if none. */
   allocate(zone: number, order: number): number {
     const area = zone * MAX_ORDER + order;
-    const page = this.#head[area] as number;
+    const page = this.head[area] as number;
     // A block of the order asked for: expand() has nothing to split. Kept small, so that V8 inlines it.
-    if (page < 0) return this.#allocateLarger(zone, order);
-    this.#unlink(page, area);
+    if (page < 0) return this.allocateLarger(zone, order);
+    this.unlink(page, area);
     this.zoneFreePages[zone] = (this.zoneFreePages[zone] as number) - (1 << order);
     return page;
   }
 
   /** __rmqueue_smallest() past the order asked for: the first larger block, split by expand(). */
-  #allocateLarger(zone: number, order: number): number {
+  private allocateLarger(zone: number, order: number): number {
     const area0 = zone * MAX_ORDER;
     for (let current = order + 1; current < MAX_ORDER; current++) {
-      const page = this.#head[area0 + current] as number;
+      const page = this.head[area0 + current] as number;
       if (page < 0) continue;
-      this.#unlink(page, area0 + current);
+      this.unlink(page, area0 + current);
       // expand(): the caller keeps the lowest part; each upper half goes to the head of its list.
       let high = current;
       while (high > order) {
         high--;
-        this.#link(page + (1 << high), zone, high, false);
+        this.link(page + (1 << high), zone, high, false);
       }
       this.zoneFreePages[zone] = (this.zoneFreePages[zone] as number) - (1 << order);
       return page;
@@ -115,7 +115,7 @@ export class Buddy {
       buddyPfn = pfn ^ (1 << order);
       const buddy = buddyPfn - this.basePfn;
       if (buddy < lo || buddy >= hi || this.freeOrder[buddy] !== order) break;
-      this.#unlink(buddy, zone * MAX_ORDER + order);
+      this.unlink(buddy, zone * MAX_ORDER + order);
       pfn &= buddyPfn;
       order++;
     }
@@ -127,57 +127,57 @@ export class Buddy {
       const higherBuddy = (combined ^ (1 << (order + 1))) - this.basePfn;
       toTail = higherBuddy >= lo && higherBuddy < hi && this.freeOrder[higherBuddy] === order + 1;
     }
-    this.#link(head, zone, order, toTail);
+    this.link(head, zone, order, toTail);
   }
 
   /** The free list of (zone, order) from head to tail, as page indexes (for tests and tools). */
   freeList(zone: number, order: number): number[] {
     const out: number[] = [];
-    for (let p = this.#head[zone * MAX_ORDER + order] as number; p >= 0; p = this.#next[p] as number) out.push(p);
+    for (let p = this.head[zone * MAX_ORDER + order] as number; p >= 0; p = this.next[p] as number) out.push(p);
     return out;
   }
 
-  #link(page: number, zone: number, order: number, toTail: boolean): void {
+  private link(page: number, zone: number, order: number, toTail: boolean): void {
     const area = zone * MAX_ORDER + order;
-    this.#undo.touch(page);
+    this.undo.touch(page);
     this.freeOrder[page] = order;
     this.nrFree[area] = (this.nrFree[area] as number) + 1;
-    const head = this.#head[area] as number;
+    const head = this.head[area] as number;
     if (head < 0) {
-      this.#next[page] = -1;
-      this.#prev[page] = -1;
-      this.#head[area] = page;
-      this.#tail[area] = page;
+      this.next[page] = -1;
+      this.prev[page] = -1;
+      this.head[area] = page;
+      this.tail[area] = page;
     } else if (toTail) {
-      const tail = this.#tail[area] as number;
-      this.#undo.touch(tail);
-      this.#next[tail] = page;
-      this.#prev[page] = tail;
-      this.#next[page] = -1;
-      this.#tail[area] = page;
+      const tail = this.tail[area] as number;
+      this.undo.touch(tail);
+      this.next[tail] = page;
+      this.prev[page] = tail;
+      this.next[page] = -1;
+      this.tail[area] = page;
     } else {
-      this.#undo.touch(head);
-      this.#prev[head] = page;
-      this.#next[page] = head;
-      this.#prev[page] = -1;
-      this.#head[area] = page;
+      this.undo.touch(head);
+      this.prev[head] = page;
+      this.next[page] = head;
+      this.prev[page] = -1;
+      this.head[area] = page;
     }
   }
 
   /** Take page off the free list of its area (zone * MAX_ORDER + order). */
-  #unlink(page: number, area: number): void {
-    const next = this.#next[page] as number;
-    const prev = this.#prev[page] as number;
-    this.#undo.touch(page);
-    if (prev < 0) this.#head[area] = next;
+  private unlink(page: number, area: number): void {
+    const next = this.next[page] as number;
+    const prev = this.prev[page] as number;
+    this.undo.touch(page);
+    if (prev < 0) this.head[area] = next;
     else {
-      this.#undo.touch(prev);
-      this.#next[prev] = next;
+      this.undo.touch(prev);
+      this.next[prev] = next;
     }
-    if (next < 0) this.#tail[area] = prev;
+    if (next < 0) this.tail[area] = prev;
     else {
-      this.#undo.touch(next);
-      this.#prev[next] = prev;
+      this.undo.touch(next);
+      this.prev[next] = prev;
     }
     this.freeOrder[page] = -1;
     this.nrFree[area] = (this.nrFree[area] as number) - 1;

@@ -96,40 +96,40 @@ export class Machine {
   /** Holder of each page: 0 free, 1 reserved at boot, 2+ an account. */
   readonly owner: Uint16Array;
   /** Page index of the first page of the held block each page belongs to. */
-  readonly #headOf: Int32Array;
+  private readonly headOf: Int32Array;
   /** Order of the held block starting at this page, or −1. */
-  readonly #blockOrder: Int8Array;
+  private readonly blockOrder: Int8Array;
   /** page->private of held head pages. */
-  readonly #private: Float64Array;
-  readonly #basePfn: number;
-  /** DRAM's physical range [dramBase, #dramEnd). */
-  readonly #dramBase: number;
-  readonly #dramEnd: number;
+  private readonly pagePrivate: Float64Array;
+  private readonly basePfn: number;
+  /** DRAM's physical range [dramBase, dramEnd). */
+  private readonly dramBase: number;
+  private readonly dramEnd: number;
   readonly #accounts: PageAccount[] = [];
   /** Writes to the per-page arrays since boot, so that `reset` restores only what changed. */
-  readonly #undo: PageUndo;
+  private readonly undo: PageUndo;
 
   constructor(options: Partial<MachineOptions> = {}) {
     const o: MachineOptions = { ...DEFAULT_MACHINE, ...options };
     checkMachineOptions(o);
     this.options = o;
     this.zones = zoneLayout(o);
-    this.#basePfn = o.dramBase / PAGE_SIZE;
-    this.#dramBase = o.dramBase;
-    this.#dramEnd = o.dramBase + o.dramBytes;
+    this.basePfn = o.dramBase / PAGE_SIZE;
+    this.dramBase = o.dramBase;
+    this.dramEnd = o.dramBase + o.dramBytes;
     const pages = o.dramBytes / PAGE_SIZE;
     this.totalPages = pages;
     const starts = this.zones.map((z) => (z.start - o.dramBase) / PAGE_SIZE);
     const ends = this.zones.map((z) => (z.end - o.dramBase) / PAGE_SIZE);
-    this.buddy = new Buddy(this.#basePfn, pages, starts, ends);
+    this.buddy = new Buddy(this.basePfn, pages, starts, ends);
     this.owner = new Uint16Array(pages);
-    this.#headOf = new Int32Array(pages).fill(-1);
-    this.#blockOrder = new Int8Array(pages).fill(-1);
-    this.#private = new Float64Array(pages);
-    this.#undo = new PageUndo([this.owner, this.#headOf, this.#blockOrder, this.#private], pages);
+    this.headOf = new Int32Array(pages).fill(-1);
+    this.blockOrder = new Int8Array(pages).fill(-1);
+    this.pagePrivate = new Float64Array(pages);
+    this.undo = new PageUndo([this.owner, this.headOf, this.blockOrder, this.pagePrivate], pages);
     this.#boot(this.#reservedPages(starts[ZONE_DMA32] as number, ends[ZONE_DMA32] as number));
     this.buddy.checkpoint();
-    this.#undo.arm();
+    this.undo.arm();
   }
 
   /**
@@ -140,7 +140,7 @@ export class Machine {
    */
   reset(): void {
     this.buddy.reset();
-    this.#undo.restore();
+    this.undo.restore();
     this.#accounts.length = 0;
   }
 
@@ -182,7 +182,7 @@ export class Machine {
 
   /** Owner id of the page containing addr (0 free, 1 reserved), or −1 outside DRAM. */
   ownerOf(addr: number): number {
-    const page = this.#pageIndex(addr);
+    const page = this.pageIndex(addr);
     return page < 0 ? -1 : (this.owner[page] as number);
   }
 
@@ -196,27 +196,27 @@ export class Machine {
     // empty zone has empty free lists, so the buddy allocator finds nothing there.
     for (let zone = gfpZone(gfp); zone >= 0; zone--) {
       const page = this.buddy.allocate(zone, order);
-      if (page >= 0) return this.#hold(id, page, order);
+      if (page >= 0) return this.hold(id, page, order);
     }
     return -1;
   }
 
   /** The new block at page goes to holder id: its pages' owner and head, its order, page->private 0. */
-  #hold(id: number, page: number, order: number): number {
+  private hold(id: number, page: number, order: number): number {
     const n = 1 << order;
-    this.#undo.touchRange(page, page + n - 1);
+    this.undo.touchRange(page, page + n - 1);
     for (let i = 0; i < n; i++) {
       this.owner[page + i] = id;
-      this.#headOf[page + i] = page;
+      this.headOf[page + i] = page;
     }
-    this.#blockOrder[page] = order;
-    this.#private[page] = 0;
+    this.blockOrder[page] = order;
+    this.pagePrivate[page] = 0;
     return page;
   }
 
   /** @internal The page index of addr when it is the start of a page in DRAM, else −1 (small: V8 inlines it). */
   pageAt(addr: number): number {
-    return isAligned(addr, PAGE_SIZE) ? this.#pageIndex(addr) : -1;
+    return isAligned(addr, PAGE_SIZE) ? this.pageIndex(addr) : -1;
   }
 
   /**
@@ -224,51 +224,54 @@ export class Machine {
    * such; false when it does not. Integers only cross this call.
    */
   releaseBlock(id: number, page: number, order: number): boolean {
-    if (page < 0 || this.#blockOrder[page] !== order || this.owner[page] !== id) return false;
+    if (page < 0 || this.blockOrder[page] !== order || this.owner[page] !== id) return false;
     const n = 1 << order;
-    this.#undo.touchRange(page, page + n - 1);
+    this.undo.touchRange(page, page + n - 1);
     for (let i = 0; i < n; i++) {
       this.owner[page + i] = FREE;
-      this.#headOf[page + i] = -1;
+      this.headOf[page + i] = -1;
     }
-    this.#blockOrder[page] = -1;
+    this.blockOrder[page] = -1;
     this.buddy.free(page, order);
     return true;
   }
 
   /** @internal The held head page of addr, checked against its holder. */
   headPage(id: number, label: string, addr: number): number {
-    const page = this.#pageIndex(addr);
+    const page = this.pageIndex(addr);
     if (page < 0 || this.owner[page] !== id) notHeld(label, addr);
-    return this.#headOf[page] as number;
+    return this.headOf[page] as number;
   }
 
   /** @internal */
   blockOrderAt(head: number): number {
-    return this.#blockOrder[head] as number;
+    return this.blockOrder[head] as number;
   }
 
   /** @internal */
   pageAddress(page: number): number {
-    return (this.#basePfn + page) * PAGE_SIZE;
+    return (this.basePfn + page) * PAGE_SIZE;
   }
 
   /** @internal page->private of the held head page of addr, checked against its holder. */
   privateAt(id: number, label: string, addr: number): number {
-    const page = this.#pageIndex(addr);
+    const page = this.pageIndex(addr);
     if (page < 0 || this.owner[page] !== id) notHeld(label, addr);
-    return this.#private[this.#headOf[page] as number] as number;
+    return this.pagePrivate[this.headOf[page] as number] as number;
   }
 
-  /** @internal */
-  setPrivateOf(head: number, value: number): void {
-    this.#undo.touch(head);
-    this.#private[head] = value;
+  /** @internal Set page->private of the held head page of addr, checked against its holder (one call: V8 inlines it into the strategy). */
+  setPrivateAt(id: number, label: string, addr: number, value: number): void {
+    const page = this.pageIndex(addr);
+    if (page < 0 || this.owner[page] !== id) notHeld(label, addr);
+    const head = this.headOf[page] as number;
+    this.undo.touch(head);
+    this.pagePrivate[head] = value;
   }
 
   /** The page index of a physical address in DRAM, or −1: a multiplication and a truncation, not a float division and floor. */
-  #pageIndex(addr: number): number {
-    return addr >= this.#dramBase && addr < this.#dramEnd ? ((addr - this.#dramBase) * PER_PAGE) | 0 : -1;
+  private pageIndex(addr: number): number {
+    return addr >= this.dramBase && addr < this.dramEnd ? ((addr - this.dramBase) * PER_PAGE) | 0 : -1;
   }
 
   /** Pre-fragmentation: ⌈fraction × zone pages⌉ pages spread evenly, so that no block of 2^k ≥ 1/fraction pages stays whole. */
@@ -287,8 +290,8 @@ export class Machine {
   #boot(reserved: readonly number[]): void {
     for (const page of reserved) {
       this.owner[page] = RESERVED_OWNER;
-      this.#headOf[page] = page;
-      this.#blockOrder[page] = 0;
+      this.headOf[page] = page;
+      this.blockOrder[page] = 0;
     }
     let start = 0;
     for (const page of [...reserved, this.totalPages]) {
@@ -300,7 +303,7 @@ export class Machine {
   #freeRange(start: number, end: number): void {
     // Ranges never straddle a zone: zone boundaries lie on 4 GiB multiples or at the end of DRAM.
     while (start < end) {
-      const pfn = this.#basePfn + start;
+      const pfn = this.basePfn + start;
       let order = pfn === 0 ? MAX_ORDER - 1 : Math.min(MAX_ORDER - 1, 31 - Math.clz32(pfn & -pfn));
       while (start + (1 << order) > end) order--;
       this.buddy.free(start, order);
@@ -374,7 +377,7 @@ export class PageAccount implements PageAllocator {
   }
 
   setPrivate(addr: number, value: number): void {
-    this.machine.setPrivateOf(this.machine.headPage(this.id, this.label, addr), value);
+    this.machine.setPrivateAt(this.id, this.label, addr, value);
   }
 
   /** Does this holder hold the page containing addr? */

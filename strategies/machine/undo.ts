@@ -19,7 +19,7 @@ export class PageUndo {
   readonly #slot: Int32Array;
   #slots = 0;
   /** 1 when the block was touched since the last restore (or before arming: all 1, so touch is a no-op). */
-  readonly #dirty: Uint8Array;
+  private readonly dirty: Uint8Array;
   #log: Int32Array;
   #logged = 0;
 
@@ -27,27 +27,27 @@ export class PageUndo {
     this.#arrays = arrays;
     const blocks = Math.ceil(pages / BLOCK);
     this.#slot = new Int32Array(blocks).fill(-1);
-    this.#dirty = new Uint8Array(blocks).fill(1);
+    this.dirty = new Uint8Array(blocks).fill(1);
     this.#log = new Int32Array(64);
     this.#pools = arrays.map((a) => makeLike(a, 16 * BLOCK));
   }
 
   /** From now on, the current values are what `restore` brings back. */
   arm(): void {
-    this.#dirty.fill(0);
+    this.dirty.fill(0);
     this.#logged = 0;
   }
 
   /** Call before writing to `page` in any of the arrays. */
   touch(page: number): void {
     const block = page >>> BLOCK_SHIFT;
-    if (this.#dirty[block] === 0) this.#first(block);
+    if (this.dirty[block] === 0) this.first(block);
   }
 
   /** Call before writing to pages first..last (inclusive). */
   touchRange(first: number, last: number): void {
     for (let block = first >>> BLOCK_SHIFT; block <= last >>> BLOCK_SHIFT; block++) {
-      if (this.#dirty[block] === 0) this.#first(block);
+      if (this.dirty[block] === 0) this.first(block);
     }
   }
 
@@ -66,13 +66,13 @@ export class PageUndo {
         const len = Math.min(BLOCK, a.length - at);
         a.set((this.#pools[k] as PageArray).subarray(from, from + len), at);
       });
-      this.#dirty[block] = 0;
+      this.dirty[block] = 0;
     }
     this.#logged = 0;
   }
 
-  #first(block: number): void {
-    this.#dirty[block] = 1;
+  private first(block: number): void {
+    this.dirty[block] = 1;
     if (this.#logged === this.#log.length) this.#log = grow(this.#log);
     this.#log[this.#logged++] = block;
     if ((this.#slot[block] as number) >= 0) return;
