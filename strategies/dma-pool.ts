@@ -227,11 +227,13 @@ class DmaPool implements TableAllocator {
    */
   free(addr: number): void {
     // A multiplication by 2^-12 is exact: the same pfn as a division, without the division.
-    const at = Math.floor(addr * PER_PAGE) - this.#pfnBase;
+    const pfn = Math.floor(addr * PER_PAGE);
+    const at = pfn - this.#pfnBase;
     const page = at >= 0 && at < this.#pageOf.length ? (this.#pageOf[at] as number) - 1 : -1;
     const rec = this.#rec;
     const r = page * REC;
-    const offset = page >= 0 && page < this.#nPages ? addr - (rec[r + PFN] as number) * PAGE_SIZE : -1;
+    // The page's own pfn is the one the map found it by: the offset needs no read of its record.
+    const offset = page >= 0 && page < this.#nPages ? addr - pfn * PAGE_SIZE : -1;
     if (offset < 0 || offset >= PAGE_SIZE || !isAligned(offset, TABLE_SIZE)) notHandedOut(addr);
     this.work.pages_walked += this.#nPages - page;
     rec[r + IN_USE] = (rec[r + IN_USE] as number) - 1;
