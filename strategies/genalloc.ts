@@ -23,6 +23,8 @@ const GEN_POOL_STRUCT = 56;
 /** struct gen_pool_chunk (48 B; 56 B since chunk owners, 795ee30648c7, v5.3) + the 512 B bitmap, from vzalloc: one whole page. */
 const CHUNK_VZALLOC_BYTES = PAGE_SIZE;
 
+// Hot members are TypeScript `private`, not `#private`: V8's bytecode for a #private access is longer,
+// and the replay's hot paths must stay within its inlining budget (README, Speed).
 /**
  * A gen_pool (lib/genalloc.c, v5.1) over one preallocated 4 MiB DMA32 block. The bitmap is kept
  * in 32-bit halves but searched, and its cost counted, in the kernel's 64-bit words. The pool

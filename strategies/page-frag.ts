@@ -26,6 +26,8 @@ const PAGE_FRAG_CACHE_BYTES: Record<KernelVersion, number> = { '5.1': 24, '6.1':
  */
 const CARVES_UPWARD: Record<KernelVersion, boolean> = { '5.1': false, '6.1': false, '6.18': true };
 
+// Hot members are TypeScript `private`, not `#private`: V8's bytecode for a #private access is longer,
+// and the replay's hot paths must stay within its inlining budget (README, Speed).
 /**
  * A page_frag_cache handing out 1 KiB fragments for the v3 io-pgtable patch: mm/page_alloc.c in
  * v5.1, mm/page_frag_cache.c in 6.18. The page's refcount lives in page->private, as page->_refcount

@@ -4,6 +4,8 @@ import { PageUndo } from './undo.ts';
 /** Module-local copies of imported constants: V8 folds these into the code, an imported binding is loaded and checked at every use. */
 const MAX_ORDER = ORDERS;
 
+// Hot members are TypeScript `private`, not `#private`: V8's bytecode for a #private access is longer,
+// and the replay's hot paths must stay within its inlining budget (README, Speed).
 /**
  * The buddy allocator of mm/page_alloc.c (v5.1), one free area per zone and order, over flat typed
  * arrays indexed by page (pfn − first pfn of DRAM). Only one migrate type is modelled, and there are

@@ -88,6 +88,8 @@ export function zoneLayout(o: Pick<MachineOptions, 'dramBase' | 'dramBytes'>): Z
   ];
 }
 
+// Hot members are TypeScript `private`, not `#private`: V8's bytecode for a #private access is longer,
+// and the replay's hot paths must stay within its inlining budget (README, Speed).
 export class Machine {
   readonly options: MachineOptions;
   readonly zones: readonly ZoneInfo[];

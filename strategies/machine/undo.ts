@@ -5,6 +5,8 @@ export type PageArray = Int8Array | Uint16Array | Int32Array | Float64Array;
 const BLOCK_SHIFT = 6;
 const BLOCK = 1 << BLOCK_SHIFT;
 
+// Hot members are TypeScript `private`, not `#private`: V8's bytecode for a #private access is longer,
+// and the replay's hot paths must stay within its inlining budget (README, Speed).
 /**
  * Copy-on-write undo of per-page arrays, block by block: once armed, the first write into a block
  * saves that block's values (as they were when armed) and logs it; `restore` copies back only the
