@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseParams } from '../../core/params.ts';
 import { type Cell, measureCell } from '../../harness/cell.ts';
+import { Series } from '../../harness/series.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { DEFAULT_MACHINE } from '../../strategies/machine/machine.ts';
 import { tempDir } from '../tmp.ts';
@@ -132,5 +133,43 @@ describe('constraints and failures', () => {
     expect(r.detail.series.event.length).toBeLessThanOrEqual(256);
     expect(Math.max(...r.detail.series.footprint_bytes)).toBe(r.peak_footprint_bytes);
     expect(r.detail.series.event.at(-1)).toBeLessThanOrEqual(r.events);
+  });
+
+  it('takes for each point of the series the first event of its stride with the highest footprint', () => {
+    // A random walk of live tables with plateaus and repeated highs, over 10^4 events (past two
+    // blocks of the meter and six doublings of the stride). full-page holds one page per live
+    // table, so the footprint after an event is 4 KiB × its live tables.
+    const lines: string[] = [];
+    const ids: number[] = [];
+    const live: number[] = [];
+    let next = 0;
+    let x = 12345;
+    for (let e = 0; e < 10_000; e++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      if (ids.length === 0 || (x >> 16) % 7 < 4) {
+        lines.push(`alloc,${next}`);
+        ids.push(next++);
+      } else lines.push(`free,${ids.pop()}`);
+      live.push(ids.length);
+    }
+    const file = join(tempDir('l2bench-series-'), 'walk.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    // The rule event by event: a higher footprint than the open point's becomes the point.
+    const expected = new Series();
+    let pointHeld = -1;
+    live.forEach((l, k) => {
+      if (l > pointHeld) {
+        expected.set(k + 1, l * 4 * KiB, l);
+        pointHeld = l;
+      }
+      if (++expected.inStride >= expected.stride) {
+        expected.close();
+        pointHeld = -1;
+      }
+    });
+    expected.pending = pointHeld >= 0;
+    const r = measureCell(cell('full-page', workload('trace', { file })));
+    expect(r.events).toBe(10_000);
+    expect(r.detail.series).toEqual(expected.columns());
   });
 });
