@@ -73,8 +73,8 @@ export class EntryWriter {
     if (chunk.ids > this.#ids) this.#ids = chunk.ids;
   }
 
-  /** Write the last block and the header, and close: the entry is complete. */
-  finish(key: EntryHeader['key'], meta: EntryHeader['meta']): void {
+  /** Write the last block and the header, and close: the entry is complete; returns its header. */
+  finish(key: EntryHeader['key'], meta: EntryHeader['meta']): EntryHeader {
     if (this.#n > 0) this.#flush(this.#ids);
     const header: EntryHeader = {
       format: FORMAT,
@@ -93,6 +93,7 @@ export class EntryWriter {
     head.writeUInt32LE(crc32(json), 16);
     writeSync(this.#fd, Buffer.concat([head, json]), 0, 20 + json.length, 0);
     closeSync(this.#fd);
+    return header;
   }
 
   /** Close without finishing (the conversion failed): the caller removes the file. */
