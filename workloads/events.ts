@@ -44,6 +44,8 @@ export interface Workload {
    * ones), one line each: the caller says it (the CLI on stderr, once); a workload never prints.
    */
   readonly notices?: readonly string[];
+  /** How many events a pass gives, when known before it runs (a trace replayed from the event cache): a holder sizes its buffers once. */
+  readonly events?: number;
   /** What the last complete pass saw inside the workload's own model (the IOMMU's maps, failures…). */
   lastPass?(): Readonly<Record<string, number>>;
 }
@@ -71,11 +73,18 @@ export const CHUNK = 4096;
  * grow, and `push` keeps saying "full" until take().
  */
 export class ChunkWriter {
-  #kind = new Uint8Array(CHUNK);
-  #id = new Int32Array(CHUNK);
-  #cpu = new Uint16Array(CHUNK);
+  #kind: Uint8Array;
+  #id: Int32Array;
+  #cpu: Uint16Array;
   #length = 0;
   #ids = 0;
+
+  /** Room for `capacity` events before the buffers grow. */
+  constructor(capacity = CHUNK) {
+    this.#kind = new Uint8Array(capacity);
+    this.#id = new Int32Array(capacity);
+    this.#cpu = new Uint16Array(capacity);
+  }
 
   /** Add an event; returns true when the chunk is full and should be taken with take(). */
   push(kind: number, id: number, cpu: number): boolean {
@@ -118,7 +127,7 @@ export class ChunkWriter {
 
   /** Room for `events` at least, doubling. */
   #grow(events: number): void {
-    let n = this.#kind.length * 2;
+    let n = Math.max(this.#kind.length, 1) * 2;
     while (n < events) n *= 2;
     const kind = new Uint8Array(n);
     const id = new Int32Array(n);

@@ -1,4 +1,4 @@
-import { ChunkWriter, type EventChunk, type Workload } from './events.ts';
+import { CHUNK, ChunkWriter, type EventChunk, type Workload } from './events.ts';
 
 /**
  * Events one thread holds in memory at most: 16 M events take 112 MB (7 bytes each). A workload's
@@ -10,7 +10,9 @@ export const MAX_HELD_EVENTS = 1 << 24;
 
 /** A workload's whole stream as one chunk in memory, or null when it is longer than MAX_HELD_EVENTS. */
 export function holdEvents(workload: Workload): EventChunk | null {
-  const writer = new ChunkWriter();
+  // Sized once when the count is known (a cached trace): growing by doubling copied and faulted in twice as much.
+  const known = workload.events;
+  const writer = new ChunkWriter(known !== undefined && known <= MAX_HELD_EVENTS ? Math.max(known, 1) : CHUNK);
   let n = 0;
   for (const chunk of workload.chunks()) {
     n += chunk.length;

@@ -108,6 +108,8 @@ describe('event cache', () => {
       }
     }
     expect([n, wrong]).toEqual([200_000, 0]);
+    // Both say how many events a pass gives: the one just converted and the one found.
+    expect([first?.events, second?.events]).toEqual([200_000, 200_000]);
     expect(first?.sha256).toBe(second?.sha256);
     // Another key (other options or parser version) is another conversion.
     cachedEvents(c.file, { k: 2 }, c.convert);

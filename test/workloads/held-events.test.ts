@@ -45,6 +45,19 @@ describe('one event buffer: a whole stream held as one chunk', () => {
     expect(held.ids).toBe(1000);
   });
 
+  it('holds every event whatever count the workload announces (sized for it, grown past it)', () => {
+    const n = 2 * CHUNK + 17;
+    const w = new ChunkWriter();
+    for (let i = 0; i < n; i++) w.push(i % 2, i, i % 3);
+    const all = w.take();
+    for (const events of [0, 1, n, n + 5, MAX_HELD_EVENTS + 1]) {
+      const held = holdEvents({ ...workloadOf([all]), events }) as EventChunk;
+      expect(held.length).toBe(n);
+      expect(held.id[n - 1]).toBe(n - 1);
+      expect(held.cpu[n - 1]).toBe((n - 1) % 3);
+    }
+  });
+
   it('holds nothing of a stream longer than MAX_HELD_EVENTS (null: it is generated again where needed)', () => {
     const long: EventChunk = { ...chunk([[ALLOC, 0, 0]], 1), length: MAX_HELD_EVENTS + 1 };
     expect(holdEvents(workloadOf([chunk([[ALLOC, 0, 0]], 1), long]))).toBeNull();

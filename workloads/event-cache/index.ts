@@ -35,6 +35,8 @@ export interface CachedEvents {
   /** sha256 of the trace file as stored. */
   readonly sha256: string;
   readonly meta: Readonly<Record<string, unknown>>;
+  /** How many events a pass gives. */
+  readonly events: number;
   /** A fresh pass over the events, each trace CPU c on c % cpus. */
   chunks(cpus: number): Iterable<EventChunk>;
 }
@@ -129,6 +131,7 @@ function fromEntry(path: string, sha256: string, header: EntryHeader): CachedEve
   return {
     sha256,
     meta: header.meta,
+    events: header.events,
     *chunks(cpus: number) {
       let fd: number;
       try {

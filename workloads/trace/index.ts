@@ -85,7 +85,7 @@ export const trace: TraceKind = {
       cache: options.cache,
       site: options.site,
     };
-    const made = (seen: Seen, chunks: () => Iterable<EventChunk>) => ({
+    const made = (seen: Seen, chunks: () => Iterable<EventChunk>, events?: number) => ({
       spec,
       kind: 'trace',
       category: 'real trace' as const,
@@ -93,6 +93,7 @@ export const trace: TraceKind = {
       info: { file, sha256: seen.sha256, format: seen.format },
       notices: [...cpuFoldNotices(file, seen.maxCpu, ctx.cpus), ...lostNotices(file, seen.lostEvents)],
       lostEvents: seen.lostEvents,
+      ...(events === undefined ? {} : { events }),
       chunks,
     });
     requireRegularTrace(file);
@@ -101,10 +102,14 @@ export const trace: TraceKind = {
       const was = statSync(file);
       const unchanged = unchangedSince(file, () => was);
       const meta = cached.meta as { format: TraceFormat; maxCpu: number; lostEvents: number };
-      return made({ sha256: cached.sha256, ...meta }, () => {
-        unchanged(statSync(file));
-        return cached.chunks(ctx.cpus);
-      });
+      return made(
+        { sha256: cached.sha256, ...meta },
+        () => {
+          unchanged(statSync(file));
+          return cached.chunks(ctx.cpus);
+        },
+        cached.events,
+      );
     }
     const hash = createHash('sha256');
     let opened: Stats | undefined;
