@@ -83,6 +83,9 @@ function addRun(cli: Command): void {
     )
     .option('--cell-timeout <seconds>', 'stop a cell running longer (its metrics, or a round of its timing): it fails')
     .action(async (opts) => {
+      // The run's first worker thread loads its code while the main thread loads the run's: a plan
+      // naming strategy modules replaces it (startSpareWorker), one that fails leaves it unused.
+      (await import('../harness/parallel.ts')).startSpareWorker([]);
       const { runCommand } = await import('./commands/run.ts');
       process.exitCode = await runCommand(opts);
     });

@@ -213,10 +213,12 @@ const moduleKey = (modules: readonly string[]) => JSON.stringify([...new Set(mod
  * Start one worker thread now, for the next runInWorkers with these strategy modules to take as its
  * first worker: loading the worker's code (a tenth of a second and more) then overlaps the plan's
  * own work on the main thread (a trace's conversion above all) instead of following it. At most one
- * waits at a time (a newer one replaces it); it does not keep the process alive (unref), and one that
+ * waits at a time (a newer one for other modules replaces it); it does not keep the process alive (unref), and one that
  * fails to start is dropped quietly: the pool starts its own worker, which reports the failure.
  */
 export function startSpareWorker(modules: readonly string[]): void {
+  // One already starting with the same modules (the CLI starts one before loading the run's code) is kept.
+  if (spare && !spare.failed && spare.modules === moduleKey(modules)) return;
   dropSpare();
   const worker = new Worker(ENTRY, { workerData: { modules: [...modules] } satisfies WorkerSetup });
   const s: Spare = {

@@ -25,6 +25,16 @@ describe('the worker a plan starts ahead of its run', () => {
     expect(spareState()).toBe('none');
   });
 
+  it('started by the CLI before the plan, is the one the plan keeps (same modules) and the run takes', async () => {
+    startSpareWorker([]);
+    await vi.waitFor(() => expect(spareState()).toBe('ready'), STARTED);
+    // A new worker would be starting again: the plan kept the ready one.
+    const plan = await planBenchmark(options);
+    expect(spareState()).toBe('ready');
+    expect((await runBenchmark(options, plan)).records.map((r) => r.peak_footprint_bytes)).toEqual([PEAK_BYTES]);
+    expect(spareState()).toBe('none');
+  });
+
   it('is dropped when the plan fails, and a run of strategy objects starts none', async () => {
     await expect(planBenchmark({ ...options, workloads: ['hold:tables=x'] })).rejects.toThrow(/tables/);
     expect(spareState()).toBe('none');
