@@ -151,9 +151,10 @@ export class FtraceByteParser {
       } else if (k === 98) {
         if (bytes < 0 && startsWith(buf, j + 2, BYTES_ALLOC)) bytes = j + 2 + BYTES_ALLOC.length; // bytes_alloc=
       } else if (k === 110) {
-        if (name < 0 && startsWith(buf, j + 2, NAME)) name = j + 2 + NAME.length; // name=
+        // name= and call_site= are compared only when a filter needs them (every line has a call_site=).
+        if (wantName && name < 0 && startsWith(buf, j + 2, NAME)) name = j + 2 + NAME.length; // name=
       } else if (k === 99) {
-        if (site < 0 && startsWith(buf, j + 2, CALL_SITE)) site = j + 2 + CALL_SITE.length; // call_site=
+        if (wantSite && site < 0 && startsWith(buf, j + 2, CALL_SITE)) site = j + 2 + CALL_SITE.length; // call_site=
       }
       if (ptr >= 0 && (!alloc || (bytes >= 0 && (!wantName || name >= 0) && (!wantSite || site >= 0)))) break;
     }
