@@ -354,6 +354,7 @@ function isNullPtr(buf: Uint8Array, a: number, b: number): boolean {
   if (buf[a] === 40) return equals(buf, a, b, NULL_WORD) || equals(buf, a, b, NIL_WORD); // (
   const from = buf[a] === 48 && buf[a + 1] === 120 ? a + 2 : a; // 0x
   if (from === b) return false;
-  for (let k = from; k < b; k++) if (buf[k] !== 48) return false;
+  // From the end: a pointer's leading digits are often zeros (000000000003e850), its last rarely.
+  for (let k = b - 1; k >= from; k--) if (buf[k] !== 48) return false;
   return true;
 }
