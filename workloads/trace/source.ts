@@ -1,8 +1,19 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { Gunzip } from 'fflate';
+import type { Gunzip } from 'fflate';
 import { notRegularFile } from '../../core/file-kind.ts';
 import { cannotRead, fileError, TraceError } from './errors.ts';
+
+/**
+ * fflate, loaded at the first gzip trace: most traces are plain text, and loading it (it builds its
+ * Huffman tables) cost every thread that reads a trace about 10 ms of its start.
+ */
+let fflate: typeof import('fflate') | undefined;
+function gunzip(): typeof Gunzip {
+  fflate ??= createRequire(import.meta.url)('fflate') as typeof import('fflate');
+  return fflate.Gunzip;
+}
 
 /** Compressed bytes fed to the inflater at a time: its output for one feed stays a few MiB (1032× at worst). */
 const GZIP_FEED = 64 << 10;
@@ -159,7 +170,7 @@ class GzipInflate {
     readonly readRaw: (buf: Uint8Array, off: number, len: number) => number,
     readonly preadRaw: (buf: Uint8Array, pos: number) => number,
   ) {
-    this.#gunzip = new Gunzip((chunk) => {
+    this.#gunzip = new (gunzip())((chunk) => {
       if (chunk.length === 0) return;
       this.#out.push(chunk);
       this.#crc = crc32(chunk, this.#crc);
