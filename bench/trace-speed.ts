@@ -233,7 +233,17 @@ const round = (s: number) => +s.toFixed(2);
 const given = arg('--trace');
 const dir = given ? undefined : mkdtempSync(join(tmpdir(), 'l2bench-trace-speed-'));
 const file = given ?? join(dir as string, `${FORMAT}.trace`);
+// process.exit skips finally blocks: the measuring ends by returning, and the trace goes before any exit.
+let exitWhenDone = false;
 try {
+  exitWhenDone = measure();
+} finally {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+if (exitWhenDone) process.exit(0);
+
+/** The mode asked for, measured and printed; true when the process should then exit at once (the modes that always did). */
+function measure(): boolean {
   let generateSeconds = 0;
   if (!existsSync(file)) {
     const t = performance.now();
@@ -245,7 +255,7 @@ try {
   if (!strategy) throw new Error(`no strategy ${strategyName}`);
   if (WHOLE) {
     wholeProcessRounds(file, generateSeconds);
-    process.exit(0);
+    return true;
   }
   const t0 = performance.now();
   const workload = trace.create(parseParams('trace', trace.params, { file }), { seed: 1, cpus: CPUS });
@@ -263,7 +273,7 @@ try {
   };
   if (FORMAT === 'ftrace') {
     ftraceRounds(cell, t1 - t0, generateSeconds);
-    process.exit(0);
+    return true;
   }
   const { meter } = instantiate(cell);
   const rssBefore = process.memoryUsage().rss;
@@ -295,8 +305,7 @@ try {
       peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024),
     }),
   );
-} finally {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  return false;
 }
 
 /** awk and l2bench on the same ftrace file, interleaved, ROUNDS times: medians, ratio, and whether they agree. */
@@ -366,7 +375,6 @@ function ftraceRounds(cell: Cell, createMs: number, generateSeconds: number): vo
       peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024),
     }),
   );
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A command's wall and CPU seconds (user + system of the children of bash, which ran it), and its stdout. */
