@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { packageFile } from '../core/package-file.ts';
 import type { FullRecord } from '../core/record.ts';
@@ -75,10 +75,21 @@ export interface CostsProvenance {
 
 const DEFAULT_FILE = 'results/costs/default.yaml';
 
+/**
+ * The shipped table as the build compiled it (scripts/build.js), beside this module in dist/: the
+ * YAML's sha256 and the table it parses to, checked. A run reads it instead of parsing the YAML (the
+ * yaml parser's loading and the schema pass were the largest part of a run's plan); the YAML stays
+ * the file users read and edit, and a compiled table that is not of its text is not used.
+ */
+const COMPILED_FILE = new URL('./costs/default.json', import.meta.url);
+
+/** The yaml parser, loaded when a YAML table is parsed, not with a run's modules (25 ms). */
+const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
+
 function parseTable(text: string, file: string, shape: z.ZodType): unknown {
   let data: unknown;
   try {
-    data = parseYaml(text);
+    data = yaml().parse(text);
   } catch (e) {
     throw new ResultsError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -116,11 +127,15 @@ function checkReferences(table: CostTable, file: string): void {
 
 /**
  * The cost table: the shipped defaults, with `overrides` (a file in the same format) replacing the
- * units, orders and strategies it names. Refused with one line naming the file and field.
+ * units, orders and strategies it names. Refused with one line naming the file and field. The
+ * defaults come from `compiled` (the build's, COMPILED_FILE) when it is of the shipped YAML.
  */
-export function loadCosts(overrides?: string): { table: CostTable; provenance: CostsProvenance } {
+export function loadCosts(
+  overrides?: string,
+  compiled: URL | string = COMPILED_FILE,
+): { table: CostTable; provenance: CostsProvenance } {
   const defaultText = readFileSync(packageFile(DEFAULT_FILE), 'utf8');
-  const table = parseTable(defaultText, 'results/costs/default.yaml', costTableShape) as CostTable;
+  const table = compiledTable(compiled, sha256Of(defaultText)) ?? parseDefault(defaultText);
   const hash = createHash('sha256').update(defaultText);
   if (overrides !== undefined) {
     let text: string;
@@ -139,8 +154,31 @@ export function loadCosts(overrides?: string): { table: CostTable; provenance: C
     Object.assign(table.strategies, extra.strategies ?? {});
     if (extra.walker) table.walker = extra.walker;
   }
-  checkReferences(table, overrides ?? 'results/costs/default.yaml');
+  checkReferences(table, overrides ?? DEFAULT_FILE);
   return { table, provenance: { file: overrides ?? 'default', sha256: hash.digest('hex') } };
+}
+
+const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex');
+
+const parseDefault = (text: string) => parseTable(text, DEFAULT_FILE, costTableShape) as CostTable;
+
+/** The compiled table (COMPILED_FILE) when it is of the YAML whose sha256 is given; undefined otherwise or when absent. */
+function compiledTable(file: URL | string, sha256: string): CostTable | undefined {
+  try {
+    const compiled = JSON.parse(readFileSync(file, 'utf8')) as { sha256?: unknown; table?: CostTable };
+    return compiled.sha256 === sha256 ? compiled.table : undefined;
+  } catch {
+    // None (a run from the sources, an install without a build) or unreadable: the YAML is parsed.
+    return undefined;
+  }
+}
+
+/** The shipped table compiled for COMPILED_FILE: its YAML's sha256 and the table parsed and checked, as JSON. */
+export function compileDefaultCosts(): string {
+  const text = readFileSync(packageFile(DEFAULT_FILE), 'utf8');
+  const table = parseDefault(text);
+  checkReferences(table, DEFAULT_FILE);
+  return `${JSON.stringify({ sha256: sha256Of(text), table })}\n`;
 }
 
 /**

@@ -1,10 +1,11 @@
 // `npm run build`, and `npm install` through the `prepare` script: compile the sources into dist/
-// with tsc (tsconfig.build.json), then stamp the build with the time it started. With --if-stale
+// with tsc (tsconfig.build.json) and the shipped cost table into dist/results/costs/default.json
+// (a run reads it instead of parsing the YAML), then stamp the build with the time it started. With --if-stale
 // (`npm start`), only when no build is as new as the sources. bin/l2bench.js runs
 // dist/ only while no source is newer than the stamp, so a source edited since, even during the
 // build, never runs from a stale dist/.
 import { execFileSync } from 'node:child_process';
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { staleBuild } from '../bin/stale-build.js';
@@ -29,6 +30,14 @@ try {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 } catch {
   process.stderr.write('l2bench: the build failed (tsc -p tsconfig.build.json): dist/ is not stamped\n');
+  process.exit(1);
+}
+try {
+  const { compileDefaultCosts } = await import(new URL('dist/results/costs.js', root).href);
+  mkdirSync(new URL('dist/results/costs/', root), { recursive: true });
+  writeFileSync(new URL('dist/results/costs/default.json', root), compileDefaultCosts());
+} catch (e) {
+  process.stderr.write(`l2bench: the build failed (the cost table): ${e.message}: dist/ is not stamped\n`);
   process.exit(1);
 }
 writeFileSync(stamp, `${started.toISOString()}\n`);

@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contendedScale, kernelNsPerOp, loadCosts, walkerNsPerOp } from '../../results/costs.ts';
+import { compileDefaultCosts, contendedScale, kernelNsPerOp, loadCosts, walkerNsPerOp } from '../../results/costs.ts';
 import { ResultsError } from '../../results/errors.ts';
 import { costSummary } from '../../results/report/cost.ts';
 import { factsOf } from '../../results/report/scope.ts';
@@ -169,5 +170,27 @@ describe('loadCosts', () => {
     const missing = join(dir, 'missing.yaml');
     writeFileSync(missing, 'strategies:\n  full-page: { alloc: [nope], free: [] }\n');
     expect(() => loadCosts(missing)).toThrow(`${missing}: strategies.full-page.alloc: no unit 'nope' in units`);
+  });
+
+  it("reads the build's compiled table when it is of the shipped YAML's text, the YAML otherwise", () => {
+    const dir = tempDir('l2bench-costs-');
+    const fromYaml = loadCosts(undefined, join(dir, 'none.json'));
+    const yamlSha = createHash('sha256').update(readFileSync('results/costs/default.yaml')).digest('hex');
+    expect(fromYaml.provenance).toEqual({ file: 'default', sha256: yamlSha });
+    const compiled = JSON.parse(compileDefaultCosts()) as { sha256: string; table: typeof table };
+    expect(compiled.sha256).toBe(yamlSha);
+    const file = join(dir, 'default.json');
+    writeFileSync(file, compileDefaultCosts());
+    // The same table in the same key order, and the same provenance: results.json is byte-identical.
+    expect(JSON.stringify(loadCosts(undefined, file))).toBe(JSON.stringify(fromYaml));
+    // Read, not parsed again: a change in the compiled table shows.
+    (compiled.table.units.zero_4k as { ns: number }).ns = 7;
+    writeFileSync(file, JSON.stringify(compiled));
+    expect(kernelNsPerOp(hold10('full-page'), loadCosts(undefined, file).table)).toBe(7 + 40);
+    // Of another text (the YAML edited since the build): not used.
+    writeFileSync(file, JSON.stringify({ ...compiled, sha256: '0'.repeat(64) }));
+    expect(kernelNsPerOp(hold10('full-page'), loadCosts(undefined, file).table)).toBe(140);
+    writeFileSync(file, '{ not json');
+    expect(kernelNsPerOp(hold10('full-page'), loadCosts(undefined, file).table)).toBe(140);
   });
 });
