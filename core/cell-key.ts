@@ -1,22 +1,11 @@
-import { z } from 'zod';
-import { DEFAULT_KERNEL } from './kernel.ts';
-import { DEFAULT_PLATFORM } from './platforms.ts';
+/**
+ * A cell's key as strings: the ids that match records of one cell, one stream, one comparison.
+ * Without zod (its schema is cell-key-shape.ts): a worker thread loads this, and zod's hundred
+ * modules were a third of a worker's start.
+ */
+import type { CellKey } from './cell-key-shape.ts';
 
-/** A cell of the matrix, as records name it: what runs are matched on. */
-export const cellKeyShape = z.object({
-  /** The workload's canonical spec (`hold:tables=8`). */
-  workload: z.string(),
-  /** The strategy with its non-default parameters (`genalloc:algo=best`). */
-  strategy: z.string(),
-  /** The platform (core/platforms.ts) whose board and limits the cell models; mt8173 in runs written before the platform axis. */
-  platform: z.string().min(1).default(DEFAULT_PLATFORM),
-  cpus: z.number().int().positive(),
-  /** The Linux version whose allocators the cell models; v5.1 in runs written before the kernel axis. */
-  kernel: z.string().min(1).default(DEFAULT_KERNEL),
-  seed: z.number().int(),
-});
-
-export type CellKey = z.infer<typeof cellKeyShape>;
+export type { CellKey };
 
 /** The columns that name a cell, in the order results list them. */
 export const CELL_KEY_COLUMNS = ['workload', 'strategy', 'platform', 'cpus', 'kernel', 'seed'] as const;

@@ -394,6 +394,11 @@ export function metricOf(key: MetricKey): MetricDef {
 
 const isTiming = (m: MetricEntry): m is OfKind<'timing'> => m.kind === 'timing';
 
+/** The columns a replay does not give: timing (until timed) and modelled (until costed), all null. */
+export const NOT_YET: Readonly<Record<TimingKey | ModelledKey, null>> = Object.fromEntries(
+  METRICS.filter((m) => m.kind !== 'exact').map((m) => [m.key, null]),
+) as Record<TimingKey | ModelledKey, null>;
+
 /** Timing metric keys, in CSV order: the columns that vary between runs of the same seed. */
 export const TIMING_KEYS: readonly TimingKey[] = METRICS.filter(isTiming).map((m) => m.key);
 /** Exact numeric metric keys, in CSV order. */

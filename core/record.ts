@@ -6,18 +6,10 @@
  * events per second: base units.
  */
 import { z } from 'zod';
-import { CELL_KEY_COLUMNS, cellKeyShape } from './cell-key.ts';
+import { CELL_KEY_COLUMNS } from './cell-key.ts';
+import { cellKeyShape } from './cell-key-shape.ts';
 import { DEFAULT_KERNEL } from './kernel.ts';
-import {
-  type ExactKey,
-  METRICS,
-  type MetricDef,
-  type MetricEntry,
-  type MetricKey,
-  type ModelledKey,
-  TIMING_KEYS,
-  type TimingKey,
-} from './metrics.ts';
+import { type ExactKey, METRICS, type MetricDef, type MetricEntry, type MetricKey, TIMING_KEYS } from './metrics.ts';
 import { PLACEMENTS } from './placement.ts';
 import { DEFAULT_PLATFORM } from './platforms.ts';
 import { WORKLOAD_CATEGORIES } from './workload-kind.ts';
@@ -65,10 +57,6 @@ const metricsShape = z.object(
 export type MetricValues = z.infer<typeof metricsShape>;
 /** The exact metrics' values: what one replay of a cell gives. */
 export type ExactValues = Pick<MetricValues, ExactKey>;
-/** The timing metrics' values: what timing a cell gives (null without throughput). */
-type TimingValues = Pick<MetricValues, TimingKey>;
-/** The modelled metrics' values (null when they cannot be computed). */
-type ModelledValues = Pick<MetricValues, ModelledKey>;
 
 const numbers = z.array(z.number());
 
@@ -176,11 +164,6 @@ export const CSV_COLUMNS: readonly (keyof CellRecord)[] = [
   'applicable',
   ...METRICS.map((m) => m.key),
 ];
-
-/** The columns a replay does not give: timing (until timed) and modelled (until costed), all null. */
-export const NOT_YET: TimingValues & ModelledValues = Object.fromEntries(
-  METRICS.filter((m) => m.kind !== 'exact').map((m) => [m.key, null]),
-) as TimingValues & ModelledValues;
 
 /**
  * The metrics a record of an older run may lack, which the schema fills with null: a modelled one

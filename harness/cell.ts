@@ -1,6 +1,7 @@
 import type { CellKey } from '../core/cell-key.ts';
 import { InputError } from '../core/errors.ts';
 import type { KernelVersion } from '../core/kernel.ts';
+import { NOT_YET } from '../core/metrics.ts';
 import type { ParamValues } from '../core/params.ts';
 import {
   DEFAULT_PLATFORM,
@@ -9,7 +10,7 @@ import {
   type PlatformKernel,
   placementLimitBytes,
 } from '../core/platforms.ts';
-import { type FullRecord, NOT_YET } from '../core/record.ts';
+import type { FullRecord } from '../core/record.ts';
 import { applicabilityOf } from '../core/requirements.ts';
 import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';

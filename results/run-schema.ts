@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cellKeyShape } from '../core/cell-key.ts';
+import { cellKeyShape } from '../core/cell-key-shape.ts';
 import type { FullRecord } from '../core/record.ts';
 import { recordShape } from '../core/record.ts';
 import { type CostTable, costTableShape } from './costs.ts';
