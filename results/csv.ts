@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { FullRecord } from '../core/record.ts';
 import { CSV_COLUMNS } from '../core/record.ts';
+import { FORMAT_FILES } from './output-formats.ts';
 import type { Exporter, RunSource } from './run-schema.ts';
 import { asSource, textOf } from './run-source.ts';
 
@@ -41,7 +42,7 @@ function stream(run: RunSource, write: (text: string | Uint8Array) => void): voi
 /** results.csv: one row per cell, stable column names, base units. */
 export const csvExporter: Exporter = {
   format: 'csv',
-  file: 'results.csv',
+  file: FORMAT_FILES.csv,
   render: (run) => {
     const parts: string[] = [];
     stream(asSource(run), (t) => parts.push(textOf(t)));

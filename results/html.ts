@@ -1,6 +1,7 @@
 import type { FullRecord } from '../core/record.ts';
 import { strategyPalette } from './charts/colors.ts';
 import { formatBytes, formatCount, formatPercent, plural } from './number-text.ts';
+import { FORMAT_FILES } from './output-formats.ts';
 import { aggregateText } from './report/aggregations.ts';
 import { analyse, costedRecords } from './report/analyse.ts';
 import { unavailableGroups } from './report/answer-table.ts';
@@ -651,6 +652,6 @@ async function chartsOf(records: readonly FullRecord[]): Promise<ReportChart[]> 
 /** report.html: the design-decision report with its charts, one self-contained file. */
 export const htmlExporter: Exporter = {
   format: 'html',
-  file: 'report.html',
+  file: FORMAT_FILES.html,
   render: async (run, options) => renderHtml(analyse(run, options), await chartsOf(costedRecords(run, options))),
 };

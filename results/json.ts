@@ -1,3 +1,4 @@
+import { FORMAT_FILES } from './output-formats.ts';
 import type { Exporter, RunSource } from './run-schema.ts';
 import { asSource, textOf } from './run-source.ts';
 
@@ -50,7 +51,7 @@ function stream(run: RunSource, write: (text: string | Uint8Array) => void): voi
 
 export const jsonExporter: Exporter = {
   format: 'json',
-  file: 'results.json',
+  file: FORMAT_FILES.json,
   render: (run) => {
     const parts: string[] = [];
     stream(asSource(run), (t) => parts.push(textOf(t)));

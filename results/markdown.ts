@@ -1,4 +1,5 @@
 import { formatBytes, formatCount, formatPercent, plural } from './number-text.ts';
+import { FORMAT_FILES } from './output-formats.ts';
 import { type AggregationName, aggregateText } from './report/aggregations.ts';
 import { analyse } from './report/analyse.ts';
 import { unavailableGroups } from './report/answer-table.ts';
@@ -466,6 +467,6 @@ function rankings(m: ReportModel): string[] {
 
 export const markdownExporter: Exporter = {
   format: 'md',
-  file: 'report.md',
+  file: FORMAT_FILES.md,
   render: (run, options) => renderMarkdown(analyse(run, options)),
 };

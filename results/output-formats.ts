@@ -5,3 +5,11 @@
 export const FORMATS = ['csv', 'json', 'md', 'html'] as const;
 
 export type Format = (typeof FORMATS)[number];
+
+/** The file each format writes into a run's folder (its exporter's `file`). */
+export const FORMAT_FILES: Readonly<Record<Format, string>> = {
+  csv: 'results.csv',
+  json: 'results.json',
+  md: 'report.md',
+  html: 'report.html',
+};

@@ -1,7 +1,9 @@
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { csvExporter } from './csv.ts';
 import { OutDirError, ResultsError } from './errors.ts';
-import { EXPORTERS } from './index.ts';
+import { jsonExporter } from './json.ts';
+import { FORMATS, type Format } from './output-formats.ts';
 import type { Exporter, ReportOptions, RunResult, RunSource } from './run-schema.ts';
 import { asSource } from './run-source.ts';
 
@@ -102,14 +104,27 @@ export function makeDir(dir: string): boolean {
   }
 }
 
-/** The exporters of these formats, in order; an unknown format is refused before anything is written. */
-function exportersOf(formats: readonly string[]): Exporter[] {
-  return formats.map((format) => {
-    const exporter = EXPORTERS.find((e) => e.format === format);
-    if (!exporter)
-      throw new ResultsError(`unknown format '${format}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`);
-    return exporter;
-  });
+/** The exporters of the result files, which can be written at once (streamed): loaded with this module. */
+const STREAMED: Readonly<Partial<Record<Format, Exporter>>> = { csv: csvExporter, json: jsonExporter };
+
+/**
+ * Each format's exporter: the reports' (md, html: their analysis, some 40 modules that a run writing
+ * no report does not need) loaded when one is written.
+ */
+const EXPORTER_OF: Readonly<Record<Format, () => Promise<Exporter>>> = {
+  csv: async () => csvExporter,
+  json: async () => jsonExporter,
+  md: async () => (await import('./markdown.ts')).markdownExporter,
+  html: async () => (await import('./html.ts')).htmlExporter,
+};
+
+/** The formats, each known; an unknown format is refused before anything is written. */
+function knownFormats(formats: readonly string[]): Format[] {
+  for (const format of formats) {
+    if (!(FORMATS as readonly string[]).includes(format))
+      throw new ResultsError(`unknown format '${format}' (allowed: ${FORMATS.join(', ')})`);
+  }
+  return formats as Format[];
 }
 
 /**
@@ -126,7 +141,8 @@ export async function writeResults(
 ): Promise<string[]> {
   const source = asSource(run);
   const files: string[] = [];
-  for (const exporter of exportersOf(formats)) {
+  for (const format of knownFormats(formats)) {
+    const exporter = await EXPORTER_OF[format]();
     const file = join(dir, exporter.file);
     if (exporter.stream) streamTo(file, exporter.stream.bind(exporter), source);
     else writeAtomic(file, await exporter.render(source, options));
@@ -140,9 +156,10 @@ export async function writeResults(
  * second Ctrl-C, which cannot wait. Returns the files.
  */
 export function writeResultsNow(dir: string, run: RunSource, formats: readonly string[]): string[] {
-  return exportersOf(formats).map((exporter) => {
+  return knownFormats(formats).map((format) => {
+    const exporter = STREAMED[format];
+    if (!exporter?.stream) throw new ResultsError(`format '${format}' cannot be written at once`);
     const file = join(dir, exporter.file);
-    if (!exporter.stream) throw new ResultsError(`format '${exporter.format}' cannot be written at once`);
     streamTo(file, exporter.stream.bind(exporter), run);
     return file;
   });

@@ -1,16 +1,14 @@
 import { availableParallelism } from 'node:os';
-import cliProgress from 'cli-progress';
 import { InputError } from '../../core/errors.ts';
 import { splitList } from '../../core/spec.ts';
 import { type BenchmarkOptions, planBenchmark } from '../../harness/benchmark.ts';
 import { LIMITS } from '../../harness/options.ts';
 import { runSession, type SummaryView } from '../../harness/session/run-session.ts';
-import { EXPORTERS } from '../../results/index.ts';
 import { plural } from '../../results/number-text.ts';
+import { FORMATS } from '../../results/output-formats.ts';
 import type { ReportOptions } from '../../results/run-schema.ts';
 import { parseIntList, parseShard } from '../flag-values.ts';
 import { renderTables } from '../table.ts';
-import { answerLines } from '../terminal-answer.ts';
 
 export interface RunFlags {
   suite?: string;
@@ -60,10 +58,8 @@ const ints = (text: string, flag: string, range: { min: number; max: number }) =
 function formatsOf(flags: RunFlags): string[] {
   const formats = splitList(flags.format);
   for (const f of formats) {
-    if (!EXPORTERS.some((e) => e.format === f)) {
-      throw new InputError(
-        `--format ${flags.format}: unknown format '${f}' (allowed: ${EXPORTERS.map((e) => e.format).join(', ')})`,
-      );
+    if (!(FORMATS as readonly string[]).includes(f)) {
+      throw new InputError(`--format ${flags.format}: unknown format '${f}' (allowed: ${FORMATS.join(', ')})`);
     }
   }
   return formats;
@@ -105,15 +101,18 @@ function optionsOf(flags: RunFlags): BenchmarkOptions {
   };
 }
 
+/** The report's answer for the terminal (results/report's analysis, loaded when a report is written). */
+type AnswerLines = typeof import('../terminal-answer.ts').answerLines;
+
 /** The terminal's tables of the records, and the report's answer when a report was written. */
-function summarize(formats: readonly string[], report: ReportOptions) {
+function summarize(formats: readonly string[], report: ReportOptions, answerLines: AnswerLines | null) {
   return ({ dir, records, size, run }: SummaryView) => {
     if (size > TABLE_CELLS) return `(${plural(size, 'cell')}: too many for tables here; every one is in the results)\n`;
     // Without their series and samples: the tables read only the metrics.
     const rows = Array.from(records(), ({ detail: _, ...metrics }) => metrics);
     let text = renderTables(rows, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
     const reportFile = formats.includes('md') ? 'report.md' : formats.includes('html') ? 'report.html' : null;
-    if (reportFile && run && size > 0) text += `\n${answerLines(run, report, `${dir}/${reportFile}`)}`;
+    if (reportFile && run && size > 0 && answerLines) text += `\n${answerLines(run, report, `${dir}/${reportFile}`)}`;
     return text;
   };
 }
@@ -126,7 +125,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // Validate everything (and learn the suite's time budget) before making the output folder.
   const plan = await planBenchmark(options);
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
-  const bar = process.stderr.isTTY
+  const answerLines = formats.some((f) => f === 'md' || f === 'html')
+    ? (await import('../terminal-answer.ts')).answerLines
+    : null;
+  // The progress bar's library only where a bar is drawn.
+  const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : null;
+  const bar = cliProgress
     ? new cliProgress.SingleBar(
         { stream: process.stderr, format: ' {bar} {value}/{total} {task}', hideCursor: true },
         cliProgress.Presets.shades_classic,
@@ -141,7 +145,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       bar?.setTotal(total);
       bar?.update(done, { task: `${record.strategy} · ${record.workload}` });
     },
-    summarize: summarize(formats, report),
+    summarize: summarize(formats, report, answerLines),
     onReplaced: (dir, what) => process.stderr.write(`l2bench: --out ${dir}: ${what}; starting clean\n`),
     tell: (line) => {
       bar?.stop();

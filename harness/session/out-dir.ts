@@ -2,7 +2,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeHolder, isLocked, lockHolder, tryLock } from '../../os/lock.ts';
 import { OutDirError } from '../../results/errors.ts';
-import { EXPORTERS } from '../../results/index.ts';
+import { FORMAT_FILES } from '../../results/output-formats.ts';
 import { SPOOL_FILE } from '../../results/record-store.ts';
 import { makeDir, prepareOutDir } from '../../results/write.ts';
 
@@ -12,7 +12,7 @@ const LOCK_FILE = '.l2bench.lock';
 const escaped = (name: string) => name.replaceAll('.', '\\.');
 /** The files a run writes into its folder, and the temporary files of its writes (`results.csv.PID.tmp`). */
 const RUN_FILES = (() => {
-  const results = EXPORTERS.map((e) => escaped(e.file)).join('|');
+  const results = Object.values(FORMAT_FILES).map(escaped).join('|');
   return new RegExp(
     `^(?:(?:${results}|\\.l2bench-probe)\\.\\d+\\.tmp|${results}|${escaped(LOCK_FILE)}|${escaped(SPOOL_FILE)}(?:\\.csv)?(?:\\.compact)?)$`,
   );

@@ -1,6 +1,6 @@
 import { exitCodeOf, type StopSignal } from '../../os/stop-signals.ts';
-import { EXPORTERS } from '../../results/index.ts';
 import { plural } from '../../results/number-text.ts';
+import { FORMAT_FILES, type Format } from '../../results/output-formats.ts';
 import type { MissingCell, RunResult } from '../../results/run-schema.ts';
 
 /**
@@ -14,7 +14,7 @@ const EXIT_WRITE_FAILED = 1;
 const EXIT_CELLS_FAILED = 3;
 
 /** A format's file name. */
-export const fileOf = (format: string): string => EXPORTERS.find((e) => e.format === format)?.file ?? format;
+export const fileOf = (format: string): string => FORMAT_FILES[format as Format] ?? format;
 
 /** A file that could not be written, and why. */
 export interface WriteFailure {

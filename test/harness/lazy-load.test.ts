@@ -24,23 +24,42 @@ const HEAVY = [
   'hdr-histogram-js',
 ];
 
-/** Run the compiled CLI with a module hook that records every module it loads; returns the packages among HEAVY. */
-async function loads(...args: string[]): Promise<string[]> {
+/** What one command loaded: every module's URL by thread, ES modules and CommonJS ones both. */
+interface Loaded {
+  main: string[];
+  worker: string[];
+}
+
+/** Run the compiled CLI with a module hook that records every module each thread loads. */
+async function loadedModules(...args: string[]): Promise<Loaded> {
   const dir = tempDir('l2bench-loads-');
   const log = join(dir, 'loaded.txt');
   writeFileSync(log, '');
   writeFileSync(
     join(dir, 'hooks.mjs'),
     `import { appendFileSync } from 'node:fs';
+let thread = 'main';
+export function initialize(data) { thread = data.thread; }
 export async function load(url, context, next) {
-  appendFileSync(${JSON.stringify(log)}, url + '\\n');
+  appendFileSync(${JSON.stringify(log)}, thread + ' ' + url + '\\n');
   return next(url, context);
 }
 `,
   );
+  // The hook sees ES modules; a package loaded through require (yaml) shows in require's cache at exit.
   writeFileSync(
     join(dir, 'register.mjs'),
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+const thread = isMainThread ? 'main' : 'worker';
+register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)}, { data: { thread } });
+process.on('exit', () => {
+  const files = Object.keys(createRequire(import.meta.url).cache);
+  appendFileSync(${JSON.stringify(log)}, files.map((f) => thread + ' ' + pathToFileURL(f).href + '\\n').join(''));
+});
+`,
   );
   const { stderr } = await exec(
     process.execPath,
@@ -48,9 +67,19 @@ export async function load(url, context, next) {
     { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
   );
   expect(stderr).toBe('');
-  const urls = readFileSync(log, 'utf8').split('\n');
-  expect(urls.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
-  return HEAVY.filter((p) => urls.some((u) => u.includes(`/node_modules/${p}/`)));
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const of = (thread: string) => lines.filter((l) => l.startsWith(`${thread} `)).map((l) => l.slice(thread.length + 1));
+  const loaded = { main: of('main'), worker: of('worker') };
+  expect(loaded.main.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
+  return loaded;
+}
+
+/** The packages among HEAVY in these modules. */
+const heavy = (urls: readonly string[]) => HEAVY.filter((p) => urls.some((u) => u.includes(`/node_modules/${p}/`)));
+
+/** The packages among HEAVY that the command's main thread loads. */
+async function loads(...args: string[]): Promise<string[]> {
+  return heavy((await loadedModules(...args)).main);
 }
 
 describe('the compiled command loads a library only where it is used', () => {
@@ -103,5 +132,46 @@ describe('the compiled command loads a library only where it is used', () => {
       out,
     );
     expect(loaded).toContain('tsx');
+  });
+
+  it('run writing csv: no yaml (the cost table compiled), no progress bar, no report; its worker no zod', async () => {
+    const out = tempDir('l2bench-loads-csv-');
+    const run = (name: string, format: string) =>
+      loadedModules(
+        'run',
+        '-s',
+        'full-page',
+        '-w',
+        'hold:tables=4',
+        '--no-throughput',
+        '--format',
+        format,
+        '-o',
+        join(out, name),
+      );
+    const report = (urls: readonly string[]) => urls.some((u) => u.includes('/dist/results/report/'));
+    const csv = await run('csv', 'csv');
+    expect(heavy(csv.main)).not.toContain('yaml');
+    expect(heavy(csv.main)).not.toContain('cli-progress');
+    expect(report(csv.main)).toBe(false);
+    expect(csv.worker.some((u) => u.endsWith('/dist/harness/worker/measure.js'))).toBe(true);
+    expect(heavy(csv.worker)).toEqual([]);
+    // A report asked for loads its analysis, and a suite file the yaml parser.
+    expect(report((await run('md', 'csv,md')).main)).toBe(true);
+    const suite = join(out, 'suite.yaml');
+    writeFileSync(suite, 'name: mine\ngroups:\n  - name: one\n    workloads: [hold:tables=4]\n');
+    const fromSuite = await loadedModules(
+      'run',
+      '--suite',
+      suite,
+      '-s',
+      'full-page',
+      '--no-throughput',
+      '--format',
+      'csv',
+      '-o',
+      join(out, 'suite'),
+    );
+    expect(heavy(fromSuite.main)).toContain('yaml');
   });
 });
