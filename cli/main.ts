@@ -1,6 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { KERNEL_VERSIONS } from '../core/kernel.ts';
-import { VERSION } from '../harness/provenance.ts';
+import { askGitEarly, VERSION } from '../harness/provenance.ts';
 import { FORMATS } from '../results/output-formats.ts';
 import { reportFailure } from './failure.ts';
 
@@ -85,7 +85,9 @@ function addRun(cli: Command): void {
     .action(async (opts) => {
       // The run's first worker thread loads its code while the main thread loads the run's: a plan
       // naming strategy modules replaces it (startSpareWorker), one that fails leaves it unused.
+      // git, asked for the run's provenance, answers meanwhile too.
       (await import('../harness/parallel.ts')).startSpareWorker([]);
+      askGitEarly();
       const { runCommand } = await import('./commands/run.ts');
       process.exitCode = await runCommand(opts);
     });

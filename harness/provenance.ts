@@ -31,7 +31,25 @@ function git(args: readonly string[]): Promise<string | null> {
  * beside it: run synchronously after a trace's conversion, git's two processes held the main thread
  * for a tenth of that run's time on a busy machine.
  */
-export async function gitState(): Promise<GitState> {
+export function gitState(): Promise<GitState> {
+  const early = askedEarly;
+  askedEarly = null;
+  return early ?? askGit();
+}
+
+/** gitState() started by askGitEarly, for the next call to take. */
+let askedEarly: Promise<GitState> | null = null;
+
+/**
+ * Start gitState() now, for the next call to take: the command's `run` asks before loading the run's
+ * code, so that git's two processes run while it loads instead of being waited for before the
+ * first cell is handed to a worker.
+ */
+export function askGitEarly(): void {
+  askedEarly ??= askGit();
+}
+
+async function askGit(): Promise<GitState> {
   const root = packageRoot();
   const [top, head] = ((await git(['rev-parse', '--show-toplevel', 'HEAD'])) ?? '').trim().split('\n');
   let commit: string | null = null;
