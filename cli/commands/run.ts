@@ -8,7 +8,6 @@ import { plural } from '../../results/number-text.ts';
 import { FORMATS } from '../../results/output-formats.ts';
 import type { ReportOptions } from '../../results/run-schema.ts';
 import { parseIntList, parseShard } from '../flag-values.ts';
-import { renderTables } from '../table.ts';
 
 export interface RunFlags {
   suite?: string;
@@ -104,10 +103,16 @@ function optionsOf(flags: RunFlags): BenchmarkOptions {
 /** The report's answer for the terminal (results/report's analysis, loaded when a report is written). */
 type AnswerLines = typeof import('../terminal-answer.ts').answerLines;
 
-/** The terminal's tables of the records, and the report's answer when a report was written. */
-function summarize(formats: readonly string[], report: ReportOptions, answerLines: AnswerLines | null) {
-  return ({ dir, records, size, run }: SummaryView) => {
+/** The terminal's tables (cli/table.ts, being loaded), and the report's answer when a report was written. */
+function summarize(
+  formats: readonly string[],
+  report: ReportOptions,
+  answerLines: AnswerLines | null,
+  tables: Promise<typeof import('../table.ts')>,
+) {
+  return async ({ dir, records, size, run }: SummaryView) => {
     if (size > TABLE_CELLS) return `(${plural(size, 'cell')}: too many for tables here; every one is in the results)\n`;
+    const { renderTables } = await tables;
     // Without their series and samples: the tables read only the metrics.
     const rows = Array.from(records(), ({ detail: _, ...metrics }) => metrics);
     let text = renderTables(rows, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
@@ -125,6 +130,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // Validate everything (and learn the suite's time budget) before making the output folder.
   const plan = await planBenchmark(options);
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
+  // The tables' code (cli-table3) loads while the cells run: the main thread waits for them then.
+  const tables = import('../table.ts');
   const answerLines = formats.some((f) => f === 'md' || f === 'html')
     ? (await import('../terminal-answer.ts')).answerLines
     : null;
@@ -145,7 +152,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       bar?.setTotal(total);
       bar?.update(done, { task: `${record.strategy} · ${record.workload}` });
     },
-    summarize: summarize(formats, report, answerLines),
+    summarize: summarize(formats, report, answerLines, tables),
     onReplaced: (dir, what) => process.stderr.write(`l2bench: --out ${dir}: ${what}; starting clean\n`),
     tell: (line) => {
       bar?.stop();

@@ -31,7 +31,7 @@ export interface SessionOptions {
   report?: ReportOptions;
   onProgress?: (done: number, total: number, record: FullRecord) => void;
   /** Text for the terminal once the results are written (tables, the answer). */
-  summarize?: (view: SummaryView) => string;
+  summarize?: (view: SummaryView) => string | Promise<string>;
   /**
    * The folder held an unfinished run of this very plan and shard (a task its batch engine runs
    * again: requeued, resubmitted, a retried pod), which was removed: the run starts clean.
@@ -259,7 +259,7 @@ class RunSession {
     }
     if (!this.#skipRest && this.#options.summarize) {
       const records = () => this.#store.values();
-      this.#summary = this.#options.summarize({
+      this.#summary = await this.#options.summarize({
         dir: this.dir,
         records,
         size: this.#store.size,
