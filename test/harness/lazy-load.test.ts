@@ -82,6 +82,10 @@ async function loads(...args: string[]): Promise<string[]> {
   return heavy((await loadedModules(...args)).main);
 }
 
+/** What a small run of full-page writing these formats into `out` loaded. */
+const holdRun = (out: string, format: string) =>
+  loadedModules('run', '-s', 'full-page', '-w', 'hold:tables=4', '--no-throughput', '--format', format, '-o', out);
+
 describe('the compiled command loads a library only where it is used', () => {
   it('list strategies: none of them', async () => {
     expect(await loads('list', 'strategies')).toEqual([]);
@@ -93,19 +97,7 @@ describe('the compiled command loads a library only where it is used', () => {
 
   it('run: the charts only when HTML is written', async () => {
     const out = tempDir('l2bench-loads-run-');
-    const run = (name: string, format: string) =>
-      loads(
-        'run',
-        '-s',
-        'full-page',
-        '-w',
-        'hold:tables=4',
-        '--no-throughput',
-        '--format',
-        format,
-        '-o',
-        join(out, name),
-      );
+    const run = async (name: string, format: string) => heavy((await holdRun(join(out, name), format)).main);
     const plain = await run('plain', 'csv,json,md');
     expect(plain).not.toContain('@observablehq/plot');
     expect(plain).not.toContain('linkedom');
@@ -136,19 +128,7 @@ describe('the compiled command loads a library only where it is used', () => {
 
   it('run writing csv: no yaml (the cost table compiled), no progress bar, no report; its worker no zod', async () => {
     const out = tempDir('l2bench-loads-csv-');
-    const run = (name: string, format: string) =>
-      loadedModules(
-        'run',
-        '-s',
-        'full-page',
-        '-w',
-        'hold:tables=4',
-        '--no-throughput',
-        '--format',
-        format,
-        '-o',
-        join(out, name),
-      );
+    const run = (name: string, format: string) => holdRun(join(out, name), format);
     const report = (urls: readonly string[]) => urls.some((u) => u.includes('/dist/results/report/'));
     const csv = await run('csv', 'csv');
     expect(heavy(csv.main)).not.toContain('yaml');
