@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TraceError } from '../../workloads/trace/errors.ts';
 import type { Filter } from '../../workloads/trace/ftrace.ts';
 import { type ReadOptions, replay } from '../../workloads/trace/pass.ts';
+import type { ScanMode } from '../../workloads/trace/scan-pipeline.ts';
 import { Tracker } from '../../workloads/trace/tracker.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
@@ -48,13 +49,23 @@ function pass(file: string, read: ReadOptions, filter: Filter = ALL, cpus = 3) {
   return { result, error, chunks, events, counts, lifetimes };
 }
 
-/** The byte parser and the string parser (the reference) agree on file, with each buffer size and filter. */
-function same(file: string, filters: readonly Filter[] = [ALL], bufferSizes: readonly number[] = [300, 4096, 1 << 20]) {
+/**
+ * The byte parser and the string parser (the reference) agree on file, with each buffer size and
+ * filter: read in one buffer, and read ahead into the slots of the two-thread scan (scanned here, and
+ * with `scans`, also by the scanning thread alone and shared as a run does).
+ */
+function same(
+  file: string,
+  filters: readonly Filter[] = [ALL],
+  bufferSizes: readonly number[] = [300, 4096, 1 << 20],
+  scans: readonly ScanMode[] = ['here'],
+) {
   let last: ReturnType<typeof pass> | undefined;
   for (const filter of filters) {
     for (const bufferSize of bufferSizes) {
       const strings = pass(file, { strings: true, bufferSize }, filter);
-      expect(pass(file, { bufferSize }, filter)).toEqual(strings);
+      expect(pass(file, { bufferSize, scan: 'off' }, filter)).toEqual(strings);
+      for (const scan of scans) expect(pass(file, { bufferSize, scan }, filter)).toEqual(strings);
       last = strings;
     }
   }
@@ -253,8 +264,26 @@ describe('ftrace byte parser against the string parser', () => {
     }
     const content = `${lines.join('\n')}\n`;
     expect(content.length).toBeGreaterThan(4 << 20);
-    const s = same(write(content), FILTERS.slice(0, 3), [1 << 20, 5000]);
+    const s = same(write(content), FILTERS.slice(0, 3), [1 << 20, 5000], ['here', 'thread', 'shared']);
     expect(s.error).toBeUndefined();
+  });
+
+  it('read ahead on two threads, reports the first bad line, not a fault read ahead beyond it', () => {
+    const body = Array.from({ length: 40 }, (_, i) => kmalloc(`p${i}`)).join('\n');
+    const long = kmalloc('q'.repeat(400));
+    // A bad line in the first 300-byte slot read ahead, a line longer than a slot in the next ones; then the long line alone.
+    const both = write(`${kmalloc('p')}\n${kmalloc('x', 'bad')}\n${long}\n${body}\n`);
+    expect(same(both, [ALL], [300], ['here', 'thread']).error).toMatch(/:2: kmalloc without a whole number/);
+    const longOnly = write(`${kmalloc('p')}\n${body}\n${long}\n${kfree('p')}\n`);
+    expect(same(longOnly, [ALL], [300], ['here', 'thread']).error).toBe(`${longOnly}:42: line longer than 300 bytes`);
+    // The last line without a newline, ending exactly at a slot's end or not.
+    for (const n of [1, 2, 3]) same(write(`${body}\n${kfree(`p${n}`)}`), [ALL], [299, 300, 301], ['here', 'thread']);
+  });
+
+  it('read ahead, acts on lines past a slot full of records (short lines), scanning them as it goes', () => {
+    const short = `${'\n'.repeat(20_000)}#\n${kmalloc('p1')}\n${'\n \n'.repeat(10_000)}${kfree('p1')}\n`;
+    const s = same(write(`${kmalloc('p0')}\n${short}`), [ALL], [1 << 20, 40_000], ['here', 'thread']);
+    expect(s.counts.slice(0, 3)).toEqual([3, 2, 1]);
   });
 
   it('agrees on random traces mixing every spelling', () => {
@@ -295,7 +324,9 @@ describe('ftrace byte parser against the string parser', () => {
         fc.constantFrom('\n', '\r\n'),
         (ls, filter, bufferSize, nl) => {
           const file = write(['# header', ...ls].join(nl) + nl);
-          expect(pass(file, { bufferSize }, filter)).toEqual(pass(file, { strings: true, bufferSize }, filter));
+          const strings = pass(file, { strings: true, bufferSize }, filter);
+          expect(pass(file, { bufferSize, scan: 'off' }, filter)).toEqual(strings);
+          expect(pass(file, { bufferSize, scan: 'here' }, filter)).toEqual(strings);
         },
       ),
       { numRuns: 400, seed: 20261201 },

@@ -122,6 +122,19 @@ export class ByteLineReader {
   }
 
   /**
+   * Hand the rest of the file to another reader (scan-pipeline.ts), once the whole lines are
+   * consumed: the start of an unfinished line read already, and a function that reads on; undefined
+   * when the whole file is read.
+   */
+  handOver(): { carry: Uint8Array; readInto: (buf: Uint8Array, off: number, len: number) => number } | undefined {
+    if (this.#eof) return undefined;
+    return {
+      carry: this.buf.subarray(this.lineEnd, this.#end),
+      readInto: (buf, off, len) => this.#source.read(buf, off, len),
+    };
+  }
+
+  /**
    * Read on, once the whole lines are consumed (pos === lineEnd), keeping the start of an unfinished
    * line; false at the end of the file. It may read no whole line (a line longer than one read).
    */

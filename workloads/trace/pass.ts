@@ -7,8 +7,12 @@ import { FtraceByteParser } from './ftrace-bytes.ts';
 import { BUFFER, ByteLineReader, LineReader } from './lines.ts';
 import { nativeParser } from './native.ts';
 import { NativeByteParser } from './native-bytes.ts';
+import { type ScanMode, ScanPipeline } from './scan-pipeline.ts';
 import { firstNonSpace } from './text.ts';
 import type { LineParser, Tracker } from './tracker.ts';
+
+/** Plain ftrace files from this size on are scanned on two threads: below it, starting one costs more than it saves. */
+const SCAN_THREAD_FROM = 64 << 20;
 
 export interface PassOptions extends Filter {
   /** Simulated CPUs: trace CPU c runs on CPU c % cpus. */
@@ -30,6 +34,11 @@ export interface ReadOptions {
   readonly bufferSize?: number;
   /** Parse line by line as strings (the reference for the byte parsers), not as bytes. */
   readonly strings?: boolean;
+  /**
+   * Scan plain ftrace lines ahead, on another thread (scan-pipeline.ts: ScanMode), or 'off'; by
+   * default `shared` from SCAN_THREAD_FROM bytes on, else off.
+   */
+  readonly scan?: ScanMode | 'off';
 }
 
 export interface PassResult {
@@ -71,9 +80,16 @@ export function* replay(
       w.push(tracker.kind[i] as number, tracker.id[i] as number, tracker.cpu[i] as number);
     }
     tracker.pending = 0;
+    const scan = read.scan ?? (reader.stats.size >= SCAN_THREAD_FROM ? 'shared' : 'off');
+    const ahead = parser instanceof FtraceByteParser && !reader.gzip && scan !== 'off' ? scan : undefined;
     for (;;) {
       if (reader.pos === reader.lineEnd) {
         reader.line = parser.line;
+        if (ahead) {
+          yield* scannedAhead(reader, parser as FtraceByteParser, options, w, ahead);
+          reader.line = parser.line;
+          break;
+        }
         if (!reader.fill()) break;
       }
       reader.pos = parser.run(reader.buf, reader.pos, reader.lineEnd, w);
@@ -86,6 +102,38 @@ export function* replay(
     throw reader.blame(e);
   } finally {
     reader.close();
+  }
+}
+
+/**
+ * The rest of an ftrace file, read ahead and scanned on two threads (scan-pipeline.ts), acted on
+ * here in order: the same events, counts and errors as FtraceByteParser.run over the same lines.
+ */
+function* scannedAhead(
+  reader: ByteLineReader,
+  parser: FtraceByteParser,
+  filter: Filter,
+  w: ChunkWriter,
+  mode: ScanMode,
+): Generator<EventChunk, void> {
+  const rest = reader.handOver();
+  if (!rest) return;
+  const lineNow = () => parser.line;
+  const pipe = new ScanPipeline(reader.file, rest.readInto, rest.carry, filter, reader.buf.length, lineNow, mode);
+  try {
+    for (let s = pipe.next(); s; s = pipe.next()) {
+      for (let i = 0; i < s.count; ) {
+        i = parser.runRecords(s.buf, 0, s.rec, i, s.count, w);
+        if (w.pending >= CHUNK) yield w.take();
+      }
+      // Lines past the slot's records: scanned here.
+      for (let pos = s.scannedTo; pos < s.end; ) {
+        pos = parser.run(s.buf, pos, s.end, w);
+        if (w.pending >= CHUNK) yield w.take();
+      }
+    }
+  } finally {
+    pipe.close();
   }
 }
 
