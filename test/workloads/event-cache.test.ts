@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, type Stats, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Stats, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseParams } from '../../core/params.ts';
@@ -224,6 +224,46 @@ describe('event cache', () => {
     expect(cachedEvents(c.file, { k: 1 }, c.convert)).toBeUndefined();
     expect(c.calls.count).toBe(0);
   });
+
+  it('a process killed mid-conversion (the scan on two threads) leaves no entry: the next run converts again', async () => {
+    // 68 MB of ftrace: past the size from which the scan runs on two threads. A block of 1000 lines
+    // repeated: each pointer allocated again while live (counted as a missed free), which is valid.
+    const lines: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const ptr = (0xffff888000000000n + BigInt(i * 1024)).toString(16);
+      const bytes = i % 3 === 0 ? 512 : 1024;
+      lines.push(
+        i % 4 === 3
+          ? `  bash-1  [00${i % 4}] .....  1.000001: kfree: call_site=free_msg+0x1b/0x50 ptr=${ptr}`
+          : `  bash-1  [00${i % 4}] .....  1.000001: kmalloc: call_site=load_msg+0x41/0x1e0 ptr=${ptr} bytes_req=948 bytes_alloc=${bytes} gfp_flags=GFP_KERNEL node=-1 accounted=false`,
+      );
+    }
+    const block = Buffer.from(`${lines.join('\n')}\n`);
+    const file = write('');
+    writeFileSync(file, Buffer.concat(Array.from({ length: Math.ceil((68 << 20) / block.length) }, () => block)));
+    const script = `
+      import { parseParams } from '${new URL('../../core/params.ts', import.meta.url).pathname}';
+      import { trace } from '${new URL('../../workloads/trace/index.ts', import.meta.url).pathname}';
+      trace.create(parseParams('workload trace', trace.params, { file: ${JSON.stringify(file)} }), { seed: 1, cpus: 2 });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, L2BENCH_CACHE_DIR: cache },
+      stdio: 'ignore',
+    });
+    const tmp = () => (existsSync(cache) ? readdirSync(cache).filter((n) => n.startsWith('.tmp-')) : []);
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_, signal) => done(signal)));
+    let killed = false;
+    while (!killed && child.exitCode === null) {
+      if (tmp().length > 0) killed = child.kill('SIGKILL');
+      else await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(await exited).toBe('SIGKILL');
+    // Killed during the conversion: its temporary file is there, no entry is.
+    expect(tmp()).toHaveLength(1);
+    expect(entries()).toEqual([]);
+    const w = make(file, 2);
+    expect(events(w)).toEqual(events(uncached(() => make(file, 2))));
+    expect(entries()).toHaveLength(1);
+  }, 60_000);
 
   it('two processes converting the same file at once leave one sound entry', async () => {
     const file = churn(400_000, 500);
