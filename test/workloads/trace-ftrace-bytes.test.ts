@@ -264,7 +264,7 @@ describe('ftrace byte parser against the string parser', () => {
     }
     const content = `${lines.join('\n')}\n`;
     expect(content.length).toBeGreaterThan(4 << 20);
-    const s = same(write(content), FILTERS.slice(0, 3), [1 << 20, 5000], ['here', 'thread', 'shared']);
+    const s = same(write(content), FILTERS.slice(0, 3), [1 << 20, 5000], ['here', 'thread', 'shared', 'eager']);
     expect(s.error).toBeUndefined();
   });
 

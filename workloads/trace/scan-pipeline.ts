@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { lineError } from './errors.ts';
 import type { Filter } from './ftrace.ts';
-import { REC, type ScanFilter, scanFilter } from './ftrace-scan.ts';
+import { REC, type ScanFilter, scanFilter, scanLines } from './ftrace-scan.ts';
 import {
   DONE,
   FAILED,
@@ -13,6 +13,7 @@ import {
   SLOTS,
   STOP,
   status,
+  TAKEN,
 } from './scan-ring.ts';
 
 /** The scanning thread's code: compiled, plain JavaScript; from source, through an entry that registers tsx first. */
@@ -25,10 +26,12 @@ const WAIT_TIMEOUT_MS = 120_000;
 
 /**
  * Who scans: `shared`, the thread and, for the slots the thread has not taken, the reader (what a
- * run uses); `thread`, the thread alone, the reader waiting (for tests: every record is the thread's);
- * `here`, the reader alone, no thread started (for tests: the reader's side without one).
+ * run uses); for tests: `thread`, the thread alone, the reader waiting (every record is the
+ * thread's); `eager`, as `shared` but the reader neither waits for a slot the thread holds nor scans
+ * a later one meanwhile: it scans that slot again (the slot reused only once the thread lets it
+ * go); `here`, the reader alone, no thread.
  */
-export type ScanMode = 'shared' | 'thread' | 'here';
+export type ScanMode = 'shared' | 'thread' | 'eager' | 'here';
 
 /** Where the bytes come from: read up to len bytes into buf at off, 0 at the end (TraceSource.read). */
 export type ReadInto = (buf: Uint8Array, off: number, len: number) => number;
@@ -60,6 +63,8 @@ export class ScanPipeline {
   /** The records of the slot out with the parser, copied out of the ring; and the scan's own. */
   readonly #records = new Int32Array(SLOT_LINES * REC);
   readonly #scratch = new Int32Array(SLOT_LINES * REC);
+  /** Slots the thread still holds though the reader scanned them itself and is done with them. */
+  readonly #held: boolean[] = new Array(SLOTS).fill(false);
   /** Slots read (posted) so far, and slots the parser is done with. */
   #read = 0;
   #used = 0;
@@ -102,9 +107,8 @@ export class ScanPipeline {
 
   /** The next slot, scanned, in order (the previous one is given back); undefined at the end. */
   next(): Scanned | undefined {
-    const ring = this.#ring;
     if (this.#out) {
-      Atomics.store(ring.ctl, status(this.#used % SLOTS), FREE);
+      this.#release(this.#used % SLOTS);
       this.#used++;
       this.#out = false;
     }
@@ -113,16 +117,14 @@ export class ScanPipeline {
     if (this.#fault?.seq === seq) throw this.#fault.error();
     if (seq >= this.#read) return undefined;
     const slot = seq % SLOTS;
-    this.#awaitScan(slot, seq);
+    const count = this.#recordsOf(slot, seq);
     this.#out = true;
-    const count = ring.count(slot);
-    this.#records.set((ring.rec[slot] as Int32Array).subarray(0, count * REC));
     return {
       buf: this.#mine[slot] as Buffer,
       rec: this.#records,
       count,
-      scannedTo: ring.scannedTo(slot),
-      end: ring.end(slot),
+      scannedTo: count === 0 ? 0 : (this.#records[(count - 1) * REC] as number),
+      end: this.#ring.end(slot),
     };
   }
 
@@ -137,6 +139,7 @@ export class ScanPipeline {
   #readSlot(seq: number): void {
     const ring = this.#ring;
     const slot = seq % SLOTS;
+    if (this.#held[slot]) this.#letGo(slot);
     const buf = this.#mine[slot] as Buffer;
     const size = ring.slotBytes;
     let carry = 0;
@@ -177,23 +180,57 @@ export class ScanPipeline {
     this.#read++;
   }
 
-  /** Until slot (number seq) is scanned: by the thread, or here when the thread has not taken it. */
-  #awaitScan(slot: number, seq: number): void {
+  /**
+   * Slot seq's records into #records, how many: the thread's; or scanned here when the thread has
+   * not taken it, or holds it while every later slot read is scanned (it may have no core: rather
+   * than wait, the slot is scanned again here from the private copy, and reused once the thread
+   * lets it go).
+   */
+  #recordsOf(slot: number, seq: number): number {
     const ring = this.#ring;
+    // `thread` waits for the thread; `eager` too, for the first slot (then the thread is up, and the two race).
+    const wait = this.mode === 'thread' || (this.mode === 'eager' && seq === 0);
     const at = status(slot);
     const deadline = Date.now() + WAIT_TIMEOUT_MS;
-    for (;;) {
-      if (Atomics.load(ring.ctl, at) === DONE) return;
+    for (let waited = this.mode === 'eager'; ; ) {
       // The thread failed (it holds nothing and writes nothing from then): the slot's bytes are intact.
       const failed = Atomics.load(ring.ctl, FAILED) === 1;
-      if (failed || (this.mode !== 'thread' && ring.take(slot))) {
+      if (failed || (!wait && ring.take(slot)))
         ring.scan(slot, this.#mine[slot] as Buffer, this.#filter, this.#scratch);
-        return;
+      if (Atomics.load(ring.ctl, at) === DONE) {
+        const count = ring.count(slot);
+        this.#records.set((ring.rec[slot] as Int32Array).subarray(0, count * REC));
+        return count;
       }
-      if (this.mode !== 'thread' && this.#stealLater(seq)) continue;
+      if (!wait) {
+        if (this.mode === 'shared' && this.#stealLater(seq)) continue;
+        if (waited) {
+          this.#held[slot] = true;
+          return scanLines(this.#mine[slot] as Buffer, 0, ring.end(slot), this.#filter, this.#records, SLOT_LINES);
+        }
+      }
       if (Date.now() > deadline) throw new Error(`${this.file}: scanning the trace on another thread: no answer`);
-      Atomics.wait(ring.ctl, at, Atomics.load(ring.ctl, at), 50);
+      // A slot takes the thread about 2 ms: wait that long once (longer, it has no core), then scan it here.
+      Atomics.wait(ring.ctl, at, Atomics.load(ring.ctl, at), wait ? 50 : 2);
+      waited = true;
     }
+  }
+
+  /** Give a slot back for reading, unless the thread still holds it (#letGo then waits for it). */
+  #release(slot: number): void {
+    if (!this.#held[slot]) Atomics.store(this.#ring.ctl, status(slot), FREE);
+  }
+
+  /** Wait until the thread is done with a slot #recordsOf scanned here meanwhile, then free it. */
+  #letGo(slot: number): void {
+    const ctl = this.#ring.ctl;
+    const deadline = Date.now() + WAIT_TIMEOUT_MS;
+    while (Atomics.load(ctl, status(slot)) !== DONE && Atomics.load(ctl, FAILED) !== 1) {
+      if (Date.now() > deadline) throw new Error(`${this.file}: scanning the trace on another thread: no answer`);
+      Atomics.wait(ctl, status(slot), TAKEN, 50);
+    }
+    this.#held[slot] = false;
+    Atomics.store(ctl, status(slot), FREE);
   }
 
   /** Scan the first later slot read that the thread has not taken; false when there is none. */

@@ -9,13 +9,13 @@ import { REC, type ScanFilter, scanLines } from './ftrace-scan.ts';
  * they stop) → FREE again once the reader has acted on it. Whichever thread scans a slot, its records
  * are the same: the scan depends on the slot's bytes alone.
  */
-export const SLOTS = 4;
+export const SLOTS = 8;
 /** Records a slot holds: lines past them (a buffer of very short lines) are scanned by the reader as it acts. */
 export const SLOT_LINES = 16384;
 
 export const FREE = 0;
 const POSTED = 1;
-const TAKEN = 2;
+export const TAKEN = 2;
 export const DONE = 3;
 
 /** Control words: slots posted so far, stop, the thread failed, then per slot its status, END, COUNT and SCANNED_TO. */
