@@ -31,7 +31,7 @@ export class FtraceByteParser {
   readonly #slow: LineParser;
   readonly #table: KeyTable;
   /** The filter as the scan takes it. */
-  readonly scanFilter: ScanFilter;
+  readonly #filter: ScanFilter;
   /** One line's record, for run(). */
   readonly #rec = new Int32Array(REC);
 
@@ -43,7 +43,7 @@ export class FtraceByteParser {
   ) {
     this.#table = tracker.byteKeys();
     this.#slow = ftraceParser(file, tracker, filter, cpus);
-    this.scanFilter = scanFilter(filter);
+    this.#filter = scanFilter(filter);
   }
 
   /**
@@ -52,7 +52,7 @@ export class FtraceByteParser {
    */
   run(buf: Buffer, pos: number, end: number, w: ChunkWriter): number {
     const rec = this.#rec;
-    const f = this.scanFilter;
+    const f = this.#filter;
     let line = this.line;
     while (pos < end) {
       line++;
