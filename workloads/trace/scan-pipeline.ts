@@ -49,8 +49,9 @@ export interface Scanned {
  * An ftrace read with the scan of its lines on two threads: the reader (this thread) reads up to
  * SLOTS buffers ahead into shared memory, a scanning thread scans them in order into records
  * (ftrace-scan.ts), and the reader acts on each slot's records in order (FtraceByteParser.runRecords),
- * scanning a later slot itself while it waits for one the thread holds, and any slot the thread has
- * not reached: a thread that starts late, gets no core or fails costs time, never a result. Errors
+ * scanning itself any slot the thread has not reached, a later slot while the thread holds the one it
+ * needs, and that one too after 2 ms: a thread that starts late, gets no core or fails costs time,
+ * never a result. Errors
  * met while reading ahead (a line longer than a slot) are thrown when the reader reaches them, so
  * the first bad line is still the one reported. Memory: SLOTS slots of slotBytes, and their records.
  */
