@@ -6,6 +6,7 @@
  * events per second: base units.
  */
 import { z } from 'zod';
+import { builtOnce } from './built-once.ts';
 import { CELL_KEY_COLUMNS } from './cell-key.ts';
 import { cellKeyShape } from './cell-key-shape.ts';
 import { DEFAULT_KERNEL } from './kernel.ts';
@@ -47,80 +48,84 @@ function valueShape(m: MetricDef): z.ZodType {
   return m.kind === 'modelled' ? n.nullable().default(null) : n.nullable();
 }
 
-const metricsShape = z.object(
-  Object.fromEntries(METRICS.map((m) => [m.key, valueShape(m)])) as {
-    [D in MetricEntry as D['key']]: ValueShape<D>;
-  },
-);
+const metricsShape = () =>
+  z.object(
+    Object.fromEntries(METRICS.map((m) => [m.key, valueShape(m)])) as {
+      [D in MetricEntry as D['key']]: ValueShape<D>;
+    },
+  );
 
 /** Every metric's value, as a record holds it. */
-export type MetricValues = z.infer<typeof metricsShape>;
+export type MetricValues = z.infer<ReturnType<typeof metricsShape>>;
 /** The exact metrics' values: what one replay of a cell gives. */
 export type ExactValues = Pick<MetricValues, ExactKey>;
 
-const numbers = z.array(z.number());
+const numbers = () => z.array(z.number());
 
 /** A footprint-over-time series as columns (compact in JSON). */
-const seriesShape = z.object({
-  /** Index of the event after which each point was taken (1-based). */
-  event: numbers,
-  footprint_bytes: numbers,
-  live_tables: numbers,
-});
+const seriesShape = () =>
+  z.object({
+    /** Index of the event after which each point was taken (1-based). */
+    event: numbers(),
+    footprint_bytes: numbers(),
+    live_tables: numbers(),
+  });
 
-export type SeriesColumns = z.infer<typeof seriesShape>;
+export type SeriesColumns = z.infer<ReturnType<typeof seriesShape>>;
 
 /** What results.json keeps beside each row. */
-const detailShape = z.object({
-  /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
-  cell: z.number().int().min(-1).optional(),
-  /** Where the strategy promises to place its tables, from its own definition (absent in older runs). */
-  placement: z.enum(PLACEMENTS).optional(),
-  /** Every parameter of the strategy, defaults included. */
-  strategy_params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-  /** What its non-default parameters mean, from their declarations ('' for the defaults). */
-  strategy_note: z.string().optional(),
-  /** For each parameter that can make allocations fail, the smallest value that would have served them all (a lower bound after a failure). */
-  requirements: z.record(z.string(), z.number()).optional(),
-  /**
-   * For each of those values the kernel could not build on this platform, why (one sentence): such a
-   * value is never to be suggested. A key absent here is buildable (absent in runs before the platform axis).
-   */
-  requirements_unbuildable: z.record(z.string(), z.string()).optional(),
-  /** Why the strategy cannot serve this platform under this kernel (one sentence); '' when it can (absent in older runs). */
-  applicability: z.string().optional(),
-  /** The simulated machine of the cell, when it is not the platform's board: the keys that differ (absent in older runs). */
-  machine_overrides: z.array(z.string()).optional(),
-  /** The workload's category, from its own definition. */
-  workload_category: z.enum(WORKLOAD_CATEGORIES).optional(),
-  /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */
-  work: z.record(z.string(), z.number()),
-  series: seriesShape,
-  /** Timing samples, each the mean time of one replay over the replays it timed, in ms; every round's, in order. */
-  samples: numbers,
-  /**
-   * The fastest sample of each round of timing, in ms; each round ran in a fresh isolate, so these
-   * are the units that show the variation between processes (absent before l2bench-run/2).
-   */
-  rounds: numbers.optional(),
-  /** The workload's provenance (trace file and checksum) and what its model saw (IOMMU maps). */
-  workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
-});
+const detailShape = () =>
+  z.object({
+    /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
+    cell: z.number().int().min(-1).optional(),
+    /** Where the strategy promises to place its tables, from its own definition (absent in older runs). */
+    placement: z.enum(PLACEMENTS).optional(),
+    /** Every parameter of the strategy, defaults included. */
+    strategy_params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    /** What its non-default parameters mean, from their declarations ('' for the defaults). */
+    strategy_note: z.string().optional(),
+    /** For each parameter that can make allocations fail, the smallest value that would have served them all (a lower bound after a failure). */
+    requirements: z.record(z.string(), z.number()).optional(),
+    /**
+     * For each of those values the kernel could not build on this platform, why (one sentence): such a
+     * value is never to be suggested. A key absent here is buildable (absent in runs before the platform axis).
+     */
+    requirements_unbuildable: z.record(z.string(), z.string()).optional(),
+    /** Why the strategy cannot serve this platform under this kernel (one sentence); '' when it can (absent in older runs). */
+    applicability: z.string().optional(),
+    /** The simulated machine of the cell, when it is not the platform's board: the keys that differ (absent in older runs). */
+    machine_overrides: z.array(z.string()).optional(),
+    /** The workload's category, from its own definition. */
+    workload_category: z.enum(WORKLOAD_CATEGORIES).optional(),
+    /** Totals of the modelled kernel work: page-allocator calls by order and the strategy's counters. */
+    work: z.record(z.string(), z.number()),
+    series: seriesShape(),
+    /** Timing samples, each the mean time of one replay over the replays it timed, in ms; every round's, in order. */
+    samples: numbers(),
+    /**
+     * The fastest sample of each round of timing, in ms; each round ran in a fresh isolate, so these
+     * are the units that show the variation between processes (absent before l2bench-run/2).
+     */
+    rounds: numbers().optional(),
+    /** The workload's provenance (trace file and checksum) and what its model saw (IOMMU maps). */
+    workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
+  });
 
 /**
  * A record as results.json holds it: the key columns, whether the strategy can serve the cell's
  * platform under its kernel, every metric of the registry, and the detail.
  */
-const recordObject = cellKeyShape
-  .extend({
-    /**
-     * False when the platform cannot use the strategy (detail.applicability says why): its figures are
-     * for information, never an answer. Absent in runs written before the platform axis.
-     */
-    applicable: z.boolean().optional(),
-  })
-  .extend(metricsShape.shape)
-  .extend({ detail: detailShape });
+const recordObject = () =>
+  cellKeyShape()
+    .extend({
+      /**
+       * False when the platform cannot use the strategy (detail.applicability says why): its figures are
+       * for information, never an answer. Absent in runs written before the platform axis.
+       */
+      applicable: z.boolean().optional(),
+    })
+    .extend(metricsShape().shape)
+    .extend({ detail: detailShape() });
 
 /**
  * The fields a record of a run written before the platform axis did not have but implies exactly,
@@ -149,9 +154,10 @@ function fromOlderRun(raw: unknown): unknown {
   return fillOlderRun(copy) ? copy : raw;
 }
 
-export const recordShape = z.preprocess(fromOlderRun, recordObject);
+/** A record's schema, built at its first use (a run's main thread needs it only to read a run back). */
+export const recordShape = builtOnce(() => z.preprocess(fromOlderRun, recordObject()));
 
-export type FullRecord = z.infer<typeof recordShape>;
+export type FullRecord = z.infer<ReturnType<typeof recordShape>>;
 /** A record without its detail: the columns of the CSV. */
 export type CellRecord = Omit<FullRecord, 'detail'>;
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { builtOnce } from '../core/built-once.ts';
 import { InputError } from '../core/errors.ts';
 import { notRegularFile } from '../core/file-kind.ts';
 import { KERNEL_VERSIONS } from '../core/kernel.ts';
@@ -13,66 +14,74 @@ import { formatSpec, parseSpec, renameSpec, specName } from '../core/spec.ts';
 const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
-const size = z.union([z.string(), z.number().int().nonnegative()]);
-/**
- * A kernel version, as text: YAML reads `5.10` as the number 5.1, so a number is refused rather than
- * guessed at (`kernel: ['5.1', '6.18']`).
- */
-const kernel = z.unknown().transform((v, ctx) => {
-  if (typeof v === 'number') {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${v} is a number: write kernel versions as text, quoted ('${v}'), since YAML reads 5.10 as 5.1`,
-    });
-    return z.NEVER;
-  }
-  const text = String(v);
-  if (!(KERNEL_VERSIONS as readonly string[]).includes(text)) {
-    ctx.addIssue({ code: 'custom', message: `expected one of ${KERNEL_VERSIONS.join(', ')}` });
-    return z.NEVER;
-  }
-  return text as (typeof KERNEL_VERSIONS)[number];
-});
-
 const PLATFORM_NAMES = PLATFORMS.map((p) => p.name) as [string, ...string[]];
-/** A platform of core/platforms.ts, by name. */
-const platform = z.enum(PLATFORM_NAMES, { error: `expected one of ${PLATFORM_NAMES.join(', ')}` });
-
-const group = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  workloads: list(z.string().min(1)),
-  strategies: list(z.string().min(1)).optional(),
-  /** The group's platforms, instead of the suite's. */
-  platform: list(platform).optional(),
-  throughput: z.boolean().optional(),
-});
 
 /** A suite file (JSON or YAML): defaults for the whole suite, and groups of workloads. */
-const suiteSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  strategies: list(z.string().min(1)).optional(),
-  cpus: list(z.number().int().min(1).max(4096)).optional(),
-  kernel: list(kernel).optional(),
-  /** The platforms every group runs on unless it names its own (default: DEFAULT_PLATFORM). */
-  platform: list(platform).optional(),
-  seeds: list(
-    z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1),
-  ).optional(),
-  machine: z
-    .strictObject({ dram: size.optional(), base: size.optional(), fragment: z.number().min(0).lt(1).optional() })
-    .optional(),
-  check: z.boolean().optional(),
-  throughput: z.union([z.literal(false), z.strictObject({ time_ms: z.number().int().min(1).max(600_000) })]).optional(),
-  groups: list(group),
-});
+function suiteObject() {
+  const size = z.union([z.string(), z.number().int().nonnegative()]);
+  /**
+   * A kernel version, as text: YAML reads `5.10` as the number 5.1, so a number is refused rather than
+   * guessed at (`kernel: ['5.1', '6.18']`).
+   */
+  const kernel = z.unknown().transform((v, ctx) => {
+    if (typeof v === 'number') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${v} is a number: write kernel versions as text, quoted ('${v}'), since YAML reads 5.10 as 5.1`,
+      });
+      return z.NEVER;
+    }
+    const text = String(v);
+    if (!(KERNEL_VERSIONS as readonly string[]).includes(text)) {
+      ctx.addIssue({ code: 'custom', message: `expected one of ${KERNEL_VERSIONS.join(', ')}` });
+      return z.NEVER;
+    }
+    return text as (typeof KERNEL_VERSIONS)[number];
+  });
 
-export type Suite = z.infer<typeof suiteSchema>;
+  /** A platform of core/platforms.ts, by name. */
+  const platform = z.enum(PLATFORM_NAMES, { error: `expected one of ${PLATFORM_NAMES.join(', ')}` });
+
+  const group = z.strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    workloads: list(z.string().min(1)),
+    strategies: list(z.string().min(1)).optional(),
+    /** The group's platforms, instead of the suite's. */
+    platform: list(platform).optional(),
+    throughput: z.boolean().optional(),
+  });
+
+  return z.strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    strategies: list(z.string().min(1)).optional(),
+    cpus: list(z.number().int().min(1).max(4096)).optional(),
+    kernel: list(kernel).optional(),
+    /** The platforms every group runs on unless it names its own (default: DEFAULT_PLATFORM). */
+    platform: list(platform).optional(),
+    seeds: list(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+    ).optional(),
+    machine: z
+      .strictObject({ dram: size.optional(), base: size.optional(), fragment: z.number().min(0).lt(1).optional() })
+      .optional(),
+    check: z.boolean().optional(),
+    throughput: z
+      .union([z.literal(false), z.strictObject({ time_ms: z.number().int().min(1).max(600_000) })])
+      .optional(),
+    groups: list(group),
+  });
+}
+
+/** Built when a suite is read: a run of workloads named on the command line reads none. */
+const suiteSchema = builtOnce(suiteObject);
+
+export type Suite = z.infer<ReturnType<typeof suiteSchema>>;
 
 /** Suites shipped with l2bench, by name. */
 const BUILT_IN: Record<string, string> = {
@@ -142,7 +151,7 @@ export function loadSuite(nameOrFile: string): { suite: Suite; file: string } {
       `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
     );
   }
-  const parsed = suiteSchema.safeParse(data);
+  const parsed = suiteSchema().safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     const path = issue.path.length ? issue.path.join('.') : '(top level)';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { builtOnce } from '../core/built-once.ts';
 import { packageFile } from '../core/package-file.ts';
 import type { FullRecord } from '../core/record.ts';
 import { parseSpec, specName } from '../core/spec.ts';
@@ -14,58 +15,61 @@ import { ResultsError } from './errors.ts';
  * and a table; a model, not a measurement.
  */
 
-const unitShape = z.strictObject({
-  ns: z.number().nonnegative(),
-  low: z.number().nonnegative(),
-  high: z.number().nonnegative(),
-  /** The CPU the figure was measured on ('none (estimate)' for an estimate); absent in older tables. */
-  measured_on: z.string().min(3).optional(),
-  source: z.string().min(8, 'every cost must say where it comes from'),
-  /** The figure with `cpus` CPUs allocating at once, where a source measured it. */
-  contended: z
-    .strictObject({
-      cpus: z.number().int().positive(),
-      ns: z.number().nonnegative(),
-      source: z.string().min(8, 'every cost must say where it comes from'),
-    })
-    .optional(),
-});
-
-/** Units paid, each so many times: the cache maintenance of one page-table operation. */
-const countsShape = z.record(z.string(), z.number().int().nonnegative());
-
-/**
- * The cache maintenance io-pgtable-arm-v7s pays for a table walker that is not DMA-coherent, per
- * operation; the same for every strategy (absent in tables older than it).
- */
-const walkerShape = z.strictObject({
-  table_alloc: countsShape,
-  table_free: countsShape,
-  page_map: countsShape,
-  page_unmap: countsShape,
-});
-
-const unitList = z.array(z.string().min(1));
-const ordersShape = z.record(z.string().regex(/^\d+$/), z.string().min(1));
-
-const strategyShape = z.strictObject({
-  alloc: unitList,
-  free: unitList,
-  counters: z.record(z.string(), unitList).optional(),
-  pages: z.strictObject({ alloc: unitList, free: unitList }).optional(),
-});
-
 /** A cost table's shape: results.json keeps the table a run used, and readers check it with this. */
-export const costTableShape = z.strictObject({
-  units: z.record(z.string(), unitShape),
-  page_allocator: z.strictObject({ alloc: ordersShape, free: ordersShape }),
-  strategies: z.record(z.string(), strategyShape),
-  walker: walkerShape.optional(),
-});
+function costTableObject() {
+  const unitShape = z.strictObject({
+    ns: z.number().nonnegative(),
+    low: z.number().nonnegative(),
+    high: z.number().nonnegative(),
+    /** The CPU the figure was measured on ('none (estimate)' for an estimate); absent in older tables. */
+    measured_on: z.string().min(3).optional(),
+    source: z.string().min(8, 'every cost must say where it comes from'),
+    /** The figure with `cpus` CPUs allocating at once, where a source measured it. */
+    contended: z
+      .strictObject({
+        cpus: z.number().int().positive(),
+        ns: z.number().nonnegative(),
+        source: z.string().min(8, 'every cost must say where it comes from'),
+      })
+      .optional(),
+  });
 
-const partialShape = costTableShape.partial();
+  /** Units paid, each so many times: the cache maintenance of one page-table operation. */
+  const countsShape = z.record(z.string(), z.number().int().nonnegative());
 
-export type CostTable = z.infer<typeof costTableShape>;
+  /**
+   * The cache maintenance io-pgtable-arm-v7s pays for a table walker that is not DMA-coherent, per
+   * operation; the same for every strategy (absent in tables older than it).
+   */
+  const walkerShape = z.strictObject({
+    table_alloc: countsShape,
+    table_free: countsShape,
+    page_map: countsShape,
+    page_unmap: countsShape,
+  });
+
+  const unitList = z.array(z.string().min(1));
+  const ordersShape = z.record(z.string().regex(/^\d+$/), z.string().min(1));
+
+  const strategyShape = z.strictObject({
+    alloc: unitList,
+    free: unitList,
+    counters: z.record(z.string(), unitList).optional(),
+    pages: z.strictObject({ alloc: unitList, free: unitList }).optional(),
+  });
+
+  return z.strictObject({
+    units: z.record(z.string(), unitShape),
+    page_allocator: z.strictObject({ alloc: ordersShape, free: ordersShape }),
+    strategies: z.record(z.string(), strategyShape),
+    walker: walkerShape.optional(),
+  });
+}
+
+/** Built at first use: a run reads the compiled table, and checks a table only when it parses one. */
+export const costTableShape = builtOnce(costTableObject);
+
+export type CostTable = z.infer<ReturnType<typeof costTableShape>>;
 
 /** A cost table as a run records it: where it came from and its hash. */
 export interface CostsProvenance {
@@ -147,7 +151,7 @@ export function loadCosts(
       );
     }
     hash.update(text);
-    const extra = parseTable(text, overrides, partialShape) as Partial<CostTable>;
+    const extra = parseTable(text, overrides, costTableShape().partial()) as Partial<CostTable>;
     Object.assign(table.units, extra.units ?? {});
     Object.assign(table.page_allocator.alloc, extra.page_allocator?.alloc ?? {});
     Object.assign(table.page_allocator.free, extra.page_allocator?.free ?? {});
@@ -160,7 +164,7 @@ export function loadCosts(
 
 const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex');
 
-const parseDefault = (text: string) => parseTable(text, DEFAULT_FILE, costTableShape) as CostTable;
+const parseDefault = (text: string) => parseTable(text, DEFAULT_FILE, costTableShape()) as CostTable;
 
 /** The compiled table (COMPILED_FILE) when it is of the YAML whose sha256 is given; undefined otherwise or when absent. */
 function compiledTable(file: URL | string, sha256: string): CostTable | undefined {

@@ -117,7 +117,7 @@ function schemaOf(data: unknown, file: string): (typeof READABLE_SCHEMAS)[number
 /** The run's fields but its arrays, checked; an l2bench-run/1 header says nothing of completeness. */
 function checkHeader(data: Record<string, unknown>, file: string, records: number): RunHeader {
   const schema = schemaOf(data, file);
-  const shape = schema === RUN_SCHEMA ? runHeaderShape : runHeaderShapeV1;
+  const shape = schema === RUN_SCHEMA ? runHeaderShape() : runHeaderShapeV1();
   const { records: _r, missing: _m, ...fields } = data;
   const parsed = shape.safeParse(fields);
   if (!parsed.success) {
@@ -141,7 +141,7 @@ function checkPrefix(file: string, skeleton: readonly string[], checks: RunCheck
     return;
   }
   schemaOf(data, file);
-  const p = provenanceShape.safeParse(data.provenance);
+  const p = provenanceShape().safeParse(data.provenance);
   if (!p.success) {
     const issue = p.error.issues[0];
     throw new ResultsError(
@@ -277,7 +277,7 @@ function wholeSource(file: string, text: string): RunSource {
   schemaOf(data, file);
   const run = data as Record<string, unknown>;
   const checks = new RunChecks(file);
-  const p = provenanceShape.safeParse(run.provenance);
+  const p = provenanceShape().safeParse(run.provenance);
   if (p.success) checks.provenance(p.data);
   const arrayOf = (key: ArrayKey) => {
     const v = run[key];

@@ -81,7 +81,7 @@ export class RunChecks {
 
   /** A record as read: checked, and returned with the schema's defaults (an older run's kernel). */
   record(index: number, data: unknown): FullRecord {
-    const parsed = recordShape.safeParse(data);
+    const parsed = recordShape().safeParse(data);
     if (!parsed.success) this.#zod(parsed.error.issues[0], `records[${index}]`);
     const r = parsed.data as FullRecord;
     const field = (k: string) => `records[${index}].${k}`;
@@ -114,7 +114,7 @@ export class RunChecks {
 
   /** A missing cell as read (l2bench-run/2), checked. */
   missing(index: number, data: unknown): MissingCell {
-    const parsed = missingShape.safeParse(data);
+    const parsed = missingShape().safeParse(data);
     if (!parsed.success) this.#zod(parsed.error.issues[0], `missing[${index}]`);
     const m = parsed.data as MissingCell;
     const again = this.#missing.seen(m.cell, () => cellId(m), index);

@@ -143,7 +143,7 @@ describe('records carry the platform and whether the strategy can serve it', () 
       { workload: 'hold:tables=1', strategy: 'x', cpus: 4, seed: 1 },
       { dma32_violations: 3, final_footprint_bytes: 16384, metadata_bytes: 640 },
     );
-    const read = recordShape.parse(old);
+    const read = recordShape().parse(old);
     expect(read.platform).toBe('mt8173');
     expect(read.applicable).toBeUndefined();
     // Every run before the axis was mt8173, whose limit is 4 GiB; its final metadata is metadata_bytes.
