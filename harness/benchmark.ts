@@ -12,13 +12,14 @@ import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { type Cell, type CellSource, keyOfCell } from './cell.ts';
+import { jobOf, measureTask } from './cell-executors.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
 import { MissingJson } from './missing-json.ts';
 import { notRunJson } from './not-run-json.ts';
 import { checkBenchmarkOptions } from './options.ts';
-import { dropSpare, startSpareWorker } from './parallel.ts';
+import { dropSpare, handToSpare, startSpareWorker } from './parallel.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { type GitState, gitState, provenance, VERSION } from './provenance.ts';
 import { type CellState, runCells } from './run-cells.ts';
@@ -128,6 +129,17 @@ export interface BenchmarkPlan {
   notices: string[];
   /** l2bench's git commit and state, asked of git when the plan began (it runs beside the plan's work). */
   git: Promise<GitState>;
+}
+
+/**
+ * Hand the plan's first cell to the worker waiting for the run (parallel.ts handToSpare): the CLI
+ * does so between the plan and the run, so that the worker replays it while this thread loads the
+ * session's code and claims the output folder; the run's pool takes the worker and its answer.
+ */
+export function handFirstCell(plan: BenchmarkPlan): void {
+  const cell = plan.cells[0];
+  const job = cell ? jobOf(cell) : null;
+  if (cell && job) handToSpare(measureTask(job, 0, plan.timeMs !== null && cell.timed));
 }
 
 /** The cells of a run, checked before any work: every spec, file and option. */

@@ -45,6 +45,13 @@ export function jobOf(cell: Cell): CellJob | null {
   };
 }
 
+/** A cell's exact metrics as a worker's task, in its workload's group (whose worker keeps its events). */
+export function measureTask(job: CellJob, position: number, share: boolean): PoolTask {
+  const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
+  const task: WorkerTask = share ? { kind: 'measure', job, share: true } : { kind: 'measure', job };
+  return { position, group, task };
+}
+
 /**
  * Worker threads, each a fresh V8 isolate: a step can always be stopped (on the signal every
  * worker is terminated; past the timeout, that step fails alone). A workload's steps go to one
@@ -67,9 +74,7 @@ export class WorkerExecutor implements CellExecutor {
         const task: WorkerTask = events ? { kind: 'time', job, budgetMs, events } : { kind: 'time', job, budgetMs };
         return { position: step.position, task };
       }
-      const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
-      const task: WorkerTask = step.share ? { kind: 'measure', job, share: true } : { kind: 'measure', job };
-      return { position: step.position, group, task };
+      return measureTask(job, step.position, step.share);
     });
     const modules = [...new Set(this.cells.map((c) => c.source?.module).filter((m) => typeof m === 'string'))];
     return runInWorkers(tasks, {

@@ -60,6 +60,12 @@ interface Slot {
   retired: boolean;
 }
 
+/** What a worker said, kept in order until a pool listens (a spare's answer to a task handed to it early). */
+type Heard =
+  | { kind: 'message'; value: WorkerReply }
+  | { kind: 'error'; value: Error }
+  | { kind: 'exit'; value: number };
+
 /**
  * Run tasks on worker threads, each worker taking the next task as it finishes one. Every worker is
  * new (a fresh V8 isolate: its own heap, JIT feedback and compiled code). A task can always be
@@ -125,12 +131,16 @@ class WorkerPool {
     }
     slot.current = t;
     slot.group = t.group;
-    const limit = this.#o.timeoutMs;
-    if (limit !== null) {
-      const why = `stopped after ${limit / 1000} s (cell timeout)`;
-      slot.timer = setTimeout(() => this.#lose(slot, 'timeout', why), limit);
-    }
+    this.#startTimer(slot, 0);
     slot.worker.postMessage(t.task);
+  }
+
+  /** The slot's task stops at the timeout, `elapsed` ms of it already spent (a task handed to a spare early). */
+  #startTimer(slot: Slot, elapsed: number): void {
+    const limit = this.#o.timeoutMs;
+    if (limit === null) return;
+    const why = `stopped after ${limit / 1000} s (cell timeout)`;
+    slot.timer = setTimeout(() => this.#lose(slot, 'timeout', why), Math.max(0, limit - elapsed));
   }
 
   /** The slot's task is lost: report it, drop the worker, and start another if tasks remain. */
@@ -151,25 +161,45 @@ class WorkerPool {
   }
 
   #spawn(): void {
-    const spare = takeSpare(this.#setup);
+    const spare = takeSpare(this.#setup, this.#pick);
     const worker = spare?.worker ?? new Worker(ENTRY, { workerData: this.#setup });
     const slot: Slot = { worker, ready: false, current: null, group: undefined, timer: null, retired: false };
     this.#slots.add(slot);
-    // A spare that said it was ready before this pool listened is fed on the next turn, as if it had just said so.
-    if (spare?.ready) queueMicrotask(() => this.#onMessage(slot, { ready: true }));
     worker.on('message', (reply: WorkerReply | { ready: true }) => this.#onMessage(slot, reply));
-    worker.on('error', (e) => {
-      if (this.#settled || slot.retired) return;
-      // Before it is ready a worker could not load the code or a module: nothing can run.
-      if (!slot.ready) return this.#finish({ error: e });
-      this.#lose(slot, 'failed', `${e.name || 'Error'}: ${e.message} (uncaught in the worker thread)`);
-    });
-    worker.on('exit', (code) => {
-      if (this.#settled || slot.retired) return;
-      if (!slot.ready)
-        return this.#finish({ error: new Error(`a worker thread exited with code ${code} while starting`) });
-      this.#lose(slot, 'failed', `the worker thread exited with code ${code}`);
-    });
+    worker.on('error', (e) => this.#onError(slot, e));
+    worker.on('exit', (code) => this.#onExit(slot, code));
+    const early = spare?.early;
+    if (early) {
+      // Its task was handed over before this pool existed (handToSpare): it is this slot's, its
+      // timeout counted from when it went, and what the worker said since is heard now, in order.
+      slot.current = early.task;
+      slot.group = early.task.group;
+      slot.ready = true;
+      this.#startTimer(slot, performance.now() - early.sentAt);
+      queueMicrotask(() => {
+        for (const h of early.heard) {
+          if (h.kind === 'message') this.#onMessage(slot, h.value);
+          else if (h.kind === 'error') this.#onError(slot, h.value);
+          else this.#onExit(slot, h.value);
+        }
+      });
+    } else if (spare?.ready) {
+      // A spare that said it was ready before this pool listened is fed on the next turn, as if it had just said so.
+      queueMicrotask(() => this.#onMessage(slot, { ready: true }));
+    }
+  }
+
+  #onError(slot: Slot, e: Error): void {
+    if (this.#settled || slot.retired) return;
+    // Before it is ready a worker could not load the code or a module: nothing can run.
+    if (!slot.ready) this.#finish({ error: e });
+    else this.#lose(slot, 'failed', `${e.name || 'Error'}: ${e.message} (uncaught in the worker thread)`);
+  }
+
+  #onExit(slot: Slot, code: number): void {
+    if (this.#settled || slot.retired) return;
+    if (!slot.ready) this.#finish({ error: new Error(`a worker thread exited with code ${code} while starting`) });
+    else this.#lose(slot, 'failed', `the worker thread exited with code ${code}`);
   }
 
   #onMessage(slot: Slot, reply: WorkerReply | { ready: true }): void {
@@ -202,7 +232,9 @@ interface Spare {
   ready: boolean;
   /** It failed to start or exited: a pool starts its own, which reports why. */
   failed: boolean;
-  readonly listeners: { message: (m: unknown) => void; error: () => void; exit: () => void };
+  /** The task handed to it (handToSpare), sent once it was ready, and what it said since. */
+  early: { readonly task: PoolTask; sentAt: number | null; readonly heard: Heard[] } | null;
+  readonly listeners: { message: (m: unknown) => void; error: (e: Error) => void; exit: (code: number) => void };
 }
 
 let spare: Spare | null = null;
@@ -226,15 +258,21 @@ export function startSpareWorker(modules: readonly string[]): void {
     modules: moduleKey(modules),
     ready: false,
     failed: false,
+    early: null,
     listeners: {
       message: (m) => {
-        if (m && typeof m === 'object' && 'ready' in m) s.ready = true;
+        if (m && typeof m === 'object' && 'ready' in m) {
+          s.ready = true;
+          sendEarly(s);
+        } else if (s.early?.sentAt != null) s.early.heard.push({ kind: 'message', value: m as WorkerReply });
       },
-      error: () => {
+      error: (e) => {
         s.failed = true;
+        if (s.early?.sentAt != null) s.early.heard.push({ kind: 'error', value: e });
       },
-      exit: () => {
+      exit: (code) => {
         s.failed = true;
+        if (s.early?.sentAt != null) s.early.heard.push({ kind: 'exit', value: code });
       },
     },
   };
@@ -243,10 +281,34 @@ export function startSpareWorker(modules: readonly string[]): void {
   spare = s;
 }
 
-/** What the waiting spare worker is doing: none waits, or it is starting, ready, or failed. */
-export function spareState(): 'none' | 'starting' | 'ready' | 'failed' {
+/**
+ * What the waiting spare worker is doing: none waits, or it is starting, ready, or failed; with a task
+ * handed to it (handToSpare), working on it or answered (what it said waits for a pool).
+ */
+export function spareState(): 'none' | 'starting' | 'ready' | 'failed' | 'working' | 'answered' {
   if (!spare) return 'none';
+  if (spare.early?.sentAt != null) return spare.early.heard.length > 0 ? 'answered' : 'working';
   return spare.failed ? 'failed' : spare.ready ? 'ready' : 'starting';
+}
+
+/**
+ * Give the waiting spare worker the first task of the run to come, before the run is ready to take
+ * it (the CLI: between the plan and the run's output folder, whose code loads meanwhile): sent when
+ * the worker is ready, and what it answers kept until the run's pool takes the worker, which then
+ * hears it as if it had sent the task itself (runInWorkers: the same answer, failure, timeout). A
+ * pool whose first task is another, or whose modules differ, terminates the worker and starts over.
+ */
+export function handToSpare(task: PoolTask): void {
+  if (!spare || spare.failed || spare.early) return;
+  spare.early = { task, sentAt: null, heard: [] };
+  sendEarly(spare);
+}
+
+/** The early task goes to a ready spare once. */
+function sendEarly(s: Spare): void {
+  if (!s.ready || !s.early || s.early.sentAt !== null) return;
+  s.early.sentAt = performance.now();
+  s.worker.postMessage(s.early.task.task);
 }
 
 /** Terminate the waiting spare worker, if any. */
@@ -256,18 +318,37 @@ export function dropSpare(): void {
   if (s) void s.worker.terminate();
 }
 
-/** The waiting spare, taken by a pool with the same modules (its listeners the pool's from now), or null. */
-function takeSpare(setup: WorkerSetup): { worker: Worker; ready: boolean } | null {
+/** A spare as a pool takes it: a task sent to it early (and what it said since) is the pool's first task. */
+interface TakenSpare {
+  readonly worker: Worker;
+  readonly ready: boolean;
+  readonly early: { readonly task: PoolTask; readonly sentAt: number; readonly heard: readonly Heard[] } | null;
+}
+
+/**
+ * The waiting spare, taken by a pool with the same modules (its listeners the pool's from now), or
+ * null. One sent a task early is taken only when that task is the pool's first (then taken from
+ * `pick`); one that failed is taken only with its early task, whose failure the pool reports.
+ */
+function takeSpare(setup: WorkerSetup, pick: TaskPicker): TakenSpare | null {
   const s = spare;
-  if (!s || s.failed || s.modules !== moduleKey(setup.modules)) {
+  const sent = s?.early?.sentAt != null ? s.early : null;
+  const usable = s && s.modules === moduleKey(setup.modules) && (sent ? true : !s.failed);
+  const task = usable && sent ? pick.takeFirstIf((t) => sameTask(t, sent.task)) : undefined;
+  if (!s || !usable || (sent && !task)) {
     dropSpare();
     return null;
   }
   spare = null;
   s.worker.off('message', s.listeners.message).off('error', s.listeners.error).off('exit', s.listeners.exit);
   s.worker.ref();
-  return { worker: s.worker, ready: s.ready };
+  const early = sent && task ? { task, sentAt: sent.sentAt as number, heard: sent.heard } : null;
+  return { worker: s.worker, ready: s.ready, early };
 }
+
+/** The same task of the same cell (a small measure task: its JSON is the cell's job). */
+const sameTask = (a: PoolTask, b: PoolTask) =>
+  a.position === b.position && a.group === b.group && JSON.stringify(a.task) === JSON.stringify(b.task);
 
 /** Terminated on purpose from now: its exit is not a failure, its timer stopped. */
 function retire(slot: Slot): void {
@@ -315,6 +396,14 @@ export class TaskPicker {
       if (!this.#taken[i] && (g === undefined || !busy.has(g))) return this.#take(i);
     }
     return this.#take(this.#first);
+  }
+
+  /** The first task left, taken, when `match` accepts it (a task a spare was sent early: handToSpare). */
+  takeFirstIf(match: (t: PoolTask) => boolean): PoolTask | undefined {
+    if (this.left === 0) return undefined;
+    while (this.#taken[this.#first]) this.#first++;
+    const t = this.#tasks[this.#first] as PoolTask;
+    return match(t) ? this.#take(this.#first) : undefined;
   }
 
   #take(i: number): PoolTask {

@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { InputError } from '../../core/errors.ts';
 import { splitList } from '../../core/spec.ts';
-import { type BenchmarkOptions, planBenchmark } from '../../harness/benchmark.ts';
+import { type BenchmarkOptions, handFirstCell, planBenchmark } from '../../harness/benchmark.ts';
 import { LIMITS } from '../../harness/options.ts';
-import { runSession, type SummaryView } from '../../harness/session/run-session.ts';
+import { dropSpare } from '../../harness/parallel.ts';
+import type { SummaryView } from '../../harness/session/run-session.ts';
 import { plural } from '../../results/number-text.ts';
 import { FORMATS } from '../../results/output-formats.ts';
 import type { ReportOptions } from '../../results/run-schema.ts';
@@ -130,6 +131,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // Validate everything (and learn the suite's time budget) before making the output folder.
   const plan = await planBenchmark(options);
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
+  // The first cell goes to the waiting worker now: it replays while this thread loads the session's
+  // code (some 30 modules: the folder's lock, the result files' writers) and claims the output folder.
+  handFirstCell(plan);
+  const { runSession } = await import('../../harness/session/run-session.ts');
   // The tables' code (cli-table3) loads while the cells run: the main thread waits for them then.
   const tables = import('../table.ts');
   const answerLines = formats.some((f) => f === 'md' || f === 'html')
@@ -158,7 +163,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       bar?.stop();
       process.stderr.write(`l2bench: ${line}\n`);
     },
-  }).finally(() => bar?.stop());
+  })
+    .catch((e: unknown) => {
+      dropSpare(); // a run that could not start (its folder refused) leaves no worker replaying for it
+      throw e;
+    })
+    .finally(() => bar?.stop());
   process.stdout.write(outcome.output);
   for (const line of outcome.messages) process.stderr.write(`l2bench: ${line}\n`);
   return outcome.exitCode;

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
+import { handFirstCell, planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
 import { dropSpare, spareState, startSpareWorker } from '../../harness/parallel.ts';
 import { tempDir } from '../tmp.ts';
 
@@ -71,6 +71,101 @@ export default { name: 'worker-fails', description: 'x', placement: 'dma32', par
     const failingPlan = await planBenchmark(failing);
     await vi.waitFor(() => expect(spareState()).toBe('failed'), STARTED);
     await expect(runBenchmark(failing, failingPlan)).rejects.toThrow(/no worker threads for this one/);
+    expect(spareState()).toBe('none');
+  });
+});
+
+/**
+ * A strategy module whose create() runs `body` in a worker thread first (then serves nothing): it
+ * appends a line to `log` at each create, so a test can count how often its cell was replayed.
+ */
+function strategyModule(dir: string, name: string, body: string): { file: string; log: string } {
+  const file = join(dir, `${name}.mjs`);
+  const log = join(dir, `${name}.log`);
+  writeFileSync(log, '');
+  const errors = new URL('../../core/errors.ts', import.meta.url).href;
+  writeFileSync(
+    file,
+    `import { appendFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import { InputError } from ${JSON.stringify(errors)};
+export default { name: '${name}', description: 'x', placement: 'dma32', params: {},
+  create: () => {
+    appendFileSync(${JSON.stringify(log)}, 'create\\n');
+    if (!isMainThread) { ${body} }
+    return { work: {}, metadataBytes: () => 0, strandedBytes: () => 0, alloc: () => -1, free() {} };
+  } };\n`,
+  );
+  return { file, log };
+}
+
+/** Plan a run of this module, its spare ready, then hand it the first cell (as the CLI does). */
+async function handedEarly(file: string) {
+  const o = { strategies: [file], workloads: ['hold:tables=3'], throughput: false } as const;
+  const plan = await planBenchmark(o);
+  await vi.waitFor(() => expect(spareState()).toBe('ready'), STARTED);
+  handFirstCell(plan);
+  expect(spareState()).toBe('working');
+  return { o, plan };
+}
+
+describe('the first cell handed to the spare before the run takes it (the CLI, while the session loads)', () => {
+  it("is replayed once: the run takes the worker's answer as its first cell's", async () => {
+    const { file, log } = strategyModule(tempDir('l2bench-early-'), 'early-once', '');
+    const { o, plan } = await handedEarly(file);
+    await vi.waitFor(() => expect(spareState()).toBe('answered'), STARTED);
+    const result = await runBenchmark(o, plan);
+    // Its strategy refuses every table (alloc returns -1): hold:tables=3, 3 failed allocations.
+    expect(result.complete).toBe(true);
+    expect(result.records.map((r) => r.alloc_failures)).toEqual([3]);
+    expect(readFileSync(log, 'utf8')).toBe('create\n');
+    expect(spareState()).toBe('none');
+  });
+
+  it("runs past the timeout: lost to it, with the pool's line", async () => {
+    const { file } = strategyModule(tempDir('l2bench-early-'), 'early-hangs', 'for (;;) {}');
+    const { o, plan } = await handedEarly(file);
+    const result = await runBenchmark({ ...o, cellTimeoutMs: 1000 }, plan);
+    expect(result.missing.map((m) => [m.reason, m.error])).toEqual([['timeout', 'stopped after 1 s (cell timeout)']]);
+    expect(result.complete).toBe(false);
+    expect(spareState()).toBe('none');
+  });
+
+  it('a worker that dies on it: the cell failed, as under the pool', async () => {
+    const { file } = strategyModule(tempDir('l2bench-early-'), 'early-exits', 'process.exit(7);');
+    const { o, plan } = await handedEarly(file);
+    await vi.waitFor(() => expect(spareState()).toBe('answered'), STARTED);
+    const result = await runBenchmark(o, plan);
+    expect(result.missing.map((m) => [m.reason, m.error])).toEqual([
+      ['failed', 'the worker thread exited with code 7'],
+    ]);
+    expect(spareState()).toBe('none');
+  });
+
+  it("bad input found by it stops the run with that input's error, as from the pool", async () => {
+    const { file } = strategyModule(
+      tempDir('l2bench-early-'),
+      'early-input',
+      "throw new InputError('early-input: this cell is refused');",
+    );
+    const { o, plan } = await handedEarly(file);
+    await vi.waitFor(() => expect(spareState()).toBe('answered'), STARTED);
+    await expect(runBenchmark(o, plan)).rejects.toThrow('early-input: this cell is refused');
+    expect(spareState()).toBe('none');
+  });
+
+  it('a run stopped before it starts, or whose first cell is another, terminates the worker and its cell', async () => {
+    const dir = tempDir('l2bench-early-');
+    const hangs = strategyModule(dir, 'early-stopped', 'for (;;) {}');
+    const { o, plan } = await handedEarly(hangs.file);
+    const stopped = await runBenchmark({ ...o, signal: AbortSignal.abort() }, plan);
+    expect(stopped.interrupted).toBe(true);
+    expect(spareState()).toBe('none');
+    // Handed the cell of another plan (3 tables), a run of 4 starts its own worker: 4 pages, not 3.
+    await handedEarly(strategyModule(dir, 'early-other', '').file);
+    const four = { ...options, workloads: ['hold:tables=4'] };
+    const other = await runBenchmark(four, await planBenchmark(four));
+    expect(other.records.map((r) => r.peak_footprint_bytes)).toEqual([4 * 4096]);
     expect(spareState()).toBe('none');
   });
 });
