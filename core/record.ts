@@ -5,7 +5,7 @@
  * Memory metrics are exact for a seed; only the timing columns vary between runs. Bytes, events and
  * events per second: base units.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { builtOnce } from './built-once.ts';
 import { CELL_KEY_COLUMNS } from './cell-key.ts';
 import { cellKeyShape } from './cell-key-shape.ts';
@@ -14,6 +14,7 @@ import { type ExactKey, METRICS, type MetricDef, type MetricEntry, type MetricKe
 import { PLACEMENTS } from './placement.ts';
 import { DEFAULT_PLATFORM } from './platforms.ts';
 import { WORKLOAD_CATEGORIES } from './workload-kind.ts';
+import { zod } from './zod.ts';
 
 /** How a record holds a metric of this unit and kind. */
 type ValueShape<D> = D extends { unit: 'text' }
@@ -32,7 +33,7 @@ type ValueShape<D> = D extends { unit: 'text' }
  * itself and is refused.
  */
 function numberShape(unit: MetricDef['unit']): z.ZodNumber {
-  const n = z.number().nonnegative();
+  const n = zod().number().nonnegative();
   return unit === 'count' ? n.int() : unit === 'fraction' ? n.max(1) : n;
 }
 
@@ -42,14 +43,14 @@ function numberShape(unit: MetricDef['unit']): z.ZodNumber {
  * computed again from the counts).
  */
 function valueShape(m: MetricDef): z.ZodType {
-  if (m.unit === 'text') return z.string();
+  if (m.unit === 'text') return zod().string();
   const n = numberShape(m.unit);
   if (m.kind === 'exact') return m.since ? n.nullable().default(null) : n;
   return m.kind === 'modelled' ? n.nullable().default(null) : n.nullable();
 }
 
 const metricsShape = () =>
-  z.object(
+  zod().object(
     Object.fromEntries(METRICS.map((m) => [m.key, valueShape(m)])) as {
       [D in MetricEntry as D['key']]: ValueShape<D>;
     },
@@ -60,11 +61,11 @@ export type MetricValues = z.infer<ReturnType<typeof metricsShape>>;
 /** The exact metrics' values: what one replay of a cell gives. */
 export type ExactValues = Pick<MetricValues, ExactKey>;
 
-const numbers = () => z.array(z.number());
+const numbers = () => zod().array(zod().number());
 
 /** A footprint-over-time series as columns (compact in JSON). */
 const seriesShape = () =>
-  z.object({
+  zod().object({
     /** Index of the event after which each point was taken (1-based). */
     event: numbers(),
     footprint_bytes: numbers(),
@@ -74,8 +75,9 @@ const seriesShape = () =>
 export type SeriesColumns = z.infer<ReturnType<typeof seriesShape>>;
 
 /** What results.json keeps beside each row. */
-const detailShape = () =>
-  z.object({
+const detailShape = () => {
+  const z = zod();
+  return z.object({
     /** The cell's position in the whole plan (−1 for a cell built by hand): shards merge in this order. */
     cell: z.number().int().min(-1).optional(),
     /** Where the strategy promises to place its tables, from its own definition (absent in older runs). */
@@ -110,6 +112,7 @@ const detailShape = () =>
     /** The workload's provenance (trace file and checksum) and what its model saw (IOMMU maps). */
     workload_info: z.record(z.string(), z.union([z.string(), z.number()])),
   });
+};
 
 /**
  * A record as results.json holds it: the key columns, whether the strategy can serve the cell's
@@ -122,7 +125,7 @@ const recordObject = () =>
        * False when the platform cannot use the strategy (detail.applicability says why): its figures are
        * for information, never an answer. Absent in runs written before the platform axis.
        */
-      applicable: z.boolean().optional(),
+      applicable: zod().boolean().optional(),
     })
     .extend(metricsShape().shape)
     .extend({ detail: detailShape() });
@@ -155,7 +158,7 @@ function fromOlderRun(raw: unknown): unknown {
 }
 
 /** A record's schema, built at its first use (a run's main thread needs it only to read a run back). */
-export const recordShape = builtOnce(() => z.preprocess(fromOlderRun, recordObject()));
+export const recordShape = builtOnce(() => zod().preprocess(fromOlderRun, recordObject()));
 
 export type FullRecord = z.infer<ReturnType<typeof recordShape>>;
 /** A record without its detail: the columns of the CSV. */

@@ -142,9 +142,39 @@ export function handFirstCell(plan: BenchmarkPlan): void {
   if (cell && job) handToSpare(measureTask(job, 0, plan.timeMs !== null && cell.timed));
 }
 
+/**
+ * The CLI's plan: planBenchmark's, its first cell handed to the waiting worker (handFirstCell), and
+ * the options checked after that rather than before, since the check loads zod (tens of ms), which
+ * the worker's replay then hides. The CLI builds its options from flags it has parsed (their types
+ * by construction, their ranges LIMITS'), so the plan can come first; a bad option is still what
+ * the user is told, as from planBenchmark, and before the run's folder exists.
+ */
+export async function planCommandRun(o: BenchmarkOptions): Promise<BenchmarkPlan> {
+  let plan: BenchmarkPlan;
+  try {
+    plan = await planChecked(o);
+  } catch (e) {
+    checkBenchmarkOptions(o); // an option the check refuses is the error, as when it went first
+    throw e;
+  }
+  handFirstCell(plan);
+  try {
+    checkBenchmarkOptions(o);
+  } catch (e) {
+    dropSpare();
+    throw e;
+  }
+  return plan;
+}
+
 /** The cells of a run, checked before any work: every spec, file and option. */
 export async function planBenchmark(o: BenchmarkOptions): Promise<BenchmarkPlan> {
   checkBenchmarkOptions(o);
+  return planChecked(o);
+}
+
+/** planBenchmark after its options' check (whose types it trusts): every spec and file checked. */
+async function planChecked(o: BenchmarkOptions): Promise<BenchmarkPlan> {
   const loaded = loadSuiteOf(o);
   const suite = loaded?.suite;
   const overrides = machineOf(o, suite);

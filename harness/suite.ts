@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { builtOnce } from '../core/built-once.ts';
 import { InputError } from '../core/errors.ts';
 import { notRegularFile } from '../core/file-kind.ts';
@@ -9,15 +9,17 @@ import { KERNEL_VERSIONS } from '../core/kernel.ts';
 import { packageFile } from '../core/package-file.ts';
 import { PLATFORMS } from '../core/platforms.ts';
 import { formatSpec, parseSpec, renameSpec, specName } from '../core/spec.ts';
+import { zod } from '../core/zod.ts';
 
 /** The yaml parser, loaded when a YAML suite is read, not with a run's modules (25 ms). */
 const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
-const list = <T extends z.ZodType>(item: T) => z.array(item).min(1);
+const list = <T extends z.ZodType>(item: T) => zod().array(item).min(1);
 const PLATFORM_NAMES = PLATFORMS.map((p) => p.name) as [string, ...string[]];
 
 /** A suite file (JSON or YAML): defaults for the whole suite, and groups of workloads. */
 function suiteObject() {
+  const z = zod();
   const size = z.union([z.string(), z.number().int().nonnegative()]);
   /**
    * A kernel version, as text: YAML reads `5.10` as the number 5.1, so a number is refused rather than

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { builtOnce } from '../core/built-once.ts';
 import { packageFile } from '../core/package-file.ts';
 import type { FullRecord } from '../core/record.ts';
 import { parseSpec, specName } from '../core/spec.ts';
+import { zod } from '../core/zod.ts';
 import { ResultsError } from './errors.ts';
 
 /**
@@ -17,6 +18,7 @@ import { ResultsError } from './errors.ts';
 
 /** A cost table's shape: results.json keeps the table a run used, and readers check it with this. */
 function costTableObject() {
+  const z = zod();
   const unitShape = z.strictObject({
     ns: z.number().nonnegative(),
     low: z.number().nonnegative(),

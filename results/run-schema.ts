@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { builtOnce } from '../core/built-once.ts';
 import { cellKeyShape } from '../core/cell-key-shape.ts';
 import type { FullRecord } from '../core/record.ts';
 import { recordShape } from '../core/record.ts';
+import { zod } from '../core/zod.ts';
 import { type CostTable, costTableShape } from './costs.ts';
 
 /** The version of results.json's format written now. */
@@ -14,8 +15,9 @@ export const READABLE_SCHEMAS = ['l2bench-run/1', RUN_SCHEMA] as const;
  * Where a run came from, so that it can be trusted and reproduced. This module's schemas are built
  * at their first use, by a reader: a run writes its results without them.
  */
-export const provenanceShape = builtOnce(() =>
-  z.object({
+export const provenanceShape = builtOnce(() => {
+  const z = zod();
+  return z.object({
     l2bench_version: z.string(),
     git_commit: z.string().nullable(),
     node_version: z.string(),
@@ -56,14 +58,15 @@ export const provenanceShape = builtOnce(() =>
     unchecked_strategies: z.array(z.string()).optional(),
     /** Rounds of timing per cell, each in a fresh isolate (throughput only). */
     throughput_rounds: z.number().int().positive().nullable().optional(),
-  }),
-);
+  });
+});
 
 export type Provenance = z.infer<ReturnType<typeof provenanceShape>>;
 
 /** A planned cell without a complete record, and why. */
-export const missingShape = builtOnce(() =>
-  cellKeyShape().extend({
+export const missingShape = builtOnce(() => {
+  const z = zod();
+  return cellKeyShape().extend({
     /** The strategy's module file, or null for a built-in one. */
     module: z.string().nullable(),
     /**
@@ -77,12 +80,12 @@ export const missingShape = builtOnce(() =>
     error: z.string().nullable(),
     /** The cell's position in the whole plan, as its record's `detail.cell` (absent in older runs). */
     cell: z.number().int().nonnegative().optional(),
-  }),
-);
+  });
+});
 
 export type MissingCell = z.infer<ReturnType<typeof missingShape>>;
 
-const common = () => ({
+const common = (z: ReturnType<typeof zod>) => ({
   provenance: provenanceShape(),
   records: z.array(recordShape()),
   /** True when the run was interrupted: the records are the cells that finished. */
@@ -92,13 +95,17 @@ const common = () => ({
 });
 
 /** l2bench-run/1: no `complete` or `missing`; read as complete unless interrupted. */
-const runShapeV1 = () => z.object({ schema: z.literal('l2bench-run/1'), ...common() });
+const runShapeV1 = () => {
+  const z = zod();
+  return z.object({ schema: z.literal('l2bench-run/1'), ...common(z) });
+};
 
 /** Everything an exporter may read: results.json as written now. */
-const runShape = () =>
-  z.object({
+const runShape = () => {
+  const z = zod();
+  return z.object({
     schema: z.literal(RUN_SCHEMA),
-    ...common(),
+    ...common(z),
     /**
      * True only when every planned cell has its record, fully timed, and none failed: written false
      * while the run goes, so a run killed midway never passes for complete.
@@ -107,6 +114,7 @@ const runShape = () =>
     /** The planned cells without a complete record, and why (empty when complete). */
     missing: z.array(missingShape()),
   });
+};
 
 export type RunResult = z.infer<ReturnType<typeof runShape>>;
 

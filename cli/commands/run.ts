@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InputError } from '../../core/errors.ts';
 import { splitList } from '../../core/spec.ts';
-import { type BenchmarkOptions, handFirstCell, planBenchmark } from '../../harness/benchmark.ts';
+import { type BenchmarkOptions, planCommandRun } from '../../harness/benchmark.ts';
 import { LIMITS } from '../../harness/options.ts';
 import { dropSpare } from '../../harness/parallel.ts';
 import type { SummaryView } from '../../harness/session/run-session.ts';
@@ -128,12 +128,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const formats = formatsOf(flags);
   const options = optionsOf(flags);
   const report = { objective: flags.objective ?? 'peak' } as const;
-  // Validate everything (and learn the suite's time budget) before making the output folder.
-  const plan = await planBenchmark(options);
+  // Validate everything (and learn the suite's time budget) before making the output folder. The
+  // first cell is with the waiting worker by then: it replays while this thread checks the options
+  // and loads the session's code (the folder's lock, the result files' writers) and claims the folder.
+  const plan = await planCommandRun(options);
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
-  // The first cell goes to the waiting worker now: it replays while this thread loads the session's
-  // code (some 30 modules: the folder's lock, the result files' writers) and claims the output folder.
-  handFirstCell(plan);
   const { runSession } = await import('../../harness/session/run-session.ts');
   // The tables' code (cli-table3) loads while the cells run: the main thread waits for them then.
   const tables = import('../table.ts');

@@ -46,7 +46,7 @@ describe('fault battery: the API checks its options as the CLI does', () => {
   });
 
   it('names every option of BenchmarkOptions in its schema, and no other (checked by tsc)', () => {
-    type SchemaKeys = keyof z.infer<typeof benchmarkOptionsSchema>;
+    type SchemaKeys = keyof z.infer<ReturnType<typeof benchmarkOptionsSchema>>;
     type Missing = Exclude<keyof BenchmarkOptions, SchemaKeys>;
     type Extra = Exclude<SchemaKeys, keyof BenchmarkOptions>;
     const same: [Missing, Extra] extends [never, never] ? true : false = true;

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { handFirstCell, planBenchmark, runBenchmark } from '../../harness/benchmark.ts';
+import { handFirstCell, planBenchmark, planCommandRun, runBenchmark } from '../../harness/benchmark.ts';
 import { dropSpare, spareState, startSpareWorker } from '../../harness/parallel.ts';
 import { tempDir } from '../tmp.ts';
 
@@ -166,6 +166,30 @@ describe('the first cell handed to the spare before the run takes it (the CLI, w
     const four = { ...options, workloads: ['hold:tables=4'] };
     const other = await runBenchmark(four, await planBenchmark(four));
     expect(other.records.map((r) => r.peak_footprint_bytes)).toEqual([4 * 4096]);
+    expect(spareState()).toBe('none');
+  });
+});
+
+describe("the CLI's plan: its first cell handed out, then its options checked (planCommandRun)", () => {
+  it('refuses what planBenchmark refuses, with the same error, and leaves no worker replaying', async () => {
+    // A bad option the plan does not read (jobs), then one it trips on first (an empty workload).
+    for (const bad of [
+      { ...options, jobs: 0 },
+      { ...options, workloads: [''] },
+    ]) {
+      const before = await planBenchmark(bad).catch((e: Error) => e.message);
+      expect(before).toMatch(/jobs|workloads/);
+      await expect(planCommandRun(bad)).rejects.toThrow(before as string);
+      expect(spareState()).toBe('none');
+    }
+  });
+
+  it('hands the first cell to the spare, which the run then takes', async () => {
+    startSpareWorker([]);
+    await vi.waitFor(() => expect(spareState()).toBe('ready'), STARTED);
+    const plan = await planCommandRun(options);
+    expect(['working', 'answered']).toContain(spareState());
+    expect((await runBenchmark(options, plan)).records.map((r) => r.peak_footprint_bytes)).toEqual([PEAK_BYTES]);
     expect(spareState()).toBe('none');
   });
 });
