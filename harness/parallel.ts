@@ -171,11 +171,12 @@ class WorkerPool {
     const early = spare?.early;
     if (early) {
       // Its task was handed over before this pool existed (handToSpare): it is this slot's, its
-      // timeout counted from when it went, and what the worker said since is heard now, in order.
+      // timeout counted from when the worker was ready for it (or from the ready message to come),
+      // and what the worker said since is heard now, in order.
       slot.current = early.task;
       slot.group = early.task.group;
-      slot.ready = true;
-      this.#startTimer(slot, performance.now() - early.sentAt);
+      slot.ready = early.startedAt !== null;
+      if (early.startedAt !== null) this.#startTimer(slot, performance.now() - early.startedAt);
       queueMicrotask(() => {
         for (const h of early.heard) {
           if (h.kind === 'message') this.#onMessage(slot, h.value);
@@ -206,7 +207,9 @@ class WorkerPool {
     if (this.#settled || slot.retired) return;
     if ('ready' in reply) {
       slot.ready = true;
-      this.#feed(slot);
+      // A spare's early task is already with it (it was sent before the worker was ready): its timeout starts now.
+      if (slot.current) this.#startTimer(slot, 0);
+      else this.#feed(slot);
       return;
     }
     if (slot.timer) clearTimeout(slot.timer);
@@ -232,8 +235,10 @@ interface Spare {
   ready: boolean;
   /** It failed to start or exited: a pool starts its own, which reports why. */
   failed: boolean;
-  /** The task handed to it (handToSpare), sent once it was ready, and what it said since. */
-  early: { readonly task: PoolTask; sentAt: number | null; readonly heard: Heard[] } | null;
+  /** The task handed to it (handToSpare), and what it said since. */
+  early: { readonly task: PoolTask; readonly sentAt: number; readonly heard: Heard[] } | null;
+  /** When this thread heard it was ready (a task sent before waits in its port until then); null before. */
+  readyAt: number | null;
   readonly listeners: { message: (m: unknown) => void; error: (e: Error) => void; exit: (code: number) => void };
 }
 
@@ -259,20 +264,21 @@ export function startSpareWorker(modules: readonly string[]): void {
     ready: false,
     failed: false,
     early: null,
+    readyAt: null,
     listeners: {
       message: (m) => {
         if (m && typeof m === 'object' && 'ready' in m) {
           s.ready = true;
-          sendEarly(s);
-        } else if (s.early?.sentAt != null) s.early.heard.push({ kind: 'message', value: m as WorkerReply });
+          s.readyAt = performance.now();
+        } else s.early?.heard.push({ kind: 'message', value: m as WorkerReply });
       },
       error: (e) => {
         s.failed = true;
-        if (s.early?.sentAt != null) s.early.heard.push({ kind: 'error', value: e });
+        s.early?.heard.push({ kind: 'error', value: e });
       },
       exit: (code) => {
         s.failed = true;
-        if (s.early?.sentAt != null) s.early.heard.push({ kind: 'exit', value: code });
+        s.early?.heard.push({ kind: 'exit', value: code });
       },
     },
   };
@@ -287,28 +293,23 @@ export function startSpareWorker(modules: readonly string[]): void {
  */
 export function spareState(): 'none' | 'starting' | 'ready' | 'failed' | 'working' | 'answered' {
   if (!spare) return 'none';
-  if (spare.early?.sentAt != null) return spare.early.heard.length > 0 ? 'answered' : 'working';
+  if (spare.early) return spare.early.heard.length > 0 ? 'answered' : 'working';
   return spare.failed ? 'failed' : spare.ready ? 'ready' : 'starting';
 }
 
 /**
  * Give the waiting spare worker the first task of the run to come, before the run is ready to take
- * it (the CLI: between the plan and the run's output folder, whose code loads meanwhile): sent when
- * the worker is ready, and what it answers kept until the run's pool takes the worker, which then
- * hears it as if it had sent the task itself (runInWorkers: the same answer, failure, timeout). A
- * pool whose first task is another, or whose modules differ, terminates the worker and starts over.
+ * it (the CLI: between the plan and the run's output folder, whose code loads meanwhile). It is sent
+ * at once: a worker still loading finds it in its port when it starts listening, even while this
+ * thread is too busy to hear that it is ready. What the worker answers is kept until the run's pool
+ * takes it, which then hears it as if it had sent the task itself (runInWorkers: the same answer,
+ * failure, timeout). A pool whose first task is another, or whose modules differ, terminates the
+ * worker and starts its own.
  */
 export function handToSpare(task: PoolTask): void {
   if (!spare || spare.failed || spare.early) return;
-  spare.early = { task, sentAt: null, heard: [] };
-  sendEarly(spare);
-}
-
-/** The early task goes to a ready spare once. */
-function sendEarly(s: Spare): void {
-  if (!s.ready || !s.early || s.early.sentAt !== null) return;
-  s.early.sentAt = performance.now();
-  s.worker.postMessage(s.early.task.task);
+  spare.early = { task, sentAt: performance.now(), heard: [] };
+  spare.worker.postMessage(task.task);
 }
 
 /** Terminate the waiting spare worker, if any. */
@@ -322,7 +323,12 @@ export function dropSpare(): void {
 interface TakenSpare {
   readonly worker: Worker;
   readonly ready: boolean;
-  readonly early: { readonly task: PoolTask; readonly sentAt: number; readonly heard: readonly Heard[] } | null;
+  /** startedAt: when the worker was known ready for the task (null: its ready message is still to come). */
+  readonly early: {
+    readonly task: PoolTask;
+    readonly startedAt: number | null;
+    readonly heard: readonly Heard[];
+  } | null;
 }
 
 /**
@@ -332,7 +338,7 @@ interface TakenSpare {
  */
 function takeSpare(setup: WorkerSetup, pick: TaskPicker): TakenSpare | null {
   const s = spare;
-  const sent = s?.early?.sentAt != null ? s.early : null;
+  const sent = s?.early ?? null;
   const usable = s && s.modules === moduleKey(setup.modules) && (sent ? true : !s.failed);
   const task = usable && sent ? pick.takeFirstIf((t) => sameTask(t, sent.task)) : undefined;
   if (!s || !usable || (sent && !task)) {
@@ -342,7 +348,8 @@ function takeSpare(setup: WorkerSetup, pick: TaskPicker): TakenSpare | null {
   spare = null;
   s.worker.off('message', s.listeners.message).off('error', s.listeners.error).off('exit', s.listeners.exit);
   s.worker.ref();
-  const early = sent && task ? { task, sentAt: sent.sentAt as number, heard: sent.heard } : null;
+  const startedAt = s.readyAt === null || !sent ? null : Math.max(s.readyAt, sent.sentAt);
+  const early = sent && task ? { task, startedAt, heard: sent.heard } : null;
   return { worker: s.worker, ready: s.ready, early };
 }
 

@@ -122,6 +122,30 @@ describe('the first cell handed to the spare before the run takes it (the CLI, w
     expect(spareState()).toBe('none');
   });
 
+  it('handed while the worker still loads: the worker finds it when it starts listening, replays it once', async () => {
+    const dir = tempDir('l2bench-early-');
+    const gate = join(dir, 'gate');
+    const { file, log } = strategyModule(dir, 'early-gated', '');
+    // The worker cannot finish loading this module before the gate exists: it is still starting when handed the cell.
+    writeFileSync(
+      file,
+      `import { existsSync } from 'node:fs';
+import { isMainThread as mainThread } from 'node:worker_threads';
+if (!mainThread) while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 10));
+${readFileSync(file, 'utf8')}`,
+    );
+    const o = { strategies: [file], workloads: ['hold:tables=3'], throughput: false } as const;
+    const plan = await planBenchmark(o);
+    expect(spareState()).toBe('starting');
+    handFirstCell(plan);
+    expect(spareState()).toBe('working');
+    writeFileSync(gate, '');
+    const result = await runBenchmark(o, plan);
+    expect(result.records.map((r) => r.alloc_failures)).toEqual([3]);
+    expect(readFileSync(log, 'utf8')).toBe('create\n');
+    expect(spareState()).toBe('none');
+  });
+
   it("runs past the timeout: lost to it, with the pool's line", async () => {
     const { file } = strategyModule(tempDir('l2bench-early-'), 'early-hangs', 'for (;;) {}');
     const { o, plan } = await handedEarly(file);
