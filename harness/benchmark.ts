@@ -134,12 +134,14 @@ export interface BenchmarkPlan {
 /**
  * Hand the plan's first cell to the worker waiting for the run (parallel.ts handToSpare): the CLI
  * does so between the plan and the run, so that the worker replays it while this thread loads the
- * session's code and claims the output folder; the run's pool takes the worker and its answer.
+ * session's code and claims the output folder; the run's pool takes the worker and its answer. A
+ * cell whose throughput is timed is not handed early: its timing would share the machine with this
+ * thread's loading, where every other timed cell runs with this thread idle.
  */
 export function handFirstCell(plan: BenchmarkPlan): void {
   const cell = plan.cells[0];
   const job = cell ? jobOf(cell) : null;
-  if (cell && job) handToSpare(measureTask(job, 0, plan.timeMs !== null && cell.timed));
+  if (cell && job && !(plan.timeMs !== null && cell.timed)) handToSpare(measureTask(job, 0, false));
 }
 
 /**

@@ -146,6 +146,20 @@ ${readFileSync(file, 'utf8')}`,
     expect(spareState()).toBe('none');
   });
 
+  it('is not handed when its throughput is timed: the spare waits for the run, which times the cell with this thread idle', async () => {
+    const { file, log } = strategyModule(tempDir('l2bench-early-'), 'early-timed', '');
+    const o = { strategies: [file], workloads: ['hold:tables=3'], throughput: { timeMs: 1 }, rounds: 1 } as const;
+    const plan = await planBenchmark(o);
+    expect(plan.timeMs).toBe(1);
+    expect(plan.cells[0]?.timed).toBe(true);
+    await vi.waitFor(() => expect(spareState()).toBe('ready'), STARTED);
+    handFirstCell(plan);
+    expect(spareState()).toBe('ready');
+    const result = await runBenchmark(o, plan);
+    expect(result.records.map((r) => r.alloc_failures)).toEqual([3]);
+    expect(readFileSync(log, 'utf8')).toMatch(/^create\n/);
+  });
+
   it("runs past the timeout: lost to it, with the pool's line", async () => {
     const { file } = strategyModule(tempDir('l2bench-early-'), 'early-hangs', 'for (;;) {}');
     const { o, plan } = await handedEarly(file);
