@@ -1,4 +1,5 @@
 import { InputError } from '../core/errors.ts';
+import { LIMITS } from '../harness/options.ts';
 import { shardFromEnvironment } from '../harness/shard-env.ts';
 
 /** Parse a list of whole numbers in a range, such as `--cpus 1,2,4`. */
@@ -22,6 +23,13 @@ export function parseShard(
   text: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): { index: number; count: number; source?: string } {
+  const shard = shardOf(text, env);
+  if (shard.count > LIMITS.shard.max)
+    throw new InputError(`--shard ${text}: ${shard.count} shards is out of range (allowed 1..${LIMITS.shard.max})`);
+  return shard;
+}
+
+function shardOf(text: string, env: Readonly<Record<string, string | undefined>>) {
   const auto = /^auto(?:\/(\d+))?$/.exec(text.trim());
   if (auto) return shardFromEnvironment(env, auto[1] === undefined ? undefined : Number(auto[1]));
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());

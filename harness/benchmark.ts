@@ -145,27 +145,15 @@ export function handFirstCell(plan: BenchmarkPlan): void {
 }
 
 /**
- * The CLI's plan: planBenchmark's, its first cell handed to the waiting worker (handFirstCell), and
- * the options checked after that rather than before, since the check loads zod (tens of ms), which
- * the worker's replay then hides. The CLI builds its options from flags it has parsed (their types
- * by construction, their ranges LIMITS'), so the plan can come first; a bad option is still what
- * the user is told, as from planBenchmark, and before the run's folder exists.
+ * The CLI's plan: planBenchmark's without its options' check, its first cell handed to the waiting
+ * worker (handFirstCell). The CLI builds its options from flags it has checked one by one (their
+ * types by construction, their ranges LIMITS', no empty spec: cli/commands/run.ts optionsOf, which
+ * a test holds to the API's schema), so the schema's check, which loads zod (some 95 modules, tens
+ * of ms and as much garbage on this thread while the worker replays), has nothing left to refuse.
  */
 export async function planCommandRun(o: BenchmarkOptions): Promise<BenchmarkPlan> {
-  let plan: BenchmarkPlan;
-  try {
-    plan = await planChecked(o);
-  } catch (e) {
-    checkBenchmarkOptions(o); // an option the check refuses is the error, as when it went first
-    throw e;
-  }
+  const plan = await planChecked(o);
   handFirstCell(plan);
-  try {
-    checkBenchmarkOptions(o);
-  } catch (e) {
-    dropSpare();
-    throw e;
-  }
   return plan;
 }
 
@@ -458,9 +446,17 @@ function uncheckedStrategies(cells: readonly Cell[]): string[] {
  */
 export async function runBenchmark(o: BenchmarkOptions = {}, planned?: BenchmarkPlan): Promise<RunResult> {
   checkBenchmarkOptions(o);
-  // A plan already made from the same options (the CLI validates before it makes the folder) is not made twice.
-  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs, git } =
-    planned ?? (await planBenchmark(o));
+  // A plan already made from the same options is not made twice.
+  return runPlan(o, planned ?? (await planBenchmark(o)));
+}
+
+/**
+ * runBenchmark without its options' check: for the CLI's run (harness/session), whose options are
+ * its flags checked one by one (planCommandRun) and what the session adds (its signal, its record
+ * store, its callbacks), so that a run needs no zod.
+ */
+export async function runPlan(o: BenchmarkOptions, planned: BenchmarkPlan): Promise<RunResult> {
+  const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs, git } = planned;
   const result: RunResult = o.result ?? emptyResult();
   const startedAt = new Date();
   const { commit, dirty } = await git;

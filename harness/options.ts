@@ -19,6 +19,8 @@ export const LIMITS = {
    * overflows and fires at once, which would time out every cell.
    */
   cellTimeoutMs: { min: 1, max: 2 ** 31 - 1 },
+  /** A shard's index and count (`--shard i/n`). */
+  shard: { min: 1, max: 2 ** 31 - 1 },
 } as const;
 
 /** BenchmarkOptions as the API takes them (harness/benchmark.ts); unknown keys are refused. */
@@ -76,7 +78,7 @@ function optionsObject() {
       })
       .optional(),
     shard: z
-      .strictObject({ index: whole({ min: 1, max: 2 ** 31 - 1 }), count: whole({ min: 1, max: 2 ** 31 - 1 }) })
+      .strictObject({ index: whole(LIMITS.shard), count: whole(LIMITS.shard) })
       .refine((s) => s.index <= s.count, { error: 'index must be at most count' })
       .optional(),
     costs: z.string().min(1).optional(),

@@ -65,9 +65,14 @@ function formatsOf(flags: RunFlags): string[] {
   return formats;
 }
 
-/** The API's options from the flags, each checked. */
-function optionsOf(flags: RunFlags): BenchmarkOptions {
+/**
+ * The API's options from the flags, each checked here: the plan takes them without the API's schema
+ * (planCommandRun), so every value this returns is one the schema takes (a test holds it to that).
+ */
+export function optionsOf(flags: RunFlags): BenchmarkOptions {
   if (flags.suite && flags.workload?.length) throw new InputError('--suite and --workload cannot be used together');
+  if (flags.workload?.some((w) => w === ''))
+    throw new InputError('--workload "": an empty spec (expected NAME[:key=value,…])');
   if (!flags.throughput && flags.time)
     throw new InputError('--time sets the throughput budget: it cannot go with --no-throughput');
   if (!flags.throughput && flags.rounds)
@@ -129,8 +134,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const options = optionsOf(flags);
   const report = { objective: flags.objective ?? 'peak' } as const;
   // Validate everything (and learn the suite's time budget) before making the output folder. The
-  // first cell is with the waiting worker by then: it replays while this thread checks the options
-  // and loads the session's code (the folder's lock, the result files' writers) and claims the folder.
+  // first cell is with the waiting worker by then: it replays while this thread loads the session's
+  // code (the folder's lock, the result files' writers) and claims the folder.
   const plan = await planCommandRun(options);
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
   const { runSession } = await import('../../harness/session/run-session.ts');

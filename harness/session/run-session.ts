@@ -7,7 +7,7 @@ import { SPOOL_FILE, SpooledRecords } from '../../results/record-store.ts';
 import type { MissingCell, ReportOptions, RunSource } from '../../results/run-schema.ts';
 import { headerOf, NO_MISSING } from '../../results/run-source.ts';
 import { writeResults, writeResultsNow } from '../../results/write.ts';
-import { type BenchmarkOptions, type BenchmarkPlan, emptyResult, type LiveRun, runBenchmark } from '../benchmark.ts';
+import { type BenchmarkOptions, type BenchmarkPlan, emptyResult, type LiveRun, runPlan } from '../benchmark.ts';
 import { Autosave } from './autosave.ts';
 import { GuardedSpool } from './guarded-spool.ts';
 import { claimOutDir } from './out-dir.ts';
@@ -154,7 +154,7 @@ class RunSession {
   async run(o: BenchmarkOptions): Promise<void> {
     const stopListening = onStopSignals((signal) => this.#onSignal(signal));
     try {
-      await runBenchmark(
+      await runPlan(
         {
           ...o,
           throughput: this.#plan.timeMs === null ? false : { timeMs: this.#plan.timeMs },

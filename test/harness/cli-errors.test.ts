@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../strategies/index.ts';
@@ -145,6 +145,19 @@ describe.concurrent('l2bench refuses bad input with one line naming the culprit'
       await l2bench(['run', '--suite', 'default', '-w', 'hold', ...quick, out()]),
       /^l2bench: --suite and --workload cannot be used together/,
     );
+  });
+
+  it("an empty workload spec, and a shard count past the API's range: no output folder", async () => {
+    const dir = out();
+    expectRefused(
+      await l2bench(['run', '-s', 'full-page', '-w', 'hold', '-w', '', ...quick, dir]),
+      /^l2bench: --workload "": an empty spec/,
+    );
+    expectRefused(
+      await l2bench(['run', '-s', 'full-page', '-w', 'hold', '--shard', '1/2147483648', ...quick, dir]),
+      /^l2bench: --shard 1\/2147483648: 2147483648 shards is out of range/,
+    );
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('an output folder that cannot be created', async () => {
