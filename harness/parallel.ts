@@ -1,15 +1,20 @@
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.ts';
 import type { WorkerError, WorkerReply, WorkerSetup, WorkerTask } from './worker/protocol.ts';
 
 /**
- * The worker's code. Compiled (dist/), it is measure.js, plain JavaScript. From source, a worker
- * thread cannot load TypeScript through the main thread's loader, so entry.mjs registers tsx in it
- * first, then loads measure.ts.
+ * The worker's code. Compiled (dist/), it is measure.js, plain JavaScript, or for a worker that
+ * loads no strategy module the same code bundled into one file by the build (measure.bundle.js,
+ * scripts/bundle-worker.js: ready sooner; a user's module that imports l2bench needs its modules).
+ * From source, a worker thread cannot load TypeScript through the main thread's loader, so
+ * entry.mjs registers tsx in it first, then loads measure.ts.
  */
-const ENTRY = import.meta.url.endsWith('.ts')
-  ? new URL('./worker/entry.mjs', import.meta.url)
-  : new URL('./worker/measure.js', import.meta.url);
+function entryOf(setup: WorkerSetup): URL {
+  if (import.meta.url.endsWith('.ts')) return new URL('./worker/entry.mjs', import.meta.url);
+  const bundle = new URL('./worker/measure.bundle.js', import.meta.url);
+  return setup.modules.length === 0 && existsSync(bundle) ? bundle : new URL('./worker/measure.js', import.meta.url);
+}
 
 /**
  * An error from a worker, as this thread can know it: bad input (any InputError: a trace that turns
@@ -162,7 +167,7 @@ class WorkerPool {
 
   #spawn(): void {
     const spare = takeSpare(this.#setup, this.#pick);
-    const worker = spare?.worker ?? new Worker(ENTRY, { workerData: this.#setup });
+    const worker = spare?.worker ?? new Worker(entryOf(this.#setup), { workerData: this.#setup });
     const slot: Slot = { worker, ready: false, current: null, group: undefined, timer: null, retired: false };
     this.#slots.add(slot);
     worker.on('message', (reply: WorkerReply | { ready: true }) => this.#onMessage(slot, reply));
@@ -257,7 +262,8 @@ export function startSpareWorker(modules: readonly string[]): void {
   // One already starting with the same modules (the CLI starts one before loading the run's code) is kept.
   if (spare && !spare.failed && spare.modules === moduleKey(modules)) return;
   dropSpare();
-  const worker = new Worker(ENTRY, { workerData: { modules: [...modules] } satisfies WorkerSetup });
+  const setup: WorkerSetup = { modules: [...modules] };
+  const worker = new Worker(entryOf(setup), { workerData: setup });
   const s: Spare = {
     worker,
     modules: moduleKey(modules),
