@@ -141,7 +141,8 @@ export interface BenchmarkPlan {
 export function handFirstCell(plan: BenchmarkPlan): void {
   const cell = plan.cells[0];
   const job = cell ? jobOf(cell) : null;
-  if (cell && job && !(plan.timeMs !== null && cell.timed)) handToSpare(measureTask(job, 0, false));
+  if (cell && job && !(plan.timeMs !== null && cell.timed))
+    handToSpare(measureTask(job, 0, false, plan.cells.length === 1)); // as WorkerExecutor makes it
 }
 
 /**

@@ -45,10 +45,17 @@ export function jobOf(cell: Cell): CellJob | null {
   };
 }
 
-/** A cell's exact metrics as a worker's task, in its workload's group (whose worker keeps its events). */
-export function measureTask(job: CellJob, position: number, share: boolean): PoolTask {
+/**
+ * A cell's exact metrics as a worker's task, in its workload's group (whose worker keeps its events
+ * for the group's next cell); `alone` for the run's only step, whose events nothing replays again.
+ */
+export function measureTask(job: CellJob, position: number, share: boolean, alone: boolean): PoolTask {
   const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
-  const task: WorkerTask = share ? { kind: 'measure', job, share: true } : { kind: 'measure', job };
+  const task: WorkerTask = share
+    ? { kind: 'measure', job, share: true }
+    : alone
+      ? { kind: 'measure', job, alone: true }
+      : { kind: 'measure', job };
   return { position, group, task };
 }
 
@@ -64,6 +71,7 @@ export class WorkerExecutor implements CellExecutor {
   ) {}
 
   run(steps: readonly CellStep[], handlers: StepHandlers): Promise<boolean> {
+    const alone = steps.length === 1;
     const tasks: PoolTask[] = steps.map((step) => {
       const cell = this.cells[step.position] as Cell;
       const job = jobOf(cell) as CellJob;
@@ -74,7 +82,7 @@ export class WorkerExecutor implements CellExecutor {
         const task: WorkerTask = events ? { kind: 'time', job, budgetMs, events } : { kind: 'time', job, budgetMs };
         return { position: step.position, task };
       }
-      return measureTask(job, step.position, step.share);
+      return measureTask(job, step.position, step.share, alone);
     });
     const modules = [...new Set(this.cells.map((c) => c.source?.module).filter((m) => typeof m === 'string'))];
     return runInWorkers(tasks, {

@@ -60,9 +60,15 @@ function cellOf(job: CellJob): Cell {
 
 /**
  * The workload's events, generated once and kept while cells of the same workload follow (the plan
- * runs a workload's strategies one after another): null when the stream is longer than MAX_HELD_EVENTS.
+ * runs a workload's strategies one after another): null when the stream is longer than MAX_HELD_EVENTS,
+ * or when the task is the run's only one (`alone`): then it is replayed as it is read, without the
+ * copy of the whole stream (a second run on a cached trace, its millions of events, waits for it).
  */
-function eventsOf(job: CellJob, workload: Workload): EventChunk | null {
+function eventsOf(job: CellJob, workload: Workload, alone = false): EventChunk | null {
+  if (alone) {
+    buffered = null;
+    return null;
+  }
   const key = workloadKey(job);
   if (buffered?.key !== key) {
     buffered = null; // let the previous workload's events go before holding the next
@@ -76,7 +82,7 @@ function run(task: WorkerTask): WorkerReply {
   const cell = cellOf(task.job);
   const machine = machines.get(cell.machine);
   if (task.kind === 'measure') {
-    const events = eventsOf(task.job, cell.workload);
+    const events = eventsOf(task.job, cell.workload, task.alone);
     const record = measureCell(cell, machine, events ?? undefined);
     if (!task.share || !events) return { index, record };
     // Shared once per workload: the next strategy of the same workload replays the shared copy.

@@ -19,8 +19,11 @@ export interface CellJob {
 
 /** What a worker is asked to do with a cell: measure its exact metrics, or time one round of it. */
 export type WorkerTask =
-  /** `share`: send the workload's events back (shared memory) for the rounds of timing to replay. */
-  | { readonly kind: 'measure'; readonly job: CellJob; readonly share?: boolean }
+  /**
+   * `share`: send the workload's events back (shared memory) for the rounds of timing to replay.
+   * `alone`: the run's only step: its stream is replayed as it is read, not held for another.
+   */
+  | { readonly kind: 'measure'; readonly job: CellJob; readonly share?: boolean; readonly alone?: boolean }
   /** `events`: the workload's stream, shared by the main thread; without it the worker generates it. */
   | { readonly kind: 'time'; readonly job: CellJob; readonly budgetMs: number; readonly events?: EventChunk };
 
