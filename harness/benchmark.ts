@@ -6,25 +6,25 @@ import { DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from '../core/ker
 import { DEFAULT_PLATFORM } from '../core/platforms.ts';
 import type { FullRecord } from '../core/record.ts';
 import { loadCosts } from '../results/costs.ts';
-import { MemoryRecords, type RecordStore } from '../results/record-store.ts';
+import type { RecordStore } from '../results/record-store.ts';
 import { type MissingCell, type Provenance, RUN_SCHEMA, type RunResult } from '../results/run-schema.ts';
 import { STRATEGIES } from '../strategies/index.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
-import { type Cell, type CellSource, keyOfCell } from './cell.ts';
-import { jobOf, measureTask } from './cell-executors.ts';
+import type { Cell } from './cell.ts';
+import { jobOf, keyOfCell, measureTask } from './cell-job.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
-import { MissingJson } from './missing-json.ts';
-import { notRunJson } from './not-run-json.ts';
-import { checkBenchmarkOptions } from './options.ts';
+import type { MissingJson } from './missing-json.ts';
+import type { notRunJson } from './not-run-json.ts';
+import { checkBenchmarkOptions, DEFAULT_ROUNDS } from './options.ts';
 import { dropSpare, handToSpare, startSpareWorker } from './parallel.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { type GitState, gitState, provenance, VERSION } from './provenance.ts';
-import { type CellState, runCells } from './run-cells.ts';
+import type { CellState } from './run-cells.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
-import { DEFAULT_ROUNDS } from './throughput.ts';
+import type { CellSource } from './worker/protocol.ts';
 
 /** What a running benchmark says of itself when asked, without holding every cell's answer. */
 export interface LiveRun {
@@ -460,7 +460,15 @@ export async function runPlan(o: BenchmarkOptions, planned: BenchmarkPlan): Prom
   const { cells, suite, timeMs, rounds, inputFiles, machine, plan, kernels, platforms, costs, git } = planned;
   const result: RunResult = o.result ?? emptyResult();
   const startedAt = new Date();
-  const { commit, dirty } = await git;
+  // The code that runs cells loads now, not with the plan's: the CLI hands its first cell to a
+  // worker between the two (planCommandRun), and this thread then has time to spare.
+  const [{ commit, dirty }, { runCells }, { MemoryRecords }, { MissingJson }, { notRunJson }] = await Promise.all([
+    git,
+    import('./run-cells.ts'),
+    import('../results/record-store.ts'),
+    import('./missing-json.ts'),
+    import('./not-run-json.ts'),
+  ]);
   result.provenance = {
     ...provenance({ ...machine }, startedAt, commit),
     suite,
@@ -487,7 +495,7 @@ export async function runPlan(o: BenchmarkOptions, planned: BenchmarkPlan): Prom
       configurable: true,
     });
   }
-  const live = liveRunOf(cells, states, rounds);
+  const live = liveRunOf(cells, states, rounds, { MissingJson, notRunJson });
   const missingNow = () => live.missing();
   Object.defineProperty(result, 'missing', {
     get: () => [...missingNow()],
@@ -530,13 +538,18 @@ export async function runPlan(o: BenchmarkOptions, planned: BenchmarkPlan): Prom
  * when asked. While the run goes, `missing` is worked out when read (a save, a failure), not after
  * every cell: recomputing it per cell is quadratic in the cells of a run.
  */
-function liveRunOf(cells: readonly Cell[], states: readonly (CellState | undefined)[], rounds: number | null): LiveRun {
+function liveRunOf(
+  cells: readonly Cell[],
+  states: readonly (CellState | undefined)[],
+  rounds: number | null,
+  json: { MissingJson: typeof MissingJson; notRunJson: typeof notRunJson },
+): LiveRun {
   const entry = (i: number) => missingCell(cells[i] as Cell, states[i], rounds);
-  const missingJson = new MissingJson(
+  const missingJson = new json.MissingJson(
     cells.length,
     entry,
     (i) => !states[i]?.measured && !states[i]?.failure,
-    notRunJson(cells, entry),
+    json.notRunJson(cells, entry),
   );
   return {
     *missing() {

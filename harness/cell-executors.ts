@@ -1,10 +1,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { eventStreamId } from '../core/cell-key.ts';
 import { InputError } from '../core/errors.ts';
-import { DEFAULT_PLATFORM } from '../core/platforms.ts';
 import type { EventChunk, Workload } from '../workloads/events.ts';
 import { holdEvents } from '../workloads/held-events.ts';
 import { type Cell, Machines, measureCell } from './cell.ts';
+import { jobOf, measureTask } from './cell-job.ts';
 import { type PoolTask, runInWorkers } from './parallel.ts';
 import { timeRound } from './throughput.ts';
 import type { CellJob, WorkerReply, WorkerTask } from './worker/protocol.ts';
@@ -28,35 +27,6 @@ export interface StepHandlers {
  */
 export interface CellExecutor {
   run(steps: readonly CellStep[], handlers: StepHandlers): Promise<boolean>;
-}
-
-/** The job a worker rebuilds a cell from; null for a cell that cannot travel (a Strategy object given to the API). */
-export function jobOf(cell: Cell): CellJob | null {
-  if (!cell.source || cell.source.module === undefined) return null;
-  return {
-    source: cell.source,
-    strategyLabel: cell.strategyLabel,
-    machine: cell.machine,
-    kernel: cell.kernel,
-    platform: cell.platform ?? DEFAULT_PLATFORM,
-    machineOverrides: cell.machineOverrides ?? [],
-    seed: cell.seed,
-    check: cell.check,
-  };
-}
-
-/**
- * A cell's exact metrics as a worker's task, in its workload's group (whose worker keeps its events
- * for the group's next cell); `alone` for the run's only step, whose events nothing replays again.
- */
-export function measureTask(job: CellJob, position: number, share: boolean, alone: boolean): PoolTask {
-  const group = eventStreamId({ workload: job.source.workload, cpus: job.machine.cpus, seed: job.seed });
-  const task: WorkerTask = share
-    ? { kind: 'measure', job, share: true }
-    : alone
-      ? { kind: 'measure', job, alone: true }
-      : { kind: 'measure', job };
-  return { position, group, task };
 }
 
 /**

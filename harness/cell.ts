@@ -1,6 +1,4 @@
-import type { CellKey } from '../core/cell-key.ts';
 import { InputError } from '../core/errors.ts';
-import type { KernelVersion } from '../core/kernel.ts';
 import { NOT_YET } from '../core/metrics.ts';
 import type { ParamValues } from '../core/params.ts';
 import {
@@ -16,55 +14,16 @@ import { createChecked } from '../strategies/checker.ts';
 import { Machine, type MachineOptions, type PageAccount } from '../strategies/machine/machine.ts';
 import { requirementsOf, type Strategy, type TableAllocator } from '../strategies/types.ts';
 import type { EventChunk, Workload } from '../workloads/events.ts';
+import { type CellFacts, keyOfCell } from './cell-job.ts';
 import { Meter, type WorkloadValues } from './meter.ts';
 
-export interface Cell {
+/** A cell: what it is as plain data (CellFacts), and the objects that run it. */
+export interface Cell extends CellFacts {
   readonly strategy: Strategy;
   readonly strategyParams: ParamValues;
-  /** How the strategy is named in results: its name with non-default parameters, e.g. genalloc:algo=best. */
-  readonly strategyLabel: string;
   readonly workload: Workload;
-  readonly machine: MachineOptions;
-  /** The Linux version whose allocators the strategy models (StrategyContext.kernel). */
-  readonly kernel: KernelVersion;
-  /**
-   * The platform (core/platforms.ts) whose limits the cell is measured against; `machine` is its
-   * board unless `machineOverrides` says otherwise. Default DEFAULT_PLATFORM (mt8173).
-   */
-  readonly platform?: string;
-  /** The machine options that differ from the platform's board (`cpus`, `dram`, `base`, `fragment`). */
-  readonly machineOverrides?: readonly string[];
-  readonly seed: number;
-  /** Run under the invariant checker. */
-  readonly check: boolean;
   /** Measure throughput too (when the run does). */
   readonly timed: boolean;
-  /** How to build this cell again elsewhere (a worker thread): specs, not objects. Cells built by hand have none. */
-  readonly source?: CellSource;
-}
-
-/** A cell as plain data: enough for another thread to rebuild it, and its place in the plan. */
-export interface CellSource {
-  /** The strategy spec as resolved (`genalloc:algo=best`). */
-  readonly strategy: string;
-  /** The module the strategy came from, if not built in (null: built in; undefined: an object that cannot travel). */
-  readonly module: string | null | undefined;
-  /** One expanded workload spec (`hold:tables=8`). */
-  readonly workload: string;
-  /** Position in the whole plan: shards and parallel runs keep this order. */
-  readonly index: number;
-}
-
-/** The key its record will have: the cell as results name it. */
-export function keyOfCell(cell: Cell): CellKey {
-  return {
-    workload: cell.workload.spec,
-    strategy: cell.strategyLabel,
-    platform: cell.platform ?? DEFAULT_PLATFORM,
-    cpus: cell.machine.cpus,
-    kernel: cell.kernel,
-    seed: cell.seed,
-  };
 }
 
 /**

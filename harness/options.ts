@@ -23,6 +23,9 @@ export const LIMITS = {
   shard: { min: 1, max: 2 ** 31 - 1 },
 } as const;
 
+/** Rounds of timing per cell by default, each timed in a fresh isolate (harness/run-cells.ts, throughput.ts). */
+export const DEFAULT_ROUNDS = 8;
+
 /** BenchmarkOptions as the API takes them (harness/benchmark.ts); unknown keys are refused. */
 function optionsObject() {
   const z = zod();

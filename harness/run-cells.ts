@@ -7,12 +7,13 @@ import type { Cell } from './cell.ts';
 import {
   type CellExecutor,
   type CellStep,
-  jobOf,
   LocalExecutor,
   type StepHandlers,
   WorkerExecutor,
 } from './cell-executors.ts';
-import { DEFAULT_ROUNDS, summarizeTiming } from './throughput.ts';
+import { jobOf } from './cell-job.ts';
+import { DEFAULT_ROUNDS } from './options.ts';
+import { summarizeTiming } from './throughput.ts';
 import type { WorkerReply } from './worker/protocol.ts';
 
 export interface RunOptions {

@@ -13,8 +13,6 @@ import type { EventChunk } from '../workloads/events.ts';
 import { ALLOC } from '../workloads/events.ts';
 import { type Cell, instantiateTables } from './cell.ts';
 
-/** Each round's samples are timed in a fresh isolate (harness/run-cells.ts); this many rounds by default. */
-export const DEFAULT_ROUNDS = 8;
 /** Samples per round at least, whatever the budget: a median of three survives one outlier. */
 const MIN_ROUND_SAMPLES = 3;
 /** Samples per round at most: enough for the statistics, small enough for results.json. */

@@ -3,7 +3,18 @@ import type { KernelVersion } from '../../core/kernel.ts';
 import type { FullRecord } from '../../core/record.ts';
 import type { MachineOptions } from '../../strategies/machine/machine.ts';
 import type { EventChunk } from '../../workloads/events.ts';
-import type { CellSource } from '../cell.ts';
+
+/** A cell as plain data: enough for another thread to rebuild it, and its place in the plan. */
+export interface CellSource {
+  /** The strategy spec as resolved (`genalloc:algo=best`). */
+  readonly strategy: string;
+  /** The module the strategy came from, if not built in (null: built in; undefined: an object that cannot travel). */
+  readonly module: string | null | undefined;
+  /** One expanded workload spec (`hold:tables=8`). */
+  readonly workload: string;
+  /** Position in the whole plan: shards and parallel runs keep this order. */
+  readonly index: number;
+}
 
 /** A cell sent to a worker: its source and what the source does not say. */
 export interface CellJob {
