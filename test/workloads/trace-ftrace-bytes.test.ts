@@ -223,11 +223,61 @@ describe('ftrace byte parser against the string parser', () => {
   });
 
   it.each([
+    [
+      'key names inside values and after tabs (not keys), keys last on the line',
+      [
+        '  a-1 [000] 1.0: kmalloc: call_site=ptr=x name=bytes_alloc=4 ptr=k1 bytes_alloc=1024',
+        '  a-1 [000] 1.0: kmalloc: ptr=k2\tbytes_alloc=4 bytes_alloc=1024\r',
+        '  a-1 [000] 1.0: kmalloc: bytes_alloc=1024\tptr=k9 ptr=k3\r',
+        '  a-1 [000] 1.0: kmalloc: bytes_alloc=1024 ptr=k4\t',
+        '  a-1 [000] 1.0: kfree: x=1\tptr=k9 ptr=k1 name=ptr=k2',
+        '  a-1 [000] 1.0: kfree: ptr=k3\r',
+      ].join('\n'),
+    ],
+    [
+      'names that are not the kmem events, or not whole tokens',
+      [
+        kmalloc('e1'),
+        '  a-1 [000] 1.0: kmalloc:x kfree: ptr=e1',
+        '  a-1 [000] 1.0: kmalloc_nodex: ptr=e2 bytes_alloc=1024',
+        '  a-1 [000] 1.0: kmem_cache_allocx: ptr=e2 bytes_alloc=1024',
+        '  a-1 [000] 1.0: kmem_cache_fre: ptr=e1',
+        '  a-1 [000] 1.0: kmem_cache_: ptr=e1',
+        '  a-1 [000] 1.0: kfreee: ptr=e1',
+        '  a-1 [000] 1.0: kflee: ptr=e1',
+        '  a-1 [000] 1.0: kmallok: ptr=e2 bytes_alloc=1024',
+        '  a-1 [000] 1.0: kmem_cache_frea: ptr=e1',
+        '  a-1 [000] 1.0: kmem_cachx_alloc: ptr=e2 bytes_alloc=1024',
+        '  a-1 [000] 1.0: kmem_cache_alloc_node:\t ptr=e3 bytes_alloc=1024',
+        '  a-1 [000] 1.0: x: kmem_cache_free: ptr=e3',
+        '  a-1 [000] 1.0: kmalloc_node: ptr=e4 bytes_alloc=1024',
+        '  a-1 [000] 1.0: a: b: kmem_cache_free: ptr=e4',
+        '  a-1 [000] 1.0: kmalloc:\r ptr=e5 bytes_alloc=1024',
+      ].join('\n'),
+    ],
+    [
+      'pointers with control bytes, DEL and a lone CR',
+      [kmalloc('p\x011'), kmalloc('p\x7f2'), kmalloc('p\r3'), kfree('p\x7f2'), kfree('p\r3'), kfree('p\x011')].join(
+        '\n',
+      ),
+    ],
+  ])('agrees on %s, every line read', (_, text) => {
+    const file = write(`${text}\n`);
+    same(file, FILTERS);
+    expect(same(file).error).toBeUndefined(); // no error before the last line
+  });
+
+  it.each([
     ['no ptr=', ev('000', 'kmalloc', 'call_site=f bytes_alloc=1024'), ALL],
     ['no ptr= on a free', ev('000', 'kmem_cache_free', 'call_site=f'), ALL],
     ['bad bytes_alloc', kmalloc('p9', '1k'), ALL],
     ['bytes_alloc of 16 digits', kmalloc('p9', '1'.repeat(16)), ALL],
     ['no bytes_alloc', ev('000', 'kmalloc_node', 'ptr=a'), ALL],
+    ['an empty bytes_alloc, last on the line', ev('000', 'kmalloc', 'ptr=a bytes_alloc='), ALL],
+    ['a CR inside bytes_alloc', kmalloc('p9', '10\r24'), ALL],
+    ['a bad first bytes_alloc, a good second', ev('000', 'kmalloc', 'ptr=a bytes_alloc=x bytes_alloc=1024'), ALL],
+    ['the event last on the line', '  a-1 [000] 1.0: kmalloc:', ALL],
+    ['a free last on the line, CRLF', '  a-1 [000] 1.0: kfree:\r', ALL],
     ['no [CPU] column', 'bash-1 323.5: kmalloc: ptr=a', ALL],
     [
       'kmem_cache_alloc without name= under cache=',
@@ -238,6 +288,12 @@ describe('ftrace byte parser against the string parser', () => {
   ] as [string, string, Filter][])('gives the same error for %s', (_, bad, filter) => {
     const file = write(`# tracer: nop\n${kmalloc('p1')}\n${bad}\n${kfree('p1')}\n`);
     expect(same(file, [filter]).error).toMatch(/:3: /);
+  });
+
+  it('keys pointers of invalid UTF-8 as the string parser does (both decode to U+FFFD)', () => {
+    const [alloc, free] = [kmalloc('p\xff'), kfree('p\xfe')].map((l) => Buffer.from(`${l}\n`, 'latin1'));
+    const s = same(write(Buffer.concat([alloc, free] as Buffer[])));
+    expect(s.counts.slice(0, 3)).toEqual([2, 1, 1]);
   });
 
   it('takes an empty ptr= as a pointer, as the string parser does', () => {

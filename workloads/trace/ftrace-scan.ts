@@ -52,7 +52,8 @@ enum Ev {
 }
 
 const ascii = (s: string) => Buffer.from(s, 'latin1');
-const NAMES: [Uint8Array, Ev][] = [
+type EventName = [Uint8Array, Ev];
+const NAMES: EventName[] = [
   [ascii('kmalloc'), Ev.Kmalloc],
   [ascii('kmalloc_node'), Ev.Kmalloc],
   [ascii('kmem_cache_alloc'), Ev.Alloc],
@@ -90,74 +91,95 @@ export function scanLines(
  * The scan stays in this one function (split into a call per part, it lost inlining).
  */
 export function scanLine(buf: Uint8Array, pos: number, f: ScanFilter, rec: Int32Array, o: number): number {
-  // Long stretches are skipped by native searches (the newline, the '['), short ones byte by byte.
-  const nl = buf.indexOf(10, pos);
-  let j = skipBlanks(buf, pos);
-  const c = buf[j] as number;
+  // Long stretches are skipped by native searches (the newline, the spaces before keys), short ones
+  // byte by byte: a native search costs about as much as ten bytes looked at here.
+  let j = pos;
+  let c = buf[j] as number;
+  while (c === 32 || c === 9) c = buf[++j] as number;
   rec[o + 1] = SKIP;
   if (c === 10) return j + 1; // blank
   if (c === 13 && buf[j + 1] === 10) return j + 2; // blank, CRLF
+  const nl = buf.indexOf(10, j);
   if (c === 35) return nl + 1; // a comment
   // The CPU column: the first '[' followed by digits and ']'.
-  let open = buf.indexOf(91, j);
-  let close = -1;
+  let open = j - 1;
+  let close: number;
   for (;;) {
-    if (open < 0 || open > nl) return -1; // none: a header line, or an error
-    let k = open + 1;
-    while ((buf[k] as number) >= 48 && (buf[k] as number) <= 57) k++;
-    if (k > open + 1 && buf[k] === 93) {
-      close = k;
-      break;
-    }
-    open = buf.indexOf(91, open + 1);
+    do c = buf[++open] as number;
+    while (c !== 91 && c !== 10);
+    if (c === 10) return -1; // none: a header line, or an error
+    close = open + 1;
+    c = buf[close] as number;
+    while (c >= 48 && c <= 57) c = buf[++close] as number;
+    if (close > open + 1 && c === 93) break;
   }
   if (close - open - 1 > 15) return -1;
   // The timestamp ends at the first ': ' after the column; the event is the first of the next three tokens ending in ':'.
-  j = buf.indexOf(58, close);
-  for (;;) {
-    if (j < 0 || j > nl) return nl + 1; // no event: ignored
-    if (buf[j + 1] === 32) break;
-    j = buf.indexOf(58, j + 1);
-  }
+  j = close;
+  do {
+    do c = buf[++j] as number;
+    while (c !== 58 && c !== 10);
+    if (c === 10) return nl + 1; // no event: ignored
+  } while (buf[j + 1] !== 32);
   j += 2;
   let p = -1;
+  let ev = Ev.Other;
   for (let tries = 0; tries < 3 && p < 0; tries++) {
-    j = skipBlanks(buf, j);
-    if (isEnd(buf, j)) return nl + 1; // ignored
+    c = buf[j] as number;
+    while (c === 32 || c === 9) c = buf[++j] as number;
+    if (c === 10 || (c === 13 && buf[j + 1] === 10)) return nl + 1; // ignored
     const s = j;
+    const n = eventAt(buf, s); // a kmem event's `NAME:` token, read once (the common case)
+    if (n >= 0) {
+      p = s;
+      ev = (NAMES[n] as EventName)[1];
+      j = s + (NAMES[n] as EventName)[0].length + 1;
+      break;
+    }
     j = tokenEnd(buf, j);
-    if (j - s > 1 && buf[j - 1] === 58) p = s;
+    if (j - s > 1 && buf[j - 1] === 58) {
+      p = s;
+      ev = eventKind(buf, p, j - 1);
+    }
   }
-  const ev = p < 0 ? Ev.Other : eventKind(buf, p, j - 1);
   if (ev === Ev.Other) return nl + 1; // no event, or another event: ignored
-  // The first ` ptr=`, ` bytes_alloc=`, ` name=`, ` call_site=` after the event.
+  // The first ` ptr=`, ` bytes_alloc=`, ` name=`, ` call_site=` after the event, from space to space
+  // (the keys all start with one); a pointer's or a size's value is walked here, then the key after it.
   const alloc = ev !== Ev.Free;
   const wantName = alloc && f.cache !== undefined;
   const wantSite = alloc && f.site !== undefined;
   let ptr = -1;
-  let bytes = -1;
+  let ptrEnd = -1;
+  let size = -1;
   let name = -1;
   let site = -1;
-  // From space to space (a native search each): the keys all start with one.
-  for (j = buf.indexOf(32, j); j >= 0 && j < nl; j = buf.indexOf(32, j + 1)) {
+  if (buf[j] !== 32) j = buf.indexOf(32, j);
+  while (j >= 0 && j < nl) {
     const k = buf[j + 1] as number;
-    if (k === 112) {
-      if (ptr < 0 && buf[j + 2] === 116 && buf[j + 3] === 114 && buf[j + 4] === 61) ptr = j + 5; // ptr=
-    } else if (k === 98) {
-      if (bytes < 0 && startsWith(buf, j + 2, BYTES_ALLOC)) bytes = j + 2 + BYTES_ALLOC.length; // bytes_alloc=
-    } else if (k === 110) {
+    if (k === 112 && ptr < 0 && buf[j + 2] === 116 && buf[j + 3] === 114 && buf[j + 4] === 61) {
+      ptr = j + 5; // ptr=
+      ptrEnd = pointerEnd(buf, ptr);
+      if (ptrEnd < 0) return -1; // the first ptr= is the one: the string parser's
+      j = ptrEnd;
+    } else if (k === 98 && size < 0 && alloc && buf[j + 7] === 97 && startsWith(buf, j + 2, BYTES_ALLOC)) {
+      const a = j + 2 + BYTES_ALLOC.length; // bytes_alloc=
+      j = digitsEnd(buf, a);
+      if (j < 0 || j === a || j - a > 15) return -1; // an error: not 1 to 15 digits
+      size = parseDigits(buf, a, j);
+    } else {
       // name= and call_site= are compared only when a filter needs them (every line has a call_site=).
-      if (wantName && name < 0 && startsWith(buf, j + 2, NAME)) name = j + 2 + NAME.length; // name=
-    } else if (k === 99) {
-      if (wantSite && site < 0 && startsWith(buf, j + 2, CALL_SITE)) site = j + 2 + CALL_SITE.length; // call_site=
+      if (k === 110 && wantName && name < 0 && startsWith(buf, j + 2, NAME))
+        name = j + 2 + NAME.length; // name=
+      else if (k === 99 && wantSite && site < 0 && startsWith(buf, j + 2, CALL_SITE)) site = j + 2 + CALL_SITE.length; // call_site=
+      j = buf.indexOf(32, j + 1);
+      continue;
     }
-    if (ptr >= 0 && (!alloc || (bytes >= 0 && (!wantName || name >= 0) && (!wantSite || site >= 0)))) break;
+    if (ptr >= 0 && (!alloc || (size >= 0 && (!wantName || name >= 0) && (!wantSite || site >= 0)))) break;
+    if (buf[j] !== 32) j = buf.indexOf(32, j);
   }
   if (ptr < 0) return -1; // an error
-  const ptrEnd = pointerEnd(buf, ptr);
-  if (ptrEnd < 0) return -1;
   const none = isNullPtr(buf, ptr, ptrEnd);
-  const flags = alloc ? allocFlags(buf, ev, none, bytes, name, site, f) : none ? FLAG_NULL : 0;
+  const flags = alloc ? allocFlags(buf, ev, none, size, name, site, f) : none ? FLAG_NULL : 0;
   if (flags < 0) return -1;
   rec[o + 1] = alloc ? ALLOC_LINE : FREE_LINE;
   rec[o + 2] = parseDigits(buf, open + 1, close);
@@ -168,21 +190,20 @@ export function scanLine(buf: Uint8Array, pos: number, f: ScanFilter, rec: Int32
 }
 
 /**
- * An allocation's FLAG_* bits: null or not, kept or not (bytes_alloc=, cache= and site= at the
- * offsets given); -1 for the string parser: everything it might do differently is decided here,
- * before the parser counts anything.
+ * An allocation's FLAG_* bits: null or not, kept or not (its bytes_alloc= size, -1 when absent; cache=
+ * and site= at the offsets given); -1 for the string parser: everything it might do differently is
+ * decided here, before the parser counts anything.
  */
 function allocFlags(
   buf: Uint8Array,
   ev: Ev,
   none: boolean,
-  bytes: number,
+  size: number,
   name: number,
   site: number,
   f: ScanFilter,
 ): number {
-  const size = allocSize(buf, bytes);
-  if (size < 0) return -1; // an error
+  if (size < 0) return -1; // an error: no bytes_alloc=
   if (none) return FLAG_NULL;
   if (size !== f.size) return 0;
   const match = filterMatch(buf, ev, name, site, f);
@@ -221,13 +242,36 @@ const NAME = ascii('ame=');
 const CALL_SITE = ascii('all_site=');
 
 /** Each event name by its length (they all differ). */
-const BY_LENGTH: ([Uint8Array, Ev] | undefined)[] = [];
+const BY_LENGTH: (EventName | undefined)[] = [];
 for (const n of NAMES) BY_LENGTH[n[0].length] = n;
 
 /** The kind of the event named buf[a, b). */
 function eventKind(buf: Uint8Array, a: number, b: number): Ev {
   const n = BY_LENGTH[b - a];
   return n !== undefined && equals(buf, a, b, n[0]) ? n[1] : Ev.Other;
+}
+
+/**
+ * The event whose name, then ':', is the whole token at buf[s] (a space, tab or the line's end
+ * after it): its index in NAMES, or -1. The candidate is told by a byte or two, then checked whole.
+ */
+function eventAt(buf: Uint8Array, s: number): number {
+  if (buf[s] !== 107) return -1; // k
+  const c = buf[s + 1];
+  let n: number;
+  if (c === 102)
+    n = 4; // kfree
+  else if (c !== 109) return -1;
+  else if (buf[s + 2] === 97)
+    n = buf[s + 7] === 95 ? 1 : 0; // kmalloc, kmalloc_node
+  else if (buf[s + 11] === 97)
+    n = buf[s + 16] === 95 ? 3 : 2; // kmem_cache_alloc, kmem_cache_alloc_node
+  else n = 5; // kmem_cache_free
+  const name = (NAMES[n] as EventName)[0];
+  const e = s + name.length;
+  if (buf[e] !== 58 || !startsWith(buf, s, name)) return -1;
+  const t = buf[e + 1];
+  return t === 32 || t === 9 || t === 10 || (t === 13 && buf[e + 2] === 10) ? n : -1;
 }
 
 function equals(buf: Uint8Array, a: number, b: number, s: Uint8Array): boolean {
@@ -246,33 +290,25 @@ function isAscii(buf: Uint8Array, a: number, b: number): boolean {
   return true;
 }
 
-/** The first byte at or after i that is not a space or tab. */
-function skipBlanks(buf: Uint8Array, i: number): number {
-  let c = buf[i] as number;
-  while (c === 32 || c === 9) c = buf[++i] as number;
-  return i;
-}
-
 /** End of the pointer at buf[a]: -1 when it is empty, longer than KEY_BYTES or not ASCII. */
 function pointerEnd(buf: Uint8Array, a: number): number {
   let b = a;
-  let high = 0;
+  let c = buf[b] as number;
   for (;;) {
-    const c = buf[b] as number;
+    while (c > 32 && c < 127) c = buf[++b] as number; // printable ASCII
     if (c === 32 || c === 9 || c === 10 || (c === 13 && buf[b + 1] === 10)) break;
-    high |= c;
-    b++;
+    if (c >= 128) return -1;
+    c = buf[++b] as number;
   }
-  return b === a || b - a > KEY_BYTES || high >= 128 ? -1 : b;
+  return b === a || b - a > KEY_BYTES ? -1 : b;
 }
 
-/** The size in bytes_alloc= whose value starts at buf[a] (a < 0: none): -1 unless 1 to 15 digits. */
-function allocSize(buf: Uint8Array, a: number): number {
-  if (a < 0) return -1;
-  const b = tokenEnd(buf, a);
-  if (b === a || b - a > 15) return -1;
-  for (let k = a; k < b; k++) if ((buf[k] as number) < 48 || (buf[k] as number) > 57) return -1;
-  return parseDigits(buf, a, b);
+/** End of the token of digits at buf[a] (a space, tab or the line's end after them), -1 if another byte ends them. */
+function digitsEnd(buf: Uint8Array, a: number): number {
+  let b = a;
+  let c = buf[b] as number;
+  while (c >= 48 && c <= 57) c = buf[++b] as number;
+  return c === 32 || c === 9 || c === 10 || (c === 13 && buf[b + 1] === 10) ? b : -1;
 }
 
 /** End of the function in the call site buf[a, b): before its +, if any. */
@@ -281,18 +317,14 @@ function functionEnd(buf: Uint8Array, a: number, b: number): number {
   return b;
 }
 
-/** Whether buf[i] ends the line's text: its '\n', or the '\r' of its '\r\n'. */
-function isEnd(buf: Uint8Array, i: number): boolean {
-  const c = buf[i];
-  return c === 10 || (c === 13 && buf[i + 1] === 10);
-}
-
 /** End of the token at i: the next space, tab or end of the line's text. */
 function tokenEnd(buf: Uint8Array, i: number): number {
+  let c = buf[i] as number;
   for (;;) {
-    const c = buf[i] as number;
+    // Printable bytes in one test; the rest (control bytes, a '\r' not before '\n') are rare.
+    while (c > 32) c = buf[++i] as number;
     if (c === 32 || c === 9 || c === 10 || (c === 13 && buf[i + 1] === 10)) return i;
-    i++;
+    c = buf[++i] as number;
   }
 }
 

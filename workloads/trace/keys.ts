@@ -40,19 +40,18 @@ export class KeyTable {
   /** Load the key b[s, t), at most KEY_BYTES bytes. */
   load(b: Uint8Array, s: number, t: number): void {
     const kw = this.#kw;
-    let w = 0;
-    let shift = 0;
     let k = 0;
-    for (let i = s; i < t; i++) {
-      w |= (b[i] as number) << shift;
-      shift += 8;
-      if (shift === 32) {
-        kw[k++] = w;
-        w = 0;
-        shift = 0;
-      }
+    let i = s;
+    // Little-endian words, four bytes a step; the last word's missing high bytes are zeros.
+    for (; i + 4 <= t; i += 4) {
+      kw[k++] =
+        (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
     }
-    if (shift > 0) kw[k++] = w;
+    if (i < t) {
+      let w = 0;
+      for (let shift = 0; i < t; i++, shift += 8) w |= (b[i] as number) << shift;
+      kw[k++] = w;
+    }
     // A word at a time (murmur3's body and finish), so that the low bits (the slot) depend on every byte.
     let h = 0x811c9dc5 ^ (t - s);
     for (let j = 0; j < k; j++) {
