@@ -104,13 +104,14 @@ export function scanLine(buf: Uint8Array, pos: number, f: ScanFilter, rec: Int32
   // The CPU column: the first '[' followed by digits and ']'.
   let open = j - 1;
   let close: number;
+  let cpu: number; // its number, read as its digits are walked (exact up to the 15 allowed)
   for (;;) {
     do c = buf[++open] as number;
     while (c !== 91 && c !== 10);
     if (c === 10) return -1; // none: a header line, or an error
     close = open + 1;
     c = buf[close] as number;
-    while (c >= 48 && c <= 57) c = buf[++close] as number;
+    for (cpu = 0; c >= 48 && c <= 57; c = buf[++close] as number) cpu = cpu * 10 + c - 48;
     if (close > open + 1 && c === 93) break;
   }
   if (close - open - 1 > 15) return -1;
@@ -182,7 +183,7 @@ export function scanLine(buf: Uint8Array, pos: number, f: ScanFilter, rec: Int32
   const flags = alloc ? allocFlags(buf, ev, none, size, name, site, f) : none ? FLAG_NULL : 0;
   if (flags < 0) return -1;
   rec[o + 1] = alloc ? ALLOC_LINE : FREE_LINE;
-  rec[o + 2] = parseDigits(buf, open + 1, close);
+  rec[o + 2] = cpu;
   rec[o + 3] = ptr;
   rec[o + 4] = ptrEnd;
   rec[o + 5] = flags;
