@@ -88,7 +88,8 @@ export function scanLines(
  * Scan the line at buf[pos] with the string parser's rules (first `[digits]`, first `: ` after it,
  * the first of three tokens after that ending in `:`, the first ` key=` after the event, values up
  * to a space or tab): its record at rec[o], and where the next line starts; -1 for the string parser.
- * The scan stays in this one function (split into a call per part, it lost inlining).
+ * The scan stays in two functions, up to the event and its keys (split into a call per part, it lost
+ * inlining).
  */
 export function scanLine(buf: Uint8Array, pos: number, f: ScanFilter, rec: Int32Array, o: number): number {
   // Long stretches are skipped by native searches (the newline, the spaces before keys), short ones
@@ -144,8 +145,22 @@ export function scanLine(buf: Uint8Array, pos: number, f: ScanFilter, rec: Int32
     }
   }
   if (ev === Ev.Other) return nl + 1; // no event, or another event: ignored
-  // The first ` ptr=`, ` bytes_alloc=`, ` name=`, ` call_site=` after the event, from space to space
-  // (the keys all start with one); a pointer's or a size's value is walked here, then the key after it.
+  const alloc = ev !== Ev.Free;
+  const flags = keyFlags(buf, j, nl, ev, f, rec, o);
+  if (flags < 0) return -1;
+  rec[o + 1] = alloc ? ALLOC_LINE : FREE_LINE;
+  rec[o + 2] = cpu;
+  rec[o + 5] = flags;
+  return nl + 1;
+}
+
+/**
+ * The keys of the line whose event ev ends at buf[j] (its newline at nl): the first ` ptr=`,
+ * ` bytes_alloc=`, ` name=`, ` call_site=` after the event, from space to space (the keys all start
+ * with one; a pointer's or a size's value is walked here, then the key after it). The pointer's start
+ * and end go to rec[o + 3] and rec[o + 4]; returns the FLAG_* bits, or -1 for the string parser.
+ */
+function keyFlags(buf: Uint8Array, j: number, nl: number, ev: Ev, f: ScanFilter, rec: Int32Array, o: number): number {
   const alloc = ev !== Ev.Free;
   const wantName = alloc && f.cache !== undefined;
   const wantSite = alloc && f.site !== undefined;
@@ -179,15 +194,10 @@ export function scanLine(buf: Uint8Array, pos: number, f: ScanFilter, rec: Int32
     if (buf[j] !== 32) j = buf.indexOf(32, j);
   }
   if (ptr < 0) return -1; // an error
-  const none = isNullPtr(buf, ptr, ptrEnd);
-  const flags = alloc ? allocFlags(buf, ev, none, size, name, site, f) : none ? FLAG_NULL : 0;
-  if (flags < 0) return -1;
-  rec[o + 1] = alloc ? ALLOC_LINE : FREE_LINE;
-  rec[o + 2] = cpu;
   rec[o + 3] = ptr;
   rec[o + 4] = ptrEnd;
-  rec[o + 5] = flags;
-  return nl + 1;
+  const none = isNullPtr(buf, ptr, ptrEnd);
+  return alloc ? allocFlags(buf, ev, none, size, name, site, f) : none ? FLAG_NULL : 0;
 }
 
 /**
