@@ -9,6 +9,13 @@ import { reportFailure } from './failure.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** Commander's message without its `error: `, its "(Did you mean --seed?)" line joined to it. */
+const oneLine = (text: string): string =>
+  text
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\s*/g, ' ');
+
 /** The l2bench command: its own options and error handling, then each group of subcommands. */
 function program(): Command {
   const cli = new Command('l2bench')
@@ -16,10 +23,9 @@ function program(): Command {
       `Compare IOMMU L2 page-table allocation strategies on a simulated arm64 machine, with the allocators of Linux ${KERNEL_VERSIONS.join(' and ')}`,
     )
     .version(VERSION)
-    // Commander's own errors (unknown option or command, missing argument) as one line and exit 2.
-    .configureOutput({
-      outputError: (text, write) => write(`l2bench: ${text.replace(/^error: /, '').trim()} (see --help)\n`),
-    })
+    // Commander's own errors (unknown option or command, missing argument) as one line and exit 2:
+    // its "(Did you mean --seed?)" comes on a line of its own, joined here.
+    .configureOutput({ outputError: (text, write) => write(`l2bench: ${oneLine(text)} (see --help)\n`) })
     .exitOverride((err) => {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
         process.exit(0);

@@ -50,6 +50,13 @@ describe.concurrent('l2bench refuses bad input with one line naming the culprit'
     );
   });
 
+  it("an unknown option, commander's suggestion on the same line", async () => {
+    expectRefused(
+      await l2bench(['run', '--seeds', '1', ...quick, out()]),
+      "l2bench: unknown option '--seeds' (Did you mean --seed?) (see --help)",
+    );
+  });
+
   it('a non-numeric value', async () => {
     expectRefused(
       await l2bench(['run', '-w', 'churn:live=many', ...quick, out()]),
