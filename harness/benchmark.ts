@@ -13,11 +13,10 @@ import type { MachineOptions } from '../strategies/machine/machine.ts';
 import type { Strategy } from '../strategies/types.ts';
 import type { Cell } from './cell.ts';
 import { jobOf, keyOfCell, measureTask } from './cell-job.ts';
+import type { LiveRun } from './live-run.ts';
 import { isModuleSpec, loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
-import type { MissingJson } from './missing-json.ts';
-import type { notRunJson } from './not-run-json.ts';
 import { checkBenchmarkOptions, DEFAULT_ROUNDS } from './options.ts';
 import { dropSpare, handToSpare, startSpareWorker } from './parallel.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
@@ -25,18 +24,6 @@ import { type GitState, gitState, provenance, VERSION } from './provenance.ts';
 import type { CellState } from './run-cells.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
 import type { CellSource } from './worker/protocol.ts';
-
-/** What a running benchmark says of itself when asked, without holding every cell's answer. */
-export interface LiveRun {
-  /** The cells not done now, one at a time, in plan order. */
-  missing(): Iterable<MissingCell>;
-  /** The cells that failed or timed out, in plan order: of missing(), without making an entry for each cell not run. */
-  failed(): Iterable<MissingCell>;
-  /** missing() as results.json lists it (RunSource.missingJson), the entries of cells not run kept ready. */
-  missingJson(): Iterable<string | Uint8Array>;
-  /** Cells timed in every round so far. */
-  fullyTimed(): number;
-}
 
 /** What to run, for `l2bench run` and for scripts. Unset fields come from the suite, then the defaults. */
 export interface BenchmarkOptions {
@@ -402,36 +389,6 @@ function planIdentity(
   return { cells: cells.length, sha256: hash.digest('hex') };
 }
 
-/** What a cell lacks, or null when it is done; with its position in the plan. */
-function missingCell(cell: Cell, s: CellState | undefined, rounds: number | null): MissingCell | null {
-  const lack = lacking(s, cell.timed ? rounds : null);
-  if (!lack) return null;
-  const position = cell.source?.index ?? -1;
-  // Fields set on the key in results.json's order, not spread into a new object: a save or stop of a
-  // run of 10^6 cells makes this once per cell not done, and spreading made it a hundred times slower (6 s).
-  const missing: MissingCell = Object.assign(keyOfCell(cell), {
-    module: cell.source?.module ?? null,
-    reason: lack.reason,
-    step: lack.step,
-    error: lack.error,
-  });
-  if (position >= 0) missing.cell = position;
-  return missing;
-}
-
-/** Why a cell is not done: failed or timed out, not run, or not timed in every round (`rounds`: null when it is not timed). */
-function lacking(
-  s: CellState | undefined,
-  rounds: number | null,
-): Pick<MissingCell, 'reason' | 'step' | 'error'> | null {
-  if (s?.failure) return { reason: s.failure.reason, step: s.failure.step, error: s.failure.error };
-  if (!s?.measured) return { reason: 'not run', step: null, error: null };
-  if (rounds !== null && !s.untimable && s.rounds < rounds) {
-    return { reason: 'not timed', step: 'throughput', error: `timed in ${s.rounds} of ${rounds} rounds` };
-  }
-  return null;
-}
-
 /** The strategies loaded from a file that run without the invariant checker, once each, in plan order. */
 function uncheckedStrategies(cells: readonly Cell[]): string[] {
   return [
@@ -462,12 +419,11 @@ export async function runPlan(o: BenchmarkOptions, planned: BenchmarkPlan): Prom
   const startedAt = new Date();
   // The code that runs cells loads now, not with the plan's: the CLI hands its first cell to a
   // worker between the two (planCommandRun), and this thread then has time to spare.
-  const [{ commit, dirty }, { runCells }, { MemoryRecords }, { MissingJson }, { notRunJson }] = await Promise.all([
+  const [{ commit, dirty }, { runCells }, { MemoryRecords }, { liveRunOf, missingCell }] = await Promise.all([
     git,
     import('./run-cells.ts'),
     import('../results/record-store.ts'),
-    import('./missing-json.ts'),
-    import('./not-run-json.ts'),
+    import('./live-run.ts'),
   ]);
   result.provenance = {
     ...provenance({ ...machine }, startedAt, commit),
@@ -495,7 +451,7 @@ export async function runPlan(o: BenchmarkOptions, planned: BenchmarkPlan): Prom
       configurable: true,
     });
   }
-  const live = liveRunOf(cells, states, rounds, { MissingJson, notRunJson });
+  const live = liveRunOf(cells, states, rounds);
   const missingNow = () => live.missing();
   Object.defineProperty(result, 'missing', {
     get: () => [...missingNow()],
@@ -531,44 +487,6 @@ export async function runPlan(o: BenchmarkOptions, planned: BenchmarkPlan): Prom
     fixed('records', [...store.values()]);
   }
   return result;
-}
-
-/**
- * What the benchmark says of the cells not done while they run (LiveRun), read from their states
- * when asked. While the run goes, `missing` is worked out when read (a save, a failure), not after
- * every cell: recomputing it per cell is quadratic in the cells of a run.
- */
-function liveRunOf(
-  cells: readonly Cell[],
-  states: readonly (CellState | undefined)[],
-  rounds: number | null,
-  json: { MissingJson: typeof MissingJson; notRunJson: typeof notRunJson },
-): LiveRun {
-  const entry = (i: number) => missingCell(cells[i] as Cell, states[i], rounds);
-  const missingJson = new json.MissingJson(
-    cells.length,
-    entry,
-    (i) => !states[i]?.measured && !states[i]?.failure,
-    json.notRunJson(cells, entry),
-  );
-  return {
-    *missing() {
-      for (let i = 0; i < cells.length; i++) {
-        const m = entry(i);
-        if (m) yield m;
-      }
-    },
-    missingJson: () => missingJson.texts(),
-    *failed() {
-      for (let i = 0; i < cells.length; i++) {
-        if (!states[i]?.failure) continue;
-        const m = entry(i);
-        if (m) yield m;
-      }
-    },
-    fullyTimed: () =>
-      cells.reduce((n, c, i) => n + (c.timed && rounds !== null && (states[i]?.rounds ?? 0) >= rounds ? 1 : 0), 0),
-  };
 }
 
 /** An empty result to fill while running (so an interrupted run can still be written): not complete. */

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LiveRun } from '../../harness/benchmark.ts';
 import { runBenchmark } from '../../harness/benchmark.ts';
 import type { Cell } from '../../harness/cell.ts';
+import type { LiveRun } from '../../harness/live-run.ts';
 import { notRunJson } from '../../harness/not-run-json.ts';
 import { ENTRY_SEPARATOR } from '../../results/json.ts';
 import type { MissingCell } from '../../results/run-schema.ts';
