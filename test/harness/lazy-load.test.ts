@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -28,17 +28,23 @@ const HEAVY = [
 interface Loaded {
   main: string[];
   worker: string[];
+  /** How many threads (the main one or workers, each counted once) loaded a module whose URL ends so. */
+  threadsLoading: (suffix: string) => number;
 }
 
 /** Run the compiled CLI with a module hook that records every module each thread loads. */
-async function loadedModules(...args: string[]): Promise<Loaded> {
+async function loadedModules(...args: string[]): Promise<Loaded>;
+async function loadedModules(options: { env: Record<string, string> }, ...args: string[]): Promise<Loaded>;
+async function loadedModules(...given: (string | { env: Record<string, string> })[]): Promise<Loaded> {
+  const env = typeof given[0] === 'object' ? given[0].env : {};
+  const args = given.filter((a): a is string => typeof a === 'string');
   const dir = tempDir('l2bench-loads-');
   const log = join(dir, 'loaded.txt');
   writeFileSync(log, '');
   writeFileSync(
     join(dir, 'hooks.mjs'),
     `import { appendFileSync } from 'node:fs';
-let thread = 'main';
+let thread = 'main 0';
 export function initialize(data) { thread = data.thread; }
 export async function load(url, context, next) {
   appendFileSync(${JSON.stringify(log)}, thread + ' ' + url + '\\n');
@@ -52,8 +58,8 @@ export async function load(url, context, next) {
     `import { appendFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { isMainThread } from 'node:worker_threads';
-const thread = isMainThread ? 'main' : 'worker';
+import { isMainThread, threadId } from 'node:worker_threads';
+const thread = (isMainThread ? 'main ' : 'worker ') + threadId;
 register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)}, { data: { thread } });
 process.on('exit', () => {
   const files = Object.keys(createRequire(import.meta.url).cache);
@@ -64,12 +70,21 @@ process.on('exit', () => {
   const { stderr } = await exec(
     process.execPath,
     ['--import', pathToFileURL(join(dir, 'register.mjs')).href, join(ROOT, 'bin/l2bench.js'), ...args],
-    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env } },
   );
   expect(stderr).toBe('');
-  const lines = readFileSync(log, 'utf8').split('\n');
-  const of = (thread: string) => lines.filter((l) => l.startsWith(`${thread} `)).map((l) => l.slice(thread.length + 1));
-  const loaded = { main: of('main'), worker: of('worker') };
+  // Each line: "main|worker THREAD_ID URL".
+  const lines = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [thread = '', id = ''] = l.split(' ', 2);
+      return [thread, id, l.slice(thread.length + id.length + 2)] as const;
+    });
+  const of = (thread: string) => lines.filter(([t]) => t === thread).map(([, , url]) => url);
+  const threadsLoading = (suffix: string) =>
+    new Set(lines.filter(([, , url]) => url.endsWith(suffix)).map(([, id]) => id)).size;
+  const loaded = { main: of('main'), worker: of('worker'), threadsLoading };
   expect(loaded.main.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
   return loaded;
 }
@@ -159,5 +174,59 @@ describe('the compiled command loads a library only where it is used', () => {
     );
     expect(heavy(fromSuite.main)).toContain('yaml');
     expect(heavy(fromSuite.main)).toContain('zod'); // a suite file is checked by its schema
+  });
+
+  it("a trace parsed in the bundled worker starts the scanning thread from the bundle's own place", async () => {
+    // The bundle rewrites import.meta.url so that the trace's scan pipeline still finds
+    // dist/workloads/trace/scan-thread.js; it starts from SCAN_THREAD_FROM (64 MiB) on. With the
+    // event cache off, a worker parses the trace itself: in create() and again in chunks().
+    // Per group of 8 lines: one allocation and its free, and 6 comments that would each be an
+    // allocation without their '#'. Expected by construction: 2 events a group, peak 1 live table,
+    // for full-page one order-0 page a table.
+    const groups = 60_000;
+    const lines: string[] = [];
+    const line = (event: string, fields: string) => `  bash-2980    [001] .....   323.570264: ${event}: ${fields}`;
+    const kmalloc = (ptr: string) =>
+      line('kmalloc', `call_site=load_msg+0x41/0x1e0 ptr=${ptr} bytes_req=948 bytes_alloc=1024 gfp_flags=GFP_KERNEL`);
+    for (let g = 0; g < groups; g++) {
+      const ptr = `00000000${(g + 1).toString(16).padStart(8, '0')}`;
+      lines.push(kmalloc(ptr));
+      for (let c = 0; c < 6; c++) lines.push(`#${kmalloc(`ffff0000${(g * 6 + c).toString(16).padStart(8, '0')}`)}`);
+      lines.push(line('kfree', `call_site=free_msg+0x1b/0x50 ptr=${ptr}`));
+    }
+    const dir = tempDir('l2bench-loads-scan-');
+    const file = join(dir, 'big.trace');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    expect(statSync(file).size).toBeGreaterThanOrEqual(64 << 20);
+    const out = join(dir, 'run');
+    const run = await loadedModules(
+      { env: { L2BENCH_CACHE_DIR: 'off' } },
+      'run',
+      '-s',
+      'full-page',
+      '-w',
+      `trace:file=${file}`,
+      '--no-throughput',
+      '--format',
+      'json',
+      '-o',
+      out,
+    );
+    const dist = pathToFileURL(join(ROOT, 'dist/')).href;
+    expect(run.worker).toContain(`${dist}harness/worker/measure.bundle.js`);
+    // The main thread's create() starts one scanning thread; the worker's create() and chunks() one each.
+    expect(run.threadsLoading('/dist/workloads/trace/scan-thread.js')).toBe(3);
+    const [record] = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).records;
+    expect([record.events, record.allocs, record.frees, record.peak_live_tables]).toEqual([
+      2 * groups,
+      groups,
+      groups,
+      1,
+    ]);
+    expect([record.page_alloc_calls, record.page_free_calls, record.peak_footprint_bytes]).toEqual([
+      groups,
+      groups,
+      4096,
+    ]);
   });
 });
