@@ -4,6 +4,7 @@ import { InputError } from '../../core/errors.ts';
 import { resolveSpec } from '../../core/spec.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 import type { Strategy } from '../../strategies/types.ts';
+import { entriesCheckedByPlan } from '../../workloads/event-cache/index.ts';
 import type { EventChunk, Workload } from '../../workloads/events.ts';
 import { holdEvents, shareEvents } from '../../workloads/held-events.ts';
 import { WORKLOADS } from '../../workloads/index.ts';
@@ -19,6 +20,8 @@ import type { CellJob, WorkerReply, WorkerSetup, WorkerTask } from './protocol.t
  * the worker on Ctrl-C or when the cell runs past its timeout.
  */
 const setup = workerData as WorkerSetup;
+// Every task's workload was created, its cached events checked, by the plan on the main thread.
+entriesCheckedByPlan();
 const registry: Strategy[] = [...STRATEGIES];
 for (const path of setup.modules) registry.push((await loadStrategyModule(path)).strategy);
 

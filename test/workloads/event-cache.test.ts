@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseParams } from '../../core/params.ts';
 import { fileHash } from '../../workloads/event-cache/hash.ts';
-import { cachedEvents } from '../../workloads/event-cache/index.ts';
+import { cachedEvents, entriesCheckedByPlan } from '../../workloads/event-cache/index.ts';
 import { clearCache, listCache } from '../../workloads/event-cache/store.ts';
 import { ALLOC, ChunkWriter, type EventChunk, FREE, type Workload } from '../../workloads/events.ts';
 import { trace } from '../../workloads/trace/index.ts';
@@ -143,6 +143,31 @@ describe('event cache', () => {
     expect(c.calls.count).toBe(5);
     expect(again?.sha256).toBe(createHash('sha256').update('conversion source, rewritten\n').digest('hex'));
     expect(readdirSync(cache).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+  });
+
+  it("in a worker (entries checked by the plan) reads a found entry's header only; a block damaged since stops the replay", () => {
+    const c = counting(100_000); // two blocks: 65,536 events, then 34,464
+    cachedEvents(c.file, { k: 1 }, c.convert);
+    const entry = join(cache, entries()[0] as string);
+    const bytes = readFileSync(entry);
+    bytes[bytes.length - 5] = (bytes[bytes.length - 5] as number) ^ 1; // in the last block's payload
+    writeFileSync(entry, bytes);
+    entriesCheckedByPlan();
+    try {
+      const found = cachedEvents(c.file, { k: 1 }, c.convert);
+      expect(c.calls.count).toBe(1);
+      let replayed = 0;
+      expect(() => {
+        for (const chunk of found?.chunks(3) ?? []) replayed += chunk.length;
+      }).toThrow(/changed during the run \(block 1: CRC-32 does not match\): run again/);
+      expect(replayed).toBe(65_536);
+      // A damaged header is still seen: converted again.
+      writeFileSync(entry, 'not an entry');
+      cachedEvents(c.file, { k: 1 }, c.convert);
+      expect(c.calls.count).toBe(2);
+    } finally {
+      entriesCheckedByPlan(false);
+    }
   });
 
   it('keeps nothing of a conversion that fails, and says why', () => {

@@ -44,6 +44,21 @@ export interface CachedEvents {
 /** Trace CPUs are kept in 16 bits: a trace with a higher one is not cached (it replays from the file). */
 const MAX_CACHED_CPU = 0xffff;
 
+/** Whether an entry found through the index is read whole and checked before it is used (see entriesCheckedByPlan). */
+let checkFoundEntries = true;
+
+/**
+ * For a thread that replays the cells of a run another thread planned (a worker): the plan found
+ * and checked each entry whole in this run before handing out any of its cells, so here a found
+ * entry's header alone is checked, not its every block a second time (a second trace run's worker
+ * read 8 MB and computed their CRC-32 before its replay); each block is still checked as it is
+ * replayed, and an entry damaged since the plan stops the cell ("changed during the run").
+ * `checked` false: back to checking found entries whole.
+ */
+export function entriesCheckedByPlan(checked = true): void {
+  checkFoundEntries = !checked;
+}
+
 /**
  * A trace file's events, converted once and kept in the cache folder (store.ts): found by the
  * file's identity (device, inode, size, change and modification times, to the nanosecond) in the
@@ -163,7 +178,7 @@ function verified(path: string, key: CacheKey): EntryHeader | undefined {
   try {
     const header = readHeader(fd);
     for (const [k, v] of Object.entries(key)) if (header.key[k] !== v) return undefined;
-    verifyEntry(fd, header);
+    if (checkFoundEntries) verifyEntry(fd, header);
     return header;
   } catch (e) {
     if (e instanceof BadEntry || e instanceof SyntaxError) return undefined;
