@@ -12,10 +12,17 @@ const MAX_ORDER = ORDERS;
  * no per-CPU page lists: an order-0 request takes the head of the order-0 free list like any other.
  */
 export class Buddy {
-  /** Order of the free block whose first page this is, or −1. */
+  /**
+   * 1 + the order of the free block whose first page this is, 0 for any other page: zero, the value
+   * a new array starts with, needs no fill (a fill touches all of DRAM's pages of it at every start).
+   */
   readonly freeOrder: Int8Array;
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
+  /**
+   * The free lists' links of each page, side by side (next at 2 × page, prev at 2 × page + 1): boot
+   * links one block of MAX_ORDER − 1 per 4 MiB, and the two of a page share a memory page of the
+   * array, which a block's head touches first.
+   */
+  private readonly links: Int32Array;
   /** List head, tail and length of each (zone, order) free area, at zone * MAX_ORDER + order. */
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
@@ -35,15 +42,14 @@ export class Buddy {
     readonly zoneStart: readonly number[],
     readonly zoneEnd: readonly number[],
   ) {
-    this.freeOrder = new Int8Array(pages).fill(-1);
-    this.next = new Int32Array(pages);
-    this.prev = new Int32Array(pages);
+    this.freeOrder = new Int8Array(pages);
+    this.links = new Int32Array(2 * pages);
     const areas = zoneStart.length * MAX_ORDER;
     this.head = new Int32Array(areas).fill(-1);
     this.tail = new Int32Array(areas).fill(-1);
     this.nrFree = new Int32Array(areas);
     this.zoneFreePages = new Float64Array(zoneStart.length);
-    this.undo = new PageUndo([this.freeOrder, this.next, this.prev], pages);
+    this.undo = new PageUndo([this.freeOrder, this.links], pages);
   }
 
   /** Remember the state now (after boot): `reset` comes back to it. */
@@ -116,7 +122,7 @@ export class Buddy {
     while (order < MAX_ORDER - 1) {
       buddyPfn = pfn ^ (1 << order);
       const buddy = buddyPfn - this.basePfn;
-      if (buddy < lo || buddy >= hi || this.freeOrder[buddy] !== order) break;
+      if (buddy < lo || buddy >= hi || this.freeOrder[buddy] !== order + 1) break;
       this.unlink(buddy, zone * MAX_ORDER + order);
       pfn &= buddyPfn;
       order++;
@@ -127,7 +133,7 @@ export class Buddy {
       // If the buddy of the combined block is free, this block is likely to merge soon: keep it cold.
       const combined = buddyPfn & pfn;
       const higherBuddy = (combined ^ (1 << (order + 1))) - this.basePfn;
-      toTail = higherBuddy >= lo && higherBuddy < hi && this.freeOrder[higherBuddy] === order + 1;
+      toTail = higherBuddy >= lo && higherBuddy < hi && this.freeOrder[higherBuddy] === order + 2;
     }
     this.link(head, zone, order, toTail);
   }
@@ -135,53 +141,55 @@ export class Buddy {
   /** The free list of (zone, order) from head to tail, as page indexes (for tests and tools). */
   freeList(zone: number, order: number): number[] {
     const out: number[] = [];
-    for (let p = this.head[zone * MAX_ORDER + order] as number; p >= 0; p = this.next[p] as number) out.push(p);
+    for (let p = this.head[zone * MAX_ORDER + order] as number; p >= 0; p = this.links[2 * p] as number) out.push(p);
     return out;
   }
 
   private link(page: number, zone: number, order: number, toTail: boolean): void {
     const area = zone * MAX_ORDER + order;
+    const links = this.links;
     this.undo.touch(page);
-    this.freeOrder[page] = order;
+    this.freeOrder[page] = order + 1;
     this.nrFree[area] = (this.nrFree[area] as number) + 1;
     const head = this.head[area] as number;
     if (head < 0) {
-      this.next[page] = -1;
-      this.prev[page] = -1;
+      links[2 * page] = -1;
+      links[2 * page + 1] = -1;
       this.head[area] = page;
       this.tail[area] = page;
     } else if (toTail) {
       const tail = this.tail[area] as number;
       this.undo.touch(tail);
-      this.next[tail] = page;
-      this.prev[page] = tail;
-      this.next[page] = -1;
+      links[2 * tail] = page;
+      links[2 * page + 1] = tail;
+      links[2 * page] = -1;
       this.tail[area] = page;
     } else {
       this.undo.touch(head);
-      this.prev[head] = page;
-      this.next[page] = head;
-      this.prev[page] = -1;
+      links[2 * head + 1] = page;
+      links[2 * page] = head;
+      links[2 * page + 1] = -1;
       this.head[area] = page;
     }
   }
 
   /** Take page off the free list of its area (zone * MAX_ORDER + order). */
   private unlink(page: number, area: number): void {
-    const next = this.next[page] as number;
-    const prev = this.prev[page] as number;
+    const links = this.links;
+    const next = links[2 * page] as number;
+    const prev = links[2 * page + 1] as number;
     this.undo.touch(page);
     if (prev < 0) this.head[area] = next;
     else {
       this.undo.touch(prev);
-      this.next[prev] = next;
+      links[2 * prev] = next;
     }
     if (next < 0) this.tail[area] = prev;
     else {
       this.undo.touch(next);
-      this.prev[next] = prev;
+      links[2 * next + 1] = prev;
     }
-    this.freeOrder[page] = -1;
+    this.freeOrder[page] = 0;
     this.nrFree[area] = (this.nrFree[area] as number) - 1;
   }
 }

@@ -97,9 +97,12 @@ export class Machine {
   readonly buddy: Buddy;
   /** Holder of each page: 0 free, 1 reserved at boot, 2+ an account. */
   readonly owner: Uint16Array;
-  /** Page index of the first page of the held block each page belongs to. */
+  /**
+   * Page index of the first page of the held block each page belongs to: read only where `owner`
+   * says the page is held, so a free page's value is whatever it was (no fill at boot, none at free).
+   */
   private readonly headOf: Int32Array;
-  /** Order of the held block starting at this page, or −1. */
+  /** 1 + the order of the held block starting at this page, 0 for any other page (no fill at boot). */
   private readonly blockOrder: Int8Array;
   /** page->private of held head pages. */
   private readonly pagePrivate: Float64Array;
@@ -125,8 +128,8 @@ export class Machine {
     const ends = this.zones.map((z) => (z.end - o.dramBase) / PAGE_SIZE);
     this.buddy = new Buddy(this.basePfn, pages, starts, ends);
     this.owner = new Uint16Array(pages);
-    this.headOf = new Int32Array(pages).fill(-1);
-    this.blockOrder = new Int8Array(pages).fill(-1);
+    this.headOf = new Int32Array(pages);
+    this.blockOrder = new Int8Array(pages);
     this.pagePrivate = new Float64Array(pages);
     this.undo = new PageUndo([this.owner, this.headOf, this.blockOrder, this.pagePrivate], pages);
     this.#boot(this.#reservedPages(starts[ZONE_DMA32] as number, ends[ZONE_DMA32] as number));
@@ -211,7 +214,7 @@ export class Machine {
       this.owner[page + i] = id;
       this.headOf[page + i] = page;
     }
-    this.blockOrder[page] = order;
+    this.blockOrder[page] = order + 1;
     this.pagePrivate[page] = 0;
     return page;
   }
@@ -226,14 +229,11 @@ export class Machine {
    * such; false when it does not. Integers only cross this call.
    */
   releaseBlock(id: number, page: number, order: number): boolean {
-    if (page < 0 || this.blockOrder[page] !== order || this.owner[page] !== id) return false;
+    if (page < 0 || this.blockOrder[page] !== order + 1 || this.owner[page] !== id) return false;
     const n = 1 << order;
     this.undo.touchRange(page, page + n - 1);
-    for (let i = 0; i < n; i++) {
-      this.owner[page + i] = FREE;
-      this.headOf[page + i] = -1;
-    }
-    this.blockOrder[page] = -1;
+    for (let i = 0; i < n; i++) this.owner[page + i] = FREE;
+    this.blockOrder[page] = 0;
     this.buddy.free(page, order);
     return true;
   }
@@ -247,7 +247,7 @@ export class Machine {
 
   /** @internal */
   blockOrderAt(head: number): number {
-    return this.blockOrder[head] as number;
+    return (this.blockOrder[head] as number) - 1;
   }
 
   /** @internal */
@@ -294,7 +294,7 @@ export class Machine {
     for (const page of reserved) {
       this.owner[page] = RESERVED_OWNER;
       this.headOf[page] = page;
-      this.blockOrder[page] = 0;
+      this.blockOrder[page] = 1;
     }
     let start = 0;
     for (const page of [...reserved, this.totalPages]) {

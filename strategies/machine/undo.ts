@@ -1,4 +1,4 @@
-/** A per-page array of the machine: what an undo log can save and restore. */
+/** A per-page array of the machine (a whole number of values per page): what an undo log can save and restore. */
 export type PageArray = Int8Array | Uint16Array | Int32Array | Float64Array;
 
 /** Pages per block of the undo log: a touched page costs restoring its block (64 pages, 1.5 KiB). */
@@ -15,7 +15,9 @@ const BLOCK = 1 << BLOCK_SHIFT;
  */
 export class PageUndo {
   readonly #arrays: readonly PageArray[];
-  /** Saved copies, slot by slot (BLOCK values each), one pool per array; grown by doubling. */
+  /** Values per page of each array (a buddy's free-list links: two). */
+  readonly #per: readonly number[];
+  /** Saved copies, slot by slot (BLOCK pages' values each), one pool per array; grown by doubling. */
   #pools: PageArray[];
   /** Slot of each block's saved copy, or −1 before its first touch. */
   readonly #slot: Int32Array;
@@ -27,11 +29,12 @@ export class PageUndo {
 
   constructor(arrays: readonly PageArray[], pages: number) {
     this.#arrays = arrays;
+    this.#per = arrays.map((a) => a.length / pages);
     const blocks = Math.ceil(pages / BLOCK);
     this.#slot = new Int32Array(blocks).fill(-1);
     this.dirty = new Uint8Array(blocks).fill(1);
     this.#log = new Int32Array(64);
-    this.#pools = arrays.map((a) => makeLike(a, 16 * BLOCK));
+    this.#pools = arrays.map((a, k) => makeLike(a, 16 * BLOCK * (this.#per[k] as number)));
   }
 
   /** From now on, the current values are what `restore` brings back. */
@@ -62,11 +65,12 @@ export class PageUndo {
   restore(): void {
     for (let i = 0; i < this.#logged; i++) {
       const block = this.#log[i] as number;
-      const from = (this.#slot[block] as number) * BLOCK;
-      const at = block * BLOCK;
+      const slot = this.#slot[block] as number;
       this.#arrays.forEach((a, k) => {
-        const len = Math.min(BLOCK, a.length - at);
-        a.set((this.#pools[k] as PageArray).subarray(from, from + len), at);
+        const span = BLOCK * (this.#per[k] as number);
+        const at = block * span;
+        const from = slot * span;
+        a.set((this.#pools[k] as PageArray).subarray(from, from + Math.min(span, a.length - at)), at);
       });
       this.dirty[block] = 0;
     }
@@ -79,11 +83,14 @@ export class PageUndo {
     this.#log[this.#logged++] = block;
     if ((this.#slot[block] as number) >= 0) return;
     const slot = this.#slots++;
-    if (slot * BLOCK + BLOCK > (this.#pools[0] as PageArray).length) this.#pools = this.#pools.map(grow);
+    if ((slot + 1) * BLOCK * (this.#per[0] as number) > (this.#pools[0] as PageArray).length) {
+      this.#pools = this.#pools.map(grow);
+    }
     this.#slot[block] = slot;
-    const at = block * BLOCK;
     this.#arrays.forEach((a, k) => {
-      (this.#pools[k] as PageArray).set(a.subarray(at, Math.min(a.length, at + BLOCK)), slot * BLOCK);
+      const span = BLOCK * (this.#per[k] as number);
+      const at = block * span;
+      (this.#pools[k] as PageArray).set(a.subarray(at, Math.min(a.length, at + span)), slot * span);
     });
   }
 }
