@@ -101,13 +101,15 @@ export class Meter implements PageWatcher {
    * events it finished are observed before the error goes on: the meter stays as far as it got.
    */
   replay(chunk: EventChunk): void {
-    for (let from = 0; from < chunk.length; from += BLOCK) {
+    for (let from = 0; from < chunk.length; ) {
+      const to = Math.min(from + (this.events === 0 ? FIRST_BLOCK : BLOCK), chunk.length);
       this.#applied = 0;
       try {
-        this.#apply(chunk, from, Math.min(from + BLOCK, chunk.length));
+        this.#apply(chunk, from, to);
       } finally {
         this.#observe(this.#applied);
       }
+      from = to;
     }
   }
 
@@ -392,6 +394,14 @@ export class Meter implements PageWatcher {
 
 /** Events per block: the samples below hold one block. */
 const BLOCK = 4096;
+/**
+ * Events of a meter's first block. Short, so that each pass runs to its end, the write-backs after
+ * its loop included, once V8 has given it a feedback vector (after about 1 KB of its bytecode has
+ * run) and before V8 compiles its loop while it runs (on-stack replacement, after 132 KB or more):
+ * compiled while that code had not run since the vector came, a loop left through a deoptimization
+ * at the end of every block (up to seven in a row, each with a new compile, on a second trace run).
+ */
+const FIRST_BLOCK = 256;
 /**
  * What #apply samples after each event of a block, for the observing passes: shared by every meter,
  * since a replay runs to its end before another starts (one thread) and reads only its own block.
