@@ -102,7 +102,7 @@ export class Meter implements PageWatcher {
    */
   replay(chunk: EventChunk): void {
     for (let from = 0; from < chunk.length; ) {
-      const to = Math.min(from + (this.events === 0 ? FIRST_BLOCK : BLOCK), chunk.length);
+      const to = Math.min(from + (this.events < WARM_EVENTS ? WARM_BLOCK : BLOCK), chunk.length);
       this.#applied = 0;
       try {
         this.#apply(chunk, from, to);
@@ -395,13 +395,18 @@ export class Meter implements PageWatcher {
 /** Events per block: the samples below hold one block. */
 const BLOCK = 4096;
 /**
- * Events of a meter's first block. Short, so that each pass runs to its end, the write-backs after
- * its loop included, once V8 has given it a feedback vector (after about 1 KB of its bytecode has
- * run) and before V8 compiles its loop while it runs (on-stack replacement, after 132 KB or more):
- * compiled while that code had not run since the vector came, a loop left through a deoptimization
- * at the end of every block (up to seven in a row, each with a new compile, on a second trace run).
+ * A meter's first WARM_EVENTS events go in blocks of WARM_BLOCK, while V8 compiles the replay's
+ * code. Short, so that each pass runs to its end, the write-backs after its loop included, once V8
+ * has given it a feedback vector (after about 1 KB of its bytecode has run) and before V8 compiles
+ * its loop while it runs (on-stack replacement, after 132 KB or more): compiled while that code had
+ * not run since the vector came, a loop left through a deoptimization at the end of every block (up
+ * to seven in a row, each with a new compile, on a second trace run). And short while the compiler
+ * works, so that a pass returns often and its compiled code is taken at its next call, rather than
+ * compiled a second time to be entered while it runs (the observing passes were, each, and the
+ * replay loop, on the two cores the replay needs).
  */
-const FIRST_BLOCK = 256;
+const WARM_BLOCK = 256;
+const WARM_EVENTS = 32768;
 /**
  * What #apply samples after each event of a block, for the observing passes: shared by every meter,
  * since a replay runs to its end before another starts (one thread) and reads only its own block.

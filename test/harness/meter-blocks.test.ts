@@ -8,7 +8,7 @@ import { ALLOC, type EventChunk } from '../../workloads/events.ts';
 import { holdEvents } from '../../workloads/held-events.ts';
 import { workload } from '../workload-helpers.ts';
 
-const events = holdEvents(workload('churn', { live: '300', ops: '20000', cpus: 'spread' })) as EventChunk;
+const events = holdEvents(workload('churn', { live: '300', ops: '50000', cpus: 'spread' })) as EventChunk;
 
 function fullPageCell(): Cell {
   const s = findStrategy('full-page');
@@ -51,7 +51,7 @@ function replayed(chunks: Iterable<EventChunk>) {
 }
 
 describe('Meter blocks', () => {
-  it('meters the same stream to the same record however it is cut into chunks (a short first block, blocks across chunks)', () => {
+  it('meters the same stream to the same record however it is cut into chunks (short blocks first, then blocks across chunks)', () => {
     const whole = replayed([events]);
     // full-page holds one page per live table: footprint after each event is the live count, worked out here.
     let live = 0;
@@ -65,7 +65,14 @@ describe('Meter blocks', () => {
     expect(whole.values.events).toBe(events.length);
     expect(whole.values.peak_footprint_bytes).toBe(peak * PAGE_SIZE);
     expect(whole.values.mean_footprint_bytes).toBe((sum / events.length) * PAGE_SIZE);
-    for (const lengths of [[1], [255, 1, 4096], [256, 4095, 4097, 3], [5000, 5000], [1, 1, 1, 8191]]) {
+    for (const lengths of [
+      [1],
+      [255, 1, 4096],
+      [256, 4095, 4097, 3],
+      [5000, 5000],
+      [1, 1, 1, 8191],
+      [32767, 2, 4095, 1],
+    ]) {
       expect(replayed(sliced(lengths))).toEqual(whole);
     }
   });
