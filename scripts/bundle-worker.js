@@ -23,22 +23,23 @@ export async function bundleWorker(root) {
     target: 'node20',
     packages: 'external',
     logLevel: 'warning',
-    plugins: [moduleUrls(outfile)],
+    plugins: [moduleUrls(dirname(outfile))],
   });
 }
 
 /**
  * import.meta.url as each module had it, not the bundle's: a module finds files beside it through
- * it (the trace's scanning thread, scan-thread.js; a package through createRequire).
+ * it (the trace's scanning thread, scan-thread.js; a package through createRequire). `outdir` is
+ * where every file of the bundle is written (a split bundle's chunks beside its entries).
  */
-function moduleUrls(outfile) {
+export function moduleUrls(outdir) {
   return {
     name: 'module-urls',
     setup(b) {
       b.onLoad({ filter: /\.js$/ }, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('import.meta.url')) return undefined;
-        const from = relative(dirname(outfile), args.path).split(sep).join('/');
+        const from = relative(outdir, args.path).split(sep).join('/');
         const url = `new URL(${JSON.stringify(from)}, import.meta.url).href`;
         return { contents: text.replaceAll('import.meta.url', url), loader: 'js' };
       });

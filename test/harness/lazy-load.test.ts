@@ -24,10 +24,14 @@ const HEAVY = [
   'hdr-histogram-js',
 ];
 
-/** What one command loaded: every module's URL by thread, ES modules and CommonJS ones both. */
+/**
+ * What one command loaded: every module's URL by thread, ES modules and CommonJS ones both, the
+ * files of the CLI's bundle counted as the modules they hold; and the main thread's files as loaded.
+ */
 interface Loaded {
   main: string[];
   worker: string[];
+  files: string[];
 }
 
 /** Run the compiled CLI with a module hook that records every module each thread loads. */
@@ -73,9 +77,22 @@ process.on('exit', () => {
   expect(stderr).toBe('');
   const lines = readFileSync(log, 'utf8').split('\n');
   const of = (thread: string) => lines.filter((l) => l.startsWith(`${thread} `)).map((l) => l.slice(thread.length + 1));
-  const loaded = { main: of('main'), worker: of('worker') };
+  const loaded = { main: of('main').flatMap(unbundled), worker: of('worker'), files: of('main') };
   expect(loaded.main.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
   return loaded;
+}
+
+/** The modules of dist/ a file of the CLI's bundle holds (scripts/bundle-cli.js writes the list); any other file itself. */
+function unbundled(url: string): string[] {
+  const dist = pathToFileURL(join(ROOT, 'dist/')).href;
+  if (!url.startsWith(`${dist}cli/bundle/`)) return [url];
+  const modules = JSON.parse(readFileSync(join(ROOT, 'dist/cli/bundle/modules.json'), 'utf8')) as Record<
+    string,
+    string[]
+  >;
+  const held = modules[url.slice(dist.length)];
+  expect(held).toBeDefined();
+  return (held as string[]).map((m) => dist + m);
 }
 
 /** The packages among HEAVY in these modules. */
@@ -115,7 +132,7 @@ describe('the compiled command loads a library only where it is used', () => {
 
   it("run with a user's strategy module: tsx, which the module (or what it imports) may need", async () => {
     const out = join(tempDir('l2bench-loads-ts-'), 'run');
-    const { main, worker } = await loadedModules(
+    const { main, worker, files } = await loadedModules(
       'run',
       '-s',
       './examples/my-strategy.ts',
@@ -128,21 +145,26 @@ describe('the compiled command loads a library only where it is used', () => {
       out,
     );
     expect(heavy(main)).toContain('tsx');
+    // Its main thread too: the CLI's bundle is not used, so that the module's imports share the CLI's classes.
+    expect(files.some((u) => u.includes('/dist/cli/bundle/'))).toBe(false);
     // Its worker loads l2bench's modules one by one, not the bundle, so that the module's imports share them.
     expect(worker.some((u) => u.endsWith('/dist/harness/worker/measure.js'))).toBe(true);
   });
 
   it('run writing csv: no yaml (the cost table compiled), no progress bar, no report; no zod but for a suite file', async () => {
     const out = tempDir('l2bench-loads-csv-');
+    const dist = pathToFileURL(join(ROOT, 'dist/')).href;
     const run = (name: string, format: string) => holdRun(join(out, name), format);
     const report = (urls: readonly string[]) => urls.some((u) => u.includes('/dist/results/report/'));
     const csv = await run('csv', 'csv');
+    // The main thread's code from the CLI's bundle (scripts/bundle-cli.js), but for what picks it (bin/l2bench.js).
+    const picks = ['cli/bundled-run.js', 'core/spec.js', 'core/errors.js', 'core/params.js'].map((m) => dist + m);
+    expect(csv.files.filter((u) => u.startsWith(dist) && !u.startsWith(`${dist}cli/bundle/`))).toEqual(picks);
     expect(heavy(csv.main)).not.toContain('yaml');
     expect(heavy(csv.main)).not.toContain('cli-progress');
     expect(heavy(csv.main)).not.toContain('zod');
     expect(report(csv.main)).toBe(false);
     // The worker's code bundled into one file by the build (scripts/bundle-worker.js), no module of dist/ beside it.
-    const dist = pathToFileURL(join(ROOT, 'dist/')).href;
     expect(csv.worker.filter((u) => u.startsWith(dist))).toEqual([`${dist}harness/worker/measure.bundle.js`]);
     expect(heavy(csv.worker)).toEqual([]);
     // A report asked for loads its analysis, and a suite file the yaml parser.
