@@ -3,6 +3,9 @@
 // `npm run build`. In a checkout with no build, or one older than a TypeScript source (an edit
 // since `npm run build`), it runs the sources through tsx instead, and says so on stderr: an edit
 // never runs from a stale build, and a fresh build starts without a TypeScript loader.
+globalThis.process?.env.QT_T &&
+  process.stderr.write(`T bin-top ${(performance.timeOrigin + performance.now()).toFixed(2)}\n`);
+
 import { existsSync } from 'node:fs';
 import { staleBuild } from './stale-build.js';
 
@@ -21,6 +24,11 @@ async function fromBundle() {
 
 const stale = staleBuild();
 if (stale === null) {
+  // A run's worker thread starts loading its code now, while this thread loads the CLI's (a run on a
+  // cached trace waits for it): harness/spare-worker.ts, which the run takes it from.
+  const help = process.argv.includes('--help') || process.argv.includes('-h');
+  if (process.argv[2] === 'run' && !help)
+    (await import(new URL('dist/harness/spare-worker.js', root).href)).startSpareWorker([]);
   await import(((await fromBundle()) ? bundled : compiled).href);
 } else {
   process.stderr.write(`l2bench: running from source (${stale})\n`);

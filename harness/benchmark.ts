@@ -19,10 +19,10 @@ import { loadStrategyModule } from './load-strategy.ts';
 import { type MachineOverrides, parseMachine } from './machine-options.ts';
 import { expandPlan, type Plan, type PlatformTarget } from './matrix.ts';
 import { checkBenchmarkOptions, DEFAULT_ROUNDS } from './options.ts';
-import { dropSpare, handToSpare, startSpareWorker } from './parallel.ts';
 import { platformTargets, skippedNotice } from './platform-targets.ts';
 import { type GitState, gitState, provenance, VERSION } from './provenance.ts';
 import type { CellState } from './run-cells.ts';
+import { dropSpare, handToSpare, startSpareWorker } from './spare-worker.ts';
 import { loadSuite, resolveSuiteModule, resolveSuitePaths, type Suite } from './suite.ts';
 import type { CellSource } from './worker/protocol.ts';
 

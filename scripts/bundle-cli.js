@@ -6,9 +6,10 @@
 // loaded sooner. Packages stay imports of their own. bin/l2bench.js runs the bundle for a `run`
 // that names no strategy module and no suite file (cli/bundled-run.ts): a user's module importing
 // l2bench must share the CLI's classes (InputError), which only the unbundled modules give it.
+// The spare worker's module stays out of it: bin/l2bench.js starts the worker before the bundle loads.
 // modules.json says which of dist/'s modules each file of the bundle holds (a test reads it).
 import { rmSync, writeFileSync } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { moduleUrls } from './bundle-worker.js';
@@ -28,7 +29,7 @@ export async function bundleCli(root) {
     packages: 'external',
     logLevel: 'warning',
     metafile: true,
-    plugins: [moduleUrls(outdir), otherCommands()],
+    plugins: [moduleUrls(outdir), otherCommands(), sharedModules(outdir)],
   });
   const dist = fileURLToPath(new URL('dist/', root));
   const name = (path) =>
@@ -54,6 +55,24 @@ function otherCommands() {
           ? { path: `.${args.path}`, external: true }
           : undefined,
       );
+    },
+  };
+}
+
+/** Modules of dist/ the bundle imports instead of holding: bin/l2bench.js imports them first, and both must hold one copy. */
+const SHARED = ['harness/spare-worker.js'];
+
+/** Imports of SHARED modules stay imports, of the compiled module beside the bundle. */
+function sharedModules(outdir) {
+  const dist = resolve(outdir, '../..');
+  return {
+    name: 'shared-modules',
+    setup(b) {
+      b.onResolve({ filter: /\.js$/ }, (args) => {
+        const path = resolve(dirname(args.importer), args.path);
+        if (!SHARED.some((m) => path === join(dist, m))) return undefined;
+        return { path: relative(outdir, path).split(sep).join('/'), external: true };
+      });
     },
   };
 }
