@@ -8,14 +8,14 @@ import type { PoolTask, WorkerReply, WorkerSetup } from './worker/protocol.ts';
 
 /**
  * The worker's code. Compiled (dist/), it is measure.js, plain JavaScript, or for a worker that
- * loads no strategy module the same code bundled into one file by the build (measure.bundle.js,
+ * loads no strategy module the same code bundled into one CommonJS file by the build (measure.bundle.cjs,
  * scripts/bundle-worker.js: ready sooner; a user's module that imports l2bench needs its modules).
  * From source, a worker thread cannot load TypeScript through the main thread's loader, so
  * entry.mjs registers tsx in it first, then loads measure.ts.
  */
 export function entryOf(setup: WorkerSetup): URL {
   if (import.meta.url.endsWith('.ts')) return new URL('./worker/entry.mjs', import.meta.url);
-  const bundle = new URL('./worker/measure.bundle.js', import.meta.url);
+  const bundle = new URL('./worker/measure.bundle.cjs', import.meta.url);
   return setup.modules.length === 0 && existsSync(bundle) ? bundle : new URL('./worker/measure.js', import.meta.url);
 }
 

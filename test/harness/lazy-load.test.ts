@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -169,7 +169,7 @@ describe('the compiled command loads a library only where it is used', () => {
     expect(report(csv.main)).toBe(false);
     // The worker's code bundled into one file by the build (scripts/bundle-worker.js), no module of dist/ beside it;
     // one worker: the one bin/l2bench.js started is the one the run took.
-    expect(csv.worker.filter((u) => u.startsWith(dist))).toEqual([`${dist}harness/worker/measure.bundle.js`]);
+    expect(csv.worker.filter((u) => u.startsWith(dist))).toEqual([`${dist}harness/worker/measure.bundle.cjs`]);
     expect(heavy(csv.worker)).toEqual([]);
     // A report asked for loads its analysis, and a suite file the yaml parser.
     expect(report((await run('md', 'csv,md')).main)).toBe(true);
@@ -227,7 +227,7 @@ describe('the compiled command loads a library only where it is used', () => {
       '-o',
       out,
     );
-    expect(run.worker).toContain(pathToFileURL(join(ROOT, 'dist/harness/worker/measure.bundle.js')).href);
+    expect(run.worker).toContain(pathToFileURL(join(ROOT, 'dist/harness/worker/measure.bundle.cjs')).href);
     const [record] = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).records;
     expect([record.events, record.allocs, record.frees, record.peak_live_tables]).toEqual([
       2 * groups,
@@ -242,20 +242,34 @@ describe('the compiled command loads a library only where it is used', () => {
     ]);
   });
 
-  it("the bundle finds the files beside each module from that module's place (the trace's scanning thread)", () => {
-    // scripts/bundle-worker.js rewrites each module's import.meta.url to the module's own URL. Missed,
-    // the scan pipeline would start dist/harness/worker/scan-thread.js, which does not exist, and
-    // every trace would be scanned without its thread, silently (the test above passes either way).
-    const bundle = join(ROOT, 'dist/harness/worker/measure.bundle.js');
-    const text = readFileSync(bundle, 'utf8');
-    const bases = [...text.matchAll(/new URL\("([^"]+)", import\.meta\.url\)\.href/g)].map((m) => m[1] as string);
-    expect(bases.length).toBe(text.split('import.meta.url').length - 1); // no bare import.meta.url left
-    const from = (rel: string, base = pathToFileURL(bundle).href) => fileURLToPath(new URL(rel, base));
-    for (const base of bases) expect(existsSync(from(base)), base).toBe(true);
-    const scanThread = /new URL\("\.\/scan-thread\.js", new URL\("([^"]+)", import\.meta\.url\)\.href\)/.exec(text);
-    expect(scanThread).not.toBeNull();
-    const entry = from('./scan-thread.js', pathToFileURL(from(scanThread?.[1] as string)).href);
-    expect(entry).toBe(join(ROOT, 'dist/workloads/trace/scan-thread.js'));
-    expect(existsSync(entry)).toBe(true);
+  it("the bundles find the files beside each module from that module's place (the trace's scanning thread)", () => {
+    // scripts/bundle-worker.js and bundle-cli.js rewrite each module's import.meta.url to the module's
+    // own URL. Missed, the scan pipeline would start dist/harness/worker/scan-thread.js (or one in
+    // dist/cli/bundle/), which does not exist, and every trace would be scanned without its thread,
+    // silently (the test above passes either way). The worker's bundle is CommonJS: its own URL is
+    // its __filename's.
+    const cli = join(ROOT, 'dist/cli/bundle');
+    const bundles: [file: string, own: string][] = [
+      [join(ROOT, 'dist/harness/worker/measure.bundle.cjs'), 'require("node:url").pathToFileURL(__filename).href'],
+      ...readdirSync(cli)
+        .filter((f) => f.endsWith('.js'))
+        .map((f): [string, string] => [join(cli, f), 'import.meta.url']),
+    ];
+    const entries: string[] = [];
+    for (const [bundle, own] of bundles) {
+      const text = readFileSync(bundle, 'utf8');
+      const base = `new URL\\("([^"]+)", ${own.replace(/[.()"]/g, '\\$&')}\\)\\.href`;
+      const bases = [...text.matchAll(new RegExp(base, 'g'))].map((m) => m[1] as string);
+      expect(bases.length).toBe(text.split(own).length - 1); // no bare own URL left
+      expect(text.includes('import_meta')).toBe(false); // nor an import.meta esbuild emptied
+      const from = (rel: string, at = pathToFileURL(bundle).href) => fileURLToPath(new URL(rel, at));
+      for (const b of bases) expect(existsSync(from(b)), `${bundle}: ${b}`).toBe(true);
+      const scanThread = new RegExp(`new URL\\("\\./scan-thread\\.js", ${base}\\)`).exec(text);
+      if (scanThread) entries.push(from('./scan-thread.js', pathToFileURL(from(scanThread[1] as string)).href));
+    }
+    // The worker's bundle and the CLI's (a first run parses the trace on the main thread) both start it.
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) expect(entry).toBe(join(ROOT, 'dist/workloads/trace/scan-thread.js'));
+    expect(existsSync(join(ROOT, 'dist/workloads/trace/scan-thread.js'))).toBe(true);
   });
 });
