@@ -41,19 +41,16 @@ try {
   process.stderr.write(`l2bench: the build failed (the cost table): ${e.message}: dist/ is not stamped\n`);
   process.exit(1);
 }
-try {
-  const { bundleWorker } = await import('./bundle-worker.js');
-  await bundleWorker(root);
-} catch (e) {
-  process.stderr.write(`l2bench: the build failed (the worker's bundle): ${e.message}: dist/ is not stamped\n`);
-  process.exit(1);
-}
-try {
-  const { bundleCli } = await import('./bundle-cli.js');
-  await bundleCli(root);
-} catch (e) {
-  process.stderr.write(`l2bench: the build failed (the CLI's bundle): ${e.message}: dist/ is not stamped\n`);
-  process.exit(1);
+for (const [what, bundle] of [
+  ["the worker's bundle", async () => (await import('./bundle-worker.js')).bundleWorker(root)],
+  ["the CLI's bundle", async () => (await import('./bundle-cli.js')).bundleCli(root)],
+]) {
+  try {
+    await bundle();
+  } catch (e) {
+    process.stderr.write(`l2bench: the build failed (${what}): ${e.message}: dist/ is not stamped\n`);
+    process.exit(1);
+  }
 }
 writeFileSync(stamp, `${started.toISOString()}\n`);
 utimesSync(stamp, started, started);

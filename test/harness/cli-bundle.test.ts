@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runsBundled } from '../../cli/bundled-run.ts';
 import { l2bench, ROOT } from '../cli.ts';
 import { tempDir } from '../tmp.ts';
-
-const exec = promisify(execFile);
 
 describe('which `l2bench` commands run from the CLI bundle (cli/bundled-run.ts)', () => {
   it('a run of built-in strategies, whatever its other flags name (a trace, an output folder)', () => {
@@ -56,18 +52,7 @@ describe('a run from the bundle is the run from the modules', () => {
   ];
 
   /** The compiled CLI's modules one by one, never the bundle. */
-  async function unbundled(argv: readonly string[]) {
-    try {
-      const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'dist/cli/main.js'), ...argv], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code: number; stdout: string; stderr: string };
-      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-    }
-  }
+  const unbundled = (argv: readonly string[]) => l2bench(argv, { bin: join(ROOT, 'dist/cli/main.js') });
 
   it('the same terminal output and files, byte for byte (the provenance aside)', async () => {
     expect(existsSync(join(ROOT, 'dist/cli/bundle/main.js'))).toBe(true);
