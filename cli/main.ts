@@ -92,7 +92,7 @@ function addRun(cli: Command): void {
       // The run's first worker thread loads its code while the main thread loads the run's: a plan
       // naming strategy modules replaces it (startSpareWorker), one that fails leaves it unused.
       // git, asked for the run's provenance, answers meanwhile too.
-      (await import('../harness/parallel.ts')).startSpareWorker([]);
+      (await import('../harness/spare-worker.ts')).startSpareWorker([]);
       askGitEarly();
       const { runCommand } = await import('./commands/run.ts');
       process.exitCode = await runCommand(opts);

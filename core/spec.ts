@@ -18,6 +18,12 @@ export function specName(text: string): string {
   return (colon < 0 ? text : text.slice(0, colon)).trim();
 }
 
+/** Does a --strategy item name a module file rather than a built-in? */
+export function isModuleSpec(spec: string): boolean {
+  const path = specName(spec);
+  return path.startsWith('.') || path.startsWith('/') || /\.(ts|js|mjs|mts)$/.test(path);
+}
+
 /** The same spec under another name: `./mine.ts:slots=2` → `mine:slots=2`. */
 export function renameSpec(text: string, name: string): string {
   const colon = text.indexOf(':');

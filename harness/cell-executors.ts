@@ -4,9 +4,9 @@ import type { EventChunk, Workload } from '../workloads/events.ts';
 import { holdEvents } from '../workloads/held-events.ts';
 import { type Cell, Machines, measureCell } from './cell.ts';
 import { jobOf, measureTask } from './cell-job.ts';
-import { type PoolTask, runInWorkers } from './parallel.ts';
+import { runInWorkers } from './parallel.ts';
 import { timeRound } from './throughput.ts';
-import type { CellJob, WorkerReply, WorkerTask } from './worker/protocol.ts';
+import type { CellJob, PoolTask, WorkerReply, WorkerTask } from './worker/protocol.ts';
 
 /** One step of a cell: its exact metrics, or one round of its timing. */
 export type CellStep =

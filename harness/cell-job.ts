@@ -2,8 +2,7 @@ import { type CellKey, eventStreamId } from '../core/cell-key.ts';
 import type { KernelVersion } from '../core/kernel.ts';
 import { DEFAULT_PLATFORM } from '../core/platforms.ts';
 import type { MachineOptions } from '../strategies/machine/machine.ts';
-import type { PoolTask } from './parallel.ts';
-import type { CellJob, CellSource, WorkerTask } from './worker/protocol.ts';
+import type { CellJob, CellSource, PoolTask, WorkerTask } from './worker/protocol.ts';
 
 /**
  * A cell as plain data: its record's key, and the job a worker rebuilds it from. Apart from the

@@ -57,12 +57,6 @@ function unwrapDefault(v: unknown): unknown {
   return typeof inner === 'object' && inner !== null ? inner : v;
 }
 
-/** Does a --strategy item name a module file rather than a built-in? */
-export function isModuleSpec(spec: string): boolean {
-  const path = specName(spec);
-  return path.startsWith('.') || path.startsWith('/') || /\.(ts|js|mjs|mts)$/.test(path);
-}
-
 /**
  * Load a user's strategy module: its default export, or its export named `strategy`, must
  * implement the Strategy interface. Returns the strategy and the spec rewritten to its name.

@@ -1,7 +1,7 @@
 // `npm run build`, and `npm install` through the `prepare` script: compile the sources into dist/
 // with tsc (tsconfig.build.json) and the shipped cost table into dist/results/costs/default.json
-// (a run reads it instead of parsing the YAML), bundle the worker thread's code (bundle-worker.js),
-// then stamp the build with the time it started. With --if-stale
+// (a run reads it instead of parsing the YAML), bundle the worker thread's code (bundle-worker.js)
+// and the CLI's (bundle-cli.js), then stamp the build with the time it started. With --if-stale
 // (`npm start`), only when no build is as new as the sources. bin/l2bench.js runs
 // dist/ only while no source is newer than the stamp, so a source edited since, even during the
 // build, never runs from a stale dist/.
@@ -41,12 +41,16 @@ try {
   process.stderr.write(`l2bench: the build failed (the cost table): ${e.message}: dist/ is not stamped\n`);
   process.exit(1);
 }
-try {
-  const { bundleWorker } = await import('./bundle-worker.js');
-  await bundleWorker(root);
-} catch (e) {
-  process.stderr.write(`l2bench: the build failed (the worker's bundle): ${e.message}: dist/ is not stamped\n`);
-  process.exit(1);
+for (const [what, bundle] of [
+  ["the worker's bundle", async () => (await import('./bundle-worker.js')).bundleWorker(root)],
+  ["the CLI's bundle", async () => (await import('./bundle-cli.js')).bundleCli(root)],
+]) {
+  try {
+    await bundle();
+  } catch (e) {
+    process.stderr.write(`l2bench: the build failed (${what}): ${e.message}: dist/ is not stamped\n`);
+    process.exit(1);
+  }
 }
 writeFileSync(stamp, `${started.toISOString()}\n`);
 utimesSync(stamp, started, started);

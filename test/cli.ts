@@ -18,13 +18,14 @@ export interface Outcome {
 /**
  * Run `l2bench ARGS…` in a child process (in the checkout, unless `cwd`), without colour or debug
  * output, `env` added to the environment; resolves to its exit code and output, whatever the code.
+ * `bin`: another entry than bin/l2bench.js (the compiled CLI's own modules, dist/cli/main.js).
  */
 export async function l2bench(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; bin?: string } = {},
 ): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: '1', L2BENCH_DEBUG: '', ...options.env },
       maxBuffer: 64 * 1024 * 1024,

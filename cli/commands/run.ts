@@ -3,8 +3,8 @@ import { InputError } from '../../core/errors.ts';
 import { splitList } from '../../core/spec.ts';
 import { type BenchmarkOptions, planCommandRun } from '../../harness/benchmark.ts';
 import { LIMITS } from '../../harness/options.ts';
-import { dropSpare } from '../../harness/parallel.ts';
 import type { SummaryView } from '../../harness/session/run-session.ts';
+import { dropSpare } from '../../harness/spare-worker.ts';
 import { plural } from '../../results/number-text.ts';
 import { FORMATS } from '../../results/output-formats.ts';
 import type { ReportOptions } from '../../results/run-schema.ts';
@@ -115,13 +115,14 @@ function summarize(
   report: ReportOptions,
   answerLines: AnswerLines | null,
   tables: Promise<typeof import('../table.ts')>,
+  color: boolean,
 ) {
   return async ({ dir, records, size, run }: SummaryView) => {
     if (size > TABLE_CELLS) return `(${plural(size, 'cell')}: too many for tables here; every one is in the results)\n`;
     const { renderTables } = await tables;
     // Without their series and samples: the tables read only the metrics.
     const rows = Array.from(records(), ({ detail: _, ...metrics }) => metrics);
-    let text = renderTables(rows, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
+    let text = renderTables(rows, color);
     const reportFile = formats.includes('md') ? 'report.md' : formats.includes('html') ? 'report.html' : null;
     if (reportFile && run && size > 0 && answerLines) text += `\n${answerLines(run, report, `${dir}/${reportFile}`)}`;
     return text;
@@ -139,8 +140,13 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const plan = await planCommandRun(options);
   for (const note of plan.notices) process.stderr.write(`l2bench: note: ${note}\n`);
   const { runSession } = await import('../../harness/session/run-session.ts');
-  // The tables' code (cli-table3) loads while the cells run: the main thread waits for them then.
-  const tables = import('../table.ts');
+  // The tables' code (cli-table3) loads, and is compiled by a table drawn and thrown away, while the
+  // cells run: the main thread waits for them then.
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const tables = import('../table.ts').then((t) => {
+    if (plan.cells.length <= TABLE_CELLS) t.warmTables(color);
+    return t;
+  });
   const answerLines = formats.some((f) => f === 'md' || f === 'html')
     ? (await import('../terminal-answer.ts')).answerLines
     : null;
@@ -161,7 +167,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       bar?.setTotal(total);
       bar?.update(done, { task: `${record.strategy} · ${record.workload}` });
     },
-    summarize: summarize(formats, report, answerLines, tables),
+    summarize: summarize(formats, report, answerLines, tables, color),
     onReplaced: (dir, what) => process.stderr.write(`l2bench: --out ${dir}: ${what}; starting clean\n`),
     tell: (line) => {
       bar?.stop();

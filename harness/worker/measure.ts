@@ -23,7 +23,13 @@ const setup = workerData as WorkerSetup;
 // Every task's workload was created, its cached events checked, by the plan on the main thread.
 entriesCheckedByPlan();
 const registry: Strategy[] = [...STRATEGIES];
-for (const path of setup.modules) registry.push((await loadStrategyModule(path)).strategy);
+/**
+ * The user's strategy modules, loaded before the first task is taken. Not awaited at the top level:
+ * without a module to load (the bundle's case) the worker is CommonJS, ready sooner (scripts/bundle-worker.js).
+ */
+async function loadModules(paths: readonly string[]): Promise<void> {
+  for (const path of paths) registry.push((await loadStrategyModule(path)).strategy);
+}
 
 /** The last workload built: a worker takes a workload's cells one after another (memory stays flat over 10^5 workloads). */
 let lastWorkload: { key: string; workload: Workload } | null = null;
@@ -98,19 +104,28 @@ function run(task: WorkerTask): WorkerReply {
   return { index, samples: timeRound(cell, events, machine, task.budgetMs), events: events.length };
 }
 
-parentPort?.on('message', (task: WorkerTask) => {
-  let reply: WorkerReply;
-  try {
-    reply = run(task);
-  } catch (e) {
-    const err = e as Error;
-    const input =
-      e instanceof InputError ? { input_fault: true, problem: e.problem, ...(e.input ? { input: e.input } : {}) } : {};
-    reply = {
-      index: task.job.source.index,
-      error: { name: err?.name || err?.constructor?.name || 'Error', message: String(err?.message ?? e), ...input },
-    };
-  }
-  parentPort?.postMessage(reply);
-});
-parentPort?.postMessage({ ready: true });
+/** Take tasks: each answered with its record, samples or error. */
+function listen(): void {
+  parentPort?.on('message', (task: WorkerTask) => {
+    let reply: WorkerReply;
+    try {
+      reply = run(task);
+    } catch (e) {
+      const err = e as Error;
+      const input =
+        e instanceof InputError
+          ? { input_fault: true, problem: e.problem, ...(e.input ? { input: e.input } : {}) }
+          : {};
+      reply = {
+        index: task.job.source.index,
+        error: { name: err?.name || err?.constructor?.name || 'Error', message: String(err?.message ?? e), ...input },
+      };
+    }
+    parentPort?.postMessage(reply);
+  });
+  parentPort?.postMessage({ ready: true });
+}
+
+// A module that fails to load fails the worker as it starts: the pool reports it (parallel.ts).
+if (setup.modules.length === 0) listen();
+else void loadModules(setup.modules).then(listen);

@@ -58,3 +58,14 @@ export type WorkerReply =
 export interface WorkerSetup {
   readonly modules: readonly string[];
 }
+
+/** One task for a worker, and where its answer goes (the cell's position in the run). */
+export interface PoolTask {
+  readonly position: number;
+  readonly task: WorkerTask;
+  /**
+   * Tasks of one group go to one worker where they can: a worker keeps its group's events between
+   * tasks, so a workload's strategies split over two workers would generate its stream twice.
+   */
+  readonly group?: string;
+}

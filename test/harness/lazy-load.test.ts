@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,10 +24,14 @@ const HEAVY = [
   'hdr-histogram-js',
 ];
 
-/** What one command loaded: every module's URL by thread, ES modules and CommonJS ones both. */
+/**
+ * What one command loaded: every module's URL by thread, ES modules and CommonJS ones both, the
+ * files of the CLI's bundle counted as the modules they hold; and the main thread's files as loaded.
+ */
 interface Loaded {
   main: string[];
   worker: string[];
+  files: string[];
 }
 
 /** Run the compiled CLI with a module hook that records every module each thread loads. */
@@ -73,9 +77,22 @@ process.on('exit', () => {
   expect(stderr).toBe('');
   const lines = readFileSync(log, 'utf8').split('\n');
   const of = (thread: string) => lines.filter((l) => l.startsWith(`${thread} `)).map((l) => l.slice(thread.length + 1));
-  const loaded = { main: of('main'), worker: of('worker') };
+  const loaded = { main: of('main').flatMap(unbundled), worker: of('worker'), files: of('main') };
   expect(loaded.main.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
   return loaded;
+}
+
+/** The modules of dist/ a file of the CLI's bundle holds (scripts/bundle-cli.js writes the list); any other file itself. */
+function unbundled(url: string): string[] {
+  const dist = pathToFileURL(join(ROOT, 'dist/')).href;
+  if (!url.startsWith(`${dist}cli/bundle/`)) return [url];
+  const modules = JSON.parse(readFileSync(join(ROOT, 'dist/cli/bundle/modules.json'), 'utf8')) as Record<
+    string,
+    string[]
+  >;
+  const held = modules[url.slice(dist.length)];
+  expect(held).toBeDefined();
+  return (held as string[]).map((m) => dist + m);
 }
 
 /** The packages among HEAVY in these modules. */
@@ -115,7 +132,7 @@ describe('the compiled command loads a library only where it is used', () => {
 
   it("run with a user's strategy module: tsx, which the module (or what it imports) may need", async () => {
     const out = join(tempDir('l2bench-loads-ts-'), 'run');
-    const { main, worker } = await loadedModules(
+    const { main, worker, files } = await loadedModules(
       'run',
       '-s',
       './examples/my-strategy.ts',
@@ -128,22 +145,31 @@ describe('the compiled command loads a library only where it is used', () => {
       out,
     );
     expect(heavy(main)).toContain('tsx');
+    // Its main thread too: the CLI's bundle is not used, so that the module's imports share the CLI's classes.
+    expect(files.some((u) => u.includes('/dist/cli/bundle/'))).toBe(false);
     // Its worker loads l2bench's modules one by one, not the bundle, so that the module's imports share them.
     expect(worker.some((u) => u.endsWith('/dist/harness/worker/measure.js'))).toBe(true);
   });
 
   it('run writing csv: no yaml (the cost table compiled), no progress bar, no report; no zod but for a suite file', async () => {
     const out = tempDir('l2bench-loads-csv-');
+    const dist = pathToFileURL(join(ROOT, 'dist/')).href;
     const run = (name: string, format: string) => holdRun(join(out, name), format);
     const report = (urls: readonly string[]) => urls.some((u) => u.includes('/dist/results/report/'));
     const csv = await run('csv', 'csv');
+    // The main thread's code from the CLI's bundle (scripts/bundle-cli.js), but for what bin/l2bench.js
+    // loads first: the spare worker's module, which starts the worker, and what picks the bundle.
+    const picks = ['harness/spare-worker.js', 'cli/bundled-run.js', 'core/spec.js', 'core/errors.js', 'core/params.js'];
+    expect(csv.files.filter((u) => u.startsWith(dist) && !u.startsWith(`${dist}cli/bundle/`))).toEqual(
+      picks.map((m) => dist + m),
+    );
     expect(heavy(csv.main)).not.toContain('yaml');
     expect(heavy(csv.main)).not.toContain('cli-progress');
     expect(heavy(csv.main)).not.toContain('zod');
     expect(report(csv.main)).toBe(false);
-    // The worker's code bundled into one file by the build (scripts/bundle-worker.js), no module of dist/ beside it.
-    const dist = pathToFileURL(join(ROOT, 'dist/')).href;
-    expect(csv.worker.filter((u) => u.startsWith(dist))).toEqual([`${dist}harness/worker/measure.bundle.js`]);
+    // The worker's code bundled into one file by the build (scripts/bundle-worker.js), no module of dist/ beside it;
+    // one worker: the one bin/l2bench.js started is the one the run took.
+    expect(csv.worker.filter((u) => u.startsWith(dist))).toEqual([`${dist}harness/worker/measure.bundle.cjs`]);
     expect(heavy(csv.worker)).toEqual([]);
     // A report asked for loads its analysis, and a suite file the yaml parser.
     expect(report((await run('md', 'csv,md')).main)).toBe(true);
@@ -201,7 +227,7 @@ describe('the compiled command loads a library only where it is used', () => {
       '-o',
       out,
     );
-    expect(run.worker).toContain(pathToFileURL(join(ROOT, 'dist/harness/worker/measure.bundle.js')).href);
+    expect(run.worker).toContain(pathToFileURL(join(ROOT, 'dist/harness/worker/measure.bundle.cjs')).href);
     const [record] = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).records;
     expect([record.events, record.allocs, record.frees, record.peak_live_tables]).toEqual([
       2 * groups,
@@ -216,20 +242,34 @@ describe('the compiled command loads a library only where it is used', () => {
     ]);
   });
 
-  it("the bundle finds the files beside each module from that module's place (the trace's scanning thread)", () => {
-    // scripts/bundle-worker.js rewrites each module's import.meta.url to the module's own URL. Missed,
-    // the scan pipeline would start dist/harness/worker/scan-thread.js, which does not exist, and
-    // every trace would be scanned without its thread, silently (the test above passes either way).
-    const bundle = join(ROOT, 'dist/harness/worker/measure.bundle.js');
-    const text = readFileSync(bundle, 'utf8');
-    const bases = [...text.matchAll(/new URL\("([^"]+)", import\.meta\.url\)\.href/g)].map((m) => m[1] as string);
-    expect(bases.length).toBe(text.split('import.meta.url').length - 1); // no bare import.meta.url left
-    const from = (rel: string, base = pathToFileURL(bundle).href) => fileURLToPath(new URL(rel, base));
-    for (const base of bases) expect(existsSync(from(base)), base).toBe(true);
-    const scanThread = /new URL\("\.\/scan-thread\.js", new URL\("([^"]+)", import\.meta\.url\)\.href\)/.exec(text);
-    expect(scanThread).not.toBeNull();
-    const entry = from('./scan-thread.js', pathToFileURL(from(scanThread?.[1] as string)).href);
-    expect(entry).toBe(join(ROOT, 'dist/workloads/trace/scan-thread.js'));
-    expect(existsSync(entry)).toBe(true);
+  it("the bundles find the files beside each module from that module's place (the trace's scanning thread)", () => {
+    // scripts/bundle-worker.js and bundle-cli.js rewrite each module's import.meta.url to the module's
+    // own URL. Missed, the scan pipeline would start dist/harness/worker/scan-thread.js (or one in
+    // dist/cli/bundle/), which does not exist, and every trace would be scanned without its thread,
+    // silently (the test above passes either way). The worker's bundle is CommonJS: its own URL is
+    // its __filename's.
+    const cli = join(ROOT, 'dist/cli/bundle');
+    const bundles: [file: string, own: string][] = [
+      [join(ROOT, 'dist/harness/worker/measure.bundle.cjs'), 'require("node:url").pathToFileURL(__filename).href'],
+      ...readdirSync(cli)
+        .filter((f) => f.endsWith('.js'))
+        .map((f): [string, string] => [join(cli, f), 'import.meta.url']),
+    ];
+    const entries: string[] = [];
+    for (const [bundle, own] of bundles) {
+      const text = readFileSync(bundle, 'utf8');
+      const base = `new URL\\("([^"]+)", ${own.replace(/[.()"]/g, '\\$&')}\\)\\.href`;
+      const bases = [...text.matchAll(new RegExp(base, 'g'))].map((m) => m[1] as string);
+      expect(bases.length).toBe(text.split(own).length - 1); // no bare own URL left
+      expect(text.includes('import_meta')).toBe(false); // nor an import.meta esbuild emptied
+      const from = (rel: string, at = pathToFileURL(bundle).href) => fileURLToPath(new URL(rel, at));
+      for (const b of bases) expect(existsSync(from(b)), `${bundle}: ${b}`).toBe(true);
+      const scanThread = new RegExp(`new URL\\("\\./scan-thread\\.js", ${base}\\)`).exec(text);
+      if (scanThread) entries.push(from('./scan-thread.js', pathToFileURL(from(scanThread[1] as string)).href));
+    }
+    // The worker's bundle and the CLI's (a first run parses the trace on the main thread) both start it.
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) expect(entry).toBe(join(ROOT, 'dist/workloads/trace/scan-thread.js'));
+    expect(existsSync(join(ROOT, 'dist/workloads/trace/scan-thread.js'))).toBe(true);
   });
 });

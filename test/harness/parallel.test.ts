@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type PoolTask, TaskPicker } from '../../harness/parallel.ts';
+import { TaskPicker } from '../../harness/parallel.ts';
+import type { PoolTask } from '../../harness/worker/protocol.ts';
 
 const tasks = (groups: string): PoolTask[] =>
   [...groups].map((g, position) => ({ position, group: g, task: { kind: 'measure', job: {} as never } }));

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handFirstCell, planBenchmark, planCommandRun, runBenchmark } from '../../harness/benchmark.ts';
-import { dropSpare, spareState, startSpareWorker } from '../../harness/parallel.ts';
+import { dropSpare, spareState, startSpareWorker } from '../../harness/spare-worker.ts';
 import { tempDir } from '../tmp.ts';
 
 // A liveness bound for a worker thread to load, not a speed assertion.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTables } from '../../cli/table.ts';
+import { renderTables, warmTables } from '../../cli/table.ts';
 import { blankRecord } from '../records.ts';
 
 const KiB = 1024;
@@ -19,6 +19,15 @@ function sweep(counts: readonly number[]) {
 }
 
 describe('the terminal tables', () => {
+  it('draw the same after the head drawn ahead to compile their code (warmTables), in colour or not', () => {
+    const records = sweep([10, 20]);
+    for (const color of [false, true]) {
+      const before = renderTables(records, color);
+      warmTables(color);
+      expect(renderTables(records, color)).toBe(before);
+    }
+  });
+
   it('shows a long sweep as one table at eight points evenly spread: linearly over 10..100', () => {
     const text = renderTables(sweep([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]), false);
     const lines = text.split('\n');
