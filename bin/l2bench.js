@@ -3,9 +3,6 @@
 // `npm run build`. In a checkout with no build, or one older than a TypeScript source (an edit
 // since `npm run build`), it runs the sources through tsx instead, and says so on stderr: an edit
 // never runs from a stale build, and a fresh build starts without a TypeScript loader.
-globalThis.process?.env.QT_T &&
-  process.stderr.write(`T bin-top ${(performance.timeOrigin + performance.now()).toFixed(2)}\n`);
-
 import { existsSync } from 'node:fs';
 import { staleBuild } from './stale-build.js';
 
